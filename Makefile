@@ -1,0 +1,45 @@
+# Every target installs what it needs into .venv first, so a fresh clone needs only Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint catalogs extract bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -q -d bot/locales -D messages
+	$(BIN)/pybabel compile -q -d caseworker_console/locales -D console
+
+demo: catalogs
+	$(BIN)/intake demo
+
+test: catalogs
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Refresh the message templates and merge them into every catalog (then translate what is new).
+extract: $(STAMP)
+	$(BIN)/pybabel extract --no-location -F bot/babel.cfg -k _:1,1t -k _:1,2 -k __ -k N_ \
+		-o bot/locales/messages.pot bot programme
+	$(BIN)/pybabel update --no-fuzzy-matching -d bot/locales -D messages -i bot/locales/messages.pot
+	$(BIN)/pybabel extract --no-location -F caseworker_console/babel.cfg -k _ -k N_ \
+		-o caseworker_console/locales/console.pot caseworker_console programme
+	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \
+		-i caseworker_console/locales/console.pot
+
+bench: catalogs
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	find . -name '*.mo' -delete

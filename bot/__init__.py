@@ -1,0 +1,1 @@
+"""The aiogram bot: dispatcher factory, middlewares and one dialog module per conversation."""

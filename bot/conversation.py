@@ -1,0 +1,119 @@
+"""What every dialog shares: the journey's states, fresh-button checks and re-asking a step."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outgoing import Outgoing
+from storage.crypto import Crypto
+from storage.models import Beneficiary
+
+
+class Journey(StatesGroup):
+    language = State()
+    privacy = State()
+    name = State()
+    screening = State()
+    done = State()
+
+
+class Tap(CallbackData, prefix="t"):
+    """A button press. The token names the one message whose buttons are live; anything else is
+    a stale button or a forgery and changes nothing."""
+
+    token: str
+    value: str
+
+
+Row = list[tuple[str, str]]  # (label, value) pairs
+
+
+@dataclass(slots=True)
+class Conversation:
+    chat_id: int
+    state: FSMContext
+    session: AsyncSession
+    crypto: Crypto
+    beneficiary: Beneficiary
+    outgoing: Outgoing
+    i18n: I18n
+
+    def say(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+        self.outgoing.send(self.chat_id, text, reply_markup)
+
+    async def data(self) -> dict[str, Any]:
+        return await self.state.get_data()
+
+    async def buttons(self, rows: list[Row]) -> InlineKeyboardMarkup:
+        """A keyboard whose buttons are the only live ones from now on."""
+        token = secrets.token_urlsafe(6)
+        await self.state.update_data(token=token)
+        return keyboard(token, rows)
+
+    async def ask_current(self) -> None:
+        current = await self.state.get_state()
+        step = STEPS.get(current or "")
+        if step is None:
+            await self.state.set_state(Journey.language)
+            step = STEPS[Journey.language.state]
+        await step.ask(self)
+
+    async def go(self, state: State) -> None:
+        await self.state.set_state(state)
+        await STEPS[state.state].ask(self)
+
+
+def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=label, callback_data=Tap(token=token, value=value).pack())
+                for label, value in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    ask: Callable[[Conversation], Awaitable[None]]
+    expects_text: bool = False
+
+
+# Every journey state maps to how it is asked, so any step can be re-asked after a restart,
+# a /help or an unexpected message.
+STEPS: dict[str, Step] = {}
+
+
+def step(state: State, *, expects_text: bool = False) -> Callable[[Callable[[Conversation], Awaitable[None]]], Any]:
+    def register(ask: Callable[[Conversation], Awaitable[None]]) -> Callable[[Conversation], Awaitable[None]]:
+        STEPS[state.state or ""] = Step(ask=ask, expects_text=expects_text)
+        return ask
+
+    return register
+
+
+class FreshTap(Filter):
+    """Passes a press of a live button, giving the handler `tap`."""
+
+    async def __call__(self, query: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
+        try:
+            tap = Tap.unpack(query.data or "")
+        except (TypeError, ValueError):
+            return False
+        expected = (await state.get_data()).get("token")
+        if not expected or not secrets.compare_digest(tap.token, expected):
+            return False
+        return {"tap": tap}

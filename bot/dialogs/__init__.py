@@ -1,0 +1,1 @@
+"""One module per conversation; `bot.factory` wires their routers together."""

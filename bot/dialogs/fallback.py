@@ -1,0 +1,28 @@
+"""Last in line: stale or forged buttons, and messages the current step did not expect."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.conversation import STEPS, Conversation, Journey
+
+router = Router(name="fallback")
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery, conv: Conversation) -> None:
+    conv.outgoing.answer_callback(query.id, _("This button is no longer active. Please use the newest message."))
+
+
+@router.message()
+async def unexpected_message(message: Message, conv: Conversation) -> None:
+    current = await conv.state.get_state()
+    if current is None:
+        await conv.go(Journey.language)
+        return
+    step = STEPS.get(current)
+    if step is not None and current != Journey.done.state:
+        conv.say(_("Please send your answer as text.") if step.expects_text else _("Please tap one of the buttons."))
+    await conv.ask_current()

@@ -1,0 +1,44 @@
+"""/start (with an outreach deep link), /help, and what is said to someone with no dialog yet."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.conversation import Conversation, Journey
+
+router = Router(name="start")
+
+DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@router.message(CommandStart())
+async def start(message: Message, command: CommandObject, conv: Conversation) -> None:
+    payload = command.args or ""
+    if conv.beneficiary.source is None and DEEP_LINK.fullmatch(payload):
+        conv.beneficiary.source = payload
+    current = await conv.state.get_state()
+    if current is None:
+        await conv.go(Journey.language)
+        return
+    if current != Journey.done.state:
+        conv.say(_("Welcome back! Let's continue where you stopped."))
+    await conv.ask_current()
+
+
+@router.message(Command("help"))
+async def show_help(message: Message, conv: Conversation) -> None:
+    conv.say(
+        _(
+            "This bot helps you join the Integration Programme for migrants and refugees.\n\n"
+            "/start — continue where you stopped\n"
+            "/language — change the language\n"
+            "/help — this message\n\n"
+            "You can stop at any time. Your answers are kept safe."
+        )
+    )
+    await conv.ask_current()

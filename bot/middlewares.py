@@ -1,0 +1,78 @@
+"""The update middleware: one transaction per update, redeliveries skipped, the beneficiary loaded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation import Conversation
+from bot.fsm_storage import update_session
+from bot.outgoing import Outgoing
+from storage.crypto import Crypto
+from storage.models import utcnow
+from storage.queries import get_or_create_beneficiary, mark_update_processed
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateMiddleware(BaseMiddleware):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n) -> None:
+        self._sessionmaker = sessionmaker
+        self._crypto = crypto
+        self._i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if user is None or chat is None or chat.type != "private" or user.is_bot:
+            return UNHANDLED  # groups, channels and service updates are not conversations
+        bot: Bot = data["bot"]
+        outgoing = Outgoing()
+        async with self._sessionmaker() as session, session.begin():
+            token = update_session.set(session)
+            try:
+                if session.get_bind().dialect.name == "postgresql":
+                    # One chat's updates are applied one at a time across replicas.
+                    await session.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": user.id}
+                    )
+                if not await mark_update_processed(session, bot_id=bot.id, update_id=event.update_id):
+                    log.info("update %s was already handled; skipped", event.update_id)
+                    return UNHANDLED
+                beneficiary = await get_or_create_beneficiary(session, self._crypto, telegram_id=user.id)
+                beneficiary.last_active_at = utcnow()
+                session.info.update(beneficiary=beneficiary, telegram_id=user.id)
+                state: FSMContext = data["state"]
+                data.update(
+                    session=session,
+                    crypto=self._crypto,
+                    beneficiary=beneficiary,
+                    outgoing=outgoing,
+                    conv=Conversation(
+                        chat_id=chat.id,
+                        state=state,
+                        session=session,
+                        crypto=self._crypto,
+                        beneficiary=beneficiary,
+                        outgoing=outgoing,
+                        i18n=self._i18n,
+                    ),
+                )
+                result = await handler(event, data)
+            finally:
+                update_session.reset(token)
+        await outgoing.flush(bot)
+        return result
+

@@ -1,0 +1,74 @@
+"""Replies collected while an update is handled and sent once its transaction has committed.
+
+Sending after the commit keeps SQLite's write lock short (no network round trip inside it) and
+never tells a person something was saved when it was not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+Action = Callable[[Bot], Awaitable[Any]]
+
+
+class Outgoing:
+    def __init__(self) -> None:
+        self._actions: list[tuple[str, Action]] = []
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def send(self, chat_id: int, text: str, reply_markup: Markup = None) -> None:
+        self._actions.append(
+            ("sendMessage", lambda bot: bot.send_message(chat_id, text, reply_markup=reply_markup))
+        )
+
+    def edit(
+        self, chat_id: int, message_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        self._actions.append(
+            (
+                "editMessageText",
+                lambda bot: bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+                ),
+            )
+        )
+
+    def edit_markup(self, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup | None) -> None:
+        self._actions.append(
+            (
+                "editMessageReplyMarkup",
+                lambda bot: bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+                ),
+            )
+        )
+
+    def answer_callback(self, callback_query_id: str, text: str | None = None, show_alert: bool = False) -> None:
+        self._actions.append(
+            (
+                "answerCallbackQuery",
+                lambda bot: bot.answer_callback_query(callback_query_id, text=text, show_alert=show_alert),
+            )
+        )
+
+    async def flush(self, bot: Bot) -> None:
+        actions, self._actions = self._actions, []
+        for method, action in actions:
+            try:
+                await action(bot)
+            except TelegramBadRequest as error:
+                # An edit of a message already changed, or a callback answered late: harmless.
+                log.info("%s refused by the Bot API (%s)", method, type(error).__name__)
+            except TelegramAPIError as error:
+                log.warning("%s failed: %s", method, type(error).__name__)

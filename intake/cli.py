@@ -1,0 +1,214 @@
+"""The `intake` command line: demo, serve, bot, console, worker, migrate, create-user, rotate-keys, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from intake.logs import configure_logging
+from intake.settings import Settings, SettingsError, demo_keys, load_settings
+
+VAR_DIR = Path("var")
+DEMO_USERNAME = "demo"
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+
+async def _serve_until_stopped(
+    settings: Settings, *, with_polling: bool, with_sender: bool, with_console: bool, token: str | None
+) -> None:
+    from intake import runtime as rt
+
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    async with rt.open_runtime(settings) as runtime:
+        parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+        if with_console:
+            parts.append(lambda stop: rt.run_console(runtime, stop))
+        if token is None:
+            await rt.run_together(stop, *parts)
+            return
+        async with rt.telegram_bot(runtime, token) as bot:
+            if with_polling:
+                parts.append(lambda stop: rt.run_polling(runtime, bot, stop))
+            if with_sender:
+                parts.append(lambda stop: rt.run_sender(runtime, bot, stop))
+            await rt.run_together(stop, *parts)
+
+
+# ── commands ────────────────────────────────────────────────────────────────────────────────────
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    token = settings.token()
+    settings.keys()
+    asyncio.run(_serve_until_stopped(settings, with_polling=True, with_sender=True, with_console=True, token=token))
+
+
+def cmd_bot(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    if settings.webhook_url:
+        raise SettingsError("Webhook mode is not available yet: unset TELEGRAM_WEBHOOK_URL to use long polling.")
+    token = settings.token()
+    settings.keys()
+    asyncio.run(_serve_until_stopped(settings, with_polling=True, with_sender=False, with_console=False, token=token))
+
+
+def cmd_console(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    settings.keys()
+    asyncio.run(_serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=None))
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    token = settings.token()
+    settings.keys()
+    asyncio.run(_serve_until_stopped(settings, with_polling=False, with_sender=True, with_console=False, token=token))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from storage.engine import create_engine
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("The database is at the newest schema.")
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from caseworker_console.accounts import AccountError, create_user
+    from intake.runtime import open_runtime
+
+    settings = load_settings()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+
+    async def run() -> None:
+        async with open_runtime(settings) as runtime, runtime.sessionmaker() as session, session.begin():
+            await create_user(
+                session,
+                username=args.username,
+                password=password,
+                role=args.role,
+                display_name=args.display_name or args.username,
+                language=args.language,
+            )
+
+    try:
+        asyncio.run(run())
+    except AccountError as error:
+        raise SettingsError(str(error)) from None
+    print(f"Created {args.role} account {args.username!r}.")
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> None:
+    from storage.crypto import generate_key
+
+    if args.new_key:
+        print(generate_key())
+        return
+    from intake.runtime import open_runtime
+    from storage.rotation import rotate_keys
+
+    settings = load_settings()
+
+    async def run() -> None:
+        async with open_runtime(settings) as runtime:
+            report = await rotate_keys(runtime.sessionmaker, runtime.crypto)
+        for table, seen in report.rows_seen.items():
+            print(f"{table}: {report.rows_rewritten[table]} of {seen} rows re-encrypted")
+
+    asyncio.run(run())
+    print("Every value is now under the first key in INTAKE_DATA_KEYS; older keys may be removed.")
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    from sandbox.server import run_sandbox
+
+    configure_logging()
+    print(f"Telegram sandbox on http://{args.host}:{args.port} (web phone at /). Ctrl-C stops it.")
+    try:
+        asyncio.run(run_sandbox(args.host, args.port))
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from intake.demo import run_demo
+
+    os.environ.setdefault("INTAKE_DATA_KEYS", demo_keys(VAR_DIR))
+    asyncio.run(run_demo(sandbox_port=args.sandbox_port))
+
+
+# ── parser ──────────────────────────────────────────────────────────────────────────────────────
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intake",
+        description="Intake Bridge: Telegram intake and case management for integration programmes.",
+        epilog="Settings come from the environment; see README.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], None], help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(handler=handler)
+        return command
+
+    demo = add("demo", cmd_demo, "Run everything in one process on the embedded defaults, with the sandbox.")
+    demo.add_argument("--sandbox-port", type=int, default=8081, help="port of the Telegram sandbox (8081)")
+    add("serve", cmd_serve, "Run the bot, the sender and the console against the real Telegram Bot API.")
+    add("bot", cmd_bot, "Run only the bot (long polling).")
+    add("console", cmd_console, "Run only the caseworker console.")
+    add("worker", cmd_worker, "Run only the outbox sender.")
+    add("migrate", cmd_migrate, "Upgrade the database schema to the newest version.")
+    create_user = add("create-user", cmd_create_user, "Create a console account.")
+    create_user.add_argument("username")
+    create_user.add_argument(
+        "--role", choices=["caseworker", "supervisor", "outreach", "admin"], default="caseworker"
+    )
+    create_user.add_argument("--display-name", default="")
+    create_user.add_argument("--language", choices=["en", "az", "ru"], default="en")
+    create_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    rotate = add("rotate-keys", cmd_rotate_keys, "Re-encrypt all personal data under the first key in INTAKE_DATA_KEYS.")
+    rotate.add_argument("--new-key", action="store_true", help="print a new random key and exit")
+    sandbox = add("sandbox", cmd_sandbox, "Run the local Telegram Bot API sandbox with its web phone.")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        args.handler(args)
+    except SettingsError as error:
+        print(f"intake: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

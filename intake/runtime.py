@@ -1,0 +1,111 @@
+"""Wiring of the processes: database, keys, bot, sender, console and sandbox, run until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import uvicorn
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot, create_dispatcher, set_commands
+from bot.i18n import create_i18n
+from caseworker_console.app import create_app
+from intake.settings import Settings
+from outreach.sender import Sender
+from storage.crypto import Crypto
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    crypto: Crypto
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
+    crypto = Crypto(settings.keys())
+    engine = create_engine(settings.database_url)
+    try:
+        if migrate:
+            await upgrade(engine)
+        yield Runtime(settings, engine, create_sessionmaker(engine), crypto)
+    finally:
+        await engine.dispose()
+
+
+def random_sandbox_token() -> str:
+    return f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(27)}"
+
+
+async def run_polling(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
+    await poll(bot, runtime.sessionmaker, runtime.crypto, stop)
+
+
+async def poll(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, stop: asyncio.Event
+) -> None:
+    """Long-poll the Bot API and handle updates until `stop` is set."""
+    i18n = create_i18n()
+    dispatcher = create_dispatcher(sessionmaker=sessionmaker, crypto=crypto, i18n=i18n)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await set_commands(bot, i18n)
+    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    await stop.wait()
+    await dispatcher.stop_polling()
+    await polling
+
+
+async def run_sender(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
+    await Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate).run(stop)
+
+
+async def run_console(runtime: Runtime, stop: asyncio.Event) -> None:
+    app = create_app(sessionmaker=runtime.sessionmaker, timezone=runtime.settings.timezone)
+    config = uvicorn.Config(
+        app,
+        host=runtime.settings.console_host,
+        port=runtime.settings.console_port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await serving
+
+
+async def run_together(stop: asyncio.Event, *parts: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run every part until `stop` is set or one of them fails; then stop them all."""
+
+    async def watched(part: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        try:
+            await part(stop)
+        finally:
+            stop.set()
+
+    async with asyncio.TaskGroup() as group:
+        for part in parts:
+            group.create_task(watched(part))
+
+
+@contextlib.asynccontextmanager
+async def telegram_bot(runtime: Runtime, token: str) -> AsyncIterator[Bot]:
+    bot = create_bot(token, runtime.settings.telegram_api_url)
+    try:
+        yield bot
+    finally:
+        await bot.session.close()

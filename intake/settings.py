@@ -1,0 +1,109 @@
+"""Typed settings from the environment (the names are an interface: see the README)."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.crypto import KeyConfigError, generate_key, parse_keys
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one sentence for an operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True)
+
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_URL")
+    database_url: str = Field("sqlite+aiosqlite:///./var/intake.db", alias="DATABASE_URL")
+    data_keys: SecretStr | None = Field(None, alias="INTAKE_DATA_KEYS")
+    timezone: str = Field("Asia/Baku", alias="INTAKE_TIMEZONE")
+    console_addr: str = Field("127.0.0.1:8000", alias="INTAKE_CONSOLE_ADDR")
+    webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("console_addr")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, for example 127.0.0.1:8000")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def console_host(self) -> str:
+        return self.console_addr.rpartition(":")[0].strip("[]")
+
+    @property
+    def console_port(self) -> int:
+        return int(self.console_addr.rpartition(":")[2])
+
+    def token(self) -> str:
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():
+            raise SettingsError("TELEGRAM_BOT_TOKEN is not set: give the bot token from @BotFather.")
+        return self.telegram_bot_token.get_secret_value().strip()
+
+    def keys(self) -> list[bytes]:
+        if self.data_keys is None:
+            raise SettingsError(
+                "INTAKE_DATA_KEYS is not set: give one or more base64 32-byte keys "
+                "(make one with `intake rotate-keys --new-key`)."
+            )
+        try:
+            return parse_keys(self.data_keys.get_secret_value())
+        except KeyConfigError as error:
+            raise SettingsError(str(error)) from None
+
+
+def _explain(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = next((str(part) for part in first.get("loc", ()) if isinstance(part, str)), "a setting")
+    alias = Settings.model_fields[name].alias if name in Settings.model_fields else name
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{alias} is invalid: {message}."
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_explain(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Settings read once per process; tests call `get_settings.cache_clear()`."""
+    return load_settings()
+
+
+def demo_keys(var_dir: Path) -> str:
+    """The demo's data key, generated on first start and kept under ./var (never committed)."""
+    key_file = var_dir / "data-keys"
+    if not key_file.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(generate_key() + "\n")
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

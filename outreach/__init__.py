@@ -1,0 +1,1 @@
+"""Messages not sent in reply to an update: the outbox sender, campaigns and reminders."""

@@ -1,0 +1,147 @@
+"""Query functions (keyword-only arguments) used by the bot, the console and the workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.models import (
+    AuditEntry,
+    Beneficiary,
+    Case,
+    CaseCounter,
+    FormResponse,
+    ProcessedUpdate,
+    utcnow,
+)
+from storage.sealing import seal, seal_json
+
+TELEGRAM_PURPOSE = "telegram"
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
+    """Record an update id; False when it was already recorded (a redelivery)."""
+    statement = (
+        _insert(session, ProcessedUpdate)
+        .values(bot_id=bot_id, update_id=update_id, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(ProcessedUpdate.update_id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def find_beneficiary(session: AsyncSession, crypto: Crypto, *, telegram_id: int) -> Beneficiary | None:
+    hashes = crypto.blind_indexes(TELEGRAM_PURPOSE, str(telegram_id))
+    statement = select(Beneficiary).where(Beneficiary.telegram_hash.in_(hashes))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_or_create_beneficiary(
+    session: AsyncSession, crypto: Crypto, *, telegram_id: int
+) -> Beneficiary:
+    beneficiary = await find_beneficiary(session, crypto, telegram_id=telegram_id)
+    if beneficiary is not None:
+        return beneficiary
+    beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(telegram_id)))
+    seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
+    session.add(beneficiary)
+    await session.flush()
+    return beneficiary
+
+
+async def next_case_code(session: AsyncSession, *, year: int) -> str:
+    statement = (
+        _insert(session, CaseCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": CaseCounter.last + 1})
+        .returning(CaseCounter.last)
+    )
+    number = (await session.execute(statement)).scalar_one()
+    return f"IP-{year}-{number:06d}"
+
+
+async def open_case(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    beneficiary: Beneficiary,
+    source: str,
+    form_id: str,
+    form_version: int,
+    answers: dict[str, Any],
+    provisionally_eligible: bool | None,
+) -> Case:
+    """Create a case in stage "new" with its first form response, and audit it."""
+    now = utcnow()
+    case = Case(
+        code=await next_case_code(session, year=now.year),
+        beneficiary=beneficiary,
+        source=source,
+        language=beneficiary.language,
+        provisionally_eligible=provisionally_eligible,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    response = FormResponse(case_id=case.id, form_id=form_id, form_version=form_version, source="bot")
+    seal_json(crypto, response, "answers_enc", answers)
+    session.add(response)
+    await session.flush()
+    await record_audit(
+        session, actor="bot", action="case.opened", object_type="case", object_id=case.code, details={}
+    )
+    return case
+
+
+async def open_case_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Case | None:
+    statement = (
+        select(Case)
+        .where(Case.beneficiary_id == beneficiary_id, Case.stage != "closed")
+        .order_by(Case.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def list_cases(session: AsyncSession, *, limit: int = 50, offset: int = 0) -> Sequence[Case]:
+    statement = select(Case).order_by(Case.created_at.desc(), Case.code.desc()).limit(limit).offset(offset)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def form_responses(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[FormResponse]:
+    statement = select(FormResponse).where(FormResponse.case_id == case_id).order_by(FormResponse.created_at)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    details: dict[str, Any],
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor, action=action, object_type=object_type, object_id=object_id, details=details
+        )
+    )
+
+
+async def mark_unreachable(session: AsyncSession, *, beneficiary_id: uuid.UUID, at: dt.datetime) -> None:
+    await session.execute(
+        update(Beneficiary).where(Beneficiary.id == beneficiary_id).values(unreachable_at=at)
+    )

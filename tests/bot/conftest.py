@@ -1,0 +1,93 @@
+"""The real aiogram bot long-polling a sandbox over HTTP, and helpers to read what it stored."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from bot.i18n import create_i18n
+from intake.runtime import poll
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+from storage.crypto import Crypto
+
+TOKEN = "4242424242:" + "A" * 35
+BOT_ID = 4242424242
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return create_i18n()
+
+
+@pytest.fixture
+def t(i18n: I18n) -> Callable[..., str]:
+    """The text a beneficiary reads for a msgid in a locale (so tests follow the catalogs)."""
+
+    def translate(msgid: str, locale: str = "en", **values: object) -> str:
+        text = i18n.gettext(msgid, locale=locale)
+        return text.format(**values) if values else text
+
+    return translate
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer() as server:
+        yield server
+
+
+@dataclass
+class BotProcess:
+    """One running bot (dispatcher + HTTP session); `restart` simulates a process restart."""
+
+    sandbox_url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    crypto: Crypto
+    bot: Bot | None = None
+    task: asyncio.Task[None] | None = None
+    stop: asyncio.Event | None = None
+
+    async def start(self) -> None:
+        self.bot = create_bot(TOKEN, self.sandbox_url)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(poll(self.bot, self.sessionmaker, self.crypto, self.stop))
+
+    async def halt(self) -> None:
+        if self.task is None:
+            return
+        assert self.stop is not None and self.bot is not None
+        self.stop.set()
+        await asyncio.wait_for(self.task, 15)
+        await self.bot.session.close()
+        self.task = None
+
+    async def restart(self) -> None:
+        await self.halt()
+        await self.start()
+
+
+@pytest.fixture
+async def bot_process(
+    sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> AsyncIterator[BotProcess]:
+    process = BotProcess(sandbox.url, sessionmaker, crypto)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.halt()
+
+
+@pytest.fixture
+async def phone(sandbox: SandboxServer, bot_process: BotProcess) -> AsyncIterator[SandboxClient]:
+    async with SandboxClient(sandbox.url, BOT_ID) as client:
+        yield client
+

@@ -1,0 +1,43 @@
+"""Catalogs: every msgid translated in every language, placeholders and markup kept, every state asked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.conversation import STEPS, Journey
+from bot.i18n import LANGUAGES, LOCALES_DIR
+
+PLACEHOLDER = re.compile(r"\{\w*\}")
+TAG = re.compile(r"</?\w+>")
+
+
+def catalog(locale: str) -> list[tuple[str, str]]:
+    with Path(LOCALES_DIR, locale, "LC_MESSAGES", "messages.po").open("rb") as po:
+        return [(message.id, message.string) for message in read_po(po) if message.id]
+
+
+def template_ids() -> set[str]:
+    with (LOCALES_DIR / "messages.pot").open("rb") as pot:
+        return {message.id for message in read_po(pot) if message.id}
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_every_msgid_is_translated(locale: str) -> None:
+    messages = catalog(locale)
+    assert {msgid for msgid, _ in messages} == template_ids()
+    assert [msgid for msgid, translation in messages if not translation] == []
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_translations_keep_placeholders_and_markup(locale: str) -> None:
+    for msgid, translation in catalog(locale):
+        assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(msgid)), msgid
+        assert sorted(TAG.findall(translation)) == sorted(TAG.findall(msgid)), msgid
+
+
+def test_every_journey_state_can_be_asked_again() -> None:
+    assert {state.state for state in Journey.__all_states__} == set(STEPS)

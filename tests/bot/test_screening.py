@@ -1,0 +1,264 @@
+"""Self-screening end to end: the real aiogram bot long-polls the sandbox over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from programme.forms import SCREENING
+from sandbox.client import SandboxClient
+from storage.crypto import Crypto
+from storage.models import Base, Beneficiary, Case, DialogState, FormResponse
+from storage.sealing import unseal, unseal_json
+from tests.bot.conftest import BotProcess
+
+pytestmark = pytest.mark.slow
+
+Translate = Callable[..., str]
+
+
+async def choose_language(phone: SandboxClient, user: int, label: str) -> None:
+    await phone.send_text(user, "/start")
+    await phone.wait_for_bot_message(user, contains="🌐")
+    await phone.press(user, label)
+
+
+async def answer_screening(phone: SandboxClient, t: Translate, user: int, locale: str, name: str) -> None:
+    await phone.wait_for_bot_message(user, contains="•")
+    await phone.press(user, t("Continue", locale))
+    await phone.wait_for_bot_message(user, contains=t("What name should we use for you? Write it below, or tap Skip.", locale))
+    await phone.send_text(user, name)
+    q1, q2, q3 = (question.prompt for question in SCREENING.bot_questions())
+    await phone.wait_for_bot_message(user, contains=t(q1, locale))
+    await phone.press(user, t("Yes", locale))
+    await phone.wait_for_bot_message(user, contains=t(q2, locale))
+    await phone.press(user, t("Yes", locale))
+    await phone.wait_for_bot_message(user, contains=t(q3, locale))
+    await phone.press(user, "▫️ " + t("Learning the Azerbaijani language", locale))
+    await phone.wait_idle(user)
+    await phone.press(user, "▫️ " + t("Work and education", locale))
+    await phone.wait_idle(user)
+    await phone.press(user, t("Done", locale))
+
+
+async def database_text(session: AsyncSession) -> str:
+    """Every value of every table, as text, to search for plaintext."""
+    chunks = []
+    for table in Base.metadata.sorted_tables:
+        for row in (await session.execute(select(table))).all():
+            chunks.extend(value.hex() if isinstance(value, bytes) else str(value) for value in row)
+            chunks.extend(value.decode("latin-1") for value in row if isinstance(value, bytes))
+    return "\n".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("locale", "label", "name"),
+    [("en", "English", "Amina Rahimi"), ("fa", "فارسی / دری", "زهرا احمدی")],
+)
+async def test_a_person_completes_screening_and_a_new_case_appears_without_plaintext_personal_data(
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    locale: str,
+    label: str,
+    name: str,
+) -> None:
+    user = await phone.create_user(first_name="Test", language_code=locale)
+    await choose_language(phone, user, label)
+    await answer_screening(phone, t, user, locale, name)
+    result = await phone.wait_for_bot_message(user, contains="IP-")
+
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+        beneficiary = await session.get(Beneficiary, case.beneficiary_id)
+        response = (await session.execute(select(FormResponse))).scalar_one()
+        assert case.stage == "new"
+        assert case.code in result["text"]
+        assert case.provisionally_eligible is True
+        assert case.language == locale
+        assert unseal(crypto, beneficiary, "name_enc") == name
+        assert unseal_json(crypto, response, "answers_enc") == {
+            "resides_for_reason": "yes",
+            "has_permit": "yes",
+            "directions": ["employment_education", "language"],
+        }
+        everything = await database_text(session)
+    assert name not in everything
+    assert name.encode().hex() not in everything
+    assert str(user) not in everything
+    expected_start = t(
+        "Thank you! From your answers, the programme can probably help you.\n\n"
+        "A caseworker will read your answers and write to you here to arrange a first meeting. "
+        "Your case number is {code}.",
+        locale,
+        code=case.code,
+    ).split("\n")[0]
+    assert result["text"].startswith(expected_start)
+
+
+async def test_the_sqlite_file_holds_no_plaintext_name(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("a file check for SQLite")
+        database_file = Path(session.get_bind().url.database or "")
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await answer_screening(phone, t, user, "en", "Zulfiya Plaintextova")
+    await phone.wait_for_bot_message(user, contains="IP-")
+    files = [database_file, *database_file.parent.glob(database_file.name + "-*")]
+    assert all(b"Zulfiya" not in path.read_bytes() for path in files)
+
+
+async def test_a_negative_screening_is_never_a_bare_refusal(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[0].prompt))
+    await phone.press(user, t("No"))
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[1].prompt))
+    await phone.press(user, t("No"))
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
+    await phone.press(user, t("Done"))
+    alerts = (await phone.transcript(user))["callback_answers"]
+    assert alerts[-1]["text"] == t("Choose at least one, then tap Done.")
+    await phone.press(user, "▫️ " + t("Health and social services"))
+    await phone.wait_idle(user)
+    await phone.press(user, t("Done"))
+    result = await phone.wait_for_bot_message(user, contains="IP-")
+    assert "where else you can get help" in result["text"]
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+    assert case.provisionally_eligible is False
+
+
+async def test_a_restart_mid_dialog_resumes_at_the_same_step(
+    phone: SandboxClient, t: Translate, bot_process: BotProcess, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    q1, q2, _ = (question.prompt for question in SCREENING.bot_questions())
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.send_text(user, "Karim")
+    await phone.wait_for_bot_message(user, contains=t(q1))
+    await phone.press(user, t("Yes"))
+    await phone.wait_for_bot_message(user, contains=t(q2))
+
+    await bot_process.restart()
+
+    # The button sent before the restart still works, and the dialog goes on from there.
+    await phone.press(user, t("Yes"))
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
+    # /start mid-dialog re-asks the same step instead of starting over.
+    await phone.send_text(user, "/start")
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
+    async with sessionmaker() as session:
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
+
+
+async def test_a_replayed_update_changes_nothing(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    update_id = await phone.send_text(user, "Leyla")
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[0].prompt))
+    await phone.wait_idle(user)
+    before = await phone.bot_messages(user)
+
+    await phone.replay(update_id)
+    await phone.wait_idle(user, quiet=1.0)
+
+    assert await phone.bot_messages(user) == before
+    async with sessionmaker() as session:
+        processed = await session.execute(text("SELECT count(*) FROM processed_updates WHERE update_id = :u"), {"u": update_id})
+        assert processed.scalar_one() == 1
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
+
+
+async def test_forged_and_stale_buttons_change_nothing(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    q1 = t(SCREENING.bot_questions()[0].prompt)
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    privacy = await phone.wait_for_bot_message(user, contains="•")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    question = await phone.wait_for_bot_message(user, contains=q1)
+    live = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    token = live.split(":")[1]
+
+    async def answers_after(callback_data: str, message_id: int) -> str:
+        await phone.press_data(user, message_id, callback_data)
+        await phone.wait_idle(user)
+        return (await phone.transcript(user))["callback_answers"][-1]["text"]
+
+    stale = t("This button is no longer active. Please use the newest message.")
+    assert await answers_after("t:forged1:yes", question["message_id"]) == stale
+    assert await answers_after("garbage", question["message_id"]) == stale
+    assert await answers_after(f"t:{token}:maybe", question["message_id"]) == t("Please choose one of the options.")
+    assert await answers_after(f"t:{token}:continue", privacy["message_id"]) == t("Please choose one of the options.")
+    async with sessionmaker() as session:
+        row = (await session.execute(select(DialogState))).scalar_one()
+        assert row.state == "Journey:screening"
+        data = unseal_json(crypto, row, "data_enc")
+        assert data["q"] == "resides_for_reason"
+        assert data["answers"] == {}
+
+
+async def test_unexpected_input_gets_a_short_re_ask_and_loses_nothing(
+    phone: SandboxClient, t: Translate
+) -> None:
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.send(user, sticker=True)
+    await phone.wait_for_bot_message(user, contains=t("Please send your answer as text."))
+    await phone.send_text(user, "x" * 4000)
+    await phone.wait_for_bot_message(user, contains=t("That is too long. Please write at most {limit} characters.", limit=100))
+    await phone.send_text(user, "<b>Nadia</b> & \u202eco")
+    thanks = await phone.wait_for_bot_message(user, contains=t("Thank you, {name}.", name="")[:8])
+    assert "<b>Nadia</b> & co" in thanks["text"]
+    q1 = t(SCREENING.bot_questions()[0].prompt)
+    await phone.wait_for_bot_message(user, contains=q1)
+    await phone.send_text(user, "yes")
+    await phone.wait_for_bot_message(user, contains=t("Please tap one of the buttons."))
+    await phone.wait_for_bot_message(user, contains=q1)
+    await phone.send(user, photo=True)
+    await phone.wait_for_bot_message(user, contains=q1)
+
+
+async def test_language_can_be_changed_mid_dialog_and_the_step_is_asked_again(
+    phone: SandboxClient, t: Translate
+) -> None:
+    q1 = SCREENING.bot_questions()[0].prompt
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    await phone.wait_for_bot_message(user, contains=t(q1))
+    await phone.send_text(user, "/language")
+    await phone.wait_for_bot_message(user, contains="🌐")
+    await phone.press(user, "Русский")
+    await phone.wait_for_bot_message(user, contains=t(q1, "ru"))
+    await phone.send_text(user, "/help")
+    await phone.wait_for_bot_message(user, contains="/language")
+    await phone.wait_for_bot_message(user, contains=t(q1, "ru"))
+

@@ -1,0 +1,101 @@
+"""Shared fixtures: a migrated database on SQLite and, when reachable, PostgreSQL; keys; a sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.crypto import Crypto
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+from storage.models import Base
+
+POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
+
+
+class Database:
+    """A migrated database for one backend: its URL and the engine options that select it."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self.schema: str | None = None
+        if backend == "sqlite":
+            self.url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+            self.engine_options: dict[str, object] = {}
+        else:
+            self.url = POSTGRES_URL
+            self.schema = f"t_{secrets.token_hex(6)}"
+            self.engine_options = {"connect_args": {"server_settings": {"search_path": self.schema}}}
+
+    def engine(self) -> AsyncEngine:
+        return create_engine(self.url, **self.engine_options)
+
+    async def create(self) -> None:
+        if self.schema:
+            admin = create_engine(self.url)
+            async with admin.begin() as connection:
+                await connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            await admin.dispose()
+        engine = self.engine()
+        await upgrade(engine)
+        await engine.dispose()
+
+    async def drop(self) -> None:
+        if self.schema:
+            admin = create_engine(self.url)
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            await admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    db = Database(request.param, tmp_path_factory.mktemp(request.param))
+    asyncio.run(db.create())
+    yield db
+    asyncio.run(db.drop())
+
+
+@pytest.fixture
+async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
+    engine = database.engine()
+    yield engine
+    # Empty every table so each test starts from a clean, migrated database.
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def data_key() -> bytes:
+    return os.urandom(32)
+
+
+@pytest.fixture
+def crypto(data_key: bytes) -> Crypto:
+    return Crypto([data_key])

@@ -1,0 +1,114 @@
+"""Settings: the names of DESIGN.md's table, defaults, and one clear sentence for every mistake."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intake.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = [
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "DATABASE_URL",
+    "INTAKE_DATA_KEYS",
+    "INTAKE_TIMEZONE",
+    "INTAKE_CONSOLE_ADDR",
+    "TELEGRAM_WEBHOOK_URL",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "INTAKE_SEND_RATE",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_are_those_of_the_design() -> None:
+    settings = load_settings()
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.database_url == "sqlite+aiosqlite:///./var/intake.db"
+    assert settings.timezone == "Asia/Baku"
+    assert (settings.console_host, settings.console_port) == ("127.0.0.1", 8000)
+    assert settings.send_rate == 25
+    assert settings.webhook_url is None
+
+
+def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_readme() -> None:
+    aliases = {field.alias for field in Settings.model_fields.values()}
+    assert aliases == set(NAMES)
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in NAMES if f"`{name}`" not in readme] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "sentence"),
+    [
+        ("INTAKE_TIMEZONE", "Mars/Olympus", "INTAKE_TIMEZONE is invalid: unknown time zone 'Mars/Olympus'."),
+        ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
+        ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
+        ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
+    ],
+)
+def test_a_malformed_setting_is_one_sentence(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, sentence: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value).startswith(sentence)
+    assert "\n" not in str(raised.value)
+
+
+def test_missing_token_and_keys_are_explained() -> None:
+    settings = load_settings()
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is not set"):
+        settings.token()
+    with pytest.raises(SettingsError, match="INTAKE_DATA_KEYS is not set"):
+        settings.keys()
+
+
+def _intake(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in NAMES} | env
+    return subprocess.run(
+        [sys.executable, "-m", "intake", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_without_a_token_stops_with_one_sentence_and_no_traceback() -> None:
+    result = _intake("serve")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("intake: TELEGRAM_BOT_TOKEN is not set")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_a_malformed_key_stops_with_one_sentence() -> None:
+    short_key = base64.b64encode(b"x" * 10).decode()
+    result = _intake("serve", TELEGRAM_BOT_TOKEN="123:" + "a" * 35, INTAKE_DATA_KEYS=short_key)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "intake: INTAKE_DATA_KEYS key 1 decodes to 10 bytes; each key must be 32 bytes."
+    )
+
+
+def test_every_command_has_help() -> None:
+    listing = _intake("--help")
+    assert listing.returncode == 0
+    for command in ["demo", "serve", "bot", "console", "worker", "migrate", "create-user", "rotate-keys", "sandbox"]:
+        assert command in listing.stdout
+        assert _intake(command, "--help").returncode == 0
