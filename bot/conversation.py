@@ -97,7 +97,9 @@ class Step:
 STEPS: dict[str, Step] = {}
 
 
-def step(state: State, *, expects_text: bool = False) -> Callable[[Callable[[Conversation], Awaitable[None]]], Any]:
+def step(
+    state: State, *, expects_text: bool = False
+) -> Callable[[Callable[[Conversation], Awaitable[None]]], Any]:
     def register(ask: Callable[[Conversation], Awaitable[None]]) -> Callable[[Conversation], Awaitable[None]]:
         STEPS[state.state or ""] = Step(ask=ask, expects_text=expects_text)
         return ask

@@ -49,7 +49,9 @@ def create_dispatcher(
         log.error("update %s failed: %s at %s", event.update.update_id, type(event.exception).__name__, where)
         if event_chat is None or event_chat.type != "private":
             return
-        locale = getattr(data.get("beneficiary"), "language", None) or telegram_locale(data.get("event_from_user"))
+        locale = getattr(data.get("beneficiary"), "language", None) or telegram_locale(
+            data.get("event_from_user")
+        )
         with contextlib.suppress(TelegramAPIError):
             await bot.send_message(
                 event_chat.id, i18n.gettext("Sorry, something went wrong. Please try again.", locale=locale)
@@ -72,4 +74,3 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
     await bot.set_my_commands(commands(i18n, "en"))
     for locale in LANGUAGES:
         await bot.set_my_commands(commands(i18n, locale), language_code=locale)
-

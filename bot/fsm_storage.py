@@ -83,4 +83,3 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         return None
-

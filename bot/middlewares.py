@@ -45,9 +45,7 @@ class UpdateMiddleware(BaseMiddleware):
             try:
                 if session.get_bind().dialect.name == "postgresql":
                     # One chat's updates are applied one at a time across replicas.
-                    await session.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": user.id}
-                    )
+                    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user.id})
                 if not await mark_update_processed(session, bot_id=bot.id, update_id=event.update_id):
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED
@@ -75,4 +73,3 @@ class UpdateMiddleware(BaseMiddleware):
                 update_session.reset(token)
         await outgoing.flush(bot)
         return result
-

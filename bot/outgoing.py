@@ -54,7 +54,9 @@ class Outgoing:
             )
         )
 
-    def answer_callback(self, callback_query_id: str, text: str | None = None, show_alert: bool = False) -> None:
+    def answer_callback(
+        self, callback_query_id: str, text: str | None = None, show_alert: bool = False
+    ) -> None:
         self._actions.append(
             (
                 "answerCallbackQuery",

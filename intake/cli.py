@@ -1,9 +1,10 @@
-"""The `intake` command line: demo, serve, bot, console, worker, migrate, create-user, rotate-keys, sandbox."""
+"""The `intake` command line: demo, serve, bot, console, worker, migrate, create-user, rotate-keys…"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import signal
@@ -53,29 +54,39 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     token = settings.token()
     settings.keys()
-    asyncio.run(_serve_until_stopped(settings, with_polling=True, with_sender=True, with_console=True, token=token))
+    asyncio.run(
+        _serve_until_stopped(settings, with_polling=True, with_sender=True, with_console=True, token=token)
+    )
 
 
 def cmd_bot(args: argparse.Namespace) -> None:
     settings = load_settings()
     if settings.webhook_url:
-        raise SettingsError("Webhook mode is not available yet: unset TELEGRAM_WEBHOOK_URL to use long polling.")
+        raise SettingsError(
+            "Webhook mode is not available yet: unset TELEGRAM_WEBHOOK_URL to use long polling."
+        )
     token = settings.token()
     settings.keys()
-    asyncio.run(_serve_until_stopped(settings, with_polling=True, with_sender=False, with_console=False, token=token))
+    asyncio.run(
+        _serve_until_stopped(settings, with_polling=True, with_sender=False, with_console=False, token=token)
+    )
 
 
 def cmd_console(args: argparse.Namespace) -> None:
     settings = load_settings()
     settings.keys()
-    asyncio.run(_serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=None))
+    asyncio.run(
+        _serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=None)
+    )
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     settings = load_settings()
     token = settings.token()
     settings.keys()
-    asyncio.run(_serve_until_stopped(settings, with_polling=False, with_sender=True, with_console=False, token=token))
+    asyncio.run(
+        _serve_until_stopped(settings, with_polling=False, with_sender=True, with_console=False, token=token)
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -97,6 +108,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 def cmd_create_user(args: argparse.Namespace) -> None:
     from caseworker_console.accounts import AccountError, create_user
+
     from intake.runtime import open_runtime
 
     settings = load_settings()
@@ -146,10 +158,8 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
 
     configure_logging()
     print(f"Telegram sandbox on http://{args.host}:{args.port} (web phone at /). Ctrl-C stops it.")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_sandbox(args.host, args.port))
-    except KeyboardInterrupt:
-        pass
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -170,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], None], help_text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], None], help_text: str
+    ) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(handler=handler)
         return command
@@ -189,8 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create_user.add_argument("--display-name", default="")
     create_user.add_argument("--language", choices=["en", "az", "ru"], default="en")
-    create_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    rotate = add("rotate-keys", cmd_rotate_keys, "Re-encrypt all personal data under the first key in INTAKE_DATA_KEYS.")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    rotate = add(
+        "rotate-keys",
+        cmd_rotate_keys,
+        "Re-encrypt all personal data under the first key in INTAKE_DATA_KEYS.",
+    )
     rotate.add_argument("--new-key", action="store_true", help="print a new random key and exit")
     sandbox = add("sandbox", cmd_sandbox, "Run the local Telegram Bot API sandbox with its web phone.")
     sandbox.add_argument("--host", default="127.0.0.1")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+from caseworker_console.accounts import create_user, set_password
 from sqlalchemy import select
 
-from caseworker_console.accounts import create_user, set_password
 from intake import runtime as rt
 from intake.cli import DEMO_USERNAME, _stop_on_signals
 from intake.settings import load_settings
@@ -19,10 +19,16 @@ async def ensure_demo_account(runtime: rt.Runtime) -> str:
     """A demo caseworker with a fresh password on every start (printed, never stored in clear)."""
     password = secrets.token_urlsafe(12)
     async with runtime.sessionmaker() as session, session.begin():
-        user = (await session.execute(select(StaffUser).where(StaffUser.username == DEMO_USERNAME))).scalar_one_or_none()
+        user = (
+            await session.execute(select(StaffUser).where(StaffUser.username == DEMO_USERNAME))
+        ).scalar_one_or_none()
         if user is None:
             await create_user(
-                session, username=DEMO_USERNAME, password=password, role="supervisor", display_name="Demo caseworker"
+                session,
+                username=DEMO_USERNAME,
+                password=password,
+                role="supervisor",
+                display_name="Demo caseworker",
             )
         else:
             await set_password(session, user=user, password=password)
@@ -33,9 +39,7 @@ async def run_demo(*, sandbox_port: int) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     async with SandboxServer(port=sandbox_port) as sandbox:
-        settings = load_settings().model_copy(
-            update={"telegram_api_url": sandbox.url}
-        )
+        settings = load_settings().model_copy(update={"telegram_api_url": sandbox.url})
         async with rt.open_runtime(settings, migrate=True) as runtime:
             password = await ensure_demo_account(runtime)
             async with rt.telegram_bot(runtime, rt.random_sandbox_token()) as bot:

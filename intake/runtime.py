@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import uvicorn
 from aiogram import Bot
+from caseworker_console.app import create_app
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
-from caseworker_console.app import create_app
 from intake.settings import Settings
 from outreach.sender import Sender
 from storage.crypto import Crypto
@@ -61,7 +61,9 @@ async def poll(
     dispatcher = create_dispatcher(sessionmaker=sessionmaker, crypto=crypto, i18n=i18n)
     await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot, i18n)
-    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
     await stop.wait()
     await dispatcher.stop_polling()
     await polling

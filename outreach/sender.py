@@ -116,7 +116,8 @@ class Sender:
                 return []
             ids = {row.beneficiary_id for row in rows}
             beneficiaries = {
-                b.id: b for b in (await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))).scalars()
+                b.id: b
+                for b in (await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))).scalars()
             }
             return [self._delivery(row, beneficiaries[row.beneficiary_id]) for row in rows]
 
@@ -142,7 +143,9 @@ class Sender:
             # Too soon for this chat: put it back for later without spending an attempt's backoff.
             retry_at = utcnow() + dt.timedelta(seconds=ready_at - self._clock())
             async with self._sessionmaker() as session, session.begin():
-                await settle(session, message_id=delivery.message_id, status=Status.PENDING, retry_at=retry_at)
+                await settle(
+                    session, message_id=delivery.message_id, status=Status.PENDING, retry_at=retry_at
+                )
             return
         await self._limiter.wait()
         self._chat_ready_at[delivery.chat_id] = self._clock() + PER_CHAT_INTERVAL
@@ -161,13 +164,17 @@ class Sender:
         except TelegramBadRequest as error:
             await self._settle(delivery, Status.FAILED, error=error.message[:200])
         except TelegramServerError:
-            await self._settle(delivery, Status.PENDING, error="server error", retry_at=self._backoff(delivery))
+            await self._settle(
+                delivery, Status.PENDING, error="server error", retry_at=self._backoff(delivery)
+            )
         except TelegramNetworkError as error:
             if _sent_before_failure(error):
                 # The request may have reached Telegram: resending could duplicate it.
                 await self._settle(delivery, Status.UNCERTAIN, error="no answer after sending")
             else:
-                await self._settle(delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery))
+                await self._settle(
+                    delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery)
+                )
         else:
             await self._settle(delivery, Status.SENT, telegram_message_id=message.message_id)
 

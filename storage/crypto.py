@@ -43,9 +43,9 @@ class DataKey:
 
 
 def _derive_index_key(secret: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake-bridge blind index v1"
-    ).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"intake-bridge blind index v1").derive(
+        secret
+    )
 
 
 def _key_id(secret: bytes) -> bytes:

@@ -70,7 +70,9 @@ class UuidPrimaryKey:
 class Beneficiary(UuidPrimaryKey, Base):
     __tablename__ = "beneficiaries"
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
-    __blind_indexes__ = {"telegram_hash": ("telegram_id_enc", "telegram")}
+    __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {
+        "telegram_hash": ("telegram_id_enc", "telegram")
+    }
 
     telegram_hash: Mapped[str] = mapped_column(String(64), unique=True)
     telegram_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -128,6 +130,8 @@ class FormResponse(UuidPrimaryKey, Base):
     source: Mapped[str] = mapped_column(String(16), default="bot")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    case: Mapped[Case] = relationship()
+
 
 class OutboxMessage(UuidPrimaryKey, Base):
     """A message waiting to be sent by the sender, in priority lanes (0 = replies first)."""
@@ -182,7 +186,9 @@ class DialogState(Base):
     __tablename__ = "dialog_states"
     __encrypted__ = ("data_enc",)
 
-    id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True
+    )
     state: Mapped[str | None] = mapped_column(String(100))
     data_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -95,7 +95,7 @@ async def open_case(
         updated_at=now,
     )
     session.add(case)
-    response = FormResponse(case_id=case.id, form_id=form_id, form_version=form_version, source="bot")
+    response = FormResponse(case=case, form_id=form_id, form_version=form_version, source="bot")
     seal_json(crypto, response, "answers_enc", answers)
     session.add(response)
     await session.flush()
@@ -135,9 +135,7 @@ async def record_audit(
     details: dict[str, Any],
 ) -> None:
     session.add(
-        AuditEntry(
-            actor=actor, action=action, object_type=object_type, object_id=object_id, details=details
-        )
+        AuditEntry(actor=actor, action=action, object_type=object_type, object_id=object_id, details=details)
     )
 
 

@@ -63,5 +63,7 @@ async def rotate_keys(
             if len(rows) < batch_size:
                 break
             last_id = rows[-1].id
-        log.info("rotated %s: %d of %d rows rewritten", name, report.rows_rewritten[name], report.rows_seen[name])
+        log.info(
+            "rotated %s: %d of %d rows rewritten", name, report.rows_rewritten[name], report.rows_seen[name]
+        )
     return report

@@ -91,9 +91,7 @@ async def create_session(
     return record
 
 
-async def find_session(
-    session: AsyncSession, *, session_id: str
-) -> tuple[StaffSession, StaffUser] | None:
+async def find_session(session: AsyncSession, *, session_id: str) -> tuple[StaffSession, StaffUser] | None:
     statement = (
         select(StaffSession, StaffUser)
         .join(StaffUser, StaffUser.id == StaffSession.user_id)

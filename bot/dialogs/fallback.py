@@ -13,7 +13,9 @@ router = Router(name="fallback")
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id, _("This button is no longer active. Please use the newest message."))
+    conv.outgoing.answer_callback(
+        query.id, _("This button is no longer active. Please use the newest message.")
+    )
 
 
 @router.message()
@@ -24,5 +26,9 @@ async def unexpected_message(message: Message, conv: Conversation) -> None:
         return
     step = STEPS.get(current)
     if step is not None and current != Journey.done.state:
-        conv.say(_("Please send your answer as text.") if step.expects_text else _("Please tap one of the buttons."))
+        conv.say(
+            _("Please send your answer as text.")
+            if step.expects_text
+            else _("Please tap one of the buttons.")
+        )
     await conv.ask_current()

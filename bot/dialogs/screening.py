@@ -51,7 +51,10 @@ async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
 
 @step(Journey.name, expects_text=True)
 async def ask_name(conv: Conversation) -> None:
-    conv.say(_("What name should we use for you? Write it below, or tap Skip."), await conv.buttons([[(_("Skip"), SKIP)]]))
+    conv.say(
+        _("What name should we use for you? Write it below, or tap Skip."),
+        await conv.buttons([[(_("Skip"), SKIP)]]),
+    )
 
 
 def clean_name(text: str) -> str:
@@ -122,7 +125,9 @@ async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         await toggle(query, tap, conv, question, data)
         return
     if question.kind is Kind.MULTI:
-        answer: str | list[str] = [option.value for option in question.options if option.value in data["picked"]]
+        answer: str | list[str] = [
+            option.value for option in question.options if option.value in data["picked"]
+        ]
         if not answer:
             conv.outgoing.answer_callback(query.id, _("Choose at least one, then tap Done."), show_alert=True)
             return
@@ -152,7 +157,9 @@ async def toggle(query: CallbackQuery, tap: Tap, conv: Conversation, question: Q
     picked.remove(tap.value) if tap.value in picked else picked.append(tap.value)
     await conv.state.update_data(picked=picked)
     conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, keyboard(tap.token, question_rows(question, picked)))
+    conv.outgoing.edit_markup(
+        conv.chat_id, query.message.message_id, keyboard(tap.token, question_rows(question, picked))
+    )
 
 
 # ── result ──────────────────────────────────────────────────────────────────────────────────────

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sandbox.client import SandboxClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.forms import SCREENING
-from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import Base, Beneficiary, Case, DialogState, FormResponse
 from storage.sealing import unseal, unseal_json
@@ -30,7 +30,9 @@ async def choose_language(phone: SandboxClient, user: int, label: str) -> None:
 async def answer_screening(phone: SandboxClient, t: Translate, user: int, locale: str, name: str) -> None:
     await phone.wait_for_bot_message(user, contains="•")
     await phone.press(user, t("Continue", locale))
-    await phone.wait_for_bot_message(user, contains=t("What name should we use for you? Write it below, or tap Skip.", locale))
+    await phone.wait_for_bot_message(
+        user, contains=t("What name should we use for you? Write it below, or tap Skip.", locale)
+    )
     await phone.send_text(user, name)
     q1, q2, q3 = (question.prompt for question in SCREENING.bot_questions())
     await phone.wait_for_bot_message(user, contains=t(q1, locale))
@@ -143,7 +145,10 @@ async def test_a_negative_screening_is_never_a_bare_refusal(
 
 
 async def test_a_restart_mid_dialog_resumes_at_the_same_step(
-    phone: SandboxClient, t: Translate, bot_process: BotProcess, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient,
+    t: Translate,
+    bot_process: BotProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     q1, q2, _ = (question.prompt for question in SCREENING.bot_questions())
     user = await phone.create_user(language_code="en")
@@ -184,7 +189,9 @@ async def test_a_replayed_update_changes_nothing(
 
     assert await phone.bot_messages(user) == before
     async with sessionmaker() as session:
-        processed = await session.execute(text("SELECT count(*) FROM processed_updates WHERE update_id = :u"), {"u": update_id})
+        processed = await session.execute(
+            text("SELECT count(*) FROM processed_updates WHERE update_id = :u"), {"u": update_id}
+        )
         assert processed.scalar_one() == 1
         assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
 
@@ -211,8 +218,12 @@ async def test_forged_and_stale_buttons_change_nothing(
     stale = t("This button is no longer active. Please use the newest message.")
     assert await answers_after("t:forged1:yes", question["message_id"]) == stale
     assert await answers_after("garbage", question["message_id"]) == stale
-    assert await answers_after(f"t:{token}:maybe", question["message_id"]) == t("Please choose one of the options.")
-    assert await answers_after(f"t:{token}:continue", privacy["message_id"]) == t("Please choose one of the options.")
+    assert await answers_after(f"t:{token}:maybe", question["message_id"]) == t(
+        "Please choose one of the options."
+    )
+    assert await answers_after(f"t:{token}:continue", privacy["message_id"]) == t(
+        "Please choose one of the options."
+    )
     async with sessionmaker() as session:
         row = (await session.execute(select(DialogState))).scalar_one()
         assert row.state == "Journey:screening"
@@ -231,7 +242,9 @@ async def test_unexpected_input_gets_a_short_re_ask_and_loses_nothing(
     await phone.send(user, sticker=True)
     await phone.wait_for_bot_message(user, contains=t("Please send your answer as text."))
     await phone.send_text(user, "x" * 4000)
-    await phone.wait_for_bot_message(user, contains=t("That is too long. Please write at most {limit} characters.", limit=100))
+    await phone.wait_for_bot_message(
+        user, contains=t("That is too long. Please write at most {limit} characters.", limit=100)
+    )
     await phone.send_text(user, "<b>Nadia</b> & \u202eco")
     thanks = await phone.wait_for_bot_message(user, contains=t("Thank you, {name}.", name="")[:8])
     assert "<b>Nadia</b> & co" in thanks["text"]
@@ -261,4 +274,3 @@ async def test_language_can_be_changed_mid_dialog_and_the_step_is_asked_again(
     await phone.send_text(user, "/help")
     await phone.wait_for_bot_message(user, contains="/language")
     await phone.wait_for_bot_message(user, contains=t(q1, "ru"))
-

@@ -109,6 +109,16 @@ def test_serve_with_a_malformed_key_stops_with_one_sentence() -> None:
 def test_every_command_has_help() -> None:
     listing = _intake("--help")
     assert listing.returncode == 0
-    for command in ["demo", "serve", "bot", "console", "worker", "migrate", "create-user", "rotate-keys", "sandbox"]:
+    for command in [
+        "demo",
+        "serve",
+        "bot",
+        "console",
+        "worker",
+        "migrate",
+        "create-user",
+        "rotate-keys",
+        "sandbox",
+    ]:
         assert command in listing.stdout
         assert _intake(command, "--help").returncode == 0

@@ -53,9 +53,15 @@ async def test_after_rotation_every_value_reads_with_only_the_new_key(
         assert names == sorted(f"Person {n}" for n in range(7))
         found = await find_beneficiary(session, only_new, telegram_id=100_000_003)
         assert found is not None and unseal(only_new, found, "name_enc") == "Person 3"
-        answers = [unseal_json(only_new, r, "answers_enc") for r in (await session.execute(select(FormResponse))).scalars()]
+        answers = [
+            unseal_json(only_new, r, "answers_enc")
+            for r in (await session.execute(select(FormResponse))).scalars()
+        ]
         assert sorted(a["n"] for a in answers) == list(range(7))
-        states = [unseal_json(only_new, s, "data_enc") for s in (await session.execute(select(DialogState))).scalars()]
+        states = [
+            unseal_json(only_new, s, "data_enc")
+            for s in (await session.execute(select(DialogState))).scalars()
+        ]
         assert sorted(s["n"] for s in states) == list(range(7))
 
 
