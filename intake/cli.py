@@ -108,7 +108,6 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 def cmd_create_user(args: argparse.Namespace) -> None:
     from caseworker_console.accounts import AccountError, create_user
-
     from intake.runtime import open_runtime
 
     settings = load_settings()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from caseworker_console.accounts import create_user, set_password
 from sqlalchemy import select
 
+from caseworker_console.accounts import create_user, set_password
 from intake import runtime as rt
 from intake.cli import DEMO_USERNAME, _stop_on_signals
 from intake.settings import load_settings

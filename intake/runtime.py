@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import uvicorn
 from aiogram import Bot
-from caseworker_console.app import create_app
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
+from caseworker_console.app import create_app
 from intake.settings import Settings
 from outreach.sender import Sender
 from storage.crypto import Crypto

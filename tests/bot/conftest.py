@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
-from sandbox.client import SandboxClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from bot.i18n import create_i18n
 from intake.runtime import poll
+from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 

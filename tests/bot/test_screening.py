@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sandbox.client import SandboxClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.forms import SCREENING
+from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import Base, Beneficiary, Case, DialogState, FormResponse
 from storage.sealing import unseal, unseal_json

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from sandbox.client import SandboxClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from outreach.outbox import Lane, Status, claim, enqueue
 from outreach.sender import Sender
+from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
