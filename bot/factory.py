@@ -38,7 +38,8 @@ def create_dispatcher(
     dispatcher = Dispatcher(storage=SqlStorage(sessionmaker, crypto), events_isolation=SimpleEventIsolation())
     dispatcher.update.outer_middleware(UpdateMiddleware(sessionmaker, crypto, i18n))
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
-    dispatcher.include_routers(start.router, language.router, screening.router, fallback.router)
+    # Order matters: commands work from any step; the fallback takes what no step expected.
+    dispatcher.include_routers(*(module.create_router() for module in (start, language, screening, fallback)))
 
     async def on_error(event: ErrorEvent, bot: Bot, event_chat: Chat | None = None, **data: Any) -> None:
         # Only the kind of failure: an exception's text may hold what a person typed.

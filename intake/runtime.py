@@ -65,8 +65,12 @@ async def poll(
         dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
     )
     await stop.wait()
-    await dispatcher.stop_polling()
-    await polling
+    try:
+        await dispatcher.stop_polling()
+    except RuntimeError:  # stopped before polling had begun
+        polling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
 
 
 async def run_sender(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:

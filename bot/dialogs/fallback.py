@@ -8,17 +8,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import STEPS, Conversation, Journey
 
-router = Router(name="fallback")
 
-
-@router.callback_query()
 async def stale_button(query: CallbackQuery, conv: Conversation) -> None:
     conv.outgoing.answer_callback(
         query.id, _("This button is no longer active. Please use the newest message.")
     )
 
 
-@router.message()
 async def unexpected_message(message: Message, conv: Conversation) -> None:
     current = await conv.state.get_state()
     if current is None:
@@ -32,3 +28,10 @@ async def unexpected_message(message: Message, conv: Conversation) -> None:
             else _("Please tap one of the buttons.")
         )
     await conv.ask_current()
+
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.callback_query.register(stale_button)
+    router.message.register(unexpected_message)
+    return router

@@ -10,8 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.conversation import Conversation, FreshTap, Journey, Tap, step
 from bot.i18n import LANGUAGES
 
-router = Router(name="language")
-
 # Where /language was asked from, to return there once a language is chosen.
 RETURN_TO = "return_to"
 
@@ -22,7 +20,6 @@ async def ask_language(conv: Conversation) -> None:
     conv.say("🌐 " + _("Choose your language:"), await conv.buttons(rows))
 
 
-@router.message(Command("language"))
 async def change_language(message: Message, conv: Conversation) -> None:
     current = await conv.state.get_state()
     if current and current != Journey.language.state:
@@ -30,7 +27,6 @@ async def change_language(message: Message, conv: Conversation) -> None:
     await conv.go(Journey.language)
 
 
-@router.callback_query(Journey.language, FreshTap(), F.message)
 async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value not in LANGUAGES:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
@@ -47,3 +43,10 @@ async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) ->
             await conv.ask_current()
         else:
             await conv.go(Journey.privacy)
+
+
+def create_router() -> Router:
+    router = Router(name="language")
+    router.message.register(change_language, Command("language"))
+    router.callback_query.register(language_chosen, Journey.language, FreshTap(), F.message)
+    return router

@@ -14,8 +14,6 @@ from programme.forms import SCREENING, Kind, Question
 from storage.queries import open_case, open_case_of
 from storage.sealing import seal
 
-router = Router(name="screening")
-
 NAME_LIMIT = 100
 CONTINUE, SKIP, DONE = "continue", "skip", "done"
 QUESTIONS = SCREENING.bot_questions()
@@ -39,7 +37,6 @@ async def ask_privacy(conv: Conversation) -> None:
     )
 
 
-@router.callback_query(Journey.privacy, FreshTap(), F.message, F.data.endswith(":" + CONTINUE))
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
     conv.outgoing.answer_callback(query.id)
     conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
@@ -63,7 +60,6 @@ def clean_name(text: str) -> str:
     return " ".join(visible.split())
 
 
-@router.message(Journey.name, F.text)
 async def name_given(message: Message, conv: Conversation) -> None:
     name = clean_name(message.text or "")
     if not name:
@@ -77,7 +73,6 @@ async def name_given(message: Message, conv: Conversation) -> None:
     await start_questions(conv)
 
 
-@router.callback_query(Journey.name, FreshTap(), F.message, F.data.endswith(":" + SKIP))
 async def name_skipped(query: CallbackQuery, conv: Conversation) -> None:
     conv.outgoing.answer_callback(query.id)
     conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
@@ -116,7 +111,6 @@ async def ask_question(conv: Conversation) -> None:
     conv.say(question_text(question), await conv.buttons(question_rows(question, data.get("picked", []))))
 
 
-@router.callback_query(Journey.screening, FreshTap(), F.message)
 async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     data = await conv.data()
     question = SCREENING.question(data["q"])
@@ -209,3 +203,16 @@ async def ask_done(conv: Conversation) -> None:
             code=case.code
         )
     )
+
+
+def create_router() -> Router:
+    router = Router(name="screening")
+    router.callback_query.register(
+        privacy_read, Journey.privacy, FreshTap(), F.message, F.data.endswith(":" + CONTINUE)
+    )
+    router.message.register(name_given, Journey.name, F.text)
+    router.callback_query.register(
+        name_skipped, Journey.name, FreshTap(), F.message, F.data.endswith(":" + SKIP)
+    )
+    router.callback_query.register(answered, Journey.screening, FreshTap(), F.message)
+    return router

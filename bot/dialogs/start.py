@@ -11,12 +11,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, Journey
 
-router = Router(name="start")
-
 DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@router.message(CommandStart())
 async def start(message: Message, command: CommandObject, conv: Conversation) -> None:
     payload = command.args or ""
     if conv.beneficiary.source is None and DEEP_LINK.fullmatch(payload):
@@ -30,7 +27,6 @@ async def start(message: Message, command: CommandObject, conv: Conversation) ->
     await conv.ask_current()
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, conv: Conversation) -> None:
     conv.say(
         _(
@@ -42,3 +38,10 @@ async def show_help(message: Message, conv: Conversation) -> None:
         )
     )
     await conv.ask_current()
+
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(show_help, Command("help"))
+    return router

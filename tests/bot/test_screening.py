@@ -25,10 +25,10 @@ async def choose_language(phone: SandboxClient, user: int, label: str) -> None:
     await phone.send_text(user, "/start")
     await phone.wait_for_bot_message(user, contains="🌐")
     await phone.press(user, label)
+    await phone.wait_for_bot_message(user, contains="•")  # the privacy notice
 
 
 async def answer_screening(phone: SandboxClient, t: Translate, user: int, locale: str, name: str) -> None:
-    await phone.wait_for_bot_message(user, contains="•")
     await phone.press(user, t("Continue", locale))
     await phone.wait_for_bot_message(
         user, contains=t("What name should we use for you? Write it below, or tap Skip.", locale)
@@ -132,6 +132,7 @@ async def test_a_negative_screening_is_never_a_bare_refusal(
     await phone.press(user, t("No"))
     await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
     await phone.press(user, t("Done"))
+    await phone.wait_idle(user)
     alerts = (await phone.transcript(user))["callback_answers"]
     assert alerts[-1]["text"] == t("Choose at least one, then tap Done.")
     await phone.press(user, "▫️ " + t("Health and social services"))
@@ -202,7 +203,7 @@ async def test_forged_and_stale_buttons_change_nothing(
     q1 = t(SCREENING.bot_questions()[0].prompt)
     user = await phone.create_user(language_code="en")
     await choose_language(phone, user, "English")
-    privacy = await phone.wait_for_bot_message(user, contains="•")
+    privacy = (await phone.bot_messages(user))[-1]
     await phone.press(user, t("Continue"))
     await phone.wait_for_bot_message(user, contains=t("Skip"))
     await phone.press(user, t("Skip"))
