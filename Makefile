@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile -q -d bot/locales -D messages
-	$(BIN)/pybabel compile -q -d caseworker_console/locales -D console
+	$(BIN)/pybabel compile -d bot/locales -D messages
+	$(BIN)/pybabel compile -d caseworker_console/locales -D console
 
 demo: catalogs
 	$(BIN)/intake demo
