@@ -73,6 +73,16 @@ async def record_successful_login(
     await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(**values))
 
 
+async def replace_password_hash(session: AsyncSession, *, user_id: int, password_hash: str) -> None:
+    """A new password lifts any lock and ends every session opened with the old one."""
+    await session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id)
+        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+    )
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
 async def set_user_active(session: AsyncSession, *, user_id: int, active: bool) -> None:
     """Enable or disable an account; a disabled account's sessions are ended at once."""
     await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(active=active))

@@ -1,0 +1,1 @@
+"""The caseworker console: a server-rendered web app where staff sign in and work on cases."""

@@ -1,0 +1,243 @@
+"""Staff accounts: creating them with checked usernames and passwords, and signing in with lockout."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caseworker_console.i18n import LANGUAGES
+from programme.text import N_
+from storage import staff
+from storage.models import StaffUser, utcnow
+from storage.queries import record_audit
+
+ROLES: tuple[str, ...] = ("caseworker", "supervisor", "outreach", "admin")
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+DISPLAY_NAME_MAX_LENGTH = 120
+
+MAX_FAILED_LOGINS = 6
+LOCKOUT = dt.timedelta(minutes=30)
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+# argon2-cffi's defaults are argon2id with the RFC 9106 low-memory profile; changing them later
+# is safe because every successful sign-in rehashes an outdated hash.
+_hasher = PasswordHasher()
+
+logger = logging.getLogger(__name__)
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; str() is one clear English sentence.
+
+    `message` is a gettext msgid (marked for extraction) and `params` fill its {placeholders}
+    after translation, so the console can show the same sentence in the reader's language.
+    """
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params))
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def normalise_password(password: str) -> str:
+    # The same passphrase typed on two keyboards can arrive composed or decomposed (NIST SP 800-63B).
+    return unicodedata.normalize("NFKC", password)
+
+
+def validate_username(username: str) -> str:
+    name = normalise_username(username)
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise AccountError(
+            N_(
+                "A username has 3 to 64 characters: lower-case letters a–z, digits, "
+                "dots, hyphens and underscores."
+            )
+        )
+    return name
+
+
+def validate_password(password: str, *, username: str = "") -> str:
+    """Length and a list of common passwords only: composition rules make passwords weaker in practice."""
+    password = normalise_password(password)
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AccountError(N_("A password needs at least {minimum} characters."), minimum=PASSWORD_MIN_LENGTH)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise AccountError(
+            N_("A password can have at most {maximum} characters."), maximum=PASSWORD_MAX_LENGTH
+        )
+    folded = password.casefold()
+    if folded in common_passwords():
+        raise AccountError(
+            N_(
+                "This password is one of the most common ones. "
+                "Choose a longer phrase only you would think of."
+            )
+        )
+    if username and folded == normalise_username(username).casefold():
+        raise AccountError(N_("A password must not be the same as the username."))
+    return password
+
+
+def _validate_choice(role: str, language: str, display_name: str) -> None:
+    if role not in ROLES:
+        raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
+    if language not in LANGUAGES:
+        raise AccountError(N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES))
+    if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
+        raise AccountError(
+            N_("A display name can have at most {maximum} characters."), maximum=DISPLAY_NAME_MAX_LENGTH
+        )
+
+
+async def hash_password(password: str) -> str:
+    # Hashing takes tens of milliseconds of CPU by design; keep it off the event loop.
+    return await asyncio.to_thread(_hasher.hash, normalise_password(password))
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    language: str = "en",
+    actor: str = "system",
+) -> StaffUser:
+    """Add an active account (flushed, not committed: the caller owns the transaction).
+
+    `actor` names who created it in the audit log (the CLI, or later an administrator).
+    """
+    name = validate_username(username)
+    password = validate_password(password, username=name)
+    display_name = " ".join(display_name.split())
+    _validate_choice(role, language, display_name)
+    if await staff.find_user_by_username(session, username=name) is not None:
+        raise AccountError(N_("The username {username} is already taken."), username=name)
+    password_hash = await hash_password(password)
+    try:
+        # A savepoint, so losing a race for the name leaves the caller's transaction usable.
+        async with session.begin_nested():
+            user = await staff.add_user(
+                session,
+                username=name,
+                password_hash=password_hash,
+                role=role,
+                display_name=display_name,
+                language=language,
+                at=utcnow(),
+            )
+    except IntegrityError:
+        raise AccountError(N_("The username {username} is already taken."), username=name) from None
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.created",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"role": role},
+    )
+    return user
+
+
+async def set_password(
+    session: AsyncSession, *, user: StaffUser, password: str, actor: str = "system"
+) -> None:
+    """Give an account a new password (same rules as create_user); lifts a lock, ends its sessions."""
+    password = validate_password(password, username=user.username)
+    await staff.replace_password_hash(session, user_id=user.id, password_hash=await hash_password(password))
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.password_set",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={},
+    )
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, normalise_password(password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _locked(user: StaffUser, now: dt.datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> StaffUser | None:
+    """The account these credentials open, or None for every kind of failure alike.
+
+    Unknown names are checked against a dummy hash so that timing does not tell which usernames
+    exist; a locked or disabled account answers exactly as a wrong password does. Changes (the
+    failure count, a lock, a rehash) are flushed; the caller commits them.
+    """
+    name = normalise_username(username)
+    user = None
+    if USERNAME_PATTERN.fullmatch(name):
+        user = await staff.find_user_by_username(session, username=name)
+    stored_hash = user.password_hash if user is not None else await asyncio.to_thread(_dummy_hash)
+    matches = await _verify(stored_hash, password)
+    now = utcnow()
+    if user is None:
+        # The typed name is not logged: people type their password into the username field.
+        logger.info("console sign-in failed for an unknown username")
+        return None
+    if not user.active or _locked(user, now):
+        # Not counted: a lock already stops guessing, and counting would only prolong it.
+        await _audit_login(session, user, "staff.login_refused")
+        return None
+    if not matches:
+        locked = await staff.count_failed_login(
+            session, user_id=user.id, threshold=MAX_FAILED_LOGINS, lock_until=now + LOCKOUT
+        )
+        await _audit_login(session, user, "staff.locked" if locked else "staff.login_failed")
+        return None
+    new_hash = await hash_password(password) if _hasher.check_needs_rehash(stored_hash) else None
+    await staff.record_successful_login(session, user_id=user.id, at=now, new_password_hash=new_hash)
+    await _audit_login(session, user, "staff.login")
+    return user
+
+
+async def _audit_login(session: AsyncSession, user: StaffUser, action: str) -> None:
+    await record_audit(
+        session,
+        actor=f"staff:{user.id}",
+        action=action,
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={},
+    )

@@ -1,0 +1,88 @@
+"""Builds the console's Starlette app: middleware, routes, static files and error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from caseworker_console.auth import CsrfFailure, SessionBackend
+from caseworker_console.config import ConsoleConfig, SessionPolicy
+from caseworker_console.database import DatabaseSessionMiddleware
+from caseworker_console.routes import all_routes
+from caseworker_console.security import SecurityHeadersMiddleware, headers_for
+from caseworker_console.templating import Pages, pages
+
+STATIC_DIR = Path(__file__).parent / "static"
+# Forms are short text; anything bigger is refused before it is parsed.
+MAX_BODY_BYTES = 256 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):
+        raise exc
+    kind = "csrf" if isinstance(exc, CsrfFailure) else str(exc.status_code)
+    response = pages(request).render(request, "error.html", {"kind": kind}, status_code=exc.status_code)
+    # Keep what the exception says about itself, such as Allow on a 405.
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # This runs outside every other middleware, so it adds the security headers itself.
+    headers = headers_for(request.url.path)
+    try:
+        response = pages(request).render(request, "error.html", {"kind": "500"}, status_code=500)
+    except Exception:
+        logger.exception("the error page itself failed to render")
+        response = PlainTextResponse("Internal Server Error", status_code=500)
+    response.headers.update(headers)
+    return response
+
+
+def create_app(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    secure_cookies: bool = False,
+    session_idle_minutes: int = 30,
+    session_absolute_hours: int = 12,
+    timezone: str = "Asia/Baku",
+) -> Starlette:
+    """The console app. `secure_cookies` must be on whenever it is served over HTTPS."""
+    settings = ConsoleConfig(
+        sessions=SessionPolicy(
+            idle=dt.timedelta(minutes=session_idle_minutes),
+            absolute=dt.timedelta(hours=session_absolute_hours),
+            secure_cookies=secure_cookies,
+        ),
+        timezone=zoneinfo.ZoneInfo(timezone),
+    )
+    app = Starlette(
+        routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        middleware=[
+            # Outermost first: headers on every answer, then the session the others use.
+            Middleware(SecurityHeadersMiddleware),
+            # Here rather than Starlette(max_body_size=…), which would sit outside the headers.
+            Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
+            Middleware(DatabaseSessionMiddleware, sessionmaker=sessionmaker),
+            Middleware(AuthenticationMiddleware, backend=SessionBackend()),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.config = settings
+    app.state.pages = Pages()
+    return app

@@ -1,0 +1,41 @@
+"""The console's settings as one object on the app, and how sessions expire."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+
+from starlette.requests import HTTPConnection
+
+from storage.models import StaffSession
+
+LOGIN_CSRF_COOKIE = "intake_login_csrf"
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionPolicy:
+    idle: dt.timedelta
+    absolute: dt.timedelta
+    secure_cookies: bool
+
+    def expired(self, record: StaffSession, now: dt.datetime) -> bool:
+        return record.last_seen_at + self.idle <= now or record.created_at + self.absolute <= now
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        # Over HTTPS the __Host- prefix stops a sibling subdomain from planting its own token,
+        # the one weakness of a double-submit cookie.
+        return f"__Host-{LOGIN_CSRF_COOKIE}" if self.secure_cookies else LOGIN_CSRF_COOKIE
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsoleConfig:
+    sessions: SessionPolicy
+    timezone: zoneinfo.ZoneInfo
+    page_size: int = 50
+
+
+def config(connection: HTTPConnection) -> ConsoleConfig:
+    settings: ConsoleConfig = connection.app.state.config
+    return settings

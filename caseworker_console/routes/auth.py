@@ -1,0 +1,123 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from caseworker_console import accounts, i18n
+from caseworker_console.auth import (
+    ConsoleUser,
+    clear_session_cookie,
+    csrf_protected,
+    end_session,
+    login_csrf_protected,
+    login_csrf_token,
+    login_required,
+    safe_next,
+    set_login_csrf_cookie,
+    set_session_cookie,
+    start_session,
+)
+from caseworker_console.config import config
+from caseworker_console.database import database
+from caseworker_console.templating import pages
+from storage.queries import record_audit
+
+
+def _login_query(request: Request) -> dict[str, str]:
+    """The validated ?lang= and ?next= that the sign-in page keeps across its own links and form."""
+    query: dict[str, str] = {}
+    lang = i18n.supported(request.query_params.get("lang"))
+    if lang:
+        query["lang"] = lang
+    next_path = safe_next(request.query_params.get("next"))
+    if next_path:
+        query["next"] = next_path
+    return query
+
+
+def _login_url(request: Request, **changes: str) -> str:
+    query = {**_login_query(request), **changes}
+    path = request.url_for("login").path
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def _login_page(request: Request, *, failed: bool, username: str = "", status_code: int = 200) -> Response:
+    policy = config(request).sessions
+    token = login_csrf_token(request, policy)
+    languages = [(code, name, _login_url(request, lang=code)) for code, name in i18n.LANGUAGES.items()]
+    response = pages(request).render(
+        request,
+        "login.html",
+        {
+            "csrf_token": token,
+            "action": _login_url(request),
+            "failed": failed,
+            "username": username,
+            "languages": languages,
+        },
+        status_code=status_code,
+    )
+    set_login_csrf_cookie(response, token, policy)
+    return response
+
+
+def _after_login(request: Request) -> str:
+    return safe_next(request.query_params.get("next")) or request.url_for("home").path
+
+
+async def login_form(request: Request) -> Response:
+    if isinstance(request.user, ConsoleUser):
+        return RedirectResponse(_after_login(request), status_code=303)
+    return _login_page(request, failed=False)
+
+
+@login_csrf_protected
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username = str(form.get("username", ""))
+    password = str(form.get("password", ""))
+    db = database(request)
+    user = await accounts.authenticate(db, username=username, password=password)
+    if user is None:
+        # Committed even so: the failure count and any lock must outlive this request.
+        await db.commit()
+        # One answer for an unknown name, a wrong password and a locked account.
+        return _login_page(request, failed=True, username=username[:64], status_code=400)
+    token = await start_session(request, user=user)
+    await db.commit()
+    policy = config(request).sessions
+    response = RedirectResponse(_after_login(request), status_code=303)
+    set_session_cookie(response, token, policy)
+    return response
+
+
+@login_required()
+@csrf_protected
+async def logout(request: Request) -> Response:
+    db = database(request)
+    staff_user = request.user
+    await end_session(request)
+    await record_audit(
+        db,
+        actor=staff_user.actor,
+        action="staff.logout",
+        object_type="staff_user",
+        object_id=staff_user.identity,
+        details={},
+    )
+    await db.commit()
+    response = RedirectResponse(request.url_for("login").path, status_code=303)
+    clear_session_cookie(response, config(request).sessions)
+    return response
+
+
+routes = [
+    Route("/login", login_form, methods=["GET"], name="login"),
+    Route("/login", login, methods=["POST"], name="login_submit"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+]
