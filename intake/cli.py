@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import getpass
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,13 +15,6 @@ from intake.logs import configure_logging
 from intake.settings import Settings, SettingsError, demo_keys, load_settings
 
 VAR_DIR = Path("var")
-DEMO_USERNAME = "demo"
-
-
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
 
 
 async def _serve_until_stopped(
@@ -31,7 +23,7 @@ async def _serve_until_stopped(
     from intake import runtime as rt
 
     stop = asyncio.Event()
-    _stop_on_signals(stop)
+    rt.stop_on_signals(stop)
     async with rt.open_runtime(settings) as runtime:
         parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
         if with_console:

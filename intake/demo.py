@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 
 from sqlalchemy import select
 
 from caseworker_console.accounts import create_user, set_password
 from intake import runtime as rt
-from intake.cli import DEMO_USERNAME, _stop_on_signals
 from intake.settings import load_settings
 from sandbox.server import SandboxServer
 from storage.models import StaffUser
+
+DEMO_USERNAME = "demo"
 
 
 async def ensure_demo_account(runtime: rt.Runtime) -> str:
@@ -37,8 +39,10 @@ async def ensure_demo_account(runtime: rt.Runtime) -> str:
 
 async def run_demo(*, sandbox_port: int) -> None:
     stop = asyncio.Event()
-    _stop_on_signals(stop)
-    async with SandboxServer(port=sandbox_port) as sandbox:
+    rt.stop_on_signals(stop)
+    # Simulated users get ids no earlier demo run used, so they never continue an old dialog.
+    first_user_id = 100_000_001 + int(time.time()) % 10**7 * 100
+    async with SandboxServer(port=sandbox_port, first_user_id=first_user_id) as sandbox:
         settings = load_settings().model_copy(update={"telegram_api_url": sandbox.url})
         async with rt.open_runtime(settings, migrate=True) as runtime:
             password = await ensure_demo_account(runtime)

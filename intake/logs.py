@@ -27,3 +27,4 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Per-update INFO lines from aiogram are noise on a small server; warnings still show.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,13 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
         yield Runtime(settings, engine, create_sessionmaker(engine), crypto)
     finally:
         await engine.dispose()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl-C and SIGTERM end the run cleanly instead of interrupting it mid-write."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
 
 
 def random_sandbox_token() -> str:

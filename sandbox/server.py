@@ -14,7 +14,7 @@ from aiohttp import web
 from sandbox import botapi, control
 from sandbox.botapi import SPEC, STATE, WEBHOOKS
 from sandbox.spec import load_spec
-from sandbox.state import SandboxState
+from sandbox.state import FIRST_USER_ID, SandboxState
 from sandbox.webhook import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -32,11 +32,12 @@ def create_app(
     *,
     api_spec_path: str | os.PathLike[str] | None = None,
     bot_username: str = "intake_sandbox_bot",
+    first_user_id: int = FIRST_USER_ID,
 ) -> web.Application:
     """The sandbox application; ``api_spec_path`` defaults to :func:`sandbox.spec.default_spec_path`."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[SPEC] = load_spec(api_spec_path)
-    app[STATE] = SandboxState(bot_username)
+    app[STATE] = SandboxState(bot_username, first_user_id)
     app[WEBHOOKS] = WebhookDelivery()
     app.on_shutdown.append(_wake_waiters)
     app.on_cleanup.append(_close_webhooks)

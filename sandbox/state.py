@@ -457,12 +457,13 @@ class Fault:
 class SandboxState:
     """All simulated users and bots of one sandbox server."""
 
-    def __init__(self, bot_username: str) -> None:
+    def __init__(self, bot_username: str, first_user_id: int = FIRST_USER_ID) -> None:
         self.bot_username = bot_username
+        self.first_user_id = first_user_id
         self.bots: dict[int, BotState] = {}
         self.users: dict[int, SimUser] = {}
         self.faults: list[Fault] = []
-        self.next_user_id = FIRST_USER_ID
+        self.next_user_id = first_user_id
         self.closing = False
 
     def bot(self, bot_id: int) -> BotState:
@@ -495,7 +496,7 @@ class SandboxState:
         """Forget everything but keep bot objects, so long polls already waiting stay attached."""
         self.users.clear()
         self.faults.clear()
-        self.next_user_id = FIRST_USER_ID
+        self.next_user_id = self.first_user_id
         for bot in self.bots.values():
             bot.clear()
 
