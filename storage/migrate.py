@@ -22,6 +22,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    # "heads": features may add migrations on parallel branches, merged later.
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade, revision)

@@ -221,5 +221,3 @@ class StaffSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-
-ENCRYPTED_MODELS: tuple[type[Base], ...] = (Beneficiary, FormResponse, OutboxMessage, DialogState)

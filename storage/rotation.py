@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
-from storage.models import ENCRYPTED_MODELS, Base
+from storage.models import Base
+from storage.schema import ENCRYPTED_MODELS
 from storage.sealing import seal, unseal
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.schema import Base
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from programme.forms import SCREENING
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
-from storage.models import Base, Beneficiary, Case, DialogState, FormResponse
+from storage.models import Beneficiary, Case, DialogState, FormResponse
+from storage.schema import Base
 from storage.sealing import unseal, unseal_json
 from tests.bot.conftest import BotProcess
 

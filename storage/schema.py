@@ -1,0 +1,14 @@
+"""Every model module, imported in one place so the metadata (migrations, rotation) sees all tables.
+
+A feature's tables live in `storage/models_<feature>.py`; add its import here.
+"""
+
+from storage import models  # noqa: F401
+from storage.models import Base
+
+ENCRYPTED_MODELS = tuple(
+    sorted(
+        (mapper.class_ for mapper in Base.registry.mappers if mapper.class_.__encrypted__),
+        key=lambda model: model.__tablename__,
+    )
+)
