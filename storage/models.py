@@ -108,6 +108,13 @@ class Case(UuidPrimaryKey, Base):
     language: Mapped[str | None] = mapped_column(String(8))
     provisionally_eligible: Mapped[bool | None] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # In the handoff queue since (None: not asked for a person) and why, from the bot's short list.
+    handoff_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    handoff_reason: Mapped[str | None] = mapped_column(String(32))
+    # The person said they are under 18: a parent's or guardian's consent is needed.
+    guardian_consent_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A caseworker is handling the conversation: the bot's automated prompts pause.
+    caseworker_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -220,4 +227,3 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
