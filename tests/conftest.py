@@ -6,13 +6,15 @@ import asyncio
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.i18n import create_i18n
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -99,3 +101,19 @@ def data_key() -> bytes:
 @pytest.fixture
 def crypto(data_key: bytes) -> Crypto:
     return Crypto([data_key])
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return create_i18n()
+
+
+@pytest.fixture
+def t(i18n: I18n) -> Callable[..., str]:
+    """The text a beneficiary reads for a msgid in a locale (so tests follow the catalogs)."""
+
+    def translate(msgid: str, locale: str = "en", **values: object) -> str:
+        text = i18n.gettext(msgid, locale=locale)
+        return text.format(**values) if values else text
+
+    return translate

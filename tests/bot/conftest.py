@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 from aiogram import Bot
-from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
-from bot.i18n import create_i18n
 from intake.runtime import poll
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
@@ -20,22 +18,6 @@ from storage.crypto import Crypto
 
 TOKEN = "4242424242:" + "A" * 35
 BOT_ID = 4242424242
-
-
-@pytest.fixture(scope="session")
-def i18n() -> I18n:
-    return create_i18n()
-
-
-@pytest.fixture
-def t(i18n: I18n) -> Callable[..., str]:
-    """The text a beneficiary reads for a msgid in a locale (so tests follow the catalogs)."""
-
-    def translate(msgid: str, locale: str = "en", **values: object) -> str:
-        text = i18n.gettext(msgid, locale=locale)
-        return text.format(**values) if values else text
-
-    return translate
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""`intake demo` as a newcomer runs it: one process, a screening in the web phone's sandbox, the
+case in the console, and Ctrl-C stopping everything cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+
+from sandbox.client import SandboxClient
+from tests.bot.test_screening import Translate, answer_screening, choose_language
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def read_banner(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    lines = []
+    async with asyncio.timeout(60):
+        while not any("Press Ctrl-C" in line for line in lines):
+            line = (await process.stdout.readline()).decode()
+            assert line, "demo exited early:\n" + "".join(lines)
+            lines.append(line)
+    return "".join(lines)
+
+
+async def console_login(client: httpx.AsyncClient, password: str) -> None:
+    page = await client.get("/login")
+    token = BeautifulSoup(page.text, "lxml").select_one("input[name=csrf_token]")["value"]
+    answer = await client.post("/login", data={"username": "demo", "password": password, "csrf_token": token})
+    assert answer.status_code in (200, 303), answer.text
+
+
+@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the demo runs on SQLite")
+async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Translate) -> None:
+    sandbox_port, console_port = free_port(), free_port()
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
+    }
+    environment |= {"INTAKE_CONSOLE_ADDR": f"127.0.0.1:{console_port}", "PYTHONPATH": str(ROOT)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "intake",
+        "demo",
+        "--sandbox-port",
+        str(sandbox_port),
+        cwd=tmp_path,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        banner = await read_banner(process)
+        password = re.search(r"demo / (\S+)", banner).group(1)
+        async with httpx.AsyncClient() as http:
+            bots = (await http.get(f"http://127.0.0.1:{sandbox_port}/sandbox/api/bots")).json()
+        async with SandboxClient(f"http://127.0.0.1:{sandbox_port}", bots[0]["id"]) as phone:
+            for locale, label, name in [("fa", "فارسی / دری", "Dariush"), ("en", "English", "Emma")]:
+                user = await phone.create_user(language_code=locale)
+                await choose_language(phone, user, label)
+                await answer_screening(phone, t, user, locale, name)
+                await phone.wait_for_bot_message(user, contains="IP-")
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{console_port}", follow_redirects=True
+        ) as console:
+            await console_login(console, password)
+            cases = BeautifulSoup((await console.get("/cases")).text, "lxml")
+        codes = [cell.get_text(strip=True) for cell in cases.select("tbody tr td:first-child, tbody tr th")]
+        assert len([code for code in codes if code.startswith("IP-")]) == 2
+        assert (tmp_path / "var" / "intake.db").exists()
+        assert (tmp_path / "var" / "data-keys").stat().st_mode & 0o077 == 0
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output
+    assert b"Traceback" not in output[0]
