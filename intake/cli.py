@@ -54,11 +54,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_bot(args: argparse.Namespace) -> None:
     settings = load_settings()
     if settings.webhook_url:
-        raise SettingsError(
-            "Webhook mode is not available yet: unset TELEGRAM_WEBHOOK_URL to use long polling."
-        )
+        settings.webhook_secret_value()  # webhook mode never starts without its secret
     token = settings.token()
     settings.keys()
+    if settings.webhook_url:
+        from intake.runtime import serve_webhook
+
+        asyncio.run(serve_webhook(settings, token))
+        return
     asyncio.run(
         _serve_until_stopped(settings, with_polling=True, with_sender=False, with_console=False, token=token)
     )
@@ -181,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", cmd_demo, "Run everything in one process on the embedded defaults, with the sandbox.")
     demo.add_argument("--sandbox-port", type=int, default=8081, help="port of the Telegram sandbox (8081)")
     add("serve", cmd_serve, "Run the bot, the sender and the console against the real Telegram Bot API.")
-    add("bot", cmd_bot, "Run only the bot (long polling).")
+    add("bot", cmd_bot, "Run only the bot: long polling, or webhook mode when TELEGRAM_WEBHOOK_URL is set.")
     add("console", cmd_console, "Run only the caseworker console.")
     add("worker", cmd_worker, "Run only the outbox sender.")
     add("migrate", cmd_migrate, "Upgrade the database schema to the newest version.")

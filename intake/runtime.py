@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import uvicorn
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
+from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from caseworker_console.app import create_app
-from intake.settings import Settings
+from intake.settings import Settings, SettingsError
 from outreach.sender import Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
@@ -123,3 +125,48 @@ async def telegram_bot(runtime: Runtime, token: str) -> AsyncIterator[Bot]:
         yield bot
     finally:
         await bot.session.close()
+
+
+async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concurrency: int = 8) -> None:
+    """Webhook mode until `stop` is set: receive and store updates, handle stored ones.
+
+    The endpoint listens before setWebhook is called, so Telegram's first delivery finds it; the
+    webhook is left in place on exit because other replicas keep serving it.
+    """
+    settings = runtime.settings
+    assert settings.webhook_url is not None
+    i18n = create_i18n()
+    dispatcher = create_dispatcher(sessionmaker=runtime.sessionmaker, crypto=runtime.crypto, i18n=i18n)
+    consumer = InboundConsumer(dispatcher, bot, runtime.sessionmaker, runtime.crypto, concurrency=concurrency)
+    app = create_webhook_app(
+        bot_id=bot.id,
+        secret=settings.webhook_secret_value(),
+        paths=webhook_paths(settings.webhook_url),
+        sessionmaker=runtime.sessionmaker,
+        crypto=runtime.crypto,
+        consumer=consumer,
+    )
+    runner = await serve_app(app, settings.webhook_host, settings.webhook_port)
+    try:
+        await set_commands(bot, i18n)
+        try:
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret_value(),
+                allowed_updates=dispatcher.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+        except TelegramAPIError as error:
+            raise SettingsError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {error.message}") from None
+        log.info("webhook mode: listening on %s", settings.webhook_addr)
+        await consumer.run(stop)
+    finally:
+        await runner.cleanup()
+
+
+async def serve_webhook(settings: Settings, token: str) -> None:
+    """`intake bot` in webhook mode: one replica, until SIGTERM or Ctrl-C."""
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    async with open_runtime(settings) as runtime, telegram_bot(runtime, token) as bot:
+        await run_webhook(runtime, bot, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.crypto import KeyConfigError, generate_key, parse_keys
+
+# Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
+# it cannot be guessed (it is the only thing that tells Telegram's requests from anyone else's).
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -27,6 +32,7 @@ class Settings(BaseSettings):
     console_addr: str = Field("127.0.0.1:8000", alias="INTAKE_CONSOLE_ADDR")
     webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
     send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
 
     @field_validator("timezone")
@@ -38,12 +44,32 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @field_validator("console_addr")
+    @field_validator("console_addr", "webhook_addr")
     @classmethod
     def _host_and_port(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("expected host:port, for example 127.0.0.1:8000")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        # Several comma-separated URLs are the sandbox's stand-in for a load balancer (tests, bench).
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.startswith(("http://", "https://")) for part in parts):
+            raise ValueError("expected an https:// URL")
+        return ",".join(parts)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("use 16 to 256 characters among A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("telegram_api_url")
@@ -60,6 +86,22 @@ class Settings(BaseSettings):
     @property
     def console_port(self) -> int:
         return int(self.console_addr.rpartition(":")[2])
+
+    @property
+    def webhook_host(self) -> str:
+        return self.webhook_addr.rpartition(":")[0].strip("[]")
+
+    @property
+    def webhook_port(self) -> int:
+        return int(self.webhook_addr.rpartition(":")[2])
+
+    def webhook_secret_value(self) -> str:
+        if self.webhook_secret is None:
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET is not set: webhook mode needs it to tell Telegram's requests "
+                "from anyone else's (make one with `openssl rand -hex 32`)."
+            )
+        return self.webhook_secret.get_secret_value()
 
     def token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():

@@ -1,0 +1,333 @@
+"""Webhook mode: an endpoint that stores each update sealed before answering, and a consumer that
+feeds stored updates to the dispatcher, one chat's in update_id order, across replicas.
+
+Telegram counts an update as delivered once it gets a 2xx answer. Answering only after the update
+has been committed to the database means a crash after answering loses nothing; answering 503 when
+the database cannot take it makes Telegram deliver it again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from yarl import URL
+
+from storage.crypto import Crypto
+from storage.inbound import (
+    claim_updates,
+    finish_updates,
+    queue_depth,
+    release_updates,
+    retry_later,
+    store_update,
+)
+from storage.models import utcnow
+from storage.models_webhook import InboundUpdate
+from storage.sealing import unseal_json
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+# Updates are a few kilobytes; anything this big is not from Telegram.
+MAX_UPDATE_BYTES = 1024 * 1024
+# Telegram gives up on a request after about a minute; answer 503 well before so it retries.
+STORE_TIMEOUT = 10.0
+# A claimed update not finished by then belongs to a replica that died; another takes it over.
+LEASE = dt.timedelta(seconds=20)
+# An update that failed this many times (or whose replica died this often) is given up.
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF_MAX = 60.0
+SHUTDOWN_GRACE = 10.0
+# Database errors surface as SQLAlchemy errors, or as OSError when the server cannot be reached.
+DATABASE_ERRORS = (SQLAlchemyError, OSError)
+_DATABASE_UNAVAILABLE = (*DATABASE_ERRORS, TimeoutError)
+
+
+@dataclass
+class WebhookStats:
+    """Counters since start, for /metrics; they hold no personal data."""
+
+    requests_unauthorised: int = 0
+    requests_malformed: int = 0
+    updates_stored: int = 0
+    updates_redelivered: int = 0
+    store_failures: int = 0
+    updates_handled: int = 0
+    updates_failed: int = 0
+    updates_dropped: int = 0
+
+    def items(self) -> Iterable[tuple[str, int]]:
+        return ((field.name, getattr(self, field.name)) for field in fields(self))
+
+
+def chat_key(update: dict[str, Any]) -> int | None:
+    """Whose conversation an update belongs to: its user, else its chat (like aiogram's context).
+
+    The update middleware serialises handling per user, so ordering per user keeps it consistent.
+    """
+    for kind, event in update.items():
+        if kind == "update_id" or not isinstance(event, dict):
+            continue
+        for holder in ("from", "user", "chat"):
+            found = event.get(holder)
+            if isinstance(found, dict) and isinstance(found.get("id"), int):
+                return int(found["id"])
+        message = event.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return message["chat"].get("id")
+    return None
+
+
+class InboundConsumer:
+    """Claims stored updates (each the oldest of its chat), feeds them to the dispatcher, forgets them.
+
+    Several replicas run one each on the same database; the claim query keeps them from taking the
+    same update or two updates of one chat at once. The processed_updates record written in the
+    update's own transaction makes a second handling (after a lease ran out) a no-op.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        *,
+        stats: WebhookStats | None = None,
+        concurrency: int = 8,
+        lease: dt.timedelta = LEASE,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._bot = bot
+        self._sessionmaker = sessionmaker
+        self._crypto = crypto
+        self.stats = stats or WebhookStats()
+        self._concurrency = concurrency
+        self._lease = lease
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._in_flight: dict[asyncio.Task[None], InboundUpdate] = {}
+
+    def wake(self) -> None:
+        """Something was stored or finished: look for work now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        relay = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                free = self._concurrency - len(self._in_flight)
+                claimed = await self._claim(free) if free > 0 else []
+                for row in claimed:
+                    task = asyncio.create_task(self._handle(row))
+                    self._in_flight[task] = row
+                    task.add_done_callback(self._done)
+                if claimed and len(claimed) == free:
+                    continue  # there may be more waiting; claim again once a slot is free
+                # Updates stored by other replicas and leases that ran out are found by polling.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        finally:
+            relay.cancel()
+            await self._drain()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        self._wake.set()
+
+    async def _drain(self) -> None:
+        """Let updates being handled finish; give back any that do not in time."""
+        if not self._in_flight:
+            return
+        _, unfinished = await asyncio.wait(list(self._in_flight), timeout=SHUTDOWN_GRACE)
+        rows = [self._in_flight[task] for task in unfinished if task in self._in_flight]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        if rows:
+            # Their transactions were cancelled and rolled back; another replica may retry them now.
+            with contextlib.suppress(*DATABASE_ERRORS):
+                async with self._sessionmaker() as session, session.begin():
+                    await release_updates(session, ids=[row.id for row in rows])
+
+    async def _claim(self, limit: int) -> list[InboundUpdate]:
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                return await claim_updates(
+                    session, bot_id=self._bot.id, limit=limit, lease=self._lease, now=utcnow()
+                )
+        except DATABASE_ERRORS as error:
+            log.warning("could not claim stored updates: %s; retrying", type(error).__name__)
+            await asyncio.sleep(self._poll_interval)
+            return []
+
+    async def _handle(self, row: InboundUpdate) -> None:
+        if row.attempts > MAX_ATTEMPTS:
+            # Taken this often without finishing: it keeps killing or stalling its replica.
+            log.error("update %s dropped after %s attempts", row.update_id, MAX_ATTEMPTS)
+            self.stats.updates_dropped += 1
+            await self._forget(row)
+            return
+        try:
+            update = unseal_json(self._crypto, row, "payload_enc")
+            await self._dispatcher.feed_raw_update(self._bot, update)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # Handler errors are answered by the dispatcher's error handler; what gets here failed
+            # around it (database gone, a key no longer configured). Only its kind is logged: its
+            # text may quote what a person typed.
+            self.stats.updates_failed += 1
+            log.error("update %s failed (attempt %s): %s", row.update_id, row.attempts, type(error).__name__)
+            await self._retry_later(row)
+            return
+        self.stats.updates_handled += 1
+        await self._forget(row)
+
+    async def _forget(self, row: InboundUpdate) -> None:
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await finish_updates(session, ids=[row.id])
+        except DATABASE_ERRORS as error:
+            # Its lease runs out and it is fed again; processed_updates makes that a no-op.
+            log.warning("update %s handled but not yet forgotten: %s", row.update_id, type(error).__name__)
+
+    async def _retry_later(self, row: InboundUpdate) -> None:
+        delay = min(2.0**row.attempts, RETRY_BACKOFF_MAX)
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await retry_later(
+                    session, update_row_id=row.id, not_before=utcnow() + dt.timedelta(seconds=delay)
+                )
+        except DATABASE_ERRORS as error:
+            log.warning("update %s kept for its lease to run out: %s", row.update_id, type(error).__name__)
+
+
+def _secret_matches(request: web.Request, secret: bytes) -> bool:
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given, secret)
+
+
+def webhook_paths(url: str) -> list[str]:
+    """The local paths to serve: those of the (comma-separated) webhook URLs."""
+    paths = []
+    for part in url.split(","):
+        path = URL(part.strip()).path or "/"
+        if path not in paths:
+            paths.append(path)
+    return paths
+
+
+STATS = web.AppKey("webhook_stats", WebhookStats)
+
+
+def create_webhook_app(
+    *,
+    bot_id: int,
+    secret: str,
+    paths: list[str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    consumer: InboundConsumer | None,
+    stats: WebhookStats | None = None,
+) -> web.Application:
+    """The webhook endpoint on `paths`, /healthz and /metrics. Without a consumer it only stores."""
+    stats = stats or (consumer.stats if consumer is not None else WebhookStats())
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        if not _secret_matches(request, expected):
+            stats.requests_unauthorised += 1
+            return web.Response(status=401, text="unauthorised")
+        try:
+            body = await request.read()
+            update = json.loads(body)
+            update_id = update["update_id"]
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                raise TypeError("update_id")
+            payload = body.decode("utf-8")
+            key = chat_key(update)
+        except (ValueError, TypeError, KeyError):
+            stats.requests_malformed += 1
+            return web.Response(status=400, text="not an update")
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT):
+                async with sessionmaker() as session, session.begin():
+                    stored = await store_update(
+                        session, crypto, bot_id=bot_id, update_id=update_id, chat_key=key, payload=payload
+                    )
+        except _DATABASE_UNAVAILABLE as error:
+            stats.store_failures += 1
+            log.warning("update %s not stored (%s): answered 503", update_id, type(error).__name__)
+            return web.Response(status=503, text="try again later")
+        if stored:
+            stats.updates_stored += 1
+            if consumer is not None:
+                consumer.wake()
+        else:
+            stats.updates_redelivered += 1
+        return web.Response(status=200)
+
+    async def healthz(request: web.Request) -> web.Response:
+        # Liveness only: it must answer while the database is down, so nothing restarts in a loop.
+        return web.Response(text="ok")
+
+    async def metrics(request: web.Request) -> web.Response:
+        lines = []
+        for name, value in stats.items():
+            lines += [f"# TYPE intake_webhook_{name}_total counter", f"intake_webhook_{name}_total {value}"]
+        try:
+            async with asyncio.timeout(STORE_TIMEOUT), sessionmaker() as session:
+                depth, oldest = await queue_depth(session, bot_id=bot_id)
+        except _DATABASE_UNAVAILABLE:
+            lines += ["# TYPE intake_database_up gauge", "intake_database_up 0"]
+        else:
+            age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+            lines += [
+                "# TYPE intake_database_up gauge",
+                "intake_database_up 1",
+                "# TYPE intake_inbound_queue_depth gauge",
+                f"intake_inbound_queue_depth {depth}",
+                "# TYPE intake_inbound_oldest_age_seconds gauge",
+                f"intake_inbound_oldest_age_seconds {age:.3f}",
+            ]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app[STATS] = stats
+    for path in paths:
+        app.router.add_post(path, receive)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def serve_app(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Listen on host:port; the caller cleans the returned runner up. No access log: nothing in it
+    would help, and a proxy in front logs requests already."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
