@@ -24,6 +24,7 @@ from caseworker_console.database import DatabaseSessionMiddleware
 from caseworker_console.routes import all_routes
 from caseworker_console.security import SecurityHeadersMiddleware, headers_for
 from caseworker_console.templating import Pages, pages
+from storage.crypto import Crypto
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Forms are short text; anything bigger is refused before it is parsed.
@@ -61,8 +62,13 @@ def create_app(
     session_idle_minutes: int = 30,
     session_absolute_hours: int = 12,
     timezone: str = "Asia/Baku",
+    crypto: Crypto | None = None,
 ) -> Starlette:
-    """The console app. `secure_cookies` must be on whenever it is served over HTTPS."""
+    """The console app. `secure_cookies` must be on whenever it is served over HTTPS.
+
+    `crypto` opens sealed personal data (identity, answers). Without it the console still signs
+    people in and lists cases, and every page that must decrypt answers 503.
+    """
     settings = ConsoleConfig(
         sessions=SessionPolicy(
             idle=dt.timedelta(minutes=session_idle_minutes),
@@ -85,4 +91,5 @@ def create_app(
     )
     app.state.config = settings
     app.state.pages = Pages()
+    app.state.crypto = crypto
     return app

@@ -1,4 +1,4 @@
-"""Who is signed in: server-side sessions behind a cookie, CSRF tokens, and access decorators."""
+"""Who is signed in: server-side sessions behind a cookie, and CSRF tokens."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,7 @@ MAX_TOKEN_LENGTH = 100
 # Writing last_seen_at on every request would turn every page view into a write; a minute of
 # slack on a 30-minute idle timeout is not worth that.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
+BACKGROUND_PATHS = frozenset({"/queue/badge"})
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -46,6 +47,15 @@ class ConsoleUser(BaseUser):
     def __init__(self, user: StaffUser, session: StaffSession) -> None:
         self.account = user
         self.session = session
+        # Copied now: a route that rolls back its transaction expires the ORM objects, and an
+        # expired attribute cannot be loaded lazily under asyncio.
+        self.staff_id: int = user.id
+        self._username = user.username
+        self._display_name = user.display_name
+        self._role = user.role
+        self._language = user.language
+        self._csrf_token = session.csrf_token
+        self.session_id: str = session.id
 
     @property
     def is_authenticated(self) -> bool:
@@ -53,28 +63,28 @@ class ConsoleUser(BaseUser):
 
     @property
     def display_name(self) -> str:
-        return self.account.display_name or self.account.username
+        return self._display_name or self._username
 
     @property
     def identity(self) -> str:
-        return str(self.account.id)
+        return str(self.staff_id)
 
     @property
     def actor(self) -> str:
         """How the audit log names this person."""
-        return f"staff:{self.account.id}"
+        return f"staff:{self.staff_id}"
 
     @property
     def role(self) -> str:
-        return self.account.role
+        return self._role
 
     @property
     def language(self) -> str:
-        return self.account.language
+        return self._language
 
     @property
     def csrf_token(self) -> str:
-        return self.session.csrf_token
+        return self._csrf_token
 
 
 def hash_token(token: str) -> str:
@@ -85,6 +95,16 @@ def hash_token(token: str) -> str:
 def _cookie_token(connection: HTTPConnection, name: str) -> str | None:
     value = connection.cookies.get(name)
     return value if value and len(value) <= MAX_TOKEN_LENGTH else None
+
+
+def _background(conn: HTTPConnection) -> bool:
+    """A request a page makes on its own (the queue badge's polling), not a person acting.
+
+    It must not count as activity: a console left open would otherwise never reach its idle timeout.
+    """
+    root = conn.scope.get("root_path", "")
+    path: str = conn.scope["path"]
+    return (path.removeprefix(root) if root else path) in BACKGROUND_PATHS
 
 
 class SessionBackend(AuthenticationBackend):
@@ -112,7 +132,7 @@ class SessionBackend(AuthenticationBackend):
         if not user.active or config(conn).sessions.expired(record, now):
             await staff.delete_session(db, session_id=record.id)
             return None
-        if now - record.last_seen_at >= TOUCH_INTERVAL:
+        if now - record.last_seen_at >= TOUCH_INTERVAL and not _background(conn):
             await staff.touch_session(db, session_id=record.id, at=now)
         return AuthCredentials(["authenticated", f"role:{user.role}"]), ConsoleUser(user, record)
 
@@ -146,7 +166,7 @@ async def start_session(request: Request, *, user: StaffUser) -> str:
 async def end_session(request: Request) -> None:
     user = request.user
     if isinstance(user, ConsoleUser):
-        await staff.delete_session(database(request), session_id=user.session.id)
+        await staff.delete_session(database(request), session_id=user.session_id)
 
 
 def set_session_cookie(response: Response, token: str, policy: SessionPolicy) -> None:
@@ -240,21 +260,3 @@ def redirect_to_login(request: Request) -> RedirectResponse:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         target += "?" + urlencode({"next": here})
     return RedirectResponse(target, status_code=303)
-
-
-def login_required(*, roles: Collection[str] | None = None) -> Callable[[Endpoint], Endpoint]:
-    """Send anonymous visitors to sign in; refuse (403) people whose role is not in `roles`."""
-
-    def decorate(endpoint: Endpoint) -> Endpoint:
-        @functools.wraps(endpoint)
-        async def guarded(request: Request) -> Response:
-            user = request.user
-            if not isinstance(user, ConsoleUser):
-                return redirect_to_login(request)
-            if roles is not None and user.role not in roles:
-                raise HTTPException(status_code=403)
-            return await endpoint(request)
-
-        return guarded
-
-    return decorate

@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 import zoneinfo
 
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from storage.crypto import Crypto
 from storage.models import StaffSession
 
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
@@ -39,3 +41,11 @@ class ConsoleConfig:
 def config(connection: HTTPConnection) -> ConsoleConfig:
     settings: ConsoleConfig = connection.app.state.config
     return settings
+
+
+def crypto(connection: HTTPConnection) -> Crypto:
+    """The app's keys for sealed data; 503 when the console was started without them."""
+    keys: Crypto | None = connection.app.state.crypto
+    if keys is None:
+        raise HTTPException(status_code=503)
+    return keys

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from caseworker_console import i18n
 from caseworker_console.config import config
+from caseworker_console.permissions import ROLE_PERMISSIONS
 
 TRANSLATIONS_KEY = "translations"
 
@@ -74,6 +75,8 @@ class Pages:
             TRANSLATIONS_KEY: i18n.translations(locale),
             "user": signed_in,
             "csrf_token": signed_in.csrf_token if signed_in is not None else None,
+            # What the navigation may offer: the same table the routes are guarded by.
+            "permissions": ROLE_PERMISSIONS.get(signed_in.role, frozenset()) if signed_in else frozenset(),
             "url_for": _url_for(request),
             "timezone_name": i18n.timezone_name(config(request).timezone, locale=locale),
         }

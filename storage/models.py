@@ -115,6 +115,11 @@ class Case(UuidPrimaryKey, Base):
     guardian_consent_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A caseworker is handling the conversation: the bot's automated prompts pause.
     caseworker_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The caseworker who owns the case; None while it waits in the queue.
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_cases_assigned_to_staff_users", ondelete="SET NULL"),
+        index=True,
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -3,7 +3,7 @@
 A feature's tables live in `storage/models_<feature>.py`; add its import here.
 """
 
-from storage import models, models_journey, models_webhook  # noqa: F401
+from storage import models, models_casework, models_journey, models_webhook  # noqa: F401
 from storage.models import Base
 
 ENCRYPTED_MODELS = tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,3 +129,12 @@ async def delete_expired_sessions(
             or_(StaffSession.last_seen_at < idle_before, StaffSession.created_at < created_before)
         )
     )
+
+
+async def all_users(session: AsyncSession) -> Sequence[StaffUser]:
+    """Every account, active or not, by username (the administrators' list, the audit filter)."""
+    return (await session.execute(select(StaffUser).order_by(StaffUser.username))).scalars().all()
+
+
+async def find_user(session: AsyncSession, *, user_id: int) -> StaffUser | None:
+    return await session.get(StaffUser, user_id)

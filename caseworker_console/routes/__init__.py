@@ -1,11 +1,32 @@
-"""The console's routes, one module per area; the app mounts what `all_routes()` lists."""
+"""The console's route table, one module per area; every entry declares the permission it needs."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from caseworker_console.routes import (
+    accounts,
+    assessment,
+    audit,
+    auth,
+    casefile,
+    cases,
+    queue,
+    screening,
+    stages,
+    system,
+)
+from caseworker_console.routing import ConsoleRoute
 
-from caseworker_console.routes import auth, cases, system
 
-
-def all_routes() -> list[BaseRoute]:
-    return [*system.routes, *auth.routes, *cases.routes]
+def all_routes() -> list[ConsoleRoute]:
+    return [
+        *system.routes,
+        *auth.routes,
+        *cases.routes,
+        *queue.routes,
+        *casefile.routes,
+        *screening.routes,
+        *assessment.routes,
+        *stages.routes,
+        *audit.routes,
+        *accounts.routes,
+    ]

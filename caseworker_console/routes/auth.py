@@ -6,17 +6,14 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from caseworker_console import accounts, i18n
 from caseworker_console.auth import (
     ConsoleUser,
     clear_session_cookie,
-    csrf_protected,
     end_session,
     login_csrf_protected,
     login_csrf_token,
-    login_required,
     safe_next,
     set_login_csrf_cookie,
     set_session_cookie,
@@ -24,6 +21,8 @@ from caseworker_console.auth import (
 )
 from caseworker_console.config import config
 from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import pages
 from storage.queries import record_audit
 
@@ -96,11 +95,9 @@ async def login(request: Request) -> Response:
     return response
 
 
-@login_required()
-@csrf_protected
 async def logout(request: Request) -> Response:
     db = database(request)
-    staff_user = request.user
+    staff_user = signed_in_user(request)
     await end_session(request)
     await record_audit(
         db,
@@ -117,7 +114,8 @@ async def logout(request: Request) -> Response:
 
 
 routes = [
-    Route("/login", login_form, methods=["GET"], name="login"),
-    Route("/login", login, methods=["POST"], name="login_submit"),
-    Route("/logout", logout, methods=["POST"], name="logout"),
+    page("/login", login_form, name="login", permission=None),
+    # Public, but guarded by its own pre-session CSRF token (login_csrf_protected).
+    action("/login", login, name="login_submit", permission=None),
+    action("/logout", logout, name="logout", permission=Permission.SIGNED_IN),
 ]

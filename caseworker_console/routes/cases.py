@@ -8,19 +8,18 @@ import zoneinfo
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from caseworker_console import i18n
-from caseworker_console.auth import login_required
 from caseworker_console.config import config
 from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from programme.cycle import STAGE_LABELS, Stage
+from caseworker_console.views import stage_label
+from storage import casework
 from storage.models import Case
-from storage.queries import list_cases, record_audit
+from storage.queries import record_audit
 
-# Roles whose work is case content (PROGRAMME.md: outreach officers and administrators see none).
-CASE_ROLES = ("caseworker", "supervisor")
 # Deep offsets make the database walk every earlier row; nobody pages this far by hand.
 MAX_PAGE = 10_000
 
@@ -36,14 +35,6 @@ class CaseRow:
     created: str
     created_iso: str
     urgent: bool
-
-
-def stage_label(stage: str, translate: gettext.NullTranslations) -> str:
-    try:
-        return translate.gettext(STAGE_LABELS[Stage(stage)])
-    except ValueError:
-        # A stage this version does not know (a newer writer): show its code rather than fail.
-        return stage
 
 
 def case_row(
@@ -65,12 +56,18 @@ def page_number(request: Request) -> int:
     return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
 
 
-@login_required(roles=CASE_ROLES)
 async def case_list(request: Request) -> Response:
+    """Supervisors see every case; a caseworker their own caseload and the unassigned queue."""
     db = database(request)
+    user = signed_in_user(request)
     settings = config(request)
-    page = page_number(request)
-    found = await list_cases(db, limit=settings.page_size + 1, offset=(page - 1) * settings.page_size)
+    number = page_number(request)
+    found = await casework.list_cases(
+        db,
+        caseworker_id=None if user.role == "supervisor" else user.staff_id,
+        limit=settings.page_size + 1,
+        offset=(number - 1) * settings.page_size,
+    )
     locale = i18n.request_locale(request)
     translate = gettext_for(request)
     rows = [
@@ -79,11 +76,11 @@ async def case_list(request: Request) -> Response:
     ]
     await record_audit(
         db,
-        actor=request.user.actor,
+        actor=user.actor,
         action="cases.list",
         object_type="case",
         object_id=None,
-        details={"page": page, "shown": len(rows)},
+        details={"page": number, "shown": len(rows)},
     )
     await db.commit()
     return pages(request).render(
@@ -91,13 +88,13 @@ async def case_list(request: Request) -> Response:
         "cases.html",
         {
             "rows": rows,
-            "page": page,
-            "previous_page": page - 1 if page > 1 else None,
-            "next_page": page + 1 if len(found) > settings.page_size and page < MAX_PAGE else None,
+            "page": number,
+            "previous_page": number - 1 if number > 1 else None,
+            "next_page": number + 1 if len(found) > settings.page_size and number < MAX_PAGE else None,
         },
     )
 
 
 routes = [
-    Route("/cases", case_list, methods=["GET"], name="cases"),
+    page("/cases", case_list, name="cases", permission=Permission.CASES_LIST),
 ]

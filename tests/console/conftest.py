@@ -20,6 +20,7 @@ from caseworker_console import accounts, i18n
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
 from storage import staff
+from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, StaffUser, utcnow
 
 BASE_URL = "http://console.test"
@@ -53,8 +54,8 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def app(sessionmaker: async_sessionmaker[AsyncSession]) -> Starlette:
-    return create_app(sessionmaker=sessionmaker)
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> Starlette:
+    return create_app(sessionmaker=sessionmaker, crypto=crypto)
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""What caseworkers do to a case: take, assign, save forms, move it through the cycle; all audited.
+
+Every change goes through the case row, whose `version` column SQLAlchemy checks on UPDATE: a form
+sent from a page older than the case is refused (`StaleCase`) instead of overwriting someone
+else's change. Functions here flush but never commit; the route commits once it has answered
+everything it has to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from programme import cycle
+from programme.cycle import CaseFacts, Stage
+from programme.text import N_
+from storage import casework
+from storage.crypto import Crypto
+from storage.models import Case, utcnow
+from storage.queries import record_audit
+
+STALE_MESSAGE = N_(
+    "This case was changed by someone else while you had it open. Nothing was saved: "
+    "look at the case again, then repeat your change if it is still needed."
+)
+
+
+class StaleCase(Exception):
+    """The case changed since the page was served; nothing was saved."""
+
+
+def expect_version(case: Case, submitted: object) -> None:
+    """Refuse a form made from an older version of the case than the one now stored."""
+    if not isinstance(submitted, str) or submitted != str(case.version):
+        raise StaleCase
+
+
+async def save_case(session: AsyncSession, case: Case) -> None:
+    """Flush a change to the case row; a concurrent change that won the race raises StaleCase."""
+    case.updated_at = utcnow()
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise StaleCase from None
+
+
+async def _audit(session: AsyncSession, *, actor: str, action: str, case: Case, **details: Any) -> None:
+    # Case codes and codes of choices only: the audit log never holds personal data.
+    await record_audit(
+        session, actor=actor, action=action, object_type="case", object_id=case.code, details=details
+    )
+
+
+async def change_stage(session: AsyncSession, *, case: Case, to: Stage, actor: str) -> None:
+    before = case.stage
+    case.stage = to.value
+    await save_case(session, case)
+    await _audit(
+        session, actor=actor, action="case.stage_changed", case=case, **{"from": before, "to": to.value}
+    )
+
+
+async def take(session: AsyncSession, *, case: Case, staff_id: int, actor: str) -> None:
+    """Assign a queued case to the person taking it; a new case moves on to screening."""
+    case.assigned_to = staff_id
+    await save_case(session, case)
+    await _audit(session, actor=actor, action="case.taken", case=case, assigned_to=staff_id)
+    if case.stage == Stage.NEW:
+        await change_stage(session, case=case, to=Stage.SCREENING, actor=actor)
+
+
+async def assign(session: AsyncSession, *, case: Case, staff_id: int, actor: str) -> None:
+    previous = case.assigned_to
+    case.assigned_to = staff_id
+    await save_case(session, case)
+    await _audit(
+        session, actor=actor, action="case.assigned", case=case, assigned_to=staff_id, previous=previous
+    )
+
+
+async def facts(session: AsyncSession, crypto: Crypto, *, case: Case) -> CaseFacts:
+    """What the cycle's guards need, read from storage."""
+    confirmation = await casework.latest_answers(
+        session, crypto, case_id=case.id, form_ids=["screening_confirmation"]
+    )
+    confirmed: bool | None = None
+    if "screening_confirmation" in confirmation:
+        confirmed = confirmation["screening_confirmation"][1].get("eligible") == "yes"
+    return CaseFacts(
+        stage=cycle.stage_of(case.stage),
+        confirmed_eligible=confirmed,
+        has_casework_consent=await casework.has_casework_consent(session, case_id=case.id),
+    )
+
+
+async def save_form(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    form_id: str,
+    form_version: int,
+    answers: dict[str, Any],
+    actor: str,
+    at: dt.datetime,
+) -> None:
+    """Store a filled caseworker form (sealed) and bump the case's version."""
+    response = await casework.add_form_response(
+        session, crypto, case=case, form_id=form_id, form_version=form_version, answers=answers, at=at
+    )
+    await save_case(session, case)
+    await _audit(
+        session, actor=actor, action="form.saved", case=case, form=form_id, response=str(response.id)
+    )
+
+
+async def advance(session: AsyncSession, crypto: Crypto, *, case: Case, to: Stage, actor: str) -> None:
+    cycle.check_advance(await facts(session, crypto, case=case), to)
+    await change_stage(session, case=case, to=to, actor=actor)
+
+
+async def close(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    reason: str | None,
+    details: str | None,
+    staff_id: int,
+    actor: str,
+) -> None:
+    termination = cycle.check_close(await facts(session, crypto, case=case), reason)
+    await casework.add_closure(
+        session, crypto, case=case, reason=termination.value, details=details, staff_id=staff_id, at=utcnow()
+    )
+    await change_stage(session, case=case, to=Stage.CLOSED, actor=actor)
+    await _audit(session, actor=actor, action="case.closed", case=case, reason=termination.value)
+
+
+async def reopen(session: AsyncSession, crypto: Crypto, *, case: Case, staff_id: int, actor: str) -> None:
+    closure = await casework.latest_closure(session, case_id=case.id)
+    target = cycle.reopen_stage(
+        await facts(session, crypto, case=case), closure.stage_before if closure else None
+    )
+    if closure is not None:
+        closure.reopened_by = staff_id
+        closure.reopened_at = utcnow()
+    await change_stage(session, case=case, to=target, actor=actor)
+    await _audit(session, actor=actor, action="case.reopened", case=case)

@@ -1,0 +1,76 @@
+"""Who may do what: the roles' permissions, and which cases each person may see or change."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from storage.models import Case
+
+
+class Permission(enum.StrEnum):
+    """What a route needs. Each console route declares exactly one (see caseworker_console.routing)."""
+
+    SIGNED_IN = "signed_in"  # any active account
+    CASES_LIST = "cases.list"
+    QUEUE = "queue.view"
+    CASE_READ = "case.read"
+    CASE_TAKE = "case.take"
+    CASE_WRITE = "case.write"
+    CASE_ASSIGN = "case.assign"
+    IDENTITY = "identity.reveal"
+    AUDIT = "audit.read"
+    ACCOUNTS = "accounts.manage"
+
+
+_CASEWORK = frozenset(
+    {
+        Permission.SIGNED_IN,
+        Permission.CASES_LIST,
+        Permission.QUEUE,
+        Permission.CASE_READ,
+        Permission.CASE_TAKE,
+        Permission.CASE_WRITE,
+        Permission.IDENTITY,
+    }
+)
+
+# PROGRAMME.md "Roles": outreach officers and administrators see no case content at all.
+ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
+    "caseworker": _CASEWORK,
+    "supervisor": _CASEWORK | {Permission.CASE_ASSIGN, Permission.AUDIT},
+    "outreach": frozenset({Permission.SIGNED_IN}),
+    "admin": frozenset({Permission.SIGNED_IN, Permission.ACCOUNTS}),
+}
+
+# Permissions that act on one case, and whether they need the case to be the person's own
+# (True) or only visible to them (False: a caseworker may look at a queued case before taking it).
+CASE_PERMISSIONS: Mapping[Permission, bool] = {
+    Permission.CASE_READ: False,
+    Permission.CASE_TAKE: False,
+    Permission.CASE_WRITE: True,
+    Permission.CASE_ASSIGN: True,
+    Permission.IDENTITY: True,
+}
+
+
+class CaseAccess(enum.Enum):
+    NONE = "none"  # not in their caseload or the queue: answered as if it did not exist
+    VISIBLE = "visible"  # in the queue: may be read and taken, not changed
+    OWN = "own"  # theirs to work on (a supervisor's for every case)
+
+
+def allows(role: str, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def case_access(*, role: str, staff_id: int, case: Case) -> CaseAccess:
+    if role == "supervisor":
+        return CaseAccess.OWN
+    if role != "caseworker":
+        return CaseAccess.NONE
+    if case.assigned_to == staff_id:
+        return CaseAccess.OWN
+    if case.assigned_to is None and case.stage != "closed":
+        return CaseAccess.VISIBLE
+    return CaseAccess.NONE

@@ -1,0 +1,129 @@
+"""The administrators' accounts page: every account, creating one, disabling and enabling."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from caseworker_console import accounts, i18n
+from caseworker_console.config import config
+from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, signed_in_user
+from caseworker_console.templating import gettext_for, pages
+from programme.text import N_
+from storage import staff
+from storage.queries import record_audit
+
+ROLE_LABELS: dict[str, str] = {
+    "caseworker": N_("Caseworker"),
+    "supervisor": N_("Supervisor"),
+    "outreach": N_("Outreach officer"),
+    "admin": N_("Administrator"),
+}
+
+
+async def render(
+    request: Request,
+    *,
+    error: str | None = None,
+    entered: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    db = database(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    zone = config(request).timezone
+    people = [
+        {
+            "id": person.id,
+            "username": person.username,
+            "display_name": person.display_name,
+            "role": translate.gettext(ROLE_LABELS.get(person.role, person.role)),
+            "language": i18n.LANGUAGES.get(person.language, person.language),
+            "active": person.active,
+            "last_login": i18n.format_local_datetime(person.last_login_at, locale=locale, timezone=zone)
+            if person.last_login_at
+            else None,
+        }
+        for person in await staff.all_users(db)
+    ]
+    return pages(request).render(
+        request,
+        "accounts.html",
+        {
+            "active": "accounts",
+            "people": people,
+            "error": error,
+            "entered": entered or {},
+            "roles": [(role, translate.gettext(ROLE_LABELS[role])) for role in accounts.ROLES],
+            "languages": list(i18n.LANGUAGES.items()),
+            "me": signed_in_user(request).account.id,
+        },
+        status_code=status_code,
+    )
+
+
+async def accounts_page(request: Request) -> Response:
+    response = await render(request)
+    await database(request).commit()
+    return response
+
+
+async def create(request: Request) -> Response:
+    db = database(request)
+    form = await request.form()
+    entered = {
+        name: str(form.get(name, ""))[:200] for name in ("username", "display_name", "role", "language")
+    }
+    try:
+        await accounts.create_user(
+            db,
+            username=entered["username"],
+            password=str(form.get("password", "")),
+            role=entered["role"],
+            display_name=entered["display_name"],
+            language=entered["language"],
+            actor=signed_in_user(request).actor,
+        )
+    except accounts.AccountError as refused:
+        await db.rollback()
+        message = gettext_for(request).gettext(refused.message).format(**refused.params)
+        return await render(request, error=message, entered=entered, status_code=400)
+    await db.commit()
+    return RedirectResponse(request.url_for("accounts").path, status_code=303)
+
+
+async def set_active(request: Request) -> Response:
+    """Disable (which ends the account's sessions at once) or enable an account; never one's own."""
+    db = database(request)
+    user = signed_in_user(request)
+    raw = str(request.path_params["user_id"])
+    target = await staff.find_user(db, user_id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if target is None:
+        raise HTTPException(status_code=404)
+    form = await request.form()
+    active = form.get("active") == "1"
+    if target.id == user.staff_id and not active:
+        return await render(request, error=gettext_for(request).gettext(CANNOT_DISABLE_SELF), status_code=400)
+    await staff.set_user_active(db, user_id=target.id, active=active)
+    await record_audit(
+        db,
+        actor=user.actor,
+        action="staff.enabled" if active else "staff.disabled",
+        object_type="staff_user",
+        object_id=str(target.id),
+        details={},
+    )
+    await db.commit()
+    return RedirectResponse(request.url_for("accounts").path, status_code=303)
+
+
+CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
+
+routes = [
+    page("/accounts", accounts_page, name="accounts", permission=Permission.ACCOUNTS),
+    action("/accounts", create, name="accounts_create", permission=Permission.ACCOUNTS),
+    action("/accounts/{user_id}/active", set_active, name="account_active", permission=Permission.ACCOUNTS),
+]

@@ -1,0 +1,99 @@
+"""The route table's entries: each route declares the permission it needs, and one guard enforces it.
+
+Routes are built with `page(...)` or `action(...)` (POST). The guard answers, in this order:
+anonymous → sign in; a role without the permission → 403; a POST without the session's CSRF
+token → 403; for a route with {code}: a case the person may not see (or none) → 404, a case they
+may see but not change → 403. Only then does the endpoint run, with the case in `request_case()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_login
+from caseworker_console.database import database
+from caseworker_console.permissions import CASE_PERMISSIONS, CaseAccess, Permission, allows, case_access
+from storage import casework
+from storage.models import Case
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+CASE_PARAM = "code"
+CASE_STATE = "case"
+
+
+class ConsoleRoute(Route):
+    """A Starlette route that knows the permission it requires (None: public, such as sign-in)."""
+
+    def __init__(
+        self, path: str, endpoint: Endpoint, *, method: str, name: str, permission: Permission | None
+    ) -> None:
+        self.permission = permission
+        self.method = method
+        self.case_scoped = "{" + CASE_PARAM + "}" in path
+        if permission is not None and self.case_scoped != (permission in CASE_PERMISSIONS):
+            # A case route under a non-case permission would skip the caseload check entirely.
+            raise ValueError(f"{path}: permission {permission} does not fit a route of this kind")
+        guarded = endpoint if permission is None else _guard(endpoint, permission, method, self.case_scoped)
+        super().__init__(path, guarded, methods=[method], name=name)
+
+
+def page(path: str, endpoint: Endpoint, *, name: str, permission: Permission | None) -> ConsoleRoute:
+    return ConsoleRoute(path, endpoint, method="GET", name=name, permission=permission)
+
+
+def action(path: str, endpoint: Endpoint, *, name: str, permission: Permission | None) -> ConsoleRoute:
+    return ConsoleRoute(path, endpoint, method="POST", name=name, permission=permission)
+
+
+def signed_in_user(request: Request) -> ConsoleUser:
+    user = request.user
+    if not isinstance(user, ConsoleUser):
+        raise RuntimeError("signed_in_user() outside a guarded route")
+    return user
+
+
+def request_case(request: Request) -> Case:
+    """The case of a {code} route, loaded and checked by the guard."""
+    case: Case = getattr(request.state, CASE_STATE)
+    return case
+
+
+def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped: bool) -> Endpoint:
+    async def checked(request: Request) -> Response:
+        if case_scoped:
+            await _load_case(request, permission)
+        return await endpoint(request)
+
+    inner: Endpoint = csrf_protected(checked) if method == "POST" else checked
+
+    async def guarded(request: Request) -> Response:
+        user = request.user
+        if not isinstance(user, ConsoleUser):
+            return redirect_to_login(request)
+        if not allows(user.role, permission):
+            raise HTTPException(status_code=403)
+        return await inner(request)
+
+    guarded.__name__ = getattr(endpoint, "__name__", "endpoint")
+    guarded.__doc__ = endpoint.__doc__
+    return guarded
+
+
+async def _load_case(request: Request, permission: Permission) -> None:
+    user = signed_in_user(request)
+    code = str(request.path_params[CASE_PARAM])
+    case = await casework.find_case(database(request), code=code) if len(code) <= 20 else None
+    access = (
+        CaseAccess.NONE if case is None else case_access(role=user.role, staff_id=user.staff_id, case=case)
+    )
+    if case is None or access is CaseAccess.NONE:
+        raise HTTPException(status_code=404)
+    if CASE_PERMISSIONS[permission] and access is not CaseAccess.OWN:
+        raise HTTPException(status_code=403)
+    setattr(request.state, CASE_STATE, case)

@@ -1,0 +1,79 @@
+"""Cases as the pages show them: codes, stages, channels and waiting times in the reader's language."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gettext
+
+from babel.dates import format_timedelta
+from starlette.requests import Request
+
+from caseworker_console import i18n
+from caseworker_console.config import config
+from caseworker_console.templating import gettext_for
+from programme.cycle import STAGE_LABELS, Stage
+from programme.text import N_
+from storage.models import Case, StaffUser, utcnow
+
+SOURCE_LABELS: dict[str, str] = {
+    "bot": N_("Telegram bot"),
+    "console": N_("Entered in the console"),
+}
+
+
+def stage_label(stage: str, translate: gettext.NullTranslations) -> str:
+    try:
+        return translate.gettext(STAGE_LABELS[Stage(stage)])
+    except ValueError:
+        # A stage this version does not know (a newer writer): show its code rather than fail.
+        return stage
+
+
+def source_label(source: str, translate: gettext.NullTranslations) -> str:
+    # Campaign channels are codes an outreach officer chose ("flyer-university"); shown as they are.
+    return translate.gettext(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+
+
+def staff_name(user: StaffUser | None) -> str | None:
+    return None if user is None else user.display_name or user.username
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseSummary:
+    """The head of every case page: nothing in it names the beneficiary."""
+
+    code: str
+    stage: str
+    stage_code: str
+    language: str | None
+    source: str
+    waiting: str
+    waiting_since: str
+    waiting_since_iso: str
+    urgent: bool
+    assigned_to: str | None
+    version: int
+
+
+def waiting_since(case: Case) -> dt.datetime:
+    return case.handoff_at or case.created_at
+
+
+def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
+    locale = i18n.request_locale(request)
+    translate = gettext_for(request)
+    since = waiting_since(case)
+    return CaseSummary(
+        code=case.code,
+        stage=stage_label(case.stage, translate),
+        stage_code=case.stage,
+        language=i18n.language_name(case.language, locale),
+        source=source_label(case.source, translate),
+        waiting=format_timedelta(utcnow() - since, locale=locale),
+        waiting_since=i18n.format_local_datetime(since, locale=locale, timezone=config(request).timezone),
+        waiting_since_iso=since.isoformat(),
+        urgent=case.urgent,
+        assigned_to=staff_name(assignee),
+        version=case.version,
+    )

@@ -1,0 +1,216 @@
+"""Query functions (keyword-only arguments) for the caseworkers' console: queue, case file, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
+from storage.models_casework import CaseClosure
+from storage.models_journey import Consent
+from storage.sealing import seal, seal_json, unseal_json
+
+CLOSED = "closed"
+
+
+def waiting_since() -> ColumnElement[dt.datetime]:
+    """When a case started waiting for a person: its handoff, or its opening if never handed off."""
+    return func.coalesce(Case.handoff_at, Case.created_at)
+
+
+def _queue_priority() -> list[ColumnElement[Any]]:
+    """The queue's order before waiting time: urgent first.
+
+    Hook for the programme's priority groups (children, women, elderly, disability, survivors of
+    trauma): once the bot records them on the case, add one ordering term per group here, between
+    urgency and waiting time, and every view of the queue follows.
+    """
+    return [Case.urgent.desc()]
+
+
+def _open_unassigned() -> ColumnElement[bool]:
+    return and_(Case.assigned_to.is_(None), Case.stage != CLOSED)
+
+
+async def find_case(session: AsyncSession, *, code: str) -> Case | None:
+    return (await session.execute(select(Case).where(Case.code == code))).scalar_one_or_none()
+
+
+async def list_cases(
+    session: AsyncSession, *, caseworker_id: int | None, limit: int, offset: int = 0
+) -> Sequence[Case]:
+    """Newest first. With a caseworker: their own caseload and the unassigned queue only."""
+    statement = select(Case)
+    if caseworker_id is not None:
+        statement = statement.where(or_(Case.assigned_to == caseworker_id, _open_unassigned()))
+    statement = statement.order_by(Case.created_at.desc(), Case.code.desc()).limit(limit).offset(offset)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def queue(session: AsyncSession, *, limit: int, offset: int = 0) -> Sequence[Case]:
+    """Open unassigned cases: urgent first, then (hook) priority groups, then longest waiting."""
+    statement = (
+        select(Case)
+        .where(_open_unassigned())
+        .order_by(*_queue_priority(), waiting_since(), Case.code)
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueCounts:
+    new: int
+    urgent: int
+
+
+async def queue_counts(session: AsyncSession) -> QueueCounts:
+    """How many unassigned handoffs are new, and how many urgent (the live badge)."""
+    statement = select(
+        func.count().filter(Case.stage == "new"),
+        func.count().filter(Case.urgent.is_(True)),
+    ).where(_open_unassigned())
+    new, urgent = (await session.execute(statement)).one()
+    return QueueCounts(new=int(new or 0), urgent=int(urgent or 0))
+
+
+async def active_staff(session: AsyncSession, *, role: str) -> Sequence[StaffUser]:
+    statement = (
+        select(StaffUser)
+        .where(StaffUser.role == role, StaffUser.active.is_(True))
+        .order_by(StaffUser.display_name, StaffUser.username)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def staff_by_id(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, StaffUser]:
+    if not ids:
+        return {}
+    statement = select(StaffUser).where(StaffUser.id.in_(set(ids)))
+    return {user.id: user for user in (await session.execute(statement)).scalars()}
+
+
+async def latest_answers(
+    session: AsyncSession, crypto: Crypto, *, case_id: uuid.UUID, form_ids: Sequence[str]
+) -> dict[str, tuple[FormResponse, dict[str, Any]]]:
+    """The newest response of each named form on a case, decrypted: form id → (row, answers)."""
+    statement = (
+        select(FormResponse)
+        .where(FormResponse.case_id == case_id, FormResponse.form_id.in_(form_ids))
+        .order_by(FormResponse.created_at, FormResponse.id)
+    )
+    latest: dict[str, FormResponse] = {}
+    for response in (await session.execute(statement)).scalars():
+        latest[response.form_id] = response
+    return {
+        form_id: (response, unseal_json(crypto, response, "answers_enc") or {})
+        for form_id, response in latest.items()
+    }
+
+
+async def add_form_response(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    form_id: str,
+    form_version: int,
+    answers: dict[str, Any],
+    at: dt.datetime,
+) -> FormResponse:
+    """A new sealed response filled in the console; earlier ones stay as the form's history."""
+    response = FormResponse(
+        case_id=case.id, form_id=form_id, form_version=form_version, source="console", created_at=at
+    )
+    seal_json(crypto, response, "answers_enc", answers)
+    session.add(response)
+    await session.flush()
+    return response
+
+
+async def has_casework_consent(session: AsyncSession, *, case_id: uuid.UUID) -> bool:
+    """Whether the case's current Annex 4 consent allows sharing data for case work."""
+    statement = select(Consent.casework).where(Consent.case_id == case_id, Consent.superseded_at.is_(None))
+    return any((await session.execute(statement)).scalars())
+
+
+async def add_closure(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    reason: str,
+    details: str | None,
+    staff_id: int,
+    at: dt.datetime,
+) -> CaseClosure:
+    closure = CaseClosure(
+        case_id=case.id, reason=reason, stage_before=case.stage, closed_by=staff_id, closed_at=at
+    )
+    seal(crypto, closure, "details_enc", details or None)
+    session.add(closure)
+    await session.flush()
+    return closure
+
+
+async def latest_closure(session: AsyncSession, *, case_id: uuid.UUID) -> CaseClosure | None:
+    statement = (
+        select(CaseClosure)
+        .where(CaseClosure.case_id == case_id)
+        .order_by(CaseClosure.closed_at.desc(), CaseClosure.id)
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    case_code: str | None = None
+    since: dt.datetime | None = None
+    before: dt.datetime | None = None
+
+
+async def audit_entries(
+    session: AsyncSession, *, where: AuditFilter, limit: int, offset: int = 0
+) -> Sequence[AuditEntry]:
+    """Audit entries matching every given filter, newest first (read only: the log is append-only)."""
+    conditions: list[ColumnElement[bool]] = []
+    if where.actor:
+        conditions.append(AuditEntry.actor == where.actor)
+    if where.action:
+        conditions.append(AuditEntry.action == where.action)
+    if where.case_code:
+        conditions.append(and_(AuditEntry.object_type == "case", AuditEntry.object_id == where.case_code))
+    if where.since is not None:
+        conditions.append(AuditEntry.at >= where.since)
+    if where.before is not None:
+        conditions.append(AuditEntry.at < where.before)
+    statement = (
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def audit_actions(session: AsyncSession) -> Sequence[str]:
+    """Every action name the log holds, for the filter's list."""
+    statement = select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def beneficiary_of(session: AsyncSession, *, case: Case) -> Beneficiary:
+    statement = select(Beneficiary).where(Beneficiary.id == case.beneficiary_id)
+    return (await session.execute(statement)).scalar_one()

@@ -1,0 +1,253 @@
+"""Authorization matrix generated from the route table: every route × role × relation to the case.
+
+The expectations below are written out by hand from PROGRAMME.md's roles, not derived from
+caseworker_console.permissions, so a wrong entry there fails here. A route with a permission or
+path parameter this file does not know fails too: nothing new slips through unreviewed.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from caseworker_console.auth import SESSION_COOKIE
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import ConsoleRoute
+from storage.models import Case, StaffSession, StaffUser
+from storage.schema import Base
+from tests.console.conftest import case_for, form_token
+
+SignIn = Callable[..., Awaitable[StaffUser]]
+MakeUser = Callable[..., Awaitable[StaffUser]]
+
+
+class Outcome(enum.Enum):
+    ALLOW = "allow"
+    DENY = "403"
+    HIDDEN = "404"
+    LOGIN = "sign in"
+
+
+A, D, H = Outcome.ALLOW, Outcome.DENY, Outcome.HIDDEN
+ROLES = ("anonymous", "caseworker", "supervisor", "outreach", "admin")
+# own: assigned to the signed-in person; other: to another caseworker; queued: to nobody;
+# missing: a code no case has.
+RELATIONS = ("own", "other", "queued", "missing")
+
+# Routes open to everyone. Adding one is a decision: it must be added here by hand.
+PUBLIC = {"login", "login_submit", "healthz"}
+
+# Routes without a case: permission → role → outcome.
+SITE: dict[Permission, dict[str, Outcome]] = {
+    Permission.SIGNED_IN: {"caseworker": A, "supervisor": A, "outreach": A, "admin": A},
+    Permission.CASES_LIST: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
+    Permission.QUEUE: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
+    Permission.AUDIT: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    Permission.ACCOUNTS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+}
+
+_NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
+# Routes of one case: permission → role → relation → outcome.
+CASE: dict[Permission, dict[str, dict[str, Outcome]]] = {
+    Permission.CASE_READ: {
+        "caseworker": {"own": A, "other": H, "queued": A, "missing": H},
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
+    Permission.CASE_TAKE: {
+        "caseworker": {"own": A, "other": H, "queued": A, "missing": H},
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
+    Permission.CASE_WRITE: {
+        "caseworker": {"own": A, "other": H, "queued": D, "missing": H},
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
+    Permission.IDENTITY: {
+        "caseworker": {"own": A, "other": H, "queued": D, "missing": H},
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
+    Permission.CASE_ASSIGN: {
+        "caseworker": _NO_CASES,
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
+}
+
+
+def console_routes(app: Starlette) -> list[ConsoleRoute]:
+    routes = []
+    for route in app.routes:
+        if isinstance(route, Mount) and route.name == "static":
+            continue
+        assert isinstance(route, ConsoleRoute), f"{route!r} is not declared in the route table"
+        routes.append(route)
+    return routes
+
+
+def expected(route: ConsoleRoute, role: str, relation: str | None) -> Outcome:
+    if route.permission is None:
+        return A
+    if role == "anonymous":
+        return Outcome.LOGIN
+    if relation is None:
+        return SITE[route.permission][role]
+    return CASE[route.permission][role][relation]
+
+
+def observed(response: httpx.Response) -> Outcome:
+    assert response.status_code < 500, response.text[:500]
+    if response.status_code == 403:
+        return D
+    if response.status_code == 404:
+        return H
+    signing_out = SESSION_COOKIE in response.headers.get("set-cookie", "")  # logout clears the cookie
+    if response.status_code == 303 and response.headers["location"].startswith("/login") and not signing_out:
+        return Outcome.LOGIN
+    return A
+
+
+def test_every_route_is_in_the_table_with_a_known_permission(app: Starlette) -> None:
+    routes = console_routes(app)
+    assert {route.name for route in routes if route.permission is None} == PUBLIC
+    for route in routes:
+        if route.permission is None:
+            continue
+        table = CASE if route.case_scoped else SITE
+        assert route.permission in table, f"{route.path}: add {route.permission} to this test's table"
+
+
+class World:
+    """People and cases for one role's walk through the matrix."""
+
+    def __init__(self, me: StaffUser | None, other: StaffUser, bystander: StaffUser) -> None:
+        self.me = me
+        self.other = other
+        self.bystander = bystander
+        self.codes = (f"IP-2027-{number:06d}" for number in itertools.count(1))
+
+    def case(self, relation: str) -> Case | None:
+        if relation == "missing":
+            return None
+        owner = {"own": self.me.id if self.me else self.other.id, "other": self.other.id, "queued": None}
+        return case_for({"code": next(self.codes), "assigned_to": owner[relation]})
+
+
+def path_for(route: ConsoleRoute, *, code: str, user_id: int) -> str:
+    params = {"code": code, "user_id": str(user_id)}
+    unknown = set(route.param_convertors) - set(params)
+    assert not unknown, f"{route.path}: teach this test a value for {unknown}"
+    return route.url_path_for(route.name, **{name: params[name] for name in route.param_convertors})
+
+
+def cells(app: Starlette) -> Iterator[tuple[ConsoleRoute, str | None]]:
+    # Signing out ends the session the rest of the walk needs, so it goes last.
+    for route in sorted(console_routes(app), key=lambda route: route.name == "logout"):
+        for relation in RELATIONS if route.case_scoped else (None,):
+            yield route, relation
+
+
+async def make_world(role: str, make_user: MakeUser, sign_in_as: SignIn) -> World:
+    other = await make_user(f"other-{secrets.token_hex(3)}", role="caseworker")
+    bystander = await make_user(f"bystander-{secrets.token_hex(3)}", role="caseworker")
+    me = None if role == "anonymous" else await sign_in_as(f"me-{role}", role=role)
+    return World(me, other, bystander)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_authorization_matrix(
+    role: str,
+    app: Starlette,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    world = await make_world(role, make_user, sign_in_as)
+    plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
+    async with sessionmaker() as session:
+        session.add_all([case for _, _, case in plan if case is not None])
+        await session.commit()
+    token = form_token(await client.get("/", follow_redirects=True)) if world.me else "none"
+
+    wrong = []
+    for route, relation, case in plan:
+        path = path_for(route, code=case.code if case else "IP-2027-999999", user_id=world.bystander.id)
+        if route.method == "GET":
+            response = await client.get(path)
+        else:
+            data: dict[str, Any] = {"csrf_token": token, "version": str(case.version if case else 1)}
+            if route.name == "login_submit":
+                data = {}  # has its own pre-session token: refused either way, and not what this tests
+            response = await client.post(path, data=data)
+        want = expected(route, role, relation)
+        got = observed(response) if route.name != "login_submit" else A
+        if got is not want:
+            wrong.append(
+                f"{route.method} {route.path} as {role} on {relation}: {got.value}, expected {want.value}"
+            )
+    assert wrong == []
+
+
+def _rows(table: Any, rows: list[Any]) -> list[tuple[Any, ...]]:
+    columns = [
+        column
+        for column in table.columns
+        if not (table.name == "staff_sessions" and column.name == "last_seen_at")
+    ]
+    return sorted(tuple(repr(getattr(row, column.name)) for column in columns) for row in rows)
+
+
+async def snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table except the audit log, and sessions without their last-seen time."""
+    state = {}
+    async with sessionmaker() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name == "audit_log":
+                continue
+            state[table.name] = _rows(table, list((await session.execute(select(table))).all()))
+    return state
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_no_get_changes_anything(
+    role: str,
+    app: Starlette,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    world = await make_world(role, make_user, sign_in_as)
+    plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
+    async with sessionmaker() as session:
+        session.add_all([case for _, _, case in plan if case is not None])
+        await session.commit()
+        assert (await session.execute(select(StaffSession))).first() is not None or role == "anonymous"
+    before = await snapshot(sessionmaker)
+    for route, _, case in plan:
+        if route.method != "GET":
+            continue
+        path = path_for(route, code=case.code if case else "IP-2027-999999", user_id=world.bystander.id)
+        response = await client.get(path)
+        assert response.status_code < 500, path
+        # HEAD is GET without a body and must be as harmless.
+        assert (await client.head(path)).status_code < 500, path
+    assert await snapshot(sessionmaker) == before
