@@ -1,0 +1,199 @@
+"""Two `intake bot` replicas on one PostgreSQL behind the sandbox's round-robin webhook delivery:
+200 people mid-dialog, one replica killed with SIGKILL, every dialog completes and no step is
+applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from bench.crowd import Crowd, Person, screening_steps
+from bot.i18n import create_i18n
+from sandbox.server import SandboxServer
+from storage.crypto import Crypto, generate_key, parse_keys
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+from storage.models import Beneficiary, Case, FormResponse
+from storage.models_webhook import InboundUpdate
+from storage.sealing import unseal_json
+from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.webhook.conftest import BOT_ID, PATH, SECRET, TOKEN, free_port, wait_until_listening
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif("postgresql" not in BACKENDS, reason="replicas share a PostgreSQL database"),
+]
+ROOT = Path(__file__).resolve().parents[2]
+PEOPLE = 200
+EXPECTED_ANSWERS = {
+    "resides_for_reason": "yes",
+    "has_permit": "yes",
+    "directions": ["employment_education", "language"],
+}
+
+
+@pytest.fixture
+async def replica_database() -> AsyncIterator[str]:
+    """A database of its own (subprocesses cannot be handed the test schema's search_path)."""
+    name = f"intake_replicas_{secrets.token_hex(4)}"
+    url = make_url(POSTGRES_URL)
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    database_url = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = create_engine(database_url)
+        await upgrade(engine)
+        await engine.dispose()
+        yield database_url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def start_replica(
+    port: int, webhook_url: str, database_url: str, keys: str, sandbox_url: str, log: Path
+) -> asyncio.subprocess.Process:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
+    }
+    environment |= {
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": sandbox_url,
+        "DATABASE_URL": database_url,
+        "INTAKE_DATA_KEYS": keys,
+        "TELEGRAM_WEBHOOK_URL": webhook_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "INTAKE_WEBHOOK_ADDR": f"127.0.0.1:{port}",
+    }
+    with log.open("wb") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "intake", "bot", env=environment, cwd=ROOT, stdout=output, stderr=output
+        )
+
+
+async def set_webhook(sandbox_url: str, webhook_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        payload = {"url": webhook_url, "secret_token": SECRET}
+        async with http.post(f"{sandbox_url}/bot{TOKEN}/setWebhook", json=payload) as answer:
+            assert answer.status == 200
+
+
+async def wait_for_webhook(sandbox_url: str, webhook_url: str) -> None:
+    async with asyncio.timeout(30), aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(f"{sandbox_url}/bot{TOKEN}/getWebhookInfo") as answer:
+                if (await answer.json())["result"]["url"] == webhook_url:
+                    return
+            await asyncio.sleep(0.1)
+
+
+async def test_two_replicas_one_killed_every_dialog_completes_and_no_step_is_applied_twice(
+    replica_database: str, tmp_path: Path
+) -> None:
+    keys = generate_key()
+    ports = [free_port(), free_port()]
+    webhook_url = ",".join(f"http://127.0.0.1:{port}{PATH}" for port in ports)
+    async with SandboxServer() as sandbox, Crowd(sandbox.url, BOT_ID, patience=40.0) as crowd:
+        logs = [tmp_path / "replica-a.log", tmp_path / "replica-b.log"]
+        replicas = [
+            await start_replica(port, webhook_url, replica_database, keys, sandbox.url, log)
+            for port, log in zip(ports, logs, strict=True)
+        ]
+        try:
+            for port in ports:
+                await wait_until_listening(port)
+            await wait_for_webhook(sandbox.url, webhook_url)
+            await asyncio.sleep(0.5)  # both replicas have called setWebhook (it restarts delivery)
+
+            people = await crowd.create_people(PEOPLE)
+            names = {person.user_id: f"Person {person.user_id % 100_000}" for person in people}
+
+            async def kill_midway() -> None:
+                while crowd.steps_done < PEOPLE * 9 * 0.4:  # noqa: ASYNC110 - progress of other tasks
+                    await asyncio.sleep(0.01)
+                replicas[0].send_signal(signal.SIGKILL)
+                # The load balancer's health check notices, and sends everything to the survivor. (The
+                # sandbox alone would go on trying the dead address in turn and give up on updates.)
+                await asyncio.sleep(0.5)
+                await set_webhook(sandbox.url, f"http://127.0.0.1:{ports[1]}{PATH}")
+
+            killer = asyncio.create_task(kill_midway())
+            i18n = create_i18n()
+            await crowd.run(people, lambda person: screening_steps(i18n, names[person.user_id]))
+            await killer
+            assert await replicas[0].wait() == -signal.SIGKILL
+
+            unfinished = [(person.user_id, person.error) for person in people if not person.finished]
+            assert unfinished == []
+            await assert_each_step_applied_once(crowd, people, names, replica_database, keys)
+
+            replicas[1].send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(replicas[1].wait(), 30) == 0
+        finally:
+            for replica in replicas:
+                if replica.returncode is None:
+                    replica.kill()
+                    await replica.wait()
+    logged = "".join(log.read_text(errors="replace") for log in logs)
+    assert "Traceback" not in logs[1].read_text(errors="replace")
+    for person in people[:20]:
+        assert names[person.user_id] not in logged
+        assert str(person.user_id) not in logged
+    assert TOKEN.split(":")[1] not in logged
+
+
+async def assert_each_step_applied_once(
+    crowd: Crowd, people: list[Person], names: dict[int, str], database_url: str, keys: str
+) -> None:
+    crypto = Crypto(parse_keys(keys))
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                async with sessionmaker() as session:
+                    waiting = (
+                        await session.execute(select(func.count()).select_from(InboundUpdate))
+                    ).scalar_one()
+                if not waiting:
+                    break
+                await asyncio.sleep(0.2)
+        async with sessionmaker() as session:
+            assert (
+                await session.execute(select(func.count()).select_from(Beneficiary))
+            ).scalar_one() == PEOPLE
+            # One case per person: pressing Done twice would have opened a second one.
+            per_person = (
+                await session.execute(select(Case.beneficiary_id, func.count()).group_by(Case.beneficiary_id))
+            ).all()
+            assert len(per_person) == PEOPLE and {count for _, count in per_person} == {1}
+            # A toggle applied twice would have un-ticked a direction.
+            for response in (await session.scalars(select(FormResponse))).all():
+                assert unseal_json(crypto, response, "answers_enc") == EXPECTED_ANSWERS
+            # Every update the sandbox made was handled, and the records say each exactly once.
+            processed = (await session.execute(text("SELECT count(*) FROM processed_updates"))).scalar_one()
+            made = sum(len(person.actions) + person.nudges for person in people)
+            assert processed == made
+    finally:
+        await engine.dispose()
+    # The name step's reply ("Thank you, …") went out once per person.
+    for person in people:
+        transcript = await crowd.transcript(person.user_id)
+        thanks = [
+            m for m in transcript["messages"] if m["from"] == "bot" and m["text"].startswith("Thank you, ")
+        ]
+        assert [m["text"] for m in thanks] == [f"Thank you, {names[person.user_id]}."]
