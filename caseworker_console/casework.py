@@ -38,6 +38,15 @@ def expect_version(case: Case, submitted: object) -> None:
         raise StaleCase
 
 
+async def discard(session: AsyncSession, case: Case) -> None:
+    """Undo the request's unsaved changes and reload the case, so the page shows what is stored.
+
+    (A rollback expires every loaded object, and an expired one cannot load itself under asyncio.)
+    """
+    await session.rollback()
+    await session.refresh(case)
+
+
 async def save_case(session: AsyncSession, case: Case) -> None:
     """Flush a change to the case row; a concurrent change that won the race raises StaleCase."""
     case.updated_at = utcnow()

@@ -155,8 +155,7 @@ async def save(request: Request) -> Response:
             at=now,
         )
     except work.StaleCase:
-        await db.rollback()
-        await db.refresh(case)
+        await work.discard(db, case)
         return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
     await db.commit()
     return RedirectResponse(

@@ -80,7 +80,7 @@ async def take(request: Request) -> Response:
         work.expect_version(case, form.get("version"))
         await work.take(db, case=case, staff_id=user.staff_id, actor=user.actor)
     except work.StaleCase:
-        await db.rollback()
+        await work.discard(db, case)
         return _conflict(request, work.STALE_MESSAGE)
     await db.commit()
     return RedirectResponse(request.url_for("case", code=case.code).path, status_code=303)
@@ -104,7 +104,7 @@ async def assign(request: Request) -> Response:
         work.expect_version(case, form.get("version"))
         await work.assign(db, case=case, staff_id=staff_id, actor=user.actor)
     except work.StaleCase:
-        await db.rollback()
+        await work.discard(db, case)
         return _conflict(request, work.STALE_MESSAGE)
     await db.commit()
     return RedirectResponse(request.url_for("case", code=case.code).path, status_code=303)

@@ -134,8 +134,7 @@ async def confirm(request: Request) -> Response:
                 await work.change_stage(db, case=case, to=Stage.SCREENING, actor=user.actor)
             await work.advance(db, crypto(request), case=case, to=Stage.INITIAL_ASSESSMENT, actor=user.actor)
     except work.StaleCase:
-        await db.rollback()
-        await db.refresh(case)
+        await work.discard(db, case)
         return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
     await db.commit()
     return RedirectResponse(

@@ -43,12 +43,10 @@ async def _apply(request: Request, change: str) -> Response:
         else:
             await work.reopen(db, keys, case=case, staff_id=user.staff_id, actor=user.actor)
     except work.StaleCase:
-        await db.rollback()
-        await db.refresh(case)
+        await work.discard(db, case)
         return await render_overview(request, error=work.STALE_MESSAGE, status_code=409)
     except cycle.TransitionRefused as refused:
-        await db.rollback()
-        await db.refresh(case)
+        await work.discard(db, case)
         return await render_overview(request, error=refused.message, status_code=400)
     await db.commit()
     return RedirectResponse(request.url_for("case", code=case.code).path, status_code=303)

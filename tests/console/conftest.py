@@ -21,7 +21,8 @@ from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
 from storage import staff
 from storage.crypto import Crypto
-from storage.models import Beneficiary, Case, StaffUser, utcnow
+from storage.models import Beneficiary, Case, FormResponse, StaffUser, utcnow
+from storage.sealing import seal, seal_json
 
 BASE_URL = "http://console.test"
 PASSWORD = "correct horse battery staple"
@@ -159,3 +160,36 @@ def case_for(spec: dict[str, Any]) -> Case:
     # Any bytes do for the list: it never decrypts them.
     beneficiary = Beneficiary(telegram_hash=secrets.token_hex(32), telegram_id_enc=secrets.token_bytes(40))
     return Case(beneficiary=beneficiary, **fields)
+
+
+@pytest.fixture
+def seed_person(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> Callable[..., Awaitable[Case]]:
+    """A case whose beneficiary has a sealed name and phone, and optionally the bot's screening."""
+
+    async def seed(
+        *,
+        name: str = "Zarina Nazarova",
+        phone: str = "+994501234567",
+        screening: dict[str, Any] | None = None,
+        **case_fields: Any,
+    ) -> Case:
+        async with sessionmaker() as session:
+            telegram_id = str(secrets.randbelow(10**10))
+            beneficiary = Beneficiary(telegram_hash=crypto.blind_index("telegram", telegram_id))
+            seal(crypto, beneficiary, "telegram_id_enc", telegram_id)
+            seal(crypto, beneficiary, "name_enc", name)
+            seal(crypto, beneficiary, "phone_enc", phone)
+            fields = {"code": "IP-2026-000100", "stage": "new", "language": "ru", **case_fields}
+            fields.setdefault("provisionally_eligible", True if screening is not None else None)
+            case = Case(beneficiary=beneficiary, **fields)
+            session.add(case)
+            if screening is not None:
+                response = FormResponse(case=case, form_id="screening", form_version=1, source="bot")
+                seal_json(crypto, response, "answers_enc", screening)
+                session.add(response)
+            await session.commit()
+            return case
+
+    return seed
