@@ -1,0 +1,167 @@
+"""In a real browser (Debian's Chromium, headless): sign in, take, confirm screening, Annex 1, close.
+
+The console runs under uvicorn on 127.0.0.1, as a task on the test's own event loop, against the
+test database; screenshots of each step go to test-artifacts/console/ (ignored by git). The async
+Playwright API is used because the sync one switches greenlets on the main thread, which upsets
+CPython 3.11's recursion counter for the rest of the test session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from caseworker_console.app import create_app
+from storage.crypto import Crypto
+from storage.models import Case, StaffUser, utcnow
+from tests.conftest import Database
+from tests.console.conftest import PASSWORD
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+CODE = "IP-2026-000500"
+START_TIMEOUT = 10.0
+
+MakeUser = Callable[..., Awaitable[StaffUser]]
+SeedPerson = Callable[..., Awaitable[Case]]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
+    app = create_app(sessionmaker=sessionmaker, crypto=crypto)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off", ws="none"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    async with asyncio.timeout(START_TIMEOUT):
+        while not server.started:
+            assert not serving.done(), "the console did not start"
+            await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(serving, START_TIMEOUT)
+
+
+async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_browser(
+    console_url: str,
+    database: Database,
+    make_user: MakeUser,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_user("leyla", display_name="Leyla Caseworker")
+    await seed_person(
+        code=CODE,
+        name="Olga Petrova",
+        handoff_at=utcnow(),
+        screening={
+            "resides_for_reason": "yes",
+            "has_permit": "yes",
+            "directions": ["language", "employment_education"],
+        },
+    )
+    shots = ARTIFACTS / database.backend
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            page.set_default_timeout(10_000)
+            # A CSP violation or a script error shows up in the console: there must be none.
+            page.on(
+                "console", lambda message: problems.append(message.text) if message.type == "error" else None
+            )
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            expect = playwright_api.expect
+
+            await page.goto(f"{console_url}/login")
+            await page.get_by_label("Username").fill("leyla")
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+
+            await page.get_by_role("link", name="Queue").click()
+            row = page.locator(f"tr[data-case='{CODE}']")
+            await expect(row).to_be_visible()
+            # The badge script ran (no inline script: CSP) and shows the waiting handoff.
+            await expect(page.locator(".queue-badge")).to_have_text("1 new, 0 urgent")
+            await page.screenshot(path=str(shots / "1-queue.png"), full_page=True)
+            await row.get_by_role("button", name=f"Take case {CODE}").click()
+            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+            await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
+            await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
+
+            await page.get_by_role("button", name="Show identity").click()
+            await expect(page.locator(".identity-name")).to_have_text("Olga Petrova")
+            await page.screenshot(path=str(shots / "2-case-identity.png"), full_page=True)
+
+            await page.get_by_role("link", name="Screening").last.click()
+            form = page.locator("form.case-form")
+            # Q4, which the bot never asks, and the caseworker's own decision.
+            await form.locator("[data-question=impairment]").get_by_label("No").check()
+            await (
+                form.get_by_role("group", name="Your decision: is the applicant eligible for the programme?")
+                .get_by_label("Yes")
+                .check()
+            )
+            await form.get_by_label("At the office").check()
+            await page.screenshot(path=str(shots / "3-screening.png"), full_page=True)
+            await form.get_by_role("button", name="Save the screening confirmation").click()
+            await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
+            await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
+
+            await page.get_by_role("link", name="Initial assessment").click()
+            form = page.locator("form.case-form")
+            await expect(form.get_by_label("Learning the Azerbaijani language")).to_be_checked()
+            await form.get_by_role("group", name="Gender").get_by_label("Woman").check()
+            await form.get_by_label("Urgent need").fill("A school place for her daughter")
+            await form.get_by_label("Skills").fill("Accountant; speaks Russian and some English")
+            await page.screenshot(path=str(shots / "4-assessment.png"), full_page=True)
+            await form.get_by_role("button", name="Save the initial assessment").click()
+            await expect(page.locator(".success")).to_have_text("The initial assessment is saved.")
+            await expect(page.get_by_label("Urgent need")).to_have_value("A school place for her daughter")
+
+            await page.get_by_role("link", name="Overview").click()
+            await page.get_by_label(
+                "Another institution is responsible, given their legal status or needs"
+            ).check()
+            await page.get_by_label("Details (optional)").fill("Referred to the migration service")
+            await page.get_by_role("button", name="Close the case").click()
+            await expect(page.locator(".case-stage")).to_have_text("Closed")
+            await expect(page.get_by_role("button", name="Reopen the case")).to_be_visible()
+            await page.screenshot(path=str(shots / "5-closed.png"), full_page=True)
+        finally:
+            await browser.close()
+
+    assert problems == []
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case).where(Case.code == CODE))).scalar_one()
+    assert case.stage == "closed"
