@@ -16,6 +16,8 @@ from programme.text import N_
 from storage import staff
 from storage.queries import record_audit
 
+CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
+
 ROLE_LABELS: dict[str, str] = {
     "caseworker": N_("Caseworker"),
     "supervisor": N_("Supervisor"),
@@ -119,8 +121,6 @@ async def set_active(request: Request) -> Response:
     await db.commit()
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
-
-CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
 
 routes = [
     page("/accounts", accounts_page, name="accounts", permission=Permission.ACCOUNTS),

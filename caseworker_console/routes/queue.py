@@ -25,7 +25,7 @@ async def queue_page(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
     found = await casework.queue(db, limit=config(request).page_size)
-    rows = [(case, case_summary(request, case, assignee=None)) for case in found]
+    rows = [case_summary(request, case, assignee=None) for case in found]
     assignees = []
     if allows(user.role, Permission.CASE_ASSIGN):
         for role in ASSIGNABLE_ROLES:
@@ -42,7 +42,7 @@ async def queue_page(request: Request) -> Response:
     return pages(request).render(
         request,
         "queue.html",
-        {"active": "queue", "rows": [summary for _, summary in rows], "assignees": assignees},
+        {"active": "queue", "rows": rows, "assignees": assignees},
     )
 
 
