@@ -217,6 +217,9 @@ class Crowd:
     async def call_log(self) -> list[dict[str, Any]]:
         return await self._call("GET", f"{self._bot}/log")
 
+    async def clear_call_log(self) -> None:
+        await self._call("DELETE", f"{self._bot}/log")
+
 
 ANSWER_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}

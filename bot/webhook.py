@@ -14,11 +14,14 @@ import datetime as dt
 import hmac
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram import methods as aiogram_methods
+from aiogram.methods.base import Response, TelegramMethod
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +75,29 @@ class WebhookStats:
         return ((field.name, getattr(self, field.name)) for field in fields(self))
 
 
+_PINNED_RESPONSE_MODELS: list[type] = []
+
+
+def pin_response_models() -> None:
+    """Build aiogram's Response[T] class of every Bot API method once, and keep it.
+
+    aiogram parametrises Response[T] on every call; pydantic 2.13 caches parametrised generics only
+    weakly, so each call rebuilt the class: about a tenth of the bot's CPU time in the profile.
+    """
+    if _PINNED_RESPONSE_MODELS:
+        return
+    for name in aiogram_methods.__all__:
+        method = getattr(aiogram_methods, name)
+        returning = getattr(method, "__returning__", None)
+        if (
+            isinstance(method, type)
+            and issubclass(method, TelegramMethod)
+            and method is not TelegramMethod
+            and returning is not None
+        ):
+            _PINNED_RESPONSE_MODELS.append(Response[returning])
+
+
 def chat_key(update: dict[str, Any]) -> int | None:
     """Whose conversation an update belongs to: its user, else its chat (like aiogram's context).
 
@@ -120,6 +146,8 @@ class InboundConsumer:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], InboundUpdate] = {}
+        # Handled updates, deleted in the next claim's transaction rather than one transaction each.
+        self._finished: list[uuid.UUID] = []
 
     def wake(self) -> None:
         """Something was stored or finished: look for work now rather than at the next poll."""
@@ -155,26 +183,32 @@ class InboundConsumer:
 
     async def _drain(self) -> None:
         """Let updates being handled finish; give back any that do not in time."""
-        if not self._in_flight:
+        rows: list[InboundUpdate] = []
+        if self._in_flight:
+            _, unfinished = await asyncio.wait(list(self._in_flight), timeout=SHUTDOWN_GRACE)
+            rows = [self._in_flight[task] for task in unfinished if task in self._in_flight]
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        if not rows and not self._finished:
             return
-        _, unfinished = await asyncio.wait(list(self._in_flight), timeout=SHUTDOWN_GRACE)
-        rows = [self._in_flight[task] for task in unfinished if task in self._in_flight]
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(*unfinished, return_exceptions=True)
-        if rows:
-            # Their transactions were cancelled and rolled back; another replica may retry them now.
-            with contextlib.suppress(*DATABASE_ERRORS):
-                async with self._sessionmaker() as session, session.begin():
-                    await release_updates(session, ids=[row.id for row in rows])
+        with contextlib.suppress(*DATABASE_ERRORS):
+            async with self._sessionmaker() as session, session.begin():
+                await finish_updates(session, ids=self._finished)
+                # Their transactions were cancelled and rolled back; another replica may take them now.
+                await release_updates(session, ids=[row.id for row in rows])
+            self._finished = []
 
     async def _claim(self, limit: int) -> list[InboundUpdate]:
+        finished, self._finished = self._finished, []
         try:
             async with self._sessionmaker() as session, session.begin():
+                await finish_updates(session, ids=finished)
                 return await claim_updates(
                     session, bot_id=self._bot.id, limit=limit, lease=self._lease, now=utcnow()
                 )
         except DATABASE_ERRORS as error:
+            self._finished.extend(finished)
             log.warning("could not claim stored updates: %s; retrying", type(error).__name__)
             await asyncio.sleep(self._poll_interval)
             return []
@@ -184,7 +218,7 @@ class InboundConsumer:
             # Taken this often without finishing: it keeps killing or stalling its replica.
             log.error("update %s dropped after %s attempts", row.update_id, MAX_ATTEMPTS)
             self.stats.updates_dropped += 1
-            await self._forget(row)
+            self._forget(row)
             return
         try:
             update = unseal_json(self._crypto, row, "payload_enc")
@@ -200,15 +234,12 @@ class InboundConsumer:
             await self._retry_later(row)
             return
         self.stats.updates_handled += 1
-        await self._forget(row)
+        self._forget(row)
 
-    async def _forget(self, row: InboundUpdate) -> None:
-        try:
-            async with self._sessionmaker() as session, session.begin():
-                await finish_updates(session, ids=[row.id])
-        except DATABASE_ERRORS as error:
-            # Its lease runs out and it is fed again; processed_updates makes that a no-op.
-            log.warning("update %s handled but not yet forgotten: %s", row.update_id, type(error).__name__)
+    def _forget(self, row: InboundUpdate) -> None:
+        # Deleted with the next claim, which this task's end triggers. Should the process die first,
+        # the row is fed again once its lease runs out, and processed_updates makes that a no-op.
+        self._finished.append(row.id)
 
     async def _retry_later(self, row: InboundUpdate) -> None:
         delay = min(2.0**row.attempts, RETRY_BACKOFF_MAX)

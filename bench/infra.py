@@ -1,0 +1,154 @@
+"""What every benchmark needs: scratch databases, child processes and their memory, the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import secrets
+import signal
+import socket
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from storage.engine import create_engine
+from storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get("INTAKE_BENCH_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def postgres_reachable() -> bool:
+    url = make_url(POSTGRES_URL)
+    try:
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+async def _admin() -> asyncpg.Connection:
+    url = make_url(POSTGRES_URL)
+    return await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(backend: str, directory: Path) -> AsyncIterator[str]:
+    """A fresh database at the newest schema, removed afterwards; yields its URL."""
+    if backend == "sqlite":
+        path = directory / f"bench-{secrets.token_hex(4)}.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        await _migrate(url)
+        try:
+            yield url
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 - a few local files
+        return
+    name = f"intake_bench_{secrets.token_hex(4)}"
+    admin = await _admin()
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        await _migrate(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def child_environment(**settings: str) -> dict[str, str]:
+    """This environment without any Intake Bridge setting, plus `settings`."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
+    }
+    return environment | {"PYTHONPATH": str(ROOT)} | settings
+
+
+@dataclass
+class Child:
+    """A process the benchmark started; its output goes to a log file."""
+
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @classmethod
+    async def start(cls, args: list[str], environment: dict[str, str], log: Path, cwd: Path = ROOT) -> Child:
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, *args, env=environment, cwd=cwd, stdout=output, stderr=output
+            )
+        return cls(process, log)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+    def memory_mib(self) -> tuple[float, float]:
+        """Resident memory now and at its peak, in MiB."""
+        status = Path(f"/proc/{self.pid}/status").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used so far."""
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        after_name = stat.rsplit(")", 1)[1].split()
+        return (int(after_name[11]) + int(after_name[12])) / CLOCK_TICKS
+
+
+async def machine(postgres: bool) -> dict[str, str | int | None]:
+    """What the numbers were measured on."""
+    version = None
+    if postgres:
+        admin = await _admin()
+        try:
+            version = str(await admin.fetchval("SHOW server_version"))
+        finally:
+            await admin.close()
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()  # noqa: ASYNC240 - procfs, no disk
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": version,
+        "platform": platform.platform(),
+    }
