@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outgoing import Outgoing
+from bot.outgoing import Markup, Outgoing
 from storage.crypto import Crypto
 from storage.models import Beneficiary
 
@@ -25,7 +26,31 @@ class Journey(StatesGroup):
     privacy = State()
     name = State()
     screening = State()
-    done = State()
+    interview_offer = State()
+    interview = State()
+    interview_summary = State()
+    consent_age = State()
+    consent_text = State()
+    consent_casework = State()
+    consent_publicity = State()
+    consent_third_party = State()
+    done = State()  # the main menu: nothing asked
+    handoff_reason = State()
+    conversation = State()
+    correction = State()
+    withdrawal = State()
+    deletion = State()
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    """What an organisation sets about its bot (see intake.settings)."""
+
+    data_controller: str = ""
+    timezone: str = "Asia/Baku"
+    office_days: frozenset[int] = frozenset(range(5))  # Monday to Friday
+    office_open: dt.time = dt.time(9)
+    office_close: dt.time = dt.time(18)
 
 
 class Tap(CallbackData, prefix="t"):
@@ -38,6 +63,9 @@ class Tap(CallbackData, prefix="t"):
 
 Row = list[tuple[str, str]]  # (label, value) pairs
 
+# Where a detour started, to return there when it ends.
+RETURN_TO = "return_to"
+
 
 @dataclass(slots=True)
 class Conversation:
@@ -48,9 +76,14 @@ class Conversation:
     beneficiary: Beneficiary
     outgoing: Outgoing
     i18n: I18n
+    config: BotConfig = BotConfig()
 
-    def say(self, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    def say(self, text: str, reply_markup: Markup = None) -> None:
         self.outgoing.send(self.chat_id, text, reply_markup)
+
+    @property
+    def locale(self) -> str:
+        return self.i18n.current_locale
 
     async def data(self) -> dict[str, Any]:
         return await self.state.get_data()
@@ -71,7 +104,22 @@ class Conversation:
 
     async def go(self, state: State) -> None:
         await self.state.set_state(state)
-        await STEPS[state.state].ask(self)
+        await STEPS[state.state or ""].ask(self)
+
+    async def detour(self, state: State) -> None:
+        """Step aside (language, a request, a conversation); `resume` comes back to this step."""
+        current = await self.state.get_state()
+        data = await self.data()
+        if current and current not in DETOURS and RETURN_TO not in data:
+            await self.state.update_data({RETURN_TO: current})
+        await self.go(state)
+
+    async def resume(self) -> None:
+        data = await self.data()
+        return_to = data.pop(RETURN_TO, None) or Journey.done.state
+        await self.state.set_data(data)
+        await self.state.set_state(return_to)
+        await self.ask_current()
 
 
 def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
@@ -119,3 +167,17 @@ class FreshTap(Filter):
         if not expected or not secrets.compare_digest(tap.token, expected):
             return False
         return {"tap": tap}
+
+
+# States that are side trips: leaving one for another keeps the original place to return to.
+DETOURS = frozenset(
+    state.state
+    for state in (
+        Journey.language,
+        Journey.handoff_reason,
+        Journey.conversation,
+        Journey.correction,
+        Journey.withdrawal,
+        Journey.deletion,
+    )
+)

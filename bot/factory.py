@@ -17,7 +17,19 @@ from aiogram.types import BotCommand, Chat, ErrorEvent
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dialogs import fallback, language, screening, start
+from bot.conversation import BotConfig
+from bot.dialogs import (
+    consent,
+    fallback,
+    handoff,
+    interview,
+    language,
+    menu,
+    mydata,
+    screening,
+    start,
+    urgent,
+)
 from bot.fsm_storage import SqlStorage
 from bot.i18n import LANGUAGES, BeneficiaryLocaleMiddleware, create_i18n, telegram_locale
 from bot.middlewares import UpdateMiddleware
@@ -32,14 +44,20 @@ def create_bot(token: str, api_url: str) -> Bot:
 
 
 def create_dispatcher(
-    *, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n | None = None
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n | None = None,
+    config: BotConfig | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n()
     dispatcher = Dispatcher(storage=SqlStorage(sessionmaker, crypto), events_isolation=SimpleEventIsolation())
-    dispatcher.update.outer_middleware(UpdateMiddleware(sessionmaker, crypto, i18n))
+    dispatcher.update.outer_middleware(UpdateMiddleware(sessionmaker, crypto, i18n, config or BotConfig()))
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
     # Order matters: commands work from any step; the fallback takes what no step expected.
-    dispatcher.include_routers(*(module.create_router() for module in (start, language, screening, fallback)))
+    modules = (start, menu, urgent, language, mydata, consent, handoff, interview, screening, fallback)
+    dispatcher.include_routers(*(module.create_router() for module in modules))
+    dispatcher.message.middleware(urgent.CrisisWords())
 
     async def on_error(event: ErrorEvent, bot: Bot, event_chat: Chat | None = None, **data: Any) -> None:
         # Only the kind of failure: an exception's text may hold what a person typed.

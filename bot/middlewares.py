@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import Conversation
+from bot.conversation import BotConfig, Conversation
 from bot.fsm_storage import update_session
 from bot.outgoing import Outgoing
 from storage.crypto import Crypto
@@ -27,10 +27,13 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateMiddleware(BaseMiddleware):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n, config: BotConfig
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._crypto = crypto
         self._i18n = i18n
+        self._config = config
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -66,6 +69,7 @@ class UpdateMiddleware(BaseMiddleware):
                         beneficiary=beneficiary,
                         outgoing=outgoing,
                         i18n=self._i18n,
+                        config=self._config,
                     ),
                 )
                 result = await handler(event, data)

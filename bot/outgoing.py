@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,23 @@ class Outgoing:
     def send(self, chat_id: int, text: str, reply_markup: Markup = None) -> None:
         self._actions.append(
             ("sendMessage", lambda bot: bot.send_message(chat_id, text, reply_markup=reply_markup))
+        )
+
+    def send_document(self, chat_id: int, document: BufferedInputFile, caption: str | None = None) -> None:
+        self._actions.append(
+            ("sendDocument", lambda bot: bot.send_document(chat_id, document, caption=caption))
+        )
+
+    def send_venue(
+        self, chat_id: int, *, latitude: float, longitude: float, title: str, address: str
+    ) -> None:
+        self._actions.append(
+            (
+                "sendVenue",
+                lambda bot: bot.send_venue(
+                    chat_id, latitude=latitude, longitude=longitude, title=title, address=address
+                ),
+            )
         )
 
     def edit(

@@ -21,7 +21,7 @@ from storage.models import (
     ProcessedUpdate,
     utcnow,
 )
-from storage.sealing import seal, seal_json
+from storage.sealing import seal
 
 TELEGRAM_PURPOSE = "telegram"
 
@@ -70,39 +70,6 @@ async def next_case_code(session: AsyncSession, *, year: int) -> str:
     )
     number = (await session.execute(statement)).scalar_one()
     return f"IP-{year}-{number:06d}"
-
-
-async def open_case(
-    session: AsyncSession,
-    crypto: Crypto,
-    *,
-    beneficiary: Beneficiary,
-    source: str,
-    form_id: str,
-    form_version: int,
-    answers: dict[str, Any],
-    provisionally_eligible: bool | None,
-) -> Case:
-    """Create a case in stage "new" with its first form response, and audit it."""
-    now = utcnow()
-    case = Case(
-        code=await next_case_code(session, year=now.year),
-        beneficiary=beneficiary,
-        source=source,
-        language=beneficiary.language,
-        provisionally_eligible=provisionally_eligible,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    response = FormResponse(case=case, form_id=form_id, form_version=form_version, source="bot")
-    seal_json(crypto, response, "answers_enc", answers)
-    session.add(response)
-    await session.flush()
-    await record_audit(
-        session, actor="bot", action="case.opened", object_type="case", object_id=case.code, details={}
-    )
-    return case
 
 
 async def open_case_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Case | None:

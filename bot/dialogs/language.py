@@ -7,11 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Journey, Tap, step
+from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
 from bot.i18n import LANGUAGES
-
-# Where /language was asked from, to return there once a language is chosen.
-RETURN_TO = "return_to"
 
 
 @step(Journey.language)
@@ -21,10 +18,7 @@ async def ask_language(conv: Conversation) -> None:
 
 
 async def change_language(message: Message, conv: Conversation) -> None:
-    current = await conv.state.get_state()
-    if current and current != Journey.language.state:
-        await conv.state.update_data({RETURN_TO: current})
-    await conv.go(Journey.language)
+    await conv.detour(Journey.language)
 
 
 async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -35,12 +29,8 @@ async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) ->
     with conv.i18n.use_locale(tap.value):
         conv.outgoing.answer_callback(query.id)
         conv.outgoing.edit(conv.chat_id, query.message.message_id, "🌐 " + LANGUAGES[tap.value])
-        data = await conv.data()
-        return_to = data.pop(RETURN_TO, None)
-        await conv.state.set_data(data)
-        if return_to:
-            await conv.state.set_state(return_to)
-            await conv.ask_current()
+        if RETURN_TO in await conv.data():
+            await conv.resume()
         else:
             await conv.go(Journey.privacy)
 

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
 from programme.eligibility import is_eligible
 from programme.forms import SCREENING, Kind, Question
-from storage.queries import open_case, open_case_of
+from storage.journey import ensure_case, save_form_response
 from storage.sealing import seal
 
 NAME_LIMIT = 100
@@ -161,18 +161,17 @@ async def toggle(query: CallbackQuery, tap: Tap, conv: Conversation, question: Q
 
 async def finish(conv: Conversation, answers: dict) -> None:
     eligible = is_eligible(answers)
-    case = await open_case(
+    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+    case.provisionally_eligible = eligible
+    await save_form_response(
         conv.session,
         conv.crypto,
-        beneficiary=conv.beneficiary,
-        source=conv.beneficiary.source or "bot",
+        case=case,
         form_id=SCREENING.id,
         form_version=SCREENING.version,
         answers=answers,
-        provisionally_eligible=eligible,
     )
-    await conv.state.set_data({})
-    await conv.state.set_state(Journey.done)
+    await conv.state.update_data(q=None, answers=None, picked=None)
     if eligible:
         conv.say(
             _(
@@ -190,19 +189,7 @@ async def finish(conv: Conversation, answers: dict) -> None:
                 "Your case number is {code}."
             ).format(code=case.code)
         )
-
-
-@step(Journey.done)
-async def ask_done(conv: Conversation) -> None:
-    case = await open_case_of(conv.session, beneficiary_id=conv.beneficiary.id)
-    if case is None:
-        await conv.go(Journey.language)
-        return
-    conv.say(
-        _("Your answers are saved under case number {code}. A caseworker will write to you here.").format(
-            code=case.code
-        )
-    )
+    await conv.go(Journey.interview_offer)
 
 
 def create_router() -> Router:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -18,6 +18,9 @@ async def start(message: Message, command: CommandObject, conv: Conversation) ->
     payload = command.args or ""
     if conv.beneficiary.source is None and DEEP_LINK.fullmatch(payload):
         conv.beneficiary.source = payload
+    if conv.beneficiary.opted_out:
+        conv.beneficiary.opted_out = False
+        conv.say(_("Welcome back! You will get our news again."))
     current = await conv.state.get_state()
     if current is None:
         await conv.go(Journey.language)
@@ -27,21 +30,7 @@ async def start(message: Message, command: CommandObject, conv: Conversation) ->
     await conv.ask_current()
 
 
-async def show_help(message: Message, conv: Conversation) -> None:
-    conv.say(
-        _(
-            "This bot helps you join the Integration Programme for migrants and refugees.\n\n"
-            "/start — continue where you stopped\n"
-            "/language — change the language\n"
-            "/help — this message\n\n"
-            "You can stop at any time. Your answers are kept safe."
-        )
-    )
-    await conv.ask_current()
-
-
 def create_router() -> Router:
     router = Router(name="start")
     router.message.register(start, CommandStart())
-    router.message.register(show_help, Command("help"))
     return router

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
+from storage.journey import ensure_case, save_form_response
 from storage.models import Beneficiary, DialogState, FormResponse
-from storage.queries import find_beneficiary, get_or_create_beneficiary, open_case
+from storage.queries import find_beneficiary, get_or_create_beneficiary
 from storage.rotation import rotate_keys
 from storage.sealing import seal, seal_json, unseal, unseal_json
 
@@ -22,15 +23,9 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, c
             state = DialogState(id=beneficiary.id, state="Journey:name")
             seal_json(crypto, state, "data_enc", {"token": "x", "n": n})
             session.add(state)
-            await open_case(
-                session,
-                crypto,
-                beneficiary=beneficiary,
-                source="bot",
-                form_id="screening",
-                form_version=1,
-                answers={"n": n},
-                provisionally_eligible=True,
+            case = await ensure_case(session, beneficiary=beneficiary)
+            await save_form_response(
+                session, crypto, case=case, form_id="screening", form_version=1, answers={"n": n}
             )
 
 

@@ -1,0 +1,134 @@
+"""Talking to a caseworker: a reason, then every message is kept (sealed) on the case conversation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime
+
+from bot.conversation import BotConfig, Conversation, FreshTap, Journey, Tap, step
+from bot.dialogs.menu import CASEWORKER, is_label
+from programme.text import N_
+from storage.journey import add_case_message, ensure_case
+from storage.models import utcnow
+from storage.queries import open_case_of, record_audit
+
+REASONS: tuple[tuple[str, str], ...] = (
+    ("programme", N_("A question about the programme")),
+    ("documents", N_("Documents")),
+    ("housing", N_("Housing")),
+    ("health", N_("Health")),
+    ("work", N_("Work or study")),
+    ("other", N_("Something else")),
+)
+
+
+async def talk(message: Message, conv: Conversation) -> None:
+    await conv.detour(Journey.handoff_reason)
+
+
+@step(Journey.handoff_reason)
+async def ask_reason(conv: Conversation) -> None:
+    rows = [[(_(label), value)] for value, label in REASONS]
+    conv.say(_("What would you like to talk about?"), await conv.buttons(rows))
+
+
+async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
+    if tap.value not in dict(REASONS):
+        conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
+        return
+    conv.outgoing.answer_callback(query.id)
+    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+    if case.handoff_at is None:
+        case.handoff_at = utcnow()
+    case.handoff_reason = tap.value
+    await record_audit(
+        conv.session,
+        actor="bot",
+        action="case.handoff",
+        object_type="case",
+        object_id=case.code,
+        details={"reason": tap.value},
+    )
+    await conv.go(Journey.conversation)
+
+
+@step(Journey.conversation, expects_text=True)
+async def ask_message(conv: Conversation) -> None:
+    text = _("Write your message below. A caseworker will answer you here.")
+    opening = next_opening(utcnow(), conv.config)
+    if opening is not None:
+        when = format_datetime(
+            opening, format="EEEE HH:mm", tzinfo=zoneinfo.ZoneInfo(conv.config.timezone), locale=conv.locale
+        )
+        text += "\n\n" + _("Our office is closed now. A caseworker will answer from {when}.").format(
+            when=when
+        )
+    conv.say(text)
+
+
+def next_opening(now: dt.datetime, config: BotConfig) -> dt.datetime | None:
+    """None while the office is open; otherwise when it opens next."""
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    local = now.astimezone(zone)
+    if local.weekday() in config.office_days and config.office_open <= local.time() < config.office_close:
+        return None
+    day = local.date()
+    for _offset in range(8):
+        opening = dt.datetime.combine(day, config.office_open, tzinfo=zone)
+        if day.weekday() in config.office_days and opening > local:
+            return opening
+        day += dt.timedelta(days=1)
+    return None
+
+
+def message_body(message: Message) -> tuple[str, dict[str, Any]] | None:
+    """What is kept of a message: its kind and content (Telegram file ids, not the files)."""
+    if message.text:
+        return "text", {"text": message.text}
+    if message.photo:
+        return "photo", {"file_id": message.photo[-1].file_id, "caption": message.caption}
+    if message.document:
+        return "document", {
+            "file_id": message.document.file_id,
+            "file_name": message.document.file_name,
+            "caption": message.caption,
+        }
+    if message.voice:
+        return "voice", {"file_id": message.voice.file_id, "duration": message.voice.duration}
+    if message.location:
+        return "location", {"latitude": message.location.latitude, "longitude": message.location.longitude}
+    return None
+
+
+async def relay(message: Message, conv: Conversation) -> None:
+    body = message_body(message)
+    if body is None:
+        conv.say(_("Please send text, a photo, a document, a voice message or a location."))
+        return
+    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+    await add_case_message(conv.session, conv.crypto, case=case, direction="in", kind=body[0], body=body[1])
+    conv.say("✓ " + _("Received. A caseworker will answer you here."))
+
+
+async def handed_off(message: Message, conv: Conversation) -> bool:
+    """Outside the conversation step, a person already waiting for a caseworker is still heard."""
+    case = await open_case_of(conv.session, beneficiary_id=conv.beneficiary.id)
+    return case is not None and case.handoff_at is not None
+
+
+def create_router() -> Router:
+    router = Router(name="handoff")
+    router.message.register(talk, is_label(CASEWORKER))
+    router.message.register(talk, Command("caseworker"))
+    router.callback_query.register(reason_chosen, Journey.handoff_reason, FreshTap(), F.message)
+    router.message.register(relay, Journey.conversation)
+    router.message.register(relay, Journey.done, handed_off)
+    return router

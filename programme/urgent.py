@@ -1,0 +1,105 @@
+"""Urgent help: emergency numbers, and words in each language that suggest someone is at risk."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from programme.text import N_
+
+# Defaults for Azerbaijan; an organisation elsewhere changes them in one place.
+EMERGENCY_NUMBERS: tuple[tuple[str, str], ...] = (
+    ("112", N_("Emergency")),
+    ("102", N_("Police")),
+    ("103", N_("Ambulance")),
+)
+
+# Short stems, matched at the start of words, for self-harm, violence and exploitation or
+# trafficking. Deliberately small: a hint to look, never a diagnosis.
+CRISIS_WORDS: Mapping[str, tuple[str, ...]] = {
+    "en": (
+        "suicid",
+        "kill myself",
+        "end my life",
+        "hurt myself",
+        "beat me",
+        "beats me",
+        "rape",
+        "trafficked",
+        "they took my passport",
+        "forced to work",
+        "violence",
+        "abuse",
+    ),
+    "ru": (
+        "суицид",
+        "убить себя",
+        "покончить с собой",
+        "покончу с собой",
+        "бьет меня",
+        "бьёт меня",
+        "изнасил",
+        "насили",
+        "отобрали паспорт",
+        "забрали паспорт",
+        "принуждают работать",
+    ),
+    "az": (
+        "intihar",
+        "özümü öldür",
+        "məni döyür",
+        "zorla",
+        "təcavüz",
+        "pasportumu aldılar",
+        "zorla işlədir",
+        "şiddət",
+    ),
+    "tr": (
+        "intihar",
+        "kendimi öldür",
+        "beni dövüyor",
+        "tecavüz",
+        "şiddet",
+        "pasaportumu aldılar",
+        "zorla çalıştır",
+    ),
+    "fa": (
+        "خودکشی",
+        "خودم را بکشم",
+        "مرا می‌زند",
+        "منو میزنه",
+        "تجاوز",
+        "خشونت",
+        "پاسپورتم را گرفت",
+        "مجبور به کار",
+    ),
+    "ps": ("ځان وژنه", "ځان ووژنم", "ما وهي", "تېری", "تاوتریخوالی", "پاسپورټ مې واخیست"),
+    "ur": ("خودکشی", "خود کو مار", "مجھے مارتا", "زیادتی", "تشدد", "پاسپورٹ لے لیا", "زبردستی کام"),
+}
+
+
+def _fold(text: str) -> str:
+    # Case, width and invisible characters must not hide a word (zero-width joiners are common in fa).
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return unicodedata.normalize("NFKC", visible).casefold()
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(_fold(word)) for word in words) + ")")
+
+
+def mentions_crisis(text: str, locale: str) -> bool:
+    """True when the text has a crisis word of the person's language or of English."""
+    folded = _fold(text)
+    for language in dict.fromkeys((locale, "en")):
+        words = CRISIS_WORDS.get(language)
+        if words is None:
+            continue
+        pattern = _PATTERNS.setdefault(language, _pattern(words))
+        if pattern.search(folded):
+            return True
+    return False

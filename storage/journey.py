@@ -1,0 +1,207 @@
+"""Queries of the beneficiary's journey: forms, consent, conversation, requests, alerts, erasure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.models import Beneficiary, Case, FormResponse, utcnow
+from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
+from storage.queries import next_case_code, open_case_of, record_audit
+from storage.sealing import seal_json
+
+
+async def ensure_case(session: AsyncSession, *, beneficiary: Beneficiary) -> Case:
+    """The beneficiary's open case, opened now when they reach for help before screening ends."""
+    case = await open_case_of(session, beneficiary_id=beneficiary.id)
+    if case is not None:
+        return case
+    now = utcnow()
+    case = Case(
+        code=await next_case_code(session, year=now.year),
+        beneficiary=beneficiary,
+        source=beneficiary.source or "bot",
+        language=beneficiary.language,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    await record_audit(
+        session, actor="bot", action="case.opened", object_type="case", object_id=case.code, details={}
+    )
+    return case
+
+
+async def cases_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[Case]:
+    statement = select(Case).where(Case.beneficiary_id == beneficiary_id).order_by(Case.created_at)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def save_form_response(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    form_id: str,
+    form_version: int,
+    answers: dict[str, Any],
+    source: str = "bot",
+) -> FormResponse:
+    response = FormResponse(case=case, form_id=form_id, form_version=form_version, source=source)
+    seal_json(crypto, response, "answers_enc", answers)
+    session.add(response)
+    await session.flush()
+    return response
+
+
+async def latest_form_response(
+    session: AsyncSession, *, case_id: uuid.UUID, form_id: str
+) -> FormResponse | None:
+    statement = (
+        select(FormResponse)
+        .where(FormResponse.case_id == case_id, FormResponse.form_id == form_id)
+        .order_by(FormResponse.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def current_consent(session: AsyncSession, *, case_id: uuid.UUID) -> Consent | None:
+    statement = select(Consent).where(Consent.case_id == case_id, Consent.superseded_at.is_(None))
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def record_consent(
+    session: AsyncSession,
+    *,
+    case: Case,
+    casework: bool,
+    publicity: str,
+    third_party: bool,
+    language: str,
+    text_version: str,
+    text_hash: str,
+    channel: str = "bot",
+    staff_id: int | None = None,
+) -> Consent:
+    """A new record superseding the current one, so every earlier choice stays on file."""
+    now = utcnow()
+    await session.execute(
+        update(Consent)
+        .where(Consent.case_id == case.id, Consent.superseded_at.is_(None))
+        .values(superseded_at=now)
+    )
+    consent = Consent(
+        case_id=case.id,
+        casework=casework,
+        publicity=publicity,
+        third_party=third_party,
+        language=language,
+        text_version=text_version,
+        text_hash=text_hash,
+        channel=channel,
+        recorded_by=staff_id,
+        recorded_at=now,
+    )
+    session.add(consent)
+    await record_audit(
+        session,
+        actor="bot" if staff_id is None else f"staff:{staff_id}",
+        action="consent.recorded",
+        object_type="case",
+        object_id=case.code,
+        details={
+            "casework": casework,
+            "publicity": publicity,
+            "third_party": third_party,
+            "version": text_version,
+        },
+    )
+    return consent
+
+
+async def add_case_message(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    direction: str,
+    kind: str,
+    body: dict[str, Any],
+    staff_id: int | None = None,
+) -> CaseMessage:
+    message = CaseMessage(
+        case_id=case.id, direction=direction, kind=kind, staff_id=staff_id, created_at=utcnow()
+    )
+    seal_json(crypto, message, "body_enc", body)
+    session.add(message)
+    return message
+
+
+async def case_messages(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[CaseMessage]:
+    statement = select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.created_at)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def add_data_request(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    beneficiary: Beneficiary,
+    case: Case | None,
+    kind: str,
+    details: dict[str, Any] | None,
+) -> DataRequest:
+    request = DataRequest(
+        beneficiary_id=beneficiary.id, case_id=case.id if case else None, kind=kind, status="open"
+    )
+    seal_json(crypto, request, "details_enc", details)
+    session.add(request)
+    await record_audit(
+        session,
+        actor="bot",
+        action=f"request.{kind}",
+        object_type="case",
+        object_id=case.code if case else None,
+        details={},
+    )
+    return request
+
+
+async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[DataRequest]:
+    statement = (
+        select(DataRequest)
+        .where(DataRequest.beneficiary_id == beneficiary_id)
+        .order_by(DataRequest.created_at)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
+    case.urgent = True
+    alert = Alert(case_id=case.id, kind=kind, created_at=utcnow())
+    session.add(alert)
+    await record_audit(
+        session, actor="bot", action=f"alert.{kind}", object_type="case", object_id=case.code, details={}
+    )
+    return alert
+
+
+async def erase_beneficiary(session: AsyncSession, *, beneficiary: Beneficiary) -> list[str]:
+    """Delete the person and everything of theirs; the audit keeps only the case codes."""
+    codes = list(
+        (await session.execute(select(Case.code).where(Case.beneficiary_id == beneficiary.id))).scalars()
+    )
+    await session.execute(delete(Beneficiary).where(Beneficiary.id == beneficiary.id))
+    session.expunge(beneficiary)
+    for code in codes:
+        await record_audit(
+            session, actor="bot", action="beneficiary.erased", object_type="case", object_id=code, details={}
+        )
+    return codes
