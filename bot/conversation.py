@@ -156,12 +156,17 @@ def step(
 
 
 class FreshTap(Filter):
-    """Passes a press of a live button, giving the handler `tap`."""
+    """Passes a press of a live button (with one of `values`, when given), giving the handler `tap`."""
+
+    def __init__(self, *values: str) -> None:
+        self.values = frozenset(values)
 
     async def __call__(self, query: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
         try:
             tap = Tap.unpack(query.data or "")
         except (TypeError, ValueError):
+            return False
+        if self.values and tap.value not in self.values:
             return False
         expected = (await state.get_data()).get("token")
         if not expected or not secrets.compare_digest(tap.token, expected):

@@ -68,9 +68,7 @@ def create_dispatcher(
         log.error("update %s failed: %s at %s", event.update.update_id, type(event.exception).__name__, where)
         if event_chat is None or event_chat.type != "private":
             return
-        locale = getattr(data.get("beneficiary"), "language", None) or telegram_locale(
-            data.get("event_from_user")
-        )
+        locale = data.get("beneficiary_language") or telegram_locale(data.get("event_from_user"))
         with contextlib.suppress(TelegramAPIError):
             await bot.send_message(
                 event_chat.id, i18n.gettext("Sorry, something went wrong. Please try again.", locale=locale)

@@ -18,6 +18,8 @@ from bot.conversation import BotConfig, Conversation
 from bot.fsm_storage import update_session
 from bot.outgoing import Outgoing
 from storage.crypto import Crypto
+from storage.engine import checkpoint
+from storage.journey import ERASED
 from storage.models import utcnow
 from storage.queries import get_or_create_beneficiary, mark_update_processed
 
@@ -55,6 +57,8 @@ class UpdateMiddleware(BaseMiddleware):
                 beneficiary = await get_or_create_beneficiary(session, self._crypto, telegram_id=user.id)
                 beneficiary.last_active_at = utcnow()
                 session.info.update(beneficiary=beneficiary, telegram_id=user.id)
+                # A plain value for the error handler, which runs after the rollback.
+                data["beneficiary_language"] = beneficiary.language
                 state: FSMContext = data["state"]
                 data.update(
                     session=session,
@@ -75,5 +79,7 @@ class UpdateMiddleware(BaseMiddleware):
                 result = await handler(event, data)
             finally:
                 update_session.reset(token)
+        if session.info.get(ERASED):
+            await checkpoint(self._sessionmaker.kw["bind"])
         await outgoing.flush(bot)
         return result

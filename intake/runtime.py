@@ -15,6 +15,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.conversation import BotConfig
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, pin_response_models, serve_app, webhook_paths
@@ -59,16 +60,24 @@ def random_sandbox_token() -> str:
     return f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(27)}"
 
 
+def bot_config(settings: Settings) -> BotConfig:
+    return BotConfig(data_controller=settings.data_controller, timezone=settings.timezone)
+
+
 async def run_polling(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
-    await poll(bot, runtime.sessionmaker, runtime.crypto, stop)
+    await poll(bot, runtime.sessionmaker, runtime.crypto, stop, bot_config(runtime.settings))
 
 
 async def poll(
-    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, stop: asyncio.Event
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    stop: asyncio.Event,
+    config: BotConfig | None = None,
 ) -> None:
     """Long-poll the Bot API and handle updates until `stop` is set."""
     i18n = create_i18n()
-    dispatcher = create_dispatcher(sessionmaker=sessionmaker, crypto=crypto, i18n=i18n)
+    dispatcher = create_dispatcher(sessionmaker=sessionmaker, crypto=crypto, i18n=i18n, config=config)
     await bot.delete_webhook(drop_pending_updates=False)
     await set_commands(bot, i18n)
     polling = asyncio.create_task(

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
     send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
+    data_controller: str = Field("", alias="INTAKE_DATA_CONTROLLER", max_length=200)
 
     @field_validator("timezone")
     @classmethod

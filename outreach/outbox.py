@@ -67,7 +67,10 @@ async def claim(
         (OutboxMessage.status == Status.SENDING) & (OutboxMessage.lease_until < now),
     )
     statement = (
-        select(OutboxMessage).where(due).order_by(OutboxMessage.lane, OutboxMessage.not_before).limit(limit)
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.created_at)
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)

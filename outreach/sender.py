@@ -104,8 +104,10 @@ class Sender:
 
     async def run_once(self) -> int:
         deliveries = await self._claim()
+        # One retry time per busy chat in a batch: equal times keep that chat's messages in order.
+        deferred: dict[int, dt.datetime] = {}
         for delivery in deliveries:
-            await self._handle(delivery)
+            await self._handle(delivery, deferred)
         self._forget_idle_chats()
         return len(deliveries)
 
@@ -134,14 +136,16 @@ class Sender:
             attempts=row.attempts,
         )
 
-    async def _handle(self, delivery: Delivery) -> None:
+    async def _handle(self, delivery: Delivery, deferred: dict[int, dt.datetime]) -> None:
         if delivery.chat_id == 0:
             await self._settle(delivery, Status.FAILED, error="unreachable")
             return
         ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
         if ready_at > self._clock():
             # Too soon for this chat: put it back for later without spending an attempt's backoff.
-            retry_at = utcnow() + dt.timedelta(seconds=ready_at - self._clock())
+            retry_at = deferred.setdefault(
+                delivery.chat_id, utcnow() + dt.timedelta(seconds=ready_at - self._clock())
+            )
             async with self._sessionmaker() as session, session.begin():
                 await settle(
                     session, message_id=delivery.message_id, status=Status.PENDING, retry_at=retry_at

@@ -57,3 +57,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """Move SQLite's write-ahead log into the database file and empty it: after personal data is
+    erased, its old page images must not linger in the log."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        # The driver connection directly: a checkpoint cannot run inside BEGIN IMMEDIATE.
+        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -15,6 +15,8 @@ from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.queries import next_case_code, open_case_of, record_audit
 from storage.sealing import seal_json
 
+ERASED = "erased"
+
 
 async def ensure_case(session: AsyncSession, *, beneficiary: Beneficiary) -> Case:
     """The beneficiary's open case, opened now when they reach for help before screening ends."""
@@ -200,6 +202,8 @@ async def erase_beneficiary(session: AsyncSession, *, beneficiary: Beneficiary) 
     )
     await session.execute(delete(Beneficiary).where(Beneficiary.id == beneficiary.id))
     session.expunge(beneficiary)
+    # Whoever commits this session then clears logs that may still hold the erased values.
+    session.info[ERASED] = True
     for code in codes:
         await record_audit(
             session, actor="bot", action="beneficiary.erased", object_type="case", object_id=code, details={}

@@ -22,7 +22,7 @@ def yes_no_rows() -> list[list[tuple[str, str]]]:
 
 
 def controller(conv: Conversation) -> str:
-    return conv.config.data_controller or _("The organisation that runs this programme")
+    return conv.config.data_controller or _("Our organisation")
 
 
 def consent_text(conv: Conversation) -> str:
@@ -190,15 +190,9 @@ async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
 def create_router() -> Router:
     router = Router(name="consent")
     router.message.register(show_consent, Command("consent"))
-    router.callback_query.register(
-        age_given, Journey.consent_age, FreshTap(), F.message, F.data.regexp(":(yes|no)$")
-    )
-    router.callback_query.register(
-        text_read, Journey.consent_text, FreshTap(), F.message, F.data.endswith(":" + READ)
-    )
+    router.callback_query.register(age_given, Journey.consent_age, FreshTap(*YES_NO), F.message)
+    router.callback_query.register(text_read, Journey.consent_text, FreshTap(READ), F.message)
     for state in (Journey.consent_casework, Journey.consent_publicity, Journey.consent_third_party):
         router.callback_query.register(chosen, state, FreshTap(), F.message)
-    router.callback_query.register(
-        consent_action, FreshTap(), F.message, F.data.regexp(f":({CHANGE}|{WITHDRAW})$")
-    )
+    router.callback_query.register(consent_action, FreshTap(CHANGE, WITHDRAW), F.message)
     return router

@@ -100,8 +100,9 @@ async def tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         await move(conv, data, question, step=-1)
     elif tap.value == SKIP:
         conv.outgoing.answer_callback(query.id)
+        skipped = _("Skipped")
         conv.outgoing.edit(
-            conv.chat_id, query.message.message_id, f"{question_text(question)}\n\n➡️ <i>{_('Skipped')}</i>"
+            conv.chat_id, query.message.message_id, f"{question_text(question)}\n\n➡️ <i>{skipped}</i>"
         )
         answers = {key: value for key, value in data["answers"].items() if key != question.id}
         await move(conv, {**data, "answers": answers}, question, step=1)
@@ -218,10 +219,10 @@ async def summary_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
         conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
         await submit(conv)
     elif tap.value == EDIT:
-        rows = [[(_(question.short_label), f"{EDIT}:{question.id}")] for question in QUESTIONS]
+        rows = [[(_(question.short_label), f"{EDIT}.{question.id}")] for question in QUESTIONS]
         conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, keyboard(tap.token, rows))
-    elif tap.value.removeprefix(f"{EDIT}:") in {question.id for question in QUESTIONS}:
-        question_id = tap.value.removeprefix(f"{EDIT}:")
+    elif tap.value.removeprefix(f"{EDIT}.") in {question.id for question in QUESTIONS}:
+        question_id = tap.value.removeprefix(f"{EDIT}.")
         answers = (await conv.data())["answers"]
         picked = (
             list(answers.get(question_id, [])) if INTERVIEW.question(question_id).kind is Kind.MULTI else []
@@ -250,9 +251,7 @@ async def submit(conv: Conversation) -> None:
 
 def create_router() -> Router:
     router = Router(name="interview")
-    router.callback_query.register(
-        offer_chosen, Journey.interview_offer, FreshTap(), F.message, F.data.regexp(f":({START}|{LATER})$")
-    )
+    router.callback_query.register(offer_chosen, Journey.interview_offer, FreshTap(START, LATER), F.message)
     router.message.register(begin_command, Command("interview"))
     router.callback_query.register(tapped, Journey.interview, FreshTap(), F.message)
     router.message.register(typed, Journey.interview)

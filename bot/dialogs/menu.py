@@ -10,15 +10,15 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.conversation import RETURN_TO, Conversation, Journey, step
 from bot.dialogs.language import change_language
+from programme.text import N_
 from storage.queries import open_case_of
 
 # Labels as msgids: the keyboard shows them translated, and the filters match the translation.
-APPOINTMENT = "📅 Appointments"
-CASEWORKER = "💬 Talk to a caseworker"
-URGENT = "🆘 Urgent help"
-MY_DATA = "🔒 My data"
-LANGUAGE = "🌐 Language"
-HELP = "❓ Help"
+CASEWORKER = N_("💬 Talk to a caseworker")
+URGENT = N_("🆘 Urgent help")
+MY_DATA = N_("🔒 My data")
+LANGUAGE = N_("🌐 Language")
+HELP = N_("❓ Help")
 ROWS: list[list[str]] = [[CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [HELP]]
 
 

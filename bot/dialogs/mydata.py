@@ -34,6 +34,7 @@ REQUEST_LIMIT = 2000
 # Stages before any caseworker's work: nothing there must be kept, so erasure is immediate.
 ERASABLE_STAGES = frozenset({Stage.NEW, Stage.SCREENING})
 DELETE, KEEP = "delete", "keep"
+ACTIONS = ("mydata", "correct", "consent", "withdraw", "delete")
 REQUEST_KINDS = {
     "correction": N_("Correction"),
     "withdrawal": N_("Stopping"),
@@ -44,11 +45,11 @@ REQUEST_STATUSES = {"open": N_("open"), "done": N_("done")}
 
 async def my_data_menu(message: Message, conv: Conversation) -> None:
     rows = [
-        [("📄 " + _("Get a copy of my data"), "do:mydata")],
-        [("✏️ " + _("Correct my data"), "do:correct")],
-        [("🤝 " + _("My consent"), "do:consent")],
-        [("✋ " + _("Stop taking part"), "do:withdraw")],
-        [("🗑 " + _("Delete my data"), "do:delete")],
+        [("📄 " + _("Get a copy of my data"), "do.mydata")],
+        [("✏️ " + _("Correct my data"), "do.correct")],
+        [("🤝 " + _("My consent"), "do.consent")],
+        [("✋ " + _("Stop taking part"), "do.withdraw")],
+        [("🗑 " + _("Delete my data"), "do.delete")],
     ]
     conv.say(_("What would you like to do with your data?"), await conv.buttons(rows))
 
@@ -64,9 +65,7 @@ async def my_data_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
         "withdraw": withdraw,
         "delete": delete,
     }
-    action = actions.get(tap.value.removeprefix("do:"))
-    if action is not None:
-        await action(message, conv)
+    await actions[tap.value.removeprefix("do.")](message, conv)
 
 
 # ── a copy of everything ────────────────────────────────────────────────────────────────────────
@@ -268,7 +267,9 @@ def create_router() -> Router:
     router.message.register(withdraw, Command("withdraw"))
     router.message.register(delete, Command("delete"))
     router.message.register(stop_news, Command("stop"))
-    router.callback_query.register(my_data_action, FreshTap(), F.message, F.data.contains(":do:"))
+    router.callback_query.register(
+        my_data_action, FreshTap(*(f"do.{action}" for action in ACTIONS)), F.message
+    )
     router.message.register(request_written, Journey.correction, F.text)
     router.message.register(request_written, Journey.withdrawal, F.text)
     router.callback_query.register(deletion_answered, Journey.deletion, FreshTap(), F.message)

@@ -194,12 +194,8 @@ async def finish(conv: Conversation, answers: dict) -> None:
 
 def create_router() -> Router:
     router = Router(name="screening")
-    router.callback_query.register(
-        privacy_read, Journey.privacy, FreshTap(), F.message, F.data.endswith(":" + CONTINUE)
-    )
+    router.callback_query.register(privacy_read, Journey.privacy, FreshTap(CONTINUE), F.message)
     router.message.register(name_given, Journey.name, F.text)
-    router.callback_query.register(
-        name_skipped, Journey.name, FreshTap(), F.message, F.data.endswith(":" + SKIP)
-    )
+    router.callback_query.register(name_skipped, Journey.name, FreshTap(SKIP), F.message)
     router.callback_query.register(answered, Journey.screening, FreshTap(), F.message)
     return router

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversation import BotConfig
 from bot.factory import create_bot
 from intake.runtime import poll
 from sandbox.client import SandboxClient
@@ -33,6 +34,7 @@ class BotProcess:
     sandbox_url: str
     sessionmaker: async_sessionmaker[AsyncSession]
     crypto: Crypto
+    config: BotConfig = field(default_factory=BotConfig)
     bot: Bot | None = None
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
@@ -40,7 +42,9 @@ class BotProcess:
     async def start(self) -> None:
         self.bot = create_bot(TOKEN, self.sandbox_url)
         self.stop = asyncio.Event()
-        self.task = asyncio.create_task(poll(self.bot, self.sessionmaker, self.crypto, self.stop))
+        self.task = asyncio.create_task(
+            poll(self.bot, self.sessionmaker, self.crypto, self.stop, self.config)
+        )
 
     async def halt(self) -> None:
         if self.task is None:
@@ -57,10 +61,19 @@ class BotProcess:
 
 
 @pytest.fixture
+def bot_config() -> BotConfig:
+    """The organisation's bot settings; a test module overrides this fixture to change them."""
+    return BotConfig(data_controller="Bridge Aid Association")
+
+
+@pytest.fixture
 async def bot_process(
-    sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    sandbox: SandboxServer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    bot_config: BotConfig,
 ) -> AsyncIterator[BotProcess]:
-    process = BotProcess(sandbox.url, sessionmaker, crypto)
+    process = BotProcess(sandbox.url, sessionmaker, crypto, bot_config)
     await process.start()
     try:
         yield process

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.conversation import STEPS, Journey
@@ -41,3 +42,15 @@ def test_translations_keep_placeholders_and_markup(locale: str) -> None:
 
 def test_every_journey_state_can_be_asked_again() -> None:
     assert {state.state for state in Journey.__all_states__} == set(STEPS)
+
+
+def test_the_template_holds_exactly_the_strings_of_the_source() -> None:
+    keywords = {**DEFAULT_KEYWORDS, "__": None, "N_": None}
+    found = set()
+    for directory in ("bot", "programme"):
+        root = Path(__file__).resolve().parents[2] / directory
+        for _filename, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map=[("**.py", "python")], keywords=keywords
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    assert found == template_ids(), "run `make extract` and translate the new strings"

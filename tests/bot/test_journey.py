@@ -1,0 +1,383 @@
+"""The beneficiary's journey after screening, end to end through the sandbox with the real bot:
+interview, consent, menu, talking to a caseworker, urgent help, and requests about their data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversation import BotConfig
+from bot.dialogs.handoff import next_opening
+from programme.forms import INTERVIEW
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+from storage.crypto import Crypto
+from storage.models import Beneficiary, Case, DialogState, FormResponse
+from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
+from storage.sealing import unseal, unseal_json
+from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
+
+pytestmark = pytest.mark.slow
+
+OFFER = "Can you answer {count} more short questions? It takes about two minutes and helps the caseworker prepare. You can skip any question."
+
+
+@pytest.fixture
+def bot_config() -> BotConfig:
+    # The office never opens, so the "closed" note is always shown (its wording is tested below).
+    return BotConfig(
+        data_controller="Bridge Aid Association", office_open=dt.time(0), office_close=dt.time(0)
+    )
+
+
+def step_of(t: Translate, number: int, locale: str = "en") -> str:
+    return t("Step {number} of {total}", locale, number=number, total=len(INTERVIEW.bot_questions()))
+
+
+def prompt(t: Translate, question_id: str, locale: str = "en") -> str:
+    return t(INTERVIEW.question(question_id).prompt, locale)
+
+
+async def screened(phone: SandboxClient, t: Translate, *, locale: str = "en", label: str = "English") -> int:
+    user = await phone.create_user(language_code=locale)
+    await choose_language(phone, user, label)
+    await answer_screening(phone, t, user, locale, "Amina Rahimi")
+    await phone.wait_for_bot_message(user, contains="IP-")
+    await phone.wait_for_bot_message(user, contains=t(OFFER, locale, count=12)[:40])
+    return user
+
+
+async def tap_and_wait(phone: SandboxClient, user: int, label: str, expect: str) -> dict:
+    await phone.press(user, label)
+    return await phone.wait_for_bot_message(user, contains=expect)
+
+
+async def type_and_wait(phone: SandboxClient, user: int, text: str, expect: str) -> dict:
+    await phone.send_text(user, text)
+    return await phone.wait_for_bot_message(user, contains=expect)
+
+
+async def complete_interview(phone: SandboxClient, t: Translate, user: int, locale: str = "en") -> dict:
+    """Every kind of step, with Back, Skip, a wrong answer, a shared contact and an edit."""
+    await tap_and_wait(phone, user, t("Start", locale), prompt(t, "phone", locale))
+    await type_and_wait(
+        phone,
+        user,
+        "12",
+        t(
+            "That does not look like a phone number. Please write it with the country code, for example +994 50 123 45 67.",
+            locale,
+        )[:20],
+    )
+    await phone.share_contact(user, "+994 50 123 45 67")
+    await phone.wait_for_bot_message(user, contains=prompt(t, "interpreter", locale))
+    await tap_and_wait(phone, user, t("Yes", locale), prompt(t, "city", locale))
+    await tap_and_wait(phone, user, "⬅️ " + t("Back", locale), prompt(t, "interpreter", locale))
+    await tap_and_wait(phone, user, t("No", locale), prompt(t, "city", locale))
+    await tap_and_wait(phone, user, t("Skip", locale) + " ➡️", prompt(t, "country", locale))
+    await type_and_wait(phone, user, "Afghanistan", prompt(t, "status", locale))
+    await tap_and_wait(phone, user, t("Refugee", locale), prompt(t, "adults", locale))
+    await type_and_wait(
+        phone,
+        user,
+        "two",
+        t("Please write a number from {minimum} to {maximum}.", locale, minimum=0, maximum=30),
+    )
+    await type_and_wait(phone, user, "2", prompt(t, "children", locale))
+    await type_and_wait(phone, user, "1", prompt(t, "unaccompanied_child", locale))
+    await tap_and_wait(phone, user, t("No", locale), prompt(t, "heard_from", locale))
+    await tap_and_wait(phone, user, t("A flyer or poster", locale), prompt(t, "urgent_need", locale))
+    await tap_and_wait(phone, user, t("Housing", locale), prompt(t, "contact_times", locale))
+    await phone.press(user, "▫️ " + t("Evenings", locale))
+    await phone.wait_idle(user)
+    await tap_and_wait(phone, user, t("Done", locale), prompt(t, "safe_contact", locale))
+    summary = await tap_and_wait(phone, user, t("Messages only", locale), "Afghanistan")
+    assert "+994501234567" in summary["text"]
+    await phone.press(user, "✏️ " + t("Change an answer", locale))
+    await phone.wait_idle(user)
+    await tap_and_wait(phone, user, t("Country of origin", locale), prompt(t, "country", locale))
+    summary = await type_and_wait(phone, user, "Iran", "Iran")
+    await tap_and_wait(phone, user, "✅ " + t("Send", locale), t("Are you 18 years old or older?", locale))
+    return summary
+
+
+EXPECTED_INTERVIEW = {
+    "phone": "+994501234567",
+    "interpreter": "no",
+    "country": "Iran",
+    "status": "refugee",
+    "adults": 2,
+    "children": 1,
+    "unaccompanied_child": "no",
+    "heard_from": "flyer",
+    "urgent_need": "housing",
+    "contact_times": ["evening"],
+    "safe_contact": "write_only",
+}
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("ur", "اردو")])
+async def test_the_interview_with_back_skip_and_edit_is_saved_as_the_form_defines_it(
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    locale: str,
+    label: str,
+) -> None:
+    user = await screened(phone, t, locale=locale, label=label)
+    summary = await complete_interview(phone, t, user, locale)
+    assert "—" in summary["text"]  # the skipped city
+    async with sessionmaker() as session:
+        response = (
+            await session.execute(select(FormResponse).where(FormResponse.form_id == "interview"))
+        ).scalar_one()
+        assert unseal_json(crypto, response, "answers_enc") == EXPECTED_INTERVIEW
+        beneficiary = (await session.execute(select(Beneficiary))).scalar_one()
+        assert unseal(crypto, beneficiary, "phone_enc") == "+994501234567"
+        assert "Afghanistan" not in await database_text(session)
+
+
+async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be_withdrawn(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await complete_interview(phone, t, user)
+    text = await tap_and_wait(phone, user, t("Yes"), "Bridge Aid Association")
+    await tap_and_wait(phone, user, t("I have read it"), "1 of 3")
+    await tap_and_wait(phone, user, t("Yes"), "2 of 3")
+    await tap_and_wait(phone, user, t("Yes, without my name, address or photo"), "3 of 3")
+    await tap_and_wait(
+        phone,
+        user,
+        t("No"),
+        t("Thank you. Your choices are saved. You can see or change them at any time with /consent."),
+    )
+    menu = await phone.wait_for_bot_message(
+        user, contains=t("What would you like to do? Choose from the menu below.")
+    )
+    assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("💬 Talk to a caseworker")
+    async with sessionmaker() as session:
+        consent = (await session.execute(select(Consent))).scalar_one()
+    assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
+    assert (consent.language, consent.text_version, consent.channel) == ("en", "2026-11", "bot")
+    assert consent.text_hash == hashlib.sha256(text["html"].encode()).hexdigest()
+
+    await type_and_wait(
+        phone, user, "/consent", t("Your story: {answer}", answer=t("Yes, without my name, address or photo"))
+    )
+    await tap_and_wait(phone, user, t("Withdraw my consent"), t("Your consent is withdrawn.")[:20])
+    async with sessionmaker() as session:
+        records = (await session.execute(select(Consent).order_by(Consent.recorded_at))).scalars().all()
+    assert [(r.casework, r.superseded_at is None) for r in records] == [(True, False), (False, True)]
+
+
+async def test_someone_under_18_is_told_a_guardian_must_consent_and_the_case_is_marked(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await complete_interview(phone, t, user)
+    await tap_and_wait(phone, user, t("No"), "parent or legal guardian")
+    await phone.wait_for_bot_message(
+        user, contains=t("What would you like to do? Choose from the menu below.")
+    )
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+        assert case.guardian_consent_needed
+        assert (await session.execute(select(func.count()).select_from(Consent))).scalar_one() == 0
+
+
+async def test_urgent_help_mid_interview_alerts_caseworkers_and_returns_to_the_same_step(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
+    await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, "interpreter"))
+    await tap_and_wait(phone, user, t("Yes"), step_of(t, 3))
+    help_message = await type_and_wait(phone, user, "/urgent", "112")
+    assert "102" in help_message["text"] and "103" in help_message["text"]
+    again = await phone.wait_for_bot_message(user, contains=step_of(t, 3))
+    assert prompt(t, "city") in again["text"]
+    await type_and_wait(phone, user, "Ganja", prompt(t, "country"))
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+        alerts = (await session.execute(select(Alert.kind))).scalars().all()
+    assert case.urgent
+    assert alerts == ["urgent"]
+
+
+async def test_crisis_words_take_the_urgent_path_gently_once_without_leaving_the_step(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
+    await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, "interpreter"))
+    await tap_and_wait(phone, user, t("No"), prompt(t, "city"))
+    note = await type_and_wait(phone, user, "my husband beats me", "You are not alone")
+    assert "112" in note["text"]
+    await phone.wait_for_bot_message(user, contains=prompt(t, "country"))  # the answer still counted
+    await type_and_wait(phone, user, "violence everywhere", prompt(t, "status"))
+    transcript = await phone.bot_messages(user)
+    assert sum("You are not alone" in message["text"] for message in transcript) == 1
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Alert.kind))).scalars().all() == ["crisis_words"]
+
+
+async def test_a_person_can_talk_to_a_caseworker_and_every_message_is_kept_sealed(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Later"), t("What would you like to do? Choose from the menu below."))
+    await tap_and_wait(phone, user, t("💬 Talk to a caseworker"), t("What would you like to talk about?"))
+    prompt_message = await tap_and_wait(
+        phone, user, t("Housing"), t("Write your message below. A caseworker will answer you here.")
+    )
+    assert (
+        t("Our office is closed now. A caseworker will answer from {when}.", when="")[:25]
+        in prompt_message["text"]
+    )
+    received = t("Received. A caseworker will answer you here.")
+    await type_and_wait(phone, user, "My landlord wants me out by Friday", received)
+    await phone.send(user, photo=True)
+    await phone.wait_for_bot_message(user, contains=received)
+    await phone.send(user, location={"latitude": 40.4093, "longitude": 49.8671})
+    await phone.wait_for_bot_message(user, contains=received)
+    await phone.send(user, sticker=True)
+    await phone.wait_for_bot_message(
+        user, contains=t("Please send text, a photo, a document, a voice message or a location.")
+    )
+    # Later, from the menu state, a person waiting for a caseworker is still heard.
+    await type_and_wait(phone, user, "/menu", t("What would you like to do? Choose from the menu below."))
+    await type_and_wait(phone, user, "Are you there?", received)
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+        messages = (
+            (await session.execute(select(CaseMessage).order_by(CaseMessage.created_at))).scalars().all()
+        )
+        assert case.handoff_at is not None and case.handoff_reason == "housing"
+        assert [m.kind for m in messages] == ["text", "photo", "location", "text"]
+        assert unseal_json(crypto, messages[0], "body_enc") == {"text": "My landlord wants me out by Friday"}
+        assert "landlord" not in await database_text(session)
+
+
+def test_the_office_opening_time_is_found_in_the_office_time_zone() -> None:
+    config = BotConfig(timezone="Asia/Baku")  # UTC+4, Monday to Friday 09:00–18:00
+    friday_evening = dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)  # 20:00 in Baku
+    assert next_opening(friday_evening, config) == dt.datetime(2026, 11, 30, 5, 0, tzinfo=dt.UTC)
+    tuesday_noon = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)
+    assert next_opening(tuesday_noon, config) is None
+
+
+async def fetch_document(sandbox_url: str, message: dict) -> str:
+    async with aiohttp.ClientSession() as http, http.get(sandbox_url + message["document"]["url"]) as answer:
+        return (await answer.read()).decode("utf-8")
+
+
+async def test_mydata_sends_every_answer_given(
+    phone: SandboxClient, t: Translate, sandbox: SandboxServer
+) -> None:
+    user = await screened(phone, t)
+    await complete_interview(phone, t, user)
+    await tap_and_wait(phone, user, t("No"), "guardian")
+    await type_and_wait(phone, user, "/mydata", t("Here is a copy of everything we hold about you."))
+    document = [m for m in await phone.bot_messages(user) if m["kind"] == "document"][-1]
+    text = await fetch_document(sandbox.url, document)
+    for expected in [
+        "Amina Rahimi",
+        "+994501234567",
+        "Iran",
+        t("Refugee"),
+        t("Housing"),
+        t("Evenings"),
+        t("Learning the Azerbaijani language"),
+        t("Work and education"),
+        "IP-",
+    ]:
+        assert expected in text, expected
+
+
+async def test_correction_and_withdrawal_requests_are_recorded_for_caseworkers(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Later"), t("What would you like to do? Choose from the menu below."))
+    await type_and_wait(phone, user, "/correct", t("What is wrong, and what should it be? Write it below."))
+    await type_and_wait(
+        phone, user, "My name is Amina Rahimova", t("Thank you. A caseworker will correct it and tell you.")
+    )
+    await type_and_wait(
+        phone,
+        user,
+        "/withdraw",
+        "why you want to stop",
+    )
+    await type_and_wait(phone, user, "I found a job in another city", t("Your request is recorded.")[:20])
+    async with sessionmaker() as session:
+        requests = (
+            (await session.execute(select(DataRequest).order_by(DataRequest.created_at))).scalars().all()
+        )
+    assert [(r.kind, r.status) for r in requests] == [("correction", "open"), ("withdrawal", "open")]
+    assert unseal_json(crypto, requests[1], "details_enc") == {"text": "I found a job in another city"}
+
+
+async def test_delete_confirmed_twice_leaves_no_plaintext_or_ciphertext_of_the_answers(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    async with sessionmaker() as session:
+        sealed = (await session.execute(select(FormResponse.answers_enc))).scalar_one()
+        bind = session.get_bind()
+    await type_and_wait(phone, user, "/delete", t("Do you want us to delete all your data?"))
+    await tap_and_wait(phone, user, t("Yes, delete"), t("Are you sure?")[:10])
+    await tap_and_wait(phone, user, t("Yes, delete everything"), t("Your data is deleted.")[:15])
+    async with sessionmaker() as session:
+        for model in (Beneficiary, Case, FormResponse, DialogState):
+            assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 0
+        assert sealed.hex() not in await database_text(session)
+    if bind.dialect.name == "sqlite":
+        database = bind.url.database
+        for path in (Path(database), Path(database + "-wal")):
+            assert sealed[-24:] not in path.read_bytes()
+    # Writing again starts from the beginning.
+    await type_and_wait(phone, user, "hello", "🌐")
+
+
+async def test_delete_can_be_cancelled(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await type_and_wait(phone, user, "/delete", t("Do you want us to delete all your data?"))
+    await tap_and_wait(phone, user, t("No, keep my data"), t("Nothing was deleted."))
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Beneficiary))).scalar_one() == 1
+
+
+async def test_stop_opts_out_of_news_and_start_opts_back_in(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    await type_and_wait(
+        phone, user, "/stop", t("You will get no more news from us. Send /start to get them again.")
+    )
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Beneficiary.opted_out))).scalar_one() is True
+    await type_and_wait(phone, user, "/start", t("Welcome back! You will get our news again."))
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Beneficiary.opted_out))).scalar_one() is False
+
+
+async def test_the_my_data_menu_offers_every_request(phone: SandboxClient, t: Translate) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Later"), t("What would you like to do? Choose from the menu below."))
+    options = await tap_and_wait(phone, user, t("🔒 My data"), t("What would you like to do with your data?"))
+    labels = [row[0]["text"] for row in options["reply_markup"]["inline_keyboard"]]
+    assert len(labels) == 5
+    await tap_and_wait(
+        phone, user, "✏️ " + t("Correct my data"), t("What is wrong, and what should it be? Write it below.")
+    )
