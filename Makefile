@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
+BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py
 
 .PHONY: demo test lint catalogs extract bench clean
 
@@ -30,8 +32,8 @@ lint: $(STAMP)
 # Refresh the message templates and merge them into every catalog (then translate what is new).
 extract: $(STAMP)
 	$(BIN)/pybabel extract --no-location -F bot/babel.cfg -k _:1,1t -k _:1,2 -k __ -k N_ \
-		-o bot/locales/messages.pot bot programme
-	$(BIN)/pybabel update --no-fuzzy-matching -d bot/locales -D messages -i bot/locales/messages.pot
+		-o bot/locales/messages.pot $(BOT_SOURCES)
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -d bot/locales -D messages -i bot/locales/messages.pot
 	$(BIN)/pybabel extract --no-location -F caseworker_console/babel.cfg -k _ -k N_ \
 		-o caseworker_console/locales/console.pot caseworker_console programme
 	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \

@@ -97,7 +97,9 @@ async def run_sender(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
 
 
 async def run_console(runtime: Runtime, stop: asyncio.Event) -> None:
-    app = create_app(sessionmaker=runtime.sessionmaker, timezone=runtime.settings.timezone)
+    app = create_app(
+        sessionmaker=runtime.sessionmaker, timezone=runtime.settings.timezone, crypto=runtime.crypto
+    )
     config = uvicorn.Config(
         app,
         host=runtime.settings.console_host,

@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.conversation import STEPS, Journey
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
+# The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
+BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "cycle.py")
 PLACEHOLDER = re.compile(r"\{\w*\}")
 TAG = re.compile(r"</?\w+>")
 
@@ -46,11 +48,15 @@ def test_every_journey_state_can_be_asked_again() -> None:
 
 def test_the_template_holds_exactly_the_strings_of_the_source() -> None:
     keywords = {**DEFAULT_KEYWORDS, "__": None, "N_": None}
+    root = Path(__file__).resolve().parents[2]
     found = set()
-    for directory in ("bot", "programme"):
-        root = Path(__file__).resolve().parents[2] / directory
-        for _filename, _line, message, _comments, _context in extract_from_dir(
-            str(root), method_map=[("**.py", "python")], keywords=keywords
-        ):
-            found.add(message if isinstance(message, str) else message[0])
+    for _filename, _line, message, _comments, _context in extract_from_dir(
+        str(root / "bot"), method_map=[("**.py", "python")], keywords=keywords
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    for source in BOT_PROGRAMME_SOURCES:
+        with (root / "programme" / source).open("rb") as code:
+            found.update(
+                message for _line, message, _comments, _context in extract("python", code, keywords=keywords)
+            )
     assert found == template_ids(), "run `make extract` and translate the new strings"
