@@ -39,8 +39,9 @@ extract: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \
 		-i caseworker_console/locales/console.pot
 
+# BENCH_ARGS, e.g. BENCH_ARGS="--users 100,1000" for the full P1 run (see README, Benchmarks).
 bench: catalogs
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

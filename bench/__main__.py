@@ -1,0 +1,207 @@
+"""`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, one table.
+
+Everything that is compared is measured in the same run on the same machine, because these
+machines are shared and noisy: read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.infra import machine, postgres_reachable, scratch_database
+from bench.p1 import P1Result, run_p1
+from bench.p4 import P4Result, run_p4
+from bench.startup import MemoryResult, StartupResult, run_memory, run_startup
+from storage.crypto import Crypto, generate_key, parse_keys
+from storage.engine import create_engine, create_sessionmaker
+
+RESULTS = Path(__file__).with_name("results")
+GOAL_RATIO = 0.60
+GOAL_P99_MS = 100.0
+GOAL_P4_P95_MS = 100.0
+PAGES = {1: 40, 2: 20, 20: 20, 200: 20}  # page number -> requests timed
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--users",
+        default="100",
+        help="comma-separated crowd sizes for P1 (default 100; the full run: 100,1000)",
+    )
+    parser.add_argument("--cases", type=int, default=100_000, help="cases seeded for P4 and memory (100000)")
+    parser.add_argument("--dialogs", type=int, default=100, help="dialogs run for the memory benchmark (100)")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a person's actions in paced P1"
+    )
+    parser.add_argument(
+        "--only", default="p1,webhook,paced,p4,startup,memory", help="which parts to run (default: all)"
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy profiles of the polling runs in results/"
+    )
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    parts = set(args.only.split(","))
+    backends = [b for b in args.backends.split(",") if b == "sqlite" or postgres_reachable()]
+    report: dict[str, Any] = {"machine": await machine("postgresql" in backends), "p1": [], "p4": []}
+    started = time.monotonic()
+    RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as scratch:
+        work = Path(scratch)
+        if "p1" in parts:
+            for users in (int(n) for n in args.users.split(",")):
+                report["p1"].append(await run_p1(bot="echo", users=users, work=work))
+                for backend in backends:
+                    profile = RESULTS / f"profile-{backend}-{users}.txt" if args.profile else None
+                    report["p1"].append(
+                        await run_p1(bot="intake", backend=backend, users=users, work=work, profile=profile)
+                    )
+        if "webhook" in parts and "postgresql" in backends:
+            report["p1"].append(
+                await run_p1(bot="intake", backend="postgresql", mode="webhook", users=100, work=work)
+            )
+        if "paced" in parts:
+            for backend in backends:
+                report["p1"].append(
+                    await run_p1(bot="intake", backend=backend, users=100, think=args.think, work=work)
+                )
+        if parts & {"p4", "memory"}:
+            for backend in backends:
+                report["p4"].append(await _p4_and_memory(backend, args, parts, work, report))
+        if "startup" in parts:
+            report["startup"] = await run_startup(work)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    return report
+
+
+async def _p4_and_memory(
+    backend: str, args: argparse.Namespace, parts: set[str], work: Path, report: dict[str, Any]
+) -> P4Result:
+    keys = generate_key()
+    crypto = Crypto(parse_keys(keys))
+    async with scratch_database(backend, work) as url:
+        engine = create_engine(url)
+        try:
+            result = await run_p4(engine, create_sessionmaker(engine), crypto, cases=args.cases, pages=PAGES)
+        finally:
+            await engine.dispose()
+        if "memory" in parts and backend == "sqlite":
+            report["memory"] = await run_memory(url, keys, args.cases, args.dialogs, work)
+    return result
+
+
+# ── the table ───────────────────────────────────────────────────────────────────────────────────
+
+
+def _p1_rows(results: list[P1Result]) -> list[list[str]]:
+    echo = {r.users: r for r in results if r.bot == "echo"}
+    rows = []
+    for r in results:
+        name = "P1 echo bot (bare aiogram)" if r.bot == "echo" else f"P1 intake bot, {r.mode}"
+        load = f"{r.users} people" + (f", {r.think:g} s between actions" if r.think else " at once")
+        result = (
+            f"{r.updates_per_s:.0f} upd/s, p50 {r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms, "
+            f"{r.bot_cpu_ms_per_update:.1f} ms CPU/upd"
+        )
+        goal = ""
+        if r.bot == "intake" and not r.think and r.users in echo:
+            ratio = r.updates_per_s / echo[r.users].updates_per_s
+            cpu_ratio = echo[r.users].bot_cpu_ms_per_update / r.bot_cpu_ms_per_update
+            result += f"; {ratio:.0%} of echo (CPU: {cpu_ratio:.0%})"
+            goal = f"≥ {GOAL_RATIO:.0%} of echo: {'met' if ratio >= GOAL_RATIO else 'NOT met'}"
+        elif r.bot == "intake" and r.think:
+            goal = f"p99 < {GOAL_P99_MS:.0f} ms: {'met' if r.p99_ms < GOAL_P99_MS else 'NOT met'}"
+        if r.unfinished or r.nudges:
+            result += f"; {r.unfinished} unfinished, {r.nudges} nudged"
+        rows.append([name, r.backend or "-", load, result, goal])
+    return rows
+
+
+def _p4_rows(results: list[P4Result]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        for timing in r.pages:
+            goal = ""
+            if r.backend == "sqlite":
+                goal = (
+                    f"p95 < {GOAL_P4_P95_MS:.0f} ms: {'met' if timing.p95_ms < GOAL_P4_P95_MS else 'NOT met'}"
+                )
+            rows.append(
+                [
+                    f"P4 console case list, page {timing.page}",
+                    r.backend,
+                    f"{r.cases:,} cases",
+                    f"p50 {timing.p50_ms:.1f} ms, p95 {timing.p95_ms:.1f} ms ({timing.requests} requests)",
+                    goal,
+                ]
+            )
+        scans = "; ".join(r.full_scans) or "none"
+        rows.append(["P4 query plans: full scans", r.backend, "every SELECT of a page", scans, "none"])
+    return rows
+
+
+def table(report: dict[str, Any]) -> str:
+    rows = [["benchmark", "db", "load", "result", "goal"]]
+    rows += _p1_rows(report["p1"])
+    rows += _p4_rows(report["p4"])
+    if "startup" in report:
+        s: StartupResult = report["startup"]
+        rows.append(
+            [
+                "Start-up: intake demo → first answer",
+                "sqlite",
+                "empty ./var; again",
+                f"{s.first_start_s} s; {s.restart_s} s",
+                "",
+            ]
+        )
+    if "memory" in report:
+        m: MemoryResult = report["memory"]
+        rows.append(
+            [
+                "Memory: intake bot RSS",
+                "sqlite",
+                f"{m.beneficiaries:,} beneficiaries",
+                f"idle {m.idle_mib:.0f} MiB; after {m.dialogs} dialogs {m.after_dialogs_mib:.0f} MiB"
+                f" (peak {m.peak_mib:.0f})",
+                "",
+            ]
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    info = report["machine"]
+    footer = (
+        f"machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, SQLite {info['sqlite']}, "
+        f"PostgreSQL {info['postgresql'] or 'not measured'}; the run took {report['seconds']} s"
+    )
+    return "\n".join([*lines, "", footer])
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    return value
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    report = asyncio.run(main(parse_arguments()))
+    print(table(report))
+    (RESULTS / "latest.json").write_text(json.dumps(_jsonable(report), indent=2) + "\n")
+    print(f"\nwritten: {RESULTS / 'latest.json'}")
