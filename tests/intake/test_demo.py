@@ -40,6 +40,14 @@ async def read_banner(process: asyncio.subprocess.Process) -> str:
     return "".join(lines)
 
 
+async def sandbox_bots(port: int) -> list[dict]:
+    """The bots that have called the sandbox: the demo's bot, once it has started polling."""
+    async with httpx.AsyncClient() as http, asyncio.timeout(30):
+        while not (bots := (await http.get(f"http://127.0.0.1:{port}/sandbox/api/bots")).json()):  # noqa: ASYNC110 - polling another process
+            await asyncio.sleep(0.1)
+    return bots
+
+
 async def console_login(client: httpx.AsyncClient, password: str) -> None:
     page = await client.get("/login")
     token = BeautifulSoup(page.text, "lxml").select_one("input[name=csrf_token]")["value"]
@@ -69,8 +77,7 @@ async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Tra
     try:
         banner = await read_banner(process)
         password = re.search(r"demo / (\S+)", banner).group(1)
-        async with httpx.AsyncClient() as http:
-            bots = (await http.get(f"http://127.0.0.1:{sandbox_port}/sandbox/api/bots")).json()
+        bots = await sandbox_bots(sandbox_port)
         async with SandboxClient(f"http://127.0.0.1:{sandbox_port}", bots[0]["id"]) as phone:
             for locale, label, name in [("fa", "فارسی / دری", "Dariush"), ("en", "English", "Emma")]:
                 user = await phone.create_user(language_code=locale)
