@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import aiohttp
@@ -144,35 +145,54 @@ async def test_the_interview_with_back_skip_and_edit_is_saved_as_the_form_define
         assert "Afghanistan" not in await database_text(session)
 
 
+CASEWORK_QUESTION = (
+    "<b>1 of 3.</b> May we use your information for your case, and share it with state bodies and "
+    "partner organisations when that helps to solve your problem?"
+)
+PUBLICITY_QUESTION = "<b>2 of 3.</b> May we use your story to help others learn about the programme?"
+THIRD_PARTY_QUESTION = (
+    "<b>3 of 3.</b> May another person, for example an interpreter, a lawyer or a psychologist, "
+    "take part in your meetings?"
+)
+
+
+def plain(html_text: str) -> str:
+    """What the person reads of a text sent with HTML markup."""
+    return re.sub(r"<[^>]+>", "", html_text)
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("fa", "فارسی / دری")])
 async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be_withdrawn(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    locale: str,
+    label: str,
 ) -> None:
-    user = await screened(phone, t)
-    await complete_interview(phone, t, user)
-    text = await tap_and_wait(phone, user, t("Yes"), "Bridge Aid Association")
-    await tap_and_wait(phone, user, t("I have read it"), "1 of 3")
-    await tap_and_wait(phone, user, t("Yes"), "2 of 3")
-    await tap_and_wait(phone, user, t("Yes, without my name, address or photo"), "3 of 3")
-    await tap_and_wait(
-        phone,
-        user,
-        t("No"),
-        t("Thank you. Your choices are saved. You can see or change them at any time with /consent."),
-    )
+    user = await screened(phone, t, locale=locale, label=label)
+    await complete_interview(phone, t, user, locale)
+    text = await tap_and_wait(phone, user, t("Yes", locale), "Bridge Aid Association")
+    await tap_and_wait(phone, user, t("I have read it", locale), plain(t(CASEWORK_QUESTION, locale)))
+    await tap_and_wait(phone, user, t("Yes", locale), plain(t(PUBLICITY_QUESTION, locale)))
+    anonymised = t("Yes, without my name, address or photo", locale)
+    await tap_and_wait(phone, user, anonymised, plain(t(THIRD_PARTY_QUESTION, locale)))
+    saved = "Thank you. Your choices are saved. You can see or change them at any time with /consent."
+    await tap_and_wait(phone, user, t("No", locale), t(saved, locale))
     menu = await phone.wait_for_bot_message(
-        user, contains=t("What would you like to do? Choose from the menu below.")
+        user, contains=t("What would you like to do? Choose from the menu below.", locale)
     )
-    assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("💬 Talk to a caseworker")
+    assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("💬 Talk to a caseworker", locale)
     async with sessionmaker() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
-    assert (consent.language, consent.text_version, consent.channel) == ("en", "2026-11", "bot")
+    assert (consent.language, consent.text_version, consent.channel) == (locale, "2026-11", "bot")
     assert consent.text_hash == hashlib.sha256(text["html"].encode()).hexdigest()
 
-    await type_and_wait(
-        phone, user, "/consent", t("Your story: {answer}", answer=t("Yes, without my name, address or photo"))
+    await type_and_wait(phone, user, "/consent", t("Your story: {answer}", locale, answer=anonymised))
+    withdrawn = (
+        "Your consent is withdrawn. A caseworker will contact you about what this means for your case."
     )
-    await tap_and_wait(phone, user, t("Withdraw my consent"), t("Your consent is withdrawn.")[:20])
+    await tap_and_wait(phone, user, t("Withdraw my consent", locale), t(withdrawn, locale))
     async with sessionmaker() as session:
         records = (await session.execute(select(Consent).order_by(Consent.recorded_at))).scalars().all()
     assert [(r.casework, r.superseded_at is None) for r in records] == [(True, False), (False, True)]
@@ -229,20 +249,33 @@ async def test_crisis_words_take_the_urgent_path_gently_once_without_leaving_the
         assert (await session.execute(select(Alert.kind))).scalars().all() == ["crisis_words"]
 
 
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("ps", "پښتو")])
 async def test_a_person_can_talk_to_a_caseworker_and_every_message_is_kept_sealed(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    locale: str,
+    label: str,
 ) -> None:
-    user = await screened(phone, t)
-    await tap_and_wait(phone, user, t("Later"), t("What would you like to do? Choose from the menu below."))
-    await tap_and_wait(phone, user, t("💬 Talk to a caseworker"), t("What would you like to talk about?"))
+    user = await screened(phone, t, locale=locale, label=label)
+    await tap_and_wait(
+        phone, user, t("Later", locale), t("What would you like to do? Choose from the menu below.", locale)
+    )
+    await tap_and_wait(
+        phone, user, t("💬 Talk to a caseworker", locale), t("What would you like to talk about?", locale)
+    )
     prompt_message = await tap_and_wait(
-        phone, user, t("Housing"), t("Write your message below. A caseworker will answer you here.")
+        phone,
+        user,
+        t("Housing", locale),
+        t("Write your message below. A caseworker will answer you here.", locale),
     )
     assert (
-        t("Our office is closed now. A caseworker will answer from {when}.", when="")[:25]
+        t("Our office is closed now. A caseworker will answer from {when}.", locale, when="")[:25]
         in prompt_message["text"]
     )
-    received = t("Received. A caseworker will answer you here.")
+    received = t("Received. A caseworker will answer you here.", locale)
     await type_and_wait(phone, user, "My landlord wants me out by Friday", received)
     await phone.send(user, photo=True)
     await phone.wait_for_bot_message(user, contains=received)
@@ -250,10 +283,12 @@ async def test_a_person_can_talk_to_a_caseworker_and_every_message_is_kept_seale
     await phone.wait_for_bot_message(user, contains=received)
     await phone.send(user, sticker=True)
     await phone.wait_for_bot_message(
-        user, contains=t("Please send text, a photo, a document, a voice message or a location.")
+        user, contains=t("Please send text, a photo, a document, a voice message or a location.", locale)
     )
     # Later, from the menu state, a person waiting for a caseworker is still heard.
-    await type_and_wait(phone, user, "/menu", t("What would you like to do? Choose from the menu below."))
+    await type_and_wait(
+        phone, user, "/menu", t("What would you like to do? Choose from the menu below.", locale)
+    )
     await type_and_wait(phone, user, "Are you there?", received)
     async with sessionmaker() as session:
         case = (await session.execute(select(Case))).scalar_one()
