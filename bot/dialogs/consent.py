@@ -141,27 +141,24 @@ async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> 
     )
 
 
-def describe(record: Consent, locale: str) -> str:
+def choice_lines(record: Consent) -> list[str]:
+    """The three choices as the person reads them (in /consent and in /mydata)."""
     levels = {level.value: _(level.label) for level in consent.PUBLICITY_LEVELS}
-    return "\n".join(
-        [
-            _("<b>Your consent choices</b>"),
-            "",
-            "• "
-            + _("Your case, and sharing with state bodies and partners: {answer}").format(
-                answer=_("Yes") if record.casework else _("No")
-            ),
-            "• " + _("Your story: {answer}").format(answer=levels.get(record.publicity, record.publicity)),
-            "• "
-            + _("Another person at meetings: {answer}").format(
-                answer=_("Yes") if record.third_party else _("No")
-            ),
-            "",
-            _("Recorded on {date}.").format(
-                date=format_date(record.recorded_at, format="long", locale=locale)
-            ),
-        ]
+    return [
+        _("Your case, and sharing with state bodies and partners: {answer}").format(
+            answer=_("Yes") if record.casework else _("No")
+        ),
+        _("Your story: {answer}").format(answer=levels.get(record.publicity, record.publicity)),
+        _("Another person at meetings: {answer}").format(answer=_("Yes") if record.third_party else _("No")),
+    ]
+
+
+def describe(record: Consent, locale: str) -> str:
+    recorded = _("Recorded on {date}.").format(
+        date=format_date(record.recorded_at, format="long", locale=locale)
     )
+    lines = ["• " + line for line in choice_lines(record)]
+    return "\n".join([_("<b>Your consent choices</b>"), "", *lines, "", recorded])
 
 
 async def show_consent(message: Message, conv: Conversation) -> None:

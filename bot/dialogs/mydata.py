@@ -13,7 +13,6 @@ from bot.dialogs import consent
 from bot.dialogs.menu import MY_DATA, is_label
 from bot.dialogs.screening import clean_name
 from bot.i18n import LANGUAGES
-from programme.consent import PUBLICITY_LEVELS
 from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import FORMS, Kind, Question
 from programme.text import N_
@@ -94,20 +93,7 @@ async def case_lines(conv: Conversation, case: Case) -> list[str]:
             lines.append(f"  {label}: {answer_text(question, value) if question else value}")
     record = await current_consent(conv.session, case_id=case.id)
     if record is not None:
-        levels = {level.value: _(level.label) for level in PUBLICITY_LEVELS}
-        lines += [
-            "",
-            _("Consent"),
-            "  "
-            + _("Your case, and sharing with state bodies and partners: {answer}").format(
-                answer=_("Yes") if record.casework else _("No")
-            ),
-            "  " + _("Your story: {answer}").format(answer=levels.get(record.publicity, record.publicity)),
-            "  "
-            + _("Another person at meetings: {answer}").format(
-                answer=_("Yes") if record.third_party else _("No")
-            ),
-        ]
+        lines += ["", _("Consent"), *("  " + line for line in consent.choice_lines(record))]
     messages = await case_messages(conv.session, case_id=case.id)
     if messages:
         lines += ["", _("Messages")]
