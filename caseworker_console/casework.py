@@ -9,17 +9,21 @@ everything it has to.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from outreach.outbox import Lane, enqueue
 from programme import cycle
 from programme.cycle import CaseFacts, Stage
 from programme.text import N_
 from storage import casework
 from storage.crypto import Crypto
+from storage.journey import add_case_message
 from storage.models import Case, utcnow
+from storage.models_journey import CaseMessage, DataRequest
 from storage.queries import record_audit
 
 STALE_MESSAGE = N_(
@@ -159,3 +163,58 @@ async def reopen(session: AsyncSession, crypto: Crypto, *, case: Case, staff_id:
         closure.reopened_at = utcnow()
     await change_stage(session, case=case, to=target, actor=actor)
     await _audit(session, actor=actor, action="case.reopened", case=case)
+
+
+async def reply(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    text: str,
+    canned: str | None,
+    staff_id: int,
+    actor: str,
+) -> CaseMessage:
+    """Keep the reply on the case conversation and put it in the outbox; the bot's prompts pause.
+
+    Telegram reads the text as HTML, so the caseworker's words are escaped: what they typed is what
+    the person sees. The audit names the message, never its text.
+    """
+    message = await add_case_message(
+        session, crypto, case=case, direction="out", kind="text", body={"text": text}, staff_id=staff_id
+    )
+    enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=html.escape(text), lane=Lane.REPLY)
+    # Answering is reading: what the person wrote before this reply is no longer unread.
+    await casework.mark_messages_read(session, case_id=case.id, at=message.created_at)
+    if not case.caseworker_active:
+        case.caseworker_active = True
+        await save_case(session, case)
+    await _audit(
+        session, actor=actor, action="conversation.replied", case=case, message=str(message.id), canned=canned
+    )
+    return message
+
+
+async def mark_read(session: AsyncSession, *, case: Case, actor: str) -> None:
+    count = await casework.mark_messages_read(session, case_id=case.id, at=utcnow())
+    await _audit(session, actor=actor, action="conversation.read", case=case, messages=count)
+
+
+async def hand_back(session: AsyncSession, *, case: Case, actor: str) -> None:
+    """The bot takes the conversation again: its automated prompts resume, the case leaves the handoff."""
+    case.caseworker_active = False
+    case.handoff_at = None
+    await save_case(session, case)
+    await _audit(session, actor=actor, action="conversation.handed_back", case=case)
+
+
+async def request_done(
+    session: AsyncSession, *, case: Case, request: DataRequest, staff_id: int, actor: str
+) -> None:
+    request.status = "done"
+    request.done_at = utcnow()
+    request.done_by = staff_id
+    await session.flush()
+    await _audit(
+        session, actor=actor, action="request.done", case=case, request=str(request.id), kind=request.kind
+    )

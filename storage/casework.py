@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
-from storage.models_journey import Consent
+from storage.models_journey import CaseMessage, Consent, DataRequest
 from storage.sealing import seal, seal_json, unseal_json
 
 CLOSED = "closed"
@@ -214,3 +214,47 @@ async def audit_actions(session: AsyncSession) -> Sequence[str]:
 async def beneficiary_of(session: AsyncSession, *, case: Case) -> Beneficiary:
     statement = select(Beneficiary).where(Beneficiary.id == case.beneficiary_id)
     return (await session.execute(statement)).scalar_one()
+
+
+# --- conversation, requests and consent as the case file shows them ----------------------------------
+
+
+async def mark_messages_read(session: AsyncSession, *, case_id: uuid.UUID, at: dt.datetime) -> int:
+    """Mark the beneficiary's unread messages read; how many were unread."""
+    statement = (
+        update(CaseMessage)
+        .where(CaseMessage.case_id == case_id, CaseMessage.direction == "in", CaseMessage.read_at.is_(None))
+        .values(read_at=at)
+    )
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def case_requests(session: AsyncSession, *, case: Case) -> Sequence[DataRequest]:
+    """The beneficiary's requests (correction, withdrawal, deletion, consent), open ones first."""
+    statement = (
+        select(DataRequest)
+        .where(DataRequest.beneficiary_id == case.beneficiary_id)
+        .order_by(DataRequest.status.desc(), DataRequest.created_at, DataRequest.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def find_request(session: AsyncSession, *, case: Case, request_id: str) -> DataRequest | None:
+    """One of the case's beneficiary's requests by id; None for anything else (or not an id)."""
+    try:
+        wanted = uuid.UUID(request_id)
+    except ValueError:
+        return None
+    statement = select(DataRequest).where(
+        DataRequest.id == wanted, DataRequest.beneficiary_id == case.beneficiary_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def consent_history(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[Consent]:
+    """Every Annex 4 record of the case, newest first (the current one has no superseded_at)."""
+    statement = (
+        select(Consent).where(Consent.case_id == case_id).order_by(Consent.recorded_at.desc(), Consent.id)
+    )
+    return (await session.execute(statement)).scalars().all()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from storage.crypto import Crypto
+from storage.journey import add_case_message
 from storage.models import Case, FormResponse, StaffUser
 from storage.queries import record_audit
 from storage.sealing import seal_json
@@ -70,6 +71,11 @@ async def seed_hostile_case(
             response = FormResponse(case_id=case.id, form_id=form_id, form_version=1, source="console")
             seal_json(crypto, response, "answers_enc", answers)
             session.add(response)
+        for kind, body in (
+            ("text", {"text": SCRIPT + LONG}),
+            ("document", {"file_id": "x", "file_name": IMAGE, "caption": RTL}),
+        ):
+            await add_case_message(session, crypto, case=case, direction="in", kind=kind, body=body)
         # Audit details are never personal data, but the page must not trust them either.
         await record_audit(
             session, actor=SCRIPT, action=IMAGE[:60], object_type="case", object_id=CODE, details={"x": IMAGE}
@@ -116,6 +122,9 @@ async def test_hostile_text_is_shown_as_text_on_every_page(
     assessment = BeautifulSoup(pages[f"/cases/{CODE}/assessment"], "lxml")
     assert assessment.select_one("#q-summary").get_text() == LONG
     assert assessment.select_one("#q-urgent_need").get_text() == RTL
+    conversation = BeautifulSoup(pages[f"/cases/{CODE}/conversation"], "lxml")
+    assert [item.get_text() for item in conversation.select(".message-text")] == [SCRIPT + LONG, RTL]
+    assert conversation.select_one(".message-attachment").get_text() == f"Document: {IMAGE}"
 
     # Sent back by a caseworker's browser, the same text comes back in the form as text.
     form_page = await client.get(f"/cases/{CODE}/assessment")

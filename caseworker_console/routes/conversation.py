@@ -1,0 +1,208 @@
+"""The conversation tab: the beneficiary's messages and the caseworker's replies, sent through the outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from caseworker_console import casework as work
+from caseworker_console import i18n
+from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.config import config, crypto
+from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import staff_name
+from programme.canned import CANNED, CANNED_REPLIES
+from programme.cycle import Stage
+from programme.text import N_
+from storage import casework
+from storage.journey import case_messages
+from storage.sealing import unseal_json
+
+# Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
+MAX_REPLY = 4000
+
+KIND_LABELS: dict[str, str] = {
+    "text": N_("Text"),
+    "photo": N_("Photo"),
+    "document": N_("Document"),
+    "voice": N_("Voice message"),
+    "location": N_("Location"),
+}
+EMPTY_REPLY = N_("Write a reply first.")
+LONG_REPLY = N_("A reply can be at most 4,000 characters.")
+UNKNOWN_CANNED = N_("Choose one of the ready replies.")
+CLOSED = N_("This case is closed. Reopen it first.")
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageView:
+    incoming: bool
+    kind: str
+    text: str  # the message, or an attachment's caption
+    attachment: str | None  # kind of attachment and its file name, coordinates or length
+    at: str
+    at_iso: str
+    unread: bool
+    by: str | None
+
+
+def _attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
+    if kind == "text":
+        return None
+    detail = body.get("file_name")
+    if kind == "location" and "latitude" in body:
+        detail = f"{body.get('latitude')}, {body.get('longitude')}"
+    elif kind == "voice" and body.get("duration") is not None:
+        detail = f"{body['duration']} s"
+    return f"{label}: {detail}" if detail else label
+
+
+async def render(
+    request: Request, *, draft: str = "", error: str | None = None, status_code: int = 200
+) -> Response:
+    db = database(request)
+    case = request_case(request)
+    keys = crypto(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    zone = config(request).timezone
+    rows = await case_messages(db, case_id=case.id)
+    people = await casework.staff_by_id(db, ids=[row.staff_id for row in rows if row.staff_id])
+    messages = []
+    for row in rows:
+        body = unseal_json(keys, row, "body_enc") or {}
+        label = (
+            translate.gettext(KIND_LABELS.get(row.kind, row.kind)) if row.kind in KIND_LABELS else row.kind
+        )
+        messages.append(
+            MessageView(
+                incoming=row.direction == "in",
+                kind=label,
+                text=str(body.get("text") or body.get("caption") or ""),
+                attachment=_attachment(row.kind, body, label),
+                at=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
+                at_iso=row.created_at.isoformat(),
+                unread=row.direction == "in" and row.read_at is None,
+                by=staff_name(people.get(row.staff_id or 0)),
+            )
+        )
+    context = await tab_context(request, "conversation")
+    return pages(request).render(
+        request,
+        "conversation.html",
+        {
+            **context,
+            "error": translate.gettext(error) if error else None,
+            "sent": request.query_params.get("sent") == "1",
+            "messages": messages,
+            "unread": sum(1 for message in messages if message.unread),
+            "draft": draft,
+            "max_reply": MAX_REPLY,
+            "canned": [
+                (reply.id, translate.gettext(reply.label), reply.text_for(case.language))
+                for reply in CANNED_REPLIES
+            ],
+            "caseworker_active": case.caseworker_active,
+            "handed_off": case.handoff_at is not None,
+        },
+        status_code=status_code,
+    )
+
+
+async def conversation_tab(request: Request) -> Response:
+    db = database(request)
+    await audit_view(request, "conversation")
+    response = await render(request)
+    await db.commit()
+    return response
+
+
+async def reply(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    case = request_case(request)
+    form = await request.form()
+    typed = form.get("text")
+    draft = typed.strip() if isinstance(typed, str) else ""
+    chosen = form.get("canned")
+    canned = chosen if isinstance(chosen, str) and chosen else None
+    if canned is not None:
+        if canned not in CANNED:
+            return await render(request, error=UNKNOWN_CANNED, status_code=400)
+        text = CANNED[canned].text_for(case.language)
+    else:
+        text = draft
+    if not text:
+        return await render(request, error=EMPTY_REPLY, status_code=400)
+    if len(text) > MAX_REPLY:
+        return await render(request, draft=draft, error=LONG_REPLY, status_code=400)
+    if case.stage == Stage.CLOSED:
+        return await render(request, draft=draft, error=CLOSED, status_code=400)
+    try:
+        await work.reply(
+            db, crypto(request), case=case, text=text, canned=canned, staff_id=user.staff_id, actor=user.actor
+        )
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, draft=draft, error=work.STALE_MESSAGE, status_code=409)
+    await db.commit()
+    return RedirectResponse(
+        request.url_for("case_conversation", code=case.code).path + "?sent=1", status_code=303
+    )
+
+
+async def mark_read(request: Request) -> Response:
+    db = database(request)
+    case = request_case(request)
+    await work.mark_read(db, case=case, actor=signed_in_user(request).actor)
+    await db.commit()
+    return RedirectResponse(request.url_for("case_conversation", code=case.code).path, status_code=303)
+
+
+async def hand_back(request: Request) -> Response:
+    """Give the conversation back to the bot; a form made from an older case is refused."""
+    db = database(request)
+    case = request_case(request)
+    form = await request.form()
+    try:
+        work.expect_version(case, form.get("version"))
+        await work.hand_back(db, case=case, actor=signed_in_user(request).actor)
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, error=work.STALE_MESSAGE, status_code=409)
+    await db.commit()
+    return RedirectResponse(request.url_for("case_conversation", code=case.code).path, status_code=303)
+
+
+routes = [
+    page(
+        "/cases/{code}/conversation",
+        conversation_tab,
+        name="case_conversation",
+        permission=Permission.CASE_READ,
+    ),
+    action(
+        "/cases/{code}/conversation/reply",
+        reply,
+        name="case_conversation_reply",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/conversation/read",
+        mark_read,
+        name="case_conversation_read",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/conversation/hand-back",
+        hand_back,
+        name="case_conversation_hand_back",
+        permission=Permission.CASE_WRITE,
+    ),
+]

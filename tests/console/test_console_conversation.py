@@ -1,0 +1,251 @@
+"""The conversation tab: messages in order, unread markers, replies through the outbox, hand-back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_bot
+from outreach.outbox import Lane, Status
+from outreach.sender import Sender
+from programme.canned import CANNED
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+from storage.crypto import Crypto
+from storage.journey import add_case_message
+from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
+from storage.models_journey import CaseMessage
+from storage.queries import get_or_create_beneficiary
+from storage.sealing import unseal_json
+from tests.console.conftest import form_token
+
+SignIn = Callable[..., Awaitable[StaffUser]]
+SeedPerson = Callable[..., Awaitable[Case]]
+
+CODE = "IP-2026-000100"
+PAGE = f"/cases/{CODE}/conversation"
+HOSTILE_REPLY = "<b>Tomorrow</b> at 10:00 & bring <script>the papers</script>"
+TOKEN = "6161616161:" + "C" * 35
+BOT_ID = 6161616161
+
+
+def soup(response: httpx.Response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "lxml")
+
+
+async def add_messages(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    case: Case,
+    *bodies: tuple[str, dict[str, Any]],
+) -> None:
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        for kind, body in bodies:
+            await add_case_message(session, crypto, case=stored, direction="in", kind=kind, body=body)
+            await session.flush()
+            await asyncio.sleep(0.002)  # distinct times keep the order observable
+        await session.commit()
+
+
+async def rows(sessionmaker: async_sessionmaker[AsyncSession], model: Any) -> list[Any]:
+    async with sessionmaker() as session:
+        return list((await session.execute(select(model))).scalars().all())
+
+
+async def test_messages_show_in_order_with_attachments_and_unread_markers_and_a_get_marks_nothing(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla")
+    case = await seed_person(assigned_to=me.id, stage="screening", handoff_at=utcnow())
+    await add_messages(
+        sessionmaker,
+        crypto,
+        case,
+        ("text", {"text": "Hello, I need help with housing"}),
+        ("photo", {"file_id": "AgAD1", "caption": "my permit"}),
+        ("document", {"file_id": "BQAD2", "file_name": "contract.pdf", "caption": None}),
+        ("location", {"latitude": 40.4, "longitude": 49.8}),
+    )
+    page = soup(await client.get(PAGE))
+    items = page.select("ol.conversation li.message")
+    assert [
+        item.select_one(".message-text").get_text() if item.select_one(".message-text") else None
+        for item in items
+    ] == ["Hello, I need help with housing", "my permit", None, None]
+    assert [a.get_text() for a in page.select(".message-attachment")] == [
+        "Photo",
+        "Document: contract.pdf",
+        "Location: 40.4, 49.8",
+    ]
+    assert len(page.select("li.message-unread")) == 4
+    # Looking is not reading them out of the list: only the POST changes anything.
+    assert len(soup(await client.get(PAGE)).select("li.message-unread")) == 4
+    marked = await client.post(f"{PAGE}/read", data={"csrf_token": form_token(await client.get(PAGE))})
+    assert marked.status_code == 303
+    assert soup(await client.get(PAGE)).select("li.message-unread") == []
+    assert all(m.read_at is not None for m in await rows(sessionmaker, CaseMessage))
+
+
+async def test_a_reply_is_kept_escaped_in_the_outbox_pauses_the_bot_and_is_audited_without_its_text(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla")
+    case = await seed_person(assigned_to=me.id, stage="screening", handoff_at=utcnow())
+    await add_messages(sessionmaker, crypto, case, ("text", {"text": "Are you there?"}))
+    token = form_token(await client.get(PAGE))
+    sent = await client.post(f"{PAGE}/reply", data={"csrf_token": token, "text": HOSTILE_REPLY})
+    assert sent.status_code == 303
+
+    [outbox] = await rows(sessionmaker, OutboxMessage)
+    assert outbox.lane == Lane.REPLY and outbox.status == Status.PENDING
+    assert outbox.beneficiary_id == case.beneficiary_id
+    assert unseal_json(crypto, outbox, "payload_enc") == {
+        "text": "&lt;b&gt;Tomorrow&lt;/b&gt; at 10:00 &amp; bring &lt;script&gt;the papers&lt;/script&gt;"
+    }
+    messages = sorted(await rows(sessionmaker, CaseMessage), key=lambda m: m.created_at)
+    assert [(m.direction, m.staff_id) for m in messages] == [("in", None), ("out", me.id)]
+    assert unseal_json(crypto, messages[1], "body_enc") == {"text": HOSTILE_REPLY}
+    assert messages[0].read_at is not None  # answering is reading
+    [stored] = await rows(sessionmaker, Case)
+    assert stored.caseworker_active is True
+
+    [entry] = [e for e in await rows(sessionmaker, AuditEntry) if e.action == "conversation.replied"]
+    assert entry.object_id == CODE and entry.actor == f"staff:{me.id}"
+    assert "Tomorrow" not in json.dumps(entry.details)
+    # The page shows the reply as text, with no markup taken from it.
+    page = soup(await client.get(PAGE))
+    assert page.select_one("li.message-out .message-text").get_text() == HOSTILE_REPLY
+    assert page.select("li.message b, li.message script") == []
+
+
+@pytest.mark.parametrize(("language", "expected"), [("az", "az"), ("ru", "ru"), ("fa", "en")])
+async def test_a_ready_reply_goes_in_the_beneficiarys_language_or_english(
+    language: str,
+    expected: str,
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla", language="ru")
+    await seed_person(assigned_to=me.id, stage="screening", language=language)
+    page = await client.get(PAGE)
+    shown = soup(page).select_one("label[for=canned-call_you] q").get_text()
+    assert shown == CANNED["call_you"].texts[expected]
+    sent = await client.post(f"{PAGE}/reply", data={"csrf_token": form_token(page), "canned": "call_you"})
+    assert sent.status_code == 303
+    [outbox] = await rows(sessionmaker, OutboxMessage)
+    assert unseal_json(crypto, outbox, "payload_enc")["text"] == CANNED["call_you"].texts[expected]
+
+
+async def test_empty_unknown_and_overlong_replies_are_refused_and_nothing_is_queued(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await sign_in_as("leyla")
+    await seed_person(assigned_to=me.id, stage="screening")
+    token = form_token(await client.get(PAGE))
+    for data in ({"text": "   "}, {"canned": "nope"}, {"text": "x" * 4001}):
+        refused = await client.post(f"{PAGE}/reply", data={"csrf_token": token, **data})
+        assert refused.status_code == 400, data
+        assert soup(refused).select_one("p.error[role=alert]") is not None
+    assert await rows(sessionmaker, OutboxMessage) == []
+    assert await rows(sessionmaker, CaseMessage) == []
+
+
+async def test_handing_back_resumes_the_bot_and_a_stale_page_changes_nothing(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await sign_in_as("leyla")
+    await seed_person(assigned_to=me.id, stage="screening", handoff_at=utcnow(), caseworker_active=True)
+    page = soup(await client.get(PAGE))
+    action = f"{PAGE}/hand-back"
+    version = page.select_one(f"form[action='{action}'] input[name=version]")["value"]
+    token = str(page.select_one("input[name=csrf_token]")["value"])
+    stale = await client.post(action, data={"csrf_token": token, "version": str(int(version) - 1)})
+    assert stale.status_code == 409
+    [case] = await rows(sessionmaker, Case)
+    assert case.caseworker_active is True and case.handoff_at is not None
+    done = await client.post(action, data={"csrf_token": token, "version": version})
+    assert done.status_code == 303
+    [case] = await rows(sessionmaker, Case)
+    assert case.caseworker_active is False and case.handoff_at is None
+    assert "conversation.handed_back" in {e.action for e in await rows(sessionmaker, AuditEntry)}
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer() as server:
+        yield server
+
+
+@pytest.mark.slow
+async def test_the_sender_delivers_a_reply_to_the_beneficiarys_chat_exactly_as_typed(
+    sandbox: SandboxServer,
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla")
+    async with SandboxClient(sandbox.url, BOT_ID) as phone:
+        bot = create_bot(TOKEN, sandbox.url)
+        try:
+            await bot.get_me()
+            user = await phone.create_user()
+            async with sessionmaker() as session:
+                beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=user)
+                session.add(
+                    Case(
+                        code=CODE,
+                        beneficiary=beneficiary,
+                        stage="screening",
+                        language="en",
+                        assigned_to=me.id,
+                    )
+                )
+                await session.commit()
+            token = form_token(await client.get(PAGE))
+            sent = await client.post(f"{PAGE}/reply", data={"csrf_token": token, "text": HOSTILE_REPLY})
+            assert sent.status_code == 303
+
+            stop = asyncio.Event()
+            running = asyncio.create_task(
+                Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05).run(stop)
+            )
+            try:
+                await phone.wait_for_bot_message(user, timeout=20)
+            finally:
+                stop.set()
+                await running
+        finally:
+            await bot.session.close()
+        [delivered] = await phone.bot_messages(user)
+    assert delivered["text"] == HOSTILE_REPLY
+    assert not delivered.get("entities")
+    [outbox] = await rows(sessionmaker, OutboxMessage)
+    assert outbox.status == Status.SENT
