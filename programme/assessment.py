@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from programme.consent import PUBLICITY_LEVELS
 from programme.cycle import TERMINATION_LABELS
 from programme.eligibility import EligibilityRule, is_eligible
 from programme.forms import (
+    INTERVIEW,
     SCREENING,
     SERVICE_AREAS,
     Form,
@@ -279,8 +281,63 @@ CLOSING = Form(
     ),
 )
 
+# --- Annex 4 signed on paper: what the caseworker records from the signed sheet -----------------------
+
+# The bot's languages, each named in its own script (the same list as bot.i18n.LANGUAGES, which a
+# test keeps equal): the consent text is signed in the language the person knows best.
+CONSENT_LANGUAGES: tuple[Option, ...] = (
+    Option("az", "Azərbaycanca"),
+    Option("ru", "Русский"),
+    Option("en", "English"),
+    Option("fa", "فارسی / دری"),
+    Option("ps", "پښتو"),
+    Option("ur", "اردو"),
+    Option("tr", "Türkçe"),
+)
+
+PAPER_CONSENT = Form(
+    id="paper_consent",
+    version=1,
+    title=N_("Consent signed on paper (Annex 4)"),
+    questions=(
+        Question("language", Kind.CHOICE, N_("Language of the signed text"), options=CONSENT_LANGUAGES),
+        Question(
+            "casework",
+            Kind.YES_NO,
+            N_("May their data be shared for case work and referrals to state bodies and partners?"),
+        ),
+        Question(
+            "publicity", Kind.CHOICE, N_("May their story be used for publicity?"), options=PUBLICITY_LEVELS
+        ),
+        Question("third_party", Kind.YES_NO, N_("May a third party be present at sessions?")),
+    ),
+)
+
+# --- Annex 5 on a phone call: the bot's interview questions, then how the call went ---------------------
+
+CALL_OUTCOMES: tuple[Option, ...] = (
+    Option("interested", N_("Interested")),
+    Option("not_interested", N_("Not interested")),
+    Option("call_back", N_("Call back later")),
+    Option("unreachable", N_("Unreachable")),
+    Option("referred", N_("Referred elsewhere")),
+)
+
+# Same id and version as the bot's interview, so the newest answers (bot or call) prefill the next.
+TELEPHONE_INTERVIEW = Form(
+    id=INTERVIEW.id,
+    version=INTERVIEW.version,
+    title=N_("Telephone interview (Annex 5)"),
+    questions=(
+        *INTERVIEW.questions,
+        Question("call_outcome", Kind.CHOICE, N_("Outcome of the call"), options=CALL_OUTCOMES),
+        Question("call_notes", Kind.TEXT, N_("Notes on the call"), required=False, max_length=LONG_TEXT),
+    ),
+)
+
 CASEWORKER_FORMS: Mapping[str, Form] = {
-    form.id: form for form in (SCREENING_CONFIRMATION, INITIAL_ASSESSMENT, ADVERSE_EVENT, CLOSING)
+    form.id: form
+    for form in (SCREENING_CONFIRMATION, INITIAL_ASSESSMENT, ADVERSE_EVENT, CLOSING, PAPER_CONSENT)
 }
 
 # --- Validation shared by every caseworker form --------------------------------------------------------
