@@ -34,13 +34,15 @@ class FieldView:
 
     id: str
     label: str
-    widget: str  # radio, checkbox, select, text, textarea
+    widget: str  # radio, checkbox, select, text, textarea, number, tel
     required: bool
     max_length: int
     value: str
     options: tuple[OptionView, ...]
     error: str | None
     source: str | None  # where a prefilled value came from
+    minimum: int = 0
+    maximum: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,10 @@ def _widget(question: Question) -> str:
         return "radio"
     if question.kind is Kind.CHOICE:
         return "radio" if len(question.options) <= RADIO_UP_TO else "select"
+    if question.kind is Kind.NUMBER:
+        return "number"
+    if question.kind is Kind.PHONE:
+        return "tel"
     return "textarea" if question.max_length > MULTILINE_FROM else "text"
 
 
@@ -75,8 +81,13 @@ def fields(
     errors: Mapping[str, str] | None = None,
     sources: Mapping[str, str] | None = None,
     only: Iterable[str] | None = None,
+    short_labels: bool = False,
 ) -> list[FieldView]:
-    """The form's questions (or `only` those) with current values, error and source messages."""
+    """The form's questions (or `only` those) with current values, error and source messages.
+
+    `short_labels` shows each question's short name: the bot's prompts speak to the person ("tap
+    the button below"), which a caseworker on a call does not read out word for word.
+    """
     errors = errors or {}
     sources = sources or {}
     questions = [form.question(qid) for qid in only] if only is not None else list(form.questions)
@@ -87,7 +98,7 @@ def fields(
         views.append(
             FieldView(
                 id=question.id,
-                label=translate.gettext(question.prompt),
+                label=translate.gettext(question.short_label if short_labels else question.prompt),
                 widget=_widget(question),
                 required=question.required,
                 max_length=question.max_length,
@@ -98,6 +109,8 @@ def fields(
                 ),
                 error=translate.gettext(errors[question.id]) if question.id in errors else None,
                 source=sources.get(question.id),
+                minimum=question.minimum,
+                maximum=question.maximum,
             )
         )
     return views

@@ -345,6 +345,8 @@ CASEWORKER_FORMS: Mapping[str, Form] = {
 MISSING = N_("This answer is needed.")
 NOT_AN_OPTION = N_("Choose one of the options.")
 TOO_LONG = N_("This answer is too long.")
+NOT_A_NUMBER = N_("Write a whole number within the allowed range.")
+NOT_A_PHONE = N_("Write a phone number, with the country code if it is not a local number.")
 
 
 def _error_for(question: Question, value: Any) -> str:
@@ -352,6 +354,10 @@ def _error_for(question: Question, value: Any) -> str:
         return TOO_LONG if len(" ".join(str(value).split())) > question.max_length else MISSING
     if question.kind is Kind.MULTI and value == []:
         return MISSING
+    if question.kind is Kind.NUMBER:
+        return NOT_A_NUMBER
+    if question.kind is Kind.PHONE:
+        return NOT_A_PHONE
     return NOT_AN_OPTION
 
 
