@@ -110,9 +110,6 @@ def chat_key(update: dict[str, Any]) -> int | None:
             found = event.get(holder)
             if isinstance(found, dict) and isinstance(found.get("id"), int):
                 return int(found["id"])
-        message = event.get("message")
-        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
-            return message["chat"].get("id")
     return None
 
 
