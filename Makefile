@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
-BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py
+BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py programme/appointments.py
 
 .PHONY: demo test lint catalogs extract bench clean
 

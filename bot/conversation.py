@@ -40,6 +40,13 @@ class Journey(StatesGroup):
     correction = State()
     withdrawal = State()
     deletion = State()
+    appointments = State()
+    appointment_type = State()
+    appointment_office = State()
+    appointment_date = State()
+    appointment_time = State()
+    appointment_confirm = State()
+    appointment_cancel = State()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +117,8 @@ class Conversation:
         """Step aside (language, a request, a conversation); `resume` comes back to this step."""
         current = await self.state.get_state()
         data = await self.data()
-        if current and current not in DETOURS and RETURN_TO not in data:
+        # The menu leaves RETURN_TO as None: a None is no place to return to.
+        if current and current not in DETOURS and not data.get(RETURN_TO):
             await self.state.update_data({RETURN_TO: current})
         await self.go(state)
 
@@ -184,5 +192,12 @@ DETOURS = frozenset(
         Journey.correction,
         Journey.withdrawal,
         Journey.deletion,
+        Journey.appointments,
+        Journey.appointment_type,
+        Journey.appointment_office,
+        Journey.appointment_date,
+        Journey.appointment_time,
+        Journey.appointment_confirm,
+        Journey.appointment_cancel,
     )
 )

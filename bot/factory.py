@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
 from bot.dialogs import (
+    appointments,
     consent,
     fallback,
     handoff,
@@ -55,7 +56,19 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(UpdateMiddleware(sessionmaker, crypto, i18n, config or BotConfig()))
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
     # Order matters: commands work from any step; the fallback takes what no step expected.
-    modules = (start, menu, urgent, language, mydata, consent, handoff, interview, screening, fallback)
+    modules = (
+        start,
+        menu,
+        urgent,
+        language,
+        mydata,
+        consent,
+        appointments,
+        handoff,
+        interview,
+        screening,
+        fallback,
+    )
     dispatcher.include_routers(*(module.create_router() for module in modules))
     dispatcher.message.middleware(urgent.CrisisWords())
 

@@ -3,7 +3,13 @@
 A feature's tables live in `storage/models_<feature>.py`; add its import here.
 """
 
-from storage import models, models_casework, models_journey, models_webhook  # noqa: F401
+from storage import (  # noqa: F401
+    models,
+    models_appointments,
+    models_casework,
+    models_journey,
+    models_webhook,
+)
 from storage.models import Base
 
 ENCRYPTED_MODELS = tuple(

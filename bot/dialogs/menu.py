@@ -14,12 +14,13 @@ from programme.text import N_
 from storage.queries import open_case_of
 
 # Labels as msgids: the keyboard shows them translated, and the filters match the translation.
+APPOINTMENTS = N_("📅 Appointments")
 CASEWORKER = N_("💬 Talk to a caseworker")
 URGENT = N_("🆘 Urgent help")
 MY_DATA = N_("🔒 My data")
 LANGUAGE = N_("🌐 Language")
 HELP = N_("❓ Help")
-ROWS: list[list[str]] = [[CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [HELP]]
+ROWS: list[list[str]] = [[APPOINTMENTS], [CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [HELP]]
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -56,6 +57,7 @@ async def show_help(message: Message, conv: Conversation) -> None:
             "This bot helps you join the Integration Programme for migrants and refugees.\n\n"
             "/start — continue where you stopped\n"
             "/menu — the main menu\n"
+            "/appointments — your appointments\n"
             "/urgent — urgent help\n"
             "/language — change the language\n"
             "/interview — answer the interview questions\n"

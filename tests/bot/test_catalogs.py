@@ -13,7 +13,7 @@ from bot.conversation import STEPS, Journey
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 # The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
-BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "cycle.py")
+BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "cycle.py", "appointments.py")
 PLACEHOLDER = re.compile(r"\{\w*\}")
 TAG = re.compile(r"</?\w+>")
 

@@ -181,7 +181,8 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     menu = await phone.wait_for_bot_message(
         user, contains=t("What would you like to do? Choose from the menu below.", locale)
     )
-    assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("💬 Talk to a caseworker", locale)
+    assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("📅 Appointments", locale)
+    assert menu["reply_markup"]["keyboard"][1][0]["text"] == t("💬 Talk to a caseworker", locale)
     async with sessionmaker() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
