@@ -12,6 +12,7 @@ from caseworker_console.accounts import create_user, set_password
 from intake import runtime as rt
 from intake.settings import load_settings
 from sandbox.server import SandboxServer
+from storage.appointments import ensure_demo_office
 from storage.models import StaffUser
 
 DEMO_USERNAME = "demo"
@@ -46,6 +47,8 @@ async def run_demo(*, sandbox_port: int) -> None:
         settings = load_settings().model_copy(update={"telegram_api_url": sandbox.url})
         async with rt.open_runtime(settings, migrate=True) as runtime:
             password = await ensure_demo_account(runtime)
+            async with runtime.sessionmaker() as session, session.begin():
+                await ensure_demo_office(session)
             async with rt.telegram_bot(runtime, rt.random_sandbox_token()) as bot:
                 print(
                     "\nIntake Bridge demo is running.\n"
