@@ -46,10 +46,9 @@ async def at_directions(phone: SandboxClient, t: Translate) -> int:
 async def at_interview_number(phone: SandboxClient, t: Translate) -> int:
     user = await screened(phone, t)
     await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
-    for _ in range(5):
-        await phone.press(user, t("Skip") + " ➡️")
-        await phone.wait_idle(user)
-    await phone.wait_for_bot_message(user, contains=prompt(t, "adults"))
+    # Wait for each next question: a press before it arrives would hit the previous, stale message.
+    for following in ("interpreter", "city", "country", "status", "adults"):
+        await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, following))
     return user
 
 
