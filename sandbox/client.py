@@ -9,6 +9,8 @@ from typing import Any
 import aiohttp
 
 EVENTS_MAX_WAIT = 25.0
+# How often to look again for an answer the bot has not given yet.
+POLL_INTERVAL = 0.02
 
 
 class SandboxError(RuntimeError):
@@ -99,6 +101,31 @@ class SandboxClient:
         payload = {"message_id": message_id, "callback_data": callback_data}
         result = await self._request("POST", f"{self._chat_path(user_id)}/press", json=payload)
         return result["update_id"]
+
+    async def press_for_answer(
+        self,
+        user_id: int,
+        *,
+        label: str | None = None,
+        message_id: int = 0,
+        callback_data: str = "",
+        timeout: float = 10.0,  # noqa: ASYNC109 - part of the documented test API
+    ) -> dict[str, Any]:
+        """Press a button (by label, or with any data) and wait for the bot's answer to that press."""
+        payload = (
+            {"text": label}
+            if label is not None
+            else {"message_id": message_id, "callback_data": callback_data}
+        )
+        result = await self._request("POST", f"{self._chat_path(user_id)}/press", json=payload)
+        query_id = result["callback_query_id"]
+        async with asyncio.timeout(timeout):
+            while True:
+                answers = (await self.transcript(user_id))["callback_answers"]
+                found = [answer for answer in answers if answer["callback_query_id"] == query_id]
+                if found:
+                    return found[-1]
+                await asyncio.sleep(POLL_INTERVAL)
 
     async def block(self, user_id: int) -> None:
         await self._request("POST", f"{self._chat_path(user_id)}/block")

@@ -422,9 +422,10 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
     token = Tap.unpack(page["reply_markup"]["inline_keyboard"][0][0]["callback_data"]).token
 
     async def forged(message: dict, value: str) -> str:
-        await phone.press_data(user, message["message_id"], Tap(token=token, value=value).pack())
-        await phone.wait_idle(user)
-        return (await phone.transcript(user))["callback_answers"][-1]["text"]
+        data = Tap(token=token, value=value).pack()
+        return (await phone.press_for_answer(user, message_id=message["message_id"], callback_data=data))[
+            "text"
+        ]
 
     async def state() -> str | None:
         async with sessionmaker() as session:

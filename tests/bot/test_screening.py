@@ -132,10 +132,8 @@ async def test_a_negative_screening_is_never_a_bare_refusal(
     await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[1].prompt))
     await phone.press(user, t("No"))
     await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
-    await phone.press(user, t("Done"))
-    await phone.wait_idle(user)
-    alerts = (await phone.transcript(user))["callback_answers"]
-    assert alerts[-1]["text"] == t("Choose at least one, then tap Done.")
+    answer = await phone.press_for_answer(user, label=t("Done"))
+    assert answer["text"] == t("Choose at least one, then tap Done.")
     await phone.press(user, "▫️ " + t("Health and social services"))
     await phone.wait_idle(user)
     await phone.press(user, t("Done"))
@@ -213,9 +211,8 @@ async def test_forged_and_stale_buttons_change_nothing(
     token = live.split(":")[1]
 
     async def answers_after(callback_data: str, message_id: int) -> str:
-        await phone.press_data(user, message_id, callback_data)
-        await phone.wait_idle(user)
-        return (await phone.transcript(user))["callback_answers"][-1]["text"]
+        answer = await phone.press_for_answer(user, message_id=message_id, callback_data=callback_data)
+        return answer["text"]
 
     stale = t("This button is no longer active. Please use the newest message.")
     assert await answers_after("t:forged1:yes", question["message_id"]) == stale
