@@ -93,8 +93,13 @@ def create_dispatcher(
 
 def commands(i18n: I18n, locale: str) -> list[BotCommand]:
     with i18n.use_locale(locale):
+        # The menu's own labels describe the commands that do the same, in the same words.
         return [
             BotCommand(command="start", description=i18n.gettext("Start or continue")),
+            BotCommand(command="urgent", description=i18n.gettext(menu.URGENT)),
+            BotCommand(command="appointments", description=i18n.gettext(menu.APPOINTMENTS)),
+            BotCommand(command="caseworker", description=i18n.gettext(menu.CASEWORKER)),
+            BotCommand(command="mydata", description=i18n.gettext(menu.MY_DATA)),
             BotCommand(command="language", description=i18n.gettext("Change the language")),
             BotCommand(command="help", description=i18n.gettext("Help")),
         ]

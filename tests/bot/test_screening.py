@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -273,3 +274,16 @@ async def test_language_can_be_changed_mid_dialog_and_the_step_is_asked_again(
     await phone.send_text(user, "/help")
     await phone.wait_for_bot_message(user, contains="/language")
     await phone.wait_for_bot_message(user, contains=t(q1, "ru"))
+
+
+async def test_the_command_list_is_set_in_every_language(
+    phone: SandboxClient, bot_process: BotProcess, t: Translate
+) -> None:
+    assert bot_process.bot is not None
+    async with asyncio.timeout(10):
+        while not (commands := await bot_process.bot.get_my_commands(language_code="fa")):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    described = {command.command: command.description for command in commands}
+    assert described["urgent"] == t("🆘 Urgent help", "fa")
+    assert described["start"] == t("Start or continue", "fa")
+    assert set(described) == {"start", "urgent", "appointments", "caseworker", "mydata", "language", "help"}
