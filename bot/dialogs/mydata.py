@@ -10,12 +10,15 @@ from babel.dates import format_datetime
 
 from bot.conversation import Conversation, FreshTap, Journey, Tap, step
 from bot.dialogs import consent
-from bot.dialogs.menu import MY_DATA, is_label
+from bot.dialogs.appointments import Place, when
+from bot.dialogs.menu import APPOINTMENTS, MY_DATA, is_label
 from bot.dialogs.screening import clean_name
 from bot.i18n import LANGUAGES
+from programme.appointments import APPOINTMENT_TYPES
 from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import FORMS, Kind, Question
 from programme.text import N_
+from storage.appointments import office_schedule, upcoming_appointments
 from storage.journey import (
     add_data_request,
     case_messages,
@@ -25,7 +28,7 @@ from storage.journey import (
     ensure_case,
     erase_beneficiary,
 )
-from storage.models import Case
+from storage.models import Case, utcnow
 from storage.queries import form_responses, open_case_of, record_audit
 from storage.sealing import unseal, unseal_json
 
@@ -94,15 +97,26 @@ async def case_lines(conv: Conversation, case: Case) -> list[str]:
     record = await current_consent(conv.session, case_id=case.id)
     if record is not None:
         lines += ["", _("Consent"), *("  " + line for line in consent.choice_lines(record))]
+    appointments = await upcoming_appointments(conv.session, case_id=case.id, now=utcnow())
+    if appointments:
+        lines += ["", _(APPOINTMENTS)]
+        for appointment in appointments:
+            place = Place(
+                appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
+            )
+            kind = _(APPOINTMENT_TYPES[appointment.type])
+            lines.append(
+                f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {appointment.office.name}"
+            )
     messages = await case_messages(conv.session, case_id=case.id)
     if messages:
         lines += ["", _("Messages")]
         for message in messages:
             body = unseal_json(conv.crypto, message, "body_enc") or {}
             who = _("You") if message.direction == "in" else _("Caseworker")
-            when = format_datetime(message.created_at, format="short", locale=conv.locale)
+            sent = format_datetime(message.created_at, format="short", locale=conv.locale)
             content = body.get("text") or body.get("caption") or body.get("file_name") or f"[{message.kind}]"
-            lines.append(f"  {when} {who}: {content}")
+            lines.append(f"  {sent} {who}: {content}")
     return lines
 
 

@@ -18,6 +18,7 @@ from bot.dialogs.handoff import next_opening
 from programme.forms import INTERVIEW
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
+from storage.appointments import book_appointment, ensure_demo_office
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
@@ -316,11 +317,20 @@ async def fetch_document(sandbox_url: str, message: dict) -> str:
 
 
 async def test_mydata_sends_every_answer_given(
-    phone: SandboxClient, t: Translate, sandbox: SandboxServer
+    phone: SandboxClient, t: Translate, sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     user = await screened(phone, t)
     await complete_interview(phone, t, user)
     await tap_and_wait(phone, user, t("No"), "guardian")
+    async with sessionmaker() as session, session.begin():
+        case = (await session.execute(select(Case))).scalar_one()
+        office = await ensure_demo_office(session)
+        monday_ten = dt.datetime.combine(
+            dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday()), dt.time(6), tzinfo=dt.UTC
+        )
+        await book_appointment(
+            session, case=case, office=office, appointment_type="first", starts_at=monday_ten
+        )
     await type_and_wait(phone, user, "/mydata", t("Here is a copy of everything we hold about you."))
     document = [m for m in await phone.bot_messages(user) if m["kind"] == "document"][-1]
     text = await fetch_document(sandbox.url, document)
@@ -334,6 +344,8 @@ async def test_mydata_sends_every_answer_given(
         t("Learning the Azerbaijani language"),
         t("Work and education"),
         "IP-",
+        t("📅 Appointments"),
+        "Integration Centre Baku",
     ]:
         assert expected in text, expected
 
