@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,11 +62,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(scratch)
         if "p1" in parts:
             for users in (int(n) for n in args.users.split(",")):
-                report["p1"].append(await run_p1(bot="echo", users=users, work=work))
+                report["p1"].append(progress(await run_p1(bot="echo", users=users, work=work)))
                 for backend in backends:
                     profile = RESULTS / f"profile-{backend}-{users}.txt" if args.profile else None
                     report["p1"].append(
-                        await run_p1(bot="intake", backend=backend, users=users, work=work, profile=profile)
+                        progress(
+                            await run_p1(
+                                bot="intake", backend=backend, users=users, work=work, profile=profile
+                            )
+                        )
                     )
         if "webhook" in parts and "postgresql" in backends:
             report["p1"].append(
@@ -74,15 +79,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if "paced" in parts:
             for backend in backends:
                 report["p1"].append(
-                    await run_p1(bot="intake", backend=backend, users=100, think=args.think, work=work)
+                    progress(
+                        await run_p1(bot="intake", backend=backend, users=100, think=args.think, work=work)
+                    )
                 )
         if parts & {"p4", "memory"}:
             for backend in backends:
-                report["p4"].append(await _p4_and_memory(backend, args, parts, work, report))
+                report["p4"].append(progress(await _p4_and_memory(backend, args, parts, work, report)))
         if "startup" in parts:
-            report["startup"] = await run_startup(work)
+            report["startup"] = progress(await run_startup(work))
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
+
+
+def progress(result: Any) -> Any:
+    """Each result on stderr as it comes: a long run shows its progress and keeps what it measured."""
+    print(f"[bench] {json.dumps(_jsonable(result))}", file=sys.stderr, flush=True)
+    return result
 
 
 async def _p4_and_memory(
