@@ -73,9 +73,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
         if "webhook" in parts and "postgresql" in backends:
-            report["p1"].append(
-                await run_p1(bot="intake", backend="postgresql", mode="webhook", users=100, work=work)
-            )
+            webhook = await run_p1(bot="intake", backend="postgresql", mode="webhook", users=100, work=work)
+            report["p1"].append(progress(webhook))
         if "paced" in parts:
             for backend in backends:
                 report["p1"].append(
