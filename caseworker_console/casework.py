@@ -218,3 +218,10 @@ async def request_done(
     await _audit(
         session, actor=actor, action="request.done", case=case, request=str(request.id), kind=request.kind
     )
+
+
+async def plan_changed(session: AsyncSession, *, case: Case, actor: str, change: str, **details: Any) -> None:
+    """A change to the integration plan, made with the beneficiary's agreement: the case's version
+    moves on (a page made before it is stale) and the audit names the rows changed, never their text."""
+    await save_case(session, case)
+    await _audit(session, actor=actor, action=f"plan.{change}", case=case, agreed=True, **details)

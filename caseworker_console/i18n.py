@@ -97,5 +97,10 @@ def format_local_datetime(value: dt.datetime, *, locale: str, timezone: zoneinfo
     )
 
 
+def format_day(value: dt.date, *, locale: str) -> str:
+    """A calendar date (no time, no zone: a due date or a review's day) in the medium form."""
+    return format_date(value, "medium", locale=Locale.parse(locale))
+
+
 def timezone_name(timezone: zoneinfo.ZoneInfo, *, locale: str) -> str:
     return get_timezone_name(timezone, locale=locale)

@@ -13,6 +13,7 @@ from caseworker_console import i18n
 from caseworker_console.config import config
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
+from programme.plan import PLAN_STAGES
 from programme.text import N_
 from storage.models import Case, StaffUser, utcnow
 
@@ -20,6 +21,9 @@ SOURCE_LABELS: dict[str, str] = {
     "bot": N_("Telegram bot"),
     "console": N_("Entered in the console"),
 }
+
+
+PLAN_TAB_STAGES = frozenset({*PLAN_STAGES, Stage.CLOSED})
 
 
 def stage_label(stage: str, translate: gettext.NullTranslations) -> str:
@@ -54,6 +58,8 @@ class CaseSummary:
     urgent: bool
     assigned_to: str | None
     version: int
+    # The plan tab shows once the case has entered intervention planning (or is closed).
+    plan_open: bool
 
 
 def waiting_since(case: Case) -> dt.datetime:
@@ -76,4 +82,5 @@ def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) ->
         urgent=case.urgent,
         assigned_to=staff_name(assignee),
         version=case.version,
+        plan_open=case.stage in PLAN_TAB_STAGES,
     )

@@ -8,6 +8,7 @@ from storage import (  # noqa: F401
     models_appointments,
     models_casework,
     models_journey,
+    models_plan,
     models_webhook,
 )
 from storage.models import Base

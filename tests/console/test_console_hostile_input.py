@@ -10,9 +10,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from storage import plan
 from storage.crypto import Crypto
-from storage.journey import add_case_message
-from storage.models import Case, FormResponse, StaffUser
+from storage.journey import add_case_message, record_consent
+from storage.models import Case, FormResponse, StaffUser, utcnow
 from storage.queries import record_audit
 from storage.sealing import seal_json
 from tests.console.conftest import form_token
@@ -161,3 +162,68 @@ def test_hostile_samples_are_what_the_issue_asks_for() -> None:
     assert len(LONG) == 4096
     assert "\u202e" in RTL
     assert all(isinstance(sample, str) for sample in HOSTILE)
+
+
+async def test_hostile_text_in_the_integration_plan_is_shown_as_text(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("planner", display_name=SCRIPT)
+    case = await seed_person(assigned_to=me.id, stage="intervention_planning")
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        await record_consent(
+            session,
+            case=stored,
+            casework=True,
+            publicity="none",
+            third_party=False,
+            language="en",
+            text_version="1",
+            text_hash="0" * 64,
+        )
+        at = utcnow()
+        need = await plan.add_need(session, crypto, case=stored, text=SCRIPT + RTL, staff_id=me.id, at=at)
+        goal = await plan.add_goal(
+            session, crypto, case=stored, need=need, term="long", text=IMAGE, staff_id=me.id, at=at
+        )
+        await plan.add_activity(
+            session,
+            crypto,
+            case=stored,
+            goal=goal,
+            text=LONG,
+            service_area="language",
+            due_on=None,
+            who=IMAGE,
+            status="planned",
+            staff_id=me.id,
+            at=at,
+        )
+        await plan.add_review(
+            session, crypto, case=stored, reviewed_on=at.date(), note=SCRIPT, staff_id=me.id, at=at
+        )
+        await session.commit()
+    page = assert_inert(await client.get(f"/cases/{CODE}/plan"), "plan")
+    assert page.select_one(".plan-need-text").get_text() == SCRIPT + RTL
+    assert page.select_one(".plan-goal-text").get_text() == IMAGE
+    assert page.select_one(".plan-activity-text").get_text().startswith(LONG)
+    assert page.select_one(".plan-activity-who").get_text() == IMAGE
+    assert page.select_one(".plan-review-note").get_text() == SCRIPT
+
+    # Typed back by a caseworker's browser (and refused: no agreement), it returns as text.
+    version = page.select_one("form.plan-need-form input[name=version]")["value"]
+    echoed = await client.post(
+        f"/cases/{CODE}/plan/needs",
+        data={
+            "csrf_token": form_token(await client.get(f"/cases/{CODE}/plan")),
+            "version": version,
+            "text": IMAGE,
+        },
+    )
+    assert echoed.status_code == 400
+    assert assert_inert(echoed, "plan echo").select_one("#q-need-text").get_text() == IMAGE

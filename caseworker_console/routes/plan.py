@@ -1,0 +1,446 @@
+"""The integration plan tab: needs by urgency, goals, activities and progress reviews, each change
+recorded with the beneficiary's agreement. Open once the case has entered intervention planning."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from caseworker_console import casework as work
+from caseworker_console import formview, i18n
+from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.config import config, crypto
+from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import staff_name
+from programme import plan as rules
+from programme.cycle import Stage, stage_of
+from programme.forms import SERVICE_AREAS, Form
+from programme.text import N_
+from storage import casework
+from storage import plan as store
+from storage.models import utcnow
+
+LOCKED = N_(
+    "The integration plan opens once the case has moved on to intervention planning, which needs "
+    "the beneficiary's consent to share their data for case work."
+)
+NO_CONSENT = N_(
+    "The beneficiary's current consent does not allow case work: the plan can be read but not changed."
+)
+CLOSED = N_("This case is closed. Reopen it first.")
+
+
+class Access(enum.Enum):
+    LOCKED = "locked"  # before intervention planning: nothing to show
+    READ = "read"  # closed, or consent for case work withdrawn: shown, not changed
+    OPEN = "open"
+
+
+async def plan_access(request: Request) -> tuple[Access, str | None]:
+    case = request_case(request)
+    try:
+        stage = stage_of(case.stage)
+    except ValueError:
+        return Access.LOCKED, LOCKED
+    if stage is Stage.CLOSED:
+        return Access.READ, CLOSED
+    if stage not in rules.PLAN_STAGES:
+        return Access.LOCKED, LOCKED
+    if not await casework.has_casework_consent(database(request), case_id=case.id):
+        return Access.READ, NO_CONSENT
+    return Access.OPEN, None
+
+
+@dataclasses.dataclass(frozen=True)
+class Agreement:
+    by: str | None
+    at: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityView:
+    id: str
+    text: str
+    area: str
+    due: str | None
+    due_iso: str | None
+    who: str | None
+    status: str
+    status_code: str
+    agreement: Agreement
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalView:
+    id: str
+    term: str
+    term_code: str
+    text: str
+    agreement: Agreement
+    activities: list[ActivityView]
+
+
+@dataclasses.dataclass(frozen=True)
+class NeedView:
+    id: str
+    rank: int
+    text: str
+    agreement: Agreement
+    goals: list[GoalView]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewView:
+    on: str
+    on_iso: str
+    note: str
+    agreement: Agreement
+
+
+def _labels(options: Any, translate: Any) -> dict[str, str]:
+    return {option.value: translate.gettext(option.label) for option in options}
+
+
+async def render(
+    request: Request,
+    *,
+    failed: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The tab; `failed` names the form whose `values` and `errors` come back to be corrected."""
+    db = database(request)
+    case = request_case(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    zone = config(request).timezone
+    access, note = await plan_access(request)
+    context = await tab_context(request, "plan")
+    needs: list[NeedView] = []
+    reviews: list[ReviewView] = []
+    if access is not Access.LOCKED:
+        keys = crypto(request)
+        stored = await store.load_plan(db, case_id=case.id)
+        rows = [*stored.needs, *stored.goals, *stored.activities, *stored.reviews]
+        people = await casework.staff_by_id(db, ids=[row.changed_by for row in rows if row.changed_by])
+        terms = _labels(rules.GOAL_TERMS, translate)
+        statuses = _labels(rules.ACTIVITY_STATUSES, translate)
+        areas = _labels(SERVICE_AREAS, translate)
+
+        def agreement(row: Any) -> Agreement:
+            when = i18n.format_local_datetime(row.changed_at, locale=locale, timezone=zone)
+            return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when)
+
+        def day(value: dt.date | None) -> str | None:
+            return None if value is None else i18n.format_day(value, locale=locale)
+
+        activities: dict[Any, list[ActivityView]] = {}
+        for row in stored.activities:
+            activities.setdefault(row.goal_id, []).append(
+                ActivityView(
+                    id=str(row.id),
+                    text=store.text_of(keys, row, "text_enc"),
+                    area=areas.get(row.service_area, row.service_area),
+                    due=day(row.due_on),
+                    due_iso=row.due_on.isoformat() if row.due_on else None,
+                    who=store.text_of(keys, row, "who_enc") or None,
+                    status=statuses.get(row.status, row.status),
+                    status_code=row.status,
+                    agreement=agreement(row),
+                )
+            )
+        goals: dict[Any, list[GoalView]] = {}
+        # Short-term goals first under each need: they are what happens next.
+        for row in sorted(stored.goals, key=lambda goal: goal.term != "short"):
+            goals.setdefault(row.need_id, []).append(
+                GoalView(
+                    id=str(row.id),
+                    term=terms.get(row.term, row.term),
+                    term_code=row.term,
+                    text=store.text_of(keys, row, "text_enc"),
+                    agreement=agreement(row),
+                    activities=activities.get(row.id, []),
+                )
+            )
+        needs = [
+            NeedView(
+                id=str(row.id),
+                rank=position,
+                text=store.text_of(keys, row, "text_enc"),
+                agreement=agreement(row),
+                goals=goals.get(row.id, []),
+            )
+            for position, row in enumerate(stored.needs, start=1)
+        ]
+        reviews = [
+            ReviewView(
+                on=day(row.reviewed_on) or "",
+                on_iso=row.reviewed_on.isoformat(),
+                note=store.text_of(keys, row, "note_enc"),
+                agreement=agreement(row),
+            )
+            for row in stored.reviews
+        ]
+
+    def form_fields(form: Form, name: str) -> list[formview.FieldView]:
+        mine = failed == name
+        return formview.fields(
+            form,
+            translate,
+            values=(values or {}) if mine else {"status": "planned"},
+            errors=(errors or {}) if mine else None,
+        )
+
+    # Errors outside the form definitions: the agreement, a link to a need or goal, a date.
+    other = {key: translate.gettext(msgid) for key, msgid in (errors or {}).items()}
+    return pages(request).render(
+        request,
+        "plan.html",
+        {
+            **context,
+            "locked": access is Access.LOCKED,
+            "note": translate.gettext(note) if note else None,
+            "can_change": context["can_write"] and access is Access.OPEN,
+            "error": translate.gettext(error) if error else None,
+            "saved": request.query_params.get("saved") == "1",
+            "failed": failed,
+            "values": values or {},
+            "agreed_error": other.get("agreed"),
+            "link_error": other.get("link"),
+            "date_error": other.get("date"),
+            "error_count": len(errors or {}),
+            "needs": needs,
+            "goals": [goal for need in needs for goal in need.goals],
+            "reviews": reviews,
+            "statuses": list(_labels(rules.ACTIVITY_STATUSES, translate).items()),
+            "need_fields": form_fields(rules.NEED, "need"),
+            "goal_fields": form_fields(rules.GOAL, "goal"),
+            "activity_fields": form_fields(rules.ACTIVITY, "activity"),
+            "review_fields": form_fields(rules.REVIEW, "review"),
+            "today": dt.datetime.now(zone).date().isoformat(),
+        },
+        status_code=status_code,
+    )
+
+
+async def plan_tab(request: Request) -> Response:
+    db = database(request)
+    access, _ = await plan_access(request)
+    if access is Access.LOCKED:
+        # Nothing of the person is shown, so nothing to audit: only why the plan is not open yet.
+        response = await render(request, status_code=409)
+    else:
+        await audit_view(request, "plan")
+        response = await render(request)
+    await db.commit()
+    return response
+
+
+Change = Callable[[Request, FormData, dict[str, Any]], Awaitable[dict[str, Any] | str]]
+
+
+async def _change(request: Request, name: str, form_def: Form, change: Change) -> Response:
+    """Validate one plan form (with the agreement), run the change, audit it, bump the case's version.
+
+    `change` returns the audit details, or an error key ("link", "date") when what the form points
+    at is not part of this plan or its date is unreadable.
+    """
+    db = database(request)
+    user = signed_in_user(request)
+    case = request_case(request)
+    form = await request.form()
+    raw = formview.submitted(form_def, form)
+    answers, errors = rules.clean_change(form_def, raw, agreed=form.get("agreed"))
+    echo = {**raw, **{key: form.get(key) for key in ("need_id", "goal_id", "due_on", "reviewed_on")}}
+    if errors:
+        return await render(request, failed=name, values=echo, errors=errors, status_code=400)
+    access, note = await plan_access(request)
+    if access is not Access.OPEN:
+        return await render(request, failed=name, values=echo, error=note or LOCKED, status_code=409)
+    try:
+        work.expect_version(case, form.get("version"))
+        details = await change(request, form, answers)
+        if isinstance(details, str):
+            await work.discard(db, case)
+            refused = {details: rules.NO_SUCH_PART if details == "link" else rules.NOT_A_DATE}
+            return await render(request, failed=name, values=echo, errors=refused, status_code=400)
+        await work.plan_changed(db, case=case, actor=user.actor, change=name, **details)
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, failed=name, values=echo, error=work.STALE_MESSAGE, status_code=409)
+    await db.commit()
+    return RedirectResponse(request.url_for("case_plan", code=case.code).path + "?saved=1", status_code=303)
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+async def add_need(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        need = await store.add_need(
+            database(request),
+            crypto(request),
+            case=request_case(request),
+            text=answers["text"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"need": str(need.id), "rank": need.rank}
+
+    return await _change(request, "need", rules.NEED, change)
+
+
+async def order_needs(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        current = (await store.load_plan(db, case_id=request_case(request).id)).needs
+        by_id = {str(need.id): need for need in current}
+        ranks = {need_id: form.get(f"rank-{need_id}") for need_id in by_id}
+        order = rules.reorder(list(by_id), ranks)
+        changed = await store.set_need_order(
+            db,
+            needs=[by_id[need_id] for need_id in order],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"needs": order, "changed": changed}
+
+    no_questions = Form(id="plan_order", version=1, title="", questions=())
+    return await _change(request, "order", no_questions, change)
+
+
+async def add_goal(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        case = request_case(request)
+        need = await store.find_need(db, case=case, need_id=_text(form, "need_id"))
+        if need is None:
+            return "link"
+        goal = await store.add_goal(
+            db,
+            crypto(request),
+            case=case,
+            need=need,
+            term=answers["term"],
+            text=answers["text"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"goal": str(goal.id), "need": str(need.id), "term": goal.term}
+
+    return await _change(request, "goal", rules.GOAL, change)
+
+
+async def add_activity(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        case = request_case(request)
+        goal = await store.find_goal(db, case=case, goal_id=_text(form, "goal_id"))
+        if goal is None:
+            return "link"
+        due_on, wrong = rules.parse_date(form.get("due_on"), required=False)
+        if wrong:
+            return "date"
+        activity = await store.add_activity(
+            db,
+            crypto(request),
+            case=case,
+            goal=goal,
+            text=answers["text"],
+            service_area=answers["service_area"],
+            due_on=due_on,
+            who=answers.get("who"),
+            status=answers["status"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {
+            "activity": str(activity.id),
+            "goal": str(goal.id),
+            "service_area": activity.service_area,
+            "status": activity.status,
+        }
+
+    return await _change(request, "activity", rules.ACTIVITY, change)
+
+
+async def activity_status(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        found = await store.find_activity(
+            db, case=request_case(request), activity_id=_text(form, "activity_id")
+        )
+        if found is None:
+            return "link"
+        before = found.status
+        await store.set_activity_status(
+            db,
+            activity=found,
+            status=answers["status"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"activity": str(found.id), "from": before, "to": found.status}
+
+    return await _change(request, "status", rules.ACTIVITY_STATUS, change)
+
+
+async def add_review(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        reviewed_on, wrong = rules.parse_date(form.get("reviewed_on"), required=True)
+        if wrong or reviewed_on is None:
+            return "date"
+        review = await store.add_review(
+            database(request),
+            crypto(request),
+            case=request_case(request),
+            reviewed_on=reviewed_on,
+            note=answers["note"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"review": str(review.id)}
+
+    return await _change(request, "review", rules.REVIEW, change)
+
+
+routes = [
+    page("/cases/{code}/plan", plan_tab, name="case_plan", permission=Permission.CASE_READ),
+    action("/cases/{code}/plan/needs", add_need, name="case_plan_need", permission=Permission.CASE_WRITE),
+    action(
+        "/cases/{code}/plan/needs/order",
+        order_needs,
+        name="case_plan_order",
+        permission=Permission.CASE_WRITE,
+    ),
+    action("/cases/{code}/plan/goals", add_goal, name="case_plan_goal", permission=Permission.CASE_WRITE),
+    action(
+        "/cases/{code}/plan/activities",
+        add_activity,
+        name="case_plan_activity",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/plan/activities/status",
+        activity_status,
+        name="case_plan_status",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/plan/reviews", add_review, name="case_plan_review", permission=Permission.CASE_WRITE
+    ),
+]

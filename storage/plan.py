@@ -1,0 +1,193 @@
+"""Query functions (keyword-only arguments) for the integration plan; free text is sealed here."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.models import Case
+from storage.models_plan import PlanActivity, PlanGoal, PlanNeed, PlanReview
+from storage.sealing import seal, unseal
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A case's whole plan as stored, rows in their order (needs by rank, the rest by creation)."""
+
+    needs: Sequence[PlanNeed]
+    goals: Sequence[PlanGoal]
+    activities: Sequence[PlanActivity]
+    reviews: Sequence[PlanReview]
+
+
+def _agreed(row: PlanNeed | PlanGoal | PlanActivity | PlanReview, *, staff_id: int, at: dt.datetime) -> None:
+    row.agreed = True
+    row.changed_by = staff_id
+    row.changed_at = at
+
+
+async def load_plan(session: AsyncSession, *, case_id: uuid.UUID) -> Plan:
+    needs = select(PlanNeed).where(PlanNeed.case_id == case_id).order_by(PlanNeed.rank, PlanNeed.created_at)
+    goals = select(PlanGoal).where(PlanGoal.case_id == case_id).order_by(PlanGoal.created_at, PlanGoal.id)
+    activities = (
+        select(PlanActivity)
+        .where(PlanActivity.case_id == case_id)
+        .order_by(PlanActivity.due_on.is_(None), PlanActivity.due_on, PlanActivity.created_at)
+    )
+    reviews = (
+        select(PlanReview)
+        .where(PlanReview.case_id == case_id)
+        .order_by(PlanReview.reviewed_on.desc(), PlanReview.changed_at.desc())
+    )
+    return Plan(
+        needs=(await session.execute(needs)).scalars().all(),
+        goals=(await session.execute(goals)).scalars().all(),
+        activities=(await session.execute(activities)).scalars().all(),
+        reviews=(await session.execute(reviews)).scalars().all(),
+    )
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def find_need(session: AsyncSession, *, case: Case, need_id: str) -> PlanNeed | None:
+    """One of the case's needs by id; None for anything else (another case's, or not an id)."""
+    wanted = _uuid(need_id)
+    if wanted is None:
+        return None
+    statement = select(PlanNeed).where(PlanNeed.id == wanted, PlanNeed.case_id == case.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def find_goal(session: AsyncSession, *, case: Case, goal_id: str) -> PlanGoal | None:
+    wanted = _uuid(goal_id)
+    if wanted is None:
+        return None
+    statement = select(PlanGoal).where(PlanGoal.id == wanted, PlanGoal.case_id == case.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def find_activity(session: AsyncSession, *, case: Case, activity_id: str) -> PlanActivity | None:
+    wanted = _uuid(activity_id)
+    if wanted is None:
+        return None
+    statement = select(PlanActivity).where(PlanActivity.id == wanted, PlanActivity.case_id == case.id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def add_need(
+    session: AsyncSession, crypto: Crypto, *, case: Case, text: str, staff_id: int, at: dt.datetime
+) -> PlanNeed:
+    """A new need, least urgent until the needs are put in order."""
+    last = (
+        await session.execute(select(func.max(PlanNeed.rank)).where(PlanNeed.case_id == case.id))
+    ).scalar_one_or_none()
+    need = PlanNeed(case_id=case.id, rank=(last or 0) + 1, created_at=at)
+    seal(crypto, need, "text_enc", text)
+    _agreed(need, staff_id=staff_id, at=at)
+    session.add(need)
+    await session.flush()
+    return need
+
+
+async def set_need_order(
+    session: AsyncSession, *, needs: Sequence[PlanNeed], staff_id: int, at: dt.datetime
+) -> int:
+    """Rank the needs 1… in the given order; how many changed rank."""
+    changed = 0
+    for rank, need in enumerate(needs, start=1):
+        if need.rank != rank:
+            need.rank = rank
+            _agreed(need, staff_id=staff_id, at=at)
+            changed += 1
+    await session.flush()
+    return changed
+
+
+async def add_goal(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    need: PlanNeed,
+    term: str,
+    text: str,
+    staff_id: int,
+    at: dt.datetime,
+) -> PlanGoal:
+    goal = PlanGoal(case_id=case.id, need_id=need.id, term=term, created_at=at)
+    seal(crypto, goal, "text_enc", text)
+    _agreed(goal, staff_id=staff_id, at=at)
+    session.add(goal)
+    await session.flush()
+    return goal
+
+
+async def add_activity(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    goal: PlanGoal,
+    text: str,
+    service_area: str,
+    due_on: dt.date | None,
+    who: str | None,
+    status: str,
+    staff_id: int,
+    at: dt.datetime,
+) -> PlanActivity:
+    activity = PlanActivity(
+        case_id=case.id,
+        goal_id=goal.id,
+        service_area=service_area,
+        due_on=due_on,
+        status=status,
+        created_at=at,
+    )
+    seal(crypto, activity, "text_enc", text)
+    seal(crypto, activity, "who_enc", who or None)
+    _agreed(activity, staff_id=staff_id, at=at)
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+async def set_activity_status(
+    session: AsyncSession, *, activity: PlanActivity, status: str, staff_id: int, at: dt.datetime
+) -> None:
+    activity.status = status
+    _agreed(activity, staff_id=staff_id, at=at)
+    await session.flush()
+
+
+async def add_review(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    reviewed_on: dt.date,
+    note: str,
+    staff_id: int,
+    at: dt.datetime,
+) -> PlanReview:
+    review = PlanReview(case_id=case.id, reviewed_on=reviewed_on)
+    seal(crypto, review, "note_enc", note)
+    _agreed(review, staff_id=staff_id, at=at)
+    session.add(review)
+    await session.flush()
+    return review
+
+
+def text_of(crypto: Crypto, row: PlanNeed | PlanGoal | PlanActivity | PlanReview, column: str) -> str:
+    return unseal(crypto, row, column) or ""
