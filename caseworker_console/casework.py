@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from outreach.outbox import Lane, enqueue
 from programme import cycle
+from programme.assessment import ADVERSE_EVENT
 from programme.cycle import CaseFacts, Stage
 from programme.text import N_
 from storage import casework
@@ -225,3 +226,49 @@ async def plan_changed(session: AsyncSession, *, case: Case, actor: str, change:
     moves on (a page made before it is stale) and the audit names the rows changed, never their text."""
     await save_case(session, case)
     await _audit(session, actor=actor, action=f"plan.{change}", case=case, agreed=True, **details)
+
+
+async def record_adverse_event(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    answers: dict[str, Any],
+    actor: str,
+    at: dt.datetime,
+) -> None:
+    """Annex 3: the report is kept sealed, the case turns urgent and an alert goes to its caseworker
+    and the supervisors (their badge). The audit names the report, never what happened."""
+    response = await casework.add_form_response(
+        session,
+        crypto,
+        case=case,
+        form_id=ADVERSE_EVENT.id,
+        form_version=ADVERSE_EVENT.version,
+        answers=answers,
+        at=at,
+    )
+    alert = await casework.add_alert(session, case=case, kind=ADVERSE_EVENT.id, at=at)
+    # One flush of the case row, so its version moves on once for the whole report.
+    case.urgent = True
+    await save_case(session, case)
+    await _audit(
+        session,
+        actor=actor,
+        action="adverse_event.recorded",
+        case=case,
+        response=str(response.id),
+        alert=alert.id,
+    )
+
+
+async def acknowledge_alerts(session: AsyncSession, *, case: Case, staff_id: int, actor: str) -> int:
+    """The case's open alerts are seen and handled: they leave the badge (the case stays urgent)."""
+    alerts = await casework.open_alerts(session, case_id=case.id)
+    now = utcnow()
+    for alert in alerts:
+        alert.acknowledged_at = now
+        alert.acknowledged_by = staff_id
+    await session.flush()
+    await _audit(session, actor=actor, action="alerts.acknowledged", case=case, alerts=len(alerts))
+    return len(alerts)

@@ -19,6 +19,7 @@ class Permission(enum.StrEnum):
     CASE_WRITE = "case.write"
     CASE_ASSIGN = "case.assign"
     IDENTITY = "identity.reveal"
+    ADVERSE_READ = "adverse.read"  # Annex 3 reports: the case's own caseworker and supervisors
     AUDIT = "audit.read"
     ACCOUNTS = "accounts.manage"
 
@@ -32,6 +33,7 @@ _CASEWORK = frozenset(
         Permission.CASE_TAKE,
         Permission.CASE_WRITE,
         Permission.IDENTITY,
+        Permission.ADVERSE_READ,
     }
 )
 
@@ -51,6 +53,7 @@ CASE_PERMISSIONS: Mapping[Permission, bool] = {
     Permission.CASE_WRITE: True,
     Permission.CASE_ASSIGN: True,
     Permission.IDENTITY: True,
+    Permission.ADVERSE_READ: True,
 }
 
 

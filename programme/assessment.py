@@ -265,6 +265,15 @@ ADVERSE_EVENT = Form(
     ),
 )
 
+
+def clean_adverse_event(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Annex 3 answers; "other" needs its description (the paper form asks it be described)."""
+    answers, errors = clean_form(ADVERSE_EVENT, raw)
+    if "other" in answers.get("what_happened", []) and not answers.get("other_description"):
+        errors["other_description"] = MISSING
+    return answers, errors
+
+
 # --- Closing a case ----------------------------------------------------------------------------------
 
 TERMINATION_REASONS: tuple[Option, ...] = tuple(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
-from storage.models_journey import CaseMessage, Consent, DataRequest
+from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.sealing import seal, seal_json, unseal_json
 
 CLOSED = "closed"
@@ -72,14 +72,51 @@ class QueueCounts:
     urgent: int
 
 
-async def queue_counts(session: AsyncSession) -> QueueCounts:
-    """How many unassigned handoffs are new, and how many urgent (the live badge)."""
+async def queue_counts(session: AsyncSession, *, alerts_for: int | None) -> QueueCounts:
+    """The live badge: unassigned handoffs that are new, and cases that are urgent: unassigned
+    urgent ones, and open cases with an alert nobody has acknowledged (an adverse event, urgent help)
+    among `alerts_for`'s own (a staff id; None: every case, as a supervisor sees them)."""
+    alerted = select(Alert.id).where(Alert.case_id == Case.id, Alert.acknowledged_at.is_(None)).exists()
+    if alerts_for is not None:
+        alerted = and_(alerted, Case.assigned_to == alerts_for)
+    waiting = _open_unassigned()
     statement = select(
-        func.count().filter(Case.stage == "new"),
-        func.count().filter(Case.urgent.is_(True)),
-    ).where(_open_unassigned())
+        func.count().filter(and_(waiting, Case.stage == "new")),
+        func.count().filter(or_(and_(waiting, Case.urgent.is_(True)), alerted)),
+    ).where(Case.stage != CLOSED, or_(waiting, alerted))
     new, urgent = (await session.execute(statement)).one()
     return QueueCounts(new=int(new or 0), urgent=int(urgent or 0))
+
+
+async def add_alert(session: AsyncSession, *, case: Case, kind: str, at: dt.datetime) -> Alert:
+    alert = Alert(case_id=case.id, kind=kind, created_at=at)
+    session.add(alert)
+    await session.flush()
+    return alert
+
+
+async def open_alerts(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[Alert]:
+    statement = (
+        select(Alert)
+        .where(Alert.case_id == case_id, Alert.acknowledged_at.is_(None))
+        .order_by(Alert.created_at)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def form_responses(
+    session: AsyncSession, crypto: Crypto, *, case_id: uuid.UUID, form_id: str
+) -> list[tuple[FormResponse, dict[str, Any]]]:
+    """Every response of one form on a case, newest first, decrypted."""
+    statement = (
+        select(FormResponse)
+        .where(FormResponse.case_id == case_id, FormResponse.form_id == form_id)
+        .order_by(FormResponse.created_at.desc(), FormResponse.id)
+    )
+    return [
+        (response, unseal_json(crypto, response, "answers_enc") or {})
+        for response in (await session.execute(statement)).scalars()
+    ]
 
 
 async def active_staff(session: AsyncSession, *, role: str) -> Sequence[StaffUser]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from caseworker_console.routes import (
     accounts,
+    adverse,
     assessment,
     audit,
     auth,
@@ -36,6 +37,7 @@ def all_routes() -> list[ConsoleRoute]:
         *requests.routes,
         *consent.routes,
         *plan.routes,
+        *adverse.routes,
         *stages.routes,
         *audit.routes,
         *accounts.routes,

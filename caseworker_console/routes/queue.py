@@ -48,7 +48,10 @@ async def queue_page(request: Request) -> Response:
 
 async def queue_badge(request: Request) -> Response:
     """The badge's counts as JSON; polled every 15 s, so it reads and nothing else."""
-    counts = await casework.queue_counts(database(request))
+    user = signed_in_user(request)
+    # A supervisor is alerted for every case, a caseworker for their own.
+    alerts_for = None if allows(user.role, Permission.CASE_ASSIGN) else user.staff_id
+    counts = await casework.queue_counts(database(request), alerts_for=alerts_for)
     await database(request).commit()
     _ = gettext_for(request).gettext
     if counts.new or counts.urgent:

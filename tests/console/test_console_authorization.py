@@ -83,6 +83,13 @@ CASE: dict[Permission, dict[str, dict[str, Outcome]]] = {
         "outreach": _NO_CASES,
         "admin": _NO_CASES,
     },
+    # Annex 3 reports: the case's own caseworker and the supervisors, not a caseworker browsing the queue.
+    Permission.ADVERSE_READ: {
+        "caseworker": {"own": A, "other": H, "queued": D, "missing": H},
+        "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
+        "outreach": _NO_CASES,
+        "admin": _NO_CASES,
+    },
     Permission.CASE_ASSIGN: {
         "caseworker": _NO_CASES,
         "supervisor": {"own": A, "other": A, "queued": A, "missing": H},
