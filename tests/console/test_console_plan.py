@@ -291,8 +291,11 @@ async def test_viewing_the_plan_is_audited(
     planning: tuple[StaffUser, Case],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
+    _, case = planning
     assert (await client.get(PLAN)).status_code == 200
     async with sessionmaker() as session:
+        # Reading changes nothing: a form opened elsewhere is still current.
+        assert (await session.get(Case, case.id)).version == case.version  # type: ignore[union-attr]
         parts = (
             (await session.execute(select(AuditEntry.details).where(AuditEntry.action == "case.viewed")))
             .scalars()
