@@ -1,4 +1,5 @@
-"""In a real browser (Debian's Chromium, headless): sign in, take, confirm screening, Annex 1, close.
+"""In a real browser (Debian's Chromium, headless): sign in, take, confirm screening, Annex 1,
+consent on paper, a plan (need, goal, activity), a reply to the beneficiary, close.
 
 The console runs under uvicorn on 127.0.0.1, as a task on the test's own event loop, against the
 test database; screenshots of each step go to test-artifacts/console/ (ignored by git). The async
@@ -20,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.app import create_app
 from storage.crypto import Crypto
-from storage.models import Case, StaffUser, utcnow
+from storage.models import Case, OutboxMessage, StaffUser, utcnow
+from storage.models_plan import PlanActivity
 from tests.conftest import Database
 from tests.console.conftest import PASSWORD
 
@@ -149,6 +151,62 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             await expect(page.locator(".success")).to_have_text("The initial assessment is saved.")
             await expect(page.get_by_label("Urgent need")).to_have_value("A school place for her daughter")
 
+            await page.get_by_role("link", name="Consent").click()
+            form = page.locator("form.paper-consent-form")
+            await form.get_by_label("Language of the signed text").select_option("ru")
+            await (
+                form.get_by_role("group", name="May their data be shared for case work")
+                .get_by_label("Yes")
+                .check()
+            )
+            await form.get_by_label("No, do not use my story").check()
+            await form.get_by_role("group", name="May a third party be present").get_by_label("No").check()
+            await form.get_by_role("button", name="Record the paper consent").click()
+            await expect(page.locator(".success")).to_have_text("The paper consent is recorded.")
+            await page.screenshot(path=str(shots / "5-consent.png"), full_page=True)
+
+            await page.get_by_role("link", name="Overview").click()
+            await page.get_by_role("button", name="Move on to: Intervention planning").click()
+            await expect(page.locator(".case-stage")).to_have_text("Intervention planning")
+            await page.get_by_role("link", name="Integration plan").click()
+            form = page.locator("form.plan-need-form")
+            await form.get_by_label("Need").fill("A school place for her daughter")
+            await form.get_by_label("Agreed with the beneficiary").check()
+            await form.get_by_role("button", name="Add the need").click()
+            await expect(page.locator(".plan-need-text")).to_have_text("A school place for her daughter")
+            form = page.locator("form.plan-goal-form")
+            await form.get_by_label("Short-term goal").check()
+            await form.locator("#q-goal-text").fill("Enrol her daughter this term")
+            await form.get_by_label("Agreed with the beneficiary").check()
+            await form.get_by_role("button", name="Add the goal").click()
+            await expect(page.locator(".plan-goal-text")).to_have_text("Enrol her daughter this term")
+            form = page.locator("form.plan-activity-form")
+            await form.get_by_label("Activity, done together with the beneficiary").fill(
+                "Visit the school together"
+            )
+            await form.get_by_label("Work and education").check()
+            await form.get_by_label("Due date (optional)").fill("2026-12-01")
+            await form.get_by_label("Who takes part").fill("Leyla and Olga")
+            await form.get_by_label("Agreed with the beneficiary").check()
+            await form.get_by_role("button", name="Add the activity").click()
+            activity = page.locator("tr.plan-activity")
+            await expect(activity.locator(".plan-activity-text")).to_contain_text("Visit the school together")
+            await expect(activity.locator(".plan-activity-area")).to_have_text("Work and education")
+            await page.screenshot(path=str(shots / "6-plan.png"), full_page=True)
+            # The printed plan keeps the plan and drops every form.
+            await page.emulate_media(media="print")
+            await expect(page.locator("form.plan-need-form")).to_be_hidden()
+            await expect(page.locator(".plan-signatures")).to_be_visible()
+            await page.emulate_media(media="screen")
+
+            await page.get_by_role("link", name="Conversation").click()
+            await page.get_by_label("Your reply (the beneficiary reads it in Telegram)").fill(
+                "We found a school, see you on Monday"
+            )
+            await page.get_by_role("button", name="Send the reply", exact=True).click()
+            await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
+            await page.screenshot(path=str(shots / "7-conversation.png"), full_page=True)
+
             await page.get_by_role("link", name="Overview").click()
             await page.get_by_label(
                 "Another institution is responsible, given their legal status or needs"
@@ -157,11 +215,15 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             await page.get_by_role("button", name="Close the case").click()
             await expect(page.locator(".case-stage")).to_have_text("Closed")
             await expect(page.get_by_role("button", name="Reopen the case")).to_be_visible()
-            await page.screenshot(path=str(shots / "5-closed.png"), full_page=True)
+            await page.screenshot(path=str(shots / "8-closed.png"), full_page=True)
         finally:
             await browser.close()
 
     assert problems == []
     async with sessionmaker() as session:
         case = (await session.execute(select(Case).where(Case.code == CODE))).scalar_one()
+        plan = (await session.execute(select(PlanActivity))).scalar_one()
+        reply = (await session.execute(select(OutboxMessage))).scalar_one()
     assert case.stage == "closed"
+    assert (plan.agreed, plan.service_area, plan.status) == (True, "employment_education", "planned")
+    assert reply.beneficiary_id == case.beneficiary_id
