@@ -15,6 +15,9 @@ from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.sealing import seal_json
 
+# Telegram's limit on a message's text, counted in UTF-16 code units.
+TEXT_LIMIT = 4096
+
 
 class Lane(enum.IntEnum):
     """Lower lanes go first, so a broadcast never holds up a reply."""
@@ -30,6 +33,48 @@ class Status(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNCERTAIN = "uncertain"
+    # A campaign's rows while it is paused or after it was cancelled: never claimed.
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset({Status.SENT, Status.FAILED, Status.UNCERTAIN, Status.CANCELLED})
+STOPPED_AFTER_SENDING = "sender stopped after sending"
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """The longest prefix of `text` (in code points) whose UTF-16 length is at most `limit`."""
+    low, high = 0, min(len(text), limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _utf16_length(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Text cut into messages Telegram accepts: at a paragraph, else a line, else a space."""
+    parts: list[str] = []
+    while _utf16_length(text) > limit:
+        end = _prefix_within(text, limit)
+        window = text[:end]
+        cut = end
+        for separator in ("\n\n", "\n", " "):
+            found = window.rfind(separator)
+            if found > 0 and window[:found].strip():
+                cut = found
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not parts:
+        parts.append(text)
+    return parts
 
 
 def enqueue(
@@ -41,31 +86,51 @@ def enqueue(
     lane: Lane = Lane.REPLY,
     reply_markup: dict[str, Any] | None = None,
     not_before: dt.datetime | None = None,
-) -> OutboxMessage:
-    message = OutboxMessage(
-        beneficiary_id=beneficiary_id,
-        lane=int(lane),
-        method="sendMessage",
-        status=Status.PENDING,
-        attempts=0,
-        not_before=not_before or utcnow(),
-    )
-    payload: dict[str, Any] = {"text": text}
-    if reply_markup is not None:
-        payload["reply_markup"] = reply_markup
-    seal_json(crypto, message, "payload_enc", payload)
-    session.add(message)
-    return message
+    campaign_id: uuid.UUID | None = None,
+) -> list[OutboxMessage]:
+    """One outbox row per message Telegram will get (long texts are split; buttons go on the last).
+
+    The parts' creation times are a microsecond apart, so the claim's order keeps them in order.
+    """
+    created = utcnow()
+    parts = split_text(text)
+    messages = []
+    for n, part in enumerate(parts):
+        message = OutboxMessage(
+            beneficiary_id=beneficiary_id,
+            lane=int(lane),
+            method="sendMessage",
+            status=Status.PENDING,
+            attempts=0,
+            not_before=not_before or created,
+            created_at=created + dt.timedelta(microseconds=n),
+            campaign_id=campaign_id,
+        )
+        payload: dict[str, Any] = {"text": part}
+        if reply_markup is not None and n == len(parts) - 1:
+            payload["reply_markup"] = reply_markup
+        seal_json(crypto, message, "payload_enc", payload)
+        session.add(message)
+        messages.append(message)
+    return messages
 
 
 async def claim(
     session: AsyncSession, *, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> Sequence[OutboxMessage]:
-    """Take due messages, and those whose sender died holding them, for `lease`."""
-    due = or_(
-        (OutboxMessage.status == Status.PENDING) & (OutboxMessage.not_before <= now),
-        (OutboxMessage.status == Status.SENDING) & (OutboxMessage.lease_until < now),
+    """Take due messages, and those whose sender died holding them, for `lease`.
+
+    A dead sender's row whose attempt had started may have reached Telegram, which has no
+    idempotency key: it is settled uncertain instead of being sent a second time.
+    """
+    expired = (OutboxMessage.status == Status.SENDING) & (OutboxMessage.lease_until < now)
+    await session.execute(
+        update(OutboxMessage)
+        .where(expired & OutboxMessage.attempt_started_at.is_not(None))
+        .values(status=Status.UNCERTAIN, error=STOPPED_AFTER_SENDING, lease_until=None)
+        .execution_options(synchronize_session=False)
     )
+    due = or_((OutboxMessage.status == Status.PENDING) & (OutboxMessage.not_before <= now), expired)
     statement = (
         select(OutboxMessage)
         .where(due)
@@ -75,10 +140,45 @@ async def claim(
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     rows = (await session.execute(statement)).scalars().all()
-    for row in rows:
-        row.status = Status.SENDING
-        row.lease_until = now + lease
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([row.id for row in rows]))
+            .values(status=Status.SENDING, lease_until=now + lease, attempt_started_at=None)
+            .execution_options(synchronize_session=False)
+        )
     return rows
+
+
+async def recover_orphans(session: AsyncSession) -> tuple[int, int]:
+    """Settle every row a sender holds, for a sender that knows it is the only one (it leads):
+    attempted rows become uncertain, the others pending again. Returns (uncertain, pending)."""
+    sending = OutboxMessage.status == Status.SENDING
+    uncertain = await session.execute(
+        update(OutboxMessage)
+        .where(sending & OutboxMessage.attempt_started_at.is_not(None))
+        .values(status=Status.UNCERTAIN, error=STOPPED_AFTER_SENDING, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    pending = await session.execute(
+        update(OutboxMessage)
+        .where(sending)
+        .values(status=Status.PENDING, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return uncertain.rowcount, pending.rowcount  # type: ignore[attr-defined]
+
+
+async def mark_attempts_started(
+    session: AsyncSession, *, message_ids: Sequence[uuid.UUID], at: dt.datetime
+) -> None:
+    """Written and committed right before the requests go out (see `claim`)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .values(attempt_started_at=at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def settle(
@@ -90,10 +190,21 @@ async def settle(
     telegram_message_id: int | None = None,
     retry_at: dt.datetime | None = None,
 ) -> None:
-    values: dict[str, Any] = {"status": status, "error": error, "lease_until": None}
+    values: dict[str, Any] = {
+        "status": status,
+        "error": error,
+        "lease_until": None,
+        "attempt_started_at": None,
+    }
     if status is Status.SENT:
         values.update(sent_at=utcnow(), telegram_message_id=telegram_message_id)
     if retry_at is not None:
         values["not_before"] = retry_at
     values["attempts"] = OutboxMessage.attempts + 1
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+async def settle_many(session: AsyncSession, settlements: Sequence[dict[str, Any]]) -> None:
+    """Several outcomes in one statement per shape: dicts of `id` and the columns to set."""
+    if settlements:
+        await session.execute(update(OutboxMessage), list(settlements))

@@ -1,8 +1,14 @@
-"""The outbox sender: a global rate, one message per second per chat, Telegram's errors obeyed."""
+"""The outbox sender: a global rate, one message per second per chat, Telegram's errors obeyed.
+
+Crash safety: every request is preceded by a committed "attempt started" mark on its row (in one
+transaction with the outcomes of the requests before it), so a sender killed at any point leaves
+rows that are either unattempted (sent again) or attempted (settled uncertain, never resent).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import enum
@@ -23,7 +29,7 @@ from aiogram.exceptions import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import Status, claim, settle
+from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
@@ -33,24 +39,66 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.0
 MAX_BACKOFF = 300.0
+PAID_BROADCAST_RATE = 1000.0
 
 
 class RateLimiter:
-    """Spaces calls evenly, `rate` per second at most, and can be paused (429 retry_after)."""
+    """At most `rate` sends in any second, evenly spaced, and a pause for 429's retry_after.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+    Two steps per send. `take` reserves slots on an even grid; when the caller fell behind by up
+    to `slack` seconds (a database round trip at high rates) it hands out a few at once, so the
+    average holds the rate, but nothing idle is banked. `admit`, right before the request goes out,
+    checks a sliding window: no `window` (one second's worth plus `margin`, which absorbs the jitter
+    between here and Telegram's clock) ever holds more than `rate` sends.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        slack: float = 0.01,
+        margin: float = 0.005,
+    ) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
+        self._slack = slack
         self._next = 0.0
+        self._capacity = max(1, int(rate))
+        self._window = self._capacity / rate + margin
+        self._recent: collections.deque[float] = collections.deque()
+        self._paused_until = 0.0
 
-    async def wait(self) -> None:
+    async def take(self, most: int = 1) -> int:
         now = self._clock()
         if self._next > now:
             await asyncio.sleep(self._next - now)
-        self._next = max(self._clock(), self._next) + self._interval
+            now = self._clock()
+        start = max(self._next, now - self._slack)
+        granted = max(1, min(most, self._capacity, 1 + int((now - start) / self._interval)))
+        self._next = start + granted * self._interval
+        return granted
+
+    async def admit(self, count: int = 1) -> None:
+        while True:
+            now = self._clock()
+            if self._paused_until > now:
+                await asyncio.sleep(self._paused_until - now)
+                continue
+            while self._recent and self._recent[0] <= now - self._window:
+                self._recent.popleft()
+            excess = len(self._recent) + count - self._capacity
+            if excess <= 0:
+                self._recent.extend([now] * count)
+                return
+            await asyncio.sleep(self._recent[excess - 1] + self._window - now)
+
+    async def wait(self) -> None:
+        await self.admit(await self.take(1))
 
     def pause(self, seconds: float) -> None:
-        self._next = max(self._next, self._clock() + seconds)
+        until = self._clock() + seconds
+        self._next = max(self._next, until)
+        self._paused_until = max(self._paused_until, until)
 
 
 class Outcome(enum.Enum):
@@ -70,9 +118,13 @@ class Delivery:
     method: str
     payload: dict[str, Any]
     attempts: int
+    lane: int = Lane.REPLY
 
 
 class Sender:
+    """Sends the outbox in short rounds: each claims up to about `round_seconds` of sends, lanes in
+    order, so a reply enqueued during a broadcast goes out in the next round."""
+
     def __init__(
         self,
         bot: Bot,
@@ -81,19 +133,33 @@ class Sender:
         *,
         rate: float,
         lease: dt.timedelta = dt.timedelta(seconds=60),
-        batch_size: int = 100,
+        batch_size: int = 500,
+        round_seconds: float = 0.25,
         idle_interval: float = 0.5,
+        concurrency: int = 64,
+        request_timeout: float = 30.0,
+        paid_broadcast: bool = False,
+        paid_rate: float = PAID_BROADCAST_RATE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
         self._sessionmaker = sessionmaker
         self._crypto = crypto
         self._limiter = RateLimiter(rate, clock)
+        # Paid broadcasts (allow_paid_broadcast) have Telegram's higher limit; the rest keep `rate`.
+        self._paid_limiter = RateLimiter(paid_rate, clock) if paid_broadcast else None
         self._clock = clock
         self._lease = lease
-        self._batch_size = batch_size
+        fastest = max(rate, paid_rate if paid_broadcast else rate)
+        self._round_size = max(1, min(batch_size, round(fastest * round_seconds)))
         self._idle_interval = idle_interval
+        self._concurrency = concurrency
+        self._request_timeout = request_timeout
         self._chat_ready_at: dict[int, float] = {}
+        self._done: list[dict[str, Any]] = []
+        self._blocked: list[Any] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slot_free = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -104,16 +170,21 @@ class Sender:
 
     async def run_once(self) -> int:
         deliveries = await self._claim()
-        # One retry time per busy chat in a batch: equal times keep that chat's messages in order.
-        deferred: dict[int, dt.datetime] = {}
-        for delivery in deliveries:
-            await self._handle(delivery, deferred)
+        if not deliveries:
+            return 0
+        try:
+            await self._send_round(deliveries)
+        finally:
+            # Even when cancelled: what was answered is written, so it is not resent or doubted.
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight))
+            await self._commit([])
         self._forget_idle_chats()
         return len(deliveries)
 
     async def _claim(self) -> list[Delivery]:
         async with self._sessionmaker() as session, session.begin():
-            rows = await claim(session, now=utcnow(), lease=self._lease, limit=self._batch_size)
+            rows = await claim(session, now=utcnow(), lease=self._lease, limit=self._round_size)
             if not rows:
                 return []
             ids = {row.beneficiary_id for row in rows}
@@ -134,58 +205,98 @@ class Sender:
             method=row.method,
             payload=unseal_json(self._crypto, row, "payload_enc"),
             attempts=row.attempts,
+            lane=row.lane,
         )
 
-    async def _handle(self, delivery: Delivery, deferred: dict[int, dt.datetime]) -> None:
-        if delivery.chat_id == 0:
-            await self._settle(delivery, Status.FAILED, error="unreachable")
-            return
-        ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
-        if ready_at > self._clock():
-            # Too soon for this chat: put it back for later without spending an attempt's backoff.
-            retry_at = deferred.setdefault(
-                delivery.chat_id, utcnow() + dt.timedelta(seconds=ready_at - self._clock())
-            )
-            async with self._sessionmaker() as session, session.begin():
-                await settle(
-                    session, message_id=delivery.message_id, status=Status.PENDING, retry_at=retry_at
-                )
-            return
-        await self._limiter.wait()
-        self._chat_ready_at[delivery.chat_id] = self._clock() + PER_CHAT_INTERVAL
-        await self._send(delivery)
+    async def _send_round(self, deliveries: list[Delivery]) -> None:
+        ready = self._sort_out(deliveries)
+        position = 0
+        while position < len(ready):
+            while len(self._in_flight) >= self._concurrency:
+                self._slot_free.clear()
+                await self._slot_free.wait()
+            paid = self._is_paid(ready[position])
+            run = 1
+            while position + run < len(ready) and self._is_paid(ready[position + run]) == paid:
+                run += 1
+            limiter = self._paid_limiter if paid and self._paid_limiter else self._limiter
+            granted = await limiter.take(min(run, self._concurrency - len(self._in_flight)))
+            group = ready[position : position + granted]
+            position += granted
+            await self._commit([delivery.message_id for delivery in group])
+            await limiter.admit(len(group))
+            for delivery in group:
+                self._chat_ready_at[delivery.chat_id] = self._clock() + PER_CHAT_INTERVAL
+                task = asyncio.create_task(self._send(delivery, paid=paid))
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
 
-    async def _send(self, delivery: Delivery) -> None:
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slot_free.set()
+
+    def _is_paid(self, delivery: Delivery) -> bool:
+        return self._paid_limiter is not None and delivery.lane == Lane.BROADCAST
+
+    def _sort_out(self, deliveries: list[Delivery]) -> list[Delivery]:
+        """The deliveries to send this round; the others are settled or put back for later."""
+        now, now_utc = self._clock(), utcnow()
+        # One retry time per busy chat: equal times keep that chat's messages in order.
+        deferred: dict[int, dt.datetime] = {}
+        ready: list[Delivery] = []
+        in_round: set[int] = set()
+        for delivery in deliveries:
+            if delivery.chat_id == 0:
+                self._outcome(delivery, Status.FAILED, error="unreachable")
+                continue
+            ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
+            if delivery.chat_id in in_round or delivery.chat_id in deferred or ready_at > now:
+                # Too soon for this chat: back for later, without spending an attempt's backoff.
+                wait = max(ready_at - now, PER_CHAT_INTERVAL if delivery.chat_id in in_round else 0.0)
+                retry_at = deferred.setdefault(delivery.chat_id, now_utc + dt.timedelta(seconds=wait))
+                self._outcome(delivery, Status.PENDING, retry_at=retry_at, count_attempt=False)
+                continue
+            in_round.add(delivery.chat_id)
+            ready.append(delivery)
+        return ready
+
+    async def _send(self, delivery: Delivery, *, paid: bool) -> None:
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         try:
-            message = await self._bot.send_message(delivery.chat_id, **delivery.payload)
+            message = await self._bot.send_message(
+                delivery.chat_id, **delivery.payload, **extra, request_timeout=self._request_timeout
+            )
         except TelegramRetryAfter as error:
             log.warning("Telegram asked to slow down: pausing all sends for %s s", error.retry_after)
             self._limiter.pause(error.retry_after)
+            if self._paid_limiter is not None:
+                self._paid_limiter.pause(error.retry_after)
             retry_at = utcnow() + dt.timedelta(seconds=error.retry_after)
-            await self._settle(delivery, Status.PENDING, error="429", retry_at=retry_at)
+            self._outcome(delivery, Status.PENDING, error="429", retry_at=retry_at)
         except TelegramForbiddenError:
-            await self._settle(delivery, Status.FAILED, error="blocked", blocked=True)
+            self._outcome(delivery, Status.FAILED, error="blocked")
+            self._blocked.append(delivery.beneficiary_id)
         except TelegramBadRequest as error:
-            await self._settle(delivery, Status.FAILED, error=error.message[:200])
+            self._outcome(delivery, Status.FAILED, error=error.message[:200])
         except TelegramServerError:
-            await self._settle(
-                delivery, Status.PENDING, error="server error", retry_at=self._backoff(delivery)
-            )
+            self._outcome(delivery, Status.PENDING, error="server error", retry_at=self._backoff(delivery))
         except TelegramNetworkError as error:
             if _sent_before_failure(error):
                 # The request may have reached Telegram: resending could duplicate it.
-                await self._settle(delivery, Status.UNCERTAIN, error="no answer after sending")
+                self._outcome(delivery, Status.UNCERTAIN, error="no answer after sending")
             else:
-                await self._settle(
-                    delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery)
-                )
+                self._outcome(delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery))
+        except Exception:
+            # Anything unforeseen after the request went out: it may have been delivered.
+            log.exception("outbox message %s: unexpected error while sending", delivery.message_id)
+            self._outcome(delivery, Status.UNCERTAIN, error="unexpected error")
         else:
-            await self._settle(delivery, Status.SENT, telegram_message_id=message.message_id)
+            self._outcome(delivery, Status.SENT, telegram_message_id=message.message_id)
 
     def _backoff(self, delivery: Delivery) -> dt.datetime:
         return utcnow() + dt.timedelta(seconds=min(MAX_BACKOFF, 2.0 ** (delivery.attempts + 1)))
 
-    async def _settle(
+    def _outcome(
         self,
         delivery: Delivery,
         status: Status,
@@ -193,21 +304,42 @@ class Sender:
         error: str | None = None,
         telegram_message_id: int | None = None,
         retry_at: dt.datetime | None = None,
-        blocked: bool = False,
+        count_attempt: bool = True,
     ) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            await settle(
-                session,
-                message_id=delivery.message_id,
-                status=status,
-                error=error,
-                telegram_message_id=telegram_message_id,
-                retry_at=retry_at,
-            )
-            if blocked:
-                await mark_unreachable(session, beneficiary_id=delivery.beneficiary_id, at=utcnow())
-        if status is not Status.SENT:
+        """Kept until the next commit, which writes a round's outcomes in one statement per shape."""
+        values: dict[str, Any] = {
+            "id": delivery.message_id,
+            "status": status,
+            "error": error,
+            "lease_until": None,
+            "attempt_started_at": None,
+            "attempts": delivery.attempts + (1 if count_attempt else 0),
+        }
+        if status is Status.SENT:
+            values.update(sent_at=utcnow(), telegram_message_id=telegram_message_id)
+        if retry_at is not None:
+            values["not_before"] = retry_at
+        self._done.append(values)
+        if status not in (Status.SENT, Status.PENDING) or error is not None:
             log.info("outbox message %s: %s (%s)", delivery.message_id, status, error)
+
+    async def _commit(self, starting: list[Any]) -> None:
+        """One transaction: the outcomes so far, and the attempt marks of the sends about to start."""
+        done, self._done = self._done, []
+        blocked, self._blocked = self._blocked, []
+        if not (done or blocked or starting):
+            return
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await settle_many(session, done)
+                for beneficiary_id in blocked:
+                    await mark_unreachable(session, beneficiary_id=beneficiary_id, at=utcnow())
+                if starting:
+                    await mark_attempts_started(session, message_ids=starting, at=utcnow())
+        except BaseException:
+            # Kept for the next commit; the sends about to start are not started.
+            self._done[:0], self._blocked[:0] = done, blocked
+            raise
 
     def _forget_idle_chats(self) -> None:
         now = self._clock()

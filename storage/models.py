@@ -162,6 +162,11 @@ class OutboxMessage(UuidPrimaryKey, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set and committed right before the request goes to Telegram: a row found claimed by a dead
+    # sender with this set may have been delivered, so it is settled uncertain, never resent.
+    attempt_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The campaign a broadcast row belongs to (storage.models_outreach).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     error: Mapped[str | None] = mapped_column(String(200))
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

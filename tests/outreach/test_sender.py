@@ -2,99 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_bot
-from outreach.outbox import Lane, Status, claim, enqueue
+from outreach.outbox import Status, claim
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
-from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
-from storage.queries import get_or_create_beneficiary
+from tests.outreach.conftest import busiest_second, drain, queue, recipients, send_times
 
 pytestmark = pytest.mark.slow
-
-TOKEN = "5151515151:" + "B" * 35
-BOT_ID = 5151515151
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServer]:
-    async with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def phone(sandbox: SandboxServer) -> AsyncIterator[SandboxClient]:
-    async with SandboxClient(sandbox.url, BOT_ID) as client:
-        yield client
-
-
-@pytest.fixture
-async def bot(sandbox: SandboxServer) -> AsyncIterator[Bot]:
-    bot = create_bot(TOKEN, sandbox.url)
-    await bot.get_me()  # makes the sandbox know the bot
-    yield bot
-    await bot.session.close()
-
-
-async def recipients(
-    phone: SandboxClient, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, count: int
-) -> list[tuple[int, uuid.UUID]]:
-    people = []
-    async with sessionmaker() as session, session.begin():
-        for _ in range(count):
-            user = await phone.create_user()
-            beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=user)
-            people.append((user, beneficiary.id))
-    return people
-
-
-async def queue(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    crypto: Crypto,
-    beneficiary_ids: list[uuid.UUID],
-    lane: Lane = Lane.REPLY,
-) -> None:
-    async with sessionmaker() as session, session.begin():
-        for n, beneficiary_id in enumerate(beneficiary_ids):
-            enqueue(session, crypto, beneficiary_id=beneficiary_id, text=f"Notice {n}", lane=lane)
-
-
-async def drain(sender: Sender, sessionmaker: async_sessionmaker[AsyncSession], within: float = 30) -> None:
-    stop = asyncio.Event()
-    running = asyncio.create_task(sender.run(stop))
-    try:
-        async with asyncio.timeout(within):
-            while True:
-                async with sessionmaker() as session:
-                    statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
-                if all(status in (Status.SENT, Status.FAILED, Status.UNCERTAIN) for status in statuses):
-                    return
-                await asyncio.sleep(0.05)
-    finally:
-        stop.set()
-        await running
-
-
-async def send_times(phone: SandboxClient) -> list[float]:
-    return [
-        entry["t"] for entry in await phone.call_log() if entry["method"] == "sendMessage" and entry["ok"]
-    ]
-
-
-def busiest_second(times: list[float]) -> int:
-    return max(sum(1 for other in times if start <= other < start + 1.0) for start in times)
 
 
 async def test_the_global_rate_is_never_exceeded_in_any_second(

@@ -1,0 +1,139 @@
+"""Every outbox row ends sent, failed or uncertain, never sent twice; long texts; paid broadcasts; lanes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.methods import SendMessage
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from outreach.outbox import TEXT_LIMIT, Lane, Status, claim, enqueue, mark_attempts_started, split_text
+from outreach.sender import Sender
+from sandbox.client import SandboxClient
+from storage.crypto import Crypto
+from storage.models import OutboxMessage, utcnow
+from tests.outreach.conftest import drain, queue, recipients, until
+
+pytestmark = pytest.mark.slow
+
+
+def test_long_texts_are_cut_at_paragraphs_then_lines_then_spaces() -> None:
+    paragraph = ("word " * 500).strip()  # 2,499 characters
+    parts = split_text(f"{paragraph}\n\n{paragraph}\n\n{paragraph}")
+    assert parts == [paragraph] * 3
+    lines = split_text("\n".join(["x" * 99] * 100))
+    assert all(len(part) <= TEXT_LIMIT and not part.endswith("\n") for part in lines)
+    assert "".join(lines).replace("\n", "") == "x" * 9900
+    assert split_text("y" * 5000) == ["y" * 4096, "y" * 904]  # no boundary at all: a hard cut
+    assert split_text("short") == ["short"]
+
+
+def test_the_limit_counts_utf16_units_as_telegram_does() -> None:
+    parts = split_text("😀" * 3000)  # each is two UTF-16 units
+    assert [len(part) for part in parts] == [2048, 952]
+
+
+async def test_a_row_whose_attempt_had_started_is_settled_uncertain_and_never_resent(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    [(user, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
+    await queue(sessionmaker, crypto, [beneficiary])
+    async with sessionmaker() as session, session.begin():
+        [row] = await claim(session, now=utcnow(), lease=dt.timedelta(seconds=1), limit=10)
+        # A sender that marked the attempt, then died during the request.
+        await mark_attempts_started(session, message_ids=[row.id], at=utcnow())
+    await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    async with sessionmaker() as session:
+        assert (await session.execute(select(OutboxMessage.status))).scalars().all() == [Status.UNCERTAIN]
+    assert await phone.bot_messages(user) == []
+
+
+async def test_every_settled_row_has_no_attempt_mark_left(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    people = await recipients(phone, sessionmaker, crypto, 30)
+    await queue(sessionmaker, crypto, [beneficiary for _, beneficiary in people])
+    await drain(Sender(bot, sessionmaker, crypto, rate=1000, idle_interval=0.05), sessionmaker)
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    assert {(row.status, row.attempt_started_at, row.attempts) for row in rows} == {(Status.SENT, None, 1)}
+    assert all(row.telegram_message_id for row in rows)
+
+
+async def test_a_text_over_4096_characters_arrives_as_several_messages_in_order(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    [(user, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
+    paragraphs = [f"Paragraph {n}. " + "text " * 400 for n in range(5)]  # about 10,000 characters
+    button = {"inline_keyboard": [[{"text": "Open", "url": "https://example.org"}]]}
+    async with sessionmaker() as session, session.begin():
+        enqueue(
+            session, crypto, beneficiary_id=beneficiary, text="\n\n".join(paragraphs), reply_markup=button
+        )
+    await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    messages = await phone.bot_messages(user)
+    assert len(messages) == 3
+    assert all(len(message["text"]) <= TEXT_LIMIT for message in messages)
+    assert " ".join(message["text"] for message in messages).split() == "\n\n".join(paragraphs).split()
+    assert [bool(message.get("reply_markup")) for message in messages] == [False, False, True]
+
+
+async def test_paid_broadcast_mode_asks_for_it_on_broadcasts_only(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    people = await recipients(phone, sessionmaker, crypto, 4)
+    await queue(sessionmaker, crypto, [people[0][1], people[1][1]], lane=Lane.BROADCAST)
+    await queue(sessionmaker, crypto, [people[2][1], people[3][1]], lane=Lane.REPLY)
+    asked: dict[int, Any] = {}
+
+    async def record(make_request: Any, bot: Bot, method: Any) -> Any:
+        if isinstance(method, SendMessage):
+            asked[int(method.chat_id)] = method.allow_paid_broadcast
+        return await make_request(bot, method)
+
+    bot.session.middleware(record)
+    sender = Sender(bot, sessionmaker, crypto, rate=25, paid_broadcast=True, idle_interval=0.05)
+    await drain(sender, sessionmaker)
+    assert asked == {people[0][0]: True, people[1][0]: True, people[2][0]: None, people[3][0]: None}
+
+
+@pytest.mark.parametrize("rate", [25, 1000])
+async def test_a_reply_enqueued_during_a_2000_recipient_broadcast_goes_out_within_a_second(
+    phone: SandboxClient,
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    rate: int,
+) -> None:
+    people = await recipients(phone, sessionmaker, crypto, 2001)
+    (asker, asker_id), crowd = people[0], people[1:]
+    await queue(sessionmaker, crypto, [beneficiary for _, beneficiary in crowd], lane=Lane.BROADCAST)
+    stop = asyncio.Event()
+    running = asyncio.create_task(Sender(bot, sessionmaker, crypto, rate=rate).run(stop))
+    try:
+
+        async def broadcasting() -> bool:  # get_me, then a good part of a second of the broadcast
+            return len(await phone.call_log()) > 1 + min(rate, 200)
+
+        await until(broadcasting)
+        await queue(sessionmaker, crypto, [asker_id], lane=Lane.REPLY)
+        enqueued = time.monotonic()  # the sandbox runs in this process: the same clock as its log
+
+        async def reply_calls() -> list[dict[str, Any]]:
+            return [entry for entry in await phone.call_log() if entry["chat_id"] == asker]
+
+        replies = await until(reply_calls, every=0.02)
+        broadcasts_before = sum(1 for e in await phone.call_log() if e["method"] == "sendMessage") - 1
+    finally:
+        stop.set()
+        await running
+    assert broadcasts_before < len(crowd)  # the broadcast was still going when the reply overtook it
+    assert replies[0]["ok"]
+    print(f"reply {replies[0]['t'] - enqueued:.3f} s after it was enqueued, at {rate}/s")
+    assert replies[0]["t"] - enqueued <= 1.0
