@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import secrets
 import signal
@@ -21,7 +22,9 @@ from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, pin_response_models, serve_app, webhook_paths
 from caseworker_console.app import create_app
 from intake.settings import Settings, SettingsError
-from outreach.sender import Sender
+from outreach.leader import lead_then_run
+from outreach.outbox import recover_orphans
+from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -92,8 +95,24 @@ async def poll(
         await polling
 
 
-async def run_sender(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
-    await Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate).run(stop)
+async def run_sender(
+    runtime: Runtime, bot: Bot, stop: asyncio.Event, *, lease: dt.timedelta = dt.timedelta(seconds=60)
+) -> None:
+    """The outbox sender; on PostgreSQL only while this process is the elected one (see leader)."""
+    sender = Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate, lease=lease)
+
+    async def take_over() -> None:
+        if runtime.engine.dialect.name != "postgresql":
+            return  # no election: another process may hold rows, leave them to their lease
+        # What the last leader sent in its last second counts against Telegram's limit too.
+        sender.hold(PER_CHAT_INTERVAL)
+        # Elected: no other sender runs, so what one holds was its predecessor's: settle it now.
+        async with runtime.sessionmaker() as session, session.begin():
+            uncertain, pending = await recover_orphans(session)
+        if uncertain or pending:
+            log.info("took over %d unsent and %d uncertain outbox rows", pending, uncertain)
+
+    await lead_then_run(runtime.engine, sender.run, stop, on_lead=take_over)
 
 
 async def run_console(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -26,6 +26,8 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response
+from aiogram.types import Message
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +38,10 @@ from storage.queries import mark_unreachable
 from storage.sealing import unseal, unseal_json
 
 log = logging.getLogger(__name__)
+
+# aiogram parametrises Response[Message] on every call and pydantic caches that class only weakly:
+# kept here, it is built once instead of on most sends (it was most of the sender's CPU time).
+_RESPONSE_MODEL = Response[Message]
 
 PER_CHAT_INTERVAL = 1.0
 MAX_BACKOFF = 300.0
@@ -160,6 +166,12 @@ class Sender:
         self._blocked: list[Any] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for `seconds` (a new leader does not know what its predecessor just sent)."""
+        self._limiter.pause(seconds)
+        if self._paid_limiter is not None:
+            self._paid_limiter.pause(seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import secrets
+import signal
+import socket
+import sys
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +25,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
-from outreach.outbox import FINAL, Lane, enqueue
+from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
-from storage.engine import create_engine
+from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
-from storage.models import OutboxMessage
-from storage.queries import get_or_create_beneficiary
+from storage.models import Beneficiary, OutboxMessage
+from storage.queries import TELEGRAM_PURPOSE
+from storage.sealing import seal
 from tests.conftest import POSTGRES_URL, Database
 
 TOKEN = "5151515151:" + "B" * 35
@@ -62,8 +69,10 @@ async def recipients(
         users += await asyncio.gather(*(phone.create_user() for _ in range(min(100, count - start))))
     people = []
     async with sessionmaker() as session, session.begin():
-        for user in users:
-            beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=user)
+        for user in users:  # what get_or_create_beneficiary makes, without a look-up each
+            beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(user)))
+            seal(crypto, beneficiary, "telegram_id_enc", str(user))
+            session.add(beneficiary)
             people.append((user, beneficiary.id))
     return people
 
@@ -181,3 +190,91 @@ async def _migrate(url: str) -> None:
         await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Child:
+    """A process the test started (its output in a log file); killed hard or stopped at the end."""
+
+    process: asyncio.subprocess.Process
+    log: Path
+
+    @classmethod
+    async def start(cls, args: list[str], settings: dict[str, str], log: Path) -> Child:
+        environment = {
+            k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
+        }
+        with log.open("ab") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                *args,
+                env=environment | {"PYTHONPATH": str(ROOT)} | settings,
+                cwd=ROOT,
+                stdout=output,
+                stderr=output,
+            )
+        return cls(process, log)
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
+                self.process.kill()
+        await self.process.wait()
+
+
+async def outbox_rows(url: str) -> list[OutboxMessage]:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return list((await session.execute(select(OutboxMessage))).scalars())
+    finally:
+        await engine.dispose()
+
+
+def check_exactly_once(rows: list[OutboxMessage], chats: dict[uuid.UUID, int], copies: Counter[int]) -> None:
+    """Every row final; sent rows delivered once, uncertain ones at most once; counters = transcript."""
+    statuses = Counter(row.status for row in rows)
+    assert set(statuses) <= {Status.SENT, Status.UNCERTAIN}, statuses
+    for row in rows:
+        expected = {1} if row.status == Status.SENT else {0, 1}
+        assert copies[chats[row.id]] in expected, (row.status, copies[chats[row.id]])
+    assert set(copies) <= set(chats.values())
+    delivered_uncertain = sum(copies[chats[row.id]] for row in rows if row.status == Status.UNCERTAIN)
+    assert sum(copies.values()) == statuses[Status.SENT] + delivered_uncertain
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def sandbox_process(directory: Path) -> AsyncIterator[str]:
+    """The sandbox in a process of its own, so its clock is not held up by the test's work."""
+    port = free_port()
+    child = await Child.start(["-m", "intake", "sandbox", "--port", str(port)], {}, directory / "sandbox.log")
+    try:
+
+        async def listening() -> bool:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        await until(listening, within=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await child.stop()
