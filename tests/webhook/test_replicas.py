@@ -190,10 +190,13 @@ async def assert_each_step_applied_once(
             assert processed == made
     finally:
         await engine.dispose()
-    # The name step's reply ("Thank you, …") went out once per person.
+    # The name step's reply ("Thank you, …") went out at most once per person: replies are sent after
+    # the commit, so a replica killed between the two loses that one reply, and never doubles it.
     for person in people:
         transcript = await crowd.transcript(person.user_id)
         thanks = [
-            m for m in transcript["messages"] if m["from"] == "bot" and m["text"].startswith("Thank you, ")
+            m["text"]
+            for m in transcript["messages"]
+            if m["from"] == "bot" and m["text"].startswith("Thank you, ")
         ]
-        assert [m["text"] for m in thanks] == [f"Thank you, {names[person.user_id]}."]
+        assert thanks in ([], [f"Thank you, {names[person.user_id]}."])
