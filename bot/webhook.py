@@ -20,8 +20,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram import methods as aiogram_methods
-from aiogram.methods.base import Response, TelegramMethod
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,29 +71,6 @@ class WebhookStats:
 
     def items(self) -> Iterable[tuple[str, int]]:
         return ((field.name, getattr(self, field.name)) for field in fields(self))
-
-
-_PINNED_RESPONSE_MODELS: list[type] = []
-
-
-def pin_response_models() -> None:
-    """Build aiogram's Response[T] class of every Bot API method once, and keep it.
-
-    aiogram parametrises Response[T] on every call; pydantic 2.13 caches parametrised generics only
-    weakly, so each call rebuilt the class: about a tenth of the bot's CPU time in the profile.
-    """
-    if _PINNED_RESPONSE_MODELS:
-        return
-    for name in aiogram_methods.__all__:
-        method = getattr(aiogram_methods, name)
-        returning = getattr(method, "__returning__", None)
-        if (
-            isinstance(method, type)
-            and issubclass(method, TelegramMethod)
-            and method is not TelegramMethod
-            and returning is not None
-        ):
-            _PINNED_RESPONSE_MODELS.append(Response[returning])
 
 
 def chat_key(update: dict[str, Any]) -> int | None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.conversation import BotConfig
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
-from bot.webhook import InboundConsumer, create_webhook_app, pin_response_models, serve_app, webhook_paths
+from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from caseworker_console.app import create_app
 from intake.settings import Settings, SettingsError
 from outreach.leader import lead_then_run
@@ -165,9 +165,10 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
     """
     settings = runtime.settings
     assert settings.webhook_url is not None
-    pin_response_models()
     i18n = create_i18n()
-    dispatcher = create_dispatcher(sessionmaker=runtime.sessionmaker, crypto=runtime.crypto, i18n=i18n)
+    dispatcher = create_dispatcher(
+        sessionmaker=runtime.sessionmaker, crypto=runtime.crypto, i18n=i18n, config=bot_config(settings)
+    )
     consumer = InboundConsumer(dispatcher, bot, runtime.sessionmaker, runtime.crypto, concurrency=concurrency)
     app = create_webhook_app(
         bot_id=bot.id,

@@ -26,8 +26,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods.base import Response
-from aiogram.types import Message
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,10 +36,6 @@ from storage.queries import mark_unreachable
 from storage.sealing import unseal, unseal_json
 
 log = logging.getLogger(__name__)
-
-# aiogram parametrises Response[Message] on every call and pydantic caches that class only weakly:
-# kept here, it is built once instead of on most sends (it was most of the sender's CPU time).
-_RESPONSE_MODEL = Response[Message]
 
 PER_CHAT_INTERVAL = 1.0
 MAX_BACKOFF = 300.0

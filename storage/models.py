@@ -99,7 +99,11 @@ class CaseCounter(Base):
 
 class Case(UuidPrimaryKey, Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_stage_created", "stage", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_stage_created", "stage", "created_at"),
+        # The console's case list: newest first, then by code.
+        Index("ix_cases_created_code", "created_at", "code"),
+    )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
