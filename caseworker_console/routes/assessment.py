@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
+from caseworker_console.casetabs import audit_view
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
@@ -26,7 +27,6 @@ from programme.cycle import Stage
 from programme.text import N_
 from storage import casework
 from storage.models import utcnow
-from storage.queries import record_audit
 
 # Where a prefilled value came from, as the caseworker reads it.
 SOURCE_NOTES: dict[str, str] = {
@@ -108,14 +108,7 @@ async def render(
 
 async def assessment_tab(request: Request) -> Response:
     db = database(request)
-    await record_audit(
-        db,
-        actor=signed_in_user(request).actor,
-        action="case.viewed",
-        object_type="case",
-        object_id=request_case(request).code,
-        details={"part": "initial_assessment"},
-    )
+    await audit_view(request, "initial_assessment")
     response = await render(request)
     await db.commit()
     return response

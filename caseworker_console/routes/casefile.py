@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
+from caseworker_console.casetabs import audit_view
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
@@ -87,14 +88,7 @@ async def render_overview(
 
 async def overview(request: Request) -> Response:
     db = database(request)
-    await record_audit(
-        db,
-        actor=signed_in_user(request).actor,
-        action="case.viewed",
-        object_type="case",
-        object_id=request_case(request).code,
-        details={"part": "overview"},
-    )
+    await audit_view(request, "overview")
     response = await render_overview(request)
     await db.commit()
     return response

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
+from caseworker_console.casetabs import audit_view
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
@@ -21,7 +22,6 @@ from programme.forms import SCREENING
 from programme.text import N_
 from storage import casework
 from storage.models import utcnow
-from storage.queries import record_audit
 
 FORM_IDS = (SCREENING.id, SCREENING_CONFIRMATION.id)
 REASON_NEEDED = N_("Give a reason: your decision differs from the screening result.")
@@ -80,14 +80,7 @@ async def render(
 
 async def screening_tab(request: Request) -> Response:
     db = database(request)
-    await record_audit(
-        db,
-        actor=signed_in_user(request).actor,
-        action="case.viewed",
-        object_type="case",
-        object_id=request_case(request).code,
-        details={"part": "screening"},
-    )
+    await audit_view(request, "screening")
     response = await render(request)
     await db.commit()
     return response
