@@ -7,16 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.factory import create_bot, create_dispatcher
 from programme.forms import SCREENING
 from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse
 from storage.schema import Base
 from storage.sealing import unseal, unseal_json
-from tests.bot.conftest import BotProcess
+from tests.bot.conftest import BOT_ID, TOKEN, BotProcess
 
 pytestmark = pytest.mark.slow
 
@@ -287,3 +289,29 @@ async def test_the_command_list_is_set_in_every_language(
     assert described["urgent"] == t("🆘 Urgent help", "fa")
     assert described["start"] == t("Start or continue", "fa")
     assert set(described) == {"start", "urgent", "appointments", "caseworker", "mydata", "language", "help"}
+
+
+async def test_group_chats_are_ignored(
+    sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    bot = create_bot(TOKEN, sandbox.url)
+    dispatcher = create_dispatcher(sessionmaker=sessionmaker, crypto=crypto)
+    group_message = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": -100123, "type": "supergroup", "title": "Community"},
+            "from": {"id": 555000111, "is_bot": False, "first_name": "Someone"},
+            "text": "/start",
+        },
+    }
+    try:
+        await dispatcher.feed_raw_update(bot, group_message)
+    finally:
+        await bot.session.close()
+    async with sessionmaker() as session:
+        for model in (Beneficiary, DialogState):
+            assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 0
+    async with SandboxClient(sandbox.url, BOT_ID) as phone:
+        assert [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"] == []
