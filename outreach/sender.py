@@ -57,7 +57,7 @@ class RateLimiter:
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         slack: float = 0.01,
-        margin: float = 0.005,
+        margin: float = 0.015,
     ) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
