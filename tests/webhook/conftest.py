@@ -98,7 +98,7 @@ class Replica:
 
 
 async def wait_until_listening(port: int) -> None:
-    async with asyncio.timeout(20), aiohttp.ClientSession() as http:
+    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
         while True:
             with contextlib.suppress(aiohttp.ClientError):
                 async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
