@@ -292,9 +292,12 @@ class Sender:
                 self._outcome(delivery, Status.UNCERTAIN, error="no answer after sending")
             else:
                 self._outcome(delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery))
-        except Exception:
-            # Anything unforeseen after the request went out: it may have been delivered.
-            log.exception("outbox message %s: unexpected error while sending", delivery.message_id)
+        except Exception as error:
+            # Anything unforeseen after the request went out: it may have been delivered. Only the
+            # kind of error is logged: a validation error's text can quote the message itself.
+            log.error(
+                "outbox message %s: unexpected %s while sending", delivery.message_id, type(error).__name__
+            )
             self._outcome(delivery, Status.UNCERTAIN, error="unexpected error")
         else:
             self._outcome(delivery, Status.SENT, telegram_message_id=message.message_id)
