@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
+from caseworker_console import casework as work
+from caseworker_console.auth import ConsoleUser
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import request_case, signed_in_user
 from caseworker_console.views import case_summary
 from programme.cycle import Stage
+from programme.text import N_
 from storage import casework
 from storage.queries import record_audit
+
+CLOSED = N_("This case is closed. Reopen it first.")
+# A tab's page: render(request, values=…, errors=…, error=…, status_code=…).
+Render = Callable[..., Awaitable[Response]]
 
 
 async def tab_context(request: Request, tab: str) -> dict[str, Any]:
@@ -39,3 +49,44 @@ async def audit_view(request: Request, part: str) -> None:
         object_id=request_case(request).code,
         details={"part": part},
     )
+
+
+async def open_tab(request: Request, part: str, render: Render) -> Response:
+    """Show a tab with personal data; the viewing is audited in the same transaction."""
+    await audit_view(request, part)
+    response = await render(request)
+    await database(request).commit()
+    return response
+
+
+def signed(answers: dict[str, Any], user: ConsoleUser, at: dt.datetime) -> dict[str, Any]:
+    """A form's answers with who filled them in and when, as every Annex keeps them."""
+    return {
+        **answers,
+        "_caseworker_id": user.staff_id,
+        "_caseworker_name": user.display_name,
+        "_at": at.isoformat(),
+    }
+
+
+async def commit_change(
+    request: Request,
+    *,
+    version: object,
+    change: Callable[[], Awaitable[None]],
+    render: Render,
+    values: dict[str, Any],
+    tab: str,
+) -> Response:
+    """Apply a change made on a page showing `version` of the case: a stale page gets 409 and
+    nothing is saved; otherwise commit and go back to the tab."""
+    db = database(request)
+    case = request_case(request)
+    try:
+        work.expect_version(case, version)
+        await change()
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, values=values, error=work.STALE_MESSAGE, status_code=409)
+    await db.commit()
+    return RedirectResponse(request.url_for(tab, code=case.code).path + "?saved=1", status_code=303)

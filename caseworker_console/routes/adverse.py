@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -19,11 +19,8 @@ from caseworker_console.routing import action, page, request_case, signed_in_use
 from caseworker_console.templating import gettext_for, pages
 from programme.assessment import ADVERSE_EVENT, clean_adverse_event
 from programme.cycle import Stage
-from programme.text import N_
 from storage import casework
 from storage.models import utcnow
-
-CLOSED = N_("This case is closed. Reopen it first.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,11 +73,7 @@ async def render(
 
 
 async def adverse_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "adverse_events")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "adverse_events", render)
 
 
 async def record(request: Request) -> Response:
@@ -96,17 +89,14 @@ async def record(request: Request) -> Response:
         return await render(request, values=raw, error=CLOSED, status_code=400)
     now = utcnow()
     stored = {**answers, "_caseworker_id": user.staff_id, "_caseworker_name": user.display_name}
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def save() -> None:
         await work.record_adverse_event(
             db, crypto(request), case=case, answers=stored, actor=user.actor, at=now
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(
-        request.url_for("case_adverse", code=case.code).path + "?saved=1", status_code=303
+
+    return await commit_change(
+        request, version=form.get("version"), change=save, render=render, values=raw, tab="case_adverse"
     )
 
 

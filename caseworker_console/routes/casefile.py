@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.casetabs import audit_view
+from caseworker_console.casetabs import open_tab
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
@@ -87,11 +87,7 @@ async def render_overview(
 
 
 async def overview(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "overview")
-    response = await render_overview(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "overview", render_overview)
 
 
 async def reveal_identity(request: Request) -> Response:

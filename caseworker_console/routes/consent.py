@@ -8,13 +8,13 @@ from typing import Any
 
 from babel.support import Translations
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from bot.i18n import DOMAIN as BOT_DOMAIN
 from bot.i18n import LOCALES_DIR as BOT_LOCALES_DIR
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
 from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -29,7 +29,6 @@ from storage import casework
 from storage.journey import record_consent
 
 CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed on paper")}
-CLOSED = N_("This case is closed. Reopen it first.")
 
 
 @functools.cache
@@ -108,11 +107,7 @@ async def render(
 
 
 async def consent_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "consent")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "consent", render)
 
 
 async def record_paper(request: Request) -> Response:
@@ -127,8 +122,8 @@ async def record_paper(request: Request) -> Response:
         return await render(request, values=raw, errors=errors, status_code=400)
     if case.stage == Stage.CLOSED:
         return await render(request, values=raw, error=CLOSED, status_code=400)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def save() -> None:
         await record_consent(
             db,
             case=case,
@@ -143,12 +138,9 @@ async def record_paper(request: Request) -> Response:
         )
         # The consent decides what may happen next (planning): a page made before it is stale.
         await work.save_case(db, case)
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(
-        request.url_for("case_consent", code=case.code).path + "?saved=1", status_code=303
+
+    return await commit_change(
+        request, version=form.get("version"), change=save, render=render, values=raw, tab="case_consent"
     )
 
 

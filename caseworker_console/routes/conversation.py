@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import CLOSED, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -37,7 +37,6 @@ KIND_LABELS: dict[str, str] = {
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
-CLOSED = N_("This case is closed. Reopen it first.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,11 +115,7 @@ async def render(
 
 
 async def conversation_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "conversation")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "conversation", render)
 
 
 async def reply(request: Request) -> Response:

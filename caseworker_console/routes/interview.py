@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, signed, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -21,7 +21,6 @@ from programme.text import N_
 from storage import casework
 from storage.models import utcnow
 
-CLOSED = N_("This case is closed. Reopen it first.")
 SOURCE_LABELS: dict[str, str] = {"bot": N_("the bot"), "console": N_("a call")}
 # The outcome belongs to one call: the next call starts without it.
 PER_CALL = ("call_outcome", "call_notes")
@@ -71,11 +70,7 @@ async def render(
 
 
 async def interview_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "interview")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "interview", render)
 
 
 async def save(request: Request) -> Response:
@@ -91,30 +86,21 @@ async def save(request: Request) -> Response:
     if case.stage == Stage.CLOSED:
         return await render(request, values=raw, error=CLOSED, status_code=400)
     now = utcnow()
-    stored = {
-        **answers,
-        "_caseworker_id": user.staff_id,
-        "_caseworker_name": user.display_name,
-        "_at": now.isoformat(),
-    }
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def save() -> None:
         await work.save_form(
             db,
             crypto(request),
             case=case,
             form_id=TELEPHONE_INTERVIEW.id,
             form_version=TELEPHONE_INTERVIEW.version,
-            answers=stored,
+            answers=signed(answers, user, now),
             actor=user.actor,
             at=now,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(
-        request.url_for("case_interview", code=case.code).path + "?saved=1", status_code=303
+
+    return await commit_change(
+        request, version=form.get("version"), change=save, render=render, values=raw, tab="case_interview"
     )
 
 

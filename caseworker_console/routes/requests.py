@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
@@ -98,11 +98,7 @@ async def render(
 
 
 async def requests_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "requests")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "requests", render)
 
 
 async def reveal_texts(request: Request) -> Response:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, signed
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
@@ -79,11 +79,7 @@ async def render(
 
 
 async def screening_tab(request: Request) -> Response:
-    db = database(request)
-    await audit_view(request, "screening")
-    response = await render(request)
-    await db.commit()
-    return response
+    return await open_tab(request, "screening", render)
 
 
 async def confirm(request: Request) -> Response:
@@ -100,25 +96,17 @@ async def confirm(request: Request) -> Response:
     if errors:
         return await render(request, values=raw, errors=errors, status_code=400)
     if case.stage == Stage.CLOSED:
-        return await render(
-            request, values=raw, error=N_("This case is closed. Reopen it first."), status_code=400
-        )
+        return await render(request, values=raw, error=CLOSED, status_code=400)
     now = utcnow()
-    stored = {
-        **answers,
-        "_caseworker_id": user.staff_id,
-        "_caseworker_name": user.display_name,
-        "_at": now.isoformat(),
-    }
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def save() -> None:
         await work.save_form(
             db,
             crypto(request),
             case=case,
             form_id=SCREENING_CONFIRMATION.id,
             form_version=SCREENING_CONFIRMATION.version,
-            answers=stored,
+            answers=signed(answers, user, now),
             actor=user.actor,
             at=now,
         )
@@ -126,12 +114,9 @@ async def confirm(request: Request) -> Response:
             if case.stage == Stage.NEW:
                 await work.change_stage(db, case=case, to=Stage.SCREENING, actor=user.actor)
             await work.advance(db, crypto(request), case=case, to=Stage.INITIAL_ASSESSMENT, actor=user.actor)
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=raw, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(
-        request.url_for("case_screening", code=case.code).path + "?saved=1", status_code=303
+
+    return await commit_change(
+        request, version=form.get("version"), change=save, render=render, values=raw, tab="case_screening"
     )
 
 
