@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
 BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py programme/appointments.py
 
-.PHONY: demo test lint catalogs extract bench clean
+.PHONY: demo test lint catalogs extract bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ catalogs: $(STAMP)
 demo: catalogs
 	$(BIN)/intake demo
 
-test: catalogs
+# The console's browser tests drive Debian's Chromium (never a downloaded browser); installed when
+# this machine can (root with apt), else those tests say they were skipped and why.
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } \
+		|| echo "Debian's chromium is not installed: the browser tests will be skipped"
+
+test: catalogs browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
