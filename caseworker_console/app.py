@@ -63,11 +63,13 @@ def create_app(
     session_absolute_hours: int = 12,
     timezone: str = "Asia/Baku",
     crypto: Crypto | None = None,
+    data_controller: str = "",
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS.
 
     `crypto` opens sealed personal data (identity, answers). Without it the console still signs
-    people in and lists cases, and every page that must decrypt answers 503.
+    people in and lists cases, and every page that must decrypt answers 503. `data_controller` is
+    the organisation the consent text names (the bot's INTAKE_DATA_CONTROLLER).
     """
     settings = ConsoleConfig(
         sessions=SessionPolicy(
@@ -76,6 +78,7 @@ def create_app(
             secure_cookies=secure_cookies,
         ),
         timezone=zoneinfo.ZoneInfo(timezone),
+        data_controller=data_controller,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

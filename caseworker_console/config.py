@@ -36,6 +36,8 @@ class ConsoleConfig:
     sessions: SessionPolicy
     timezone: zoneinfo.ZoneInfo
     page_size: int = 50
+    # The organisation named in the consent text (INTAKE_DATA_CONTROLLER), as the bot names it.
+    data_controller: str = ""
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

@@ -117,7 +117,10 @@ async def run_sender(
 
 async def run_console(runtime: Runtime, stop: asyncio.Event) -> None:
     app = create_app(
-        sessionmaker=runtime.sessionmaker, timezone=runtime.settings.timezone, crypto=runtime.crypto
+        sessionmaker=runtime.sessionmaker,
+        timezone=runtime.settings.timezone,
+        crypto=runtime.crypto,
+        data_controller=runtime.settings.data_controller,
     )
     config = uvicorn.Config(
         app,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from programme.forms import Option
@@ -23,6 +24,9 @@ TEXT = N_(
     "Next, you choose three things separately."
 )
 
+# Who the text names when the organisation has not set INTAKE_DATA_CONTROLLER.
+OUR_ORGANISATION = N_("Our organisation")
+
 PUBLICITY_LEVELS: tuple[Option, ...] = (
     Option("none", N_("No, do not use my story")),
     Option("anonymised", N_("Yes, without my name, address or photo")),
@@ -39,6 +43,13 @@ class Choices:
 
 
 WITHDRAWN = Choices(casework=False, publicity="none", third_party=False)
+
+
+def rendered(gettext: Callable[[str], str], controller: str) -> str:
+    """The text as a person reads it, in the language of `gettext`, naming the data controller.
+
+    The bot and the console both build it here, so the same text always has the same hash."""
+    return gettext(TEXT).format(controller=controller or gettext(OUR_ORGANISATION))
 
 
 def text_hash(rendered: str) -> str:

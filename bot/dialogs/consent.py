@@ -21,12 +21,8 @@ def yes_no_rows() -> list[list[tuple[str, str]]]:
     return [[(_("Yes"), "yes"), (_("No"), "no")]]
 
 
-def controller(conv: Conversation) -> str:
-    return conv.config.data_controller or _("Our organisation")
-
-
 def consent_text(conv: Conversation) -> str:
-    return _(consent.TEXT).format(controller=controller(conv))
+    return consent.rendered(_, conv.config.data_controller)
 
 
 @step(Journey.consent_age)

@@ -32,9 +32,9 @@ CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed o
 
 
 @functools.cache
-def consent_template(language: str) -> str:
-    """The Annex 4 wording in a language, as the bot's catalog holds it (the controller left as a slot)."""
-    return Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN).gettext(consent.TEXT)
+def consent_text(language: str, controller: str) -> str:
+    """The Annex 4 text in a language as the bot shows it (its catalog, the same data controller)."""
+    return consent.rendered(Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN).gettext, controller)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +132,7 @@ async def record_paper(request: Request) -> Response:
             third_party=answers["third_party"] == "yes",
             language=answers["language"],
             text_version=consent.TEXT_VERSION,
-            text_hash=consent.text_hash(consent_template(answers["language"])),
+            text_hash=consent.text_hash(consent_text(answers["language"], config(request).data_controller)),
             channel="paper",
             staff_id=user.staff_id,
         )

@@ -6,21 +6,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import secrets
+import uuid
 from pathlib import Path
 
 import aiohttp
+import httpx
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
 from bot.dialogs.handoff import next_opening
+from caseworker_console.app import create_app
+from caseworker_console.auth import SESSION_COOKIE, hash_token
 from programme.forms import INTERVIEW
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
+from storage import staff
 from storage.appointments import book_appointment, ensure_demo_office
 from storage.crypto import Crypto
-from storage.models import Beneficiary, Case, DialogState, FormResponse
+from storage.models import Beneficiary, Case, DialogState, FormResponse, utcnow
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.sealing import unseal, unseal_json
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
@@ -162,11 +169,57 @@ def plain(html_text: str) -> str:
     return re.sub(r"<[^>]+>", "", html_text)
 
 
+async def record_paper_consent(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    bot_config: BotConfig,
+    *,
+    case_id: uuid.UUID,
+    locale: str,
+) -> Consent:
+    """A caseworker records a paper consent in `locale` through the console of the same organisation."""
+    app = create_app(sessionmaker=sessionmaker, crypto=crypto, data_controller=bot_config.data_controller)
+    token = secrets.token_urlsafe(32)
+    async with sessionmaker() as session:
+        worker = await staff.add_user(
+            session,
+            username="paper-consent",
+            password_hash="-",  # never signs in through the form
+            role="caseworker",
+            display_name="Aysel",
+            language="en",
+            at=utcnow(),
+        )
+        await staff.create_session(
+            session, session_id=hash_token(token), user_id=worker.id, csrf_token="csrf", at=utcnow()
+        )
+        case = await session.get(Case, case_id)
+        assert case is not None
+        case.assigned_to = worker.id
+        await session.commit()
+        code = case.code
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as console:
+        console.cookies.set(SESSION_COOKIE, token, domain="console.test")
+        page = BeautifulSoup((await console.get(f"/cases/{code}/consent")).text, "lxml")
+        form = page.select_one("form.paper-consent-form")
+        assert form is not None
+        fields = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+        choices = {"language": locale, "casework": "yes", "publicity": "none", "third_party": "no"}
+        saved = await console.post(str(form["action"]), data={**fields, **choices})
+        assert saved.status_code == 303
+    async with sessionmaker() as session:
+        statement = select(Consent).where(Consent.case_id == case_id, Consent.channel == "paper")
+        return (await session.execute(statement)).scalar_one()
+
+
 @pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("fa", "فارسی / دری")])
 async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be_withdrawn(
     phone: SandboxClient,
     t: Translate,
     sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    bot_config: BotConfig,
     locale: str,
     label: str,
 ) -> None:
@@ -198,6 +251,13 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     async with sessionmaker() as session:
         records = (await session.execute(select(Consent).order_by(Consent.recorded_at))).scalars().all()
     assert [(r.casework, r.superseded_at is None) for r in records] == [(True, False), (False, True)]
+
+    # The same text signed on paper and recorded in the console of the same organisation: same hash.
+    paper = await record_paper_consent(
+        sessionmaker, crypto, bot_config, case_id=consent.case_id, locale=locale
+    )
+    assert (paper.channel, paper.language) == ("paper", locale)
+    assert paper.text_hash == consent.text_hash
 
 
 async def test_someone_under_18_is_told_a_guardian_must_consent_and_the_case_is_marked(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES as BOT_LANGUAGES
-from caseworker_console.routes.consent import consent_template
+from caseworker_console.routes.consent import consent_text
 from programme import consent
 from programme.assessment import CONSENT_LANGUAGES
 from storage.journey import record_consent
@@ -85,8 +85,9 @@ async def test_a_paper_consent_supersedes_the_bots_and_both_stay_in_the_history(
         consent.TEXT_VERSION,
     )
     assert (new.casework, new.publicity, new.third_party) == (True, "anonymised", False)
-    assert new.text_hash == consent.text_hash(consent_template("az"))
-    assert consent_template("az") != consent.TEXT  # the Azerbaijani wording, not the English source
+    assert new.text_hash == consent.text_hash(consent_text("az", ""))
+    # The Azerbaijani wording, not the English source, naming the organisation in Azerbaijani.
+    assert consent_text("az", "") != consent.TEXT and "{controller}" not in consent_text("az", "")
     page = soup(await client.get(PAGE))
     assert page.select_one(".consent-casework").get_text() == "Yes"
     assert page.select_one(".consent-channel").get_text().startswith("Signed on paper")
