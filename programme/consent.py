@@ -24,6 +24,24 @@ TEXT = N_(
     "Next, you choose three things separately."
 )
 
+# The three separate choices, as the bot asks them and the paper form prints them.
+CASEWORK_QUESTION = N_(
+    "<b>1 of 3.</b> May we use your information for your case, and share it with state bodies and "
+    "partner organisations when that helps to solve your problem?"
+)
+PUBLICITY_QUESTION = N_("<b>2 of 3.</b> May we use your story to help others learn about the programme?")
+THIRD_PARTY_QUESTION = N_(
+    "<b>3 of 3.</b> May another person, for example an interpreter, a lawyer or a psychologist, "
+    "take part in your meetings?"
+)
+
+# The paper form (Annex 4) for signature, in the person's language.
+PAPER_NAME = N_("Name")
+PAPER_SIGNATURE = N_("Signature")
+PAPER_DATE = N_("Date")
+PAPER_GUARDIAN = N_("Parent or legal guardian signing for a child: name and relationship")
+PAPER_VERSION = N_("Text version {version}")
+
 # Who the text names when the organisation has not set INTAKE_DATA_CONTROLLER.
 OUR_ORGANISATION = N_("Our organisation")
 

@@ -62,10 +62,7 @@ async def text_read(query: CallbackQuery, conv: Conversation) -> None:
 @step(Journey.consent_casework)
 async def ask_casework(conv: Conversation) -> None:
     conv.say(
-        _(
-            "<b>1 of 3.</b> May we use your information for your case, and share it with state bodies and "
-            "partner organisations when that helps to solve your problem?"
-        ),
+        _(consent.CASEWORK_QUESTION),
         await conv.buttons(yes_no_rows()),
     )
 
@@ -74,7 +71,7 @@ async def ask_casework(conv: Conversation) -> None:
 async def ask_publicity(conv: Conversation) -> None:
     rows = [[(_(level.label), level.value)] for level in consent.PUBLICITY_LEVELS]
     conv.say(
-        _("<b>2 of 3.</b> May we use your story to help others learn about the programme?"),
+        _(consent.PUBLICITY_QUESTION),
         await conv.buttons(rows),
     )
 
@@ -82,10 +79,7 @@ async def ask_publicity(conv: Conversation) -> None:
 @step(Journey.consent_third_party)
 async def ask_third_party(conv: Conversation) -> None:
     conv.say(
-        _(
-            "<b>3 of 3.</b> May another person, for example an interpreter, a lawyer or a psychologist, "
-            "take part in your meetings?"
-        ),
+        _(consent.THIRD_PARTY_QUESTION),
         await conv.buttons(yes_no_rows()),
     )
 

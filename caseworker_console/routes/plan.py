@@ -111,6 +111,79 @@ def _labels(options: Any, translate: Any) -> dict[str, str]:
     return {option.value: translate.gettext(option.label) for option in options}
 
 
+async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]]:
+    """The case's plan in the reader's language: needs by rank with their goals and activities, and
+    the progress reviews, newest first. The tab and the PDF show the same."""
+    db = database(request)
+    case = request_case(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    zone = config(request).timezone
+    keys = crypto(request)
+    stored = await store.load_plan(db, case_id=case.id)
+    rows = [*stored.needs, *stored.goals, *stored.activities, *stored.reviews]
+    people = await casework.staff_by_id(db, ids=[row.changed_by for row in rows if row.changed_by])
+    terms = _labels(rules.GOAL_TERMS, translate)
+    statuses = _labels(rules.ACTIVITY_STATUSES, translate)
+    areas = _labels(SERVICE_AREAS, translate)
+
+    def agreement(row: Any) -> Agreement:
+        when = i18n.format_local_datetime(row.changed_at, locale=locale, timezone=zone)
+        return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when)
+
+    def day(value: dt.date | None) -> str | None:
+        return None if value is None else i18n.format_day(value, locale=locale)
+
+    activities: dict[Any, list[ActivityView]] = {}
+    for row in stored.activities:
+        activities.setdefault(row.goal_id, []).append(
+            ActivityView(
+                id=str(row.id),
+                text=store.text_of(keys, row, "text_enc"),
+                area=areas.get(row.service_area, row.service_area),
+                due=day(row.due_on),
+                due_iso=row.due_on.isoformat() if row.due_on else None,
+                who=store.text_of(keys, row, "who_enc") or None,
+                status=statuses.get(row.status, row.status),
+                status_code=row.status,
+                agreement=agreement(row),
+            )
+        )
+    goals: dict[Any, list[GoalView]] = {}
+    # Short-term goals first under each need: they are what happens next.
+    for row in sorted(stored.goals, key=lambda goal: goal.term != "short"):
+        goals.setdefault(row.need_id, []).append(
+            GoalView(
+                id=str(row.id),
+                term=terms.get(row.term, row.term),
+                term_code=row.term,
+                text=store.text_of(keys, row, "text_enc"),
+                agreement=agreement(row),
+                activities=activities.get(row.id, []),
+            )
+        )
+    needs = [
+        NeedView(
+            id=str(row.id),
+            rank=position,
+            text=store.text_of(keys, row, "text_enc"),
+            agreement=agreement(row),
+            goals=goals.get(row.id, []),
+        )
+        for position, row in enumerate(stored.needs, start=1)
+    ]
+    reviews = [
+        ReviewView(
+            on=day(row.reviewed_on) or "",
+            on_iso=row.reviewed_on.isoformat(),
+            note=store.text_of(keys, row, "note_enc"),
+            agreement=agreement(row),
+        )
+        for row in stored.reviews
+    ]
+    return needs, reviews
+
+
 async def render(
     request: Request,
     *,
@@ -121,78 +194,14 @@ async def render(
     status_code: int = 200,
 ) -> Response:
     """The tab; `failed` names the form whose `values` and `errors` come back to be corrected."""
-    db = database(request)
-    case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
     zone = config(request).timezone
     access, note = await plan_access(request)
     context = await tab_context(request, "plan")
     needs: list[NeedView] = []
     reviews: list[ReviewView] = []
     if access is not Access.LOCKED:
-        keys = crypto(request)
-        stored = await store.load_plan(db, case_id=case.id)
-        rows = [*stored.needs, *stored.goals, *stored.activities, *stored.reviews]
-        people = await casework.staff_by_id(db, ids=[row.changed_by for row in rows if row.changed_by])
-        terms = _labels(rules.GOAL_TERMS, translate)
-        statuses = _labels(rules.ACTIVITY_STATUSES, translate)
-        areas = _labels(SERVICE_AREAS, translate)
-
-        def agreement(row: Any) -> Agreement:
-            when = i18n.format_local_datetime(row.changed_at, locale=locale, timezone=zone)
-            return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when)
-
-        def day(value: dt.date | None) -> str | None:
-            return None if value is None else i18n.format_day(value, locale=locale)
-
-        activities: dict[Any, list[ActivityView]] = {}
-        for row in stored.activities:
-            activities.setdefault(row.goal_id, []).append(
-                ActivityView(
-                    id=str(row.id),
-                    text=store.text_of(keys, row, "text_enc"),
-                    area=areas.get(row.service_area, row.service_area),
-                    due=day(row.due_on),
-                    due_iso=row.due_on.isoformat() if row.due_on else None,
-                    who=store.text_of(keys, row, "who_enc") or None,
-                    status=statuses.get(row.status, row.status),
-                    status_code=row.status,
-                    agreement=agreement(row),
-                )
-            )
-        goals: dict[Any, list[GoalView]] = {}
-        # Short-term goals first under each need: they are what happens next.
-        for row in sorted(stored.goals, key=lambda goal: goal.term != "short"):
-            goals.setdefault(row.need_id, []).append(
-                GoalView(
-                    id=str(row.id),
-                    term=terms.get(row.term, row.term),
-                    term_code=row.term,
-                    text=store.text_of(keys, row, "text_enc"),
-                    agreement=agreement(row),
-                    activities=activities.get(row.id, []),
-                )
-            )
-        needs = [
-            NeedView(
-                id=str(row.id),
-                rank=position,
-                text=store.text_of(keys, row, "text_enc"),
-                agreement=agreement(row),
-                goals=goals.get(row.id, []),
-            )
-            for position, row in enumerate(stored.needs, start=1)
-        ]
-        reviews = [
-            ReviewView(
-                on=day(row.reviewed_on) or "",
-                on_iso=row.reviewed_on.isoformat(),
-                note=store.text_of(keys, row, "note_enc"),
-                agreement=agreement(row),
-            )
-            for row in stored.reviews
-        ]
+        needs, reviews = await plan_views(request)
 
     def form_fields(form: Form, name: str) -> list[formview.FieldView]:
         mine = failed == name
