@@ -64,6 +64,7 @@ def create_app(
     timezone: str = "Asia/Baku",
     crypto: Crypto | None = None,
     data_controller: str = "",
+    bot_username: str | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS.
 
@@ -79,6 +80,7 @@ def create_app(
         ),
         timezone=zoneinfo.ZoneInfo(timezone),
         data_controller=data_controller,
+        bot_username=bot_username,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

@@ -38,6 +38,8 @@ class ConsoleConfig:
     page_size: int = 50
     # The organisation named in the consent text (INTAKE_DATA_CONTROLLER), as the bot names it.
     data_controller: str = ""
+    # The bot's @username for deep links and flyers (TELEGRAM_BOT_USERNAME, or getMe); None: unknown.
+    bot_username: str | None = None
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

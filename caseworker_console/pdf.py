@@ -8,12 +8,11 @@ packages with their licence (SIL Open Font License), never taken from the machin
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import fontpkg_noto_sans
-import fontpkg_noto_sans_arabic
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+from caseworker_console import fonts
 
 SANS = "noto-sans"
 ARABIC = "noto-sans-arabic"
@@ -21,15 +20,9 @@ LINE = 5.5  # mm between lines of body text
 TAG = re.compile(r"<[^>]+>")
 
 
-def _font_file(package_root: Path, prefix: str) -> Path:
-    # The upright variable font of the family (not its italic).
-    return next(
-        path for path in sorted((package_root / "files").glob(f"{prefix}*.ttf")) if "Italic" not in path.name
-    )
-
-
-SANS_FILE = _font_file(fontpkg_noto_sans.ROOT, "NotoSans[")
-ARABIC_FILE = _font_file(fontpkg_noto_sans_arabic.ROOT, "NotoSansArabic[")
+# One place finds the fonts (the flyers use them too).
+SANS_FILE = fonts.latin()
+ARABIC_FILE = fonts.arabic()
 
 
 def plain(markup: str) -> str:

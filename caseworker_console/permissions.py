@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     ADVERSE_READ = "adverse.read"  # Annex 3 reports: the case's own caseworker and supervisors
     AUDIT = "audit.read"
     ACCOUNTS = "accounts.manage"
+    CHANNELS = "channels.manage"  # outreach channels, their flyers and counts (never case content)
 
 
 _CASEWORK = frozenset(
@@ -40,8 +41,8 @@ _CASEWORK = frozenset(
 # PROGRAMME.md "Roles": outreach officers and administrators see no case content at all.
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "caseworker": _CASEWORK,
-    "supervisor": _CASEWORK | {Permission.CASE_ASSIGN, Permission.AUDIT},
-    "outreach": frozenset({Permission.SIGNED_IN}),
+    "supervisor": _CASEWORK | {Permission.CASE_ASSIGN, Permission.AUDIT, Permission.CHANNELS},
+    "outreach": frozenset({Permission.SIGNED_IN, Permission.CHANNELS}),
     "admin": frozenset({Permission.SIGNED_IN, Permission.ACCOUNTS}),
 }
 

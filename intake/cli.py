@@ -26,12 +26,14 @@ async def _serve_until_stopped(
     rt.stop_on_signals(stop)
     async with rt.open_runtime(settings) as runtime:
         parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
-        if with_console:
-            parts.append(lambda stop: rt.run_console(runtime, stop))
         if token is None:
+            if with_console:
+                parts.append(lambda stop: rt.run_console(runtime, stop))
             await rt.run_together(stop, *parts)
             return
         async with rt.telegram_bot(runtime, token) as bot:
+            if with_console:
+                parts.append(lambda stop: rt.run_console(runtime, stop, bot))
             if with_polling:
                 parts.append(lambda stop: rt.run_polling(runtime, bot, stop))
             if with_sender:

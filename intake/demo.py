@@ -63,5 +63,5 @@ async def run_demo(*, sandbox_port: int) -> None:
                     stop,
                     lambda stop: rt.run_polling(runtime, bot, stop),
                     lambda stop: rt.run_sender(runtime, bot, stop),
-                    lambda stop: rt.run_console(runtime, stop),
+                    lambda stop: rt.run_console(runtime, stop, bot),
                 )

@@ -11,6 +11,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+import aiohttp
 import uvicorn
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -115,12 +116,24 @@ async def run_sender(
     await lead_then_run(runtime.engine, sender.run, stop, on_lead=take_over)
 
 
-async def run_console(runtime: Runtime, stop: asyncio.Event) -> None:
+async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
+    """The bot's @username for the console's deep links: the setting, else getMe when a bot is at hand."""
+    if settings.bot_username or bot is None:
+        return settings.bot_username
+    try:
+        return (await bot.me()).username
+    except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("getMe failed (%s): the console shows no deep links", type(error).__name__)
+        return None
+
+
+async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None) -> None:
     app = create_app(
         sessionmaker=runtime.sessionmaker,
         timezone=runtime.settings.timezone,
         crypto=runtime.crypto,
         data_controller=runtime.settings.data_controller,
+        bot_username=await bot_username(runtime.settings, bot),
     )
     config = uvicorn.Config(
         app,

@@ -15,6 +15,8 @@ from storage.crypto import KeyConfigError, generate_key, parse_keys
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
 # it cannot be guessed (it is the only thing that tells Telegram's requests from anyone else's).
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+# Telegram's rule for a bot's username: 5-32 of these, ending in "bot" (any case).
+BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{2,29}[Bb][Oo][Tt]")
 
 
 class SettingsError(Exception):
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
     send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
     data_controller: str = Field("", alias="INTAKE_DATA_CONTROLLER", max_length=200)
+    bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator("timezone")
     @classmethod
@@ -63,6 +66,16 @@ class Settings(BaseSettings):
         if not all(part.startswith(("http://", "https://")) for part in parts):
             raise ValueError("expected an https:// URL")
         return ",".join(parts)
+
+    @field_validator("bot_username")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not BOT_USERNAME.fullmatch(name):
+            raise ValueError("expected the bot's username, 5 to 32 of A-Z, a-z, 0-9 and _, ending in bot")
+        return name
 
     @field_validator("webhook_secret")
     @classmethod

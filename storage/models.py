@@ -103,6 +103,8 @@ class Case(UuidPrimaryKey, Base):
         Index("ix_cases_stage_created", "stage", "created_at"),
         # The console's case list: newest first, then by code.
         Index("ix_cases_created_code", "created_at", "code"),
+        # Per-channel figures (storage.channels) group cases by the channel they came from.
+        Index("ix_cases_source", "source"),
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)

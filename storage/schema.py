@@ -7,6 +7,7 @@ from storage import (  # noqa: F401
     models,
     models_appointments,
     models_casework,
+    models_channels,
     models_journey,
     models_plan,
     models_webhook,

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import re
-
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, Journey
-
-DEEP_LINK = re.compile(r"[A-Za-z0-9_-]{1,64}")
+from programme.channels import valid_code
+from storage.channels import known_code
 
 
 async def start(message: Message, command: CommandObject, conv: Conversation) -> None:
     payload = command.args or ""
-    if conv.beneficiary.source is None and DEEP_LINK.fullmatch(payload):
+    # Only a code of a channel we made is recorded; anything else is as if no code came. The first
+    # channel a person came through stays theirs.
+    if (
+        conv.beneficiary.source is None
+        and valid_code(payload)
+        and await known_code(conv.session, code=payload)
+    ):
         conv.beneficiary.source = payload
     if conv.beneficiary.opted_out:
         conv.beneficiary.opted_out = False

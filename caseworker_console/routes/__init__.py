@@ -10,6 +10,7 @@ from caseworker_console.routes import (
     auth,
     casefile,
     cases,
+    channels,
     consent,
     conversation,
     documents,
@@ -43,4 +44,5 @@ def all_routes() -> list[ConsoleRoute]:
         *stages.routes,
         *audit.routes,
         *accounts.routes,
+        *channels.routes,
     ]

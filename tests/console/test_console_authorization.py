@@ -24,6 +24,7 @@ from caseworker_console.auth import SESSION_COOKIE
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import ConsoleRoute
 from storage.models import Case, StaffSession, StaffUser
+from storage.models_channels import Channel
 from storage.schema import Base
 from tests.console.conftest import case_for, form_token
 
@@ -54,6 +55,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.QUEUE: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     Permission.AUDIT: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     Permission.ACCOUNTS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # Outreach channels and their counts: outreach officers and supervisors.
+    Permission.CHANNELS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
@@ -157,8 +160,8 @@ class World:
         return case_for({"code": next(self.codes), "assigned_to": owner[relation]})
 
 
-def path_for(route: ConsoleRoute, *, code: str, user_id: int) -> str:
-    params = {"code": code, "user_id": str(user_id)}
+def path_for(route: ConsoleRoute, *, code: str, user_id: int, channel_id: int) -> str:
+    params = {"code": code, "user_id": str(user_id), "channel_id": str(channel_id)}
     unknown = set(route.param_convertors) - set(params)
     assert not unknown, f"{route.path}: teach this test a value for {unknown}"
     return route.url_path_for(route.name, **{name: params[name] for name in route.param_convertors})
@@ -178,6 +181,16 @@ async def make_world(role: str, make_user: MakeUser, sign_in_as: SignIn) -> Worl
     return World(me, other, bystander)
 
 
+async def make_channel(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        channel = Channel(
+            code=f"ch-{secrets.token_hex(4)}", name="Campus", kind="university", languages=["en"]
+        )
+        session.add(channel)
+        await session.commit()
+        return channel.id
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_authorization_matrix(
     role: str,
@@ -188,6 +201,7 @@ async def test_authorization_matrix(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     world = await make_world(role, make_user, sign_in_as)
+    channel_id = await make_channel(sessionmaker)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
         session.add_all([case for _, _, case in plan if case is not None])
@@ -196,7 +210,12 @@ async def test_authorization_matrix(
 
     wrong = []
     for route, relation, case in plan:
-        path = path_for(route, code=case.code if case else "IP-2027-999999", user_id=world.bystander.id)
+        path = path_for(
+            route,
+            code=case.code if case else "IP-2027-999999",
+            user_id=world.bystander.id,
+            channel_id=channel_id,
+        )
         if route.method == "GET":
             response = await client.get(path)
         else:
@@ -243,6 +262,7 @@ async def test_no_get_changes_anything(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     world = await make_world(role, make_user, sign_in_as)
+    channel_id = await make_channel(sessionmaker)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
         session.add_all([case for _, _, case in plan if case is not None])
@@ -252,7 +272,12 @@ async def test_no_get_changes_anything(
     for route, _, case in plan:
         if route.method != "GET":
             continue
-        path = path_for(route, code=case.code if case else "IP-2027-999999", user_id=world.bystander.id)
+        path = path_for(
+            route,
+            code=case.code if case else "IP-2027-999999",
+            user_id=world.bystander.id,
+            channel_id=channel_id,
+        )
         response = await client.get(path)
         assert response.status_code < 500, path
         # HEAD is GET without a body and must be as harmless.

@@ -25,6 +25,7 @@ NAMES = [
     "INTAKE_SEND_RATE",
     "INTAKE_DATA_CONTROLLER",
     "INTAKE_WEBHOOK_ADDR",
+    "TELEGRAM_BOT_USERNAME",
 ]
 
 
@@ -58,6 +59,7 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
+        ("TELEGRAM_BOT_USERNAME", "t.me/intake", "TELEGRAM_BOT_USERNAME is invalid: expected the bot's"),
     ],
 )
 def test_a_malformed_setting_is_one_sentence(
@@ -124,3 +126,10 @@ def test_every_command_has_help() -> None:
     ]:
         assert command in listing.stdout
         assert _intake(command, "--help").returncode == 0
+
+
+def test_the_bot_username_is_taken_with_or_without_its_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@Bridge_Intake_bot")
+    assert load_settings().bot_username == "Bridge_Intake_bot"
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "")
+    assert load_settings().bot_username is None
