@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from caseworker_console.permissions import Permission
 from storage.models import AuditEntry, Case, StaffUser
 from tests.console.conftest import form_token
-from tests.console.test_console_authorization import World, cells, console_routes, path_for
+from tests.console.test_console_authorization import World, cells, console_routes, make_channel, path_for
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 MakeUser = Callable[..., Awaitable[StaffUser]]
@@ -170,6 +170,7 @@ async def test_no_route_ever_updates_or_deletes_audit_entries(
         bystander = await make_user("ceyhun")
         me = await sign_in_as("dunya", role="supervisor")
         world = World(me, other, bystander)
+        channel_id = await make_channel(sessionmaker)
         plan = [(route, world.case(relation) if relation else None) for route, relation in cells(app)]
         async with sessionmaker() as session:
             session.add_all([case for _, case in plan if case is not None])
@@ -187,9 +188,17 @@ async def test_no_route_ever_updates_or_deletes_audit_entries(
             "venue": "office",
             "summary": "Notes",
             "active": "0",
+            "name": "Campus",
+            "kind": "university",
+            "languages": "en",
         }
         for route, case in plan:
-            path = path_for(route, code=case.code if case else "IP-2027-999999", user_id=bystander.id)
+            path = path_for(
+                route,
+                code=case.code if case else "IP-2027-999999",
+                user_id=bystander.id,
+                channel_id=channel_id,
+            )
             if route.method == "GET":
                 await client.get(path)
             else:

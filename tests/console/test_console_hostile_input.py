@@ -14,6 +14,7 @@ from storage import plan
 from storage.crypto import Crypto
 from storage.journey import add_case_message, record_consent
 from storage.models import Case, FormResponse, StaffUser, utcnow
+from storage.models_channels import Channel
 from storage.queries import record_audit
 from storage.sealing import seal_json
 from tests.console.conftest import form_token
@@ -99,11 +100,16 @@ async def test_hostile_text_is_shown_as_text_on_every_page(
     me = await sign_in_as("hostile-reader", role=role, display_name=RTL)
     await make_user("colleague", display_name=SCRIPT)
     await seed_hostile_case(seed_person, sessionmaker, crypto, me)
+    async with sessionmaker() as session:
+        # A channel's name is typed by staff, and shown as text too.
+        channel = Channel(code="hostile", name=(SCRIPT + IMAGE)[:120], kind="other", languages=["fa"])
+        session.add(channel)
+        await session.commit()
 
     pages: dict[str, str] = {}
     for route in console_routes(app):
         if route.method == "GET" and route.permission is not None and route.name != "queue_badge":
-            path = path_for(route, code=CODE, user_id=me.id)
+            path = path_for(route, code=CODE, user_id=me.id, channel_id=channel.id)
             response = await client.get(path)
             if response.status_code == 200:
                 pages[path] = response.text
