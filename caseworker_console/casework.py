@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import secrets
+import zoneinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import proposals
 from outreach.outbox import Lane, enqueue
-from programme import cycle
+from programme import cycle, priority
 from programme.assessment import ADVERSE_EVENT
 from programme.cycle import CaseFacts, Stage
 from programme.text import N_
-from storage import casework
+from storage import appointments, casework
 from storage.crypto import Crypto
 from storage.journey import add_case_message
 from storage.models import Case, utcnow
+from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_journey import CaseMessage, DataRequest
 from storage.queries import record_audit
 
@@ -272,3 +276,144 @@ async def acknowledge_alerts(session: AsyncSession, *, case: Case, staff_id: int
     await session.flush()
     await _audit(session, actor=actor, action="alerts.acknowledged", case=case, alerts=len(alerts))
     return len(alerts)
+
+
+# --- appointments --------------------------------------------------------------------------------------
+
+
+async def mark_appointment(
+    session: AsyncSession, *, case: Case, appointment: Appointment, status: str, staff_id: int, actor: str
+) -> None:
+    """Attended or no-show; the case's version moves on (a page made before it is stale)."""
+    before = appointment.status
+    appointments.mark(appointment, status=status, staff_id=staff_id, at=utcnow())
+    await save_case(session, case)
+    await _audit(
+        session,
+        actor=actor,
+        action="appointment.marked",
+        case=case,
+        appointment=str(appointment.id),
+        **{"from": before, "to": status},
+    )
+
+
+async def propose_time(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    office: Office,
+    appointment_type: str,
+    starts_at: dt.datetime,
+    replaces: Appointment | None,
+    zone: zoneinfo.ZoneInfo,
+    staff_id: int,
+    actor: str,
+) -> AppointmentProposal | None:
+    """Hold a seat of the slot and tell the person in their language, through the outbox, with
+    Accept / Choose another time; None when the last seat went meanwhile."""
+    now = utcnow()
+    proposal = await appointments.propose(
+        session,
+        case=case,
+        office=office,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        replaces=replaces,
+        staff_id=staff_id,
+        token=secrets.token_urlsafe(proposals.TOKEN_BYTES),
+        now=now,
+    )
+    if proposal is None:
+        return None
+    beneficiary = await casework.beneficiary_of(session, case=case)
+    text, markup = proposals.proposal_message(
+        locale=proposals.locale_of(beneficiary.language, case.language),
+        token=proposal.token,
+        appointment_type=appointment_type,
+        office_name=office.name,
+        office_address=office.address,
+        starts_at=starts_at,
+        zone=zone,
+        moving=replaces.starts_at if replaces else None,
+    )
+    enqueue(
+        session, crypto, beneficiary_id=case.beneficiary_id, text=text, lane=Lane.REPLY, reply_markup=markup
+    )
+    await save_case(session, case)
+    await _audit(
+        session,
+        actor=actor,
+        action="appointment.proposed",
+        case=case,
+        proposal=str(proposal.id),
+        office=office.id,
+        type=appointment_type,
+        starts_at=starts_at.isoformat(),
+        replaces=str(replaces.id) if replaces else None,
+    )
+    return proposal
+
+
+async def withdraw_proposal(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    proposal: AppointmentProposal,
+    zone: zoneinfo.ZoneInfo,
+    actor: str,
+) -> bool:
+    """Take a pending proposal back: its seat is freed and the person is told; False when it was
+    answered (or expired) meanwhile."""
+    if not await appointments.withdraw_proposal(session, proposal=proposal, now=utcnow()):
+        return False
+    beneficiary = await casework.beneficiary_of(session, case=case)
+    text = proposals.withdrawn_message(
+        locale=proposals.locale_of(beneficiary.language, case.language),
+        starts_at=proposal.appointment.starts_at,
+        zone=zone,
+    )
+    enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=text, lane=Lane.REPLY)
+    await save_case(session, case)
+    await _audit(
+        session, actor=actor, action="appointment.proposal_withdrawn", case=case, proposal=str(proposal.id)
+    )
+    return True
+
+
+# --- priority groups -----------------------------------------------------------------------------------
+
+
+async def set_priority_groups(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    groups: list[str],
+    from_bot: set[str],
+    user_id: int,
+    user_name: str,
+    actor: str,
+) -> None:
+    """The groups a caseworker recorded (sealed, as a form with its history); the case's clear
+    flag follows them and what the bot knows. The audit counts the groups, never names them."""
+    now = utcnow()
+    await casework.add_form_response(
+        session,
+        crypto,
+        case=case,
+        form_id=priority.FORM_ID,
+        form_version=priority.FORM_VERSION,
+        answers={
+            "groups": groups,
+            "_caseworker_id": user_id,
+            "_caseworker_name": user_name,
+            "_at": now.isoformat(),
+        },
+        at=now,
+    )
+    case.priority = bool(groups or from_bot)
+    await save_case(session, case)
+    await _audit(session, actor=actor, action="priority.set", case=case, groups=len(groups))

@@ -13,6 +13,7 @@ class Permission(enum.StrEnum):
 
     SIGNED_IN = "signed_in"  # any active account
     CASES_LIST = "cases.list"
+    CALENDAR = "calendar.view"  # the offices' appointment calendars: case codes, never names
     QUEUE = "queue.view"
     CASE_READ = "case.read"
     CASE_TAKE = "case.take"
@@ -29,6 +30,7 @@ _CASEWORK = frozenset(
     {
         Permission.SIGNED_IN,
         Permission.CASES_LIST,
+        Permission.CALENDAR,
         Permission.QUEUE,
         Permission.CASE_READ,
         Permission.CASE_TAKE,

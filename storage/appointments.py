@@ -7,15 +7,23 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.appointments import APPOINTMENT_TYPES, Schedule, parse_hours
 from storage.models import Case, utcnow
-from storage.models_appointments import Appointment, Office, SlotBooking
+from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
 from storage.queries import _insert, record_audit
 
 DEMO_OFFICE = "Integration Centre Baku"
+
+# Appointment statuses: a proposed time holds a seat until answered (storage: AppointmentProposal).
+PROPOSED, BOOKED, CANCELLED, ATTENDED, NO_SHOW = "proposed", "booked", "cancelled", "attended", "no_show"
+MARKS = (ATTENDED, NO_SHOW)
+# Proposal statuses.
+PENDING, ACCEPTED, DECLINED, WITHDRAWN, EXPIRED = "pending", "accepted", "declined", "withdrawn", "expired"
+# How long a proposal holds its seat for the person's answer (never past the time itself).
+PROPOSAL_HOLD = dt.timedelta(hours=48)
 
 
 def office_schedule(office: Office, *, default_timezone: str) -> Schedule:
@@ -41,14 +49,28 @@ async def get_office(session: AsyncSession, *, office_id: int) -> Office | None:
     return office if office is not None and office.active else None
 
 
+def _held(now: dt.datetime) -> ColumnElement[bool]:
+    """A seat's appointment still holds it: booked, or a proposal not yet expired."""
+    return or_(Appointment.hold_until.is_(None), Appointment.hold_until > now)
+
+
 async def booked_counts(
-    session: AsyncSession, *, office_id: int, start: dt.datetime, end: dt.datetime
+    session: AsyncSession,
+    *,
+    office_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
 ) -> Counter[dt.datetime]:
-    """Seats taken per slot start in [start, end)."""
+    """Seats taken per slot start in [start, end); an expired proposal's seat counts as free."""
     statement = (
         select(SlotBooking.starts_at, func.count())
+        .join(Appointment, Appointment.id == SlotBooking.appointment_id)
         .where(
-            SlotBooking.office_id == office_id, SlotBooking.starts_at >= start, SlotBooking.starts_at < end
+            SlotBooking.office_id == office_id,
+            SlotBooking.starts_at >= start,
+            SlotBooking.starts_at < end,
+            _held(now or utcnow()),
         )
         .group_by(SlotBooking.starts_at)
     )
@@ -80,6 +102,9 @@ async def _claim_seat(session: AsyncSession, *, appointment: Appointment, capaci
     """Take the first free seat of the appointment's slot. A seat another transaction holds is
     skipped: on PostgreSQL the insert waits for that transaction and then does nothing if it
     committed; SQLite's BEGIN IMMEDIATE already lets one writer in at a time."""
+    await _release_expired(
+        session, office_id=appointment.office_id, starts_at=appointment.starts_at, now=utcnow()
+    )
     for seat in range(capacity):
         statement = (
             _insert(session, SlotBooking)
@@ -138,6 +163,25 @@ async def book_appointment(
     return appointment
 
 
+async def _release_expired(
+    session: AsyncSession, *, office_id: int, starts_at: dt.datetime, now: dt.datetime
+) -> None:
+    """Give back the seats of this slot's proposals nobody answered in time."""
+    statement = select(AppointmentProposal).where(
+        AppointmentProposal.status == PENDING,
+        AppointmentProposal.expires_at <= now,
+        AppointmentProposal.appointment_id.in_(
+            select(Appointment.id).where(
+                Appointment.office_id == office_id,
+                Appointment.starts_at == starts_at,
+                Appointment.status == PROPOSED,
+            )
+        ),
+    )
+    for proposal in (await session.execute(statement)).scalars():
+        await _close_proposal(session, proposal=proposal, status=EXPIRED, at=now)
+
+
 async def _cancel(session: AsyncSession, *, appointment: Appointment) -> None:
     appointment.status = "cancelled"
     appointment.cancelled_at = utcnow()
@@ -157,6 +201,220 @@ async def cancel_appointment(session: AsyncSession, *, case: Case, appointment: 
         object_id=case.code,
         details={"office": appointment.office_id, "starts_at": appointment.starts_at.isoformat()},
     )
+
+
+# ── the console: calendar, marking, proposals ─────────────────────────────────────────────────────
+
+
+async def office_appointments(
+    session: AsyncSession, *, office_id: int, start: dt.datetime, end: dt.datetime
+) -> Sequence[tuple[Appointment, str]]:
+    """An office's appointments in [start, end) that are not cancelled, with their case codes."""
+    statement = (
+        select(Appointment, Case.code)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Appointment.office_id == office_id,
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+            Appointment.status != CANCELLED,
+        )
+        .order_by(Appointment.starts_at, Case.code)
+    )
+    return [(appointment, code) for appointment, code in (await session.execute(statement)).all()]
+
+
+async def case_appointments(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[Appointment]:
+    """Every appointment of a case, latest time first (cancelled and proposed ones too)."""
+    statement = (
+        select(Appointment)
+        .where(Appointment.case_id == case_id)
+        .order_by(Appointment.starts_at.desc(), Appointment.created_at.desc())
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def case_proposals(session: AsyncSession, *, case_id: uuid.UUID) -> Sequence[AppointmentProposal]:
+    statement = (
+        select(AppointmentProposal)
+        .where(AppointmentProposal.case_id == case_id)
+        .order_by(AppointmentProposal.created_at.desc(), AppointmentProposal.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def find_appointment(
+    session: AsyncSession, *, case_id: uuid.UUID, appointment_id: str
+) -> Appointment | None:
+    """One appointment of the case by id; None for anything else (or not an id)."""
+    try:
+        wanted = uuid.UUID(appointment_id)
+    except ValueError:
+        return None
+    statement = select(Appointment).where(Appointment.id == wanted, Appointment.case_id == case_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def find_proposal(
+    session: AsyncSession, *, case_id: uuid.UUID, proposal_id: str
+) -> AppointmentProposal | None:
+    try:
+        wanted = uuid.UUID(proposal_id)
+    except ValueError:
+        return None
+    statement = select(AppointmentProposal).where(
+        AppointmentProposal.id == wanted, AppointmentProposal.case_id == case_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def pending_proposal(session: AsyncSession, *, case_id: uuid.UUID) -> AppointmentProposal | None:
+    statement = select(AppointmentProposal).where(
+        AppointmentProposal.case_id == case_id, AppointmentProposal.status == PENDING
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+def mark(appointment: Appointment, *, status: str, staff_id: int, at: dt.datetime) -> None:
+    """Attended or no-show (a mistake may be corrected to the other); the caller checks the day."""
+    if status not in MARKS or appointment.status not in (BOOKED, *MARKS):
+        raise ValueError("not a mark for this appointment")
+    appointment.status = status
+    appointment.marked_at = at
+    appointment.marked_by = staff_id
+
+
+async def propose(
+    session: AsyncSession,
+    *,
+    case: Case,
+    office: Office,
+    appointment_type: str,
+    starts_at: dt.datetime,
+    replaces: Appointment | None,
+    staff_id: int | None,
+    token: str,
+    now: dt.datetime,
+) -> AppointmentProposal | None:
+    """Hold a seat of the slot for the person's answer; None when every seat is taken."""
+    if appointment_type not in APPOINTMENT_TYPES:
+        raise ValueError("unknown appointment type")
+    expires_at = min(now + PROPOSAL_HOLD, starts_at)
+    appointment = Appointment(
+        case_id=case.id,
+        office_id=office.id,
+        type=appointment_type,
+        starts_at=starts_at,
+        status=PROPOSED,
+        created_at=now,
+        hold_until=expires_at,
+    )
+    session.add(appointment)
+    await session.flush()
+    if not await _claim_seat(session, appointment=appointment, capacity=office.capacity):
+        await session.delete(appointment)
+        await session.flush()
+        return None
+    proposal = AppointmentProposal(
+        case_id=case.id,
+        appointment_id=appointment.id,
+        replaces_id=replaces.id if replaces else None,
+        token=token,
+        status=PENDING,
+        proposed_by=staff_id,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(proposal)
+    await session.flush()
+    return proposal
+
+
+async def _close_proposal(
+    session: AsyncSession, *, proposal: AppointmentProposal, status: str, at: dt.datetime
+) -> bool:
+    """Settle a pending proposal once: the conditional update lets exactly one answer win (a second
+    tap, or a tap racing a withdrawal, finds it no longer pending). Its seat is given back unless
+    accepted."""
+    result = await session.execute(
+        update(AppointmentProposal)
+        .where(AppointmentProposal.id == proposal.id, AppointmentProposal.status == PENDING)
+        .values(status=status, answered_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        await session.refresh(proposal)
+        return False
+    await session.refresh(proposal)
+    appointment = await session.get(Appointment, proposal.appointment_id)
+    if appointment is not None and status != ACCEPTED:
+        await _cancel(session, appointment=appointment)
+    return True
+
+
+async def proposal_by_token(session: AsyncSession, *, token: str) -> AppointmentProposal | None:
+    statement = select(AppointmentProposal).where(AppointmentProposal.token == token)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def accept_proposal(
+    session: AsyncSession, *, proposal: AppointmentProposal, case: Case, now: dt.datetime
+) -> Appointment | None:
+    """Book the proposed time (its seat is already held) and cancel the one it replaces; None when
+    it is no longer open (answered, withdrawn, expired)."""
+    if proposal.status == PENDING and proposal.expires_at <= now:
+        await _close_proposal(session, proposal=proposal, status=EXPIRED, at=now)
+        return None
+    if not await _close_proposal(session, proposal=proposal, status=ACCEPTED, at=now):
+        return None
+    appointment = await session.get(Appointment, proposal.appointment_id)
+    assert appointment is not None
+    appointment.status = BOOKED
+    appointment.hold_until = None
+    replaced = await session.get(Appointment, proposal.replaces_id) if proposal.replaces_id else None
+    if replaced is not None and replaced.status == BOOKED:
+        appointment.replaces_id = replaced.id
+        await _cancel(session, appointment=replaced)
+    await session.flush()
+    await record_audit(
+        session,
+        actor="bot",
+        action="appointment.proposal_accepted",
+        object_type="case",
+        object_id=case.code,
+        details={
+            "proposal": str(proposal.id),
+            "office": appointment.office_id,
+            "starts_at": appointment.starts_at.isoformat(),
+            "replaces": str(replaced.id) if replaced else None,
+        },
+    )
+    return appointment
+
+
+async def decline_proposal(
+    session: AsyncSession, *, proposal: AppointmentProposal, case: Case, now: dt.datetime
+) -> bool:
+    """The person wants another time: the proposed seat is freed; False when no longer open."""
+    status = EXPIRED if proposal.expires_at <= now else DECLINED
+    if not await _close_proposal(session, proposal=proposal, status=status, at=now):
+        return False
+    if status == DECLINED:
+        await record_audit(
+            session,
+            actor="bot",
+            action="appointment.proposal_declined",
+            object_type="case",
+            object_id=case.code,
+            details={"proposal": str(proposal.id)},
+        )
+    return status == DECLINED
+
+
+async def withdraw_proposal(
+    session: AsyncSession, *, proposal: AppointmentProposal, now: dt.datetime
+) -> bool:
+    return await _close_proposal(session, proposal=proposal, status=WITHDRAWN, at=now)
 
 
 async def ensure_demo_office(session: AsyncSession) -> Office:

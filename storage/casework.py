@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from programme import priority
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
@@ -26,13 +27,9 @@ def waiting_since() -> ColumnElement[dt.datetime]:
 
 
 def _queue_priority() -> list[ColumnElement[Any]]:
-    """The queue's order before waiting time: urgent first.
-
-    Hook for the programme's priority groups (children, women, elderly, disability, survivors of
-    trauma): once the bot records them on the case, add one ordering term per group here, between
-    urgency and waiting time, and every view of the queue follows.
-    """
-    return [Case.urgent.desc()]
+    """The queue's order before waiting time: urgent first, then cases in one of the programme's
+    priority groups (programme.priority). The index ix_cases_queue follows this order."""
+    return [Case.urgent.desc(), Case.priority.desc()]
 
 
 def _open_unassigned() -> ColumnElement[bool]:
@@ -54,16 +51,19 @@ async def list_cases(
     return (await session.execute(statement)).scalars().all()
 
 
-async def queue(session: AsyncSession, *, limit: int, offset: int = 0) -> Sequence[Case]:
-    """Open unassigned cases: urgent first, then (hook) priority groups, then longest waiting."""
-    statement = (
+def queue_statement(*, limit: int, offset: int = 0) -> Select[tuple[Case]]:
+    """Open unassigned cases: urgent first, then priority groups, then longest waiting."""
+    return (
         select(Case)
         .where(_open_unassigned())
         .order_by(*_queue_priority(), waiting_since(), Case.code)
         .limit(limit)
         .offset(offset)
     )
-    return (await session.execute(statement)).scalars().all()
+
+
+async def queue(session: AsyncSession, *, limit: int, offset: int = 0) -> Sequence[Case]:
+    return (await session.execute(queue_statement(limit=limit, offset=offset))).scalars().all()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +171,39 @@ async def add_form_response(
     session.add(response)
     await session.flush()
     return response
+
+
+async def latest_of_cases(
+    session: AsyncSession, crypto: Crypto, *, case_ids: Sequence[uuid.UUID], form_id: str
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The newest answers of one form for each of several cases, decrypted: case id → answers."""
+    if not case_ids:
+        return {}
+    statement = (
+        select(FormResponse)
+        .where(FormResponse.case_id.in_(set(case_ids)), FormResponse.form_id == form_id)
+        .order_by(FormResponse.created_at, FormResponse.id)
+    )
+    latest: dict[uuid.UUID, FormResponse] = {}
+    for response in (await session.execute(statement)).scalars():
+        latest[response.case_id] = response
+    return {case_id: unseal_json(crypto, row, "answers_enc") or {} for case_id, row in latest.items()}
+
+
+async def priority_groups(
+    session: AsyncSession, crypto: Crypto, *, cases: Sequence[Case]
+) -> dict[uuid.UUID, tuple[set[str], set[str]]]:
+    """Each case's priority groups: (from the bot's answers, set by a caseworker)."""
+    ids = [case.id for case in cases]
+    interviews = await latest_of_cases(session, crypto, case_ids=ids, form_id="interview")
+    flags = await latest_of_cases(session, crypto, case_ids=ids, form_id=priority.FORM_ID)
+    return {
+        case.id: (
+            priority.from_bot(under_18=case.guardian_consent_needed, interview=interviews.get(case.id)),
+            priority.from_caseworker(flags.get(case.id)),
+        )
+        for case in cases
+    }
 
 
 async def has_casework_consent(session: AsyncSession, *, case_id: uuid.UUID) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,25 @@ class Case(UuidPrimaryKey, Base):
         Index("ix_cases_created_code", "created_at", "code"),
         # Per-channel figures (storage.channels) group cases by the channel they came from.
         Index("ix_cases_source", "source"),
+        # The queue (storage.casework.queue): the unassigned cases already in the queue's order, so
+        # a page never sorts the whole queue. PostgreSQL orders from a partial index; SQLite's
+        # planner (without ANALYZE statistics) takes an index only when the equality comes first.
+        Index(
+            "ix_cases_queue",
+            text("urgent DESC"),
+            text("priority DESC"),
+            text("coalesce(handoff_at, created_at)"),
+            "code",
+            postgresql_where=text("assigned_to IS NULL"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_cases_queue_sqlite",
+            "assigned_to",
+            text("urgent DESC"),
+            text("priority DESC"),
+            text("coalesce(handoff_at, created_at)"),
+            "code",
+        ).ddl_if(dialect="sqlite"),
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -114,6 +134,9 @@ class Case(UuidPrimaryKey, Base):
     language: Mapped[str | None] = mapped_column(String(8))
     provisionally_eligible: Mapped[bool | None] = mapped_column(Boolean)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # In one of the programme's priority groups (programme.priority): which ones is not kept here,
+    # only that the queue puts the case ahead of others that waited as long.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # In the handoff queue since (None: not asked for a person) and why, from the bot's short list.
     handoff_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     handoff_reason: Mapped[str | None] = mapped_column(String(32))

@@ -47,9 +47,16 @@ class Appointment(Base):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="booked")  # booked/cancelled/attended/no_show
+    # booked/cancelled/attended/no_show, or proposed: a time a caseworker offered that holds its
+    # seat until the person answers or `hold_until` passes (see AppointmentProposal).
+    status: Mapped[str] = mapped_column(String(12), default="booked")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When and by whom it was marked attended or no-show in the console.
+    marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # A proposed time's seat is free again for everyone once this has passed.
+    hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The appointment this one replaced when the person rescheduled.
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
 
@@ -68,3 +75,26 @@ class SlotBooking(Base):
     appointment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
     )
+
+
+class AppointmentProposal(Base):
+    """A time a caseworker proposed (a new appointment, or moving `replaces`). Its appointment has
+    status "proposed" and holds a seat; the person answers with the buttons of one message, whose
+    callback data carry `token`. pending → accepted / declined / withdrawn / expired."""
+
+    __tablename__ = "appointment_proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship(foreign_keys=[appointment_id], lazy="joined")

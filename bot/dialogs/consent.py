@@ -38,6 +38,7 @@ async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         return
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     case.guardian_consent_needed = True
+    case.priority = True  # a child: one of the programme's priority groups
     conv.say(
         _(
             "Because you are under 18, a parent or legal guardian must give consent for you. "

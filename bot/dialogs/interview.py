@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
 from bot.dialogs.screening import clean_name
+from programme import priority
 from programme.forms import INTERVIEW, InvalidAnswer, Kind, Question, clean_answer
 from storage.journey import ensure_case, save_form_response
 from storage.sealing import seal
@@ -242,6 +243,8 @@ async def submit(conv: Conversation) -> None:
         form_version=INTERVIEW.version,
         answers=answers,
     )
+    if priority.from_bot(under_18=False, interview=answers):
+        case.priority = True
     if "phone" in answers:
         seal(conv.crypto, conv.beneficiary, "phone_enc", answers["phone"])
     await conv.state.update_data(answers=None, q=None, picked=None, editing=None)

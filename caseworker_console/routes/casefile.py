@@ -18,6 +18,7 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_summary, stage_label
 from programme import cycle
 from programme.assessment import TERMINATION_REASONS
+from programme.priority import PRIORITY_GROUPS
 from storage import casework
 from storage.queries import record_audit
 from storage.sealing import unseal
@@ -54,6 +55,7 @@ async def render_overview(
         for role in ("caseworker", "supervisor"):
             assignees.extend(await casework.active_staff(db, role=role))
     locale = i18n.request_locale(request)
+    from_bot, flagged = (await casework.priority_groups(db, crypto(request), cases=[case]))[case.id]
     return pages(request).render(
         request,
         "case.html",
@@ -66,6 +68,10 @@ async def render_overview(
             "can_write": own and allows(user.role, Permission.CASE_WRITE),
             "can_take": case.assigned_to is None and case.stage != "closed",
             "assignees": assignees,
+            "priority_groups": [
+                (code, translate.gettext(label), code in from_bot, code in flagged)
+                for code, label in PRIORITY_GROUPS.items()
+            ],
             "next_stage": (upcoming.value, stage_label(upcoming, translate)) if upcoming else None,
             "refusal": refusal,
             "reasons": [(option.value, translate.gettext(option.label)) for option in TERMINATION_REASONS],

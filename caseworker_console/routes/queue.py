@@ -7,9 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from caseworker_console import casework as work
-from caseworker_console.config import config
+from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
+from caseworker_console.routes import priority
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_summary
@@ -26,6 +27,11 @@ async def queue_page(request: Request) -> Response:
     user = signed_in_user(request)
     found = await casework.queue(db, limit=config(request).page_size)
     rows = [case_summary(request, case, assignee=None) for case in found]
+    # The groups are sealed: read only for the cases of this page that are in one.
+    grouped = [case for case in found if case.priority or case.guardian_consent_needed]
+    groups = await casework.priority_groups(db, crypto(request), cases=grouped) if grouped else {}
+    translate = gettext_for(request)
+    badges = {case.code: priority.badges(groups.get(case.id), translate) for case in found}
     assignees = []
     if allows(user.role, Permission.CASE_ASSIGN):
         for role in ASSIGNABLE_ROLES:
@@ -42,7 +48,7 @@ async def queue_page(request: Request) -> Response:
     return pages(request).render(
         request,
         "queue.html",
-        {"active": "queue", "rows": rows, "assignees": assignees},
+        {"active": "queue", "rows": rows, "assignees": assignees, "badges": badges},
     )
 
 

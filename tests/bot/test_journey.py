@@ -272,6 +272,7 @@ async def test_someone_under_18_is_told_a_guardian_must_consent_and_the_case_is_
     async with sessionmaker() as session:
         case = (await session.execute(select(Case))).scalar_one()
         assert case.guardian_consent_needed
+        assert case.priority  # a child: ahead in the queue of those who waited as long
         assert (await session.execute(select(func.count()).select_from(Consent))).scalar_one() == 0
 
 

@@ -52,6 +52,7 @@ PUBLIC = {"login", "login_submit", "healthz"}
 SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.SIGNED_IN: {"caseworker": A, "supervisor": A, "outreach": A, "admin": A},
     Permission.CASES_LIST: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
+    Permission.CALENDAR: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     Permission.QUEUE: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     Permission.AUDIT: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     Permission.ACCOUNTS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},

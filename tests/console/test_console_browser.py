@@ -1,5 +1,6 @@
 """In a real browser (Debian's Chromium, headless): sign in, take, confirm screening, Annex 1,
-consent on paper, a plan (need, goal, activity), a reply to the beneficiary, close.
+consent on paper, a plan (need, goal, activity), a reply to the beneficiary, close; and the
+appointments calendar, marking a no-show and proposing a time.
 
 The console runs under uvicorn on 127.0.0.1, as a task on the test's own event loop, against the
 test database; screenshots of each step go to test-artifacts/console/ (ignored by git). The async
@@ -24,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from caseworker_console.app import create_app
 from storage.crypto import Crypto
 from storage.models import Case, OutboxMessage, StaffUser, utcnow
+from storage.models_appointments import Appointment, AppointmentProposal
 from storage.models_plan import PlanActivity
 from tests.conftest import Database
 from tests.console.conftest import PASSWORD
+from tests.console.test_console_appointments import at, baku_day, book, office_with
 
 CHROMIUM = Path("/usr/bin/chromium")
 # CI sets this: there a missing browser is a failure, not a skip.
@@ -235,3 +238,91 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
     assert case.stage == "closed"
     assert (plan.agreed, plan.service_area, plan.status) == (True, "employment_education", "planned")
     assert reply.beneficiary_id == case.beneficiary_id
+
+
+async def test_a_caseworker_reads_the_calendar_marks_a_no_show_and_proposes_a_time_in_the_browser(
+    console_url: str,
+    database: Database,
+    make_user: MakeUser,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    leyla = await make_user("leyla", display_name="Leyla Caseworker")
+    case = await seed_person(code=CODE, name="Olga Petrova", stage="screening", assigned_to=leyla.id)
+    office = await office_with(sessionmaker)
+    today, later = baku_day(0), baku_day(2)
+    missed = await book(sessionmaker, case, office, at(today, 9))
+    shots = ARTIFACTS / database.backend
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            page.set_default_timeout(10_000)
+            page.on(
+                "console", lambda message: problems.append(message.text) if message.type == "error" else None
+            )
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            expect = playwright_api.expect
+
+            await page.goto(f"{console_url}/login")
+            await page.get_by_label("Username").fill("leyla")
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_role("link", name="Appointments").click()
+            await expect(page.get_by_role("heading", name="Appointments", exact=True)).to_be_visible()
+            day = page.locator(f"section[data-day='{today.isoformat()}']")
+            await expect(day.locator(f"li[data-case='{CODE}']")).to_contain_text("Booked")
+            await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
+            await page.screenshot(path=str(shots / "calendar-1-week.png"), full_page=True)
+            await page.get_by_role("link", name="Next week").click()
+            await expect(page.locator(f"li[data-case='{CODE}']")).to_have_count(0)
+            await page.get_by_role("link", name="Today").click()
+            await (
+                page.locator(f"section[data-day='{today.isoformat()}']")
+                .get_by_role("link", name=CODE)
+                .click()
+            )
+
+            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+            row = page.locator(f"tr[data-appointment='{missed.id}']")
+            await row.get_by_role("button", name="Did not come").click()
+            await expect(page.locator(".success")).to_have_text("Saved.")
+            await expect(
+                page.locator(f"tr[data-appointment='{missed.id}'] .appointment-status")
+            ).to_contain_text("Did not come")
+
+            form = page.locator("form.look-form")
+            await form.get_by_label("Type").select_option("review")
+            await form.get_by_label("Day").fill(later.isoformat())
+            await form.get_by_role("button", name="Show free times").click()
+            propose = page.locator("form.propose-form")
+            await propose.locator("input[name=slot]").first.check()
+            await page.screenshot(path=str(shots / "calendar-2-propose.png"), full_page=True)
+            await propose.get_by_role("button", name="Propose this time").click()
+            await expect(page.locator(".proposal-pending")).to_contain_text(
+                "Waiting for the beneficiary's answer"
+            )
+            await page.screenshot(path=str(shots / "calendar-3-proposed.png"), full_page=True)
+
+            await (
+                page.get_by_role("navigation", name="Main menu")
+                .get_by_role("link", name="Appointments")
+                .click()
+            )
+            await page.locator("#calendar-date").fill(later.isoformat())
+            await page.get_by_role("button", name="Show").click()
+            await expect(
+                page.locator(f"section[data-day='{later.isoformat()}'] li[data-case='{CODE}']")
+            ).to_contain_text("Proposed, waiting for an answer")
+        finally:
+            await browser.close()
+
+    assert problems == []
+    async with sessionmaker() as session:
+        marked = await session.get(Appointment, missed.id)
+        proposal = (await session.execute(select(AppointmentProposal))).scalar_one()
+        message = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert marked is not None and (marked.status, marked.marked_by) == ("no_show", leyla.id)
+    assert proposal.status == "pending" and message.beneficiary_id == case.beneficiary_id

@@ -1,0 +1,107 @@
+"""A time a caseworker proposed: Accept books it (the held seat becomes the appointment, a moved one
+is cancelled), Choose another time opens the booking calendar. The buttons carry the proposal's
+token: a forged one changes nothing, a pressed, withdrawn or expired one is answered as closed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from bot.conversation import DETOURS, RETURN_TO, Conversation, Tap
+from bot.dialogs.appointments import BOOKING, Place, answer_invalid, close, describe, show_first_month
+from bot.proposals import ACCEPT, OTHER
+from storage.appointments import (
+    BOOKED,
+    accept_proposal,
+    decline_proposal,
+    office_schedule,
+    proposal_by_token,
+)
+from storage.models import Case, utcnow
+from storage.models_appointments import Appointment, AppointmentProposal
+
+
+class ProposalTap(Filter):
+    """A press of a proposal's button (any proposal token, checked by the handler)."""
+
+    async def __call__(self, query: CallbackQuery) -> bool | dict[str, Any]:
+        try:
+            tap = Tap.unpack(query.data or "")
+        except (TypeError, ValueError):
+            return False
+        if tap.value not in (ACCEPT, OTHER):
+            return False
+        return {"tap": tap}
+
+
+async def own_proposal(conv: Conversation, token: str) -> tuple[AppointmentProposal, Case] | None:
+    proposal = await proposal_by_token(conv.session, token=token)
+    if proposal is None:
+        return None
+    case = await conv.session.get(Case, proposal.case_id)
+    if case is None or case.beneficiary_id != conv.beneficiary.id:
+        return None
+    return proposal, case
+
+
+def no_longer_open(conv: Conversation, query: CallbackQuery) -> None:
+    conv.outgoing.answer_callback(
+        query.id, _("This proposal is no longer open. Use /appointments to see your appointments.")
+    )
+    if query.message is not None:
+        conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+
+
+async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
+    found = await own_proposal(conv, tap.token)
+    if found is None:
+        await answer_invalid(conv, query)
+        return
+    proposal, case = found
+    if tap.value == ACCEPT:
+        appointment = await accept_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
+        if appointment is None:
+            no_longer_open(conv, query)
+            return
+        close(conv, query)
+        place = Place(
+            appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
+        )
+        done = (
+            _("Your appointment is moved.") if appointment.replaces_id else _("Your appointment is booked.")
+        )
+        conv.say(
+            f"✅ <b>{done}</b>\n\n"
+            + describe(appointment.type, appointment.starts_at, place, conv.locale)
+            + "\n\n"
+            + _("You can see, cancel or move it with /appointments.")
+        )
+        return
+    await decline_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
+    close(conv, query)
+    await choose_another(conv, proposal)
+
+
+async def choose_another(conv: Conversation, proposal: AppointmentProposal) -> None:
+    """The booking calendar for the proposal's office and type; moving the same appointment."""
+    booking: dict[str, Any] = {"type": proposal.appointment.type, "office": proposal.appointment.office_id}
+    if proposal.replaces_id is not None:
+        replaced = await conv.session.get(Appointment, proposal.replaces_id)
+        if replaced is not None and replaced.status == BOOKED:
+            booking["replace"] = str(replaced.id)
+    current = await conv.state.get_state()
+    data = await conv.data()
+    if current and current not in DETOURS and not data.get(RETURN_TO):
+        await conv.state.update_data({RETURN_TO: current})
+    await conv.state.update_data({BOOKING: booking})
+    await show_first_month(conv)
+
+
+def create_router() -> Router:
+    router = Router(name="proposals")
+    router.callback_query.register(proposal_tapped, ProposalTap(), F.message)
+    return router

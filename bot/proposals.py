@@ -1,0 +1,97 @@
+"""The message that tells a person a caseworker proposed a time, in the person's language.
+
+Written by the console and sent through the outbox; its two buttons carry the proposal's own
+token (bot.conversation.Tap), which bot.dialogs.proposals checks against the stored proposal, so
+a forged or outdated button changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import zoneinfo
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from bot import calendar
+from bot.conversation import Tap
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, create_i18n
+from programme.appointments import APPOINTMENT_TYPES
+
+ACCEPT, OTHER = "pa", "po"
+# Proposal tokens are longer than a dialog step's (bot.conversation.Conversation.buttons).
+TOKEN_BYTES = 12
+
+
+@cache
+def _i18n() -> I18n:
+    return create_i18n()
+
+
+def locale_of(*languages: str | None) -> str:
+    """The first of the person's languages the bot speaks."""
+    return next((language for language in languages if language in LANGUAGES), DEFAULT_LOCALE)
+
+
+def translator(locale: str) -> Callable[[str], str]:
+    """gettext in the person's language (not the console reader's)."""
+    i18n = _i18n()
+    return lambda msgid: i18n.gettext(msgid, locale=locale)
+
+
+def when(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
+    _ = translator(locale)
+    return _("{date} at {time}").format(
+        date=calendar.date_label(start, zone, locale), time=calendar.time_label(start, zone, locale)
+    )
+
+
+def proposal_message(
+    *,
+    locale: str,
+    token: str,
+    appointment_type: str,
+    office_name: str,
+    office_address: str,
+    starts_at: dt.datetime,
+    zone: zoneinfo.ZoneInfo,
+    moving: dt.datetime | None,
+) -> tuple[str, dict[str, Any]]:
+    """The text (HTML) and inline keyboard of a proposal; `moving`: the time it would replace."""
+    _ = translator(locale)
+    if moving is not None:
+        heading = _("<b>Your caseworker proposes to move your appointment</b>")
+        before = "\n" + _("Now: {when}").format(when=when(moving, zone, locale))
+    else:
+        heading = _("<b>Your caseworker proposes an appointment</b>")
+        before = ""
+    text = "\n".join(
+        [
+            heading,
+            "",
+            "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
+            "🏢 " + html.escape(office_name),
+            "📍 " + html.escape(office_address),
+            "🗓 " + when(starts_at, zone, locale) + before,
+            "",
+            _("Does this time suit you?"),
+        ]
+    )
+    rows = [[("✅ " + _("Accept"), ACCEPT)], [("🗓 " + _("Choose another time"), OTHER)]]
+    markup = {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": Tap(token=token, value=value).pack()} for label, value in row]
+            for row in rows
+        ]
+    }
+    return text, markup
+
+
+def withdrawn_message(*, locale: str, starts_at: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    _ = translator(locale)
+    return _("The time proposed to you for {when} is withdrawn. Nothing else has changed.").format(
+        when=when(starts_at, zone, locale)
+    )

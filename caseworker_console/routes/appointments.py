@@ -1,0 +1,539 @@
+"""Appointments in the console: each office's calendar (case codes only, never names), a case's
+appointments tab, marking attended or no-show, and proposing or moving a time.
+
+A proposal holds its seat (an appointment with status "proposed") until the person answers in the
+bot, the caseworker withdraws it, or it expires: 48 hours after it was made, and never past the
+time itself (storage.appointments.PROPOSAL_HOLD). An expired one's seat is free for everyone at
+once; its row is settled the next time that slot is booked or its buttons are pressed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from caseworker_console import casework as work
+from caseworker_console import i18n
+from caseworker_console.casetabs import CLOSED, open_tab, tab_context
+from caseworker_console.config import config, crypto
+from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import staff_name
+from programme.appointments import APPOINTMENT_TYPES, Schedule, day_slots, free_slots
+from programme.cycle import Stage
+from programme.text import N_
+from storage import appointments as store
+from storage import casework
+from storage.models import Case, utcnow
+from storage.models_appointments import Appointment, AppointmentProposal, Office
+from storage.queries import record_audit
+
+STATUS_LABELS: dict[str, str] = {
+    store.BOOKED: N_("Booked"),
+    store.PROPOSED: N_("Proposed, waiting for an answer"),
+    store.ATTENDED: N_("Attended"),
+    store.NO_SHOW: N_("Did not come"),
+    store.CANCELLED: N_("Cancelled"),
+}
+PROPOSAL_LABELS: dict[str, str] = {
+    store.PENDING: N_("Waiting for the beneficiary's answer"),
+    store.ACCEPTED: N_("Accepted"),
+    store.DECLINED: N_("The beneficiary asked for another time"),
+    store.WITHDRAWN: N_("Withdrawn"),
+    store.EXPIRED: N_("Expired without an answer"),
+}
+NOT_YET = N_("Only an appointment of today or earlier can be marked.")
+NOT_MARKABLE = N_("That appointment cannot be marked.")
+NO_SUCH_APPOINTMENT = N_("That appointment is not one of this case's appointments.")
+NO_SUCH_PROPOSAL = N_("That proposal is not one of this case's open proposals.")
+PROPOSAL_CLOSED = N_("The beneficiary answered, or the proposal expired, before it could be withdrawn.")
+CHOOSE_TIME = N_("Choose an office, a type, a day and then one of the free times.")
+TIME_TAKEN = N_("That time is no longer free. Choose another one.")
+ONE_AT_A_TIME = N_("A proposal is already waiting for an answer. Withdraw it before proposing another time.")
+CANNOT_MOVE = N_("Only a booked appointment that has not begun can be moved.")
+ASKED_TO_DELETE = N_(
+    "The beneficiary asked for their data to be deleted or to leave the programme: no time can be "
+    "proposed. Work the request first."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Booking:
+    code: str
+    type: str
+    status: str
+    status_code: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SlotView:
+    time: str
+    at_iso: str
+    bookings: list[Booking]
+    free: int | None  # seats left; None for a time that has begun or is outside the opening hours
+
+
+@dataclasses.dataclass(frozen=True)
+class DayView:
+    label: str
+    iso: str
+    today: bool
+    slots: list[SlotView]
+
+
+def office_zone(request: Request, office: Office) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(office.timezone or config(request).timezone.key)
+
+
+def schedule_of(request: Request, office: Office) -> Schedule:
+    return store.office_schedule(office, default_timezone=config(request).timezone.key)
+
+
+def day_span(day: dt.date, days: int, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=days), dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    return start, end
+
+
+def parse_day(value: object) -> dt.date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def type_label(value: str, translate: Any) -> str:
+    return translate.gettext(APPOINTMENT_TYPES[value]) if value in APPOINTMENT_TYPES else value
+
+
+def status_label(value: str, translate: Any) -> str:
+    return translate.gettext(STATUS_LABELS[value]) if value in STATUS_LABELS else value
+
+
+# ── the calendar of an office ──────────────────────────────────────────────────────────────────────
+
+
+async def calendar_page(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    offices = await store.active_offices(db)
+    wanted = request.query_params.get("office", "")
+    office = next((o for o in offices if str(o.id) == wanted), offices[0] if offices else None)
+    view = "day" if request.query_params.get("view") == "day" else "week"
+    context: dict[str, Any] = {"active": "calendar", "offices": offices, "office": office, "view": view}
+    if office is None:
+        return pages(request).render(request, "calendar.html", context)
+    zone = office_zone(request, office)
+    schedule = schedule_of(request, office)
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    shown = parse_day(request.query_params.get("date")) or today
+    if view == "week":
+        first = (shown.weekday() - Locale.parse(locale).first_week_day) % 7
+        start_day, count, step = shown - dt.timedelta(days=first), 7, 7
+    else:
+        start_day, count, step = shown, 1, 1
+    start, end = day_span(start_day, count, zone)
+    held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
+    by_time: dict[dt.datetime, list[Booking]] = defaultdict(list)
+    for appointment, code in await store.office_appointments(db, office_id=office.id, start=start, end=end):
+        by_time[appointment.starts_at].append(
+            Booking(
+                code=code,
+                type=type_label(appointment.type, translate),
+                status=status_label(appointment.status, translate),
+                status_code=appointment.status,
+            )
+        )
+    days = []
+    for offset in range(count):
+        day = start_day + dt.timedelta(days=offset)
+        opening = set(day_slots(schedule, day))
+        times = sorted(opening | {at for at in by_time if at.astimezone(zone).date() == day})
+        days.append(
+            DayView(
+                label=format_date(day, "full", locale=locale),
+                iso=day.isoformat(),
+                today=day == today,
+                slots=[
+                    SlotView(
+                        time=format_time(at, "short", tzinfo=zone, locale=locale),
+                        at_iso=at.isoformat(),
+                        bookings=by_time.get(at, []),
+                        free=max(office.capacity - held.get(at, 0), 0)
+                        if at in opening and at > now
+                        else None,
+                    )
+                    for at in times
+                ],
+            )
+        )
+    await record_audit(
+        db,
+        actor=user.actor,
+        action="calendar.viewed",
+        object_type="office",
+        object_id=str(office.id),
+        details={"from": start_day.isoformat(), "days": count},
+    )
+    await db.commit()
+    context.update(
+        days=days,
+        zone=i18n.timezone_name(zone, locale=locale),
+        previous=(start_day - dt.timedelta(days=step)).isoformat(),
+        following=(start_day + dt.timedelta(days=step)).isoformat(),
+        shown=shown.isoformat(),
+        today=today.isoformat(),
+        title=(
+            _week_title(start_day, locale)
+            if view == "week"
+            else format_date(start_day, "full", locale=locale)
+        ),
+    )
+    return pages(request).render(request, "calendar.html", context)
+
+
+def _week_title(first: dt.date, locale: str) -> str:
+    last = first + dt.timedelta(days=6)
+    return f"{format_date(first, 'medium', locale=locale)} – {format_date(last, 'medium', locale=locale)}"
+
+
+# ── a case's appointments ─────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass(frozen=True)
+class AppointmentView:
+    id: str
+    when: str
+    when_iso: str
+    office: str
+    type: str
+    status: str
+    status_code: str
+    marked: str | None
+    can_mark: bool
+    movable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ProposalView:
+    id: str
+    when: str
+    office: str
+    type: str
+    state: str
+    state_code: str
+    made: str
+    made_by: str | None
+    until: str
+    moving: str | None
+    open: bool
+
+
+def markable(appointment: Appointment, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> bool:
+    """Booked (or already marked, to correct it) and on a day that has begun in the office."""
+    return (
+        appointment.status in (store.BOOKED, *store.MARKS)
+        and appointment.starts_at.astimezone(zone).date() <= now.astimezone(zone).date()
+    )
+
+
+async def refusal(request: Request, case: Case) -> str | None:
+    """Why no time can be proposed for this case now (a msgid), or None."""
+    if case.stage == Stage.CLOSED:
+        return CLOSED
+    requests = await casework.case_requests(database(request), case=case)
+    if any(r.status == "open" and r.kind in ("deletion", "withdrawal") for r in requests):
+        return ASKED_TO_DELETE
+    return None
+
+
+async def open_proposal(request: Request, case: Case, now: dt.datetime) -> AppointmentProposal | None:
+    proposal = await store.pending_proposal(database(request), case_id=case.id)
+    return proposal if proposal is not None and proposal.expires_at > now else None
+
+
+async def render(
+    request: Request,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    db = database(request)
+    case = request_case(request)
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    context = await tab_context(request, "appointments")
+    now = utcnow()
+    offices = {office.id: office for office in await store.active_offices(db)}
+    rows = await store.case_appointments(db, case_id=case.id)
+    people = await casework.staff_by_id(db, ids=[row.marked_by for row in rows if row.marked_by])
+
+    def when(at: dt.datetime, office: Office) -> str:
+        return i18n.format_local_datetime(at, locale=locale, timezone=office_zone(request, office))
+
+    listed = []
+    for row in rows:
+        if row.status == store.PROPOSED:
+            continue  # shown with its proposal below
+        zone = office_zone(request, row.office)
+        marked = None
+        if row.marked_at is not None:
+            marked = translate.gettext("Marked by %(name)s, %(when)s.") % {
+                "name": staff_name(people.get(row.marked_by or 0)) or "—",
+                "when": i18n.format_local_datetime(row.marked_at, locale=locale, timezone=zone),
+            }
+        listed.append(
+            AppointmentView(
+                id=str(row.id),
+                when=when(row.starts_at, row.office),
+                when_iso=row.starts_at.isoformat(),
+                office=row.office.name,
+                type=type_label(row.type, translate),
+                status=status_label(row.status, translate),
+                status_code=row.status,
+                marked=marked,
+                can_mark=context["can_write"] and markable(row, zone, now),
+                movable=row.status == store.BOOKED and row.starts_at > now,
+            )
+        )
+    proposals = await store.case_proposals(db, case_id=case.id)
+    proposers = await casework.staff_by_id(db, ids=[p.proposed_by for p in proposals if p.proposed_by])
+    by_id = {row.id: row for row in rows}
+    shown_proposals = []
+    for proposal in proposals:
+        state = proposal.status
+        if state == store.PENDING and proposal.expires_at <= now:
+            state = store.EXPIRED
+        appointment = proposal.appointment
+        replaced = by_id.get(proposal.replaces_id) if proposal.replaces_id else None
+        shown_proposals.append(
+            ProposalView(
+                id=str(proposal.id),
+                when=when(appointment.starts_at, appointment.office),
+                office=appointment.office.name,
+                type=type_label(appointment.type, translate),
+                state=translate.gettext(PROPOSAL_LABELS[state]),
+                state_code=state,
+                made=when(proposal.created_at, appointment.office),
+                made_by=staff_name(proposers.get(proposal.proposed_by or 0)),
+                until=when(proposal.expires_at, appointment.office),
+                moving=when(replaced.starts_at, replaced.office) if replaced else None,
+                open=state == store.PENDING,
+            )
+        )
+    # The proposing form: office, type, day and what it moves come back through a GET (which
+    # only reads), and the free times of that day are offered.
+    chosen = {**dict(request.query_params), **(values or {})}
+    office = offices.get(int(chosen["office"])) if str(chosen.get("office", "")).isdigit() else None
+    day = parse_day(chosen.get("day"))
+    slots: list[tuple[str, str]] = []
+    if office is not None and day is not None:
+        zone = office_zone(request, office)
+        start, end = day_span(day, 1, zone)
+        held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
+        slots = [
+            (at.isoformat(), format_time(at, "short", tzinfo=zone, locale=locale))
+            for at in free_slots(schedule_of(request, office), day, booked=held, now=now)
+        ]
+    refused = await refusal(request, case)
+    waiting = await open_proposal(request, case, now)
+    return pages(request).render(
+        request,
+        "appointments.html",
+        {
+            **context,
+            "error": translate.gettext(error) if error else None,
+            "saved": request.query_params.get("saved") == "1",
+            "appointments": listed,
+            "proposals": shown_proposals,
+            "refused": translate.gettext(refused) if refused else None,
+            "waiting": waiting is not None,
+            "offices": list(offices.values()),
+            "types": [(value, translate.gettext(label)) for value, label in APPOINTMENT_TYPES.items()],
+            "chosen": {
+                "office": office.id if office else None,
+                "type": chosen.get("type") if chosen.get("type") in APPOINTMENT_TYPES else None,
+                "day": day.isoformat()
+                if day
+                else now.astimezone(config(request).timezone).date().isoformat(),
+                "replaces": str(chosen.get("replaces") or ""),
+                "slot": str(chosen.get("slot") or ""),
+            },
+            "looked": office is not None and day is not None,
+            "slots": slots,
+            "today": now.astimezone(config(request).timezone).date().isoformat(),
+        },
+        status_code=status_code,
+    )
+
+
+async def appointments_tab(request: Request) -> Response:
+    return await open_tab(request, "appointments", render)
+
+
+def _done(request: Request, case: Case) -> Response:
+    return RedirectResponse(
+        request.url_for("case_appointments", code=case.code).path + "?saved=1", status_code=303
+    )
+
+
+async def mark(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    case = request_case(request)
+    form = await request.form()
+    if case.stage == Stage.CLOSED:
+        return await render(request, error=CLOSED, status_code=400)
+    appointment = await store.find_appointment(
+        db, case_id=case.id, appointment_id=str(form.get("appointment"))
+    )
+    status = form.get("status")
+    if appointment is None:
+        return await render(request, error=NO_SUCH_APPOINTMENT, status_code=400)
+    if status not in store.MARKS or appointment.status not in (store.BOOKED, *store.MARKS):
+        return await render(request, error=NOT_MARKABLE, status_code=400)
+    if not markable(appointment, office_zone(request, appointment.office), utcnow()):
+        return await render(request, error=NOT_YET, status_code=400)
+    try:
+        work.expect_version(case, form.get("version"))
+        await work.mark_appointment(
+            db,
+            case=case,
+            appointment=appointment,
+            status=str(status),
+            staff_id=user.staff_id,
+            actor=user.actor,
+        )
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, error=work.STALE_MESSAGE, status_code=409)
+    await db.commit()
+    return _done(request, case)
+
+
+async def propose(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    case = request_case(request)
+    form = await request.form()
+    values = {key: str(form.get(key) or "") for key in ("office", "type", "day", "slot", "replaces")}
+    refused = await refusal(request, case)
+    if refused is not None:
+        return await render(request, values=values, error=refused, status_code=400)
+    now = utcnow()
+    if await open_proposal(request, case, now) is not None:
+        return await render(request, values=values, error=ONE_AT_A_TIME, status_code=409)
+    offices = {office.id: office for office in await store.active_offices(db)}
+    office = offices.get(int(values["office"])) if values["office"].isdigit() else None
+    day = parse_day(values["day"])
+    if office is None or day is None or values["type"] not in office.appointment_types:
+        return await render(request, values=values, error=CHOOSE_TIME, status_code=400)
+    replaces = None
+    if values["replaces"]:
+        replaces = await store.find_appointment(db, case_id=case.id, appointment_id=values["replaces"])
+        if replaces is None or replaces.status != store.BOOKED or replaces.starts_at <= now:
+            return await render(request, values=values, error=CANNOT_MOVE, status_code=400)
+    zone = office_zone(request, office)
+    start, end = day_span(day, 1, zone)
+    held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
+    free = {at.isoformat(): at for at in free_slots(schedule_of(request, office), day, booked=held, now=now)}
+    if not values["slot"]:
+        return await render(request, values=values, error=CHOOSE_TIME, status_code=400)
+    starts_at = free.get(values["slot"])
+    if starts_at is None:
+        return await render(request, values=values, error=TIME_TAKEN, status_code=409)
+    try:
+        work.expect_version(case, form.get("version"))
+        proposal = await work.propose_time(
+            db,
+            crypto(request),
+            case=case,
+            office=office,
+            appointment_type=values["type"],
+            starts_at=starts_at,
+            replaces=replaces,
+            zone=zone,
+            staff_id=user.staff_id,
+            actor=user.actor,
+        )
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, values=values, error=work.STALE_MESSAGE, status_code=409)
+    if proposal is None:
+        await work.discard(db, case)
+        return await render(request, values=values, error=TIME_TAKEN, status_code=409)
+    await db.commit()
+    return _done(request, case)
+
+
+async def withdraw(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    case = request_case(request)
+    form = await request.form()
+    proposal = await store.find_proposal(db, case_id=case.id, proposal_id=str(form.get("proposal")))
+    if proposal is None or proposal.status != store.PENDING:
+        return await render(request, error=NO_SUCH_PROPOSAL, status_code=400)
+    try:
+        work.expect_version(case, form.get("version"))
+        withdrawn = await work.withdraw_proposal(
+            db,
+            crypto(request),
+            case=case,
+            proposal=proposal,
+            zone=office_zone(request, proposal.appointment.office),
+            actor=user.actor,
+        )
+    except work.StaleCase:
+        await work.discard(db, case)
+        return await render(request, error=work.STALE_MESSAGE, status_code=409)
+    if not withdrawn:
+        await work.discard(db, case)
+        return await render(request, error=PROPOSAL_CLOSED, status_code=409)
+    await db.commit()
+    return _done(request, case)
+
+
+routes = [
+    page("/appointments", calendar_page, name="calendar", permission=Permission.CALENDAR),
+    page(
+        "/cases/{code}/appointments",
+        appointments_tab,
+        name="case_appointments",
+        permission=Permission.CASE_READ,
+    ),
+    action(
+        "/cases/{code}/appointments/mark",
+        mark,
+        name="case_appointments_mark",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/appointments/propose",
+        propose,
+        name="case_appointments_propose",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/appointments/withdraw",
+        withdraw,
+        name="case_appointments_withdraw",
+        permission=Permission.CASE_WRITE,
+    ),
+]
