@@ -13,7 +13,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, Chat, ErrorEvent
 from aiogram.utils.i18n import I18n
@@ -81,8 +80,13 @@ def create_dispatcher(
     config: BotConfig | None = None,
 ) -> Dispatcher:
     i18n = i18n or create_i18n()
-    dispatcher = Dispatcher(storage=SqlStorage(sessionmaker, crypto), events_isolation=SimpleEventIsolation())
-    dispatcher.update.outer_middleware(UpdateMiddleware(sessionmaker, crypto, i18n, config or BotConfig()))
+    # aiogram's FSM middleware would read the dialog state before the update's transaction exists
+    # (a second transaction and beneficiary lookup per update): the update middleware resolves the
+    # state itself, inside its transaction, which also serialises one person's updates.
+    dispatcher = Dispatcher(storage=SqlStorage(sessionmaker, crypto), disable_fsm=True)
+    dispatcher.update.outer_middleware(
+        UpdateMiddleware(sessionmaker, crypto, i18n, config or BotConfig(), fsm=dispatcher.fsm)
+    )
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
     # Order matters: commands work from any step; the fallback takes what no step expected.
     modules = (

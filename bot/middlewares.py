@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy import text
@@ -30,8 +30,15 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 class UpdateMiddleware(BaseMiddleware):
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n, config: BotConfig
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        i18n: I18n,
+        config: BotConfig,
+        *,
+        fsm: FSMContextMiddleware,
     ) -> None:
+        self._fsm = fsm
         self._sessionmaker = sessionmaker
         self._crypto = crypto
         self._i18n = i18n
@@ -59,7 +66,9 @@ class UpdateMiddleware(BaseMiddleware):
                 session.info.update(beneficiary=beneficiary, telegram_id=user.id)
                 # A plain value for the error handler, which runs after the rollback.
                 data["beneficiary_language"] = beneficiary.language
-                state: FSMContext = data["state"]
+                state = self._fsm.resolve_event_context(bot, data)
+                assert state is not None  # a private chat with a user always has a context
+                data.update(fsm_storage=self._fsm.storage, state=state, raw_state=await state.get_state())
                 data.update(
                     session=session,
                     crypto=self._crypto,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE_LOCK = "intake_write_lock"
 
 
 def is_sqlite(url: str) -> bool:
@@ -36,11 +40,29 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    # SQLite has one writer. Transactions of this process queue on an asyncio lock before taking
+    # SQLite's: the next one starts the moment the last one ends, instead of polling the file lock
+    # through SQLite's busy handler, which sleeps up to 100 ms between tries. Other processes still
+    # meet the busy handler (busy_timeout). One lock per event loop, as asyncio locks are.
+    locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if _WRITE_LOCK not in connection.info:  # a connection keeps its turn until it is returned
+            loop = asyncio.get_running_loop()
+            lock = locks.get(loop) or locks.setdefault(loop, asyncio.Lock())
+            await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+            connection.info[_WRITE_LOCK] = lock
         # Take the write lock up front: a deferred transaction that later upgrades to a writer
         # fails at once with "database is locked" instead of waiting for busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # After COMMIT or ROLLBACK and the pool's reset: the next transaction starts at once.
+        lock = record.info.pop(_WRITE_LOCK, None) if record is not None else None
+        if lock is not None:
+            lock.release()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.engine import create_sessionmaker
 from storage.models import AuditEntry
@@ -57,3 +58,37 @@ async def test_case_codes_are_unique_and_sequential_under_concurrency(database: 
         async with engine.begin() as connection:
             await connection.execute(text("DELETE FROM case_counters"))
         await engine.dispose()
+
+
+async def test_a_failed_transaction_or_a_second_one_on_a_connection_never_holds_up_the_next(
+    database: Database,
+) -> None:
+    """SQLite: this process's transactions take turns on a lock; a rolled-back transaction and a
+    connection that begins twice must hand the turn on, or every later transaction would wait."""
+    engine = database.engine()
+    maker = create_sessionmaker(engine)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            await fail_inside_a_transaction(maker)
+        async with engine.connect() as connection:
+            for _ in range(2):
+                async with connection.begin():
+                    await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(10):  # far beyond a turn; a turn never handed on waits 30 s
+            results = await asyncio.gather(*(next_code(maker) for _ in range(20)))
+        assert sorted(results) == [f"IP-2032-{n:06d}" for n in range(1, 21)]
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM case_counters"))
+        await engine.dispose()
+
+
+async def next_code(maker: async_sessionmaker[AsyncSession]) -> str:
+    async with maker() as session, session.begin():
+        return await next_case_code(session, year=2032)
+
+
+async def fail_inside_a_transaction(maker: async_sessionmaker[AsyncSession]) -> None:
+    async with maker() as session, session.begin():
+        await session.execute(text("SELECT 1"))
+        raise ZeroDivisionError
