@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outgoing import Markup, Outgoing
+from programme.reminders import ReminderPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
 
@@ -49,6 +50,9 @@ class Journey(StatesGroup):
     appointment_cancel = State()
 
 
+DEFAULT_REMINDERS = ReminderPolicy()
+
+
 @dataclass(frozen=True, slots=True)
 class BotConfig:
     """What an organisation sets about its bot (see intake.settings)."""
@@ -58,6 +62,7 @@ class BotConfig:
     office_days: frozenset[int] = frozenset(range(5))  # Monday to Friday
     office_open: dt.time = dt.time(9)
     office_close: dt.time = dt.time(18)
+    reminders: ReminderPolicy = DEFAULT_REMINDERS
 
 
 class Tap(CallbackData, prefix="t"):
@@ -115,12 +120,16 @@ class Conversation:
 
     async def detour(self, state: State) -> None:
         """Step aside (language, a request, a conversation); `resume` comes back to this step."""
+        await self.step_aside()
+        await self.go(state)
+
+    async def step_aside(self) -> None:
+        """Remember the step to come back to, as `detour` does, before going somewhere."""
         current = await self.state.get_state()
         data = await self.data()
         # The menu leaves RETURN_TO as None: a None is no place to return to.
         if current and current not in DETOURS and not data.get(RETURN_TO):
             await self.state.update_data({RETURN_TO: current})
-        await self.go(state)
 
     async def resume(self) -> None:
         data = await self.data()

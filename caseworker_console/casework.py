@@ -30,6 +30,7 @@ from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_journey import CaseMessage, DataRequest
 from storage.queries import record_audit
+from storage.reminders import drop_case_reminders
 
 STALE_MESSAGE = N_(
     "This case was changed by someone else while you had it open. Nothing was saved: "
@@ -155,6 +156,8 @@ async def close(
         session, crypto, case=case, reason=termination.value, details=details, staff_id=staff_id, at=utcnow()
     )
     await change_stage(session, case=case, to=Stage.CLOSED, actor=actor)
+    # A closed case gets no more reminders (the scheduler checks the stage too, at sending time).
+    await drop_case_reminders(session, case_id=case.id, reason="closed")
     await _audit(session, actor=actor, action="case.closed", case=case, reason=termination.value)
 
 

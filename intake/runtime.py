@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import secrets
 import signal
@@ -18,6 +19,7 @@ from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
+from bot.dialogs.reminders import reminder_message
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
@@ -25,6 +27,7 @@ from caseworker_console.app import create_app
 from intake.settings import Settings, SettingsError
 from outreach.leader import lead_then_run
 from outreach.outbox import recover_orphans
+from outreach.reminders import Scheduler
 from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
@@ -65,7 +68,11 @@ def random_sandbox_token() -> str:
 
 
 def bot_config(settings: Settings) -> BotConfig:
-    return BotConfig(data_controller=settings.data_controller, timezone=settings.timezone)
+    return BotConfig(
+        data_controller=settings.data_controller,
+        timezone=settings.timezone,
+        reminders=settings.reminder_policy(),
+    )
 
 
 async def run_polling(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
@@ -99,8 +106,20 @@ async def poll(
 async def run_sender(
     runtime: Runtime, bot: Bot, stop: asyncio.Event, *, lease: dt.timedelta = dt.timedelta(seconds=60)
 ) -> None:
-    """The outbox sender; on PostgreSQL only while this process is the elected one (see leader)."""
+    """The outbox sender and the reminder scheduler; on PostgreSQL only while this process is the
+    elected one (see leader), so exactly one of each runs."""
     sender = Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate, lease=lease)
+    scheduler = Scheduler(
+        runtime.sessionmaker,
+        runtime.crypto,
+        functools.partial(reminder_message, create_i18n()),
+        default_timezone=runtime.settings.timezone,
+    )
+
+    async def work(stop: asyncio.Event) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(sender.run(stop))
+            group.create_task(scheduler.run(stop))
 
     async def take_over() -> None:
         if runtime.engine.dialect.name != "postgresql":
@@ -113,7 +132,7 @@ async def run_sender(
         if uncertain or pending:
             log.info("took over %d unsent and %d uncertain outbox rows", pending, uncertain)
 
-    await lead_then_run(runtime.engine, sender.run, stop, on_lead=take_over)
+    await lead_then_run(runtime.engine, work, stop, on_lead=take_over)
 
 
 async def bot_username(settings: Settings, bot: Bot | None) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from storage.crypto import KeyConfigError, generate_key, parse_keys
 
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
     data_controller: str = Field("", alias="INTAKE_DATA_CONTROLLER", max_length=200)
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
+    reminder_offsets: str = Field("24h,2h", alias="INTAKE_REMINDER_OFFSETS")
+    reminder_quiet_hours: str = Field("21:00-09:00", alias="INTAKE_REMINDER_QUIET_HOURS")
 
     @field_validator("timezone")
     @classmethod
@@ -46,6 +49,18 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
+
+    @field_validator("reminder_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
         return value
 
     @field_validator("console_addr", "webhook_addr")
@@ -108,6 +123,12 @@ class Settings(BaseSettings):
     @property
     def webhook_port(self) -> int:
         return int(self.webhook_addr.rpartition(":")[2])
+
+    def reminder_policy(self) -> ReminderPolicy:
+        return ReminderPolicy(
+            offsets=parse_offsets(self.reminder_offsets),
+            quiet_hours=parse_quiet_hours(self.reminder_quiet_hours),
+        )
 
     def webhook_secret_value(self) -> str:
         if self.webhook_secret is None:

@@ -11,9 +11,11 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.appointments import APPOINTMENT_TYPES, Schedule, parse_hours
+from programme.reminders import ReminderPolicy
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
 from storage.queries import _insert, record_audit
+from storage.reminders import DEFAULT_POLICY, drop_reminders, schedule_reminders
 
 DEMO_OFFICE = "Integration Centre Baku"
 
@@ -130,9 +132,13 @@ async def book_appointment(
     appointment_type: str,
     starts_at: dt.datetime,
     replaces: Appointment | None = None,
+    reminders: ReminderPolicy = DEFAULT_POLICY,
+    default_timezone: str = "Asia/Baku",
 ) -> Appointment | None:
     """Book a seat of a slot, or None when every seat is taken. A replaced appointment is
-    cancelled in the same transaction, so a reschedule never leaves two bookings or none."""
+    cancelled in the same transaction, so a reschedule never leaves two bookings or none.
+    The reminders are scheduled in the same transaction too (in the office's time zone, else
+    `default_timezone`, INTAKE_TIMEZONE)."""
     if appointment_type not in APPOINTMENT_TYPES:
         raise ValueError("unknown appointment type")
     appointment = Appointment(
@@ -152,6 +158,8 @@ async def book_appointment(
         return None
     if replaces is not None:
         await _cancel(session, appointment=replaces)
+    zone = office_schedule(office, default_timezone=default_timezone).zone
+    await schedule_reminders(session, appointment=appointment, zone=zone, policy=reminders, now=utcnow())
     await record_audit(
         session,
         actor="bot",
@@ -189,6 +197,7 @@ async def _cancel(session: AsyncSession, *, appointment: Appointment) -> None:
     for booking in seat.scalars():
         await session.delete(booking)
     await session.flush()
+    await drop_reminders(session, appointment_ids=[appointment.id], reason="cancelled")
 
 
 async def cancel_appointment(session: AsyncSession, *, case: Case, appointment: Appointment) -> None:
@@ -358,10 +367,16 @@ async def proposal_by_token(session: AsyncSession, *, token: str) -> Appointment
 
 
 async def accept_proposal(
-    session: AsyncSession, *, proposal: AppointmentProposal, case: Case, now: dt.datetime
+    session: AsyncSession,
+    *,
+    proposal: AppointmentProposal,
+    case: Case,
+    now: dt.datetime,
+    reminders: ReminderPolicy = DEFAULT_POLICY,
+    default_timezone: str = "Asia/Baku",
 ) -> Appointment | None:
     """Book the proposed time (its seat is already held) and cancel the one it replaces; None when
-    it is no longer open (answered, withdrawn, expired)."""
+    it is no longer open (answered, withdrawn, expired). Its reminders are scheduled as at booking."""
     if proposal.status == PENDING and proposal.expires_at <= now:
         await _close_proposal(session, proposal=proposal, status=EXPIRED, at=now)
         return None
@@ -376,6 +391,8 @@ async def accept_proposal(
         appointment.replaces_id = replaced.id
         await _cancel(session, appointment=replaced)
     await session.flush()
+    zone = office_schedule(appointment.office, default_timezone=default_timezone).zone
+    await schedule_reminders(session, appointment=appointment, zone=zone, policy=reminders, now=now)
     await record_audit(
         session,
         actor="bot",

@@ -10,6 +10,7 @@ from storage import (  # noqa: F401
     models_channels,
     models_journey,
     models_plan,
+    models_reminders,
     models_webhook,
 )
 from storage.models import Base

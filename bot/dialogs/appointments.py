@@ -472,6 +472,8 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
             appointment_type=data["type"],
             starts_at=start,
             replaces=replaces,
+            reminders=conv.config.reminders,
+            default_timezone=conv.config.timezone,
         )
     if start is None or appointment is None:
         # Someone else took the last place meanwhile: offer the other times of that day.

@@ -63,7 +63,14 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         return
     proposal, case = found
     if tap.value == ACCEPT:
-        appointment = await accept_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
+        appointment = await accept_proposal(
+            conv.session,
+            proposal=proposal,
+            case=case,
+            now=utcnow(),
+            reminders=conv.config.reminders,
+            default_timezone=conv.config.timezone,
+        )
         if appointment is None:
             no_longer_open(conv, query)
             return

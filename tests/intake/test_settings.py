@@ -26,6 +26,8 @@ NAMES = [
     "INTAKE_DATA_CONTROLLER",
     "INTAKE_WEBHOOK_ADDR",
     "TELEGRAM_BOT_USERNAME",
+    "INTAKE_REMINDER_OFFSETS",
+    "INTAKE_REMINDER_QUIET_HOURS",
 ]
 
 
@@ -60,6 +62,16 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
         ("TELEGRAM_BOT_USERNAME", "t.me/intake", "TELEGRAM_BOT_USERNAME is invalid: expected the bot's"),
+        (
+            "INTAKE_REMINDER_OFFSETS",
+            "24h,soon",
+            "INTAKE_REMINDER_OFFSETS is invalid: 'soon' is not an offset",
+        ),
+        (
+            "INTAKE_REMINDER_QUIET_HOURS",
+            "9pm",
+            "INTAKE_REMINDER_QUIET_HOURS is invalid: expected local times",
+        ),
     ],
 )
 def test_a_malformed_setting_is_one_sentence(
