@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +40,7 @@ TITLE_SIZE = 15.0  # points
 BODY_SIZE = 11.0
 LINK_SIZE = 12.0
 BLOCK_GAP = 4.0  # millimetres between two languages' blocks
+_DRAWING = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,6 +111,17 @@ def wrap(text: str, language: str, size: float, width: float) -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+@functools.lru_cache(maxsize=16)
+def rendered(kind: str, link: str, languages: tuple[str, ...], title: str) -> bytes:
+    """A flyer as PDF or PNG; the same flyer again comes from memory (they take a second to draw).
+
+    One at a time: the cached FreeType and HarfBuzz fonts are shared, and drawing is all CPU.
+    """
+    with _DRAWING:
+        page = layout(link, languages)
+        return pdf(page, title=title) if kind == "pdf" else png(page)
 
 
 def layout(link: str, languages: Sequence[str]) -> Layout:

@@ -226,7 +226,7 @@ async def render_channel(
                 "eligible": masked(counts.provisionally_eligible),
                 "enrolled": masked(counts.enrolled),
             },
-            "languages": [LANGUAGES.get(language, language) for language in channel.languages],
+            "languages": [(language, LANGUAGES.get(language, language)) for language in channel.languages],
             "error": error,
             "entered": entered,
             **_choices(request),
@@ -297,11 +297,8 @@ async def _flyer(request: Request, kind: str) -> Response:
         return response
     await database(request).commit()
     # Drawing takes a moment of CPU: off the event loop, so other requests go on meanwhile.
-    layout = await run_in_threadpool(flyer.layout, link, channel.languages)
-    if kind == "pdf":
-        body, media_type = await run_in_threadpool(flyer.pdf, layout, title=channel.name), "application/pdf"
-    else:
-        body, media_type = await run_in_threadpool(flyer.png, layout), "image/png"
+    body = await run_in_threadpool(flyer.rendered, kind, link, tuple(channel.languages), channel.name)
+    media_type = "application/pdf" if kind == "pdf" else "image/png"
     return Response(
         body,
         media_type=media_type,
