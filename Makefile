@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 # What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
 BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py programme/appointments.py
 
-.PHONY: demo test lint catalogs extract bench clean browser
+AXE_DIR := tests/console/axe
+AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+.PHONY: demo test lint catalogs extract bench clean browser axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +31,20 @@ browser:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } \
 		|| echo "Debian's chromium is not installed: the browser tests will be skipped"
 
-test: catalogs browser
+# axe-core for the console's accessibility test, exactly as package-lock.json pins it (npm ci, from
+# the npm registry only). Reinstalled only when the lock file changes; without npm (and no way to
+# install Debian's), the accessibility test says it was skipped and why.
+axe: $(AXE)
+
+$(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; } \
+		|| true
+	@if command -v npm >/dev/null; then \
+		cd $(AXE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch node_modules/axe-core/axe.min.js; \
+	else echo "npm is not installed: the accessibility test will be skipped"; fi
+
+test: catalogs browser axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -51,5 +67,5 @@ bench: catalogs
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(AXE_DIR)/node_modules
 	find . -name '*.mo' -delete

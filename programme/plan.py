@@ -77,7 +77,36 @@ REVIEW = Form(
     questions=(Question("note", Kind.TEXT, N_("How the plan is going"), max_length=LONG_TEXT),),
 )
 
+# How the beneficiary agreed to a change (issue 4: the agreement is recorded, with how and when).
+AGREEMENT_CHANNELS: tuple[Option, ...] = (
+    Option("in_person", N_("In person")),
+    Option("phone", N_("By phone")),
+    Option("bot", N_("In a message through the bot")),
+)
+
+EDIT_NEED = Form(
+    id="plan_need_edit",
+    version=1,
+    title=N_("Change the need"),
+    questions=NEED.questions,
+)
+
+EDIT_GOAL = Form(
+    id="plan_goal_edit",
+    version=1,
+    title=N_("Change the goal"),
+    questions=GOAL.questions,
+)
+
+EDIT_ACTIVITY = Form(
+    id="plan_activity_edit",
+    version=1,
+    title=N_("Change the activity"),
+    questions=ACTIVITY.questions,
+)
+
 NOT_AGREED = N_("Tick this once the beneficiary has agreed to the change.")
+NO_CHANNEL = N_("Say how the beneficiary agreed.")
 NOT_A_DATE = N_("Give a date (year, month and day).")
 NO_SUCH_PART = N_("Choose one of this plan's entries.")
 # Dates far outside a plan's life are typing mistakes, not plans.
@@ -98,11 +127,18 @@ def parse_date(value: Any, *, required: bool) -> tuple[dt.date | None, str | Non
     return day, None
 
 
-def clean_change(form: Form, raw: Mapping[str, Any], *, agreed: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """Validate a change to the plan: its answers, and the beneficiary's agreement to it."""
+def clean_change(
+    form: Form, raw: Mapping[str, Any], *, agreed: Any, agreed_via: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate a change to the plan: its answers, and the beneficiary's agreement to it and how it
+    was given (answers["agreed_via"])."""
     answers, errors = clean_form(form, raw)
     if agreed != "yes":
         errors["agreed"] = NOT_AGREED
+    if agreed_via in {option.value for option in AGREEMENT_CHANNELS}:
+        answers["agreed_via"] = agreed_via
+    else:
+        errors["agreed_via"] = NO_CHANNEL
     return answers, errors
 
 

@@ -191,3 +191,85 @@ async def add_review(
 
 def text_of(crypto: Crypto, row: PlanNeed | PlanGoal | PlanActivity | PlanReview, column: str) -> str:
     return unseal(crypto, row, column) or ""
+
+
+async def edit_need(
+    session: AsyncSession, crypto: Crypto, *, need: PlanNeed, text: str, staff_id: int, at: dt.datetime
+) -> None:
+    seal(crypto, need, "text_enc", text)
+    _agreed(need, staff_id=staff_id, at=at)
+    await session.flush()
+
+
+async def edit_goal(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    goal: PlanGoal,
+    term: str,
+    text: str,
+    staff_id: int,
+    at: dt.datetime,
+) -> None:
+    goal.term = term
+    seal(crypto, goal, "text_enc", text)
+    _agreed(goal, staff_id=staff_id, at=at)
+    await session.flush()
+
+
+async def edit_activity(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    activity: PlanActivity,
+    text: str,
+    service_area: str,
+    due_on: dt.date | None,
+    who: str | None,
+    status: str,
+    staff_id: int,
+    at: dt.datetime,
+) -> None:
+    activity.service_area = service_area
+    activity.due_on = due_on
+    activity.status = status
+    seal(crypto, activity, "text_enc", text)
+    seal(crypto, activity, "who_enc", who or None)
+    _agreed(activity, staff_id=staff_id, at=at)
+    await session.flush()
+
+
+async def delete_activity(session: AsyncSession, *, activity: PlanActivity) -> None:
+    await session.delete(activity)
+    await session.flush()
+
+
+async def delete_goal(session: AsyncSession, *, goal: PlanGoal) -> list[str]:
+    """Delete a goal with its activities; the ids of the activities deleted with it."""
+    activities = (
+        (await session.execute(select(PlanActivity).where(PlanActivity.goal_id == goal.id))).scalars().all()
+    )
+    for activity in activities:
+        await session.delete(activity)
+    await session.delete(goal)
+    await session.flush()
+    return [str(activity.id) for activity in activities]
+
+
+async def delete_need(session: AsyncSession, *, need: PlanNeed) -> tuple[list[str], list[str]]:
+    """Delete a need with its goals and their activities, and close the gap in the ranks; the ids
+    of the goals and activities deleted with it."""
+    goals = (await session.execute(select(PlanGoal).where(PlanGoal.need_id == need.id))).scalars().all()
+    goal_ids: list[str] = []
+    activity_ids: list[str] = []
+    for goal in goals:
+        activity_ids += await delete_goal(session, goal=goal)
+        goal_ids.append(str(goal.id))
+    case_id, rank = need.case_id, need.rank
+    await session.delete(need)
+    await session.flush()
+    later = select(PlanNeed).where(PlanNeed.case_id == case_id, PlanNeed.rank > rank)
+    for other in (await session.execute(later)).scalars().all():
+        other.rank -= 1
+    await session.flush()
+    return goal_ids, activity_ids

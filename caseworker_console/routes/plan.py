@@ -72,6 +72,7 @@ class ActivityView:
     id: str
     text: str
     area: str
+    area_code: str
     due: str | None
     due_iso: str | None
     who: str | None
@@ -141,6 +142,7 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
                 id=str(row.id),
                 text=store.text_of(keys, row, "text_enc"),
                 area=areas.get(row.service_area, row.service_area),
+                area_code=row.service_area,
                 due=day(row.due_on),
                 due_iso=row.due_on.isoformat() if row.due_on else None,
                 who=store.text_of(keys, row, "who_enc") or None,
@@ -212,6 +214,29 @@ async def render(
             errors=(errors or {}) if mine else None,
         )
 
+    def edit_form(form: Form, name: str, item_id: str, current: dict[str, Any]) -> list[formview.FieldView]:
+        # The form of the entry that failed comes back with what was typed; the others as stored.
+        mine = failed == name and (values or {}).get(f"{name.removeprefix('edit-')}_id") == item_id
+        shown = (values or {}) if mine else current
+        return formview.fields(form, translate, values=shown, errors=(errors or {}) if mine else None)
+
+    edit_fields: dict[str, list[formview.FieldView]] = {}
+    for need in needs:
+        edit_fields[need.id] = edit_form(rules.EDIT_NEED, "edit-need", need.id, {"text": need.text})
+        for goal in need.goals:
+            current = {"term": goal.term_code, "text": goal.text}
+            edit_fields[goal.id] = edit_form(rules.EDIT_GOAL, "edit-goal", goal.id, current)
+            for activity in goal.activities:
+                current = {
+                    "text": activity.text,
+                    "service_area": activity.area_code,
+                    "who": activity.who or "",
+                    "status": activity.status_code,
+                }
+                edit_fields[activity.id] = edit_form(
+                    rules.EDIT_ACTIVITY, "edit-activity", activity.id, current
+                )
+
     # Errors outside the form definitions: the agreement, a link to a need or goal, a date.
     other = {key: translate.gettext(msgid) for key, msgid in (errors or {}).items()}
     return pages(request).render(
@@ -227,6 +252,9 @@ async def render(
             "failed": failed,
             "values": values or {},
             "agreed_error": other.get("agreed"),
+            "via_error": other.get("agreed_via"),
+            "channels": list(_labels(rules.AGREEMENT_CHANNELS, translate).items()),
+            "edit_fields": edit_fields,
             "link_error": other.get("link"),
             "date_error": other.get("date"),
             "error_count": len(errors or {}),
@@ -271,8 +299,11 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
     case = request_case(request)
     form = await request.form()
     raw = formview.submitted(form_def, form)
-    answers, errors = rules.clean_change(form_def, raw, agreed=form.get("agreed"))
-    echo = {**raw, **{key: form.get(key) for key in ("need_id", "goal_id", "due_on", "reviewed_on")}}
+    answers, errors = rules.clean_change(
+        form_def, raw, agreed=form.get("agreed"), agreed_via=form.get("agreed_via")
+    )
+    linked = ("need_id", "goal_id", "activity_id", "due_on", "reviewed_on", "agreed_via")
+    echo = {**raw, **{key: form.get(key) for key in linked}}
     if errors:
         return await render(request, failed=name, values=echo, errors=errors, status_code=400)
     access, note = await plan_access(request)
@@ -285,7 +316,9 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
             await work.discard(db, case)
             refused = {details: rules.NO_SUCH_PART if details == "link" else rules.NOT_A_DATE}
             return await render(request, failed=name, values=echo, errors=refused, status_code=400)
-        await work.plan_changed(db, case=case, actor=user.actor, change=name, **details)
+        await work.plan_changed(
+            db, case=case, actor=user.actor, change=name, agreed_via=answers["agreed_via"], **details
+        )
     except work.StaleCase:
         await work.discard(db, case)
         return await render(request, failed=name, values=echo, error=work.STALE_MESSAGE, status_code=409)
@@ -427,6 +460,136 @@ async def add_review(request: Request) -> Response:
     return await _change(request, "review", rules.REVIEW, change)
 
 
+async def edit_need(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        need = await store.find_need(db, case=request_case(request), need_id=_text(form, "need_id"))
+        if need is None:
+            return "link"
+        await store.edit_need(
+            db,
+            crypto(request),
+            need=need,
+            text=answers["text"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"need": str(need.id)}
+
+    return await _change(request, "edit-need", rules.EDIT_NEED, change)
+
+
+async def edit_goal(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        goal = await store.find_goal(db, case=request_case(request), goal_id=_text(form, "goal_id"))
+        if goal is None:
+            return "link"
+        before = goal.term
+        await store.edit_goal(
+            db,
+            crypto(request),
+            goal=goal,
+            term=answers["term"],
+            text=answers["text"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {"goal": str(goal.id), "from": before, "to": goal.term}
+
+    return await _change(request, "edit-goal", rules.EDIT_GOAL, change)
+
+
+async def edit_activity(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        db = database(request)
+        found = await store.find_activity(
+            db, case=request_case(request), activity_id=_text(form, "activity_id")
+        )
+        if found is None:
+            return "link"
+        due_on, wrong = rules.parse_date(form.get("due_on"), required=False)
+        if wrong:
+            return "date"
+        before = found.status
+        await store.edit_activity(
+            db,
+            crypto(request),
+            activity=found,
+            text=answers["text"],
+            service_area=answers["service_area"],
+            due_on=due_on,
+            who=answers.get("who"),
+            status=answers["status"],
+            staff_id=signed_in_user(request).staff_id,
+            at=utcnow(),
+        )
+        return {
+            "activity": str(found.id),
+            "service_area": found.service_area,
+            "from": before,
+            "to": found.status,
+        }
+
+    return await _change(request, "edit-activity", rules.EDIT_ACTIVITY, change)
+
+
+NOTHING_ASKED = Form(id="plan_delete", version=1, title="", questions=())
+
+
+async def delete_need(request: Request) -> Response:
+    """Remove a need with its goals and activities; the audit keeps which rows went, and when."""
+
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        need = await store.find_need(
+            database(request), case=request_case(request), need_id=_text(form, "need_id")
+        )
+        if need is None:
+            return "link"
+        need_id, rank = str(need.id), need.rank
+        goals, activities = await store.delete_need(database(request), need=need)
+        return {"need": need_id, "rank": rank, "goals": goals, "activities": activities}
+
+    return await _change(request, "delete-need", NOTHING_ASKED, change)
+
+
+async def delete_goal(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        goal = await store.find_goal(
+            database(request), case=request_case(request), goal_id=_text(form, "goal_id")
+        )
+        if goal is None:
+            return "link"
+        goal_id, need_id, term = str(goal.id), str(goal.need_id), goal.term
+        activities = await store.delete_goal(database(request), goal=goal)
+        return {"goal": goal_id, "need": need_id, "term": term, "activities": activities}
+
+    return await _change(request, "delete-goal", NOTHING_ASKED, change)
+
+
+async def delete_activity(request: Request) -> Response:
+    async def change(request: Request, form: FormData, answers: dict[str, Any]) -> dict[str, Any] | str:
+        found = await store.find_activity(
+            database(request), case=request_case(request), activity_id=_text(form, "activity_id")
+        )
+        if found is None:
+            return "link"
+        details = {
+            "activity": str(found.id),
+            "goal": str(found.goal_id),
+            "service_area": found.service_area,
+            "status": found.status,
+        }
+        await store.delete_activity(database(request), activity=found)
+        return details
+
+    return await _change(request, "delete-activity", NOTHING_ASKED, change)
+
+
+def _write(path: str, endpoint: Callable[[Request], Awaitable[Response]], name: str) -> Any:
+    return action(f"/cases/{{code}}/plan/{path}", endpoint, name=name, permission=Permission.CASE_WRITE)
+
+
 routes = [
     page("/cases/{code}/plan", plan_tab, name="case_plan", permission=Permission.CASE_READ),
     action("/cases/{code}/plan/needs", add_need, name="case_plan_need", permission=Permission.CASE_WRITE),
@@ -452,4 +615,10 @@ routes = [
     action(
         "/cases/{code}/plan/reviews", add_review, name="case_plan_review", permission=Permission.CASE_WRITE
     ),
+    _write("needs/edit", edit_need, "case_plan_need_edit"),
+    _write("needs/delete", delete_need, "case_plan_need_delete"),
+    _write("goals/edit", edit_goal, "case_plan_goal_edit"),
+    _write("goals/delete", delete_goal, "case_plan_goal_delete"),
+    _write("activities/edit", edit_activity, "case_plan_activity_edit"),
+    _write("activities/delete", delete_activity, "case_plan_activity_delete"),
 ]

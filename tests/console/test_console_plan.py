@@ -36,7 +36,9 @@ async def post(client: httpx.AsyncClient, path: str, data: dict[str, Any]) -> ht
     form = soup(await client.get(PLAN)).select_one(f"form[action='{path}']")
     assert form is not None, path
     fields = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
-    return await client.post(path, data={**fields, **data})
+    # How the beneficiary agreed: the form's select starts on "in person".
+    agreement = {"agreed_via": "in_person"} if "agreed" in data else {}
+    return await client.post(path, data={**fields, **agreement, **data})
 
 
 async def with_consent(
@@ -98,7 +100,8 @@ async def test_the_plan_stays_locked_before_intervention_planning(
     assert soup(locked).select("form[action^='/cases/IP-2026-000100/plan']") == []
     token = form_token(locked)
     refused = await client.post(
-        f"{PLAN}/needs", data={"csrf_token": token, "version": "1", "text": "x", "agreed": "yes"}
+        f"{PLAN}/needs",
+        data={"csrf_token": token, "version": "1", "text": "x", "agreed": "yes", "agreed_via": "bot"},
     )
     assert refused.status_code == 409
 
@@ -258,7 +261,14 @@ async def test_a_change_from_a_stale_page_saves_nothing(
 ) -> None:
     token = form_token(await client.get(PLAN))
     stale = await client.post(
-        f"{PLAN}/needs", data={"csrf_token": token, "version": "0", "text": SECRET, "agreed": "yes"}
+        f"{PLAN}/needs",
+        data={
+            "csrf_token": token,
+            "version": "0",
+            "text": SECRET,
+            "agreed": "yes",
+            "agreed_via": "phone",
+        },
     )
     assert stale.status_code == 409
     assert "changed by someone else" in soup(stale).select_one("[role=alert]").get_text()
@@ -280,7 +290,14 @@ async def test_without_consent_for_case_work_the_plan_is_read_only(
     token = form_token(page)
     version = str(case.version + 1)
     refused = await client.post(
-        f"{PLAN}/needs", data={"csrf_token": token, "version": version, "text": "x", "agreed": "yes"}
+        f"{PLAN}/needs",
+        data={
+            "csrf_token": token,
+            "version": version,
+            "text": "x",
+            "agreed": "yes",
+            "agreed_via": "in_person",
+        },
     )
     assert refused.status_code == 409
     assert len(await rows(sessionmaker, PlanNeed)) == 1
@@ -302,3 +319,218 @@ async def test_viewing_the_plan_is_audited(
             .all()
         )
     assert {"part": "plan"} in parts
+
+
+async def plan_audit(sessionmaker: async_sessionmaker[AsyncSession]) -> list[AuditEntry]:
+    async with sessionmaker() as session:
+        statement = select(AuditEntry).where(AuditEntry.action.like("plan.%")).order_by(AuditEntry.id)
+        return list((await session.execute(statement)).scalars().all())
+
+
+async def build_plan(client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Two needs; the first with a goal and an activity."""
+    assert (await add_need(client, SECRET)).status_code == 303
+    assert (await add_need(client, "Language course")).status_code == 303
+    first = next(need for need in await rows(sessionmaker, PlanNeed) if need.rank == 1)
+    goal = {"need_id": str(first.id), "term": "short", "text": "Rent a flat", "agreed": "yes"}
+    assert (await post(client, f"{PLAN}/goals", goal)).status_code == 303
+    [stored_goal] = await rows(sessionmaker, PlanGoal)
+    activity = {
+        "goal_id": str(stored_goal.id),
+        "text": "Visit the housing office together",
+        "service_area": "orientation",
+        "status": "planned",
+        "agreed": "yes",
+    }
+    assert (await post(client, f"{PLAN}/activities", activity)).status_code == 303
+
+
+async def test_needs_goals_and_activities_are_changed_with_how_the_beneficiary_agreed(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me, case = planning
+    await build_plan(client, sessionmaker)
+    need = next(need for need in await rows(sessionmaker, PlanNeed) if need.rank == 1)
+    [goal] = await rows(sessionmaker, PlanGoal)
+    [activity] = await rows(sessionmaker, PlanActivity)
+    page = soup(await client.get(PLAN))
+    # Each entry's form starts from what is stored.
+    assert page.select_one(f"#q-edit-{need.id}-text").get_text() == SECRET
+    assert page.select_one(f"#q-edit-{activity.id}-service_area-orientation").has_attr("checked")
+
+    changed = {
+        "need_id": str(need.id),
+        "text": "A flat with two rooms",
+        "agreed": "yes",
+        "agreed_via": "phone",
+    }
+    assert (await post(client, f"{PLAN}/needs/edit", changed)).status_code == 303
+    changed = {
+        "goal_id": str(goal.id),
+        "term": "long",
+        "text": "Own lease",
+        "agreed": "yes",
+        "agreed_via": "bot",
+    }
+    assert (await post(client, f"{PLAN}/goals/edit", changed)).status_code == 303
+    changed = {
+        "activity_id": str(activity.id),
+        "text": "Call the housing office",
+        "service_area": "employment_education",
+        "due_on": "2027-01-10",
+        "who": "An interpreter",
+        "status": "in_progress",
+        "agreed": "yes",
+        "agreed_via": "in_person",
+    }
+    assert (await post(client, f"{PLAN}/activities/edit", changed)).status_code == 303
+
+    page = soup(await client.get(PLAN))
+    assert page.select_one(".plan-need-text").get_text() == "A flat with two rooms"
+    assert page.select_one(".plan-goal-long .plan-goal-text").get_text() == "Own lease"
+    row = page.select_one("tr.plan-activity")
+    assert row.select_one(".plan-activity-text span").get_text() == "Call the housing office"
+    assert row.select_one(".plan-activity-due time")["datetime"] == "2027-01-10"
+    assert row.select_one(".plan-activity-who").get_text() == "An interpreter"
+    assert "plan-activity-in_progress" in row["class"]
+    [stored_activity] = await rows(sessionmaker, PlanActivity)
+    assert b"housing office" not in stored_activity.text_enc  # still sealed
+    assert stored_activity.changed_by == me.id
+
+    entries = await plan_audit(sessionmaker)
+    edits = [entry for entry in entries if entry.action.startswith("plan.edit-")]
+    assert [(entry.action, entry.details["agreed_via"]) for entry in edits] == [
+        ("plan.edit-need", "phone"),
+        ("plan.edit-goal", "bot"),
+        ("plan.edit-activity", "in_person"),
+    ]
+    assert edits[1].details["from"] == "short" and edits[1].details["to"] == "long"
+    assert edits[2].details["from"] == "planned" and edits[2].details["to"] == "in_progress"
+    text_in_audit = " ".join(str(entry.details) for entry in entries)
+    for secret in (SECRET, "two rooms", "Own lease", "housing office", "interpreter"):
+        assert secret not in text_in_audit
+    async with sessionmaker() as session:
+        stored_case = await session.get(Case, case.id)
+    assert stored_case is not None and stored_case.version == case.version + len(entries)
+
+
+@pytest.mark.parametrize(
+    "agreement",
+    [
+        {"agreed_via": "phone"},
+        {"agreed": "yes", "agreed_via": ""},
+        {"agreed": "yes", "agreed_via": "telepathy"},
+    ],
+)
+async def test_a_change_or_removal_without_a_recorded_agreement_is_refused(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    agreement: dict[str, str],
+) -> None:
+    assert (await add_need(client, SECRET)).status_code == 303
+    [need] = await rows(sessionmaker, PlanNeed)
+    form = soup(await client.get(PLAN)).select_one(f"form[action='{PLAN}/needs/edit']")
+    hidden = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    refused = await client.post(f"{PLAN}/needs/edit", data={**hidden, "text": "Changed", **agreement})
+    assert refused.status_code == 400
+    page = soup(refused)
+    # The entry's form comes back open with what was typed and the problem marked.
+    details = page.select_one(f"details.plan-edit-need:has(input[value='{need.id}'])")
+    assert details is not None and details.has_attr("open")
+    assert details.select_one(f"#q-edit-{need.id}-text").get_text() == "Changed"
+    assert details.select_one(".field-error") is not None
+    removed = await client.post(f"{PLAN}/needs/delete", data={**hidden, "need_id": str(need.id), **agreement})
+    assert removed.status_code == 400
+    [still] = await rows(sessionmaker, PlanNeed)
+    assert still.text_enc == need.text_enc and still.changed_at == need.changed_at
+
+
+async def test_removing_a_need_removes_its_goals_and_activities_and_the_audit_keeps_the_record(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await build_plan(client, sessionmaker)
+    need = next(need for need in await rows(sessionmaker, PlanNeed) if need.rank == 1)
+    [goal] = await rows(sessionmaker, PlanGoal)
+    [activity] = await rows(sessionmaker, PlanActivity)
+    removed = await post(
+        client, f"{PLAN}/needs/delete", {"need_id": str(need.id), "agreed": "yes", "agreed_via": "phone"}
+    )
+    assert removed.status_code == 303
+    [left] = await rows(sessionmaker, PlanNeed)
+    assert left.rank == 1  # the gap in the ranks is closed
+    assert await rows(sessionmaker, PlanGoal) == [] and await rows(sessionmaker, PlanActivity) == []
+    page = soup(await client.get(PLAN))
+    assert [item.get_text() for item in page.select(".plan-need-text")] == ["Language course"]
+    entry = (await plan_audit(sessionmaker))[-1]
+    assert entry.action == "plan.delete-need"
+    assert entry.details == {
+        "agreed": True,
+        "agreed_via": "phone",
+        "need": str(need.id),
+        "rank": 1,
+        "goals": [str(goal.id)],
+        "activities": [str(activity.id)],
+    }
+    assert entry.actor
+
+
+async def test_removing_a_goal_or_an_activity_leaves_the_rest(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await build_plan(client, sessionmaker)
+    [goal] = await rows(sessionmaker, PlanGoal)
+    [activity] = await rows(sessionmaker, PlanActivity)
+    agreed = {"agreed": "yes", "agreed_via": "in_person"}
+    assert (
+        await post(client, f"{PLAN}/activities/delete", {"activity_id": str(activity.id), **agreed})
+    ).status_code == 303
+    assert await rows(sessionmaker, PlanActivity) == []
+    assert len(await rows(sessionmaker, PlanGoal)) == 1
+    assert (
+        await post(client, f"{PLAN}/goals/delete", {"goal_id": str(goal.id), **agreed})
+    ).status_code == 303
+    assert await rows(sessionmaker, PlanGoal) == []
+    assert len(await rows(sessionmaker, PlanNeed)) == 2
+    actions = [
+        (entry.action, entry.details.get("activity") or entry.details.get("goal"))
+        for entry in await plan_audit(sessionmaker)
+    ]
+    assert actions[-2:] == [("plan.delete-activity", str(activity.id)), ("plan.delete-goal", str(goal.id))]
+
+
+async def test_changing_or_removing_another_cases_entry_or_from_a_stale_page_does_nothing(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me, _ = planning
+    await build_plan(client, sessionmaker)
+    [activity] = await rows(sessionmaker, PlanActivity)
+    # Another of my cases, with its own plan: its entry cannot be reached through this case's forms.
+    other = await seed_person(code="IP-2026-000200", assigned_to=me.id, stage="intervention_planning")
+    await with_consent(sessionmaker, other)
+    agreed = {"agreed": "yes", "agreed_via": "in_person"}
+    foreign_page = f"/cases/{other.code}/plan"
+    form = soup(await client.get(foreign_page)).select_one(f"form[action='{foreign_page}/needs']")
+    hidden = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    forged = await client.post(
+        f"{foreign_page}/activities/delete", data={**hidden, "activity_id": str(activity.id), **agreed}
+    )
+    assert forged.status_code == 400
+    assert len(await rows(sessionmaker, PlanActivity)) == 1
+    # Double tap: the second removal comes from a page that is now stale.
+    form = soup(await client.get(PLAN)).select_one(f"form[action='{PLAN}/activities/delete']")
+    hidden = {field["name"]: field["value"] for field in form.select("input[type=hidden]")}
+    first = await client.post(f"{PLAN}/activities/delete", data={**hidden, **agreed})
+    second = await client.post(f"{PLAN}/activities/delete", data={**hidden, **agreed})
+    assert (first.status_code, second.status_code) == (303, 409)
+    assert [entry.action for entry in await plan_audit(sessionmaker)].count("plan.delete-activity") == 1

@@ -1,0 +1,159 @@
+"""axe-core, in the real browser, over the console's main pages: no serious or critical violation.
+
+axe-core comes from the npm registry through tests/console/axe (package.json and its lock file);
+`make test` installs it. The pages are the ones people work in every day, filled with data: sign-in,
+the queue, the case list, every tab of a case file (with a plan), the audit log and the accounts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import plan as plan_store
+from storage.crypto import Crypto
+from storage.journey import record_consent
+from storage.models import Case, StaffUser, utcnow
+from tests.console.conftest import PASSWORD
+from tests.console.test_console_browser import CHROMIUM, REQUIRED, console_url, playwright_api
+
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"serious", "critical"}
+
+MakeUser = Callable[..., Awaitable[StaffUser]]
+SeedPerson = Callable[..., Awaitable[Case]]
+
+__all__ = ["console_url"]  # the browser test's running console, used as a fixture here
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRED, reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(
+        not AXE.exists() and not REQUIRED, reason="axe-core is not installed (make test installs it)"
+    ),
+]
+
+CODE = "IP-2026-000700"
+QUEUED = "IP-2026-000701"
+CASE_TABS = ("", "/screening", "/interview", "/assessment", "/conversation", "/requests", "/consent")
+PLAN_TABS = ("/plan", "/adverse")
+
+
+async def seed(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, seed_person: SeedPerson, supervisor: int
+) -> None:
+    """A case in intervention planning with consent and a plan, and one waiting in the queue."""
+    case = await seed_person(
+        code=CODE,
+        assigned_to=supervisor,
+        stage="intervention_planning",
+        screening={"resides_for_reason": "yes", "has_permit": "yes", "directions": ["language"]},
+    )
+    await seed_person(code=QUEUED, name="Another Person", handoff_at=utcnow(), urgent=True, screening={})
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        await record_consent(
+            session,
+            case=stored,
+            casework=True,
+            publicity="none",
+            third_party=False,
+            language="ru",
+            text_version="2026-11",
+            text_hash="0" * 64,
+        )
+        at = utcnow()
+        need = await plan_store.add_need(
+            session, crypto, case=stored, text="A school place", staff_id=supervisor, at=at
+        )
+        goal = await plan_store.add_goal(
+            session, crypto, case=stored, need=need, term="short", text="Enrol", staff_id=supervisor, at=at
+        )
+        await plan_store.add_activity(
+            session,
+            crypto,
+            case=stored,
+            goal=goal,
+            text="Visit the school",
+            service_area="orientation",
+            due_on=None,
+            who=None,
+            status="planned",
+            staff_id=supervisor,
+            at=at,
+        )
+        await session.commit()
+
+
+async def violations(page: Any) -> list[dict[str, Any]]:
+    await page.add_script_tag(path=str(AXE))
+    results = await page.evaluate("async () => await axe.run(document)")
+    # axe did look: the page's language and its landmarks were among the rules that passed.
+    passed = {rule["id"] for rule in results["passes"]}
+    assert {"html-has-lang", "landmark-one-main", "color-contrast"} <= passed, sorted(passed)
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+async def test_the_main_pages_have_no_serious_accessibility_violations(
+    console_url: str,
+    make_user: MakeUser,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    supervisor = await make_user("sabina", role="supervisor", display_name="Sabina Supervisor")
+    await make_user("admin1", role="admin", display_name="Administrator")
+    await seed(sessionmaker, crypto, seed_person, supervisor.id)
+    found: dict[str, list[dict[str, Any]]] = {}
+    checked: list[str] = []
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            for username, paths in (
+                ("sabina", ["/queue", "/cases", *[f"/cases/{CODE}{tab}" for tab in CASE_TABS + PLAN_TABS]]),
+                ("sabina", ["/audit"]),
+                ("admin1", ["/accounts"]),
+            ):
+                # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
+                context = await browser.new_context(bypass_csp=True, locale="en-GB")
+                page = await context.new_page()
+                page.set_default_timeout(10_000)
+                await page.goto(f"{console_url}/login")
+                if not checked:
+                    found["/login"] = await violations(page)
+                    checked.append("/login")
+                await page.get_by_label("Username").fill(username)
+                await page.get_by_label("Password").fill(PASSWORD)
+                await page.get_by_role("button", name="Sign in").click()
+                await page.wait_for_url(lambda url: "/login" not in url)
+                for path in paths:
+                    response = await page.goto(f"{console_url}{path}")
+                    assert response is not None and response.status == 200, path
+                    found[path] = await violations(page)
+                    checked.append(path)
+                # An open "change this entry" panel of the plan is checked too.
+                if f"/cases/{CODE}/plan" in paths:
+                    await page.goto(f"{console_url}/cases/{CODE}/plan")
+                    await page.locator("details.plan-edit-need > summary").click()
+                    found["/plan (editing a need)"] = await violations(page)
+                await context.close()
+        finally:
+            await browser.close()
+    assert len(checked) == 14 and len(found) == 15
+    serious = {path: problems for path, problems in found.items() if problems}
+    assert serious == {}, json.dumps(serious, indent=1)
