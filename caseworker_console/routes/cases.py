@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gettext
 import zoneinfo
 
@@ -16,7 +17,10 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import stage_label
+from programme.forms import SERVICE_AREAS
+from programme.plan import ACTIVITY_STATUSES
 from storage import casework
+from storage.digest import DueActivity, due_activities
 from storage.models import Case
 from storage.queries import record_audit
 
@@ -51,6 +55,36 @@ def case_row(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class DueRow:
+    """A line of the daily digest: a plan activity due today or overdue, without its text."""
+
+    code: str
+    area: str
+    status: str
+    due: str
+    due_iso: str
+    overdue: bool
+
+
+def digest_rows(
+    due: list[DueActivity], *, today: dt.date, locale: str, translate: gettext.NullTranslations
+) -> list[DueRow]:
+    areas = {option.value: translate.gettext(option.label) for option in SERVICE_AREAS}
+    statuses = {option.value: translate.gettext(option.label) for option in ACTIVITY_STATUSES}
+    return [
+        DueRow(
+            code=item.case_code,
+            area=areas.get(item.service_area, item.service_area),
+            status=statuses.get(item.status, item.status),
+            due=i18n.format_day(item.due_on, locale=locale),
+            due_iso=item.due_on.isoformat(),
+            overdue=item.due_on < today,
+        )
+        for item in due
+    ]
+
+
 def page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
@@ -74,6 +108,9 @@ async def case_list(request: Request) -> Response:
         case_row(case, locale=locale, timezone=settings.timezone, translate=translate)
         for case in found[: settings.page_size]
     ]
+    # The digest heads the first page: the reader's own cases, the office's today.
+    today = dt.datetime.now(settings.timezone).date()
+    due = await due_activities(db, staff_id=user.staff_id, today=today) if number == 1 else []
     await record_audit(
         db,
         actor=user.actor,
@@ -88,6 +125,8 @@ async def case_list(request: Request) -> Response:
         "cases.html",
         {
             "rows": rows,
+            "digest": digest_rows(due, today=today, locale=locale, translate=translate),
+            "show_digest": number == 1,
             "page": number,
             "previous_page": number - 1 if number > 1 else None,
             "next_page": number + 1 if len(found) > settings.page_size and number < MAX_PAGE else None,
