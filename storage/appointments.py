@@ -218,7 +218,8 @@ async def cancel_appointment(session: AsyncSession, *, case: Case, appointment: 
 async def office_appointments(
     session: AsyncSession, *, office_id: int, start: dt.datetime, end: dt.datetime
 ) -> Sequence[tuple[Appointment, str]]:
-    """An office's appointments in [start, end) that are not cancelled, with their case codes."""
+    """An office's appointments in [start, end) that hold a seat or were kept (not cancelled, not
+    a proposal that expired), with their case codes."""
     statement = (
         select(Appointment, Case.code)
         .join(Case, Case.id == Appointment.case_id)
@@ -227,6 +228,7 @@ async def office_appointments(
             Appointment.starts_at >= start,
             Appointment.starts_at < end,
             Appointment.status != CANCELLED,
+            _held(utcnow()),
         )
         .order_by(Appointment.starts_at, Case.code)
     )

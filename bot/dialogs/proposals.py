@@ -11,7 +11,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import DETOURS, RETURN_TO, Conversation, Tap
+from bot.conversation import Conversation, Tap
 from bot.dialogs.appointments import BOOKING, Place, answer_invalid, close, describe, show_first_month
 from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
@@ -20,7 +20,9 @@ from storage.appointments import (
     decline_proposal,
     office_schedule,
     proposal_by_token,
+    withdraw_proposal,
 )
+from storage.casework import CLOSED
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal
 
@@ -62,6 +64,11 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         await answer_invalid(conv, query)
         return
     proposal, case = found
+    if case.stage == CLOSED:
+        # Closed since it was proposed: nothing is booked, and the held seat goes back.
+        await withdraw_proposal(conv.session, proposal=proposal, now=utcnow())
+        no_longer_open(conv, query)
+        return
     if tap.value == ACCEPT:
         appointment = await accept_proposal(
             conv.session,
@@ -100,10 +107,7 @@ async def choose_another(conv: Conversation, proposal: AppointmentProposal) -> N
         replaced = await conv.session.get(Appointment, proposal.replaces_id)
         if replaced is not None and replaced.status == BOOKED:
             booking["replace"] = str(replaced.id)
-    current = await conv.state.get_state()
-    data = await conv.data()
-    if current and current not in DETOURS and not data.get(RETURN_TO):
-        await conv.state.update_data({RETURN_TO: current})
+    await conv.step_aside()
     await conv.state.update_data({BOOKING: booking})
     await show_first_month(conv)
 

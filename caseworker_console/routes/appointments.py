@@ -109,9 +109,11 @@ def parse_day(value: object) -> dt.date | None:
     if not isinstance(value, str) or len(value) != 10:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         return None
+    # A calendar never needs more; the bound keeps week arithmetic away from year 9999.
+    return day if 2000 <= day.year <= 2100 else None
 
 
 def type_label(value: str, translate: Any) -> str:

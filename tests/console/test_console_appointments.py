@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation import Tap
 from bot.i18n import create_i18n
 from outreach.outbox import Lane
-from storage.appointments import book_appointment, booked_counts, propose
+from storage.appointments import book_appointment, booked_counts, office_appointments, propose
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
@@ -108,6 +108,28 @@ async def test_the_calendar_shows_each_slots_bookings_by_case_code_never_a_name_
     )
     assert [s["data-day"] for s in one_day.select("section.calendar-day")] == [day.isoformat()]
     assert one_day.select_one("li.calendar-booking")["data-case"] == CODE
+
+
+async def test_odd_calendar_and_tab_parameters_fall_back_to_today(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await sign_in_as("leyla")
+    office = await office_with(sessionmaker)
+    await seed_person(code=CODE, stage="screening", assigned_to=me.id)
+    today = baku_day(0).isoformat()
+    for params in (
+        {"date": "9999-12-31"},
+        {"date": "0001-01-01", "view": "day"},
+        {"office": "x", "date": "1"},
+    ):
+        page = soup(await client.get("/appointments", params=params))
+        assert today in [section["data-day"] for section in page.select("section.calendar-day")], params
+    for params in ({"office": str(office.id), "day": "9999-12-31"}, {"office": "'", "day": "<b>"}):
+        answer = await client.get(TAB, params=params)
+        assert answer.status_code == 200 and soup(answer).select_one("form.propose-form") is None
 
 
 async def test_the_calendar_is_for_caseworkers_and_supervisors_only(
@@ -341,6 +363,11 @@ async def test_an_expired_proposals_seat_is_free_for_the_next_person(
             await booked_counts(session, office_id=office.id, start=start, end=start + dt.timedelta(hours=1))
             == {}
         )
+    async with sessionmaker() as session:
+        shown = await office_appointments(
+            session, office_id=office.id, start=start, end=start + dt.timedelta(hours=1)
+        )
+    assert shown == []  # the calendar no longer shows it as waiting
     taken = await book(sessionmaker, other, office, start)
     assert taken.status == "booked"
     [expired] = await all_rows(sessionmaker, AppointmentProposal)

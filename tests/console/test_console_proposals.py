@@ -203,3 +203,36 @@ async def test_in_english_choose_another_time_frees_the_seat_and_opens_the_bots_
     proposals, appointments = await state(sessionmaker)
     assert proposals == ["declined"] and list(appointments.values()) == ["cancelled"]
     assert await seats(sessionmaker) == 0
+
+
+async def test_accepting_after_the_case_was_closed_books_nothing_and_frees_the_seat(
+    phone: SandboxClient,
+    sender: None,
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    t: Translate,
+) -> None:
+    me = await sign_in_as("leyla")
+    user, case = await person(phone, sessionmaker, crypto, language="ru", caseworker=me)
+    office = await office_with(sessionmaker)
+    day = baku_day(2)
+    assert (await propose_via_page(client, office, day, 10)).status_code == 303
+    message = await phone.wait_for_bot_message(
+        user, contains=t("<b>Your caseworker proposes an appointment</b>", "ru")[3:-4], timeout=20
+    )
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        stored.stage = "closed"
+        await session.commit()
+    answer = await phone.press_for_answer(
+        user, message_id=message["message_id"], callback_data=buttons(message)[ACCEPT]
+    )
+    assert answer["text"] == t(
+        "This proposal is no longer open. Use /appointments to see your appointments.", "ru"
+    )
+    proposals, appointments = await state(sessionmaker)
+    assert proposals == ["withdrawn"] and list(appointments.values()) == ["cancelled"]
+    assert await seats(sessionmaker) == 0
