@@ -31,6 +31,10 @@ async def find_channel(session: AsyncSession, *, channel_id: int) -> Channel | N
     return await session.get(Channel, channel_id)
 
 
+async def find_by_code(session: AsyncSession, *, code: str) -> Channel | None:
+    return (await session.execute(select(Channel).where(Channel.code == code))).scalar_one_or_none()
+
+
 async def known_code(session: AsyncSession, *, code: str) -> bool:
     """Whether a deep link's code is one of ours (deactivated channels included: their flyers are out)."""
     statement = select(Channel.id).where(Channel.code == code)

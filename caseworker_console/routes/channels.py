@@ -80,7 +80,8 @@ def read_entry(form: FormData) -> ChannelEntry:
 
 def _entered(form: FormData | None) -> dict[str, Any]:
     if form is None:
-        return {"languages": list(LANGUAGES)}
+        # The code is proposed in the form, so a double-submitted form makes one channel (see create).
+        return {"languages": list(LANGUAGES), "code": new_code()}
     return {
         "name": str(form.get("name", ""))[:200],
         "code": str(form.get("code", ""))[:100],
@@ -158,6 +159,8 @@ async def create(request: Request) -> Response:
         code = str(form.get("code", "")).strip() or new_code()
         if not valid_code(code):
             raise ChannelRefused(BAD_CODE)
+        if (replayed := await _replayed(request, code, entry)) is not None:
+            return replayed
         if await store.code_taken(db, code=code):
             raise ChannelRefused(CODE_TAKEN)
     except ChannelRefused as refused:
@@ -172,8 +175,10 @@ async def create(request: Request) -> Response:
     try:
         await db.flush()
     except IntegrityError:
-        # Made by someone else between the check and now.
+        # Made between the check and now: by this very form sent twice at once, or by someone else.
         await db.rollback()
+        if (replayed := await _replayed(request, code, entry)) is not None:
+            return replayed
         return await render_list(request, error=translate.gettext(CODE_TAKEN), form=form, status_code=400)
     await record_audit(
         db,
@@ -185,6 +190,19 @@ async def create(request: Request) -> Response:
     )
     await db.commit()
     return RedirectResponse(request.url_for("channel", channel_id=channel.id).path, status_code=303)
+
+
+async def _replayed(request: Request, code: str, entry: ChannelEntry) -> Response | None:
+    """The same form sent again (a double click, a reload after a lost answer): the channel it
+    made, instead of a second one or a "code taken" for one's own channel."""
+    db = database(request)
+    existing = await store.find_by_code(db, code=code)
+    if existing is None or existing.created_by != signed_in_user(request).staff_id:
+        return None
+    if (existing.name, existing.kind, existing.languages) != (entry.name, entry.kind, entry.languages):
+        return None
+    await db.commit()
+    return RedirectResponse(request.url_for("channel", channel_id=existing.id).path, status_code=303)
 
 
 async def _channel(request: Request) -> Channel:

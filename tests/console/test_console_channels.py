@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import re
@@ -152,6 +153,48 @@ async def test_an_empty_code_gets_a_random_one(
     codes = [channel.code for channel in await channels(sessionmaker)]
     assert len(set(codes)) == 2
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{8}", code) for code in codes)
+
+
+async def test_a_form_sent_twice_makes_one_channel(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A double click or a resent form: the code the form proposed is the same both times, so the
+    second answer is the first one's channel, not a second channel nor a "code taken"."""
+    await sign_in_as("officer", role="outreach")
+    page = BeautifulSoup((await client.get("/channels")).text, "lxml")
+    proposed = page.select_one("#new-code")["value"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8}", proposed)
+    data = {
+        "csrf_token": page.select_one("input[name=csrf_token]")["value"],
+        "name": "Clinic",
+        "kind": "hospital",
+        "code": proposed,
+        "languages": ["fa", "ur"],
+    }
+    first, second = await asyncio.gather(
+        client.post("/channels", data=data), client.post("/channels", data=data)
+    )
+    third = await client.post("/channels", data=data)
+    [channel] = await channels(sessionmaker)
+    assert channel.code == proposed
+    assert {first.status_code, second.status_code, third.status_code} == {303}
+    assert {first.headers["location"], second.headers["location"], third.headers["location"]} == {
+        f"/channels/{channel.id}"
+    }
+    async with sessionmaker() as session:
+        audit = (await session.execute(select(AuditEntry.action))).scalars().all()
+    assert audit == ["channel.created"]
+
+    # The same code with other fields, or by someone else, is a different request: refused.
+    changed = await client.post("/channels", data={**data, "name": "Another clinic"})
+    assert changed.status_code == 400
+    await sign_in_as("colleague", role="supervisor")
+    other = await client.post(
+        "/channels", data={**data, "csrf_token": form_token(await client.get("/channels"))}
+    )
+    assert other.status_code == 400
+    assert "Another channel already has this code" in other.text
+    assert len(await channels(sessionmaker)) == 1
 
 
 @pytest.mark.parametrize(
