@@ -24,6 +24,11 @@ class Permission(enum.StrEnum):
     AUDIT = "audit.read"
     ACCOUNTS = "accounts.manage"
     CHANNELS = "channels.manage"  # outreach channels, their flyers and counts (never case content)
+    FIGURES = "figures.read"  # counts only: the dashboard and its figures exports
+    EXPORT_CASES = "cases.export"  # case rows, pseudonymised; a full export also needs a reason
+    PARTNERS = "partners.read"  # the partner directory, to refer from
+    PARTNERS_MANAGE = "partners.manage"
+    CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
 
 
 _CASEWORK = frozenset(
@@ -37,14 +42,25 @@ _CASEWORK = frozenset(
         Permission.CASE_WRITE,
         Permission.IDENTITY,
         Permission.ADVERSE_READ,
+        Permission.PARTNERS,
+        Permission.CALENDAR_FEED,
     }
 )
 
 # PROGRAMME.md "Roles": outreach officers and administrators see no case content at all.
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "caseworker": _CASEWORK,
-    "supervisor": _CASEWORK | {Permission.CASE_ASSIGN, Permission.AUDIT, Permission.CHANNELS},
-    "outreach": frozenset({Permission.SIGNED_IN, Permission.CHANNELS}),
+    "supervisor": _CASEWORK
+    | {
+        Permission.CASE_ASSIGN,
+        Permission.AUDIT,
+        Permission.CHANNELS,
+        Permission.FIGURES,
+        Permission.EXPORT_CASES,
+        Permission.PARTNERS_MANAGE,
+    },
+    # Outreach officers run channels and read the programme's figures (counts only), never a case.
+    "outreach": frozenset({Permission.SIGNED_IN, Permission.CHANNELS, Permission.FIGURES}),
     "admin": frozenset({Permission.SIGNED_IN, Permission.ACCOUNTS}),
 }
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from caseworker_console.accounts import create_user, set_password
 from intake import runtime as rt
+from intake.demo_data import seed_demo
 from intake.settings import load_settings
 from sandbox.server import SandboxServer
 from storage.appointments import ensure_demo_office
@@ -48,7 +49,12 @@ async def run_demo(*, sandbox_port: int) -> None:
         async with rt.open_runtime(settings, migrate=True) as runtime:
             password = await ensure_demo_account(runtime)
             async with runtime.sessionmaker() as session, session.begin():
-                await ensure_demo_office(session)
+                office = await ensure_demo_office(session)
+                # Made-up cases, so the figures dashboard has something to show (once).
+                demo_user = (
+                    await session.execute(select(StaffUser.id).where(StaffUser.username == DEMO_USERNAME))
+                ).scalar_one()
+                await seed_demo(session, runtime.crypto, office=office, staff_id=demo_user)
             async with rt.telegram_bot(runtime, rt.random_sandbox_token()) as bot:
                 print(
                     "\nIntake Bridge demo is running.\n"

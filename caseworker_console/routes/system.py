@@ -15,6 +15,8 @@ async def home(request: Request) -> Response:
     user = signed_in_user(request)
     if allows(user.role, Permission.CASES_LIST):
         return RedirectResponse(request.url_for("cases").path, status_code=303)
+    if allows(user.role, Permission.FIGURES):
+        return RedirectResponse(request.url_for("figures").path, status_code=303)
     if allows(user.role, Permission.ACCOUNTS):
         return RedirectResponse(request.url_for("accounts").path, status_code=303)
     return pages(request).render(request, "start.html")

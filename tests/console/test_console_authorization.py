@@ -7,6 +7,7 @@ path parameter this file does not know fails too: nothing new slips through unre
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import itertools
 import secrets
@@ -22,9 +23,11 @@ from starlette.routing import Mount
 
 from caseworker_console.auth import SESSION_COOKIE
 from caseworker_console.permissions import Permission
+from caseworker_console.routes.calendar import token_hash
 from caseworker_console.routing import ConsoleRoute
-from storage.models import Case, StaffSession, StaffUser
+from storage.models import Case, StaffSession, StaffUser, utcnow
 from storage.models_channels import Channel
+from storage.models_figures import CalendarFeed, FullExport
 from storage.schema import Base
 from tests.console.conftest import case_for, form_token
 
@@ -46,7 +49,9 @@ ROLES = ("anonymous", "caseworker", "supervisor", "outreach", "admin")
 RELATIONS = ("own", "other", "queued", "missing")
 
 # Routes open to everyone. Adding one is a decision: it must be added here by hand.
-PUBLIC = {"login", "login_submit", "healthz"}
+# calendar_feed is public by its secret token: the walk uses a real one (a wrong or revoked token
+# is 404 for everyone, see test_console_calendar.py).
+PUBLIC = {"login", "login_submit", "healthz", "calendar_feed"}
 
 # Routes without a case: permission → role → outcome.
 SITE: dict[Permission, dict[str, Outcome]] = {
@@ -58,6 +63,14 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.ACCOUNTS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
     # Outreach channels and their counts: outreach officers and supervisors.
     Permission.CHANNELS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
+    # Counts only: programme managers (supervisors) and outreach officers.
+    Permission.FIGURES: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
+    # Rows per case, even pseudonymised: supervisors only.
+    Permission.EXPORT_CASES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    Permission.PARTNERS: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
+    Permission.PARTNERS_MANAGE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    # One's own appointments as a calendar feed: the people who have appointments.
+    Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
@@ -148,10 +161,21 @@ def test_every_route_is_in_the_table_with_a_known_permission(app: Starlette) -> 
 class World:
     """People and cases for one role's walk through the matrix."""
 
-    def __init__(self, me: StaffUser | None, other: StaffUser, bystander: StaffUser) -> None:
+    def __init__(
+        self,
+        me: StaffUser | None,
+        other: StaffUser,
+        bystander: StaffUser,
+        *,
+        export_id: str = "00000000-0000-0000-0000-000000000000",
+        feed_token: str = "t" * 43,
+    ) -> None:
         self.me = me
         self.other = other
         self.bystander = bystander
+        # A full export of the signed-in person's own, and the bystander's calendar feed token.
+        self.export_id = export_id
+        self.feed_token = feed_token
         self.codes = (f"IP-2027-{number:06d}" for number in itertools.count(1))
 
     def case(self, relation: str) -> Case | None:
@@ -161,8 +185,27 @@ class World:
         return case_for({"code": next(self.codes), "assigned_to": owner[relation]})
 
 
-def path_for(route: ConsoleRoute, *, code: str, user_id: int, channel_id: int) -> str:
-    params = {"code": code, "user_id": str(user_id), "channel_id": str(channel_id)}
+# Stand-ins for the path parameters of a walk without a World: a missing export, an unknown token.
+NO_EXPORT = "00000000-0000-0000-0000-000000000000"
+NO_TOKEN = "t" * 43
+
+
+def path_for(
+    route: ConsoleRoute,
+    *,
+    code: str,
+    user_id: int,
+    channel_id: int,
+    export_id: str = NO_EXPORT,
+    token: str = NO_TOKEN,
+) -> str:
+    params = {
+        "code": code,
+        "user_id": str(user_id),
+        "channel_id": str(channel_id),
+        "export_id": export_id,
+        "token": token,
+    }
     unknown = set(route.param_convertors) - set(params)
     assert not unknown, f"{route.path}: teach this test a value for {unknown}"
     return route.url_path_for(route.name, **{name: params[name] for name in route.param_convertors})
@@ -175,11 +218,25 @@ def cells(app: Starlette) -> Iterator[tuple[ConsoleRoute, str | None]]:
             yield route, relation
 
 
-async def make_world(role: str, make_user: MakeUser, sign_in_as: SignIn) -> World:
+async def make_world(
+    role: str, make_user: MakeUser, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> World:
     other = await make_user(f"other-{secrets.token_hex(3)}", role="caseworker")
     bystander = await make_user(f"bystander-{secrets.token_hex(3)}", role="caseworker")
     me = None if role == "anonymous" else await sign_in_as(f"me-{role}", role=role)
-    return World(me, other, bystander)
+    token = secrets.token_urlsafe(32)
+    export = FullExport(
+        requested_by=(me or other).id,
+        reason_enc=b"sealed",
+        file_name="cases.zip",
+        archive=b"PK",
+        created_at=utcnow(),
+        expires_at=utcnow() + dt.timedelta(hours=1),
+    )
+    async with sessionmaker() as session:
+        session.add_all([export, CalendarFeed(staff_id=bystander.id, token_hash=token_hash(token))])
+        await session.commit()
+    return World(me, other, bystander, export_id=str(export.id), feed_token=token)
 
 
 async def make_channel(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -201,7 +258,7 @@ async def test_authorization_matrix(
     sign_in_as: SignIn,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await make_world(role, make_user, sign_in_as)
+    world = await make_world(role, make_user, sign_in_as, sessionmaker)
     channel_id = await make_channel(sessionmaker)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
@@ -216,6 +273,8 @@ async def test_authorization_matrix(
             code=case.code if case else "IP-2027-999999",
             user_id=world.bystander.id,
             channel_id=channel_id,
+            export_id=world.export_id,
+            token=world.feed_token,
         )
         if route.method == "GET":
             response = await client.get(path)
@@ -262,7 +321,7 @@ async def test_no_get_changes_anything(
     sign_in_as: SignIn,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await make_world(role, make_user, sign_in_as)
+    world = await make_world(role, make_user, sign_in_as, sessionmaker)
     channel_id = await make_channel(sessionmaker)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
@@ -278,6 +337,8 @@ async def test_no_get_changes_anything(
             code=case.code if case else "IP-2027-999999",
             user_id=world.bystander.id,
             channel_id=channel_id,
+            export_id=world.export_id,
+            token=world.feed_token,
         )
         response = await client.get(path)
         assert response.status_code < 500, path

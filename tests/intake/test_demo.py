@@ -89,8 +89,12 @@ async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Tra
         ) as console:
             await console_login(console, password)
             cases = BeautifulSoup((await console.get("/cases")).text, "lxml")
+            figures = BeautifulSoup((await console.get("/figures")).text, "lxml")
         codes = [cell.get_text(strip=True) for cell in cases.select("tbody tr td:first-child, tbody tr th")]
-        assert len([code for code in codes if code.startswith("IP-")]) == 2
+        # The two screened just now; the made-up demo cases have codes IP-YYYY-9NNNNN.
+        assert len([code for code in codes if re.fullmatch(r"IP-\d{4}-0\d{5}", code)]) == 2
+        screened = figures.select_one("table.funnel tr[data-step=screened] td.count")
+        assert screened is not None and int(screened.get_text()) > 100
         assert (tmp_path / "var" / "intake.db").exists()
         assert (tmp_path / "var" / "data-keys").stat().st_mode & 0o077 == 0
     finally:
