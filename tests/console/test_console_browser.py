@@ -119,7 +119,7 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             await page.get_by_label("Username").fill("leyla")
             await page.get_by_label("Password").fill(PASSWORD)
             await page.get_by_role("button", name="Sign in").click()
-            await expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+            await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
             await page.get_by_role("link", name="Queue").click()
             row = page.locator(f"tr[data-case='{CODE}']")
