@@ -16,10 +16,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import plan as plan_store
+from storage.appointments import book_appointment
 from storage.crypto import Crypto
 from storage.journey import record_consent
 from storage.models import Case, StaffUser, utcnow
+from tests.bot.test_appointments import add_office
 from tests.console.conftest import PASSWORD
+from tests.console.test_console_appointments import at as at_baku
+from tests.console.test_console_appointments import baku_day
 from tests.console.test_console_browser import CHROMIUM, REQUIRED, console_url, playwright_api
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -40,7 +44,16 @@ pytestmark = [
 
 CODE = "IP-2026-000700"
 QUEUED = "IP-2026-000701"
-CASE_TABS = ("", "/screening", "/interview", "/assessment", "/conversation", "/requests", "/consent")
+CASE_TABS = (
+    "",
+    "/screening",
+    "/interview",
+    "/assessment",
+    "/conversation",
+    "/requests",
+    "/appointments",
+    "/consent",
+)
 PLAN_TABS = ("/plan", "/adverse")
 
 
@@ -88,6 +101,10 @@ async def seed(
             staff_id=supervisor,
             at=at,
         )
+        office = await add_office(session)
+        await book_appointment(
+            session, case=stored, office=office, appointment_type="first", starts_at=at_baku(baku_day(0), 9)
+        )
         await session.commit()
 
 
@@ -126,7 +143,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
         try:
             for username, paths in (
                 ("sabina", ["/queue", "/cases", *[f"/cases/{CODE}{tab}" for tab in CASE_TABS + PLAN_TABS]]),
-                ("sabina", ["/audit"]),
+                ("sabina", ["/audit", "/appointments"]),
                 ("admin1", ["/accounts"]),
             ):
                 # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
@@ -146,6 +163,16 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                     assert response is not None and response.status == 200, path
                     found[path] = await violations(page)
                     checked.append(path)
+                # The appointments tab with a day's free times offered for a proposal.
+                if "/appointments" in paths:
+                    await page.goto(f"{console_url}/cases/{CODE}/appointments")
+                    office = await page.locator("#propose-office option").first.get_attribute("value")
+                    day = baku_day(2).isoformat()
+                    await page.goto(
+                        f"{console_url}/cases/{CODE}/appointments?office={office}&type=review&day={day}"
+                    )
+                    assert await page.locator("form.propose-form input[name=slot]").count() > 0
+                    found["/appointments (proposing a time)"] = await violations(page)
                 # An open "change this entry" panel of the plan is checked too.
                 if f"/cases/{CODE}/plan" in paths:
                     await page.goto(f"{console_url}/cases/{CODE}/plan")
@@ -154,6 +181,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await context.close()
         finally:
             await browser.close()
-    assert len(checked) == 14 and len(found) == 15
+    assert len(checked) == 16 and len(found) == 18
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)
