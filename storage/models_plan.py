@@ -2,7 +2,7 @@
 
 Free text about the person (needs, goals, activities, who helps, review notes) is sealed. Every row
 keeps the last change to it with the beneficiary's agreement (PROGRAMME.md: changes to the plan need
-it): `agreed`, who recorded the change and when. The audit log keeps each change in turn.
+it): `agreed`, how it was given, who recorded the change and when. The audit log keeps each change in turn.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ class _Agreed:
     """The last change to a plan row, made with the beneficiary's agreement."""
 
     agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the beneficiary agreed: in_person, phone or bot (programme.plan.AGREEMENT_CHANNELS).
+    agreed_via: Mapped[str | None] = mapped_column(String(16))
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

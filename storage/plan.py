@@ -26,8 +26,11 @@ class Plan:
     reviews: Sequence[PlanReview]
 
 
-def _agreed(row: PlanNeed | PlanGoal | PlanActivity | PlanReview, *, staff_id: int, at: dt.datetime) -> None:
+def _agreed(
+    row: PlanNeed | PlanGoal | PlanActivity | PlanReview, *, staff_id: int, at: dt.datetime, via: str | None
+) -> None:
     row.agreed = True
+    row.agreed_via = via
     row.changed_by = staff_id
     row.changed_at = at
 
@@ -86,7 +89,7 @@ async def find_activity(session: AsyncSession, *, case: Case, activity_id: str) 
 
 
 async def add_need(
-    session: AsyncSession, crypto: Crypto, *, case: Case, text: str, staff_id: int, at: dt.datetime
+    session: AsyncSession, crypto: Crypto, *, case: Case, text: str, staff_id: int, at: dt.datetime, via: str
 ) -> PlanNeed:
     """A new need, least urgent until the needs are put in order."""
     last = (
@@ -94,21 +97,21 @@ async def add_need(
     ).scalar_one_or_none()
     need = PlanNeed(case_id=case.id, rank=(last or 0) + 1, created_at=at)
     seal(crypto, need, "text_enc", text)
-    _agreed(need, staff_id=staff_id, at=at)
+    _agreed(need, staff_id=staff_id, at=at, via=via)
     session.add(need)
     await session.flush()
     return need
 
 
 async def set_need_order(
-    session: AsyncSession, *, needs: Sequence[PlanNeed], staff_id: int, at: dt.datetime
+    session: AsyncSession, *, needs: Sequence[PlanNeed], staff_id: int, at: dt.datetime, via: str
 ) -> int:
     """Rank the needs 1… in the given order; how many changed rank."""
     changed = 0
     for rank, need in enumerate(needs, start=1):
         if need.rank != rank:
             need.rank = rank
-            _agreed(need, staff_id=staff_id, at=at)
+            _agreed(need, staff_id=staff_id, at=at, via=via)
             changed += 1
     await session.flush()
     return changed
@@ -124,10 +127,11 @@ async def add_goal(
     text: str,
     staff_id: int,
     at: dt.datetime,
+    via: str,
 ) -> PlanGoal:
     goal = PlanGoal(case_id=case.id, need_id=need.id, term=term, created_at=at)
     seal(crypto, goal, "text_enc", text)
-    _agreed(goal, staff_id=staff_id, at=at)
+    _agreed(goal, staff_id=staff_id, at=at, via=via)
     session.add(goal)
     await session.flush()
     return goal
@@ -146,6 +150,7 @@ async def add_activity(
     status: str,
     staff_id: int,
     at: dt.datetime,
+    via: str,
 ) -> PlanActivity:
     activity = PlanActivity(
         case_id=case.id,
@@ -157,17 +162,17 @@ async def add_activity(
     )
     seal(crypto, activity, "text_enc", text)
     seal(crypto, activity, "who_enc", who or None)
-    _agreed(activity, staff_id=staff_id, at=at)
+    _agreed(activity, staff_id=staff_id, at=at, via=via)
     session.add(activity)
     await session.flush()
     return activity
 
 
 async def set_activity_status(
-    session: AsyncSession, *, activity: PlanActivity, status: str, staff_id: int, at: dt.datetime
+    session: AsyncSession, *, activity: PlanActivity, status: str, staff_id: int, at: dt.datetime, via: str
 ) -> None:
     activity.status = status
-    _agreed(activity, staff_id=staff_id, at=at)
+    _agreed(activity, staff_id=staff_id, at=at, via=via)
     await session.flush()
 
 
@@ -180,10 +185,11 @@ async def add_review(
     note: str,
     staff_id: int,
     at: dt.datetime,
+    via: str,
 ) -> PlanReview:
     review = PlanReview(case_id=case.id, reviewed_on=reviewed_on)
     seal(crypto, review, "note_enc", note)
-    _agreed(review, staff_id=staff_id, at=at)
+    _agreed(review, staff_id=staff_id, at=at, via=via)
     session.add(review)
     await session.flush()
     return review
@@ -194,10 +200,17 @@ def text_of(crypto: Crypto, row: PlanNeed | PlanGoal | PlanActivity | PlanReview
 
 
 async def edit_need(
-    session: AsyncSession, crypto: Crypto, *, need: PlanNeed, text: str, staff_id: int, at: dt.datetime
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    need: PlanNeed,
+    text: str,
+    staff_id: int,
+    at: dt.datetime,
+    via: str,
 ) -> None:
     seal(crypto, need, "text_enc", text)
-    _agreed(need, staff_id=staff_id, at=at)
+    _agreed(need, staff_id=staff_id, at=at, via=via)
     await session.flush()
 
 
@@ -210,10 +223,11 @@ async def edit_goal(
     text: str,
     staff_id: int,
     at: dt.datetime,
+    via: str,
 ) -> None:
     goal.term = term
     seal(crypto, goal, "text_enc", text)
-    _agreed(goal, staff_id=staff_id, at=at)
+    _agreed(goal, staff_id=staff_id, at=at, via=via)
     await session.flush()
 
 
@@ -229,13 +243,14 @@ async def edit_activity(
     status: str,
     staff_id: int,
     at: dt.datetime,
+    via: str,
 ) -> None:
     activity.service_area = service_area
     activity.due_on = due_on
     activity.status = status
     seal(crypto, activity, "text_enc", text)
     seal(crypto, activity, "who_enc", who or None)
-    _agreed(activity, staff_id=staff_id, at=at)
+    _agreed(activity, staff_id=staff_id, at=at, via=via)
     await session.flush()
 
 

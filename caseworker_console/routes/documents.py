@@ -23,7 +23,7 @@ from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.pdf import Document, plain
 from caseworker_console.permissions import Permission
-from caseworker_console.routes.plan import Access, plan_access, plan_views
+from caseworker_console.routes.plan import Access, Agreement, plan_access, plan_views
 from caseworker_console.routes.plan import render as render_plan
 from caseworker_console.routing import page, request_case
 from caseworker_console.templating import gettext_for
@@ -132,15 +132,22 @@ async def plan_pdf(request: Request) -> Response:
     document = Document(title=f"{title} · {case.code}", language=locale)
     document.title(title)
     document.paragraph(translate.gettext("Case %(code)s") % {"code": case.code}, size=11)
-    agreed = translate.gettext("Agreed with the beneficiary; recorded by %(name)s, %(when)s.")
+
+    def agreed(agreement: Agreement) -> str:
+        if agreement.how:
+            said = translate.gettext("Agreed with the beneficiary (%(how)s); recorded by %(name)s, %(when)s.")
+            return said % {"how": agreement.how, "name": agreement.by or "—", "when": agreement.at}
+        said = translate.gettext("Agreed with the beneficiary; recorded by %(name)s, %(when)s.")
+        return said % {"name": agreement.by or "—", "when": agreement.at}
+
     if not needs:
         document.paragraph(translate.gettext("No needs have been added to the plan yet."))
     for need in needs:
         document.heading(f"{need.rank}. {need.text}")
-        document.note(agreed % {"name": need.agreement.by or "—", "when": need.agreement.at})
+        document.note(agreed(need.agreement))
         for goal in need.goals:
             document.paragraph(f"{goal.term}: {goal.text}", size=11)
-            document.note(agreed % {"name": goal.agreement.by or "—", "when": goal.agreement.at})
+            document.note(agreed(goal.agreement))
             for activity in goal.activities:
                 facts = [
                     activity.area,
@@ -155,7 +162,7 @@ async def plan_pdf(request: Request) -> Response:
         document.paragraph(translate.gettext("No progress review has been recorded yet."))
     for review in reviews:
         document.paragraph(f"{review.on}: {review.note}")
-        document.note(agreed % {"name": review.agreement.by or "—", "when": review.agreement.at})
+        document.note(agreed(review.agreement))
     document.signature(translate.gettext("Beneficiary's signature"), translate.gettext("Date"))
     document.signature(translate.gettext("Caseworker's signature"), translate.gettext("Date"))
     await audit_view(request, "plan_pdf")

@@ -65,6 +65,7 @@ async def plan_access(request: Request) -> tuple[Access, str | None]:
 class Agreement:
     by: str | None
     at: str
+    how: str | None  # in person, by phone, through the bot; None for entries made before it was asked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,10 +128,12 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
     terms = _labels(rules.GOAL_TERMS, translate)
     statuses = _labels(rules.ACTIVITY_STATUSES, translate)
     areas = _labels(SERVICE_AREAS, translate)
+    channels = _labels(rules.AGREEMENT_CHANNELS, translate)
 
     def agreement(row: Any) -> Agreement:
         when = i18n.format_local_datetime(row.changed_at, locale=locale, timezone=zone)
-        return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when)
+        how = channels.get(row.agreed_via) if row.agreed_via else None
+        return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when, how=how)
 
     def day(value: dt.date | None) -> str | None:
         return None if value is None else i18n.format_day(value, locale=locale)
@@ -340,6 +343,7 @@ async def add_need(request: Request) -> Response:
             text=answers["text"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"need": str(need.id), "rank": need.rank}
 
@@ -358,6 +362,7 @@ async def order_needs(request: Request) -> Response:
             needs=[by_id[need_id] for need_id in order],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"needs": order, "changed": changed}
 
@@ -381,6 +386,7 @@ async def add_goal(request: Request) -> Response:
             text=answers["text"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"goal": str(goal.id), "need": str(need.id), "term": goal.term}
 
@@ -409,6 +415,7 @@ async def add_activity(request: Request) -> Response:
             status=answers["status"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {
             "activity": str(activity.id),
@@ -435,6 +442,7 @@ async def activity_status(request: Request) -> Response:
             status=answers["status"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"activity": str(found.id), "from": before, "to": found.status}
 
@@ -454,6 +462,7 @@ async def add_review(request: Request) -> Response:
             note=answers["note"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"review": str(review.id)}
 
@@ -473,6 +482,7 @@ async def edit_need(request: Request) -> Response:
             text=answers["text"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"need": str(need.id)}
 
@@ -494,6 +504,7 @@ async def edit_goal(request: Request) -> Response:
             text=answers["text"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {"goal": str(goal.id), "from": before, "to": goal.term}
 
@@ -523,6 +534,7 @@ async def edit_activity(request: Request) -> Response:
             status=answers["status"],
             staff_id=signed_in_user(request).staff_id,
             at=utcnow(),
+            via=answers["agreed_via"],
         )
         return {
             "activity": str(found.id),

@@ -83,10 +83,18 @@ async def seed(
         )
         at = utcnow()
         need = await plan_store.add_need(
-            session, crypto, case=stored, text="A school place", staff_id=supervisor, at=at
+            session, crypto, case=stored, text="A school place", staff_id=supervisor, at=at, via="phone"
         )
         goal = await plan_store.add_goal(
-            session, crypto, case=stored, need=need, term="short", text="Enrol", staff_id=supervisor, at=at
+            session,
+            crypto,
+            case=stored,
+            need=need,
+            term="short",
+            text="Enrol",
+            staff_id=supervisor,
+            at=at,
+            via="bot",
         )
         await plan_store.add_activity(
             session,
@@ -100,6 +108,7 @@ async def seed(
             status="planned",
             staff_id=supervisor,
             at=at,
+            via="in_person",
         )
         office = await add_office(session)
         await book_appointment(

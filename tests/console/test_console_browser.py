@@ -203,7 +203,27 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             activity = page.locator("tr.plan-activity")
             await expect(activity.locator(".plan-activity-text")).to_contain_text("Visit the school together")
             await expect(activity.locator(".plan-activity-area")).to_have_text("Work and education")
+            # Changed later, agreed by phone: the entry shows how the agreement was given.
+            edit = activity.locator("details.plan-edit-activity")
+            await edit.locator("summary").click()
+            await edit.get_by_label("In progress").check()
+            await (
+                edit.locator("form.plan-edit-form")
+                .get_by_label("How the beneficiary agreed")
+                .select_option("phone")
+            )
+            await edit.locator("form.plan-edit-form").get_by_label("Agreed with the beneficiary").check()
+            await edit.get_by_role("button", name="Save the change").click()
+            await expect(page.locator(".success")).to_have_text("The change to the plan is recorded.")
+            await expect(activity.locator(".plan-activity-status")).to_contain_text("In progress")
+            await expect(activity.locator(".plan-agreement")).to_contain_text("(By phone)")
             await page.screenshot(path=str(shots / "6-plan.png"), full_page=True)
+            async with page.expect_download() as download_info:
+                await page.get_by_role("link", name="Download the plan as PDF").click()
+            download = await download_info.value
+            assert download.suggested_filename == f"{CODE}-plan.pdf"
+            pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
+            assert pdf.startswith(b"%PDF-")
             # The printed plan keeps the plan and drops every form.
             await page.emulate_media(media="print")
             await expect(page.locator("form.plan-need-form")).to_be_hidden()
@@ -236,7 +256,8 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
         plan = (await session.execute(select(PlanActivity))).scalar_one()
         reply = (await session.execute(select(OutboxMessage))).scalar_one()
     assert case.stage == "closed"
-    assert (plan.agreed, plan.service_area, plan.status) == (True, "employment_education", "planned")
+    assert (plan.agreed, plan.service_area, plan.status) == (True, "employment_education", "in_progress")
+    assert plan.agreed_via == "phone"
     assert reply.beneficiary_id == case.beneficiary_id
 
 

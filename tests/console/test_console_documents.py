@@ -211,7 +211,7 @@ async def test_the_plan_downloads_with_its_agreements_and_signature_lines(
     text = pdf_text(response)
     assert "Integration plan" in text
     assert "1. Find a flat near the school" in text
-    assert "Agreed with the beneficiary; recorded by Aysel" in text
+    assert "Agreed with the beneficiary (In person); recorded by Aysel" in text
     assert "No progress review has been recorded yet." in text
     assert "Beneficiary's signature" in text and "Caseworker's signature" in text
     assert "مدرسه" in text

@@ -195,9 +195,19 @@ async def test_hostile_text_in_the_integration_plan_is_shown_as_text(
             text_hash="0" * 64,
         )
         at = utcnow()
-        need = await plan.add_need(session, crypto, case=stored, text=SCRIPT + RTL, staff_id=me.id, at=at)
+        need = await plan.add_need(
+            session, crypto, case=stored, text=SCRIPT + RTL, staff_id=me.id, at=at, via="in_person"
+        )
         goal = await plan.add_goal(
-            session, crypto, case=stored, need=need, term="long", text=IMAGE, staff_id=me.id, at=at
+            session,
+            crypto,
+            case=stored,
+            need=need,
+            term="long",
+            text=IMAGE,
+            staff_id=me.id,
+            at=at,
+            via="phone",
         )
         await plan.add_activity(
             session,
@@ -211,9 +221,17 @@ async def test_hostile_text_in_the_integration_plan_is_shown_as_text(
             status="planned",
             staff_id=me.id,
             at=at,
+            via="bot",
         )
         await plan.add_review(
-            session, crypto, case=stored, reviewed_on=at.date(), note=SCRIPT, staff_id=me.id, at=at
+            session,
+            crypto,
+            case=stored,
+            reviewed_on=at.date(),
+            note=SCRIPT,
+            staff_id=me.id,
+            at=at,
+            via="in_person",
         )
         await session.commit()
     page = assert_inert(await client.get(f"/cases/{CODE}/plan"), "plan")

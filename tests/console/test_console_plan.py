@@ -390,6 +390,16 @@ async def test_needs_goals_and_activities_are_changed_with_how_the_beneficiary_a
 
     page = soup(await client.get(PLAN))
     assert page.select_one(".plan-need-text").get_text() == "A flat with two rooms"
+    # How each change was agreed is kept on the entry and shown with it.
+    assert (
+        page.select_one(".plan-need .plan-agreement")
+        .get_text()
+        .startswith("Agreed with the beneficiary (By phone); recorded by Aysel")
+    )
+    assert "(In a message through the bot)" in page.select_one(".plan-goal .plan-agreement").get_text()
+    [stored_need] = [row for row in await rows(sessionmaker, PlanNeed) if row.id == need.id]
+    [stored_goal] = await rows(sessionmaker, PlanGoal)
+    assert (stored_need.agreed_via, stored_goal.agreed_via) == ("phone", "bot")
     assert page.select_one(".plan-goal-long .plan-goal-text").get_text() == "Own lease"
     row = page.select_one("tr.plan-activity")
     assert row.select_one(".plan-activity-text span").get_text() == "Call the housing office"
