@@ -107,6 +107,10 @@ EDIT_ACTIVITY = Form(
 
 NOT_AGREED = N_("Tick this once the beneficiary has agreed to the change.")
 NO_CHANNEL = N_("Say how the beneficiary agreed.")
+REFERRED = N_(
+    "A referral to a partner was made from this part of the plan, so it cannot be removed: "
+    "mark the activity cancelled instead."
+)
 NOT_A_DATE = N_("Give a date (year, month and day).")
 NO_SUCH_PART = N_("Choose one of this plan's entries.")
 # Dates far outside a plan's life are typing mistakes, not plans.

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
 from storage.models import Case
+from storage.models_figures import Referral
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed, PlanReview
 from storage.sealing import seal, unseal
 
@@ -252,6 +253,18 @@ async def edit_activity(
     seal(crypto, activity, "who_enc", who or None)
     _agreed(activity, staff_id=staff_id, at=at, via=via)
     await session.flush()
+
+
+async def has_referrals(
+    session: AsyncSession, *, activities: Sequence[uuid.UUID] = (), goals: Sequence[uuid.UUID] = ()
+) -> bool:
+    """Whether a referral to a partner was made from one of these activities, or from an activity
+    of these goals: removing them would take the referral's record with it."""
+    under_goals = select(PlanActivity.id).where(PlanActivity.goal_id.in_(list(goals)))
+    statement = select(Referral.id).where(
+        Referral.activity_id.in_(list(activities)) | Referral.activity_id.in_(under_goals)
+    )
+    return (await session.execute(statement.limit(1))).first() is not None
 
 
 async def delete_activity(session: AsyncSession, *, activity: PlanActivity) -> None:

@@ -295,7 +295,8 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
     """Validate one plan form (with the agreement), run the change, audit it, bump the case's version.
 
     `change` returns the audit details, or an error key ("link", "date") when what the form points
-    at is not part of this plan or its date is unreadable.
+    at is not part of this plan or its date is unreadable, or "referred" when a removal would take
+    a referral's record with it.
     """
     db = database(request)
     user = signed_in_user(request)
@@ -317,6 +318,8 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
         details = await change(request, form, answers)
         if isinstance(details, str):
             await work.discard(db, case)
+            if details == "referred":
+                return await render(request, failed=name, values=echo, error=rules.REFERRED, status_code=409)
             refused = {details: rules.NO_SUCH_PART if details == "link" else rules.NOT_A_DATE}
             return await render(request, failed=name, values=echo, errors=refused, status_code=400)
         await work.plan_changed(
@@ -558,6 +561,10 @@ async def delete_need(request: Request) -> Response:
         )
         if need is None:
             return "link"
+        goals = (await store.load_plan(database(request), case_id=need.case_id)).goals
+        mine = [goal.id for goal in goals if goal.need_id == need.id]
+        if await store.has_referrals(database(request), goals=mine):
+            return "referred"
         need_id, rank = str(need.id), need.rank
         goals, activities = await store.delete_need(database(request), need=need)
         return {"need": need_id, "rank": rank, "goals": goals, "activities": activities}
@@ -572,6 +579,8 @@ async def delete_goal(request: Request) -> Response:
         )
         if goal is None:
             return "link"
+        if await store.has_referrals(database(request), goals=[goal.id]):
+            return "referred"
         goal_id, need_id, term = str(goal.id), str(goal.need_id), goal.term
         activities = await store.delete_goal(database(request), goal=goal)
         return {"goal": goal_id, "need": need_id, "term": term, "activities": activities}
@@ -586,6 +595,8 @@ async def delete_activity(request: Request) -> Response:
         )
         if found is None:
             return "link"
+        if await store.has_referrals(database(request), activities=[found.id]):
+            return "referred"
         details = {
             "activity": str(found.id),
             "goal": str(found.goal_id),

@@ -16,6 +16,7 @@ from programme.plan import reorder
 from storage.crypto import Crypto
 from storage.journey import record_consent
 from storage.models import AuditEntry, Case, StaffUser
+from storage.models_figures import Partner, Referral
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed, PlanReview
 from tests.console.conftest import form_token
 
@@ -544,3 +545,37 @@ async def test_changing_or_removing_another_cases_entry_or_from_a_stale_page_doe
     second = await client.post(f"{PLAN}/activities/delete", data={**hidden, **agreed})
     assert (first.status_code, second.status_code) == (303, 409)
     assert [entry.action for entry in await plan_audit(sessionmaker)].count("plan.delete-activity") == 1
+
+
+async def test_a_part_of_the_plan_with_a_referral_is_not_removed(
+    client: httpx.AsyncClient,
+    planning: tuple[StaffUser, Case],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    _, case = planning
+    await build_plan(client, sessionmaker)
+    need = next(need for need in await rows(sessionmaker, PlanNeed) if need.rank == 1)
+    [goal] = await rows(sessionmaker, PlanGoal)
+    [activity] = await rows(sessionmaker, PlanActivity)
+    async with sessionmaker() as session:
+        partner = Partner(name="Baku Language Centre", service_area="language")
+        session.add(partner)
+        await session.flush()
+        session.add(Referral(case_id=case.id, activity_id=activity.id, partner_id=partner.id))
+        await session.commit()
+    agreed = {"agreed": "yes", "agreed_via": "in_person"}
+    for path, field, entry in (
+        ("activities", "activity_id", activity.id),
+        ("goals", "goal_id", goal.id),
+        ("needs", "need_id", need.id),
+    ):
+        refused = await post(client, f"{PLAN}/{path}/delete", {field: str(entry), **agreed})
+        assert refused.status_code == 409, path
+        assert "mark the activity cancelled" in soup(refused).select_one("[role=alert]").get_text()
+    assert len(await rows(sessionmaker, PlanActivity)) == 1
+    assert len(await rows(sessionmaker, Referral)) == 1
+    assert not [entry for entry in await plan_audit(sessionmaker) if entry.action.startswith("plan.delete")]
+    # The other need, without a referral, still goes.
+    other = next(need for need in await rows(sessionmaker, PlanNeed) if need.rank == 2)
+    removed = await post(client, f"{PLAN}/needs/delete", {"need_id": str(other.id), **agreed})
+    assert removed.status_code == 303
