@@ -23,6 +23,7 @@ from storage.sealing import seal_json, unseal_json
 
 # The session of the update being handled, set by the update middleware.
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+_ROW = "dialog_state_row"
 
 
 class SqlStorage(BaseStorage):
@@ -51,10 +52,15 @@ class SqlStorage(BaseStorage):
             if create:
                 raise LookupError("dialog state for a chat without a beneficiary")
             return None
-        row = await session.get(DialogState, beneficiary.id)
-        if row is None and create:
-            row = DialogState(id=beneficiary.id)
-            session.add(row)
+        row = session.info.get(_ROW)
+        if row is None or row.id != beneficiary.id:
+            row = await session.get(DialogState, beneficiary.id)
+            if row is None and create:
+                row = DialogState(id=beneficiary.id)
+                session.add(row)
+            # The session's identity map holds rows weakly: without this reference every read of the
+            # state or data in an update would select the row again.
+            session.info[_ROW] = row
         return row
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,9 @@ from storage.models import utcnow
 from storage.queries import get_or_create_beneficiary, mark_update_processed
 
 log = logging.getLogger(__name__)
+
+# "Last active" serves segments and figures by day: a minute's precision spares a write per update.
+ACTIVITY_RESOLUTION = dt.timedelta(minutes=1)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -62,7 +66,9 @@ class UpdateMiddleware(BaseMiddleware):
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED
                 beneficiary = await get_or_create_beneficiary(session, self._crypto, telegram_id=user.id)
-                beneficiary.last_active_at = utcnow()
+                now = utcnow()
+                if now - beneficiary.last_active_at >= ACTIVITY_RESOLUTION:
+                    beneficiary.last_active_at = now
                 session.info.update(beneficiary=beneficiary, telegram_id=user.id)
                 # A plain value for the error handler, which runs after the rollback.
                 data["beneficiary_language"] = beneficiary.language
