@@ -104,7 +104,9 @@ def _background(conn: HTTPConnection) -> bool:
     """
     root = conn.scope.get("root_path", "")
     path: str = conn.scope["path"]
-    return (path.removeprefix(root) if root else path) in BACKGROUND_PATHS
+    path = path.removeprefix(root) if root else path
+    # A campaign's progress, polled while its page is open.
+    return path in BACKGROUND_PATHS or (path.startswith("/campaigns/") and path.endswith("/progress"))
 
 
 class SessionBackend(AuthenticationBackend):

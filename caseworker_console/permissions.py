@@ -29,6 +29,7 @@ class Permission(enum.StrEnum):
     PARTNERS = "partners.read"  # the partner directory, to refer from
     PARTNERS_MANAGE = "partners.manage"
     CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
+    CAMPAIGNS = "campaigns.manage"  # outreach campaigns: notices and counts, never who got them
 
 
 _CASEWORK = frozenset(
@@ -58,9 +59,12 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.FIGURES,
         Permission.EXPORT_CASES,
         Permission.PARTNERS_MANAGE,
+        Permission.CAMPAIGNS,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
-    "outreach": frozenset({Permission.SIGNED_IN, Permission.CHANNELS, Permission.FIGURES}),
+    "outreach": frozenset(
+        {Permission.SIGNED_IN, Permission.CHANNELS, Permission.FIGURES, Permission.CAMPAIGNS}
+    ),
     "admin": frozenset({Permission.SIGNED_IN, Permission.ACCOUNTS}),
 }
 

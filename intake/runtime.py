@@ -9,6 +9,7 @@ import functools
 import logging
 import secrets
 import signal
+import zoneinfo
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from caseworker_console.app import create_app
 from intake.settings import Settings, SettingsError
+from outreach.campaign_worker import CampaignWorker
 from outreach.leader import lead_then_run
 from outreach.outbox import recover_orphans
 from outreach.reminders import Scheduler
@@ -106,8 +108,8 @@ async def poll(
 async def run_sender(
     runtime: Runtime, bot: Bot, stop: asyncio.Event, *, lease: dt.timedelta = dt.timedelta(seconds=60)
 ) -> None:
-    """The outbox sender and the reminder scheduler; on PostgreSQL only while this process is the
-    elected one (see leader), so exactly one of each runs."""
+    """The outbox sender, the reminder scheduler and the campaign loop; on PostgreSQL only while this
+    process is the elected one (see leader), so exactly one of each runs."""
     sender = Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate, lease=lease)
     scheduler = Scheduler(
         runtime.sessionmaker,
@@ -115,11 +117,19 @@ async def run_sender(
         functools.partial(reminder_message, create_i18n()),
         default_timezone=runtime.settings.timezone,
     )
+    campaigns = CampaignWorker(
+        runtime.sessionmaker,
+        runtime.crypto,
+        zone=zoneinfo.ZoneInfo(runtime.settings.timezone),
+        rate=runtime.settings.send_rate,
+        bot_username=lambda: bot_username(runtime.settings, bot),
+    )
 
     async def work(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(sender.run(stop))
             group.create_task(scheduler.run(stop))
+            group.create_task(campaigns.run(stop))
 
     async def take_over() -> None:
         if runtime.engine.dialect.name != "postgresql":

@@ -119,6 +119,8 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     lane: int = Lane.REPLY
+    # Settled as failed with this reason without calling Telegram.
+    skip: str | None = None
 
 
 class Sender:
@@ -202,8 +204,11 @@ class Sender:
 
     def _delivery(self, row: OutboxMessage, beneficiary: Beneficiary) -> Delivery:
         chat_id = int(unseal(self._crypto, beneficiary, "telegram_id_enc") or 0)
-        if beneficiary.unreachable_at is not None:
-            chat_id = 0  # blocked earlier: settled as failed without calling Telegram
+        skip = None
+        if beneficiary.unreachable_at is not None or not chat_id:
+            skip = "unreachable"  # blocked earlier
+        elif beneficiary.opted_out and row.lane == Lane.BROADCAST:
+            skip = "opted out"  # sent /stop after the campaign was queued
         return Delivery(
             message_id=row.id,
             beneficiary_id=row.beneficiary_id,
@@ -212,6 +217,7 @@ class Sender:
             payload=unseal_json(self._crypto, row, "payload_enc"),
             attempts=row.attempts,
             lane=row.lane,
+            skip=skip,
         )
 
     async def _send_round(self, deliveries: list[Delivery]) -> None:
@@ -252,8 +258,8 @@ class Sender:
         ready: list[Delivery] = []
         in_round: set[int] = set()
         for delivery in deliveries:
-            if delivery.chat_id == 0:
-                self._outcome(delivery, Status.FAILED, error="unreachable")
+            if delivery.skip is not None:
+                self._outcome(delivery, Status.FAILED, error=delivery.skip)
                 continue
             ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
             if delivery.chat_id in in_round or delivery.chat_id in deferred or ready_at > now:

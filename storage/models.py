@@ -179,7 +179,11 @@ class OutboxMessage(UuidPrimaryKey, Base):
 
     __tablename__ = "outbox"
     __encrypted__ = ("payload_enc",)
-    __table_args__ = (Index("ix_outbox_ready", "status", "lane", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "lane", "not_before"),
+        # A campaign's figures (storage.models_outreach): its rows counted by status.
+        Index("ix_outbox_campaign_status", "campaign_id", "status"),
+    )
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True

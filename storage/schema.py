@@ -10,6 +10,7 @@ from storage import (  # noqa: F401
     models_channels,
     models_figures,
     models_journey,
+    models_outreach,
     models_plan,
     models_reminders,
     models_webhook,

@@ -10,6 +10,7 @@ from caseworker_console.routes import (
     audit,
     auth,
     calendar,
+    campaigns,
     casefile,
     cases,
     channels,
@@ -57,4 +58,5 @@ def all_routes() -> list[ConsoleRoute]:
         *audit.routes,
         *accounts.routes,
         *channels.routes,
+        *campaigns.routes,
     ]

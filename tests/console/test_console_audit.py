@@ -16,7 +16,14 @@ from starlette.applications import Starlette
 from caseworker_console.permissions import Permission
 from storage.models import AuditEntry, Case, StaffUser
 from tests.console.conftest import form_token
-from tests.console.test_console_authorization import World, cells, console_routes, make_channel, path_for
+from tests.console.test_console_authorization import (
+    World,
+    cells,
+    console_routes,
+    make_campaign,
+    make_channel,
+    path_for,
+)
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 MakeUser = Callable[..., Awaitable[StaffUser]]
@@ -171,6 +178,7 @@ async def test_no_route_ever_updates_or_deletes_audit_entries(
         me = await sign_in_as("dunya", role="supervisor")
         world = World(me, other, bystander)
         channel_id = await make_channel(sessionmaker)
+        campaign_id = await make_campaign(sessionmaker, me.id)
         plan = [(route, world.case(relation) if relation else None) for route, relation in cells(app)]
         async with sessionmaker() as session:
             session.add_all([case for _, case in plan if case is not None])
@@ -198,6 +206,7 @@ async def test_no_route_ever_updates_or_deletes_audit_entries(
                 code=case.code if case else "IP-2027-999999",
                 user_id=bystander.id,
                 channel_id=channel_id,
+                campaign_id=campaign_id,
             )
             if route.method == "GET":
                 await client.get(path)

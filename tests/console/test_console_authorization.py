@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import itertools
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from caseworker_console.routing import ConsoleRoute
 from storage.models import Case, StaffSession, StaffUser, utcnow
 from storage.models_channels import Channel
 from storage.models_figures import CalendarFeed, FullExport
+from storage.models_outreach import Campaign
 from storage.schema import Base
 from tests.console.conftest import case_for, form_token
 
@@ -71,6 +73,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.PARTNERS_MANAGE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # One's own appointments as a calendar feed: the people who have appointments.
     Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
+    # Outreach campaigns: notices and counts, no case content (PROGRAMME.md "Roles").
+    Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
@@ -198,6 +202,7 @@ def path_for(
     channel_id: int,
     export_id: str = NO_EXPORT,
     token: str = NO_TOKEN,
+    campaign_id: uuid.UUID | None = None,
 ) -> str:
     params = {
         "code": code,
@@ -205,6 +210,7 @@ def path_for(
         "channel_id": str(channel_id),
         "export_id": export_id,
         "token": token,
+        "campaign_id": str(campaign_id or uuid.UUID(int=0)),
     }
     unknown = set(route.param_convertors) - set(params)
     assert not unknown, f"{route.path}: teach this test a value for {unknown}"
@@ -249,6 +255,16 @@ async def make_channel(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         return channel.id
 
 
+async def make_campaign(sessionmaker: async_sessionmaker[AsyncSession], created_by: int) -> uuid.UUID:
+    """A draft with a text in its fallback language, so scheduling it goes through."""
+    async with sessionmaker() as session, session.begin():
+        campaign = Campaign(
+            name="Notice", texts={"en": "Open on Saturday."}, status="draft", created_by=created_by
+        )
+        session.add(campaign)
+    return campaign.id
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_authorization_matrix(
     role: str,
@@ -260,6 +276,7 @@ async def test_authorization_matrix(
 ) -> None:
     world = await make_world(role, make_user, sign_in_as, sessionmaker)
     channel_id = await make_channel(sessionmaker)
+    campaign_id = await make_campaign(sessionmaker, world.other.id)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
         session.add_all([case for _, _, case in plan if case is not None])
@@ -275,6 +292,7 @@ async def test_authorization_matrix(
             channel_id=channel_id,
             export_id=world.export_id,
             token=world.feed_token,
+            campaign_id=campaign_id,
         )
         if route.method == "GET":
             response = await client.get(path)
@@ -323,6 +341,7 @@ async def test_no_get_changes_anything(
 ) -> None:
     world = await make_world(role, make_user, sign_in_as, sessionmaker)
     channel_id = await make_channel(sessionmaker)
+    campaign_id = await make_campaign(sessionmaker, world.other.id)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
         session.add_all([case for _, _, case in plan if case is not None])
@@ -339,6 +358,7 @@ async def test_no_get_changes_anything(
             channel_id=channel_id,
             export_id=world.export_id,
             token=world.feed_token,
+            campaign_id=campaign_id,
         )
         response = await client.get(path)
         assert response.status_code < 500, path

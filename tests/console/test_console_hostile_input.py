@@ -15,6 +15,7 @@ from storage.crypto import Crypto
 from storage.journey import add_case_message, record_consent
 from storage.models import Case, FormResponse, StaffUser, utcnow
 from storage.models_channels import Channel
+from storage.models_outreach import Campaign
 from storage.queries import record_audit
 from storage.sealing import seal_json
 from tests.console.conftest import form_token
@@ -106,17 +107,31 @@ async def test_hostile_text_is_shown_as_text_on_every_page(
         # A channel's name is typed by staff, and shown as text too.
         channel = Channel(code="hostile", name=(SCRIPT + IMAGE)[:120], kind="other", languages=["fa"])
         session.add(channel)
+        # A campaign's name and texts are typed by an outreach officer: shown as text too.
+        campaign = Campaign(
+            name=SCRIPT + IMAGE,
+            texts={"en": SCRIPT + IMAGE + RTL, "fa": RTL},
+            button={"kind": "url", "target": "https://x.test/" + IMAGE, "labels": {"en": SCRIPT}},
+            segment={"sources": [IMAGE]},
+            status="draft",
+        )
+        session.add(campaign)
         await session.commit()
 
     pages: dict[str, str] = {}
     for route in console_routes(app):
         if route.method == "GET" and route.permission is not None and route.name != "queue_badge":
-            path = path_for(route, code=CODE, user_id=me.id, channel_id=channel.id)
+            path = path_for(route, code=CODE, user_id=me.id, channel_id=channel.id, campaign_id=campaign.id)
             response = await client.get(path)
             if response.status_code == 200:
                 pages[path] = response.text
                 assert_inert(response, path)
     assert {f"/cases/{CODE}", f"/cases/{CODE}/screening", f"/cases/{CODE}/assessment", "/cases"} <= set(pages)
+    if role == "supervisor":
+        shown = BeautifulSoup(pages[f"/campaigns/{campaign.id}"], "lxml")
+        assert shown.select_one("h1").get_text() == SCRIPT + IMAGE
+        assert shown.select_one("#campaign-text-en").get_text() == SCRIPT + IMAGE + RTL
+        assert shown.select_one(".campaign-preview .campaign-button .badge").get_text() == SCRIPT
 
     token = form_token(await client.get(f"/cases/{CODE}"))
     reveal = await client.post(f"/cases/{CODE}/identity", data={"csrf_token": token})

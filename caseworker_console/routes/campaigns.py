@@ -1,0 +1,634 @@
+"""Outreach campaigns: compose a notice per language, choose who gets it, preview, schedule, watch it
+go out (a progress fragment a static script polls), pause, resume, cancel, and read the results.
+
+Outreach officers see counts and their own notices, never who the recipients are or any case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
+from caseworker_console import i18n
+from caseworker_console.config import config
+from caseworker_console.database import database
+from caseworker_console.permissions import Permission
+from caseworker_console.routing import action, page, signed_in_user
+from caseworker_console.templating import gettext_for, pages
+from outreach import campaigns as work
+from outreach.campaigns import DIRECT, MAX_SPREAD_HOURS, MAX_TEXT, NO_CASE, AppointmentFilter, CampaignStatus
+from programme.cycle import STAGE_LABELS, Stage
+from programme.forms import SERVICE_AREAS
+from programme.text import N_
+from storage.models import StaffUser, utcnow
+from storage.models_outreach import Campaign
+from storage.queries import record_audit
+
+STATUS_LABELS: dict[str, str] = {
+    CampaignStatus.DRAFT: N_("Draft"),
+    CampaignStatus.SCHEDULED: N_("Scheduled"),
+    CampaignStatus.RUNNING: N_("Sending"),
+    CampaignStatus.PAUSED: N_("Paused"),
+    CampaignStatus.CANCELLED: N_("Cancelled"),
+    CampaignStatus.DONE: N_("Done"),
+}
+APPOINTMENT_LABELS: dict[str, str] = {
+    AppointmentFilter.ANY: N_("Any"),
+    AppointmentFilter.UPCOMING: N_("Has an appointment booked ahead"),
+    AppointmentFilter.NOT_UPCOMING: N_("Has no appointment booked ahead"),
+    AppointmentFilter.NO_SHOW: N_("Missed an appointment"),
+}
+NO_CASE_LABEL = N_("No case yet")
+NOT_CHOSEN = N_("Language not chosen")
+DIRECT_LABEL = N_("No channel (came without a link)")
+BUTTON_KINDS = ("none", "url", "start")
+MAX_NAME = 120
+MAX_LABEL = 64
+MAX_TARGET = 300
+MAX_DAYS = 3650
+LIST_SIZE = 100
+CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
+
+
+def _campaign_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(request.path_params["campaign_id"]))
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
+async def _load(request: Request, *, lock: bool = False) -> Campaign:
+    db = database(request)
+    campaign = (
+        await work.lock(db, _campaign_id(request)) if lock else await db.get(Campaign, _campaign_id(request))
+    )
+    if campaign is None:
+        raise HTTPException(status_code=404)
+    return campaign
+
+
+def _local(request: Request, value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return i18n.format_local_datetime(
+        value, locale=i18n.request_locale(request), timezone=config(request).timezone
+    )
+
+
+def _clock(seconds: int | None) -> str:
+    return "" if seconds is None else f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+
+
+# ── the form ────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass
+class Draft:
+    """What the compose form holds, as typed (kept as is when it is sent back with errors)."""
+
+    name: str = ""
+    fallback_language: str = "en"
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
+    button_kind: str = "none"
+    button_target: str = ""
+    button_labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    languages: list[str] = dataclasses.field(default_factory=list)
+    stages: list[str] = dataclasses.field(default_factory=list)
+    service_areas: list[str] = dataclasses.field(default_factory=list)
+    sources: list[str] = dataclasses.field(default_factory=list)
+    active_within_days: str = ""
+    inactive_for_days: str = ""
+    appointment: str = AppointmentFilter.ANY
+    start_date: str = ""
+    start_time: str = ""
+    quiet: bool = True
+    quiet_from: str = "21:00"
+    quiet_until: str = "09:00"
+    spread_hours: str = "0"
+
+    @classmethod
+    def of(cls, campaign: Campaign, zone: Any) -> Draft:
+        segment = work.Segment.from_data(campaign.segment)
+        button = campaign.button or {}
+        local = campaign.starts_at.astimezone(zone) if campaign.starts_at else None
+        return cls(
+            name=campaign.name,
+            fallback_language=campaign.fallback_language,
+            texts=dict(campaign.texts),
+            button_kind=str(button.get("kind") or "none"),
+            button_target=str(button.get("target") or ""),
+            button_labels=dict(button.get("labels") or {}),
+            languages=list(segment.languages),
+            stages=list(segment.stages),
+            service_areas=list(segment.service_areas),
+            sources=list(segment.sources),
+            active_within_days=str(segment.active_within_days or ""),
+            inactive_for_days=str(segment.inactive_for_days or ""),
+            appointment=segment.appointment,
+            start_date=local.date().isoformat() if local else "",
+            start_time=local.strftime("%H:%M") if local else "",
+            quiet=campaign.quiet_from is not None,
+            quiet_from=_clock(campaign.quiet_from) or "21:00",
+            quiet_until=_clock(campaign.quiet_until) or "09:00",
+            spread_hours=f"{campaign.spread_seconds / 3600:g}",
+        )
+
+    @classmethod
+    def read(cls, form: FormData) -> Draft:
+        def text(name: str) -> str:
+            value = form.get(name)
+            # Longer than allowed is kept whole, so the error can say so and nothing is lost.
+            return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+
+        def chosen(name: str) -> list[str]:
+            return [value for value in form.getlist(name) if isinstance(value, str)][:50]
+
+        return cls(
+            name=text("name"),
+            fallback_language=text("fallback_language"),
+            texts={language: text(f"text_{language}") for language in LANGUAGES},
+            button_kind=text("button_kind") or "none",
+            button_target=text("button_target"),
+            button_labels={language: text(f"label_{language}") for language in LANGUAGES},
+            languages=chosen("languages"),
+            stages=chosen("stages"),
+            service_areas=chosen("service_areas"),
+            sources=chosen("sources"),
+            active_within_days=text("active_within_days"),
+            inactive_for_days=text("inactive_for_days"),
+            appointment=text("appointment") or AppointmentFilter.ANY,
+            start_date=text("start_date"),
+            start_time=text("start_time"),
+            quiet=form.get("quiet") == "on",
+            quiet_from=text("quiet_from"),
+            quiet_until=text("quiet_until"),
+            spread_hours=text("spread_hours") or "0",
+        )
+
+
+def _clock_seconds(value: str) -> int | None:
+    try:
+        parsed = dt.time.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.hour * 3600 + parsed.minute * 60
+
+
+def _whole(value: str) -> int | bool | None:
+    """A count of days: None when empty, False when not a whole number in range."""
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) <= MAX_DAYS:
+        return False
+    return int(value)
+
+
+def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
+    """The draft's values on the campaign; the errors by field (msgids), nothing set if any."""
+    errors: dict[str, str] = {}
+    if not draft.name:
+        errors["name"] = N_("Give the campaign a name.")
+    elif len(draft.name) > MAX_NAME:
+        errors["name"] = N_("The name is too long.")
+    if draft.fallback_language not in LANGUAGES:
+        errors["fallback_language"] = N_("Choose a language from the list.")
+    elif not draft.texts.get(draft.fallback_language):
+        errors[f"text_{draft.fallback_language}"] = N_(
+            "Write the text in the fallback language: everyone without their own variant gets it."
+        )
+    for language, text in draft.texts.items():
+        if len(text) > MAX_TEXT:
+            errors[f"text_{language}"] = N_("The text is too long for one Telegram message.")
+    button: dict[str, Any] | None = None
+    if draft.button_kind not in BUTTON_KINDS:
+        errors["button_kind"] = N_("Choose a kind of button from the list.")
+    elif draft.button_kind != "none":
+        target = draft.button_target
+        if draft.button_kind == "url" and not (
+            target.startswith("https://") and 8 < len(target) <= MAX_TARGET
+        ):
+            errors["button_target"] = N_("A button's link must be a full https:// address.")
+        if draft.button_kind == "start" and not work.DEEP_LINK_CODE.fullmatch(target):
+            errors["button_target"] = N_(
+                "A link into the bot takes a code of up to 64 letters, digits, _ and -."
+            )
+        labels = {lang: label for lang, label in draft.button_labels.items() if label}
+        if not labels.get(draft.fallback_language):
+            errors[f"label_{draft.fallback_language}"] = N_(
+                "Give the button a label in the fallback language."
+            )
+        if any(len(label) > MAX_LABEL for label in labels.values()):
+            errors["button_labels"] = N_("A button's label is too long.")
+        button = {"kind": draft.button_kind, "target": target, "labels": labels}
+    active, inactive = _whole(draft.active_within_days), _whole(draft.inactive_for_days)
+    if active is False:
+        errors["active_within_days"] = N_("Give a whole number of days, or leave it empty.")
+    if inactive is False:
+        errors["inactive_for_days"] = N_("Give a whole number of days, or leave it empty.")
+    try:
+        appointment = AppointmentFilter(draft.appointment)
+    except ValueError:
+        appointment = AppointmentFilter.ANY
+        errors["appointment"] = N_("Choose an option from the list.")
+    starts_at = None
+    if draft.start_date or draft.start_time:
+        try:
+            day = dt.date.fromisoformat(draft.start_date)
+            clock = dt.time.fromisoformat(draft.start_time or "00:00")
+            starts_at = dt.datetime.combine(
+                day, clock.replace(second=0, microsecond=0), tzinfo=zone
+            ).astimezone(dt.UTC)
+        except ValueError:
+            errors["start"] = N_("Give the start as a date and a time, or leave both empty to send now.")
+    quiet_from = quiet_until = None
+    if draft.quiet:
+        quiet_from, quiet_until = _clock_seconds(draft.quiet_from), _clock_seconds(draft.quiet_until)
+        if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
+            errors["quiet"] = N_("Give the quiet hours as two different times, such as 21:00 and 09:00.")
+    try:
+        spread = float(draft.spread_hours.replace(",", "."))
+        if not 0 <= spread <= MAX_SPREAD_HOURS:
+            raise ValueError
+    except ValueError:
+        spread = 0.0
+        errors["spread_hours"] = N_("Give the spread as a number of hours from 0 to 72.")
+    if errors:
+        return errors
+    campaign.name = draft.name
+    campaign.fallback_language = draft.fallback_language
+    campaign.texts = {language: text for language, text in draft.texts.items() if text}
+    campaign.button = button
+    campaign.segment = work.Segment.from_data(
+        {
+            "languages": draft.languages,
+            "stages": draft.stages,
+            "service_areas": draft.service_areas,
+            "sources": draft.sources,
+            "active_within_days": active or None,
+            "inactive_for_days": inactive or None,
+            "appointment": appointment,
+        }
+    ).as_data()
+    campaign.starts_at = starts_at
+    campaign.quiet_from, campaign.quiet_until = quiet_from, quiet_until
+    campaign.spread_seconds = spread * 3600
+    return {}
+
+
+async def form_context(request: Request, draft: Draft, errors: dict[str, str]) -> dict[str, Any]:
+    translate = gettext_for(request)
+    locale = i18n.request_locale(request)
+    sources = sorted({*await work.known_sources(database(request)), *draft.sources} - {DIRECT})
+    return {
+        "active": "campaigns",
+        "draft": draft,
+        "errors": {field: translate.gettext(message) for field, message in errors.items()},
+        "languages": [
+            (code, LANGUAGES[code], "rtl" if code in RIGHT_TO_LEFT else "ltr") for code in LANGUAGES
+        ],
+        "language_names": {code: i18n.language_name(code, locale) or code for code in LANGUAGES},
+        "stage_options": [(str(stage), translate.gettext(STAGE_LABELS[stage])) for stage in Stage]
+        + [(NO_CASE, translate.gettext(NO_CASE_LABEL))],
+        "area_options": [(option.value, translate.gettext(option.label)) for option in SERVICE_AREAS],
+        "source_options": [(DIRECT, translate.gettext(DIRECT_LABEL)), *[(code, code) for code in sources]],
+        "appointment_options": [
+            (str(key), translate.gettext(label)) for key, label in APPOINTMENT_LABELS.items()
+        ],
+        "max_text": MAX_TEXT,
+        "max_spread": MAX_SPREAD_HOURS,
+    }
+
+
+# ── list, compose ───────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    id: str
+    name: str
+    status: str
+    status_code: str
+    starts: str | None
+    created: str
+    created_by: str
+
+
+async def campaign_list(request: Request) -> Response:
+    db = database(request)
+    translate = gettext_for(request)
+    found = (
+        await db.execute(
+            select(Campaign, StaffUser)
+            .outerjoin(StaffUser, StaffUser.id == Campaign.created_by)
+            .order_by(Campaign.created_at.desc())
+            .limit(LIST_SIZE)
+        )
+    ).all()
+    await db.commit()
+    rows = [
+        Row(
+            id=str(campaign.id),
+            name=campaign.name,
+            status=translate.gettext(STATUS_LABELS.get(campaign.status, campaign.status)),
+            status_code=campaign.status,
+            starts=_local(request, campaign.starts_at),
+            created=_local(request, campaign.created_at) or "",
+            created_by=(author.display_name or author.username) if author else "—",
+        )
+        for campaign, author in found
+    ]
+    return pages(request).render(request, "campaigns.html", {"active": "campaigns", "rows": rows})
+
+
+async def compose(request: Request) -> Response:
+    context = await form_context(request, Draft(), {})
+    await database(request).commit()
+    return pages(request).render(request, "campaign_form.html", {**context, "campaign": None})
+
+
+async def create(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    draft = Draft.read(await request.form())
+    campaign = Campaign(status=CampaignStatus.DRAFT, created_by=user.staff_id, expanded=0, version=1)
+    errors = apply(draft, campaign, config(request).timezone)
+    if errors:
+        context = await form_context(request, draft, errors)
+        return pages(request).render(
+            request, "campaign_form.html", {**context, "campaign": None}, status_code=400
+        )
+    db.add(campaign)
+    await db.flush()
+    await _audit(request, "campaign.created", campaign)
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def _audit(request: Request, what: str, campaign: Campaign) -> None:
+    await record_audit(
+        database(request),
+        actor=signed_in_user(request).actor,
+        action=what,
+        object_type="campaign",
+        object_id=str(campaign.id),
+        details={},
+    )
+
+
+# ── one campaign ────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    language: str
+    name: str
+    direction: str
+    recipients: int
+    variant: str
+    text: str
+    button: str | None
+    link: str | None
+
+
+async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Preview]]:
+    """Who would get it now, by language, and exactly what each language's readers would see."""
+    locale = i18n.request_locale(request)
+    segment = work.Segment.from_data(campaign.segment)
+    counts = await work.count_by_language(database(request), segment, campaign.starts_at or utcnow())
+    shown = []
+    for code in [*LANGUAGES, None]:
+        count = counts.get(code, 0)
+        if code is None and not count:
+            continue
+        # Unknown until the bot has been asked: the link is shown with a stand-in for its name.
+        payload = work.render(campaign, code, bot_username=config(request).bot_username or "…")
+        markup = payload.get("reply_markup")
+        button = markup["inline_keyboard"][0][0] if markup else None
+        variant = work.variant_for(campaign, code)
+        shown.append(
+            Preview(
+                language=code or "",
+                name=i18n.language_name(code, locale) or gettext_for(request).gettext(NOT_CHOSEN),
+                direction="rtl" if variant in RIGHT_TO_LEFT or code in RIGHT_TO_LEFT else "ltr",
+                recipients=count,
+                variant=i18n.language_name(variant, locale) or variant,
+                text=payload["text"],
+                button=button["text"] if button else None,
+                link=button["url"] if button else None,
+            )
+        )
+    return sum(counts.values()), shown
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    status: str
+    status_code: str
+    final: bool
+    figures: work.Figures
+    estimated_finish: str | None
+    percent: int
+
+
+async def progress_of(request: Request, campaign: Campaign) -> Progress:
+    db = database(request)
+    figures = await work.figures(db, campaign.id)
+    total = max(figures.total, campaign.planned or 0)
+    finish = (
+        await work.estimated_finish(db, campaign.id) if campaign.status != CampaignStatus.PAUSED else None
+    )
+    final = campaign.status in (CampaignStatus.DONE, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
+    return Progress(
+        status=gettext_for(request).gettext(STATUS_LABELS.get(campaign.status, campaign.status)),
+        status_code=campaign.status,
+        final=final,
+        figures=figures,
+        estimated_finish=_local(request, finish),
+        percent=100 * figures.settled // total if total else (100 if final else 0),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageResult:
+    name: str
+    variant: str
+    figures: work.Figures
+
+
+async def results(request: Request, campaign: Campaign) -> list[LanguageResult]:
+    locale = i18n.request_locale(request)
+    by_language = await work.figures_by_language(database(request), campaign.id)
+    order = {code: n for n, code in enumerate(LANGUAGES)}
+    return [
+        LanguageResult(
+            name=i18n.language_name(code, locale) or gettext_for(request).gettext(NOT_CHOSEN),
+            variant=i18n.language_name(work.variant_for(campaign, code), locale) or "",
+            figures=figures,
+        )
+        for code, figures in sorted(by_language.items(), key=lambda item: order.get(item[0] or "", 99))
+    ]
+
+
+async def render_campaign(
+    request: Request,
+    campaign: Campaign,
+    *,
+    draft: Draft | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    db = database(request)
+    zone = config(request).timezone
+    context: dict[str, Any] = {"active": "campaigns", "campaign": campaign}
+    if campaign.status == CampaignStatus.DRAFT:
+        context.update(await form_context(request, draft or Draft.of(campaign, zone), errors or {}))
+        context["recipients"], context["previews"] = await previews(request, campaign)
+    else:
+        context["errors"] = {}
+        context["progress"] = await progress_of(request, campaign)
+        context["results"] = await results(request, campaign)
+    author = await db.get(StaffUser, campaign.created_by) if campaign.created_by else None
+    await db.commit()
+    translate = gettext_for(request)
+    context.update(
+        status=translate.gettext(STATUS_LABELS.get(campaign.status, campaign.status)),
+        starts=_local(request, campaign.starts_at),
+        created_by=(author.display_name or author.username) if author else "—",
+        quiet=(_clock(campaign.quiet_from), _clock(campaign.quiet_until))
+        if campaign.quiet_from is not None
+        else None,
+        spread_hours=f"{campaign.spread_seconds / 3600:g}",
+        can_pause=campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
+        can_resume=campaign.status == CampaignStatus.PAUSED,
+        can_cancel=campaign.status in (*work.EXPANDING, CampaignStatus.DRAFT),
+    )
+    return pages(request).render(request, "campaign.html", context, status_code=status_code)
+
+
+async def campaign_page(request: Request) -> Response:
+    return await render_campaign(request, await _load(request))
+
+
+async def progress(request: Request) -> Response:
+    """The progress fragment the page's script swaps in every few seconds; reads only."""
+    campaign = await _load(request)
+    context = {"campaign": campaign, "progress": await progress_of(request, campaign)}
+    await database(request).commit()
+    response = pages(request).render(request, "_campaign_progress.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def edit(request: Request) -> Response:
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    form = await request.form()
+    draft = Draft.read(form)
+    if campaign.status != CampaignStatus.DRAFT:
+        return await render_campaign(request, campaign, status_code=409)
+    if str(form.get("version")) != str(campaign.version):
+        errors = {"form": CHANGED_MEANWHILE}
+        return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=409)
+    # Nothing is set on the campaign unless every field is right.
+    errors = apply(draft, campaign, config(request).timezone)
+    if errors:
+        return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=400)
+    campaign.version += 1
+    await _audit(request, "campaign.changed", campaign)
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def schedule(request: Request) -> Response:
+    """Draft → scheduled: the worker takes the segment and fills the outbox when its time comes."""
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    form = await request.form()
+    if campaign.status != CampaignStatus.DRAFT:
+        return await render_campaign(request, campaign, status_code=409)
+    if str(form.get("version")) != str(campaign.version):
+        return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
+    if not (campaign.texts.get(campaign.fallback_language) or "").strip():
+        errors = {"form": N_("The campaign has no text in its fallback language yet.")}
+        return await render_campaign(request, campaign, errors=errors, status_code=400)
+    now = utcnow()
+    if campaign.starts_at is None or campaign.starts_at < now:
+        campaign.starts_at = now
+    campaign.status = CampaignStatus.SCHEDULED
+    campaign.version += 1
+    await _audit(request, "campaign.scheduled", campaign)
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def _transition(request: Request, what: str) -> Response:
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    if what == "paused":
+        changed = await work.pause(db, campaign)
+    elif what == "resumed":
+        changed = await work.resume(db, campaign, zone=config(request).timezone)
+    else:
+        changed = await work.cancel(db, campaign)
+    if not changed:
+        # A second tap, or another officer was quicker: show how it stands now.
+        return await render_campaign(request, campaign, status_code=409)
+    campaign.version += 1
+    await _audit(request, f"campaign.{what}", campaign)
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def pause(request: Request) -> Response:
+    return await _transition(request, "paused")
+
+
+async def resume(request: Request) -> Response:
+    return await _transition(request, "resumed")
+
+
+async def cancel(request: Request) -> Response:
+    return await _transition(request, "cancelled")
+
+
+routes = [
+    page("/campaigns", campaign_list, name="campaigns", permission=Permission.CAMPAIGNS),
+    page("/campaigns/new", compose, name="campaign_new", permission=Permission.CAMPAIGNS),
+    action("/campaigns/new", create, name="campaign_create", permission=Permission.CAMPAIGNS),
+    page("/campaigns/{campaign_id}", campaign_page, name="campaign", permission=Permission.CAMPAIGNS),
+    page(
+        "/campaigns/{campaign_id}/progress",
+        progress,
+        name="campaign_progress",
+        permission=Permission.CAMPAIGNS,
+    ),
+    action("/campaigns/{campaign_id}/edit", edit, name="campaign_edit", permission=Permission.CAMPAIGNS),
+    action(
+        "/campaigns/{campaign_id}/schedule",
+        schedule,
+        name="campaign_schedule",
+        permission=Permission.CAMPAIGNS,
+    ),
+    action("/campaigns/{campaign_id}/pause", pause, name="campaign_pause", permission=Permission.CAMPAIGNS),
+    action(
+        "/campaigns/{campaign_id}/resume",
+        resume,
+        name="campaign_resume",
+        permission=Permission.CAMPAIGNS,
+    ),
+    action(
+        "/campaigns/{campaign_id}/cancel",
+        cancel,
+        name="campaign_cancel",
+        permission=Permission.CAMPAIGNS,
+    ),
+]

@@ -1,0 +1,75 @@
+"""The worker's campaign loop, beside the sender: starts scheduled campaigns, expands them into the
+outbox a batch at a time, and marks them done when every row is settled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zoneinfo
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from outreach.campaigns import advance_statuses, expand_batch, to_expand
+from storage.crypto import Crypto
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class CampaignWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        *,
+        zone: zoneinfo.ZoneInfo,
+        rate: float,
+        bot_username: Callable[[], Awaitable[str | None]],
+        batch: int = 1000,
+        interval: float = 1.0,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._crypto = crypto
+        self._zone = zone
+        self._rate = rate
+        self._bot_username = bot_username
+        self._batch = batch
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.run_once(stop)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """One pass over every campaign; returns the outbox rows it made."""
+        async with self._sessionmaker() as session, session.begin():
+            await advance_statuses(session, now=utcnow())
+            waiting = await to_expand(session, now=utcnow())
+        made = 0
+        if waiting:
+            username = await self._bot_username()
+        for campaign_id in waiting:
+            while stop is None or not stop.is_set():
+                async with self._sessionmaker() as session, session.begin():
+                    count = await expand_batch(
+                        session,
+                        self._crypto,
+                        campaign_id,
+                        zone=self._zone,
+                        rate=self._rate,
+                        bot_username=username,
+                        batch=self._batch,
+                    )
+                made += count
+                if count < self._batch:
+                    log.info("campaign %s is in the outbox", campaign_id)
+                    break
+                await asyncio.sleep(0)  # the bot's own writes get their turn between batches
+        if made:
+            async with self._sessionmaker() as session, session.begin():
+                await advance_statuses(session, now=utcnow())
+        return made

@@ -1,0 +1,609 @@
+"""Outreach campaigns: who gets a notice (segments), when (schedule, quiet hours, spread), in which
+language, and its expansion into broadcast rows of the outbox, a batch at a time.
+
+A campaign's figures are never kept on the campaign: they are counted from its outbox rows, which
+are what the sender reports Telegram accepted, so the console cannot drift from what was sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import re
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, insert, not_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.broadcast import opt_out_line
+from bot.i18n import LANGUAGES
+from outreach.outbox import Lane, Status
+from programme.cycle import Stage
+from programme.forms import SERVICE_AREAS
+from storage.crypto import Crypto
+from storage.models import Beneficiary, Case, OutboxMessage, utcnow
+from storage.models_appointments import Appointment
+from storage.models_outreach import Campaign
+from storage.models_plan import PlanActivity
+
+# With the /stop line a campaign message stays one Telegram message (4,096 UTF-16 units).
+MAX_TEXT = 3500
+MAX_SPREAD_HOURS = 72
+# What a link into the bot may carry (Telegram's rule for a start parameter).
+DEEP_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A source channel value for people who came without a deep link.
+DIRECT = "direct"
+NO_CASE = "none"
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # expanding, or waiting for its start
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+# Where a campaign's rows may still be expanded into the outbox.
+EXPANDING = frozenset({CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED})
+
+
+class AppointmentFilter(enum.StrEnum):
+    ANY = "any"
+    UPCOMING = "upcoming"  # a booked appointment still ahead
+    NOT_UPCOMING = "not_upcoming"  # no booked appointment ahead
+    NO_SHOW = "no_show"  # missed one
+
+
+# ── segments ────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """Who gets a campaign, as data. Empty tuples mean "any"; everyone is reachable and opted in.
+
+    City is not offered: it is asked at the interview and kept sealed with the other answers, so
+    the database cannot select on it.
+    """
+
+    languages: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # case stages; NO_CASE: people without a case
+    service_areas: tuple[str, ...] = ()  # of their plan's activities
+    sources: tuple[str, ...] = ()  # source channel (deep link code); DIRECT: none
+    active_within_days: int | None = None
+    inactive_for_days: int | None = None
+    appointment: AppointmentFilter = AppointmentFilter.ANY
+
+    def as_data(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for name in ("languages", "stages", "service_areas", "sources"):
+            data[name] = list(data[name])
+        data["appointment"] = str(self.appointment)
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Segment:
+        data = data or {}
+
+        def codes(name: str, known: Iterable[str] | None = None) -> tuple[str, ...]:
+            values = [str(value) for value in data.get(name) or () if isinstance(value, str)]
+            allowed = set(known) if known is not None else None
+            return tuple(sorted({v for v in values if allowed is None or v in allowed}))
+
+        def days(name: str) -> int | None:
+            value = data.get(name)
+            return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+        try:
+            appointment = AppointmentFilter(data.get("appointment") or "any")
+        except ValueError:
+            appointment = AppointmentFilter.ANY
+        return cls(
+            languages=codes("languages", LANGUAGES),
+            stages=codes("stages", [*Stage, NO_CASE]),
+            service_areas=codes("service_areas", [option.value for option in SERVICE_AREAS]),
+            sources=codes("sources"),
+            active_within_days=days("active_within_days"),
+            inactive_for_days=days("inactive_for_days"),
+            appointment=appointment,
+        )
+
+
+def reachable() -> ColumnElement[bool]:
+    """Not opted out (/stop) and not blocked the bot (a 403 marked them unreachable)."""
+    return and_(Beneficiary.opted_out.is_(False), Beneficiary.unreachable_at.is_(None))
+
+
+def _appointments(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists(
+        select(Appointment.id)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(Case.beneficiary_id == Beneficiary.id, *conditions)
+    )
+
+
+def segment_condition(segment: Segment, now: dt.datetime) -> ColumnElement[bool]:
+    """The WHERE clause over beneficiaries (one row each, whatever their number of cases)."""
+    conditions: list[ColumnElement[bool]] = [reachable()]
+    if segment.languages:
+        conditions.append(Beneficiary.language.in_(segment.languages))
+    if segment.stages:
+        stages = [stage for stage in segment.stages if stage != NO_CASE]
+        either = [
+            exists(select(Case.id).where(Case.beneficiary_id == Beneficiary.id, Case.stage.in_(stages)))
+        ]
+        if NO_CASE in segment.stages:
+            either.append(not_(exists(select(Case.id).where(Case.beneficiary_id == Beneficiary.id))))
+        conditions.append(or_(*either))
+    if segment.service_areas:
+        conditions.append(
+            exists(
+                select(PlanActivity.id)
+                .join(Case, Case.id == PlanActivity.case_id)
+                .where(
+                    Case.beneficiary_id == Beneficiary.id,
+                    PlanActivity.service_area.in_(segment.service_areas),
+                )
+            )
+        )
+    if segment.sources:
+        channels = [source for source in segment.sources if source != DIRECT]
+        either = [Beneficiary.source.in_(channels)]
+        if DIRECT in segment.sources:
+            either.append(Beneficiary.source.is_(None))
+        conditions.append(or_(*either))
+    if segment.active_within_days:
+        conditions.append(Beneficiary.last_active_at >= now - dt.timedelta(days=segment.active_within_days))
+    if segment.inactive_for_days:
+        conditions.append(Beneficiary.last_active_at < now - dt.timedelta(days=segment.inactive_for_days))
+    upcoming = _appointments(Appointment.status == "booked", Appointment.starts_at > now)
+    if segment.appointment is AppointmentFilter.UPCOMING:
+        conditions.append(upcoming)
+    elif segment.appointment is AppointmentFilter.NOT_UPCOMING:
+        conditions.append(not_(upcoming))
+    elif segment.appointment is AppointmentFilter.NO_SHOW:
+        conditions.append(_appointments(Appointment.status == "no_show"))
+    return and_(*conditions)
+
+
+async def count_by_language(
+    session: AsyncSession, segment: Segment, now: dt.datetime
+) -> dict[str | None, int]:
+    """How many people the segment holds now, by their language (None: not chosen yet)."""
+    rows = await session.execute(
+        select(Beneficiary.language, func.count())
+        .where(segment_condition(segment, now))
+        .group_by(Beneficiary.language)
+    )
+    return {language: count for language, count in rows.all()}
+
+
+async def known_sources(session: AsyncSession) -> list[str]:
+    """The channels people came through, for the segment form."""
+    rows = await session.execute(
+        select(Beneficiary.source)
+        .where(Beneficiary.source.is_not(None))
+        .distinct()
+        .order_by(Beneficiary.source)
+    )
+    return [source for source in rows.scalars() if source]
+
+
+# ── when: quiet hours, spread ───────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass(frozen=True)
+class QuietHours:
+    """No sends from `start` to `end`, local times of the office in seconds after midnight; a
+    window that wraps midnight (21:00–09:00) is the usual case."""
+
+    start: int
+    end: int
+
+    def contains(self, local: dt.datetime) -> bool:
+        second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        if self.start < self.end:
+            return self.start <= second < self.end
+        return second >= self.start or second < self.end
+
+
+def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    # Wall-clock arithmetic (a DST change day keeps its hours), then back through UTC.
+    return (midnight + dt.timedelta(seconds=second)).astimezone(dt.UTC)
+
+
+def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
+    """`at` itself, or the end of the quiet hours it falls in."""
+    if quiet is None or quiet.start == quiet.end:
+        return at
+    local = at.astimezone(zone)
+    if not quiet.contains(local):
+        return at
+    second = local.hour * 3600 + local.minute * 60 + local.second
+    # A window within one day ends today; one that wraps midnight ends today only after midnight.
+    ends_today = quiet.start < quiet.end or second < quiet.end
+    return _local_at(local.date() + dt.timedelta(days=0 if ends_today else 1), quiet.end, zone)
+
+
+def _next_quiet_start(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours) -> dt.datetime:
+    local = at.astimezone(zone)
+    candidate = _local_at(local.date(), quiet.start, zone)
+    return candidate if candidate > at else _local_at(local.date() + dt.timedelta(days=1), quiet.start, zone)
+
+
+class Timeline:
+    """Sending time laid over the calendar: offset 0 is the start (moved out of quiet hours), and
+    the quiet hours do not count, so an offset never lands in them. Offsets asked for must not
+    decrease (each call goes on from the last)."""
+
+    def __init__(self, start: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None) -> None:
+        self._zone = zone
+        self._quiet = quiet if quiet is not None and quiet.start != quiet.end else None
+        self._at = next_allowed(start, zone, self._quiet)
+        self._offset = 0.0  # the offset `_at` stands for
+        self._window_end = self._window()
+
+    def _window(self) -> dt.datetime | None:
+        return None if self._quiet is None else _next_quiet_start(self._at, self._zone, self._quiet)
+
+    def at(self, offset: float) -> dt.datetime:
+        if offset < self._offset:
+            raise ValueError("a timeline only goes forward")
+        while self._window_end is not None:
+            room = (self._window_end - self._at).total_seconds()
+            if offset - self._offset < room:
+                break
+            self._offset += room
+            self._at = next_allowed(self._window_end, self._zone, self._quiet)
+            self._window_end = self._window()
+        return self._at + dt.timedelta(seconds=offset - self._offset)
+
+
+def send_step(*, total: int, spread_seconds: float, rate: float) -> float:
+    """Seconds of sending time between two recipients: the spread shared out, never faster than the
+    rate (so the schedule is one the sender can keep, and quiet hours hold for the last ones too)."""
+    shared = spread_seconds / total if total > 0 else 0.0
+    return max(shared, 1.0 / rate)
+
+
+def quiet_hours(campaign: Campaign) -> QuietHours | None:
+    if campaign.quiet_from is None or campaign.quiet_until is None:
+        return None
+    return QuietHours(campaign.quiet_from, campaign.quiet_until)
+
+
+# ── what each person gets ───────────────────────────────────────────────────────────────────────
+
+
+def variant_for(campaign: Campaign, language: str | None) -> str:
+    """The language of the text a person gets: theirs if the campaign has it, else the fallback."""
+    if language and (campaign.texts.get(language) or "").strip():
+        return language
+    return campaign.fallback_language
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+def render(campaign: Campaign, language: str | None, *, bot_username: str | None) -> dict[str, Any]:
+    """The sendMessage fields for a person whose language is `language`: their variant, and the
+    /stop line in their own language (in the variant's when they never chose one)."""
+    variant = variant_for(campaign, language)
+    text = (campaign.texts.get(variant) or "").strip()
+    footer = opt_out_line(language if language in LANGUAGES else variant)
+    payload: dict[str, Any] = {"text": f"{text}\n\n{footer}"}
+    button = campaign.button
+    if button:
+        labels = button.get("labels") or {}
+        label = (labels.get(variant) or labels.get(campaign.fallback_language) or "").strip()
+        target = str(button.get("target") or "")
+        url = target
+        if button.get("kind") == "start":
+            # Without the bot's username there is no link into it: the notice goes without the button.
+            url = deep_link(bot_username, target) if bot_username else ""
+        if label and url:
+            payload["reply_markup"] = {"inline_keyboard": [[{"text": label, "url": url}]]}
+    return payload
+
+
+# ── expansion ───────────────────────────────────────────────────────────────────────────────────
+
+
+async def lock(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign | None:
+    """The campaign, locked against concurrent changes until the transaction ends (PostgreSQL;
+    SQLite's transactions take the write lock up front)."""
+    statement = select(Campaign).where(Campaign.id == campaign_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def expand_batch(
+    session: AsyncSession,
+    crypto: Crypto,
+    campaign_id: uuid.UUID,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    rate: float,
+    bot_username: str | None,
+    batch: int = 1000,
+) -> int:
+    """The next `batch` recipients' outbox rows, in the caller's transaction; returns how many.
+
+    Recipients are walked in id order from the last one reached, so no list of them is ever held,
+    and a worker that dies between batches goes on where the last committed batch ended.
+    """
+    campaign = await lock(session, campaign_id)
+    if campaign is None or campaign.status not in EXPANDING or campaign.expanded_at is not None:
+        return 0
+    now = utcnow()
+    starts = campaign.starts_at or now
+    if campaign.segment_at is None:
+        campaign.segment_at = now
+    condition = and_(
+        segment_condition(Segment.from_data(campaign.segment), campaign.segment_at),
+        Beneficiary.created_at <= campaign.segment_at,
+    )
+    if campaign.planned is None:
+        campaign.planned = (
+            await session.execute(select(func.count()).select_from(Beneficiary).where(condition))
+        ).scalar_one()
+    statement = select(Beneficiary.id, Beneficiary.language).where(condition)
+    if campaign.expanded_through is not None:
+        statement = statement.where(Beneficiary.id > campaign.expanded_through)
+    people = (await session.execute(statement.order_by(Beneficiary.id).limit(batch))).all()
+    step = send_step(total=campaign.planned, spread_seconds=campaign.spread_seconds, rate=rate)
+    timeline = Timeline(starts, zone, quiet_hours(campaign))
+    payloads: dict[str | None, str] = {}
+    status = Status.PAUSED if campaign.status == CampaignStatus.PAUSED else Status.PENDING
+    rows = []
+    for n, (beneficiary_id, language) in enumerate(people):
+        if language not in payloads:
+            payloads[language] = json.dumps(
+                render(campaign, language, bot_username=bot_username), ensure_ascii=False
+            )
+        row_id = uuid.uuid4()
+        rows.append(
+            {
+                "id": row_id,
+                "beneficiary_id": beneficiary_id,
+                "lane": int(Lane.BROADCAST),
+                "method": "sendMessage",
+                "payload_enc": crypto.encrypt(
+                    payloads[language], table=OutboxMessage.__tablename__, column="payload_enc", row=row_id
+                ),
+                "status": status,
+                "attempts": 0,
+                "not_before": timeline.at((campaign.expanded + n) * step),
+                "created_at": now,
+                "campaign_id": campaign.id,
+            }
+        )
+    if rows:
+        await session.execute(insert(OutboxMessage), rows)
+        campaign.expanded += len(rows)
+        campaign.expanded_through = people[-1][0]
+    if len(rows) < batch:
+        campaign.expanded_at = now
+    return len(rows)
+
+
+# ── pause, resume, cancel, done ─────────────────────────────────────────────────────────────────
+
+
+async def pause(session: AsyncSession, campaign: Campaign) -> bool:
+    """Its unsent rows are held (rows already handed to Telegram finish); False if it cannot."""
+    if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING):
+        return False
+    campaign.status = CampaignStatus.PAUSED
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == Status.PENDING)
+        .values(status=Status.PAUSED)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def resume(session: AsyncSession, campaign: Campaign, *, zone: zoneinfo.ZoneInfo) -> bool:
+    """Its held rows go again; those whose time passed while paused are due at once (or when the
+    quiet hours end), the later ones keep their times."""
+    if campaign.status != CampaignStatus.PAUSED:
+        return False
+    now = utcnow()
+    campaign.status = (
+        CampaignStatus.RUNNING if (campaign.starts_at or now) <= now else CampaignStatus.SCHEDULED
+    )
+    due = next_allowed(now, zone, quiet_hours(campaign))
+    held = (OutboxMessage.campaign_id == campaign.id) & (OutboxMessage.status == Status.PAUSED)
+    await session.execute(
+        update(OutboxMessage)
+        .where(held & (OutboxMessage.not_before < due))
+        .values(status=Status.PENDING, not_before=due)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(held)
+        .values(status=Status.PENDING)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def cancel(session: AsyncSession, campaign: Campaign) -> bool:
+    """No row of it is sent any more; what was sent stays counted."""
+    if campaign.status not in (*EXPANDING, CampaignStatus.DRAFT):
+        return False
+    campaign.status = CampaignStatus.CANCELLED
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.campaign_id == campaign.id,
+            OutboxMessage.status.in_([Status.PENDING, Status.PAUSED]),
+        )
+        .values(status=Status.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+UNSETTLED = (Status.PENDING, Status.SENDING, Status.PAUSED)
+
+
+async def advance_statuses(session: AsyncSession, *, now: dt.datetime) -> None:
+    """Scheduled campaigns whose time came are running; running ones with every row settled, done."""
+    await session.execute(
+        update(Campaign)
+        .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.starts_at <= now)
+        .values(status=CampaignStatus.RUNNING)
+        .execution_options(synchronize_session=False)
+    )
+    unsettled = exists(
+        select(OutboxMessage.id).where(
+            OutboxMessage.campaign_id == Campaign.id, OutboxMessage.status.in_(UNSETTLED)
+        )
+    )
+    await session.execute(
+        update(Campaign)
+        .where(Campaign.status == CampaignStatus.RUNNING, Campaign.expanded_at.is_not(None), ~unsettled)
+        .values(status=CampaignStatus.DONE)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# A campaign is put in the outbox this long before its start, so a large one is ready in time.
+EXPAND_AHEAD = dt.timedelta(minutes=10)
+
+
+async def to_expand(session: AsyncSession, *, now: dt.datetime) -> list[uuid.UUID]:
+    """Campaigns due (or nearly) whose rows are not all made yet; the segment is taken then."""
+    rows = await session.execute(
+        select(Campaign.id)
+        .where(
+            Campaign.status.in_(list(EXPANDING)),
+            Campaign.expanded_at.is_(None),
+            Campaign.starts_at <= now + EXPAND_AHEAD,
+        )
+        .order_by(Campaign.starts_at)
+    )
+    return list(rows.scalars())
+
+
+# ── figures ─────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass
+class Figures:
+    """A campaign's rows by outcome (one row per recipient: texts are kept within one message)."""
+
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0  # blocked the bot (403), now or earlier
+    opted_out: int = 0  # sent /stop after the campaign was expanded
+    uncertain: int = 0
+    cancelled: int = 0
+    remaining: int = 0  # pending, being sent or paused
+
+    @property
+    def total(self) -> int:
+        return (
+            self.sent
+            + self.failed
+            + self.blocked
+            + self.opted_out
+            + self.uncertain
+            + self.cancelled
+            + self.remaining
+        )
+
+    @property
+    def settled(self) -> int:
+        return self.total - self.remaining
+
+    def add(self, status: str, error: str | None, count: int) -> None:
+        if status == Status.SENT:
+            self.sent += count
+        elif status == Status.FAILED and error in BLOCKED_ERRORS:
+            self.blocked += count
+        elif status == Status.FAILED and error == OPTED_OUT:
+            self.opted_out += count
+        elif status == Status.FAILED:
+            self.failed += count
+        elif status == Status.UNCERTAIN:
+            self.uncertain += count
+        elif status == Status.CANCELLED:
+            self.cancelled += count
+        else:
+            self.remaining += count
+
+
+BLOCKED_ERRORS = frozenset({"blocked", "unreachable"})
+OPTED_OUT = "opted out"
+
+
+def _figure_rows(campaign_id: uuid.UUID) -> Any:
+    return (
+        select(OutboxMessage.status, OutboxMessage.error, func.count())
+        .where(OutboxMessage.campaign_id == campaign_id)
+        .group_by(OutboxMessage.status, OutboxMessage.error)
+    )
+
+
+async def figures(session: AsyncSession, campaign_id: uuid.UUID) -> Figures:
+    result = Figures()
+    for status, error, count in (await session.execute(_figure_rows(campaign_id))).all():
+        result.add(status, error, count)
+    return result
+
+
+async def figures_by_language(session: AsyncSession, campaign_id: uuid.UUID) -> dict[str | None, Figures]:
+    """The results by the recipients' language (each got that variant, or the fallback)."""
+    rows = await session.execute(
+        select(Beneficiary.language, OutboxMessage.status, OutboxMessage.error, func.count())
+        .join(Beneficiary, Beneficiary.id == OutboxMessage.beneficiary_id)
+        .where(OutboxMessage.campaign_id == campaign_id)
+        .group_by(Beneficiary.language, OutboxMessage.status, OutboxMessage.error)
+    )
+    result: dict[str | None, Figures] = {}
+    for language, status, error, count in rows.all():
+        result.setdefault(language, Figures()).add(status, error, count)
+    return result
+
+
+async def estimated_finish(session: AsyncSession, campaign_id: uuid.UUID) -> dt.datetime | None:
+    """When the last unsent row should go: its scheduled time, or later if, at the pace of the last
+    minute, the rest cannot be sent by then. None when nothing is left."""
+    now = utcnow()
+    mine = OutboxMessage.campaign_id == campaign_id
+    latest, remaining = (
+        await session.execute(
+            select(func.max(OutboxMessage.not_before), func.count()).where(
+                mine, OutboxMessage.status.in_(UNSETTLED)
+            )
+        )
+    ).one()
+    if not remaining:
+        return None
+    recent = (
+        await session.execute(
+            select(func.count()).where(
+                mine, OutboxMessage.status == Status.SENT, OutboxMessage.sent_at >= now - PACE_WINDOW
+            )
+        )
+    ).scalar_one()
+    finish = max(latest, now)
+    if recent:
+        finish = max(finish, now + remaining * (PACE_WINDOW / recent))
+    return finish
+
+
+PACE_WINDOW = dt.timedelta(minutes=1)

@@ -1,0 +1,262 @@
+"""Campaign screens: compose (bad input kept and explained), recipients and preview per language,
+schedule, the worker's expansion, figures equal to the outbox rows, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+import zoneinfo
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.broadcast import opt_out_line
+from outreach.campaign_worker import CampaignWorker
+from outreach.outbox import Status
+from storage.crypto import Crypto
+from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models_outreach import Campaign
+from tests.console.conftest import form_token
+
+SignIn = Callable[..., Awaitable[StaffUser]]
+
+FORM: dict[str, Any] = {
+    "name": "Saturday opening",
+    "fallback_language": "en",
+    "text_en": "The office is open on Saturday.",
+    "text_ru": "Офис открыт в субботу.",
+    "text_fa": "دفتر شنبه باز است.",
+    "button_kind": "url",
+    "button_target": "https://example.org/saturday",
+    "label_en": "Details",
+    "label_ru": "Подробнее",
+    "appointment": "any",
+    "quiet": "on",
+    "quiet_from": "21:00",
+    "quiet_until": "09:00",
+    "spread_hours": "0",
+}
+
+
+async def people(sessionmaker: async_sessionmaker[AsyncSession], **by_language: int) -> None:
+    async with sessionmaker() as session, session.begin():
+        for language, count in by_language.items():
+            for _ in range(count):
+                session.add(
+                    Beneficiary(
+                        telegram_hash=secrets.token_hex(32),
+                        telegram_id_enc=secrets.token_bytes(40),
+                        language=None if language == "unknown" else language,
+                    )
+                )
+
+
+def soup(response: httpx.Response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "lxml")
+
+
+async def compose(client: httpx.AsyncClient, **changes: Any) -> httpx.Response:
+    token = form_token(await client.get("/campaigns/new"))
+    return await client.post("/campaigns/new", data={**FORM, "csrf_token": token, **changes})
+
+
+async def rows_by_status(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID
+) -> dict[str, int]:
+    async with sessionmaker() as session:
+        found = await session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.campaign_id == campaign_id)
+            .group_by(OutboxMessage.status)
+        )
+        return dict(found.all())
+
+
+def figures(page: BeautifulSoup) -> dict[str, str]:
+    return {dd["data-figure"]: dd.get_text(strip=True) for dd in page.select("[data-figure]")}
+
+
+async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_campaign(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await people(sessionmaker, ru=3, fa=2, tr=1, unknown=1)
+    await sign_in_as("olga", role="outreach")
+    menu = soup(await client.get("/campaigns")).select_one(".site-nav a[aria-current=page]")
+    assert menu is not None and menu.get_text() == "Campaigns"
+
+    # Missing fallback text and a bad link: refused, explained, and everything typed is kept.
+    refused = await compose(client, text_en="", button_target="ftp://nowhere")
+    assert refused.status_code == 400
+    page = soup(refused)
+    assert page.select_one("#campaign-text-ru").get_text() == FORM["text_ru"]
+    assert page.select_one("#campaign-button-target")["value"] == "ftp://nowhere"
+    assert len(page.select(".field-error")) == 2
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Campaign))).scalar_one() == 0
+
+    created = await compose(client)
+    assert created.status_code == 303
+    location = created.headers["location"]
+    campaign_id = uuid.UUID(location.rsplit("/", 1)[1])
+    draft = soup(await client.get(location))
+    assert "People who would get it now: 7" in draft.select_one(".campaign-recipients").get_text()
+    preview = {row["data-language"]: row for row in draft.select(".campaign-preview tbody tr")}
+    assert preview["ru"].select_one("td").get_text() == "3"
+    assert preview["ru"].select_one(".campaign-message").get_text() == (
+        f"{FORM['text_ru']}\n\n{opt_out_line('ru')}"
+    )
+    # Turkish readers get the English fallback with the /stop line in Turkish.
+    assert preview["tr"].select_one(".campaign-message").get_text() == (
+        f"{FORM['text_en']}\n\n{opt_out_line('tr')}"
+    )
+    assert preview["fa"].select_one(".campaign-message")["dir"] == "rtl"
+    assert preview["ru"].select_one(".campaign-button .badge").get_text() == "Подробнее"
+    assert preview[""].select_one("td").get_text() == "1"
+
+    # Only three languages: narrow the segment, and see the count follow.
+    token = form_token(await client.get(location))
+    changed = await client.post(
+        f"/campaigns/{campaign_id}/edit",
+        data={**FORM, "csrf_token": token, "version": "1", "languages": ["ru", "fa", "tr"]},
+    )
+    assert changed.status_code == 303
+    draft = soup(await client.get(location))
+    assert "People who would get it now: 6" in draft.select_one(".campaign-recipients").get_text()
+    # A stale form (version 1 again) is refused without losing what was typed.
+    stale = await client.post(
+        f"/campaigns/{campaign_id}/edit", data={**FORM, "csrf_token": token, "version": "1", "name": "Mine"}
+    )
+    assert stale.status_code == 409
+    assert soup(stale).select_one("#campaign-name")["value"] == "Mine"
+
+    scheduled = await client.post(
+        f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "2"}
+    )
+    assert scheduled.status_code == 303
+    again = await client.post(
+        f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "3"}
+    )
+    assert again.status_code == 409
+
+    worker = CampaignWorker(
+        sessionmaker,
+        crypto,
+        zone=zoneinfo.ZoneInfo("UTC"),
+        rate=25,
+        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
+    )
+    assert await worker.run_once() == 6
+    assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 6}
+    progress = soup(await client.get(f"/campaigns/{campaign_id}/progress"))
+    assert figures(progress)["remaining"] == "6" and figures(progress)["sent"] == "0"
+
+    # Two rows out, one blocked: the figures are the rows'.
+    async with sessionmaker() as session, session.begin():
+        ids = list(
+            (
+                await session.execute(
+                    select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id)
+                )
+            ).scalars()
+        )
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(status=Status.SENT)
+        )
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ids[2])
+            .values(status=Status.FAILED, error="blocked")
+        )
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/pause", data={"csrf_token": token})
+    ).status_code == 303
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/pause", data={"csrf_token": token})
+    ).status_code == 409
+    assert await rows_by_status(sessionmaker, campaign_id) == {
+        Status.SENT: 2,
+        Status.FAILED: 1,
+        Status.PAUSED: 3,
+    }
+    page = soup(await client.get(location))
+    assert figures(page) | {"finish": ""} == {
+        "sent": "2",
+        "failed": "0",
+        "blocked": "1",
+        "opted_out": "0",
+        "uncertain": "0",
+        "cancelled": "0",
+        "remaining": "3",
+        "finish": "",
+    }
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": token})
+    ).status_code == 303
+    assert await rows_by_status(sessionmaker, campaign_id) == {
+        Status.SENT: 2,
+        Status.FAILED: 1,
+        Status.PENDING: 3,
+    }
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/cancel", data={"csrf_token": token})
+    ).status_code == 303
+    assert await rows_by_status(sessionmaker, campaign_id) == {
+        Status.SENT: 2,
+        Status.FAILED: 1,
+        Status.CANCELLED: 3,
+    }
+    page = soup(await client.get(location))
+    assert figures(page)["cancelled"] == "3"
+    results = [
+        row.select_one("th").get_text(" ", strip=True) for row in page.select(".campaign-results tbody tr")
+    ]
+    assert results == [
+        "Russian (variant: Russian)",
+        "Persian (variant: Persian)",
+        "Turkish (variant: English)",
+    ]
+    assert not page.select("script[src$='campaign.js']")  # nothing left to follow
+    async with sessionmaker() as session:
+        actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
+    assert actions == [
+        "campaign.created",
+        "campaign.changed",
+        "campaign.scheduled",
+        "campaign.paused",
+        "campaign.resumed",
+        "campaign.cancelled",
+    ]
+
+
+async def test_campaign_pages_show_counts_never_a_person_or_a_case(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: Callable[..., Awaitable[Case]],
+) -> None:
+    case = await seed_person(name="Zarina Nazarova", phone="+994501234567", code="IP-2026-000777")
+    await sign_in_as("olga", role="outreach")
+    created = await compose(client)
+    page = (await client.get(created.headers["location"])).text
+    assert "People who would get it now: 1" in page
+    for secret in ("Zarina", "+994501234567", case.code):
+        assert secret not in page
+    assert (await client.get(f"/cases/{case.code}")).status_code == 403
+
+
+async def test_a_forged_or_unknown_campaign_is_not_found(
+    client: httpx.AsyncClient, sign_in_as: SignIn
+) -> None:
+    await sign_in_as("olga", role="outreach")
+    assert (await client.get(f"/campaigns/{uuid.uuid4()}")).status_code == 404
+    assert (await client.get("/campaigns/not-a-uuid")).status_code == 404
+    long_text = await compose(client, text_en="x" * 5000, name="y" * 500)
+    assert long_text.status_code == 400
+    assert soup(long_text).select_one("#campaign-text-en").get_text() == "x" * 5000
