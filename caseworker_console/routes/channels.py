@@ -159,9 +159,10 @@ async def create(request: Request) -> Response:
         code = str(form.get("code", "")).strip() or new_code()
         if not valid_code(code):
             raise ChannelRefused(BAD_CODE)
-        if (replayed := await _replayed(request, code, entry)) is not None:
-            return replayed
         if await store.code_taken(db, code=code):
+            # Looked for only once the code is seen taken, so the row that took it is visible.
+            if (replayed := await _replayed(request, code, entry)) is not None:
+                return replayed
             raise ChannelRefused(CODE_TAKEN)
     except ChannelRefused as refused:
         await db.rollback()
