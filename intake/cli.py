@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("serve", cmd_serve, "Run the bot, the sender and the console against the real Telegram Bot API.")
     add("bot", cmd_bot, "Run only the bot: long polling, or webhook mode when TELEGRAM_WEBHOOK_URL is set.")
     add("console", cmd_console, "Run only the caseworker console.")
-    add("worker", cmd_worker, "Run only the outbox sender.")
+    add("worker", cmd_worker, "Run only the outbox sender and the reminder scheduler.")
     add("migrate", cmd_migrate, "Upgrade the database schema to the newest version.")
     create_user = add("create-user", cmd_create_user, "Create a console account.")
     create_user.add_argument("username")

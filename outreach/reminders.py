@@ -167,5 +167,5 @@ class Scheduler:
                 return "changed"
             return "past" if now - appointment.starts_at > NO_SHOW_WINDOW else None
         if appointment.status != "booked":
-            return "cancelled"
+            return appointment.status  # cancelled, or marked attended or no-show early
         return "past" if appointment.starts_at <= now else None

@@ -37,6 +37,7 @@ from storage import casework
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.queries import record_audit
+from storage.reminders import confirmations
 
 STATUS_LABELS: dict[str, str] = {
     store.BOOKED: N_("Booked"),
@@ -229,6 +230,8 @@ class AppointmentView:
     marked: str | None
     can_mark: bool
     movable: bool
+    # When the person confirmed it with a reminder's button.
+    confirmed: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -285,6 +288,7 @@ async def render(
     offices = {office.id: office for office in await store.active_offices(db)}
     rows = await store.case_appointments(db, case_id=case.id)
     people = await casework.staff_by_id(db, ids=[row.marked_by for row in rows if row.marked_by])
+    confirmed = await confirmations(db, appointment_ids=[row.id for row in rows])
 
     def when(at: dt.datetime, office: Office) -> str:
         return i18n.format_local_datetime(at, locale=locale, timezone=office_zone(request, office))
@@ -312,6 +316,12 @@ async def render(
                 marked=marked,
                 can_mark=context["can_write"] and markable(row, zone, now),
                 movable=row.status == store.BOOKED and row.starts_at > now,
+                confirmed=(
+                    translate.gettext("Confirmed by the person with a reminder, %(when)s.")
+                    % {"when": i18n.format_local_datetime(confirmed[row.id], locale=locale, timezone=zone)}
+                    if row.id in confirmed
+                    else None
+                ),
             )
         )
     proposals = await store.case_proposals(db, case_id=case.id)
