@@ -62,6 +62,9 @@ CHOOSE_TIME = N_("Choose an office, a type, a day and then one of the free times
 TIME_TAKEN = N_("That time is no longer free. Choose another one.")
 ONE_AT_A_TIME = N_("A proposal is already waiting for an answer. Withdraw it before proposing another time.")
 CANNOT_MOVE = N_("Only a booked appointment that has not begun can be moved.")
+UNREACHABLE = N_(
+    "The beneficiary has blocked the bot, so a proposal would not reach them. Agree a time by phone."
+)
 ASKED_TO_DELETE = N_(
     "The beneficiary asked for their data to be deleted or to leave the programme: no time can be "
     "proposed. Work the request first."
@@ -264,6 +267,8 @@ async def refusal(request: Request, case: Case) -> str | None:
     requests = await casework.case_requests(database(request), case=case)
     if any(r.status == "open" and r.kind in ("deletion", "withdrawal") for r in requests):
         return ASKED_TO_DELETE
+    if (await casework.beneficiary_of(database(request), case=case)).unreachable_at is not None:
+        return UNREACHABLE
     return None
 
 

@@ -17,7 +17,7 @@ from bot.i18n import create_i18n
 from outreach.outbox import Lane
 from storage.appointments import book_appointment, booked_counts, office_appointments, propose
 from storage.crypto import Crypto
-from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
+from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
 from storage.models_journey import DataRequest
 from storage.sealing import unseal_json
@@ -294,7 +294,7 @@ async def test_a_taken_time_is_refused_and_nothing_is_held(
     assert await all_rows(sessionmaker, OutboxMessage) == []
 
 
-async def test_no_time_is_proposed_for_a_closed_case_or_a_person_who_asked_to_be_deleted(
+async def test_no_time_is_proposed_for_a_closed_case_a_person_who_asked_to_be_deleted_or_blocked_the_bot(
     client: httpx.AsyncClient,
     sign_in_as: SignIn,
     seed_person: SeedPerson,
@@ -330,6 +330,17 @@ async def test_no_time_is_proposed_for_a_closed_case_or_a_person_who_asked_to_be
         version = stored.version
     closed = await client.post(f"{TAB}/propose", data={**data, "version": str(version)})
     assert closed.status_code == 400 and "This case is closed." in closed.text
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        stored.stage = "screening"
+        beneficiary = await session.get(Beneficiary, case.beneficiary_id)
+        assert beneficiary is not None
+        beneficiary.unreachable_at = utcnow()
+        await session.commit()
+        version = stored.version
+    blocked = await client.post(f"{TAB}/propose", data={**data, "version": str(version)})
+    assert blocked.status_code == 400 and "has blocked the bot" in blocked.text
     assert await all_rows(sessionmaker, AppointmentProposal) == []
     assert await all_rows(sessionmaker, OutboxMessage) == []
 
