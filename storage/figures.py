@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from programme.cycle import ORDER, Stage
 from programme.figures import DIALOG_STEPS, REPLY_BUCKETS, STALLED_AFTER_HOURS
@@ -59,37 +58,97 @@ def case_conditions(where: FigureFilter, *, period_on: Any = Case.created_at) ->
     if where.channel:
         conditions.append(Case.source == where.channel)
     if where.office_id is not None:
-        # An alias, so the condition also works inside a query over appointments.
-        visit = aliased(Appointment)
-        conditions.append(exists().where(visit.case_id == Case.id, visit.office_id == where.office_id))
+        visits = select(Appointment.case_id).where(Appointment.office_id == where.office_id)
+        conditions.append(Case.id.in_(visits.scalar_subquery()))
     if period_on is not None:
         conditions.extend(_period(period_on, where))
     return conditions
 
 
-def _reached(stage: Stage) -> ColumnElement[bool]:
-    """The case is at `stage` or beyond it, or was when it closed."""
-    later = [value.value for value in ORDER[ORDER.index(stage) :] if value is not Stage.CLOSED]
-    closed_after = exists().where(CaseClosure.case_id == Case.id, CaseClosure.stage_before.in_(later))
-    return or_(Case.stage.in_(later), and_(Case.stage == Stage.CLOSED.value, closed_after))
+# Two shapes of the same counts, each the faster on its engine (measured on 100,000 cases):
+# PostgreSQL hash-joins one grouped subquery per table to the cases (a correlated EXISTS per case
+# and step took three times as long); SQLite probes its indexes with one correlated EXISTS per case
+# and step (its materialised subqueries and automatic indexes took half as long again).
 
 
-def _has_form(*form_ids: str) -> ColumnElement[bool]:
-    return exists().where(FormResponse.case_id == Case.id, FormResponse.form_id.in_(form_ids))
+@dataclasses.dataclass(frozen=True)
+class FunnelSource:
+    """Cases with their funnel facts joined: select from `joined`, count with `steps`."""
+
+    joined: Any
+    steps: dict[str, ColumnElement[bool]]
 
 
-def funnel_conditions() -> dict[str, ColumnElement[bool]]:
-    """What counts a case in each step of programme.figures.FUNNEL."""
-    confirmed = _reached(Stage.INITIAL_ASSESSMENT)
-    return {
-        "screened": or_(Case.provisionally_eligible.is_not(None), _has_form(*SCREENING_FORMS), confirmed),
+def funnel_source(session: AsyncSession) -> FunnelSource:
+    if session.get_bind().dialect.name != "postgresql":
+        return _probing_source()
+    later = [
+        value.value for value in ORDER[ORDER.index(Stage.INITIAL_ASSESSMENT) :] if value is not Stage.CLOSED
+    ]
+    forms = (
+        select(
+            FormResponse.case_id.label("case_id"),
+            func.max(case((FormResponse.form_id.in_(SCREENING_FORMS), 1), else_=0)).label("screened"),
+            func.max(case((FormResponse.form_id == ASSESSMENT_FORM, 1), else_=0)).label("assessed"),
+        )
+        .where(FormResponse.form_id.in_((*SCREENING_FORMS, ASSESSMENT_FORM)))
+        .group_by(FormResponse.case_id)
+        .subquery("forms")
+    )
+    consented = (
+        select(Consent.case_id.label("case_id"))
+        .where(Consent.casework.is_(True))
+        .group_by(Consent.case_id)
+        .subquery("consented")
+    )
+    planned = select(PlanNeed.case_id.label("case_id")).group_by(PlanNeed.case_id).subquery("planned")
+    closed_late = (
+        select(CaseClosure.case_id.label("case_id"))
+        .where(CaseClosure.stage_before.in_(later))
+        .group_by(CaseClosure.case_id)
+        .subquery("closed_late")
+    )
+    joined = (
+        Case.__table__.outerjoin(forms, forms.c.case_id == Case.id)
+        .outerjoin(consented, consented.c.case_id == Case.id)
+        .outerjoin(planned, planned.c.case_id == Case.id)
+        .outerjoin(closed_late, closed_late.c.case_id == Case.id)
+    )
+    # The case is at the initial assessment or beyond, or was when it closed.
+    confirmed = or_(
+        Case.stage.in_(later), and_(Case.stage == Stage.CLOSED.value, closed_late.c.case_id.is_not(None))
+    )
+    steps = {
+        "screened": or_(Case.provisionally_eligible.is_not(None), forms.c.screened == 1, confirmed),
         "provisionally_eligible": Case.provisionally_eligible.is_(True),
         "confirmed_eligible": confirmed,
-        "assessed": _has_form(ASSESSMENT_FORM),
+        "assessed": forms.c.assessed == 1,
+        "consented": consented.c.case_id.is_not(None),
+        "plan": planned.c.case_id.is_not(None),
+        "closed": Case.stage == Stage.CLOSED.value,
+    }
+    return FunnelSource(joined=joined, steps=steps)
+
+
+def _probing_source() -> FunnelSource:
+    assessment = ORDER.index(Stage.INITIAL_ASSESSMENT)
+    later = [value.value for value in ORDER[assessment:] if value is not Stage.CLOSED]
+
+    def has_form(*form_ids: str) -> ColumnElement[bool]:
+        return exists().where(FormResponse.case_id == Case.id, FormResponse.form_id.in_(form_ids))
+
+    closed_late = exists().where(CaseClosure.case_id == Case.id, CaseClosure.stage_before.in_(later))
+    confirmed = or_(Case.stage.in_(later), and_(Case.stage == Stage.CLOSED.value, closed_late))
+    steps = {
+        "screened": or_(Case.provisionally_eligible.is_not(None), has_form(*SCREENING_FORMS), confirmed),
+        "provisionally_eligible": Case.provisionally_eligible.is_(True),
+        "confirmed_eligible": confirmed,
+        "assessed": has_form(ASSESSMENT_FORM),
         "consented": exists().where(Consent.case_id == Case.id, Consent.casework.is_(True)),
         "plan": exists().where(PlanNeed.case_id == Case.id),
         "closed": Case.stage == Stage.CLOSED.value,
     }
+    return FunnelSource(joined=Case.__table__, steps=steps)
 
 
 def month_of(session: AsyncSession, column: Any) -> ColumnElement[str]:
@@ -112,7 +171,8 @@ async def funnel(
     session: AsyncSession, *, where: FigureFilter, group: str | None = None
 ) -> dict[str | None, dict[str, int]]:
     """Cases reaching each funnel step: {group value: {step: count}} (group None: one row, key None)."""
-    steps = funnel_conditions()
+    source = funnel_source(session)
+    steps = source.steps
     key: ColumnElement[Any] | None = None
     if group == "language":
         key = Case.language
@@ -121,7 +181,11 @@ async def funnel(
     elif group == "month":
         key = month_of(session, Case.created_at)
     columns = [func.count().filter(condition) for condition in steps.values()]
-    statement = select(*([key] if key is not None else []), *columns).where(*case_conditions(where))
+    statement = (
+        select(*([key] if key is not None else []), *columns)
+        .select_from(source.joined)
+        .where(*case_conditions(where))
+    )
     if key is not None:
         statement = statement.group_by(key).order_by(key)
     found: dict[str | None, dict[str, int]] = {}
@@ -325,7 +389,8 @@ class CaseRow:
 
 async def case_rows(session: AsyncSession, *, where: FigureFilter, limit: int) -> list[CaseRow]:
     """Cases under the filters, oldest first, with their funnel steps computed in the same query."""
-    steps = funnel_conditions()
+    source = funnel_source(session)
+    steps = source.steps
     reason = (
         select(CaseClosure.reason)
         .where(CaseClosure.case_id == Case.id, CaseClosure.reopened_at.is_(None))
@@ -345,6 +410,7 @@ async def case_rows(session: AsyncSession, *, where: FigureFilter, limit: int) -
             case((Case.stage == Stage.CLOSED.value, reason), else_=literal(None)),
             *(case((condition, True), else_=False) for condition in steps.values()),
         )
+        .select_from(source.joined)
         .where(*case_conditions(where))
         .order_by(Case.created_at, Case.code)
         .limit(limit)
