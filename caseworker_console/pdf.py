@@ -7,6 +7,7 @@ packages with their licence (SIL Open Font License), never taken from the machin
 
 from __future__ import annotations
 
+import logging
 import re
 
 from fpdf import FPDF
@@ -18,6 +19,10 @@ SANS = "noto-sans"
 ARABIC = "noto-sans-arabic"
 LINE = 5.5  # mm between lines of body text
 TAG = re.compile(r"<[^>]+>")
+
+# fpdf2 warns of characters its fonts lack by quoting them, and those come from a person's plan or
+# assessment: no log line may carry them, so only its errors are logged.
+logging.getLogger("fpdf").setLevel(logging.ERROR)
 
 
 # One place finds the fonts (the flyers use them too).

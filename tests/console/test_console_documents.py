@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -232,3 +233,21 @@ async def test_no_plan_pdf_before_intervention_planning(
     assert locked.status_code == 409
     assert locked.headers["content-type"].startswith("text/html")
     assert await audited_parts(sessionmaker) == []
+
+
+async def test_characters_the_fonts_lack_do_not_break_the_pdf_and_are_never_logged(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    me = await sign_in_as("aysel")
+    case = await seed_person(assigned_to=me.id, stage="intervention_planning")
+    await with_consent(sessionmaker, case)
+    assert (await add_need(client, "Visit 北京 with 🙂 " + "x" * 900)).status_code == 303
+    with caplog.at_level(logging.DEBUG):
+        text = pdf_text(await client.get(f"/cases/{CODE}/plan.pdf"))
+    assert "Visit" in text
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "北" not in logged and "🙂" not in logged and "\\U0001f642" not in logged
