@@ -24,7 +24,6 @@ from bot.dialogs.reminders import reminder_message
 from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
-from caseworker_console.app import create_app
 from intake.settings import Settings, SettingsError
 from outreach.campaign_worker import CampaignWorker
 from outreach.leader import lead_then_run
@@ -157,6 +156,9 @@ async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
 
 
 async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None) -> None:
+    # Imported here: a bot or a worker process need not load the console (PDF, images, fonts).
+    from caseworker_console.app import create_app
+
     app = create_app(
         sessionmaker=runtime.sessionmaker,
         timezone=runtime.settings.timezone,

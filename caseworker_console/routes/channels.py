@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
-from caseworker_console import flyer
 from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -316,6 +315,9 @@ async def _flyer(request: Request, kind: str) -> Response:
         return response
     await database(request).commit()
     # Drawing takes a moment of CPU: off the event loop, so other requests go on meanwhile.
+    # Imported on the first flyer: the console starts without loading the PDF and image libraries.
+    from caseworker_console import flyer
+
     body = await run_in_threadpool(flyer.rendered, kind, link, tuple(channel.languages), channel.name)
     media_type = "application/pdf" if kind == "pdf" else "image/png"
     return Response(
