@@ -2,7 +2,8 @@
 
 axe-core comes from the npm registry through tests/console/axe (package.json and its lock file);
 `make test` installs it. The pages are the ones people work in every day, filled with data: sign-in,
-the queue, the case list, every tab of a case file (with a plan), the audit log and the accounts.
+the queue, the case list, every tab of a case file (with a plan and its referrals), the audit log,
+the programme figures, the partner directory, the calendar feed and the accounts.
 """
 
 from __future__ import annotations
@@ -152,7 +153,17 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
         try:
             for username, paths in (
                 ("sabina", ["/queue", "/cases", *[f"/cases/{CODE}{tab}" for tab in CASE_TABS + PLAN_TABS]]),
-                ("sabina", ["/audit", "/appointments"]),
+                (
+                    "sabina",
+                    [
+                        "/audit",
+                        "/appointments",
+                        "/figures",
+                        "/partners",
+                        "/calendar-feed",
+                        f"/cases/{CODE}/referrals",
+                    ],
+                ),
                 ("admin1", ["/accounts"]),
             ):
                 # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
@@ -190,6 +201,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await context.close()
         finally:
             await browser.close()
-    assert len(checked) == 16 and len(found) == 18
+    assert len(checked) == 20 and len(found) == 22
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)
