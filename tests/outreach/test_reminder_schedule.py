@@ -338,3 +338,16 @@ async def test_a_time_a_caseworker_proposed_gets_its_reminders_once_accepted(
         (accepted.id, "pending", start + HOUR - 24 * HOUR): 1,
         (accepted.id, "pending", start + HOUR - 2 * HOUR): 1,
     }
+
+
+async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet_hours(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
+    start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=BAKU)
+    await booked(sessionmaker, crypto, start.astimezone(dt.UTC))
+    evening_before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 45), tzinfo=BAKU)
+    assert [(r.offset_minutes, r.due_at) for r in await reminders_of(sessionmaker)] == [
+        (1440, start - 24 * HOUR),
+        (120, evening_before),  # not 07:30 on the day: that is inside 21:00–09:00
+    ]
