@@ -113,14 +113,15 @@ ATTENDANCE_LABELS: dict[str, str] = {
     "cancelled": N_("Cancelled"),
 }
 
+# A campaign's messages by outcome, as the campaign screens count them (outreach.campaigns.Figures).
 DELIVERY_LABELS: dict[str, str] = {
     "sent": N_("Delivered to Telegram"),
     "failed": N_("Failed"),
+    "blocked": N_("The person blocked the bot"),
+    "opted_out": N_("The person sent /stop before it went"),
     "uncertain": N_("Uncertain (the sender stopped mid-request)"),
-    "pending": N_("Waiting to be sent"),
-    "sending": N_("Being sent"),
-    "paused": N_("Paused"),
     "cancelled": N_("Cancelled"),
+    "remaining": N_("Not sent yet (waiting, being sent or paused)"),
 }
 
 # How long after the handoff a caseworker first wrote to the person.

@@ -296,22 +296,23 @@ async def attendance(session: AsyncSession, *, where: FigureFilter) -> dict[str,
 @dataclasses.dataclass(frozen=True)
 class Delivery:
     campaigns: int
-    statuses: dict[str, int]
+    # (outbox status, error) → messages; the console classifies them as the campaigns' own figures do.
+    outcomes: dict[tuple[str, str | None], int]
 
 
 async def campaign_delivery(session: AsyncSession, *, where: FigureFilter) -> Delivery:
-    """Broadcast messages (outbox rows with a campaign) by status. Language and channel are the
-    recipient's; a campaign goes to people, not cases, so the office filter does not apply."""
+    """Broadcast messages (outbox rows with a campaign) by status and error. Language and channel
+    are the recipient's; a campaign goes to people, not cases, so the office filter does not apply."""
     conditions = [OutboxMessage.campaign_id.is_not(None), *_period(OutboxMessage.created_at, where)]
     if where.language:
         conditions.append(Beneficiary.language == where.language)
     if where.channel:
         conditions.append(Beneficiary.source == where.channel)
     statement = (
-        select(OutboxMessage.status, func.count())
+        select(OutboxMessage.status, OutboxMessage.error, func.count())
         .join(Beneficiary, Beneficiary.id == OutboxMessage.beneficiary_id)
         .where(*conditions)
-        .group_by(OutboxMessage.status)
+        .group_by(OutboxMessage.status, OutboxMessage.error)
     )
     rows = (await session.execute(statement)).all()
     campaigns_statement = (
@@ -320,7 +321,10 @@ async def campaign_delivery(session: AsyncSession, *, where: FigureFilter) -> De
         .where(*conditions)
     )
     campaigns = int((await session.execute(campaigns_statement)).scalar_one() or 0)
-    return Delivery(campaigns=campaigns, statuses={str(status): int(count) for status, count in rows})
+    return Delivery(
+        campaigns=campaigns,
+        outcomes={(str(status), error): int(count) for status, error, count in rows},
+    )
 
 
 async def closing_reasons(session: AsyncSession, *, where: FigureFilter) -> dict[str, int]:

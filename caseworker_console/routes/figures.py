@@ -28,6 +28,7 @@ from caseworker_console.permissions import Permission, allows
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import source_label, stage_label
+from outreach.campaigns import Figures as CampaignFigures
 from programme import figures as rules
 from programme.cycle import TERMINATION_LABELS, TerminationReason
 from programme.forms import SERVICE_AREAS
@@ -196,6 +197,13 @@ def _section(
     )
 
 
+def _delivery_counts(delivery: store.Delivery) -> dict[str, int]:
+    outcomes = CampaignFigures()
+    for (status, error), count in delivery.outcomes.items():
+        outcomes.add(status, error, count)
+    return {key: getattr(outcomes, key) for key in rules.DELIVERY_LABELS}
+
+
 def _group_label(breakdown: str, value: str | None, request: Request, translate: Any) -> str:
     if value is None:
         return translate.gettext(N_("Not known"))
@@ -288,7 +296,7 @@ async def compute(request: Request, filters: Filters) -> Figures:
         _section(
             "delivery",
             N_("Campaign delivery"),
-            delivery.statuses,
+            _delivery_counts(delivery),
             rules.DELIVERY_LABELS,
             translate,
             N_(

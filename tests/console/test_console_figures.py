@@ -279,7 +279,19 @@ async def test_the_dashboard_shows_every_figure_masked(
     # Closing reasons: 1 + 2 = 3 closed: the total is under five, so every cell is hidden.
     assert set(section(page, "closing").values()) == {"<5"}
     # Campaign delivery: 6 sent, 1 failed; the other statuses are 0 and masked as well.
+    # Counted as the campaign screens count them (outreach.campaigns.Figures).
+    assert list(section(page, "delivery")) == [
+        "sent",
+        "failed",
+        "blocked",
+        "opted_out",
+        "uncertain",
+        "cancelled",
+        "remaining",
+        "total",
+    ]
     assert section(page, "delivery")["sent"] == "6" and section(page, "delivery")["total"] == "7"
+    assert "Campaigns: 2" in soup.select_one("section[data-section=delivery]").get_text()
     assert section(page, "dropoff")["screening"] == "6" and section(page, "dropoff")["language"] == "<5"
     assert section(page, "dropoff")["total"] == "7"
     partner_row = soup.select_one("section[data-section=partners] tr[data-partner='Language Centre']")
