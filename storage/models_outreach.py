@@ -34,8 +34,9 @@ class Campaign(Base):
     segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     starts_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # No sends between these local times of the office (seconds after midnight); None: no quiet hours.
-    quiet_from: Mapped[int | None] = mapped_column(Integer, default=21 * 3600)
-    quiet_until: Mapped[int | None] = mapped_column(Integer, default=9 * 3600)
+    # No column default: an explicit None must stay None (the console's form proposes 21:00-09:00).
+    quiet_from: Mapped[int | None] = mapped_column(Integer)
+    quiet_until: Mapped[int | None] = mapped_column(Integer)
     # Sending time (quiet hours not counted) the messages are spread over; 0: as fast as allowed.
     spread_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[str] = mapped_column(String(12), default="draft")

@@ -260,3 +260,28 @@ async def test_a_forged_or_unknown_campaign_is_not_found(
     long_text = await compose(client, text_en="x" * 5000, name="y" * 500)
     assert long_text.status_code == 400
     assert soup(long_text).select_one("#campaign-text-en").get_text() == "x" * 5000
+
+
+async def test_the_quiet_hours_and_the_start_are_kept_as_given(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in_as("olga", role="outreach")
+    without = {key: value for key, value in FORM.items() if key != "quiet"}
+    token = form_token(await client.get("/campaigns/new"))
+    none = await client.post("/campaigns/new", data={**without, "csrf_token": token})
+    night = await compose(
+        client, quiet_from="22:30", quiet_until="07:15", start_date="2026-12-24", start_time="18:45"
+    )
+    bad = await compose(client, quiet_from="22:30", quiet_until="22:30", spread_hours="100")
+    assert (none.status_code, night.status_code, bad.status_code) == (303, 303, 400)
+    assert {"quiet", "spread_hours"} <= {
+        error["id"].removesuffix("-error") for error in soup(bad).select(".field-error[id]")
+    }
+    async with sessionmaker() as session:
+        stored = {campaign.id: campaign for campaign in (await session.execute(select(Campaign))).scalars()}
+    first = stored[uuid.UUID(none.headers["location"].rsplit("/", 1)[1])]
+    second = stored[uuid.UUID(night.headers["location"].rsplit("/", 1)[1])]
+    assert (first.quiet_from, first.quiet_until, first.starts_at) == (None, None, None)
+    assert (second.quiet_from, second.quiet_until) == (22 * 3600 + 1800, 7 * 3600 + 900)
+    # 18:45 in Baku (UTC+4), the console's office time zone.
+    assert second.starts_at is not None and second.starts_at.isoformat() == "2026-12-24T14:45:00+00:00"

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import secrets
 import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from caseworker_console.app import create_app
+from caseworker_console.auth import SESSION_COOKIE, hash_token
 from outreach.outbox import Lane, Status
 from sandbox.client import SandboxClient
+from storage import staff
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
+from storage.models import utcnow
 from tests.conftest import Database
+from tests.console.conftest import form_token
 from tests.outreach.conftest import (
     TOKEN,
     Child,
@@ -161,3 +173,131 @@ async def test_of_two_workers_on_postgresql_one_sends_and_the_other_takes_over_w
     assert busiest_second([entry["t"] for entry in log]) <= rate * 1.1
     resumed = min(entry["t"] for entry in log if entry["t"] > killed_at)
     print(f"the second worker sent {resumed - killed_at:.2f} s after the first was killed")
+
+
+async def test_a_campaign_made_in_the_console_survives_killed_workers_and_its_figures_are_the_transcript(
+    database: Database, tmp_path: Path
+) -> None:
+    """The console schedules it; the worker process expands and sends it, killed with SIGKILL at random
+    points (during the expansion too); every recipient gets it at most once, and the console's
+    figures are the outbox rows, which are what the sandbox received."""
+    key = generate_key()
+    async with (
+        sandbox_process(tmp_path) as sandbox_url,
+        SandboxClient(sandbox_url, int(TOKEN.split(":")[0])) as phone,
+        dedicated_database(database, tmp_path) as url,
+    ):
+        engine = create_engine(url)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            people = await recipients(phone, sessionmaker, Crypto(parse_keys(key)), CAMPAIGN)
+            async with console_client(sessionmaker, key) as console:
+                campaign_path = await console_campaign(console)
+                settings = {
+                    "DATABASE_URL": url,
+                    "INTAKE_DATA_KEYS": key,
+                    "TELEGRAM_API_URL": sandbox_url,
+                    "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "INTAKE_SEND_RATE": "1000",
+                }
+                log = tmp_path / "worker.log"
+                kill_points = [0, *sorted(random.sample(range(100, CAMPAIGN - 300), 2))]
+                for point in kill_points:
+                    child = await Child.start(
+                        ["-m", "outreach.sender_process", "--lease", "1.5"], settings, log
+                    )
+                    try:
+
+                        async def reached(point: int = point) -> bool:
+                            if point == 0:  # killed while it expands the campaign
+                                return bool(await outbox_rows(url))
+                            return await sent_so_far(phone) >= point
+
+                        await until(reached, within=60, every=0.01)
+                    finally:
+                        child.kill()
+                        await child.process.wait()
+                child = await Child.start(["-m", "outreach.sender_process", "--lease", "1.5"], settings, log)
+                try:
+
+                    async def done() -> bool:
+                        page = await console.get(f"{campaign_path}/progress")
+                        return 'data-status="done"' in page.text
+
+                    await until(done, within=90, every=0.5)
+                finally:
+                    await child.stop()
+                figures = progress_figures((await console.get(f"{campaign_path}/progress")).text)
+        finally:
+            await engine.dispose()
+        rows = await outbox_rows(url)
+        copies = await copies_per_chat(phone)
+    chat_of = {beneficiary: user for user, beneficiary in people}
+    chats = {row.id: chat_of[row.beneficiary_id] for row in rows}
+    assert len(rows) == CAMPAIGN and len(set(chats.values())) == CAMPAIGN
+    check_exactly_once(rows, chats, copies)
+    statuses = Counter(row.status for row in rows)
+    assert figures == {
+        "sent": statuses[Status.SENT],
+        "uncertain": statuses[Status.UNCERTAIN],
+        "failed": 0,
+        "blocked": 0,
+        "opted_out": 0,
+        "cancelled": 0,
+        "remaining": 0,
+    }
+    # What the sandbox accepted: every sent row once, and some of the uncertain ones.
+    assert statuses[Status.SENT] <= sum(copies.values()) <= statuses[Status.SENT] + statuses[Status.UNCERTAIN]
+    print(f"killed during expansion and after {kill_points[1:]} sends; figures {figures}")
+
+
+@contextlib.asynccontextmanager
+async def console_client(
+    sessionmaker: async_sessionmaker[AsyncSession], key: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The console on that database, signed in as an outreach officer."""
+    app = create_app(sessionmaker=sessionmaker, crypto=Crypto(parse_keys(key)))
+    token = secrets.token_urlsafe(32)
+    async with sessionmaker() as session, session.begin():
+        officer = await staff.add_user(
+            session,
+            username="olga",
+            password_hash="-",
+            role="outreach",
+            display_name="",
+            language="en",
+            at=utcnow(),
+        )
+        await staff.create_session(
+            session,
+            session_id=hash_token(token),
+            user_id=officer.id,
+            csrf_token=secrets.token_urlsafe(32),
+            at=utcnow(),
+        )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console.test"
+    ) as client:
+        client.cookies.set(SESSION_COOKIE, token, domain="console.test")
+        yield client
+
+
+async def console_campaign(console: httpx.AsyncClient) -> str:
+    """Composed and scheduled through the console's forms; returns the campaign's path."""
+    token = form_token(await console.get("/campaigns/new"))
+    form = {"name": "Notice", "fallback_language": "en", "text_en": "The office is open on Saturday."}
+    created = await console.post("/campaigns/new", data={**form, "csrf_token": token, "appointment": "any"})
+    assert created.status_code == 303, created.text[:500]
+    path = created.headers["location"]
+    scheduled = await console.post(f"{path}/schedule", data={"csrf_token": token, "version": "1"})
+    assert scheduled.status_code == 303
+    return str(path)
+
+
+def progress_figures(html: str) -> dict[str, int]:
+    page = BeautifulSoup(html, "lxml")
+    return {
+        str(dd["data-figure"]): int(dd.get_text(strip=True))
+        for dd in page.select("[data-figure]")
+        if dd["data-figure"] != "finish"
+    }
