@@ -115,6 +115,7 @@ async def run_sender(
         runtime.crypto,
         functools.partial(reminder_message, create_i18n()),
         default_timezone=runtime.settings.timezone,
+        quiet_hours=runtime.settings.reminder_policy().quiet_hours,
     )
     campaigns = CampaignWorker(
         runtime.sessionmaker,

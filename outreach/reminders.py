@@ -6,6 +6,11 @@ together. A worker killed before the commit leaves them pending for the next one
 are in the outbox, whose sender never sends a row twice. The scheduler runs under the sender's
 leader election (see intake.runtime), so one runs at a time.
 
+Of several reminders of one appointment due at once (the worker was away), only the last goes
+out. A reminder that falls due late inside quiet hours waits for their end when
+its appointment begins after it, and goes at once when it does not; the no-show follow-up always
+waits for the morning.
+
 Reminders are appointment-critical: they go out while a caseworker is handling the conversation
 too (short, factual, and what the caseworker would want). The no-show follow-up is a prompt to
 book again, so it waits while a caseworker is active and goes out once the case is handed back.
@@ -26,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Lane, enqueue
 from programme.cycle import Stage
-from programme.reminders import NO_SHOW_WINDOW
+from programme.reminders import NO_SHOW_WINDOW, QuietHours
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, utcnow
 from storage.models_appointments import Appointment, Office
-from storage.models_reminders import DROPPED, ENQUEUED, NO_SHOW, Reminder
+from storage.models_reminders import BEFORE, DROPPED, ENQUEUED, NO_SHOW, Reminder
 from storage.reminders import add_no_show_follow_ups, due_reminders, has_upcoming_booking
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,7 @@ class Scheduler:
         render: Render,
         *,
         default_timezone: str,
+        quiet_hours: QuietHours | None = None,
         batch_size: int = 200,
         interval: float = 1.0,
         no_show_interval: float = 30.0,
@@ -69,6 +75,7 @@ class Scheduler:
         self._crypto = crypto
         self._render = render
         self._default_zone = zoneinfo.ZoneInfo(default_timezone)
+        self._quiet_hours = quiet_hours
         self._batch_size = batch_size
         self._interval = interval
         self._no_show_interval = dt.timedelta(seconds=no_show_interval)
@@ -92,9 +99,15 @@ class Scheduler:
                     log.info("%d no-show follow-ups scheduled", added)
                 self._no_shows_seen_at = now
             due = await due_reminders(session, now=now, limit=self._batch_size)
+            # Several reminders of one appointment due at once (the worker was away): the last only.
+            latest = {r.appointment_id: r for r, *_ in due if r.kind == BEFORE}
             outcomes: dict[str, int] = {}
             for reminder, appointment, case, person in due:
-                outcome = await self._settle(session, now, reminder, appointment, case, person)
+                if reminder.kind == BEFORE and latest[reminder.appointment_id] is not reminder:
+                    reminder.status, reminder.reason = DROPPED, "superseded"
+                    outcome = "dropped (superseded)"
+                else:
+                    outcome = await self._settle(session, now, reminder, appointment, case, person)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if due:
             log.info(
@@ -126,12 +139,18 @@ class Scheduler:
         assert person is not None
         assert case is not None
         office = appointment.office
+        zone = zoneinfo.ZoneInfo(office.timezone) if office.timezone else self._default_zone
+        if self._quiet_hours is not None:
+            morning = self._quiet_hours.end_after(now, zone)
+            if morning > now and (reminder.kind == NO_SHOW or appointment.starts_at > morning):
+                reminder.due_at = morning
+                return "held (quiet hours)"
         token = secrets.token_urlsafe(16)
         text, markup = self._render(
             kind=reminder.kind,
             starts_at=appointment.starts_at,
             office=office,
-            zone=zoneinfo.ZoneInfo(office.timezone) if office.timezone else self._default_zone,
+            zone=zone,
             language=person.language or case.language,
             token=token,
         )

@@ -47,6 +47,16 @@ class QuietHours:
             began = dt.datetime.combine(local.date() - dt.timedelta(days=1), self.start, tzinfo=zone)
         return (began - QUIET_MARGIN).astimezone(dt.UTC)
 
+    def end_after(self, moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+        """When the quiet hours `moment` falls in end (UTC); `moment` itself outside them."""
+        local = moment.astimezone(zone)
+        if not self.contains(local.time().replace(tzinfo=None)):
+            return moment
+        end = dt.datetime.combine(local.date(), self.end, tzinfo=zone)
+        if end <= local:
+            end = dt.datetime.combine(local.date() + dt.timedelta(days=1), self.end, tzinfo=zone)
+        return end.astimezone(dt.UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:

@@ -247,8 +247,9 @@ async def test_a_closed_case_and_a_past_appointment_get_no_reminder(
     # The worker was away until both appointments had begun.
     assert await scheduler(sessionmaker, crypto, i18n, Clock(start + 2 * HOUR)).run_once() == 4
     assert Counter((r.status, r.reason) for r in await reminders_of(sessionmaker)) == {
-        ("dropped", "closed"): 2,
-        ("dropped", "past"): 2,
+        ("dropped", "superseded"): 2,  # the earlier of each appointment's two, due together
+        ("dropped", "closed"): 1,
+        ("dropped", "past"): 1,
     }
     assert await outbox(sessionmaker) == []
     # Closing through the console drops the pending ones at once (casework.close calls this).
@@ -351,3 +352,54 @@ async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet
         (1440, start - 24 * HOUR),
         (120, evening_before),  # not 07:30 on the day: that is inside 21:00–09:00
     ]
+
+
+async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_unless_its_appointment_is_earlier(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+) -> None:
+    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
+    nine_thirty = dt.datetime.combine(day, dt.time(9, 30), tzinfo=BAKU).astimezone(dt.UTC)
+    await booked(sessionmaker, crypto, nine_thirty, telegram_id=1)
+    async with sessionmaker() as session, session.begin():
+        early = Office(
+            name="Early office",
+            address="Early street 1, Baku",
+            latitude=40.4,
+            longitude=49.8,
+            opening_hours={},
+            holidays=[],
+            appointment_types=["first"],
+        )
+        session.add(early)
+        await session.flush()
+        case = await new_case(session, crypto, 2)
+        eight = dt.datetime.combine(day, dt.time(8), tzinfo=BAKU).astimezone(dt.UTC)
+        assert await book_appointment(
+            session, case=case, office=early, appointment_type="first", starts_at=eight
+        )
+    # The worker comes back at 23:00 the evening before, with every reminder of both due.
+    late = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(23), tzinfo=BAKU).astimezone(dt.UTC)
+    quiet = Scheduler(
+        sessionmaker,
+        crypto,
+        functools.partial(reminder_message, i18n),
+        default_timezone="Asia/Baku",
+        quiet_hours=QuietHours(dt.time(21), dt.time(9)),
+        clock=Clock(late),
+    )
+    await quiet.run_once()
+    morning = dt.datetime.combine(day, dt.time(9), tzinfo=BAKU).astimezone(dt.UTC)
+    by_start = {}
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Appointment.starts_at, Reminder.status, Reminder.due_at).join(
+                Reminder, Reminder.appointment_id == Appointment.id
+            )
+        )
+        for starts_at, status, due_at in rows:
+            by_start.setdefault(starts_at, set()).add((status, due_at))
+    # Both reminders of each were due: the later one only. 09:30: it waits for 09:00; 08:00: it
+    # goes now, since the morning would be too late.
+    assert by_start[nine_thirty] == {("dropped", nine_thirty - 24 * HOUR), ("pending", morning)}
+    assert {status for status, _ in by_start[eight]} == {"dropped", "enqueued"}
+    assert len(await outbox(sessionmaker)) == 1

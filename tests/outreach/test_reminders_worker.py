@@ -103,6 +103,8 @@ async def test_a_worker_killed_and_restarted_across_due_times_sends_each_reminde
                 "TELEGRAM_API_URL": sandbox_url,
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "INTAKE_SEND_RATE": "1000",
+                # The test runs at any hour: late reminders would otherwise wait for the morning.
+                "INTAKE_REMINDER_QUIET_HOURS": "off",
             }
             log = tmp_path / "worker.log"
             command = ["-m", "outreach.sender_process", "--lease", "1.5"]
