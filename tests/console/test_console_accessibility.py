@@ -3,12 +3,14 @@
 axe-core comes from the npm registry through tests/console/axe (package.json and its lock file);
 `make test` installs it. The pages are the ones people work in every day, filled with data: sign-in,
 the queue, the case list, every tab of a case file (with a plan and its referrals), the audit log,
-the programme figures, the partner directory, the calendar feed and the accounts.
+the programme figures, the partner directory, the calendar feed, campaigns (a draft and one
+sending) and the accounts.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from outreach.outbox import Status
 from storage import plan as plan_store
 from storage.appointments import book_appointment
 from storage.crypto import Crypto
 from storage.journey import record_consent
-from storage.models import Case, StaffUser, utcnow
+from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
+from storage.models_outreach import Campaign
 from tests.bot.test_appointments import add_office
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_appointments import at as at_baku
@@ -118,6 +122,36 @@ async def seed(
         await session.commit()
 
 
+async def seed_campaigns(sessionmaker: async_sessionmaker[AsyncSession], author: int) -> tuple[str, str]:
+    """A draft (its preview and form) and a campaign on its way (its progress and results)."""
+    texts = {"en": "The office is open on Saturday.", "fa": "دفتر شنبه باز است."}
+    button = {"kind": "url", "target": "https://example.org", "labels": {"en": "Details"}}
+    draft = Campaign(name="Saturday", texts=texts, button=button, status="draft", created_by=author)
+    sending = Campaign(
+        name="Sent",
+        texts=texts,
+        status="running",
+        created_by=author,
+        starts_at=utcnow(),
+        expanded_at=utcnow(),
+    )
+    async with sessionmaker() as session, session.begin():
+        session.add_all([draft, sending])
+        await session.flush()
+        for status in (Status.SENT, Status.PENDING):
+            person = Beneficiary(
+                telegram_hash=secrets.token_hex(32), telegram_id_enc=b"x" * 40, language="fa"
+            )
+            session.add(person)
+            await session.flush()
+            session.add(
+                OutboxMessage(
+                    beneficiary_id=person.id, payload_enc=b"x", status=status, lane=2, campaign_id=sending.id
+                )
+            )
+    return str(draft.id), str(sending.id)
+
+
 async def violations(page: Any) -> list[dict[str, Any]]:
     await page.add_script_tag(path=str(AXE))
     results = await page.evaluate("async () => await axe.run(document)")
@@ -146,6 +180,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     supervisor = await make_user("sabina", role="supervisor", display_name="Sabina Supervisor")
     await make_user("admin1", role="admin", display_name="Administrator")
     await seed(sessionmaker, crypto, seed_person, supervisor.id)
+    draft, sending = await seed_campaigns(sessionmaker, supervisor.id)
     found: dict[str, list[dict[str, Any]]] = {}
     checked: list[str] = []
     async with playwright_api.async_playwright() as playwright:
@@ -163,6 +198,10 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                         "/calendar-feed",
                         f"/cases/{CODE}/referrals",
                     ],
+                ),
+                (
+                    "sabina",
+                    ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}"],
                 ),
                 ("admin1", ["/accounts"]),
             ):
@@ -201,6 +240,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await context.close()
         finally:
             await browser.close()
-    assert len(checked) == 20 and len(found) == 22
+    assert len(checked) == 24 and len(found) == 26
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)
