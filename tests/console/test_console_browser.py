@@ -1,6 +1,8 @@
 """In a real browser (Debian's Chromium, headless): sign in, take, confirm screening, Annex 1,
-consent on paper, a plan (need, goal, activity), a reply to the beneficiary, close; and the
-appointments calendar, marking a no-show and proposing a time.
+consent on paper, a plan (need, goal, activity), a reply to the beneficiary, close, and then a
+supervisor reading that whole trail on the audit page; the same work by keyboard alone (every
+control it passes shows a focus ring); and the appointments calendar, marking a no-show and
+proposing a time.
 
 The console runs under uvicorn on 127.0.0.1, as a task on the test's own event loop, against the
 test database; screenshots of each step go to test-artifacts/console/ (ignored by git). The async
@@ -14,8 +16,10 @@ import asyncio
 import contextlib
 import importlib
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -53,6 +57,91 @@ pytestmark = [
 ]
 
 
+# The audit table's cells, as the supervisor reads them.
+AUDIT_ROWS = """rows => rows.map(row => ({
+  actor: row.querySelector(".audit-actor").textContent.trim(),
+  action: row.querySelector(".audit-action").textContent.trim(),
+  object: row.querySelector(".audit-object").textContent.trim(),
+  details: row.querySelector(".audit-details").textContent.trim(),
+}))"""
+
+
+async def sign_in(page: Any, console_url: str, username: str) -> None:
+    await page.goto(f"{console_url}/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await playwright_api.expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+
+
+# What has the keyboard focus, and whether a sighted keyboard user can see where it is.
+FOCUSED = r"""() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return null;
+  const style = getComputedStyle(element);
+  const box = element.getBoundingClientRect();
+  // A ring of at least two pixels (WCAG 2.4.13: the browser's own thin ring is not enough) in a
+  // colour that stands out 3:1 against the white page (WCAG 1.4.11).
+  const luminance = ([r, g, b]) => {
+    const linear = c => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const contrasts = colour => {
+    const channels = colour.match(/rgba?\(([^)]*)\)/);
+    if (!channels) return false;
+    const [r, g, b, a = 1] = channels[1].split(",").map(Number);
+    return a > 0 && 1.05 / (luminance([r, g, b]) + 0.05) >= 3;
+  };
+  const outline =
+    style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 && contrasts(style.outlineColor);
+  const shadow = (style.boxShadow.match(/rgba?\([^)]*\)[^,]*/g) || []).some(
+    part => contrasts(part) && /\s[2-9]\d*px|\s\d{2,}px/.test(part)
+  );
+  return {
+    element: element.outerHTML.slice(0, 160),
+    ring: outline || shadow,
+    shown: box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < window.innerHeight,
+  };
+}"""
+TAB_LIMIT = 80
+
+
+class Keyboard:
+    """Moves through a page with the keyboard only, and notes each stop without a visible focus."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.unseen: list[str] = []
+
+    async def focused(self) -> dict[str, Any] | None:
+        stop: dict[str, Any] | None = await self.page.evaluate(FOCUSED)
+        if stop is not None and not (stop["ring"] and stop["shown"]):
+            self.unseen.append(f"{self.page.url}: {stop['element']}")
+        return stop
+
+    async def tab_to(self, target: Any, *, key: str = "Tab") -> None:
+        """Press Tab (or Shift+Tab) until the target has the focus; a trap or a control the
+        keyboard never reaches fails the test."""
+        visited: list[str] = []
+        for _ in range(TAB_LIMIT):
+            await self.page.keyboard.press(key)
+            stop = await self.focused()
+            if await target.evaluate("element => element === document.activeElement"):
+                return
+            visited.append(stop["element"] if stop else "(nothing)")
+        raise AssertionError(f"{key} never reached {target}; it went through {visited}")
+
+    async def arrow_to(self, radio: Any) -> None:
+        """From the focused radio button, arrow keys move to (and choose) another of its group."""
+        for _ in range(TAB_LIMIT):
+            if await radio.evaluate("element => element === document.activeElement"):
+                assert await radio.is_checked()
+                return
+            await self.page.keyboard.press("ArrowDown")
+            await self.focused()
+        raise AssertionError(f"the arrow keys never reached {radio}")
+
+
 @pytest.fixture
 async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
     app = create_app(sessionmaker=sessionmaker, crypto=crypto)
@@ -82,6 +171,7 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await make_user("leyla", display_name="Leyla Caseworker")
+    await make_user("sara", role="supervisor", display_name="Sara Supervisor")
     await seed_person(
         code=CODE,
         name="Olga Petrova",
@@ -247,6 +337,29 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             await expect(page.locator(".case-stage")).to_have_text("Closed")
             await expect(page.get_by_role("button", name="Reopen the case")).to_be_visible()
             await page.screenshot(path=str(shots / "8-closed.png"), full_page=True)
+
+            # A supervisor, in a browser of their own, reads the whole trail of the case.
+            supervisor = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            supervisor.set_default_timeout(10_000)
+            supervisor.on(
+                "console", lambda message: problems.append(message.text) if message.type == "error" else None
+            )
+            supervisor.on("pageerror", lambda error: problems.append(str(error)))
+            await sign_in(supervisor, console_url, "sara")
+            await (
+                supervisor.get_by_role("navigation", name="Main menu")
+                .get_by_role("link", name="Audit log")
+                .click()
+            )
+            await expect(supervisor.get_by_role("heading", name="Audit log")).to_be_visible()
+            await supervisor.get_by_label("Case code").fill(CODE.lower())
+            await supervisor.get_by_role("button", name="Filter").click()
+            await expect(supervisor).to_have_url(re.compile(rf"/audit\?.*\bcase={CODE.lower()}\b"))
+            await expect(supervisor.get_by_label("Case code")).to_have_value(CODE.lower())
+            entries = supervisor.locator("tr.audit-entry")
+            await expect(entries.filter(has_text="case.closed")).to_have_count(1)
+            await supervisor.screenshot(path=str(shots / "9-audit.png"), full_page=True)
+            trail = await entries.evaluate_all(AUDIT_ROWS)
         finally:
             await browser.close()
 
@@ -259,6 +372,150 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
     assert (plan.agreed, plan.service_area, plan.status) == (True, "employment_education", "in_progress")
     assert plan.agreed_via == "phone"
     assert reply.beneficiary_id == case.beneficiary_id
+
+    # Every entry of the case is Leyla's work on it, newest first; each step of the walk is there,
+    # in the order it was done.
+    assert trail, "the audit page shows no entry for the case"
+    assert {(row["actor"], row["object"]) for row in trail} == {("Leyla Caseworker", f"case {CODE}")}
+    done = [(row["action"], row["details"]) for row in reversed(trail)]
+    steps = [
+        ("case.taken", ""),
+        ("form.saved", "form: screening_confirmation"),
+        ("case.stage_changed", "from: screening, to: initial_assessment"),
+        ("form.saved", "form: initial_assessment"),
+        ("consent.recorded", "casework: True"),
+        ("case.stage_changed", "from: initial_assessment, to: intervention_planning"),
+        ("plan.need", "agreed: True"),
+        ("plan.goal", "term: short"),
+        ("plan.activity", "service_area: employment_education"),
+        ("plan.edit-activity", "agreed_via: phone"),
+        ("conversation.replied", "message:"),
+        ("case.closed", "reason: other_institution"),
+    ]
+    remaining = iter(done)
+    for action, detail in steps:
+        assert any(seen == action and detail in details for seen, details in remaining), (
+            f"{action} ({detail}) is missing from the audit trail, or out of order: {done}"
+        )
+    # Nothing the beneficiary said or wrote is shown on the audit page.
+    assert not any("school" in row["details"].casefold() for row in trail)
+
+
+async def test_a_caseworker_takes_a_case_confirms_screening_and_replies_by_keyboard_alone(
+    console_url: str,
+    database: Database,
+    make_user: MakeUser,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_user("leyla", display_name="Leyla Caseworker")
+    await seed_person(
+        code=CODE,
+        name="Olga Petrova",
+        handoff_at=utcnow(),
+        screening={"resides_for_reason": "yes", "has_permit": "yes", "directions": ["language"]},
+    )
+    shots = ARTIFACTS / database.backend
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            page.set_default_timeout(10_000)
+            page.on(
+                "console", lambda message: problems.append(message.text) if message.type == "error" else None
+            )
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            expect = playwright_api.expect
+            keys = Keyboard(page)
+            typing = page.keyboard
+
+            await page.goto(f"{console_url}/login")
+            await keys.tab_to(page.get_by_label("Username"))
+            await typing.type("leyla")
+            await keys.tab_to(page.get_by_label("Password"))
+            await typing.type(PASSWORD)
+            # Back and forth: Shift+Tab returns to the name, which kept what was typed.
+            await keys.tab_to(page.get_by_label("Username"), key="Shift+Tab")
+            await expect(page.get_by_label("Username")).to_have_value("leyla")
+            await keys.tab_to(page.get_by_role("button", name="Sign in"))
+            await typing.press("Enter")
+            await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+
+            # The first Tab of a page shows the skip link; it takes the focus past the menus.
+            skip = page.get_by_role("link", name="Skip to main content")
+            await keys.tab_to(skip)
+            await expect(skip).to_be_in_viewport()
+            await page.screenshot(path=str(shots / "keyboard-1-skip-link.png"))
+            await typing.press("Enter")
+            await expect(page.locator("main#main")).to_be_focused()
+            await typing.press("Tab")
+            assert await page.evaluate("document.querySelector('main').contains(document.activeElement)")
+            await keys.focused()
+
+            await keys.tab_to(
+                page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Queue"),
+                key="Shift+Tab",
+            )
+            await typing.press("Enter")
+            await expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
+            await keys.tab_to(page.get_by_role("button", name=f"Take case {CODE}"))
+            await page.screenshot(path=str(shots / "keyboard-2-queue.png"))
+            await typing.press("Enter")
+            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+            await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
+
+            tabs = page.get_by_role("navigation", name="Parts of the case file")
+            await keys.tab_to(tabs.get_by_role("link", name="Screening"))
+            await typing.press("Enter")
+            await expect(page.get_by_role("heading", name="Screening confirmation (Annex 2)")).to_be_visible()
+            form = page.locator("form.case-form")
+            impairment = form.locator("[data-question=impairment]")
+            await keys.tab_to(impairment.get_by_role("radio").first)
+            await typing.press("Space")
+            await keys.arrow_to(impairment.get_by_label("No"))
+            decision = form.get_by_role(
+                "group", name="Your decision: is the applicant eligible for the programme?"
+            )
+            await keys.tab_to(decision.get_by_role("radio").first)
+            await typing.press("Space")
+            await keys.arrow_to(decision.get_by_label("Yes"))
+            office = form.get_by_label("At the office")
+            await keys.tab_to(
+                form.locator(f"input[type=radio][name='{await office.get_attribute('name')}']").first
+            )
+            await typing.press("Space")
+            await keys.arrow_to(office)
+            await page.screenshot(path=str(shots / "keyboard-3-screening.png"), full_page=True)
+            await keys.tab_to(form.get_by_role("button", name="Save the screening confirmation"))
+            await typing.press("Enter")
+            await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
+            await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
+
+            tabs = page.get_by_role("navigation", name="Parts of the case file")
+            await keys.tab_to(tabs.get_by_role("link", name="Conversation"))
+            await typing.press("Enter")
+            await expect(tabs.get_by_role("link", name="Conversation")).to_have_attribute(
+                "aria-current", "page"
+            )
+            reply = page.get_by_label("Your reply (the beneficiary reads it in Telegram)")
+            await keys.tab_to(reply)
+            await typing.type("We found a school, see you on Monday")
+            await keys.tab_to(page.get_by_role("button", name="Send the reply", exact=True))
+            await typing.press("Enter")
+            await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
+            await page.screenshot(path=str(shots / "keyboard-4-conversation.png"), full_page=True)
+        finally:
+            await browser.close()
+
+    assert problems == []
+    assert keys.unseen == [], "controls without a visible focus: " + "\n".join(keys.unseen)
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case).where(Case.code == CODE))).scalar_one()
+        reply_sent = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert case.stage == "initial_assessment"
+    assert reply_sent.beneficiary_id == case.beneficiary_id
 
 
 async def test_a_caseworker_reads_the_calendar_marks_a_no_show_and_proposes_a_time_in_the_browser(
