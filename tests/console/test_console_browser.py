@@ -104,6 +104,23 @@ FOCUSED = r"""() => {
   };
 }"""
 TAB_LIMIT = 80
+# The page's controls a keyboard must reach (a radio group is one stop; a control taken out of the
+# tab order with a negative tabindex still counts), and which of them has the focus: its index, or
+# -1 when the focus has left the page's controls.
+CONTROLS = r"""active => {
+  const controls = [
+    ...document.querySelectorAll(
+      "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex^='-'])"
+    ),
+  ].filter(element => !element.disabled && element.type !== "hidden" && element.checkVisibility());
+  const stop = element =>
+    element.type === "radio"
+      ? controls.find(other => other.type === "radio" && other.name === element.name && other.form === element.form)
+      : element;
+  const stops = [...new Set(controls.map(stop))];
+  if (active) return stops.indexOf(stop(document.activeElement));
+  return stops.map(element => element.outerHTML.slice(0, 120));
+}"""
 
 
 class Keyboard:
@@ -130,6 +147,25 @@ class Keyboard:
                 return
             visited.append(stop["element"] if stop else "(nothing)")
         raise AssertionError(f"{key} never reached {target}; it went through {visited}")
+
+    async def sweep(self) -> None:
+        """Tab through the whole page from its start: every control is reached, once, in reading
+        order, and the focus then leaves the page or comes round to its start (no trap)."""
+        controls: list[str] = await self.page.evaluate(CONTROLS, False)
+        reached: list[int] = []
+        for _ in range(len(controls) + 2):
+            await self.page.keyboard.press("Tab")
+            await self.focused()
+            index: int = await self.page.evaluate(CONTROLS, True)
+            if index < 0 or (reached and index == reached[0]):
+                break  # out of the page, or round to its start again
+            assert index not in reached, f"Tab came back to {controls[index]} on {self.page.url}"
+            reached.append(index)
+        else:
+            raise AssertionError(f"Tab never left the page {self.page.url}")
+        missed = [control for index, control in enumerate(controls) if index not in reached]
+        assert missed == [], f"Tab never reaches these controls on {self.page.url}: {missed}"
+        assert reached == sorted(reached), f"the tab order is not the reading order on {self.page.url}"
 
     async def arrow_to(self, radio: Any) -> None:
         """From the focused radio button, arrow keys move to (and choose) another of its group."""
@@ -460,16 +496,19 @@ async def test_a_caseworker_takes_a_case_confirms_screening_and_replies_by_keybo
             )
             await typing.press("Enter")
             await expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
+            await keys.sweep()
             await keys.tab_to(page.get_by_role("button", name=f"Take case {CODE}"))
             await page.screenshot(path=str(shots / "keyboard-2-queue.png"))
             await typing.press("Enter")
             await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
             await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
+            await keys.sweep()
 
             tabs = page.get_by_role("navigation", name="Parts of the case file")
             await keys.tab_to(tabs.get_by_role("link", name="Screening"))
             await typing.press("Enter")
             await expect(page.get_by_role("heading", name="Screening confirmation (Annex 2)")).to_be_visible()
+            await keys.sweep()
             form = page.locator("form.case-form")
             impairment = form.locator("[data-question=impairment]")
             await keys.tab_to(impairment.get_by_role("radio").first)
@@ -499,6 +538,7 @@ async def test_a_caseworker_takes_a_case_confirms_screening_and_replies_by_keybo
             await expect(tabs.get_by_role("link", name="Conversation")).to_have_attribute(
                 "aria-current", "page"
             )
+            await keys.sweep()
             reply = page.get_by_label("Your reply (the beneficiary reads it in Telegram)")
             await keys.tab_to(reply)
             await typing.type("We found a school, see you on Monday")
