@@ -11,7 +11,6 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram import methods as aiogram_methods
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -39,6 +38,7 @@ from bot.dialogs import (
 from bot.fsm_storage import SqlStorage
 from bot.i18n import LANGUAGES, BeneficiaryLocaleMiddleware, create_i18n, telegram_locale
 from bot.middlewares import UpdateMiddleware
+from bot.telegram_session import TelegramSession
 from storage.crypto import Crypto
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def pin_response_models() -> None:
 
 def create_bot(token: str, api_url: str) -> Bot:
     pin_response_models()
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session = TelegramSession(api=TelegramAPIServer.from_base(api_url))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
