@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gettext
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from caseworker_console import i18n
+from caseworker_console import audit_labels, i18n
 from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routes.cases import MAX_PAGE, page_number
 from caseworker_console.routing import page, signed_in_user
-from caseworker_console.templating import pages
+from caseworker_console.templating import gettext_for, pages
 from storage import casework, staff
 from storage.queries import record_audit
 
@@ -28,6 +29,8 @@ class EntryRow:
     at_iso: str
     actor: str
     action: str
+    action_label: str
+    object_type: str
     object: str
     details: str
 
@@ -43,9 +46,12 @@ def _day(request: Request, name: str) -> dt.date | None:
         return None
 
 
-def _details(details: dict[str, object]) -> str:
-    # Details hold codes and counts only (never personal data), so they are shown as they are.
-    return ", ".join(f"{key}: {value}" for key, value in sorted(details.items()))
+def _details(translations: gettext.NullTranslations, action: str, details: dict[str, object]) -> str:
+    # Details hold codes and counts only (never personal data); a code with a label shows the label.
+    return ", ".join(
+        f"{key}: {audit_labels.detail_value(translations, action, key, value)}"
+        for key, value in sorted(details.items())
+    )
 
 
 async def audit_page(request: Request) -> Response:
@@ -69,14 +75,21 @@ async def audit_page(request: Request) -> Response:
     people = await staff.all_users(db)
     names = {f"staff:{person.id}": person.display_name or person.username for person in people}
     locale = i18n.request_locale(request)
+    translations = gettext_for(request)
     rows = [
         EntryRow(
             at=i18n.format_local_datetime(entry.at, locale=locale, timezone=zone),
             at_iso=entry.at.isoformat(),
             actor=names.get(entry.actor, entry.actor),
             action=entry.action,
-            object=" ".join(part for part in (entry.object_type, entry.object_id or "") if part),
-            details=_details(entry.details or {}),
+            action_label=audit_labels.action_label(translations, entry.action),
+            object_type=entry.object_type,
+            object=" ".join(
+                part
+                for part in (audit_labels.object_label(translations, entry.object_type), entry.object_id)
+                if part
+            ),
+            details=_details(translations, entry.action, entry.details or {}),
         )
         for entry in found[: settings.page_size]
     ]
@@ -105,7 +118,7 @@ async def audit_page(request: Request) -> Response:
             "rows": rows,
             "filters": filters,
             "actors": sorted(names.items(), key=lambda item: item[1].casefold()),
-            "actions": actions,
+            "actions": [(code, audit_labels.action_label(translations, code)) for code in actions],
             "page": number,
             "previous_link": page_link(number - 1) if number > 1 else None,
             "next_link": page_link(number + 1)

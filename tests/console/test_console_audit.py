@@ -32,11 +32,15 @@ BAKU = dt.timezone(dt.timedelta(hours=4))
 
 
 def entries(response: httpx.Response) -> list[tuple[str, str, str, str]]:
+    """Each row's person, action code (shown next to its label), object and details."""
     assert response.status_code == 200, response.status_code
     page = BeautifulSoup(response.text, "lxml")
     return [
-        tuple(
-            row.select_one(f".audit-{part}").get_text() for part in ("actor", "action", "object", "details")
+        (
+            row.select_one(".audit-actor").get_text(),
+            row.select_one(".audit-action code").get_text(),
+            row.select_one(".audit-object").get_text(),
+            row.select_one(".audit-details").get_text(),
         )
         for row in page.select("tr.audit-entry")
     ]
@@ -89,10 +93,10 @@ async def test_supervisors_filter_the_log_by_person_action_case_and_day(
     everything = entries(await client.get("/audit"))
     # Newest first; this view's own entry is written after the page was read.
     assert [row[2] for row in everything] == [
-        "case IP-2026-000003",
-        "case IP-2026-000002",
-        "case IP-2026-000001",
-        "case IP-2026-000004",
+        "Case IP-2026-000003",
+        "Case IP-2026-000002",
+        "Case IP-2026-000001",
+        "Case IP-2026-000004",
     ]
     by_person = entries(await client.get("/audit", params={"actor": f"staff:{worker.id}"}))
     assert [(row[0], row[1]) for row in by_person] == [
@@ -100,16 +104,16 @@ async def test_supervisors_filter_the_log_by_person_action_case_and_day(
         ("Vugar", "identity.revealed"),
     ]
     assert [row[2] for row in entries(await client.get("/audit", params={"action": "case.opened"}))] == [
-        "case IP-2026-000003",
-        "case IP-2026-000004",
+        "Case IP-2026-000003",
+        "Case IP-2026-000004",
     ]
     assert [row[1] for row in entries(await client.get("/audit", params={"case": "ip-2026-000001"}))] == [
         "identity.revealed"
     ]
     one_day = entries(await client.get("/audit", params={"from": "2026-03-10", "to": "2026-03-10"}))
-    assert [row[2] for row in one_day] == ["case IP-2026-000002", "case IP-2026-000001"]
+    assert [row[2] for row in one_day] == ["Case IP-2026-000002", "Case IP-2026-000001"]
     assert [row[2] for row in entries(await client.get("/audit", params={"to": "2026-03-09"}))] == [
-        "case IP-2026-000004"
+        "Case IP-2026-000004"
     ]
     nonsense = await client.get("/audit", params={"from": "yesterday", "page": "-3", "actor": "x" * 500})
     assert nonsense.status_code == 200
@@ -137,13 +141,13 @@ async def test_the_log_pages_by_fifty_keeping_the_filters(
     next_link = BeautifulSoup(first.text, "lxml").select_one("a[rel=next]")
     assert next_link["href"] == "/audit?action=case.opened&page=2"
     second = entries(await client.get(str(next_link["href"])))
-    assert [row[2] for row in second] == [f"case IP-2026-{number:06d}" for number in range(5, 0, -1)]
+    assert [row[2] for row in second] == [f"Case IP-2026-{number:06d}" for number in range(5, 0, -1)]
 
 
 async def test_reading_the_log_is_itself_audited(client: httpx.AsyncClient, sign_in_as: SignIn) -> None:
     me = await sign_in_as("anar", role="supervisor", display_name="Anar")
     await client.get("/audit")
-    assert entries(await client.get("/audit"))[0] == ("Anar", "audit.viewed", "audit_log", "page: 1")
+    assert entries(await client.get("/audit"))[0] == ("Anar", "audit.viewed", "Audit log", "page: 1")
     assert me.id
 
 

@@ -60,7 +60,8 @@ pytestmark = [
 # The audit table's cells, as the supervisor reads them.
 AUDIT_ROWS = """rows => rows.map(row => ({
   actor: row.querySelector(".audit-actor").textContent.trim(),
-  action: row.querySelector(".audit-action").textContent.trim(),
+  action: row.querySelector(".audit-action .audit-label").textContent.trim(),
+  code: row.querySelector(".audit-action code")?.textContent.trim() ?? null,
   object: row.querySelector(".audit-object").textContent.trim(),
   details: row.querySelector(".audit-details").textContent.trim(),
 }))"""
@@ -212,6 +213,7 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
 ) -> None:
     await make_user("leyla", display_name="Leyla Caseworker")
     await make_user("sara", role="supervisor", display_name="Sara Supervisor")
+    await make_user("rustam", role="supervisor", display_name="Rustam Supervisor", language="ru")
     await seed_person(
         code=CODE,
         name="Olga Petrova",
@@ -397,12 +399,24 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
             await expect(supervisor).to_have_url(re.compile(rf"/audit\?.*\bcase={CODE.lower()}\b"))
             await expect(supervisor.get_by_label("Case code")).to_have_value(CODE.lower())
             entries = supervisor.locator("tr.audit-entry")
-            await expect(entries.filter(has_text="case.closed")).to_have_count(1)
+            await expect(entries.filter(has_text="Case closed")).to_have_count(1)
             await supervisor.screenshot(path=str(shots / "9-audit.png"), full_page=True)
             trail = await entries.evaluate_all(AUDIT_ROWS)
             # The filters and the long table (a scrolling region) are all reachable by keyboard too.
             auditor = Keyboard(supervisor)
             await auditor.sweep()
+
+            # A supervisor who reads the console in Russian reads the same trail in Russian.
+            russian = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+            russian.set_default_timeout(10_000)
+            await russian.goto(f"{console_url}/login")
+            await russian.get_by_label("Username").fill("rustam")
+            await russian.get_by_label("Password").fill(PASSWORD)
+            await russian.get_by_role("button", name="Sign in").click()
+            await expect(russian.get_by_role("heading", name="Дела", exact=True)).to_be_visible()
+            await russian.goto(f"{console_url}/audit?case={CODE}")
+            closed = russian.locator("tr.audit-entry").filter(has_text="case.closed")
+            await expect(closed.locator(".audit-label")).to_have_text("Дело закрыто")
         finally:
             await browser.close()
 
@@ -420,21 +434,23 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
     # Every entry of the case is Leyla's work on it, newest first; each step of the walk is there,
     # in the order it was done.
     assert trail, "the audit page shows no entry for the case"
-    assert {(row["actor"], row["object"]) for row in trail} == {("Leyla Caseworker", f"case {CODE}")}
+    assert {(row["actor"], row["object"]) for row in trail} == {("Leyla Caseworker", f"Case {CODE}")}
+    # Every action shows a label, with its code next to it.
+    assert [row for row in trail if not row["code"] or row["code"] == row["action"]] == []
     done = [(row["action"], row["details"]) for row in reversed(trail)]
     steps = [
-        ("case.taken", ""),
-        ("form.saved", "form: screening_confirmation"),
-        ("case.stage_changed", "from: screening, to: initial_assessment"),
-        ("form.saved", "form: initial_assessment"),
-        ("consent.recorded", "casework: True"),
-        ("case.stage_changed", "from: initial_assessment, to: intervention_planning"),
-        ("plan.need", "agreed: True"),
-        ("plan.goal", "term: short"),
-        ("plan.activity", "service_area: employment_education"),
-        ("plan.edit-activity", "agreed_via: phone"),
-        ("conversation.replied", "message:"),
-        ("case.closed", "reason: other_institution"),
+        ("Case taken", ""),
+        ("Form saved", "form: screening_confirmation"),
+        ("Stage changed", "from: Screening, to: Initial needs assessment"),
+        ("Form saved", "form: initial_assessment"),
+        ("Consent recorded", "casework: True"),
+        ("Stage changed", "from: Initial needs assessment, to: Intervention planning"),
+        ("Plan: need added", "agreed: True"),
+        ("Plan: goal added", "term: short"),
+        ("Plan: activity added", "service_area: employment_education"),
+        ("Plan: activity changed", "agreed_via: phone"),
+        ("Reply sent", "message:"),
+        ("Case closed", "reason: Another institution is responsible, given their legal status or needs"),
     ]
     remaining = iter(done)
     for action, detail in steps:

@@ -1,0 +1,134 @@
+"""What the audit page shows for the codes the audit log stores: one label for every action and
+object kind recorded anywhere in the code base, translated where shown. The stored code stays the
+filter's value and is shown next to its label; a code with no label (older data) is shown as it is."""
+
+from __future__ import annotations
+
+import gettext
+
+from programme.cycle import STAGE_LABELS, TERMINATION_LABELS
+from programme.text import N_
+
+ACTION_LABELS: dict[str, str] = {
+    # The beneficiary's journey, recorded by the bot.
+    "case.opened": N_("Case opened by the bot"),
+    "consent.recorded": N_("Consent recorded"),
+    "case.handoff": N_("Asked to speak to a person"),
+    "data.exported": N_("Own data sent to the beneficiary"),
+    "request.correction": N_("Correction of data requested"),
+    "request.withdrawal": N_("Withdrawal of consent requested"),
+    "request.deletion": N_("Deletion of data requested"),
+    "alert.urgent": N_("Urgent help asked for"),
+    "alert.crisis_words": N_("Words of crisis noticed"),
+    "beneficiary.erased": N_("Beneficiary's data erased"),
+    "appointment.booked": N_("Appointment booked"),
+    "appointment.rescheduled": N_("Appointment moved"),
+    "appointment.cancelled": N_("Appointment cancelled"),
+    "appointment.confirmed": N_("Appointment confirmed"),
+    "appointment.proposal_accepted": N_("Proposed time accepted"),
+    "appointment.proposal_declined": N_("Proposed times declined"),
+    # Casework in the console.
+    "case.viewed": N_("Case viewed"),
+    "case.taken": N_("Case taken"),
+    "case.assigned": N_("Case assigned"),
+    "case.stage_changed": N_("Stage changed"),
+    "case.closed": N_("Case closed"),
+    "case.reopened": N_("Case reopened"),
+    "form.saved": N_("Form saved"),
+    "identity.revealed": N_("Identity shown"),
+    "conversation.replied": N_("Reply sent"),
+    "conversation.read": N_("Messages read"),
+    "conversation.handed_back": N_("Conversation handed back to the bot"),
+    "request.done": N_("Request marked as done"),
+    "requests.revealed": N_("Request text shown"),
+    "adverse_event.recorded": N_("Adverse event recorded"),
+    "alerts.acknowledged": N_("Alerts acknowledged"),
+    "appointment.marked": N_("Appointment attendance marked"),
+    "appointment.proposed": N_("Appointment times proposed"),
+    "appointment.proposal_withdrawn": N_("Proposed times withdrawn"),
+    "priority.set": N_("Priority groups set"),
+    "plan.need": N_("Plan: need added"),
+    "plan.order": N_("Plan: needs reordered"),
+    "plan.goal": N_("Plan: goal added"),
+    "plan.activity": N_("Plan: activity added"),
+    "plan.status": N_("Plan: activity status changed"),
+    "plan.review": N_("Plan: review recorded"),
+    "plan.edit-need": N_("Plan: need changed"),
+    "plan.edit-goal": N_("Plan: goal changed"),
+    "plan.edit-activity": N_("Plan: activity changed"),
+    "plan.delete-need": N_("Plan: need removed"),
+    "plan.delete-goal": N_("Plan: goal removed"),
+    "plan.delete-activity": N_("Plan: activity removed"),
+    "referral.made": N_("Referral made"),
+    "referral.status": N_("Referral status changed"),
+    # Lists, calendars and exports.
+    "queue.list": N_("Queue viewed"),
+    "cases.list": N_("Case list viewed"),
+    "calendar.viewed": N_("Calendar viewed"),
+    "calendar_feed.created": N_("Calendar feed created"),
+    "calendar_feed.revoked": N_("Calendar feed revoked"),
+    "figures.exported": N_("Figures exported"),
+    "cases.exported": N_("Cases exported"),
+    "full_export.downloaded": N_("Full export downloaded"),
+    "audit.viewed": N_("Audit log viewed"),
+    # Accounts.
+    "staff.created": N_("Account created"),
+    "staff.password_set": N_("Password set"),
+    "staff.enabled": N_("Account enabled"),
+    "staff.disabled": N_("Account disabled"),
+    "staff.login": N_("Signed in"),
+    "staff.login_failed": N_("Sign-in failed"),
+    "staff.login_refused": N_("Sign-in refused"),
+    "staff.locked": N_("Account locked after failed sign-ins"),
+    "staff.logout": N_("Signed out"),
+    # Partners, channels and campaigns.
+    "partner.added": N_("Partner added"),
+    "partner.changed": N_("Partner changed"),
+    "channel.created": N_("Channel created"),
+    "channel.changed": N_("Channel changed"),
+    "channel.activated": N_("Channel activated"),
+    "channel.deactivated": N_("Channel deactivated"),
+    "campaign.created": N_("Campaign created"),
+    "campaign.changed": N_("Campaign changed"),
+    "campaign.scheduled": N_("Campaign scheduled"),
+    "campaign.paused": N_("Campaign paused"),
+    "campaign.resumed": N_("Campaign resumed"),
+    "campaign.cancelled": N_("Campaign cancelled"),
+}
+
+OBJECT_LABELS: dict[str, str] = {
+    "case": N_("Case"),
+    "cases": N_("Cases"),
+    "appointment": N_("Appointment"),
+    "audit_log": N_("Audit log"),
+    "campaign": N_("Campaign"),
+    "channel": N_("Channel"),
+    "figures": N_("Figures"),
+    "full_export": N_("Full export"),
+    "office": N_("Office"),
+    "partner": N_("Partner"),
+    "staff": N_("Staff"),
+    "staff_user": N_("Staff account"),
+}
+
+# Detail values that are codes with a label already, by the action and key they appear under.
+_DETAIL_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("case.closed", "reason"): {str(code): label for code, label in TERMINATION_LABELS.items()},
+    ("case.stage_changed", "from"): {str(code): label for code, label in STAGE_LABELS.items()},
+    ("case.stage_changed", "to"): {str(code): label for code, label in STAGE_LABELS.items()},
+}
+
+
+def action_label(translations: gettext.NullTranslations, code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return translations.gettext(label) if label else code
+
+
+def object_label(translations: gettext.NullTranslations, code: str) -> str:
+    label = OBJECT_LABELS.get(code)
+    return translations.gettext(label) if label else code
+
+
+def detail_value(translations: gettext.NullTranslations, action: str, key: str, value: object) -> str:
+    label = _DETAIL_VALUE_LABELS.get((action, key), {}).get(str(value))
+    return translations.gettext(label) if label else str(value)
