@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gettext
 
+from programme.appointments import APPOINTMENT_TYPES
 from programme.cycle import STAGE_LABELS, TERMINATION_LABELS
+from programme.figures import REFERRAL_STATUSES
 from programme.text import N_
 
 ACTION_LABELS: dict[str, str] = {
@@ -112,10 +114,15 @@ OBJECT_LABELS: dict[str, str] = {
 }
 
 # Detail values that are codes with a label already, by the action and key they appear under.
+_STAGES = {str(code): label for code, label in STAGE_LABELS.items()}
 _DETAIL_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     ("case.closed", "reason"): {str(code): label for code, label in TERMINATION_LABELS.items()},
-    ("case.stage_changed", "from"): {str(code): label for code, label in STAGE_LABELS.items()},
-    ("case.stage_changed", "to"): {str(code): label for code, label in STAGE_LABELS.items()},
+    ("case.stage_changed", "from"): _STAGES,
+    ("case.stage_changed", "to"): _STAGES,
+    ("referral.status", "from"): REFERRAL_STATUSES,
+    ("referral.status", "to"): REFERRAL_STATUSES,
+    ("appointment.booked", "type"): APPOINTMENT_TYPES,
+    ("appointment.rescheduled", "type"): APPOINTMENT_TYPES,
 }
 
 

@@ -120,6 +120,14 @@ async def test_the_audit_page_shows_labels_in_the_readers_language_and_keeps_the
                     object_id="IP-2026-000001",
                     details={"from": "screening", "to": "initial_assessment"},
                 ),
+                AuditEntry(
+                    at=at + dt.timedelta(minutes=1),
+                    actor="bot",
+                    action="referral.status",
+                    object_type="case",
+                    object_id="IP-2026-000001",
+                    details={"from": "sent", "to": "accepted"},
+                ),
                 # An action of older data that no label knows is shown as its code.
                 AuditEntry(
                     at=at + dt.timedelta(minutes=2),
@@ -147,6 +155,8 @@ async def test_the_audit_page_shows_labels_in_the_readers_language_and_keeps_the
     assert "другое учреждение" in closed.select_one(".audit-details").get_text().casefold()
     moved = rows["case.stage_changed"].select_one(".audit-details").get_text()
     assert "screening" not in moved and "initial_assessment" not in moved
+    referral = rows["referral.status"].select_one(".audit-details").get_text()
+    assert "sent" not in referral and "accepted" not in referral
     legacy = rows["legacy.thing"]
     assert legacy.select_one(".audit-action").get_text() == "legacy.thing"
     assert legacy.select_one(".audit-object").get_text() == "gadget 7"
