@@ -25,6 +25,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from caseworker_console.app import create_app
 from storage.crypto import Crypto
@@ -183,17 +184,17 @@ class Keyboard:
         raise AssertionError(f"the arrow keys never reached {radio}")
 
 
-@pytest.fixture
-async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
-    app = create_app(sessionmaker=sessionmaker, crypto=crypto)
+@contextlib.asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[str]:
+    """The console app under uvicorn on 127.0.0.1, on this test's event loop; yields its address."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off", ws="none"
     )
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    serve = asyncio.create_task(server.serve())
     async with asyncio.timeout(START_TIMEOUT):
         while not server.started:
-            assert not serving.done(), "the console did not start"
+            assert not serve.done(), "the console did not start"
             await asyncio.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
@@ -201,7 +202,13 @@ async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Cr
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(serving, START_TIMEOUT)
+            await asyncio.wait_for(serve, START_TIMEOUT)
+
+
+@pytest.fixture
+async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
+    async with serving(create_app(sessionmaker=sessionmaker, crypto=crypto)) as url:
+        yield url
 
 
 async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_browser(

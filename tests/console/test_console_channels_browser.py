@@ -6,16 +6,10 @@ Set up as tests/console/test_console_browser.py (uvicorn on 127.0.0.1 on the tes
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import importlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pypdf
 import pytest
-import uvicorn
 import zxingcpp
 from PIL import Image
 from sqlalchemy import select
@@ -27,16 +21,8 @@ from storage.models import StaffUser
 from storage.models_channels import Channel
 from tests.conftest import Database
 from tests.console.conftest import PASSWORD
+from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, REQUIRED, playwright_api, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-REQUIRED = os.environ.get("INTAKE_REQUIRE_BROWSER") == "1"
-playwright_api = (
-    pytest.importorskip("playwright.async_api")
-    if not REQUIRED
-    else importlib.import_module("playwright.async_api")
-)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
-START_TIMEOUT = 10.0
 BOT = "bridge_intake_bot"
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
@@ -49,23 +35,8 @@ pytestmark = [
 
 @pytest.fixture
 async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
-    app = create_app(sessionmaker=sessionmaker, crypto=crypto, bot_username=BOT)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    async with asyncio.timeout(START_TIMEOUT):
-        while not server.started:
-            assert not serving.done(), "the console did not start"
-            await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(serving, START_TIMEOUT)
+    async with serving(create_app(sessionmaker=sessionmaker, crypto=crypto, bot_username=BOT)) as url:
+        yield url
 
 
 async def test_an_outreach_officer_makes_a_channel_and_downloads_its_flyer_in_the_browser(
