@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,29 +65,28 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def find_need(session: AsyncSession, *, case: Case, need_id: str) -> PlanNeed | None:
-    """One of the case's needs by id; None for anything else (another case's, or not an id)."""
-    wanted = _uuid(need_id)
+Entry = TypeVar("Entry", PlanNeed, PlanGoal, PlanActivity)
+
+
+async def _of_case(session: AsyncSession, model: type[Entry], *, case: Case, entry_id: str) -> Entry | None:
+    """One of the case's plan entries by id; None for anything else (another case's, or not an id)."""
+    wanted = _uuid(entry_id)
     if wanted is None:
         return None
-    statement = select(PlanNeed).where(PlanNeed.id == wanted, PlanNeed.case_id == case.id)
+    statement = select(model).where(model.id == wanted, model.case_id == case.id)
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def find_need(session: AsyncSession, *, case: Case, need_id: str) -> PlanNeed | None:
+    return await _of_case(session, PlanNeed, case=case, entry_id=need_id)
 
 
 async def find_goal(session: AsyncSession, *, case: Case, goal_id: str) -> PlanGoal | None:
-    wanted = _uuid(goal_id)
-    if wanted is None:
-        return None
-    statement = select(PlanGoal).where(PlanGoal.id == wanted, PlanGoal.case_id == case.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await _of_case(session, PlanGoal, case=case, entry_id=goal_id)
 
 
 async def find_activity(session: AsyncSession, *, case: Case, activity_id: str) -> PlanActivity | None:
-    wanted = _uuid(activity_id)
-    if wanted is None:
-        return None
-    statement = select(PlanActivity).where(PlanActivity.id == wanted, PlanActivity.case_id == case.id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    return await _of_case(session, PlanActivity, case=case, entry_id=activity_id)
 
 
 async def add_need(
