@@ -121,7 +121,9 @@ def _p1_rows(results: list[P1Result]) -> list[list[str]]:
     rows = []
     for r in results:
         name = "P1 echo bot (bare aiogram)" if r.bot == "echo" else f"P1 intake bot, {r.mode}"
-        load = f"{r.users} people" + (f", {r.think:g} s between actions" if r.think else " at once")
+        load = f"{r.users} people" + (
+            f", ~{r.think:g} s between actions: {r.steady_per_s:.0f} upd/s" if r.think else " at once"
+        )
         result = (
             f"{r.updates_per_s:.0f} upd/s, p50 {r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms, "
             f"{r.bot_cpu_ms_per_update:.1f} ms CPU/upd"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,10 +181,17 @@ class Crowd:
 
     async def _go_through(self, person: Person, steps: list[Step], think: float) -> None:
         self._changed[person.user_id] = asyncio.Event()
+        # Paced people act as people do, independently: each starts somewhere in the first `think`
+        # seconds and pauses a random time averaging `think` (exponential, so the crowd's actions
+        # arrive as a Poisson stream of about N/think per second). Equal pauses would keep the
+        # whole crowd in step, one burst of N updates every `think` seconds. Seeded per person.
+        pauses = random.Random(person.user_id)  # noqa: S311 - a load shape, not a secret
         try:
-            for step in steps:
-                if think:
-                    await asyncio.sleep(think)
+            if think:
+                await asyncio.sleep(pauses.uniform(0, think))
+            for number, step in enumerate(steps):
+                if think and number:
+                    await asyncio.sleep(pauses.expovariate(1 / think))
                 person.actions.append(time.monotonic())
                 await self._act(person, step)
                 while not await self._wait_for(person, step.answered):
