@@ -283,6 +283,7 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
             lane=2,
             status=pick.choice(("sent", "sent", "sent", "failed")),
             campaign_id=uuid.UUID(int=7),
+            language=person.language,
             created_at=now - dt.timedelta(days=2),
         )
         seal(crypto, message, "payload_enc", "{}")

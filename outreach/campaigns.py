@@ -385,6 +385,7 @@ async def expand_batch(
                 "not_before": timeline.at((campaign.expanded + n) * step),
                 "created_at": now,
                 "campaign_id": campaign.id,
+                "language": language,
             }
         )
     if rows:
@@ -566,12 +567,12 @@ async def figures(session: AsyncSession, campaign_id: uuid.UUID) -> Figures:
 
 
 async def figures_by_language(session: AsyncSession, campaign_id: uuid.UUID) -> dict[str | None, Figures]:
-    """The results by the recipients' language (each got that variant, or the fallback)."""
+    """The results by the language each row was rendered in (the recipient's when the campaign was
+    expanded: that variant, or the fallback), whatever language they have chosen since."""
     rows = await session.execute(
-        select(Beneficiary.language, OutboxMessage.status, OutboxMessage.error, func.count())
-        .join(Beneficiary, Beneficiary.id == OutboxMessage.beneficiary_id)
+        select(OutboxMessage.language, OutboxMessage.status, OutboxMessage.error, func.count())
         .where(OutboxMessage.campaign_id == campaign_id)
-        .group_by(Beneficiary.language, OutboxMessage.status, OutboxMessage.error)
+        .group_by(OutboxMessage.language, OutboxMessage.status, OutboxMessage.error)
     )
     result: dict[str | None, Figures] = {}
     for language, status, error, count in rows.all():

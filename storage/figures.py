@@ -301,11 +301,12 @@ class Delivery:
 
 
 async def campaign_delivery(session: AsyncSession, *, where: FigureFilter) -> Delivery:
-    """Broadcast messages (outbox rows with a campaign) by status and error. Language and channel
-    are the recipient's; a campaign goes to people, not cases, so the office filter does not apply."""
+    """Broadcast messages (outbox rows with a campaign) by status and error. The language is the
+    one each message was rendered in, the channel the recipient's; a campaign goes to people, not
+    cases, so the office filter does not apply."""
     conditions = [OutboxMessage.campaign_id.is_not(None), *_period(OutboxMessage.created_at, where)]
     if where.language:
-        conditions.append(Beneficiary.language == where.language)
+        conditions.append(OutboxMessage.language == where.language)
     if where.channel:
         conditions.append(Beneficiary.source == where.channel)
     statement = (

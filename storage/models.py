@@ -200,6 +200,9 @@ class OutboxMessage(UuidPrimaryKey, Base):
     attempt_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The campaign a broadcast row belongs to (storage.models_outreach).
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # A campaign row's language as it was rendered (its person's at expansion; None: not chosen),
+    # which its results count by: the person may choose another language before it is sent.
+    language: Mapped[str | None] = mapped_column(String(8))
     error: Mapped[str | None] = mapped_column(String(200))
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -146,7 +146,12 @@ async def seed_campaigns(sessionmaker: async_sessionmaker[AsyncSession], author:
             await session.flush()
             session.add(
                 OutboxMessage(
-                    beneficiary_id=person.id, payload_enc=b"x", status=status, lane=2, campaign_id=sending.id
+                    beneficiary_id=person.id,
+                    payload_enc=b"x",
+                    status=status,
+                    lane=2,
+                    campaign_id=sending.id,
+                    language="fa",
                 )
             )
     return str(draft.id), str(sending.id)

@@ -181,6 +181,7 @@ async def seed_world(sessionmaker: async_sessionmaker[AsyncSession], crypto: Cry
                     lane=2,
                     status="sent" if index < 6 else "failed",
                     campaign_id=uuid.UUID(int=index % 2 + 1),
+                    language="ru",
                     created_at=OCT,
                 )
                 seal(crypto, message, "payload_enc", "{}")

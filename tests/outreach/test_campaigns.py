@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import OPT_OUT, opt_out_line
@@ -33,6 +33,7 @@ from outreach.campaigns import (
 from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
+from storage import figures as store_figures
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
@@ -463,3 +464,38 @@ async def test_the_sender_keeps_the_quiet_hours_and_the_spread_and_the_campaign_
         count = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
     assert stored is not None and stored.status == CampaignStatus.DONE
     assert (figures.sent, figures.total, count) == (6, 6, 6)
+
+
+async def test_results_per_language_count_the_language_each_message_was_sent_in(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    people = await recipients(phone, sessionmaker, crypto, 4)
+    languages = ["ru", "ru", "fa", "fa"]
+    async with sessionmaker() as session, session.begin():
+        for (_, beneficiary_id), language in zip(people, languages, strict=True):
+            await session.execute(
+                update(Beneficiary).where(Beneficiary.id == beneficiary_id).values(language=language)
+            )
+    campaign = await add(sessionmaker, new_campaign())
+    await expand_all(sessionmaker, crypto, campaign)
+    # Queued in Russian; before it is sent, the person switches the bot to Persian.
+    switched_user, switched = people[0]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Beneficiary).where(Beneficiary.id == switched).values(language="fa"))
+    await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    [message] = await phone.bot_messages(switched_user)
+    assert message["text"].startswith(TEXTS["ru"])
+    async with sessionmaker() as session:
+        by_language = await campaigns.figures_by_language(session, campaign.id)
+        russian = await store_figures.campaign_delivery(
+            session, where=store_figures.FigureFilter(language="ru")
+        )
+        persian = await store_figures.campaign_delivery(
+            session, where=store_figures.FigureFilter(language="fa")
+        )
+    assert {language: (f.sent, f.total) for language, f in by_language.items()} == {
+        "ru": (2, 2),
+        "fa": (2, 2),
+    }
+    assert russian.outcomes == {(Status.SENT, None): 2}
+    assert persian.outcomes == {(Status.SENT, None): 2}
