@@ -266,6 +266,21 @@ class Timeline:
         return self._at + dt.timedelta(seconds=offset - self._offset)
 
 
+def sending_seconds(
+    start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None
+) -> float:
+    """The sending time from `start` to `end`: the seconds between them outside the quiet hours."""
+    if quiet is None or quiet.start == quiet.end:
+        return max(0.0, (end - start).total_seconds())
+    total = 0.0
+    at = next_allowed(start, zone, quiet)
+    while at < end:
+        window_end = _next_quiet_start(at, zone, quiet)
+        total += (min(window_end, end) - at).total_seconds()
+        at = next_allowed(window_end, zone, quiet)
+    return total
+
+
 def send_step(*, total: int, spread_seconds: float, rate: float) -> float:
     """Seconds of sending time between two recipients: the spread shared out, never faster than the
     rate (so the schedule is one the sender can keep, and quiet hours hold for the last ones too)."""
@@ -414,30 +429,56 @@ async def pause(session: AsyncSession, campaign: Campaign) -> bool:
     return True
 
 
-async def resume(session: AsyncSession, campaign: Campaign, *, zone: zoneinfo.ZoneInfo) -> bool:
-    """Its held rows go again; those whose time passed while paused are due at once (or when the
-    quiet hours end), the later ones keep their times."""
+async def resume(
+    session: AsyncSession,
+    campaign: Campaign,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Its held rows go again, in their order, spread as the officer asked: over what is left of
+    the spread's sending time (its window from the start, quiet hours not counted); when that has
+    passed, over the share of the spread the people left had (a quarter of them: a quarter of the
+    hours). Never in quiet hours; without a spread they are due at once, and the rate paces them."""
     if campaign.status != CampaignStatus.PAUSED:
         return False
-    now = utcnow()
-    campaign.status = (
-        CampaignStatus.RUNNING if (campaign.starts_at or now) <= now else CampaignStatus.SCHEDULED
+    now = now or utcnow()
+    starts = campaign.starts_at or now
+    campaign.status = CampaignStatus.RUNNING if starts <= now else CampaignStatus.SCHEDULED
+    held = (
+        (
+            await session.execute(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == Status.PAUSED)
+                .order_by(OutboxMessage.not_before, OutboxMessage.created_at, OutboxMessage.id)
+            )
+        )
+        .scalars()
+        .all()
     )
-    due = next_allowed(now, zone, quiet_hours(campaign))
-    held = (OutboxMessage.campaign_id == campaign.id) & (OutboxMessage.status == Status.PAUSED)
-    await session.execute(
-        update(OutboxMessage)
-        .where(held & (OutboxMessage.not_before < due))
-        .values(status=Status.PENDING, not_before=due)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(held)
-        .values(status=Status.PENDING)
-        .execution_options(synchronize_session=False)
-    )
+    if not held:
+        return True
+    quiet = quiet_hours(campaign)
+    begin = max(now, starts)
+    window_end = Timeline(starts, zone, quiet).at(campaign.spread_seconds)
+    left = sending_seconds(begin, window_end, zone, quiet)
+    if left <= 0:
+        left = campaign.spread_seconds * len(held) / max(campaign.planned or 0, len(held))
+    step = left / len(held)
+    timeline = Timeline(begin, zone, quiet)
+    for first in range(0, len(held), RESUME_BATCH):
+        await session.execute(
+            update(OutboxMessage),
+            [
+                {"id": row_id, "status": Status.PENDING, "not_before": timeline.at(n * step)}
+                for n, row_id in enumerate(held[first : first + RESUME_BATCH], start=first)
+            ],
+        )
     return True
+
+
+# Rows given their new times per statement when a campaign resumes.
+RESUME_BATCH = 1000
 
 
 async def cancel(session: AsyncSession, campaign: Campaign) -> bool:
@@ -580,11 +621,18 @@ async def figures_by_language(session: AsyncSession, campaign_id: uuid.UUID) -> 
     return result
 
 
-async def estimated_finish(session: AsyncSession, campaign_id: uuid.UUID) -> dt.datetime | None:
-    """When the last unsent row should go: its scheduled time, or later if, at the pace of the last
-    minute, the rest cannot be sent by then. None when nothing is left."""
-    now = utcnow()
-    mine = OutboxMessage.campaign_id == campaign_id
+async def estimated_finish(
+    session: AsyncSession,
+    campaign: Campaign,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    now: dt.datetime | None = None,
+) -> dt.datetime | None:
+    """When the last unsent row should go: its scheduled time (the spread, outside quiet hours), or
+    later if, at the pace of the last minute, the rest cannot be sent by then; the quiet hours on
+    the way do not count as sending time. None when nothing is left."""
+    now = now or utcnow()
+    mine = OutboxMessage.campaign_id == campaign.id
     latest, remaining = (
         await session.execute(
             select(func.max(OutboxMessage.not_before), func.count()).where(
@@ -601,9 +649,11 @@ async def estimated_finish(session: AsyncSession, campaign_id: uuid.UUID) -> dt.
             )
         )
     ).scalar_one()
-    finish = max(latest, now)
+    quiet = quiet_hours(campaign)
+    finish = max(latest, next_allowed(now, zone, quiet))
     if recent:
-        finish = max(finish, now + remaining * (PACE_WINDOW / recent))
+        needed = remaining * PACE_WINDOW.total_seconds() / recent
+        finish = max(finish, Timeline(now, zone, quiet).at(needed))
     return finish
 
 

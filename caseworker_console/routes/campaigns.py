@@ -444,7 +444,9 @@ async def progress_of(request: Request, campaign: Campaign) -> Progress:
     figures = await work.figures(db, campaign.id)
     total = max(figures.total, campaign.planned or 0)
     finish = (
-        await work.estimated_finish(db, campaign.id) if campaign.status != CampaignStatus.PAUSED else None
+        await work.estimated_finish(db, campaign, zone=config(request).timezone)
+        if campaign.status != CampaignStatus.PAUSED
+        else None
     )
     final = campaign.status in (CampaignStatus.DONE, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
     return Progress(

@@ -99,6 +99,9 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     assert page.select_one("#campaign-text-ru").get_text() == FORM["text_ru"]
     assert page.select_one("#campaign-button-target")["value"] == "ftp://nowhere"
     assert len(page.select(".field-error")) == 2
+    # What a pause does to the spread is said beside it.
+    spread_note = page.select_one("#" + page.select_one("#campaign-spread")["aria-describedby"])
+    assert "pause" in spread_note.get_text() and "share" in spread_note.get_text()
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Campaign))).scalar_one() == 0
 
