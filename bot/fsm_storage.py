@@ -14,16 +14,38 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, StateType, StorageKey
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
-from storage.models import DialogState
-from storage.queries import find_beneficiary
+from storage.models import Beneficiary, DialogState
+from storage.queries import TELEGRAM_PURPOSE, find_beneficiary, get_or_create_beneficiary
 from storage.sealing import seal_json, unseal_json
 
 # The session of the update being handled, set by the update middleware.
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 _ROW = "dialog_state_row"
+
+
+async def open_chat(session: AsyncSession, crypto: Crypto, *, telegram_id: int) -> Beneficiary:
+    """The chat's beneficiary, made at first contact, with its dialog state read in the same SELECT
+    and kept for the storage below: an update costs one lookup instead of two."""
+    hashes = crypto.blind_indexes(TELEGRAM_PURPOSE, str(telegram_id))
+    statement = (
+        select(Beneficiary, DialogState)
+        .outerjoin(DialogState, DialogState.id == Beneficiary.id)
+        .where(Beneficiary.telegram_hash.in_(hashes))
+    )
+    found = (await session.execute(statement)).one_or_none()
+    if found is None:
+        beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=telegram_id)
+        row = None
+    else:
+        beneficiary, row = found
+    session.info.update(beneficiary=beneficiary, telegram_id=telegram_id)
+    if row is not None:
+        session.info[_ROW] = row
+    return beneficiary
 
 
 class SqlStorage(BaseStorage):

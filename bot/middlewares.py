@@ -16,13 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig, Conversation
-from bot.fsm_storage import update_session
+from bot.fsm_storage import open_chat, update_session
 from bot.outgoing import Outgoing
 from storage.crypto import Crypto
 from storage.engine import checkpoint
 from storage.journey import ERASED
 from storage.models import utcnow
-from storage.queries import get_or_create_beneficiary, mark_update_processed
+from storage.queries import mark_update_processed
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,10 @@ class UpdateMiddleware(BaseMiddleware):
                 if not await mark_update_processed(session, bot_id=bot.id, update_id=event.update_id):
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED
-                beneficiary = await get_or_create_beneficiary(session, self._crypto, telegram_id=user.id)
+                beneficiary = await open_chat(session, self._crypto, telegram_id=user.id)
                 now = utcnow()
                 if now - beneficiary.last_active_at >= ACTIVITY_RESOLUTION:
                     beneficiary.last_active_at = now
-                session.info.update(beneficiary=beneficiary, telegram_id=user.id)
                 # A plain value for the error handler, which runs after the rollback.
                 data["beneficiary_language"] = beneficiary.language
                 state = self._fsm.resolve_event_context(bot, data)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher
@@ -315,3 +315,35 @@ async def test_group_chats_are_ignored(
             assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 0
     async with SandboxClient(sandbox.url, BOT_ID) as phone:
         assert [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"] == []
+
+
+async def test_a_tap_reads_the_person_and_their_dialog_state_in_one_select(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    q1, q2 = (question.prompt for question in SCREENING.bot_questions()[:2])
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    await phone.wait_for_bot_message(user, contains=t(q1))
+    await phone.wait_idle(user)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()).lower())
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await phone.press(user, t("Yes"))
+        await phone.wait_for_bot_message(user, contains=t(q2))
+        await phone.wait_idle(user)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    selects = [s for s in statements if s.startswith("select")]
+    assert len([s for s in selects if "from beneficiaries" in s]) == 1
+    assert all("dialog_states" in s for s in selects if "from beneficiaries" in s)
+    assert not [s for s in selects if s.startswith("select") and "from dialog_states" in s]
+    assert any(s.startswith("update dialog_states") for s in statements)  # the answer was kept
