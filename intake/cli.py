@@ -144,6 +144,8 @@ def cmd_rotate_keys(args: argparse.Namespace) -> None:
             report = await rotate_keys(runtime.sessionmaker, runtime.crypto)
         for table, seen in report.rows_seen.items():
             print(f"{table}: {report.rows_rewritten[table]} of {seen} rows re-encrypted")
+        index = report.city_index
+        print(f"city index: {index.rewritten} of {index.seen} people's lookup hashes recomputed")
 
     asyncio.run(run())
     print("Every value is now under the first key in INTAKE_DATA_KEYS; older keys may be removed.")

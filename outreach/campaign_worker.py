@@ -1,5 +1,6 @@
 """The worker's campaign loop, beside the sender: starts scheduled campaigns, expands them into the
-outbox a batch at a time, and marks them done when every row is settled."""
+outbox a batch at a time, and marks them done when every row is settled; at its start it fills the
+city index of people the schema upgrade marked (storage.city)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import advance_statuses, expand_batch, to_expand
+from storage import city
 from storage.crypto import Crypto
 from storage.models import utcnow
 
@@ -39,6 +41,9 @@ class CampaignWorker:
         self._interval = interval
 
     async def run(self, stop: asyncio.Event) -> None:
+        # People who answered the interview before the city index existed get theirs before any
+        # campaign is expanded (the migration could only mark them: it has no keys).
+        await city.fill_pending(self._sessionmaker, self._crypto)
         while not stop.is_set():
             await self.run_once(stop)
             with contextlib.suppress(TimeoutError):

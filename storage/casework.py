@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import priority
+from programme.forms import INTERVIEW
+from storage import city
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
@@ -170,6 +172,9 @@ async def add_form_response(
     seal_json(crypto, response, "answers_enc", answers)
     session.add(response)
     await session.flush()
+    if form_id == INTERVIEW.id:
+        # A caseworker's correction of the interview is the person's city from now on.
+        await city.index_interview(session, crypto, beneficiary_id=case.beneficiary_id, answers=answers)
     return response
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from programme.forms import INTERVIEW
+from storage import city
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, FormResponse, utcnow
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
@@ -59,6 +61,8 @@ async def save_form_response(
     seal_json(crypto, response, "answers_enc", answers)
     session.add(response)
     await session.flush()
+    if form_id == INTERVIEW.id:
+        await city.index_interview(session, crypto, beneficiary_id=case.beneficiary_id, answers=answers)
     return response
 
 

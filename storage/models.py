@@ -81,6 +81,9 @@ class Beneficiary(UuidPrimaryKey, Base):
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     language: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str | None] = mapped_column(String(64))
+    # The lookup hash of the city in their newest interview (storage.city), so campaigns can select
+    # on it; the answer itself is sealed in the interview's form response.
+    city_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import city
 from storage.crypto import Crypto
 from storage.models import Base
 from storage.schema import ENCRYPTED_MODELS
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 class RotationReport:
     rows_seen: dict[str, int] = field(default_factory=dict)
     rows_rewritten: dict[str, int] = field(default_factory=dict)
+    city_index: city.ReindexReport = field(default_factory=city.ReindexReport)
 
 
 def _stale_columns(crypto: Crypto, row: Base) -> list[str]:
@@ -43,7 +45,11 @@ async def rotate_keys(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, *, batch_size: int = 500
 ) -> RotationReport:
     """Each batch commits on its own, so an interrupted run keeps its progress and a re-run
-    skips what is already under the newest key."""
+    skips what is already under the newest key.
+
+    Lookup hashes whose source is in the same row follow their column (`__blind_indexes__`); the
+    city's comes from the interview's sealed answers, so it is recomputed in a pass of its own
+    after them (storage.city), which also fills any the migration left pending."""
     report = RotationReport()
     for model in ENCRYPTED_MODELS:
         name = model.__tablename__
@@ -67,4 +73,6 @@ async def rotate_keys(
         log.info(
             "rotated %s: %d of %d rows rewritten", name, report.rows_rewritten[name], report.rows_seen[name]
         )
+    report.city_index = await city.reindex(sessionmaker, crypto, batch_size=batch_size)
+    log.info("city index: %d of %d recomputed", report.city_index.rewritten, report.city_index.seen)
     return report
