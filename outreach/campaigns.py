@@ -24,7 +24,8 @@ from bot.broadcast import opt_out_line
 from bot.i18n import LANGUAGES
 from outreach.outbox import Lane, Status
 from programme.cycle import Stage
-from programme.forms import SERVICE_AREAS
+from programme.forms import INTERVIEW, SERVICE_AREAS
+from storage import city
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
@@ -34,6 +35,9 @@ from storage.models_plan import PlanActivity
 # With the /stop line a campaign message stays one Telegram message (4,096 UTF-16 units).
 MAX_TEXT = 3500
 MAX_SPREAD_HOURS = 72
+# Cities a segment may name, each at most as long as the interview's answer.
+MAX_CITIES = 20
+MAX_CITY = INTERVIEW.question(city.QUESTION).max_length or 80
 # What a link into the bot may carry (Telegram's rule for a start parameter).
 DEEP_LINK_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # A source channel value for people who came without a deep link.
@@ -68,8 +72,8 @@ class AppointmentFilter(enum.StrEnum):
 class Segment:
     """Who gets a campaign, as data. Empty tuples mean "any"; everyone is reachable and opted in.
 
-    City is not offered: it is asked at the interview and kept sealed with the other answers, so
-    the database cannot select on it.
+    Cities are kept as the officer typed them and matched through the city's lookup hash
+    (storage.city): the same name typed differently matches, another spelling does not.
     """
 
     languages: tuple[str, ...] = ()
@@ -79,10 +83,11 @@ class Segment:
     active_within_days: int | None = None
     inactive_for_days: int | None = None
     appointment: AppointmentFilter = AppointmentFilter.ANY
+    cities: tuple[str, ...] = ()  # their interview's city, any of these
 
     def as_data(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for name in ("languages", "stages", "service_areas", "sources"):
+        for name in ("languages", "stages", "service_areas", "sources", "cities"):
             data[name] = list(data[name])
         data["appointment"] = str(self.appointment)
         return data
@@ -100,6 +105,16 @@ class Segment:
             value = data.get(name)
             return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
+        def cities() -> tuple[str, ...]:
+            # One of each name as the same person's answer would match it, in a stable order.
+            named: dict[str, str] = {}
+            given = data.get("cities")
+            for value in given if isinstance(given, list | tuple) else ():
+                if isinstance(value, str) and len(value.strip()) <= MAX_CITY:
+                    named.setdefault(city.normalise_city(value), value.strip())
+            named.pop("", None)
+            return tuple(named[key] for key in sorted(named))[:MAX_CITIES]
+
         try:
             appointment = AppointmentFilter(data.get("appointment") or "any")
         except ValueError:
@@ -112,6 +127,7 @@ class Segment:
             active_within_days=days("active_within_days"),
             inactive_for_days=days("inactive_for_days"),
             appointment=appointment,
+            cities=cities(),
         )
 
 
@@ -128,9 +144,16 @@ def _appointments(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     )
 
 
-def segment_condition(segment: Segment, now: dt.datetime) -> ColumnElement[bool]:
-    """The WHERE clause over beneficiaries (one row each, whatever their number of cases)."""
+def segment_condition(
+    segment: Segment, now: dt.datetime, *, crypto: Crypto | None = None
+) -> ColumnElement[bool]:
+    """The WHERE clause over beneficiaries (one row each, whatever their number of cases); a segment
+    with cities needs the keys, to compute their lookup hashes."""
     conditions: list[ColumnElement[bool]] = [reachable()]
+    if segment.cities:
+        if crypto is None:
+            raise ValueError("a segment by city needs the keys to compute the cities' lookup hashes")
+        conditions.append(Beneficiary.city_hash.in_(city.lookup_hashes(crypto, segment.cities)))
     if segment.languages:
         conditions.append(Beneficiary.language.in_(segment.languages))
     if segment.stages:
@@ -173,12 +196,12 @@ def segment_condition(segment: Segment, now: dt.datetime) -> ColumnElement[bool]
 
 
 async def count_by_language(
-    session: AsyncSession, segment: Segment, now: dt.datetime
+    session: AsyncSession, segment: Segment, now: dt.datetime, *, crypto: Crypto | None = None
 ) -> dict[str | None, int]:
     """How many people the segment holds now, by their language (None: not chosen yet)."""
     rows = await session.execute(
         select(Beneficiary.language, func.count())
-        .where(segment_condition(segment, now))
+        .where(segment_condition(segment, now, crypto=crypto))
         .group_by(Beneficiary.language)
     )
     return {language: count for language, count in rows.all()}
@@ -364,7 +387,7 @@ async def expand_batch(
     if campaign.segment_at is None:
         campaign.segment_at = now
     condition = and_(
-        segment_condition(Segment.from_data(campaign.segment), campaign.segment_at),
+        segment_condition(Segment.from_data(campaign.segment), campaign.segment_at, crypto=crypto),
         Beneficiary.created_at <= campaign.segment_at,
     )
     if campaign.planned is None:

@@ -19,16 +19,26 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
 from caseworker_console import i18n
-from caseworker_console.config import config
+from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from outreach import campaigns as work
-from outreach.campaigns import DIRECT, MAX_SPREAD_HOURS, MAX_TEXT, NO_CASE, AppointmentFilter, CampaignStatus
+from outreach.campaigns import (
+    DIRECT,
+    MAX_CITIES,
+    MAX_CITY,
+    MAX_SPREAD_HOURS,
+    MAX_TEXT,
+    NO_CASE,
+    AppointmentFilter,
+    CampaignStatus,
+)
 from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import SERVICE_AREAS
 from programme.text import N_
+from storage.city import normalise_city
 from storage.models import StaffUser, utcnow
 from storage.models_outreach import Campaign
 from storage.queries import record_audit
@@ -108,6 +118,7 @@ class Draft:
     active_within_days: str = ""
     inactive_for_days: str = ""
     appointment: str = AppointmentFilter.ANY
+    cities: str = ""  # one per line, as typed
     start_date: str = ""
     start_time: str = ""
     quiet: bool = True
@@ -134,6 +145,7 @@ class Draft:
             active_within_days=str(segment.active_within_days or ""),
             inactive_for_days=str(segment.inactive_for_days or ""),
             appointment=segment.appointment,
+            cities="\n".join(segment.cities),
             start_date=local.date().isoformat() if local else "",
             start_time=local.strftime("%H:%M") if local else "",
             quiet=campaign.quiet_from is not None,
@@ -166,6 +178,7 @@ class Draft:
             active_within_days=text("active_within_days"),
             inactive_for_days=text("inactive_for_days"),
             appointment=text("appointment") or AppointmentFilter.ANY,
+            cities=text("cities"),
             start_date=text("start_date"),
             start_time=text("start_time"),
             quiet=form.get("quiet") == "on",
@@ -234,6 +247,13 @@ def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
         errors["active_within_days"] = N_("Give a whole number of days, or leave it empty.")
     if inactive is False:
         errors["inactive_for_days"] = N_("Give a whole number of days, or leave it empty.")
+    cities = [line.strip() for line in draft.cities.split("\n") if line.strip()]
+    if len(cities) > MAX_CITIES:
+        errors["cities"] = N_("Name at most 20 cities.")
+    elif any(len(name) > MAX_CITY for name in cities):
+        errors["cities"] = N_("A city can be at most 80 characters long.")
+    elif any(not normalise_city(name) for name in cities):
+        errors["cities"] = N_("Write each city with at least one letter or digit, one city per line.")
     try:
         appointment = AppointmentFilter(draft.appointment)
     except ValueError:
@@ -276,6 +296,7 @@ def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
             "active_within_days": active or None,
             "inactive_for_days": inactive or None,
             "appointment": appointment,
+            "cities": cities,
         }
     ).as_data()
     campaign.starts_at = starts_at
@@ -403,7 +424,9 @@ async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Prev
     """Who would get it now, by language, and exactly what each language's readers would see."""
     locale = i18n.request_locale(request)
     segment = work.Segment.from_data(campaign.segment)
-    counts = await work.count_by_language(database(request), segment, campaign.starts_at or utcnow())
+    counts = await work.count_by_language(
+        database(request), segment, campaign.starts_at or utcnow(), crypto=crypto(request)
+    )
     shown = []
     for code in [*LANGUAGES, None]:
         count = counts.get(code, 0)

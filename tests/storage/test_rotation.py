@@ -7,9 +7,10 @@ import os
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from outreach.campaigns import Segment, count_by_language
 from storage.crypto import Crypto
 from storage.journey import ensure_case, save_form_response
-from storage.models import Beneficiary, DialogState, FormResponse
+from storage.models import Beneficiary, DialogState, FormResponse, utcnow
 from storage.queries import find_beneficiary, get_or_create_beneficiary
 from storage.rotation import rotate_keys
 from storage.sealing import seal, seal_json, unseal, unseal_json
@@ -73,3 +74,36 @@ async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     assert report.rows_rewritten["beneficiaries"] == 4  # telegram ids were still under the old key
     again = await rotate_keys(sessionmaker, ring)
     assert sum(again.rows_rewritten.values()) == 0
+
+
+async def test_rotation_recomputes_the_city_index_so_segments_find_people_with_only_the_new_key(
+    sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
+) -> None:
+    old = Crypto([data_key])
+    cities = {700: "Bakı", 701: "SUMQAYIT", 702: None}
+    async with sessionmaker() as session, session.begin():
+        for telegram_id, city_name in cities.items():
+            beneficiary = await get_or_create_beneficiary(session, old, telegram_id=telegram_id)
+            case = await ensure_case(session, beneficiary=beneficiary)
+            answers = {"adults": 1} if city_name is None else {"city": city_name}
+            await save_form_response(
+                session, old, case=case, form_id="interview", form_version=1, answers=answers
+            )
+    new_key = os.urandom(32)
+    ring = Crypto([new_key, data_key])
+
+    async def found(crypto: Crypto, *names: str) -> int:
+        segment = Segment(cities=names)
+        async with sessionmaker() as session:
+            return sum((await count_by_language(session, segment, utcnow(), crypto=crypto)).values())
+
+    # While the rotation runs, both keys' hashes match.
+    assert await found(ring, "baki") == 1
+    report = await rotate_keys(sessionmaker, ring, batch_size=2)
+    assert (report.city_index.seen, report.city_index.rewritten) == (2, 2)
+    only_new = Crypto([new_key])
+    assert await found(only_new, "baki") == 1
+    assert await found(only_new, "Sumqayıt", "BAKI") == 2
+    assert await found(Crypto([data_key]), "baki") == 0  # nothing is left under the old key
+    again = await rotate_keys(sessionmaker, ring)
+    assert again.city_index.rewritten == 0
