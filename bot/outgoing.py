@@ -1,11 +1,13 @@
 """Replies collected while an update is handled and sent once its transaction has committed.
 
 Sending after the commit keeps SQLite's write lock short (no network round trip inside it) and
-never tells a person something was saved when it was not.
+never tells a person something was saved when it was not. The answer to a tap, the edits of earlier
+messages and the new messages go side by side, each kind in its own order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -82,12 +84,27 @@ class Outgoing:
         )
 
     async def flush(self, bot: Bot) -> None:
+        """Answers to taps go at once; edits in their order and new messages in theirs, the two
+        side by side: the person hears back in about one round trip instead of one per call."""
         actions, self._actions = self._actions, []
-        for method, action in actions:
-            try:
-                await action(bot)
-            except TelegramBadRequest as error:
-                # An edit of a message already changed, or a callback answered late: harmless.
-                log.info("%s refused by the Bot API (%s)", method, type(error).__name__)
-            except TelegramAPIError as error:
-                log.warning("%s failed: %s", method, type(error).__name__)
+        answers = [action for action in actions if action[0] == ANSWER]
+        edits = [action for action in actions if action[0] in EDITS]
+        messages = [action for action in actions if action[0] != ANSWER and action[0] not in EDITS]
+        await asyncio.gather(
+            *(_perform(bot, [answer]) for answer in answers), _perform(bot, edits), _perform(bot, messages)
+        )
+
+
+ANSWER = "answerCallbackQuery"
+EDITS = frozenset({"editMessageText", "editMessageReplyMarkup"})
+
+
+async def _perform(bot: Bot, actions: list[tuple[str, Action]]) -> None:
+    for method, action in actions:
+        try:
+            await action(bot)
+        except TelegramBadRequest as error:
+            # An edit of a message already changed, or a callback answered late: harmless.
+            log.info("%s refused by the Bot API (%s)", method, type(error).__name__)
+        except TelegramAPIError as error:
+            log.warning("%s failed: %s", method, type(error).__name__)

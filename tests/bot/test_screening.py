@@ -347,3 +347,33 @@ async def test_a_tap_reads_the_person_and_their_dialog_state_in_one_select(
     assert all("dialog_states" in s for s in selects if "from beneficiaries" in s)
     assert not [s for s in selects if s.startswith("select") and "from dialog_states" in s]
     assert any(s.startswith("update dialog_states") for s in statements)  # the answer was kept
+
+
+async def test_the_next_question_does_not_wait_for_the_edit_of_the_answered_one(
+    phone: SandboxClient, t: Translate
+) -> None:
+    q1, q2 = (question.prompt for question in SCREENING.bot_questions()[:2])
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    await phone.wait_for_bot_message(user, contains=t(q1))
+    await phone.wait_idle(user)
+    # A slow connection holds up the edit of the answered question for three seconds.
+    await phone.inject_fault("delay", method="editMessageText", delay=3.0)
+
+    await phone.press(user, t("Yes"))
+    await phone.wait_for_bot_message(user, contains=t(q2), timeout=2.5)
+    answered = next(m for m in await phone.bot_messages(user) if t(q1) in m["text"])
+    assert "➡️" not in answered["text"]  # the edit is still on its way; the question came first
+
+    async def edited() -> bool:
+        answered = next(m for m in await phone.bot_messages(user) if t(q1) in m["text"])
+        return answered["text"].endswith(f"➡️ {t('Yes')}")
+
+    for _ in range(50):  # and the edit arrives after all
+        if await edited():
+            break
+        await asyncio.sleep(0.2)
+    assert await edited()
