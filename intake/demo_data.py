@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.city import city_hash
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
@@ -49,6 +50,8 @@ class Story:
     assigned_to: int | None = None
     name: str | None = None
     phone: str | None = None
+    # The interview's city as typed (None: no interview); the city index follows it.
+    city: str | None = None
 
 
 async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, telegram_id: int) -> Case:
@@ -83,6 +86,13 @@ async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, tele
         )
         seal_json(crypto, response, "answers_enc", {"resides_for_reason": "yes", "has_permit": "yes"})
         session.add(response)
+    if story.city is not None:
+        response = FormResponse(
+            case_id=case.id, form_id="interview", form_version=1, source="bot", created_at=story.created_at
+        )
+        seal_json(crypto, response, "answers_enc", {"city": story.city})
+        session.add(response)
+        beneficiary.city_hash = city_hash(crypto, story.city)
     if story.assessed:
         response = FormResponse(
             case_id=case.id, form_id="initial_assessment", form_version=1, source="console", created_at=later
@@ -183,6 +193,7 @@ DEMO_NAMES = ("Demo Person A", "Demo Person B", "Demo Person C", "Demo Person D"
 DEMO_CHANNELS = ("bot", "flyer-university", "service-centre", "community-meeting")
 DEMO_LANGUAGES = ("ru", "az", "fa", "en", "tr", "ur", "ps")
 DEMO_CASES = 120
+DEMO_CITIES = ("Bakı", "Baki", "BAKU", "Sumqayıt", "Sumqayit", "Gəncə", "Xırdalan", "Mingəçevir", "Баку")
 # Demo Telegram ids start here, far above any real account's.
 DEMO_TELEGRAM_BASE = 9_100_000_000_000
 
@@ -200,6 +211,8 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
     await session.flush()
     # A fixed seed: every demo shows the same figures.
     pick = random.Random(7)  # noqa: S311 - made-up data, not a secret
+    # Their own stream, so the cities change none of the figures above.
+    towns = random.Random(11)  # noqa: S311 - made-up data, not a secret
     now = utcnow()
     stages = (
         "new",
@@ -246,6 +259,8 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
             assigned_to=staff_id if rank >= 2 else None,
             name=pick.choice(DEMO_NAMES),
             phone=f"+99400{number:07d}",
+            # Typed as people type them: the campaign composer's city field finds each spelling.
+            city=towns.choice(DEMO_CITIES) if towns.random() < 0.75 else None,
         )
         case = await add_story(session, crypto, story, telegram_id=DEMO_TELEGRAM_BASE + number)
         if story.plan:

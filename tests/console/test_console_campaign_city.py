@@ -12,13 +12,16 @@ from typing import Any
 
 import httpx
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake.demo_data import seed_demo
 from outreach.campaign_worker import CampaignWorker
+from outreach.campaigns import Segment, count_by_language
 from storage.crypto import Crypto
 from storage.journey import ensure_case, save_form_response
-from storage.models import Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models import Beneficiary, Case, FormResponse, OutboxMessage, StaffUser, utcnow
+from storage.models_appointments import Office
 from storage.queries import get_or_create_beneficiary
 from tests.console.conftest import form_token
 from tests.console.test_console_campaigns import FORM
@@ -193,3 +196,37 @@ async def test_a_caseworkers_correction_of_the_interview_changes_the_city_index_
     assert await city_hash_of(sessionmaker, case) == crypto.blind_index("city", "gəncə")
     assert (await call("")).status_code == 303
     assert await city_hash_of(sessionmaker, case) is None
+
+
+async def test_the_demo_people_have_cities_and_a_segment_finds_each_city_however_it_was_typed(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        office = Office(name="Demo office", address="Baku", latitude=40.4, longitude=49.9)
+        session.add(office)
+        await session.flush()
+        assert await seed_demo(session, crypto, office=office, staff_id=None)
+
+    async def count(*cities: str) -> int:
+        async with sessionmaker() as session:
+            found = await count_by_language(session, Segment(cities=cities), utcnow(), crypto=crypto)
+        return sum(found.values())
+
+    async with sessionmaker() as session:
+        interviews = (
+            await session.execute(select(func.count()).where(FormResponse.form_id == "interview"))
+        ).scalar_one()
+        stopped = (
+            await session.execute(
+                select(func.count())
+                .select_from(Beneficiary)
+                .where((Beneficiary.opted_out.is_(True)) | (Beneficiary.unreachable_at.is_not(None)))
+            )
+        ).scalar_one()
+    # "Bakı" and "Baki" as the people typed them are one city; "BAKU" and "Баку" are other spellings.
+    baki = await count("baki")
+    assert baki == await count("BAKI", "Bakı") > 0
+    assert baki + await count("baku") == await count("Baki", "Baku") > baki > 0
+    assert await count("Баку") > 0
+    every = {"baki", "baku", "sumqayit", "gəncə", "xirdalan", "mingəcevir", "баку"}
+    assert await count(*every) == interviews - stopped
