@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import staff_link
 from bot.conversation import BotConfig, Conversation
 from bot.fsm_storage import open_chat, update_session
 from bot.outgoing import Outgoing
@@ -65,35 +66,64 @@ class UpdateMiddleware(BaseMiddleware):
                 if not await mark_update_processed(session, bot_id=bot.id, update_id=event.update_id):
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED
-                beneficiary = await open_chat(session, self._crypto, telegram_id=user.id)
-                now = utcnow()
-                if now - beneficiary.last_active_at >= ACTIVITY_RESOLUTION:
-                    beneficiary.last_active_at = now
-                # A plain value for the error handler, which runs after the rollback.
-                data["beneficiary_language"] = beneficiary.language
-                state = self._fsm.resolve_event_context(bot, data)
-                assert state is not None  # a private chat with a user always has a context
-                data.update(fsm_storage=self._fsm.storage, state=state, raw_state=await state.get_state())
-                data.update(
-                    session=session,
-                    crypto=self._crypto,
-                    beneficiary=beneficiary,
-                    outgoing=outgoing,
-                    conv=Conversation(
+                code = staff_link.requested_code(event)
+                if code is not None:
+                    # A staff member linking their chat: no beneficiary is made for it.
+                    await staff_link.answer(
+                        session,
+                        self._crypto,
+                        self._i18n,
+                        outgoing,
+                        update=event,
+                        user=user,
                         chat_id=chat.id,
-                        state=state,
-                        session=session,
-                        crypto=self._crypto,
-                        beneficiary=beneficiary,
-                        outgoing=outgoing,
-                        i18n=self._i18n,
-                        config=self._config,
-                    ),
-                )
-                result = await handler(event, data)
+                        raw_code=code,
+                    )
+                    result = None
+                else:
+                    result = await self._journey(handler, event, data, session, outgoing, user, chat, bot)
             finally:
                 update_session.reset(token)
         if session.info.get(ERASED):
             await checkpoint(self._sessionmaker.kw["bind"])
         await outgoing.flush(bot)
         return result
+
+    async def _journey(
+        self,
+        handler: Handler,
+        event: Update,
+        data: dict[str, Any],
+        session: AsyncSession,
+        outgoing: Outgoing,
+        user: User,
+        chat: Chat,
+        bot: Bot,
+    ) -> Any:
+        """The update handled for the beneficiary of this chat (made on their first update)."""
+        beneficiary = await open_chat(session, self._crypto, telegram_id=user.id)
+        now = utcnow()
+        if now - beneficiary.last_active_at >= ACTIVITY_RESOLUTION:
+            beneficiary.last_active_at = now
+        # A plain value for the error handler, which runs after the rollback.
+        data["beneficiary_language"] = beneficiary.language
+        state = self._fsm.resolve_event_context(bot, data)
+        assert state is not None  # a private chat with a user always has a context
+        data.update(fsm_storage=self._fsm.storage, state=state, raw_state=await state.get_state())
+        data.update(
+            session=session,
+            crypto=self._crypto,
+            beneficiary=beneficiary,
+            outgoing=outgoing,
+            conv=Conversation(
+                chat_id=chat.id,
+                state=state,
+                session=session,
+                crypto=self._crypto,
+                beneficiary=beneficiary,
+                outgoing=outgoing,
+                i18n=self._i18n,
+                config=self._config,
+            ),
+        )
+        return await handler(event, data)

@@ -83,6 +83,9 @@ ACTION_LABELS: dict[str, str] = {
     "staff.login_refused": N_("Sign-in refused"),
     "staff.locked": N_("Account locked after failed sign-ins"),
     "staff.logout": N_("Signed out"),
+    "staff.telegram_code": N_("Telegram link code made"),
+    "staff.telegram_linked": N_("Telegram chat linked"),
+    "staff.telegram_unlinked": N_("Telegram chat unlinked"),
     # Partners, channels and campaigns.
     "partner.added": N_("Partner added"),
     "partner.changed": N_("Partner changed"),
@@ -96,6 +99,7 @@ ACTION_LABELS: dict[str, str] = {
     "campaign.paused": N_("Campaign paused"),
     "campaign.resumed": N_("Campaign resumed"),
     "campaign.cancelled": N_("Campaign cancelled"),
+    "campaign.test_sent": N_("Campaign test sent to oneself"),
 }
 
 OBJECT_LABELS: dict[str, str] = {

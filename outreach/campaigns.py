@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast import opt_out_line
 from bot.i18n import LANGUAGES
-from outreach.outbox import Lane, Status
+from outreach.outbox import Lane, Status, enqueue
 from programme.cycle import Stage
 from programme.forms import INTERVIEW, SERVICE_AREAS
 from storage import city
@@ -350,6 +350,42 @@ def render(campaign: Campaign, language: str | None, *, bot_username: str | None
         if label and url:
             payload["reply_markup"] = {"inline_keyboard": [[{"text": label, "url": url}]]}
     return payload
+
+
+def text_languages(campaign: Campaign) -> list[str]:
+    """The languages the campaign has a text in, in the bot's order."""
+    return [code for code in LANGUAGES if (campaign.texts.get(code) or "").strip()]
+
+
+def send_test(
+    session: AsyncSession,
+    crypto: Crypto,
+    campaign: Campaign,
+    *,
+    staff_user_id: int,
+    languages: Iterable[str],
+    bot_username: str | None,
+) -> int:
+    """Each language's message, exactly as its readers get it (`render`), to a staff member's own
+    linked chat, on the replies lane; returns how many went in the outbox.
+
+    The rows name the staff member, not a beneficiary nor the campaign, so no figure, progress or
+    result of the campaign counts them and no one is marked as having got it.
+    """
+    count = 0
+    for language in languages:
+        payload = render(campaign, language, bot_username=bot_username)
+        count += len(
+            enqueue(
+                session,
+                crypto,
+                staff_user_id=staff_user_id,
+                text=payload["text"],
+                reply_markup=payload.get("reply_markup"),
+                lane=Lane.REPLY,
+            )
+        )
+    return count
 
 
 # ── expansion ───────────────────────────────────────────────────────────────────────────────────

@@ -81,7 +81,8 @@ def enqueue(
     session: AsyncSession,
     crypto: Crypto,
     *,
-    beneficiary_id: uuid.UUID,
+    beneficiary_id: uuid.UUID | None = None,
+    staff_user_id: int | None = None,
     text: str,
     lane: Lane = Lane.REPLY,
     reply_markup: dict[str, Any] | None = None,
@@ -91,13 +92,17 @@ def enqueue(
     """One outbox row per message Telegram will get (long texts are split; buttons go on the last).
 
     The parts' creation times are a microsecond apart, so the claim's order keeps them in order.
+    A message goes to a beneficiary, or to a staff member's own linked chat (a campaign's test).
     """
+    if (beneficiary_id is None) == (staff_user_id is None):
+        raise ValueError("an outbox message goes to a beneficiary or to a staff member, not both")
     created = utcnow()
     parts = split_text(text)
     messages = []
     for n, part in enumerate(parts):
         message = OutboxMessage(
             beneficiary_id=beneficiary_id,
+            staff_user_id=staff_user_id,
             lane=int(lane),
             method="sendMessage",
             status=Status.PENDING,

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
+from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 PER_CHAT_INTERVAL = 1.0
 MAX_BACKOFF = 300.0
 PAID_BROADCAST_RATE = 1000.0
+NOT_LINKED = "not linked"
 
 
 class RateLimiter:
@@ -195,20 +197,34 @@ class Sender:
             rows = await claim(session, now=utcnow(), lease=self._lease, limit=self._round_size)
             if not rows:
                 return []
-            ids = {row.beneficiary_id for row in rows}
+            ids = {row.beneficiary_id for row in rows if row.beneficiary_id is not None}
             beneficiaries = {
                 b.id: b
                 for b in (await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))).scalars()
             }
-            return [self._delivery(row, beneficiaries[row.beneficiary_id]) for row in rows]
+            staff_chats = await staff_link.chat_ids(
+                session,
+                self._crypto,
+                staff_user_ids={row.staff_user_id for row in rows if row.staff_user_id is not None},
+            )
+            return [self._delivery(row, beneficiaries, staff_chats) for row in rows]
 
-    def _delivery(self, row: OutboxMessage, beneficiary: Beneficiary) -> Delivery:
-        chat_id = int(unseal(self._crypto, beneficiary, "telegram_id_enc") or 0)
+    def _delivery(
+        self, row: OutboxMessage, beneficiaries: dict[Any, Beneficiary], staff_chats: dict[int, int]
+    ) -> Delivery:
         skip = None
-        if beneficiary.unreachable_at is not None or not chat_id:
-            skip = "unreachable"  # blocked earlier
-        elif beneficiary.opted_out and row.lane == Lane.BROADCAST:
-            skip = "opted out"  # sent /stop after the campaign was queued
+        if row.staff_user_id is not None:
+            # A test to a staff member's own chat; unlinked since it was queued: not sent.
+            chat_id = staff_chats.get(row.staff_user_id, 0)
+            if not chat_id:
+                skip = NOT_LINKED
+        else:
+            beneficiary = beneficiaries[row.beneficiary_id]
+            chat_id = int(unseal(self._crypto, beneficiary, "telegram_id_enc") or 0)
+            if beneficiary.unreachable_at is not None or not chat_id:
+                skip = "unreachable"  # blocked earlier
+            elif beneficiary.opted_out and row.lane == Lane.BROADCAST:
+                skip = "opted out"  # sent /stop after the campaign was queued
         return Delivery(
             message_id=row.id,
             beneficiary_id=row.beneficiary_id,
@@ -287,7 +303,8 @@ class Sender:
             self._outcome(delivery, Status.PENDING, error="429", retry_at=retry_at)
         except TelegramForbiddenError:
             self._outcome(delivery, Status.FAILED, error="blocked")
-            self._blocked.append(delivery.beneficiary_id)
+            if delivery.beneficiary_id is not None:  # a staff chat marks no beneficiary
+                self._blocked.append(delivery.beneficiary_id)
         except TelegramBadRequest as error:
             self._outcome(delivery, Status.FAILED, error=error.message[:200])
         except TelegramServerError:

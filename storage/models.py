@@ -188,8 +188,14 @@ class OutboxMessage(UuidPrimaryKey, Base):
         Index("ix_outbox_campaign_status", "campaign_id", "status"),
     )
 
-    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+    # Whom it goes to: a beneficiary, or (a campaign's test) a staff member's own linked chat
+    # (storage.models_staff_link); exactly one of the two is set.
+    beneficiary_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    # Not indexed: accounts are disabled rather than deleted, and nothing else looks rows up by it.
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_outbox_staff_user", ondelete="CASCADE")
     )
     lane: Mapped[int] = mapped_column(SmallInteger, default=0)
     method: Mapped[str] = mapped_column(String(32), default="sendMessage")

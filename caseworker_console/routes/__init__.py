@@ -19,6 +19,7 @@ from caseworker_console.routes import (
     documents,
     figures,
     interview,
+    own_account,
     partners,
     plan,
     priority,
@@ -59,4 +60,5 @@ def all_routes() -> list[ConsoleRoute]:
         *accounts.routes,
         *channels.routes,
         *campaigns.routes,
+        *own_account.routes,
     ]

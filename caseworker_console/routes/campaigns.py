@@ -38,6 +38,7 @@ from outreach.campaigns import (
 from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import SERVICE_AREAS
 from programme.text import N_
+from storage import staff_link
 from storage.city import normalise_city
 from storage.models import StaffUser, utcnow
 from storage.models_outreach import Campaign
@@ -66,6 +67,8 @@ MAX_LABEL = 64
 MAX_TARGET = 300
 MAX_DAYS = 3650
 LIST_SIZE = 100
+NOT_LINKED = N_("No Telegram chat is linked to your account yet: link yours on your account page first.")
+NO_SUCH_VARIANT = N_("Choose a language the campaign has a text in.")
 CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
 
 
@@ -509,11 +512,23 @@ async def render_campaign(
     *,
     draft: Draft | None = None,
     errors: dict[str, str] | None = None,
+    test_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     db = database(request)
     zone = config(request).timezone
-    context: dict[str, Any] = {"active": "campaigns", "campaign": campaign}
+    locale = i18n.request_locale(request)
+    tested = request.query_params.get("tested", "")
+    context: dict[str, Any] = {
+        "active": "campaigns",
+        "campaign": campaign,
+        "test_languages": [
+            (code, i18n.language_name(code, locale) or code) for code in work.text_languages(campaign)
+        ],
+        "tested": int(tested) if tested.isdigit() and len(tested) < 4 else None,
+        "test_error": gettext_for(request).gettext(test_error) if test_error else None,
+        "test_needs_link": test_error == NOT_LINKED,
+    }
     if campaign.status == CampaignStatus.DRAFT:
         context.update(await form_context(request, draft or Draft.of(campaign, zone), errors or {}))
         context["recipients"], context["previews"] = await previews(request, campaign)
@@ -595,6 +610,41 @@ async def schedule(request: Request) -> Response:
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
+async def send_test(request: Request) -> Response:
+    """The campaign's message in each of its languages (or the one chosen), as its readers get it,
+    to the officer's own linked Telegram chat; never counted in the campaign's figures."""
+    db = database(request)
+    user = signed_in_user(request)
+    campaign = await _load(request)
+    form = await request.form()
+    if await staff_link.link_of(db, staff_user_id=user.staff_id) is None:
+        return await render_campaign(request, campaign, test_error=NOT_LINKED, status_code=409)
+    available = work.text_languages(campaign)
+    chosen = str(form.get("language") or "")
+    if chosen and chosen not in available:
+        return await render_campaign(request, campaign, test_error=NO_SUCH_VARIANT, status_code=400)
+    languages = [chosen] if chosen else available
+    count = work.send_test(
+        db,
+        crypto(request),
+        campaign,
+        staff_user_id=user.staff_id,
+        languages=languages,
+        bot_username=config(request).bot_username,
+    )
+    await record_audit(
+        db,
+        actor=user.actor,
+        action="campaign.test_sent",
+        object_type="campaign",
+        object_id=str(campaign.id),
+        details={"languages": languages},
+    )
+    await db.commit()
+    target = request.url_for("campaign", campaign_id=campaign.id).path
+    return RedirectResponse(f"{target}?tested={count}#test-heading", status_code=303)
+
+
 async def _transition(request: Request, what: str) -> Response:
     db = database(request)
     campaign = await _load(request, lock=True)
@@ -641,6 +691,12 @@ routes = [
         "/campaigns/{campaign_id}/schedule",
         schedule,
         name="campaign_schedule",
+        permission=Permission.CAMPAIGNS,
+    ),
+    action(
+        "/campaigns/{campaign_id}/test",
+        send_test,
+        name="campaign_test",
         permission=Permission.CAMPAIGNS,
     ),
     action("/campaigns/{campaign_id}/pause", pause, name="campaign_pause", permission=Permission.CAMPAIGNS),

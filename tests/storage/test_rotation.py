@@ -8,9 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import Segment, count_by_language
+from storage import staff, staff_link
 from storage.crypto import Crypto
 from storage.journey import ensure_case, save_form_response
 from storage.models import Beneficiary, DialogState, FormResponse, utcnow
+from storage.models_staff_link import STAFF_CHAT_PURPOSE, StaffTelegramLink
 from storage.queries import find_beneficiary, get_or_create_beneficiary
 from storage.rotation import rotate_keys
 from storage.sealing import seal, seal_json, unseal, unseal_json
@@ -107,3 +109,32 @@ async def test_rotation_recomputes_the_city_index_so_segments_find_people_with_o
     assert await found(Crypto([data_key]), "baki") == 0  # nothing is left under the old key
     again = await rotate_keys(sessionmaker, ring)
     assert again.city_index.rewritten == 0
+
+
+async def test_rotation_reseals_a_staff_members_linked_chat_and_its_lookup_hash(
+    sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
+) -> None:
+    old = Crypto([data_key])
+    async with sessionmaker() as session, session.begin():
+        user = await staff.add_user(
+            session,
+            username="olga",
+            password_hash="x",
+            role="outreach",
+            display_name="",
+            language="en",
+            at=utcnow(),
+        )
+        code = await staff_link.new_code(session, old, staff_user_id=user.id, now=utcnow())
+        assert await staff_link.redeem(session, old, code=code, chat_id=555_000_111, now=utcnow()) is not None
+    new_key = os.urandom(32)
+    report = await rotate_keys(sessionmaker, Crypto([new_key, data_key]), batch_size=3)
+    assert report.rows_rewritten["staff_telegram_links"] == 1
+
+    only_new = Crypto([new_key])
+    async with sessionmaker() as session:
+        assert await staff_link.chat_ids(session, only_new, staff_user_ids=[user.id]) == {
+            user.id: 555_000_111
+        }
+        link = (await session.execute(select(StaffTelegramLink))).scalar_one()
+    assert link.chat_hash == only_new.blind_index(STAFF_CHAT_PURPOSE, "555000111")
