@@ -3,8 +3,8 @@
 axe-core comes from the npm registry through tests/console/axe (package.json and its lock file);
 `make test` installs it. The pages are the ones people work in every day, filled with data: sign-in,
 the queue, the case list, every tab of a case file (with a plan and its referrals), the audit log,
-the programme figures, the partner directory, the calendar feed, campaigns (a draft and one
-sending) and the accounts.
+the programme figures, the partner directory, the calendar feed, one's own account page (with a
+Telegram link code shown), campaigns (a draft and one sending) and the accounts.
 """
 
 from __future__ import annotations
@@ -201,6 +201,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                         "/figures",
                         "/partners",
                         "/calendar-feed",
+                        "/account",
                         f"/cases/{CODE}/referrals",
                     ],
                 ),
@@ -237,6 +238,12 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                     )
                     assert await page.locator("form.propose-form input[name=slot]").count() > 0
                     found["/appointments (proposing a time)"] = await violations(page)
+                # The account page showing a Telegram link code.
+                if "/account" in paths:
+                    await page.goto(f"{console_url}/account")
+                    await page.get_by_role("button", name="Link my Telegram").click()
+                    await page.locator("#telegram-command").wait_for()
+                    found["/account (a Telegram link code shown)"] = await violations(page)
                 # An open "change this entry" panel of the plan is checked too.
                 if f"/cases/{CODE}/plan" in paths:
                     await page.goto(f"{console_url}/cases/{CODE}/plan")
@@ -245,6 +252,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await context.close()
         finally:
             await browser.close()
-    assert len(checked) == 24 and len(found) == 26
+    assert len(checked) == 25 and len(found) == 28
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)
