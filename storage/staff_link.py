@@ -75,13 +75,9 @@ async def recent_failures(session: AsyncSession, crypto: Crypto, *, chat_id: int
 
 
 async def record_failure(session: AsyncSession, crypto: Crypto, *, chat_id: int, now: dt.datetime) -> None:
-    """One failed try; the chat's tries older than the window are dropped on the way."""
-    hashes = crypto.blind_indexes(STAFF_CHAT_PURPOSE, str(chat_id))
-    await session.execute(
-        delete(StaffLinkFailure).where(
-            StaffLinkFailure.chat_hash.in_(hashes), StaffLinkFailure.at <= now - FAILURE_WINDOW
-        )
-    )
+    """One failed try; every try older than the window is dropped on the way, so the table only
+    ever holds the last hour's (at most MAX_FAILURES a chat: a refused try is not recorded)."""
+    await session.execute(delete(StaffLinkFailure).where(StaffLinkFailure.at <= now - FAILURE_WINDOW))
     session.add(StaffLinkFailure(chat_hash=crypto.blind_index(STAFF_CHAT_PURPOSE, str(chat_id)), at=now))
 
 

@@ -17,7 +17,7 @@ from sandbox.client import SandboxClient
 from storage import staff, staff_link
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, DialogState, StaffUser, utcnow
-from storage.models_staff_link import StaffLinkCode, StaffTelegramLink
+from storage.models_staff_link import StaffLinkCode, StaffLinkFailure, StaffTelegramLink
 from storage.sealing import unseal
 from tests.bot.conftest import TOKEN
 from tests.bot.test_screening import choose_language
@@ -250,3 +250,22 @@ async def test_linking_logs_neither_the_chat_id_nor_the_code(
     assert str(user) not in text
     assert code not in text and "WRONGCODE2" not in text
     assert TOKEN.split(":")[1] not in text
+
+
+async def test_wrong_codes_older_than_an_hour_no_longer_count(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    olga = await officer(sessionmaker)
+    code = await code_for(sessionmaker, crypto, olga)
+    user = await phone.create_user()
+    long_ago = utcnow() - staff_link.FAILURE_WINDOW - dt.timedelta(seconds=1)
+    async with sessionmaker() as session, session.begin():
+        for _ in range(staff_link.MAX_FAILURES):
+            await staff_link.record_failure(session, crypto, chat_id=user, now=long_ago)
+    await phone.send_text(user, "/link WRONG")
+    assert (await phone.wait_for_bot_message(user))["text"] == t(NOT_VALID, "en")
+    async with sessionmaker() as session:
+        # The old tries were dropped when the new one was recorded.
+        assert (await session.execute(select(func.count()).select_from(StaffLinkFailure))).scalar_one() == 1
+    await phone.send_text(user, f"/link {code}")
+    assert (await phone.wait_for_bot_message(user))["text"] == t(LINKED, "en", account="Olga Outreach")
