@@ -67,6 +67,8 @@ MAX_LABEL = 64
 MAX_TARGET = 300
 MAX_DAYS = 3650
 LIST_SIZE = 100
+# The compose and edit forms' second button: save, then send a test.
+THEN_TEST = "test"
 NOT_LINKED = N_("No Telegram chat is linked to your account yet: link yours on your account page first.")
 NO_SUCH_VARIANT = N_("Choose a language the campaign has a text in.")
 CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
@@ -382,7 +384,8 @@ async def compose(request: Request) -> Response:
 async def create(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
-    draft = Draft.read(await request.form())
+    form = await request.form()
+    draft = Draft.read(form)
     campaign = Campaign(status=CampaignStatus.DRAFT, created_by=user.staff_id, expanded=0, version=1)
     errors = apply(draft, campaign, config(request).timezone)
     if errors:
@@ -394,6 +397,8 @@ async def create(request: Request) -> Response:
     await db.flush()
     await _audit(request, "campaign.created", campaign)
     await db.commit()
+    if form.get("then") == THEN_TEST:
+        return await _send_test(request, campaign, work.text_languages(campaign))
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
@@ -585,6 +590,8 @@ async def edit(request: Request) -> Response:
     campaign.version += 1
     await _audit(request, "campaign.changed", campaign)
     await db.commit()
+    if form.get("then") == THEN_TEST:
+        return await _send_test(request, campaign, work.text_languages(campaign))
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
@@ -613,17 +620,21 @@ async def schedule(request: Request) -> Response:
 async def send_test(request: Request) -> Response:
     """The campaign's message in each of its languages (or the one chosen), as its readers get it,
     to the officer's own linked Telegram chat; never counted in the campaign's figures."""
-    db = database(request)
-    user = signed_in_user(request)
     campaign = await _load(request)
     form = await request.form()
-    if await staff_link.link_of(db, staff_user_id=user.staff_id) is None:
-        return await render_campaign(request, campaign, test_error=NOT_LINKED, status_code=409)
     available = work.text_languages(campaign)
     chosen = str(form.get("language") or "")
     if chosen and chosen not in available:
         return await render_campaign(request, campaign, test_error=NO_SUCH_VARIANT, status_code=400)
-    languages = [chosen] if chosen else available
+    return await _send_test(request, campaign, [chosen] if chosen else available)
+
+
+async def _send_test(request: Request, campaign: Campaign, languages: list[str]) -> Response:
+    """The test button's work, also done by "Save and send a test to me" once the draft is saved."""
+    db = database(request)
+    user = signed_in_user(request)
+    if await staff_link.link_of(db, staff_user_id=user.staff_id) is None:
+        return await render_campaign(request, campaign, test_error=NOT_LINKED, status_code=409)
     count = work.send_test(
         db,
         crypto(request),

@@ -231,3 +231,50 @@ async def test_only_campaign_roles_may_send_a_test(
     ).status_code == 403
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+
+
+async def test_the_composer_saves_the_draft_and_sends_the_test_in_one_go(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    olga = await sign_in_as("olga", role="outreach")
+    # Not linked yet: the draft is saved all the same, and the page says where to link.
+    refused = await compose(client, then="test")
+    assert refused.status_code == 409
+    assert soup(refused).select_one("#test-error a")["href"] == "/account"
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Campaign))).scalar_one() == 1
+        assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+
+    await link(sessionmaker, crypto, olga)
+    sent = await compose(client, then="test", name="Second")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?tested=3#test-heading")
+    location = sent.headers["location"].split("?")[0]
+    # Changed in the draft's form and tested at once: the test carries the new text.
+    token = form_token(await client.get(location))
+    changed = await client.post(
+        f"{location}/edit",
+        data={
+            **FORM,
+            "csrf_token": token,
+            "version": "1",
+            "text_ru": "Офис открыт в воскресенье.",
+            "then": "test",
+        },
+    )
+    assert changed.status_code == 303 and "tested=3" in changed.headers["location"]
+    async with sessionmaker() as session:
+        rows = (
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars().all()
+        )
+        texts = [unseal_json(crypto, row, "payload_enc")["text"].split("\n")[0] for row in rows]
+    assert texts == [
+        FORM["text_ru"],
+        FORM["text_en"],
+        FORM["text_fa"],
+        "Офис открыт в воскресенье.",
+        FORM["text_en"],
+        FORM["text_fa"],
+    ]

@@ -140,7 +140,7 @@ async def test_an_officer_links_their_telegram_and_sends_a_campaign_test_to_it_i
             await form.get_by_role("button", name="Save the draft and preview it").click()
             await expect(page.locator(".campaign-recipients")).to_be_visible()
 
-            await page.get_by_role("button", name="Send a test to me").click()
+            await page.get_by_role("button", name="Send a test to me", exact=True).click()
             await expect(page.locator("#test-sent")).to_have_text(
                 "Test messages on their way to your Telegram: 3"
             )
