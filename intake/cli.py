@@ -104,22 +104,37 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
+    from sqlalchemy import inspect
+
     from caseworker_console.accounts import AccountError, create_user
-    from intake.runtime import open_runtime
+    from storage.engine import create_engine, create_sessionmaker
 
     settings = load_settings()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
 
     async def run() -> None:
-        async with open_runtime(settings) as runtime, runtime.sessionmaker() as session, session.begin():
-            await create_user(
-                session,
-                username=args.username,
-                password=password,
-                role=args.role,
-                display_name=args.display_name or args.username,
-                language=args.language,
-            )
+        # An account holds nothing sealed: the database is enough, so it works beside `intake demo`
+        # (whose data key stays in ./var) without INTAKE_DATA_KEYS, as `migrate` does.
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.connect() as connection:
+                migrated = await connection.run_sync(lambda sync: inspect(sync).has_table("staff_users"))
+            if not migrated:
+                raise SettingsError(
+                    "The database at DATABASE_URL has no tables yet: run `intake migrate` first "
+                    "(`intake demo` does it when it starts)."
+                )
+            async with create_sessionmaker(engine)() as session, session.begin():
+                await create_user(
+                    session,
+                    username=args.username,
+                    password=password,
+                    role=args.role,
+                    display_name=args.display_name or args.username,
+                    language=args.language,
+                )
+        finally:
+            await engine.dispose()
 
     try:
         asyncio.run(run())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -92,12 +93,13 @@ def test_missing_token_and_keys_are_explained() -> None:
         settings.keys()
 
 
-def _intake(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _intake(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in NAMES} | env
     return subprocess.run(
         [sys.executable, "-m", "intake", *args],
         capture_output=True,
         text=True,
+        input=stdin,
         env=environment,
         cwd=ROOT,
         timeout=60,
@@ -120,6 +122,28 @@ def test_serve_with_a_malformed_key_stops_with_one_sentence() -> None:
     assert result.stderr.strip().splitlines()[-1] == (
         "intake: INTAKE_DATA_KEYS key 1 decodes to 10 bytes; each key must be 32 bytes."
     )
+
+
+def test_create_user_needs_the_database_not_the_data_keys(tmp_path: Path) -> None:
+    """Beside a running `intake demo`, whose data key stays in ./var, an account is made as the
+    README says, without INTAKE_DATA_KEYS; a database without tables gets one sentence."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    account = ["create-user", "olga", "--role", "outreach", "--password-stdin"]
+    empty = _intake(*account, stdin="walk-the-demo-2026\n", DATABASE_URL=url)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr
+    assert empty.stderr.strip().splitlines()[-1] == (
+        "intake: The database at DATABASE_URL has no tables yet: run `intake migrate` first "
+        "(`intake demo` does it when it starts)."
+    )
+    assert _intake("migrate", DATABASE_URL=url).returncode == 0
+    made = _intake(*account, stdin="walk-the-demo-2026\n", DATABASE_URL=url)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == "Created outreach account 'olga'."
+    with sqlite3.connect(tmp_path / "intake.db") as database:
+        assert database.execute("SELECT username, role FROM staff_users").fetchall() == [("olga", "outreach")]
+    again = _intake(*account, stdin="walk-the-demo-2026\n", DATABASE_URL=url)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines()[-1] == "intake: The username olga is already taken."
 
 
 def test_every_command_has_help() -> None:
