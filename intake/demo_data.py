@@ -60,6 +60,9 @@ async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, tele
         language=story.language,
         source=story.source,
         created_at=story.created_at,
+        # Made-up people were last in the bot when their story began, not when the demo started:
+        # a campaign to people active today finds only those who use the web phone.
+        last_active_at=story.created_at,
     )
     seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
     seal(crypto, beneficiary, "name_enc", story.name)
@@ -286,7 +289,8 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
             telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(DEMO_TELEGRAM_BASE + 10_000 + number)),
             language=pick.choice(DEMO_LANGUAGES),
             source=pick.choice(DEMO_CHANNELS),
-            created_at=now - dt.timedelta(days=pick.randint(3, 90)),
+            created_at=(began := now - dt.timedelta(days=pick.randint(3, 90))),
+            last_active_at=began,
         )
         seal(crypto, person, "telegram_id_enc", str(DEMO_TELEGRAM_BASE + 10_000 + number))
         session.add(person)

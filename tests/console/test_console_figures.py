@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story, seed_demo
+from outreach.campaigns import Segment, count_by_language
 from programme.figures import Cell, breakdown, masked, neutralised, share
 from storage import figures as store
 from storage.crypto import Crypto
@@ -399,6 +400,12 @@ async def test_the_demo_data_set_fills_the_funnel_once(
     assert found["screened"] > 50 and found["plan"] > 5 and found["closed"] > 5
     assert all(value >= 5 for key, value in found.items())
     assert len(people) == 160
+    # Nobody made up was in the bot today: an officer's "active within the last day" is the web phone's.
+    async with sessionmaker() as session:
+        assert await count_by_language(session, Segment(active_within_days=1), utcnow()) == {}
+        assert (
+            sum((await count_by_language(session, Segment(active_within_days=200), utcnow())).values()) == 160
+        )
 
 
 async def test_viewing_figures_is_not_audited_but_exports_are(
