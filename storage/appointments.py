@@ -436,13 +436,11 @@ async def withdraw_proposal(
     return await _close_proposal(session, proposal=proposal, status=WITHDRAWN, at=now)
 
 
-async def ensure_demo_office(session: AsyncSession) -> Office:
-    """An office for `intake demo` (added once): weekdays 09:00–13:00 and 14:00–18:00, every type."""
-    office = (await session.execute(select(Office).where(Office.name == DEMO_OFFICE))).scalar_one_or_none()
-    if office is not None:
-        return office
+def demo_office() -> Office:
+    """The office `intake demo` receives people at (not yet saved): weekdays 09:00–13:00 and
+    14:00–18:00 in the programme's time zone, half-hour slots of two places, every type."""
     weekdays = [["09:00", "13:00"], ["14:00", "18:00"]]
-    office = Office(
+    return Office(
         name=DEMO_OFFICE,
         address="Nizami street 10, Baku",
         latitude=40.3777,
@@ -456,6 +454,14 @@ async def ensure_demo_office(session: AsyncSession) -> Office:
         active=True,
         created_at=utcnow(),
     )
+
+
+async def ensure_demo_office(session: AsyncSession) -> Office:
+    """The demo's office (`demo_office`), added once."""
+    office = (await session.execute(select(Office).where(Office.name == DEMO_OFFICE))).scalar_one_or_none()
+    if office is not None:
+        return office
+    office = demo_office()
     session.add(office)
     await session.flush()
     return office
