@@ -45,7 +45,8 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     # Why a reminder was dropped: cancelled, closed, past, unreachable, rebooked.
     reason: Mapped[str | None] = mapped_column(String(16))
-    outbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The outbox row that carries it; indexed: the sender looks reminders up by their rows.
+    outbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The one-time token of the sent message's buttons; a tap answers once (answer, answered_at).
     tap_token: Mapped[str | None] = mapped_column(String(32), unique=True)
