@@ -121,7 +121,15 @@ async def run_sender(
 ) -> None:
     """The outbox sender, the reminder scheduler and the campaign loop; on PostgreSQL only while this
     process is the elected one (see leader), so exactly one of each runs."""
-    sender = Sender(bot, runtime.sessionmaker, runtime.crypto, rate=runtime.settings.send_rate, lease=lease)
+    sender = Sender(
+        bot,
+        runtime.sessionmaker,
+        runtime.crypto,
+        rate=runtime.settings.send_rate,
+        lease=lease,
+        zone=zoneinfo.ZoneInfo(runtime.settings.timezone),
+        reminder_quiet_hours=runtime.settings.reminder_policy().quiet_hours,
+    )
     scheduler = Scheduler(
         runtime.sessionmaker,
         runtime.crypto,

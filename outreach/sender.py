@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import logging
 import time
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,15 +31,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
+from outreach.windows import Window, seconds_quiet, windows_of
+from programme.reminders import QuietHours
 from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
+from storage.reminders import drop_unsent_reminders
 from storage.sealing import unseal, unseal_json
 
 log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.0
+UTC = zoneinfo.ZoneInfo("UTC")
 MAX_BACKOFF = 300.0
 PAID_BROADCAST_RATE = 1000.0
 NOT_LINKED = "not linked"
@@ -123,11 +128,17 @@ class Delivery:
     lane: int = Lane.REPLY
     # Settled as failed with this reason without calling Telegram.
     skip: str | None = None
+    # When it may go (broadcasts and reminders; see outreach.windows).
+    window: Window | None = None
 
 
 class Sender:
     """Sends the outbox in short rounds: each claims up to about `round_seconds` of sends, lanes in
-    order, so a reply enqueued during a broadcast goes out in the next round."""
+    order, so a reply enqueued during a broadcast goes out in the next round.
+
+    Broadcasts keep their campaign's quiet hours and reminders `reminder_quiet_hours`, both in
+    office time (`zone`; a reminder in its office's), when they are sent and when they are retried.
+    """
 
     def __init__(
         self,
@@ -144,6 +155,8 @@ class Sender:
         request_timeout: float = 30.0,
         paid_broadcast: bool = False,
         paid_rate: float = PAID_BROADCAST_RATE,
+        zone: zoneinfo.ZoneInfo = UTC,
+        reminder_quiet_hours: QuietHours | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bot = bot
@@ -153,6 +166,8 @@ class Sender:
         # Paid broadcasts (allow_paid_broadcast) have Telegram's higher limit; the rest keep `rate`.
         self._paid_limiter = RateLimiter(paid_rate, clock) if paid_broadcast else None
         self._clock = clock
+        self._zone = zone
+        self._reminder_quiet = seconds_quiet(reminder_quiet_hours)
         self._lease = lease
         fastest = max(rate, paid_rate if paid_broadcast else rate)
         self._round_size = max(1, min(batch_size, round(fastest * round_seconds)))
@@ -162,6 +177,8 @@ class Sender:
         self._chat_ready_at: dict[int, float] = {}
         self._done: list[dict[str, Any]] = []
         self._blocked: list[Any] = []
+        # Reminders dropped because they could only have gone late: (reminder id, reason).
+        self._dropped: list[tuple[Any, str]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
 
@@ -207,10 +224,15 @@ class Sender:
                 self._crypto,
                 staff_user_ids={row.staff_user_id for row in rows if row.staff_user_id is not None},
             )
-            return [self._delivery(row, beneficiaries, staff_chats) for row in rows]
+            windows = await windows_of(session, rows, zone=self._zone, reminder_quiet=self._reminder_quiet)
+            return [self._delivery(row, beneficiaries, staff_chats, windows.get(row.id)) for row in rows]
 
     def _delivery(
-        self, row: OutboxMessage, beneficiaries: dict[Any, Beneficiary], staff_chats: dict[int, int]
+        self,
+        row: OutboxMessage,
+        beneficiaries: dict[Any, Beneficiary],
+        staff_chats: dict[int, int],
+        window: Window | None,
     ) -> Delivery:
         skip = None
         if row.staff_user_id is not None:
@@ -234,6 +256,7 @@ class Sender:
             attempts=row.attempts,
             lane=row.lane,
             skip=skip,
+            window=window,
         )
 
     async def _send_round(self, deliveries: list[Delivery]) -> None:
@@ -277,6 +300,8 @@ class Sender:
             if delivery.skip is not None:
                 self._outcome(delivery, Status.FAILED, error=delivery.skip)
                 continue
+            if not self._in_window(delivery, now_utc):
+                continue
             ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
             if delivery.chat_id in in_round or delivery.chat_id in deferred or ready_at > now:
                 # Too soon for this chat: back for later, without spending an attempt's backoff.
@@ -288,7 +313,37 @@ class Sender:
             ready.append(delivery)
         return ready
 
+    def _in_window(self, delivery: Delivery, now: dt.datetime) -> bool:
+        """True if it may go now; else it is put back for when it may (its attempt not counted),
+        or, a reminder that only could go late, dropped."""
+        if delivery.window is None:
+            return True
+        at, reason = delivery.window.place(now)
+        if at is None:
+            self._drop(delivery, reason or "")
+        elif at > now:
+            self._outcome(delivery, Status.PENDING, retry_at=at, count_attempt=False)
+        return at == now
+
+    def _retry(self, delivery: Delivery, error: str, retry_at: dt.datetime) -> None:
+        """Back for another attempt at `retry_at`, or when its window next allows it."""
+        if delivery.window is not None:
+            at, reason = delivery.window.place(retry_at)
+            if at is None:
+                self._drop(delivery, reason or "", attempted=True)
+                return
+            retry_at = at
+        self._outcome(delivery, Status.PENDING, error=error, retry_at=retry_at)
+
+    def _drop(self, delivery: Delivery, reason: str, *, attempted: bool = False) -> None:
+        self._outcome(delivery, Status.CANCELLED, error=f"reminder {reason}", count_attempt=attempted)
+        if delivery.window is not None and delivery.window.reminder_id is not None:
+            self._dropped.append((delivery.window.reminder_id, reason))
+
     async def _send(self, delivery: Delivery, *, paid: bool) -> None:
+        # The rate may have held it into the quiet hours (a 429's pause) or up to its deadline.
+        if not self._in_window(delivery, utcnow()):
+            return
         extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         try:
             message = await self._bot.send_message(
@@ -299,8 +354,7 @@ class Sender:
             self._limiter.pause(error.retry_after)
             if self._paid_limiter is not None:
                 self._paid_limiter.pause(error.retry_after)
-            retry_at = utcnow() + dt.timedelta(seconds=error.retry_after)
-            self._outcome(delivery, Status.PENDING, error="429", retry_at=retry_at)
+            self._retry(delivery, "429", utcnow() + dt.timedelta(seconds=error.retry_after))
         except TelegramForbiddenError:
             self._outcome(delivery, Status.FAILED, error="blocked")
             if delivery.beneficiary_id is not None:  # a staff chat marks no beneficiary
@@ -308,13 +362,13 @@ class Sender:
         except TelegramBadRequest as error:
             self._outcome(delivery, Status.FAILED, error=error.message[:200])
         except TelegramServerError:
-            self._outcome(delivery, Status.PENDING, error="server error", retry_at=self._backoff(delivery))
+            self._retry(delivery, "server error", self._backoff(delivery))
         except TelegramNetworkError as error:
             if _sent_before_failure(error):
                 # The request may have reached Telegram: resending could duplicate it.
                 self._outcome(delivery, Status.UNCERTAIN, error="no answer after sending")
             else:
-                self._outcome(delivery, Status.PENDING, error="connection", retry_at=self._backoff(delivery))
+                self._retry(delivery, "connection", self._backoff(delivery))
         except Exception as error:
             # Anything unforeseen after the request went out: it may have been delivered. Only the
             # kind of error is logged: a validation error's text can quote the message itself.
@@ -359,18 +413,20 @@ class Sender:
         """One transaction: the outcomes so far, and the attempt marks of the sends about to start."""
         done, self._done = self._done, []
         blocked, self._blocked = self._blocked, []
-        if not (done or blocked or starting):
+        dropped, self._dropped = self._dropped, []
+        if not (done or blocked or dropped or starting):
             return
         try:
             async with self._sessionmaker() as session, session.begin():
                 await settle_many(session, done)
                 for beneficiary_id in blocked:
                     await mark_unreachable(session, beneficiary_id=beneficiary_id, at=utcnow())
+                await drop_unsent_reminders(session, dropped)
                 if starting:
                     await mark_attempts_started(session, message_ids=starting, at=utcnow())
         except BaseException:
             # Kept for the next commit; the sends about to start are not started.
-            self._done[:0], self._blocked[:0] = done, blocked
+            self._done[:0], self._blocked[:0], self._dropped[:0] = done, blocked, dropped
             raise
 
     def _forget_idle_chats(self) -> None:

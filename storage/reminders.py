@@ -88,6 +88,17 @@ async def drop_reminders(session: AsyncSession, *, appointment_ids: Sequence[uui
     return dropped
 
 
+async def drop_unsent_reminders(session: AsyncSession, dropped: Sequence[tuple[uuid.UUID, str]]) -> None:
+    """Reminders the sender took out of the outbox unsent, with why: (reminder id, reason)."""
+    for reason in {reason for _, reason in dropped}:
+        await session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_([reminder_id for reminder_id, why in dropped if why == reason]))
+            .values(status=DROPPED, reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def drop_case_reminders(session: AsyncSession, *, case_id: uuid.UUID, reason: str) -> int:
     ids = (
         (await session.execute(select(Appointment.id).where(Appointment.case_id == case_id))).scalars().all()

@@ -5,6 +5,7 @@ counts quiet hours and the spread."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import itertools
 import math
@@ -209,7 +210,7 @@ async def test_a_campaign_paused_and_resumed_keeps_its_spread_and_the_quiet_hour
     )
     assert await worker.run_once() == 12
     stop = asyncio.Event()
-    sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05)
+    sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)
     running = asyncio.create_task(sender.run(stop))
     try:
         # Paused at T+1 (after T and T+0.8), resumed at T+4: the rows of T+1.6, 2.4 and 3.2 came due
@@ -243,6 +244,59 @@ async def test_a_campaign_paused_and_resumed_keeps_its_spread_and_the_quiet_hour
         figures = await campaigns.figures(session, campaign.id)
     assert stored is not None and stored.status == CampaignStatus.DONE
     assert (figures.sent, figures.total) == (12, 12)
+
+
+@pytest.mark.slow
+async def test_retries_of_a_burst_of_failures_before_the_quiet_hours_wait_for_their_end(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    people = await recipients(phone, sessionmaker, crypto, 20)
+    # Office time is UTC here. From a whole second T, five a second (the campaign's pace), quiet
+    # hours from T+3 to T+6: 15 are due before them, 5 from T+6.
+    start = dt.datetime.fromtimestamp(math.ceil(utcnow().timestamp()) + 1, dt.UTC)
+    quiet_from, quiet_until = start + dt.timedelta(seconds=3), start + dt.timedelta(seconds=6)
+    campaign = await add(
+        sessionmaker,
+        new_campaign(
+            starts_at=start, quiet_from=second_of_day(quiet_from), quiet_until=second_of_day(quiet_until)
+        ),
+    )
+    wall, mono = utcnow(), time.monotonic()
+    worker = CampaignWorker(
+        sessionmaker, crypto, zone=UTC, rate=5, bot_username=lambda: asyncio.sleep(0, "intake_bot")
+    )
+    assert await worker.run_once() == 20
+    stop = asyncio.Event()
+    sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        # Server errors at T+2 (retried 2 s later: inside the quiet hours), then 429s at T+2.6 whose
+        # pause of a second holds the sends due meanwhile into them.
+        await sleep_until(start + dt.timedelta(seconds=1.9))
+        await phone.inject_fault("500", count=3, method="sendMessage")
+        await sleep_until(start + dt.timedelta(seconds=2.5))
+        await phone.inject_fault("429", count=2, retry_after=1, method="sendMessage")
+        await sleep_until(quiet_until)
+    finally:
+        stop.set()
+        await running
+    await drain(sender, sessionmaker, within=30)
+    log = [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"]
+    refused = collections.Counter(entry["error_code"] for entry in log if not entry["ok"])
+    assert refused == {500: 3, 429: 2}  # the burst did happen
+    sent_at = sorted(wall + dt.timedelta(seconds=entry["t"] - mono) for entry in log if entry["ok"])
+    tolerance = dt.timedelta(milliseconds=50)  # the two clocks were read a moment apart
+    assert not [at for at in sent_at if quiet_from + tolerance <= at < quiet_until - tolerance]
+    copies = await copies_per_chat(phone)
+    assert sorted(copies) == sorted(user for user, _ in people) and set(copies.values()) == {1}
+    await worker.run_once()
+    async with sessionmaker() as session:
+        stored = await session.get(Campaign, campaign.id)
+        figures = await campaigns.figures(session, campaign.id)
+    retried = [row for row in await campaign_rows(sessionmaker, campaign.id) if row.attempts > 1]
+    assert stored is not None and stored.status == CampaignStatus.DONE
+    assert (figures.sent, figures.failed, figures.uncertain, figures.total) == (20, 0, 0, 20)
+    assert len(retried) >= 4 and all(row.sent_at >= quiet_until for row in retried)
 
 
 # ── the estimated finish ────────────────────────────────────────────────────────────────────────

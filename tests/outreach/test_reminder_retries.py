@@ -1,0 +1,165 @@
+"""Reminders through failures: a retry that would fall past the appointment, or into quiet hours that
+end after it, is dropped with its reason (never sent late, never in quiet hours); one with time left
+waits for the quiet hours' end. Replies keep no quiet hours."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import math
+import time
+import uuid
+import zoneinfo
+
+import pytest
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.dialogs.reminders import reminder_message
+from outreach.campaigns import QuietHours as CampaignQuietHours
+from outreach.outbox import Lane, Status
+from outreach.reminders import Scheduler
+from outreach.sender import Sender
+from outreach.windows import PAST, QUIET, Window
+from programme.reminders import QuietHours
+from sandbox.client import SandboxClient
+from storage.crypto import Crypto
+from storage.models import OutboxMessage, utcnow
+from storage.models_appointments import Appointment
+from storage.models_reminders import Reminder
+from tests.bot.test_appointments import add_office, new_case
+from tests.outreach.conftest import drain, queue, recipients, until
+
+UTC = zoneinfo.ZoneInfo("UTC")
+BAKU = zoneinfo.ZoneInfo("Asia/Baku")
+
+
+def baku(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=BAKU).astimezone(dt.UTC)
+
+
+def test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late() -> None:
+    night = CampaignQuietHours(21 * 3600, 9 * 3600)
+    campaign = Window(BAKU, night)
+    assert campaign.place(baku(1, 20)) == (baku(1, 20), None)
+    assert campaign.place(baku(1, 22)) == (baku(2, 9), None)
+    reminder = Window(BAKU, night, deadline=baku(2, 10))
+    assert reminder.place(baku(1, 23)) == (baku(2, 9), None)
+    assert reminder.place(baku(2, 9, 59)) == (baku(2, 9, 59), None)
+    assert reminder.place(baku(2, 10)) == (None, PAST)
+    early = Window(BAKU, night, deadline=baku(2, 8, 30))
+    assert early.place(baku(1, 20, 59)) == (baku(1, 20, 59), None)
+    assert early.place(baku(1, 21)) == (None, QUIET)
+    assert early.place(baku(2, 8, 45)) == (None, PAST)
+
+
+def clock_time(at: dt.datetime) -> dt.time:
+    return at.astimezone(UTC).time().replace(microsecond=0)
+
+
+@pytest.mark.slow
+async def test_reminder_retries_that_would_go_late_are_dropped_with_their_reason(
+    phone: SandboxClient,
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+) -> None:
+    now = utcnow()
+    # Office time is UTC here; quiet hours begin within two seconds and last three.
+    quiet_from = dt.datetime.fromtimestamp(math.ceil(now.timestamp()) + 1, dt.UTC)
+    quiet_until = quiet_from + dt.timedelta(seconds=3)
+    quiet = QuietHours(clock_time(quiet_from), clock_time(quiet_until))
+    # Each first attempt fails (5xx): its retry, two seconds on, is inside the quiet hours.
+    starts = {
+        "soon": now + dt.timedelta(seconds=1.5),  # the retry would be after it began
+        "in_quiet": quiet_until - dt.timedelta(seconds=0.5),  # it begins before the quiet hours end
+        "later": now + dt.timedelta(hours=1),  # time enough: it waits for their end
+    }
+    users = {name: await phone.create_user() for name in starts}
+    reminder_of: dict[str, uuid.UUID] = {}
+    async with sessionmaker() as session, session.begin():
+        office = await add_office(session, capacity=10)
+        for name, starts_at in starts.items():
+            case = await new_case(session, crypto, users[name])
+            appointment = Appointment(case_id=case.id, office_id=office.id, type="first", starts_at=starts_at)
+            session.add(appointment)
+            await session.flush()
+            reminder = Reminder(appointment_id=appointment.id, kind="before", offset_minutes=60, due_at=now)
+            session.add(reminder)
+            await session.flush()
+            reminder_of[name] = reminder.id
+    scheduler = Scheduler(
+        sessionmaker,
+        crypto,
+        functools.partial(reminder_message, i18n),
+        default_timezone="UTC",
+        quiet_hours=quiet,
+    )
+    assert await scheduler.run_once() == 3
+    wall, mono = utcnow(), time.monotonic()
+    await phone.inject_fault("500", count=3, method="sendMessage")
+    sender = Sender(
+        bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC, reminder_quiet_hours=quiet
+    )
+    await drain(sender, sessionmaker, within=30)
+
+    async with sessionmaker() as session:
+        reminders = {r.id: r for r in (await session.execute(select(Reminder))).scalars()}
+        rows = {row.id: row for row in (await session.execute(select(OutboxMessage))).scalars()}
+    outcome = {
+        name: (
+            reminders[reminder_of[name]].status,
+            reminders[reminder_of[name]].reason,
+            rows[reminders[reminder_of[name]].outbox_id].status,  # type: ignore[index]
+            rows[reminders[reminder_of[name]].outbox_id].error,  # type: ignore[index]
+        )
+        for name in starts
+    }
+    assert outcome == {
+        "soon": ("dropped", PAST, Status.CANCELLED, f"reminder {PAST}"),
+        "in_quiet": ("dropped", QUIET, Status.CANCELLED, f"reminder {QUIET}"),
+        "later": ("enqueued", None, Status.SENT, None),
+    }
+    log = [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"]
+    assert sum(not entry["ok"] for entry in log) == 3
+    delivered = [entry for entry in log if entry["ok"]]
+    assert [entry["chat_id"] for entry in delivered] == [users["later"]]
+    [sent_at] = [wall + dt.timedelta(seconds=entry["t"] - mono) for entry in delivered]
+    assert sent_at >= quiet_until - dt.timedelta(milliseconds=50)  # the two clocks, read a moment apart
+    for name in ("soon", "in_quiet"):
+        assert not await phone.bot_messages(users[name])
+
+
+@pytest.mark.slow
+async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    # Quiet hours all day but for a second that has just passed.
+    now = utcnow()
+    end = now - dt.timedelta(seconds=6)
+    quiet = QuietHours(clock_time(now - dt.timedelta(seconds=5)), clock_time(end))
+    (replied, reply_to), (_, reminded) = await recipients(phone, sessionmaker, crypto, 2)
+    await queue(sessionmaker, crypto, [reply_to], lane=Lane.REPLY)
+    await queue(sessionmaker, crypto, [reminded], lane=Lane.REMINDER)
+    sender = Sender(
+        bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC, reminder_quiet_hours=quiet
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        await until(lambda: phone.bot_messages(replied), within=10)
+        await asyncio.sleep(0.3)
+    finally:
+        stop.set()
+        await running
+    async with sessionmaker() as session:
+        rows = {row.lane: row for row in (await session.execute(select(OutboxMessage))).scalars()}
+    assert rows[Lane.REPLY].status == Status.SENT
+    waiting = rows[Lane.REMINDER]
+    assert (waiting.status, waiting.attempts) == (Status.PENDING, 0)
+    morning = dt.datetime.combine(now.date(), clock_time(end), tzinfo=dt.UTC)
+    assert waiting.not_before == (morning if morning > now else morning + dt.timedelta(days=1))
