@@ -7,9 +7,10 @@ are in the outbox, whose sender never sends a row twice. The scheduler runs unde
 leader election (see intake.runtime), so one runs at a time.
 
 Of several reminders of one appointment due at once (the worker was away), only the last goes
-out. A reminder that falls due late inside quiet hours waits for their end when
-its appointment begins after it, and goes at once when it does not; the no-show follow-up always
-waits for the morning.
+out. A reminder that falls due late inside quiet hours waits for their end when its appointment
+begins after it, and is dropped when it does not (never sent in quiet hours, never late; the sender
+keeps the same rule for retries, see outreach.windows); the no-show follow-up always waits for the
+morning.
 
 Reminders are appointment-critical: they go out while a caseworker is handling the conversation
 too (short, factual, and what the caseworker would want). The no-show follow-up is a prompt to
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Lane, enqueue
+from outreach.windows import QUIET
 from programme.cycle import Stage
 from programme.reminders import NO_SHOW_WINDOW, QuietHours
 from storage.crypto import Crypto
@@ -142,9 +144,12 @@ class Scheduler:
         zone = zoneinfo.ZoneInfo(office.timezone) if office.timezone else self._default_zone
         if self._quiet_hours is not None:
             morning = self._quiet_hours.end_after(now, zone)
-            if morning > now and (reminder.kind == NO_SHOW or appointment.starts_at > morning):
-                reminder.due_at = morning
-                return "held (quiet hours)"
+            if morning > now:
+                if reminder.kind == NO_SHOW or appointment.starts_at > morning:
+                    reminder.due_at = morning
+                    return "held (quiet hours)"
+                reminder.status, reminder.reason = DROPPED, QUIET
+                return f"dropped ({QUIET})"
         token = secrets.token_urlsafe(16)
         text, markup = self._render(
             kind=reminder.kind,

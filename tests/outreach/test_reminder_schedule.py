@@ -354,7 +354,7 @@ async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet
     ]
 
 
-async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_unless_its_appointment_is_earlier(
+async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_or_is_dropped_if_that_is_too_late(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
 ) -> None:
     day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
@@ -398,8 +398,15 @@ async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_unless_its_a
         )
         for starts_at, status, due_at in rows:
             by_start.setdefault(starts_at, set()).add((status, due_at))
-    # Both reminders of each were due: the later one only. 09:30: it waits for 09:00; 08:00: it
-    # goes now, since the morning would be too late.
+    # Both reminders of each were due: the later one only. 09:30: it waits for 09:00; 08:00: the
+    # morning would be too late, and the night is no time for it: dropped, with the reason.
     assert by_start[nine_thirty] == {("dropped", nine_thirty - 24 * HOUR), ("pending", morning)}
-    assert {status for status, _ in by_start[eight]} == {"dropped", "enqueued"}
-    assert len(await outbox(sessionmaker)) == 1
+    assert {status for status, _ in by_start[eight]} == {"dropped"}
+    async with sessionmaker() as session:
+        reasons = (
+            await session.execute(
+                select(Reminder.reason).join(Appointment).where(Appointment.starts_at == eight)
+            )
+        ).scalars()
+        assert sorted(reasons) == ["quiet hours", "superseded"]
+    assert await outbox(sessionmaker) == []
