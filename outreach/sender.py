@@ -30,6 +30,7 @@ from aiogram.exceptions import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from outreach.campaigns import CampaignStatus
 from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
 from outreach.windows import Window, seconds_quiet, windows_of
 from programme.reminders import QuietHours
@@ -300,7 +301,7 @@ class Sender:
             if delivery.skip is not None:
                 self._outcome(delivery, Status.FAILED, error=delivery.skip)
                 continue
-            if not self._in_window(delivery, now_utc):
+            if self._stopped(delivery) or not self._in_window(delivery, now_utc):
                 continue
             ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
             if delivery.chat_id in in_round or delivery.chat_id in deferred or ready_at > now:
@@ -312,6 +313,20 @@ class Sender:
             in_round.add(delivery.chat_id)
             ready.append(delivery)
         return ready
+
+    def _stopped(self, delivery: Delivery) -> bool:
+        """True, and settled, if it must not go any more: it came back for a retry after its
+        campaign was paused (held with it) or cancelled, or its appointment was cancelled or done."""
+        window = delivery.window
+        if window is None or window.stopped is None:
+            return False
+        if delivery.lane == Lane.REMINDER:
+            self._drop(delivery, window.stopped)
+        elif window.stopped == CampaignStatus.PAUSED:
+            self._outcome(delivery, Status.PAUSED, count_attempt=False)
+        else:
+            self._outcome(delivery, Status.CANCELLED, count_attempt=False)
+        return True
 
     def _in_window(self, delivery: Delivery, now: dt.datetime) -> bool:
         """True if it may go now; else it is put back for when it may (its attempt not counted),

@@ -4,7 +4,9 @@ reminder before its appointment begins. Replies have no window: they answer what
 The sender looks the windows up for each round it claims, and keeps them when it sends and when it
 puts a message back for a retry (429, 5xx, a connection that failed): a campaign message whose
 retry falls in quiet hours waits for their end; a reminder that can no longer go before its
-appointment outside quiet hours is dropped with the reason, never sent late.
+appointment outside quiet hours is dropped with the reason, never sent late. A message that came
+back for a retry after its campaign was paused or cancelled, or its appointment no longer booked,
+is not sent: it is held with its campaign, cancelled, or its reminder dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from outreach.campaigns import QuietHours, next_allowed
+from outreach.campaigns import CampaignStatus, QuietHours, next_allowed
 from outreach.outbox import Lane
 from programme import reminders as reminder_rules
 from storage.models import OutboxMessage
@@ -28,6 +30,10 @@ from storage.models_reminders import BEFORE, Reminder
 
 # Why a reminder was dropped: its appointment would have begun, or only the quiet hours were left.
 PAST, QUIET = "past", "quiet hours"
+# A campaign in these has none of its rows sent.
+STOPPED_CAMPAIGN = frozenset({CampaignStatus.PAUSED, CampaignStatus.CANCELLED})
+# The appointment's status a reminder is for: booked (before it), no_show (the follow-up).
+BOOKED, NO_SHOW_STATUS = "booked", "no_show"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -38,6 +44,9 @@ class Window:
     deadline: dt.datetime | None = None
     # The reminder it carries, if any, to record a drop on.
     reminder_id: uuid.UUID | None = None
+    # Set when it must not go at all any more: its campaign's status (paused, cancelled), or its
+    # appointment's (cancelled, attended, no_show).
+    stopped: str | None = None
 
     def place(self, at: dt.datetime) -> tuple[dt.datetime | None, str | None]:
         """(the first moment from `at` it may go, None) or (None, why it never may)."""
@@ -71,32 +80,44 @@ async def windows_of(
     found: dict[uuid.UUID, Window] = {}
     campaign_ids = {row.campaign_id for row in rows if row.lane == Lane.BROADCAST and row.campaign_id}
     if campaign_ids:
-        hours = {
-            campaign_id: QuietHours(start, end) if start is not None and end is not None else None
-            for campaign_id, start, end in await session.execute(
-                select(Campaign.id, Campaign.quiet_from, Campaign.quiet_until).where(
+        campaign_windows = {
+            campaign_id: Window(
+                zone,
+                QuietHours(start, end) if start is not None and end is not None else None,
+                stopped=status if status in STOPPED_CAMPAIGN else None,
+            )
+            for campaign_id, start, end, status in await session.execute(
+                select(Campaign.id, Campaign.quiet_from, Campaign.quiet_until, Campaign.status).where(
                     Campaign.id.in_(campaign_ids)
                 )
             )
         }
         for row in rows:
-            if row.lane == Lane.BROADCAST and row.campaign_id in hours:
-                found[row.id] = Window(zone, hours[row.campaign_id])
+            if row.lane == Lane.BROADCAST and row.campaign_id in campaign_windows:
+                found[row.id] = campaign_windows[row.campaign_id]
     reminder_rows = [row.id for row in rows if row.lane == Lane.REMINDER]
     if reminder_rows:
         linked = await session.execute(
-            select(Reminder.outbox_id, Reminder.id, Reminder.kind, Appointment.starts_at, Office.timezone)
+            select(
+                Reminder.outbox_id,
+                Reminder.id,
+                Reminder.kind,
+                Appointment.starts_at,
+                Appointment.status,
+                Office.timezone,
+            )
             .join(Appointment, Appointment.id == Reminder.appointment_id)
             .join(Office, Office.id == Appointment.office_id)
             .where(Reminder.outbox_id.in_(reminder_rows))
         )
-        for outbox_id, reminder_id, kind, starts_at, timezone in linked:
+        for outbox_id, reminder_id, kind, starts_at, status, timezone in linked:
             found[outbox_id] = Window(
                 zoneinfo.ZoneInfo(timezone) if timezone else zone,
                 reminder_quiet,
                 # A no-show's follow-up comes after its appointment: it only keeps the quiet hours.
                 starts_at if kind == BEFORE else None,
                 reminder_id,
+                stopped=status if status != (BOOKED if kind == BEFORE else NO_SHOW_STATUS) else None,
             )
         for row_id in reminder_rows:
             # Parts of a long reminder before its last (which the reminder names) keep the quiet hours.

@@ -365,3 +365,35 @@ async def test_the_estimated_finish_is_the_spread_when_the_pace_keeps_up_and_the
     async with sessionmaker() as session:
         finish = await campaigns.estimated_finish(session, campaign, zone=BAKU, now=baku(2026, 12, 1, 23))
     assert finish == baku(2026, 12, 2, 9)
+
+
+# ── a row back from a retry after its campaign was paused or cancelled ──────────────────────────
+
+
+async def test_a_row_back_for_a_retry_after_a_pause_waits_with_its_campaign_and_after_a_cancel_is_cancelled(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    await recipients(phone, sessionmaker, crypto, 3)
+    campaign = await add(sessionmaker, new_campaign(status=CampaignStatus.RUNNING))
+    await expand_all(sessionmaker, crypto, campaign)
+
+    async def set_status(status: str) -> None:
+        # Only the campaign: its rows were out with the sender when it changed, and came back
+        # pending from a 5xx, as the pause or the cancel could not catch them.
+        async with sessionmaker() as session, session.begin():
+            await session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=status))
+
+    async def statuses() -> list[str]:
+        return [row.status for row in await campaign_rows(sessionmaker, campaign.id)]
+
+    sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05)
+    await set_status(CampaignStatus.PAUSED)
+    assert await sender.run_once() == 3
+    assert await statuses() == [Status.PAUSED] * 3
+    assert await change(sessionmaker, campaign.id, campaigns.resume, zone=UTC)
+    assert await statuses() == [Status.PENDING] * 3
+    await set_status(CampaignStatus.CANCELLED)
+    assert await sender.run_once() == 3
+    assert await statuses() == [Status.CANCELLED] * 3
+    assert [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"] == []
+    assert {row.attempts for row in await campaign_rows(sessionmaker, campaign.id)} == {0}

@@ -163,3 +163,39 @@ async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
     assert (waiting.status, waiting.attempts) == (Status.PENDING, 0)
     morning = dt.datetime.combine(now.date(), clock_time(end), tzinfo=dt.UTC)
     assert waiting.not_before == (morning if morning > now else morning + dt.timedelta(days=1))
+
+
+async def test_a_reminder_back_for_a_retry_after_its_appointment_was_cancelled_is_dropped(
+    phone: SandboxClient,
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+) -> None:
+    user = await phone.create_user()
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        office = await add_office(session)
+        case = await new_case(session, crypto, user)
+        appointment = Appointment(
+            case_id=case.id, office_id=office.id, type="first", starts_at=now + dt.timedelta(hours=2)
+        )
+        session.add(appointment)
+        await session.flush()
+        session.add(Reminder(appointment_id=appointment.id, kind="before", offset_minutes=60, due_at=now))
+    render = functools.partial(reminder_message, i18n)
+    assert await Scheduler(sessionmaker, crypto, render, default_timezone="UTC").run_once() == 1
+    # Cancelled while the sender had its row out (drop_reminders leaves such a row to the sender),
+    # which then came back pending from a 5xx.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            Appointment.__table__.update().where(Appointment.id == appointment.id).values(status="cancelled")
+        )
+    sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)
+    assert await sender.run_once() == 1
+    async with sessionmaker() as session:
+        [reminder] = (await session.execute(select(Reminder))).scalars()
+        [row] = (await session.execute(select(OutboxMessage))).scalars()
+    assert (reminder.status, reminder.reason) == ("dropped", "cancelled")
+    assert (row.status, row.error) == (Status.CANCELLED, "reminder cancelled")
+    assert not await phone.bot_messages(user)
