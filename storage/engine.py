@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_
 
+from storage import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK = "intake_write_lock"
 
@@ -68,6 +70,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         _prepare_sqlite_file(url)
+        kwargs.setdefault("module", sqlite_driver.dbapi())
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
