@@ -30,6 +30,7 @@ from storage.models_outreach import Campaign
 from tests.conftest import Database
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, playwright_api, serving
+from tests.outreach.conftest import until
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 Translate = Callable[..., str]
@@ -164,6 +165,16 @@ async def test_an_officer_links_their_telegram_and_sends_a_campaign_test_to_it_i
     assert [message["reply_markup"]["inline_keyboard"] for message in tests] == [
         [[{"text": label, "url": link}]] for label in ("Подробнее", "Details", "Details")
     ]
+
+    async def statuses() -> list[str]:
+        async with sessionmaker() as session:
+            return list((await session.execute(select(OutboxMessage.status))).scalars().all())
+
+    # The chat has the messages; the sender writes their outcome once each answer is back.
+    async def settled() -> bool:
+        return Status.SENDING not in await statuses()
+
+    await until(settled, 10)
     async with sessionmaker() as session:
         campaign = (await session.execute(select(Campaign))).scalar_one()
         counted = (
@@ -171,6 +182,5 @@ async def test_an_officer_links_their_telegram_and_sends_a_campaign_test_to_it_i
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.campaign_id.is_not(None))
             )
         ).scalar_one()
-        statuses = (await session.execute(select(OutboxMessage.status))).scalars().all()
     assert (campaign.status, campaign.expanded, counted) == ("draft", 0, 0)
-    assert statuses == [Status.SENT] * 3
+    assert await statuses() == [Status.SENT] * 3
