@@ -45,6 +45,17 @@ async def test_one_chat_never_gets_two_messages_within_a_second(
     assert [m["text"] for m in await phone.bot_messages(user)] == ["Notice 0", "Notice 1", "Notice 2"]
 
 
+async def test_a_slow_send_is_not_overtaken_by_the_next_message_to_that_chat(
+    phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    [(user, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
+    await queue(sessionmaker, crypto, [beneficiary] * 2)
+    # A bad connection: the first message takes 2.5 s, longer than a chat's one second apart.
+    await phone.inject_fault("delay", count=1, delay=2.5, method="sendMessage")
+    await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    assert [m["text"] for m in await phone.bot_messages(user)] == ["Notice 0", "Notice 1"]
+
+
 async def test_a_429_pauses_every_send_for_retry_after(
     phone: SandboxClient, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
 ) -> None:
