@@ -15,11 +15,13 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from programme.channels import RESERVED_CODES
 from storage.city import city_hash
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_casework import CaseClosure
+from storage.models_channels import Channel
 from storage.models_figures import Partner, Referral
 from storage.models_journey import CaseMessage, Consent
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed
@@ -54,11 +56,17 @@ class Story:
     city: str | None = None
 
 
+def person_source(channel: str) -> str | None:
+    """A person's source as the bot records it: a channel's code, or none for those who came
+    without one (their case's source says "bot")."""
+    return None if channel in RESERVED_CODES else channel
+
+
 async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, telegram_id: int) -> Case:
     beneficiary = Beneficiary(
         telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(telegram_id)),
         language=story.language,
-        source=story.source,
+        source=person_source(story.source),
         created_at=story.created_at,
         # Made-up people were last in the bot when their story began, not when the demo started:
         # a campaign to people active today finds only those who use the web phone.
@@ -194,6 +202,18 @@ DEMO_PARTNERS = (
 )
 DEMO_NAMES = ("Demo Person A", "Demo Person B", "Demo Person C", "Demo Person D", "Demo Person E")
 DEMO_CHANNELS = ("bot", "flyer-university", "service-centre", "community-meeting")
+# The channels behind those codes, as an outreach officer would have made them: (code, name, kind,
+# flyer languages).
+DEMO_CHANNEL_ROWS = (
+    ("flyer-university", "Baku State University, main hall (demo)", "university", ["az", "ru", "en"]),
+    ("service-centre", "Public service centre No. 1 (demo)", "public_service_centre", ["az", "ru", "tr"]),
+    (
+        "community-meeting",
+        "Community meeting, Khatai district (demo)",
+        "community_meeting",
+        ["ru", "fa", "ur"],
+    ),
+)
 DEMO_LANGUAGES = ("ru", "az", "fa", "en", "tr", "ur", "ps")
 DEMO_CASES = 120
 DEMO_CITIES = ("Bakı", "Baki", "BAKU", "Sumqayıt", "Sumqayit", "Gəncə", "Xırdalan", "Mingəçevir", "Баку")
@@ -211,6 +231,10 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
         for name, area, address, languages, contact in DEMO_PARTNERS
     ]
     session.add_all(partners)
+    session.add_all(
+        Channel(code=code, name=name, kind=kind, languages=languages, created_by=staff_id)
+        for code, name, kind, languages in DEMO_CHANNEL_ROWS
+    )
     await session.flush()
     # A fixed seed: every demo shows the same figures.
     pick = random.Random(7)  # noqa: S311 - made-up data, not a secret
@@ -288,7 +312,7 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
         person = Beneficiary(
             telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(DEMO_TELEGRAM_BASE + 10_000 + number)),
             language=pick.choice(DEMO_LANGUAGES),
-            source=pick.choice(DEMO_CHANNELS),
+            source=person_source(pick.choice(DEMO_CHANNELS)),
             created_at=(began := now - dt.timedelta(days=pick.randint(3, 90))),
             last_active_at=began,
         )

@@ -50,6 +50,14 @@ def _period(column: Any, where: FigureFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def person_came_through(channel: str) -> ColumnElement[bool]:
+    """People of a channel as the filter names it from cases' sources: a person who came without
+    a channel's code has no source, and their case says "bot" (storage.journey.ensure_case)."""
+    if channel == "bot":
+        return Beneficiary.source.is_(None)
+    return Beneficiary.source == channel
+
+
 def case_conditions(where: FigureFilter, *, period_on: Any = Case.created_at) -> list[ColumnElement[bool]]:
     """The filters on cases; `period_on` is the figure's event time (None: no period)."""
     conditions: list[ColumnElement[bool]] = []
@@ -211,7 +219,7 @@ async def dialog_dropoff(session: AsyncSession, *, where: FigureFilter) -> dict[
     if where.language:
         conditions.append(Beneficiary.language == where.language)
     if where.channel:
-        conditions.append(Beneficiary.source == where.channel)
+        conditions.append(person_came_through(where.channel))
     statement = (
         select(DialogState.state, func.count())
         .join(Beneficiary, Beneficiary.id == DialogState.id)
@@ -308,7 +316,7 @@ async def campaign_delivery(session: AsyncSession, *, where: FigureFilter) -> De
     if where.language:
         conditions.append(OutboxMessage.language == where.language)
     if where.channel:
-        conditions.append(Beneficiary.source == where.channel)
+        conditions.append(person_came_through(where.channel))
     statement = (
         select(OutboxMessage.status, OutboxMessage.error, func.count())
         .join(Beneficiary, Beneficiary.id == OutboxMessage.beneficiary_id)

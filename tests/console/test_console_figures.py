@@ -11,16 +11,17 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story, seed_demo
-from outreach.campaigns import Segment, count_by_language
+from outreach.campaigns import Segment, count_by_language, known_sources
 from programme.figures import Cell, breakdown, masked, neutralised, share
 from storage import figures as store
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, DialogState, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Office
+from storage.models_channels import Channel
 from storage.models_figures import Partner, Referral
 from storage.models_plan import PlanActivity
 from storage.sealing import seal
@@ -168,7 +169,7 @@ async def seed_world(sessionmaker: async_sessionmaker[AsyncSession], crypto: Cry
             person = Beneficiary(
                 telegram_hash=crypto.blind_index("telegram", str(7_000_000 + index)),
                 language="ru",
-                source="bot",
+                source=None,  # came without a channel's link: the filter calls that channel "bot"
                 created_at=OCT,
             )
             seal(crypto, person, "telegram_id_enc", str(7_000_000 + index))
@@ -315,6 +316,11 @@ async def test_filters_change_the_figures(
         "plan": "<5",
         "closed": "<5",
     }
+    # Where people stopped and what campaigns reached, of those who came without a channel's link.
+    direct = await client.get("/figures", params={"channel": "bot"})
+    assert section(direct, "dropoff")["screening"] == "6" and section(direct, "dropoff")["total"] == "7"
+    assert section(direct, "delivery")["sent"] == "6" and section(direct, "delivery")["total"] == "7"
+    assert section(flyer, "dropoff")["total"] == "<5" and section(flyer, "delivery")["total"] == "<5"
     october = await client.get(
         "/figures", params={"from": "2026-10-01", "to": "2026-10-31", "language": "ru"}
     )
@@ -403,6 +409,14 @@ async def test_the_demo_data_set_fills_the_funnel_once(
     # Nobody made up was in the bot today: an officer's "active within the last day" is the web phone's.
     async with sessionmaker() as session:
         assert await count_by_language(session, Segment(active_within_days=1), utcnow()) == {}
+        # People came through channels the Channels page lists, or without one (as the bot records it).
+        codes = (await session.execute(select(Channel.code).order_by(Channel.code))).scalars().all()
+        assert (
+            await known_sources(session)
+            == codes
+            == ["community-meeting", "flyer-university", "service-centre"]
+        )
+        assert await session.scalar(select(func.count()).where(Beneficiary.source.is_(None))) > 10
         assert (
             sum((await count_by_language(session, Segment(active_within_days=200), utcnow())).values()) == 160
         )
