@@ -41,6 +41,7 @@ from programme.text import N_
 from storage import staff_link
 from storage.city import normalise_city
 from storage.models import StaffUser, utcnow
+from storage.models_channels import Channel
 from storage.models_outreach import Campaign
 from storage.queries import record_audit
 
@@ -313,7 +314,12 @@ def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
 async def form_context(request: Request, draft: Draft, errors: dict[str, str]) -> dict[str, Any]:
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
-    sources = sorted({*await work.known_sources(database(request)), *draft.sources} - {DIRECT})
+    db = database(request)
+    sources = sorted({*await work.known_sources(db), *draft.sources} - {DIRECT})
+    # Channels by the name the officer gave them (the Channels page), with the code of their link.
+    names = dict(
+        (await db.execute(select(Channel.code, Channel.name).where(Channel.code.in_(sources)))).all()
+    )
     return {
         "active": "campaigns",
         "draft": draft,
@@ -325,7 +331,10 @@ async def form_context(request: Request, draft: Draft, errors: dict[str, str]) -
         "stage_options": [(str(stage), translate.gettext(STAGE_LABELS[stage])) for stage in Stage]
         + [(NO_CASE, translate.gettext(NO_CASE_LABEL))],
         "area_options": [(option.value, translate.gettext(option.label)) for option in SERVICE_AREAS],
-        "source_options": [(DIRECT, translate.gettext(DIRECT_LABEL)), *[(code, code) for code in sources]],
+        "source_options": [
+            (DIRECT, translate.gettext(DIRECT_LABEL), None),
+            *[(code, names.get(code, code), code if code in names else None) for code in sources],
+        ],
         "appointment_options": [
             (str(key), translate.gettext(label)) for key, label in APPOINTMENT_LABELS.items()
         ],

@@ -20,6 +20,7 @@ from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import Status
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models_channels import Channel
 from storage.models_outreach import Campaign
 from tests.console.conftest import form_token
 
@@ -252,6 +253,29 @@ async def test_campaign_pages_show_counts_never_a_person_or_a_case(
     for secret in ("Zarina", "+994501234567", case.code):
         assert secret not in page
     assert (await client.get(f"/cases/{case.code}")).status_code == 403
+
+
+async def test_the_source_channels_are_offered_by_the_names_the_channels_page_gives_them(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        session.add(Channel(code="sumgait-1", name="Community meeting, Sumgait", kind="community_meeting"))
+        for source in ("sumgait-1", "old-code", None):
+            session.add(Beneficiary(telegram_hash=secrets.token_hex(32), telegram_id_enc=b"x", source=source))
+    await sign_in_as("olga", role="outreach")
+    form = soup(await client.get("/campaigns/new"))
+    offered = {
+        box["value"]: form.select_one(f"label[for={box['id']}]").get_text(" ", strip=True)
+        for box in form.select("input[name=sources]")
+    }
+    assert offered == {
+        "direct": "No channel (came without a link)",
+        "sumgait-1": "Community meeting, Sumgait sumgait-1",
+        "old-code": "old-code",  # people recorded with a code no channel has any more: the code alone
+    }
+    chosen = await compose(client, sources=["sumgait-1"])
+    page = soup(await client.get(chosen.headers["location"]))
+    assert page.select_one(".campaign-recipients").get_text(strip=True) == "People who would get it now: 1"
 
 
 async def test_a_forged_or_unknown_campaign_is_not_found(
