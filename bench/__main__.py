@@ -43,6 +43,12 @@ def parse_arguments() -> argparse.Namespace:
         "--think", type=float, default=1.0, help="seconds between a person's actions in paced P1"
     )
     parser.add_argument(
+        "--paced-users",
+        type=int,
+        default=130,
+        help="people in paced P1 (130: about 100 updates/s while all are under way, the goal's load)",
+    )
+    parser.add_argument(
         "--only", default="p1,webhook,paced,p4,startup,memory", help="which parts to run (default: all)"
     )
     parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
@@ -79,7 +85,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             for backend in backends:
                 report["p1"].append(
                     progress(
-                        await run_p1(bot="intake", backend=backend, users=100, think=args.think, work=work)
+                        await run_p1(
+                            bot="intake", backend=backend, users=args.paced_users, think=args.think, work=work
+                        )
                     )
                 )
         if parts & {"p4", "memory"}:
