@@ -60,6 +60,16 @@ PEOPLE = [
 ]
 
 
+# Per line of a message box, whether its first character (a letter) is drawn left of its last (the
+# full stop) or right of it: the line's direction as a reader sees it.
+LINE_DIRECTIONS = """box => box.textContent.split("\\n").filter(line => line.trim()).map(line => {
+  const text = box.firstChild, first = text.data.indexOf(line), last = first + line.trimEnd().length - 1;
+  const range = document.createRange();
+  const left = at => { range.setStart(text, at); range.setEnd(text, at + 1); return range.getBoundingClientRect().left; };
+  return left(first) < left(last) ? "ltr" : "rtl";
+})"""
+
+
 def reminder_plan(now: dt.datetime) -> tuple[dt.datetime, int]:
     """The demo office's first free time far enough ahead, and the offset in whole minutes that
     makes its reminder due within REMINDER_AFTER of `now`."""
@@ -227,6 +237,11 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
                             f".campaign-preview tr[data-language='{locale}'] .campaign-message"
                         )
                         await expect(preview).to_have_text(f"{notice}\n\n{opt_out_line(locale)}")
+                    # A Pashto reader gets the English fallback: it reads left to right, as in
+                    # Telegram, and the Pashto /stop line under it right to left.
+                    pashto = page.locator(".campaign-preview tr[data-language='ps'] .campaign-message")
+                    english, stop = await pashto.evaluate(LINE_DIRECTIONS)
+                    assert (english, stop) == ("ltr", "rtl")
                     await page.screenshot(path=str(shots / "2-preview.png"), full_page=True)
                     campaign_id = uuid.UUID(page.url.rstrip("/").rsplit("/", 1)[1])
                     await page.get_by_role("button", name="Send it now").click()
