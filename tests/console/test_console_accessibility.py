@@ -26,10 +26,11 @@ from storage.journey import record_consent
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
 from tests.bot.test_appointments import add_office
+from tests.console.browser import BROWSER_TEST, REQUIRED, chromium
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_appointments import at as at_baku
 from tests.console.test_console_appointments import baku_day
-from tests.console.test_console_browser import CHROMIUM, REQUIRED, console_url, playwright_api
+from tests.console.test_console_browser import console_url
 
 AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
@@ -40,8 +41,7 @@ SeedPerson = Callable[..., Awaitable[Case]]
 __all__ = ["console_url"]  # the browser test's running console, used as a fixture here
 
 pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRED, reason="Debian's chromium is not installed"),
+    *BROWSER_TEST,
     pytest.mark.skipif(
         not AXE.exists() and not REQUIRED, reason="axe-core is not installed (make test installs it)"
     ),
@@ -188,70 +188,66 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     draft, sending = await seed_campaigns(sessionmaker, supervisor.id)
     found: dict[str, list[dict[str, Any]]] = {}
     checked: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            for username, paths in (
-                ("sabina", ["/queue", "/cases", *[f"/cases/{CODE}{tab}" for tab in CASE_TABS + PLAN_TABS]]),
-                (
-                    "sabina",
-                    [
-                        "/audit",
-                        "/appointments",
-                        "/figures",
-                        "/partners",
-                        "/calendar-feed",
-                        "/account",
-                        f"/cases/{CODE}/referrals",
-                    ],
-                ),
-                (
-                    "sabina",
-                    ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}"],
-                ),
-                ("admin1", ["/accounts"]),
-            ):
-                # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
-                context = await browser.new_context(bypass_csp=True, locale="en-GB")
-                page = await context.new_page()
-                page.set_default_timeout(10_000)
-                await page.goto(f"{console_url}/login")
-                if not checked:
-                    found["/login"] = await violations(page)
-                    checked.append("/login")
-                await page.get_by_label("Username").fill(username)
-                await page.get_by_label("Password").fill(PASSWORD)
-                await page.get_by_role("button", name="Sign in").click()
-                await page.wait_for_url(lambda url: "/login" not in url)
-                for path in paths:
-                    response = await page.goto(f"{console_url}{path}")
-                    assert response is not None and response.status == 200, path
-                    found[path] = await violations(page)
-                    checked.append(path)
-                # The appointments tab with a day's free times offered for a proposal.
-                if "/appointments" in paths:
-                    await page.goto(f"{console_url}/cases/{CODE}/appointments")
-                    office = await page.locator("#propose-office option").first.get_attribute("value")
-                    day = baku_day(2).isoformat()
-                    await page.goto(
-                        f"{console_url}/cases/{CODE}/appointments?office={office}&type=review&day={day}"
-                    )
-                    assert await page.locator("form.propose-form input[name=slot]").count() > 0
-                    found["/appointments (proposing a time)"] = await violations(page)
-                # The account page showing a Telegram link code.
-                if "/account" in paths:
-                    await page.goto(f"{console_url}/account")
-                    await page.get_by_role("button", name="Link my Telegram").click()
-                    await page.locator("#telegram-command").wait_for()
-                    found["/account (a Telegram link code shown)"] = await violations(page)
-                # An open "change this entry" panel of the plan is checked too.
-                if f"/cases/{CODE}/plan" in paths:
-                    await page.goto(f"{console_url}/cases/{CODE}/plan")
-                    await page.locator("details.plan-edit-need > summary").click()
-                    found["/plan (editing a need)"] = await violations(page)
-                await context.close()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        for username, paths in (
+            ("sabina", ["/queue", "/cases", *[f"/cases/{CODE}{tab}" for tab in CASE_TABS + PLAN_TABS]]),
+            (
+                "sabina",
+                [
+                    "/audit",
+                    "/appointments",
+                    "/figures",
+                    "/partners",
+                    "/calendar-feed",
+                    "/account",
+                    f"/cases/{CODE}/referrals",
+                ],
+            ),
+            (
+                "sabina",
+                ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}"],
+            ),
+            ("admin1", ["/accounts"]),
+        ):
+            # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
+            context = await browser.new_context(bypass_csp=True, locale="en-GB")
+            page = await context.new_page()
+            page.set_default_timeout(10_000)
+            await page.goto(f"{console_url}/login")
+            if not checked:
+                found["/login"] = await violations(page)
+                checked.append("/login")
+            await page.get_by_label("Username").fill(username)
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.wait_for_url(lambda url: "/login" not in url)
+            for path in paths:
+                response = await page.goto(f"{console_url}{path}")
+                assert response is not None and response.status == 200, path
+                found[path] = await violations(page)
+                checked.append(path)
+            # The appointments tab with a day's free times offered for a proposal.
+            if "/appointments" in paths:
+                await page.goto(f"{console_url}/cases/{CODE}/appointments")
+                office = await page.locator("#propose-office option").first.get_attribute("value")
+                day = baku_day(2).isoformat()
+                await page.goto(
+                    f"{console_url}/cases/{CODE}/appointments?office={office}&type=review&day={day}"
+                )
+                assert await page.locator("form.propose-form input[name=slot]").count() > 0
+                found["/appointments (proposing a time)"] = await violations(page)
+            # The account page showing a Telegram link code.
+            if "/account" in paths:
+                await page.goto(f"{console_url}/account")
+                await page.get_by_role("button", name="Link my Telegram").click()
+                await page.locator("#telegram-command").wait_for()
+                found["/account (a Telegram link code shown)"] = await violations(page)
+            # An open "change this entry" panel of the plan is checked too.
+            if f"/cases/{CODE}/plan" in paths:
+                await page.goto(f"{console_url}/cases/{CODE}/plan")
+                await page.locator("details.plan-edit-need > summary").click()
+                found["/plan (editing a need)"] = await violations(page)
+            await context.close()
     assert len(checked) == 25 and len(found) == 28
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)

@@ -5,27 +5,21 @@ control it passes shows a focus ring); and the appointments calendar, marking a 
 proposing a time.
 
 The console runs under uvicorn on 127.0.0.1, as a task on the test's own event loop, against the
-test database; screenshots of each step go to test-artifacts/console/ (ignored by git). The async
-Playwright API is used because the sync one switches greenlets on the main thread, which upsets
-CPython 3.11's recursion counter for the rest of the test session.
+test database; screenshots of each step go to test-artifacts/console/ (ignored by git). What the
+browser tests share is in tests/console/browser.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.applications import Starlette
 
 from caseworker_console.app import create_app
 from storage.crypto import Crypto
@@ -33,29 +27,24 @@ from storage.models import Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal
 from storage.models_plan import PlanActivity
 from tests.conftest import Database
+from tests.console.browser import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    chromium,
+    open_page,
+    playwright_api,
+    serving,
+    sign_in,
+)
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_appointments import at, baku_day, book, office_with
 
-CHROMIUM = Path("/usr/bin/chromium")
-# CI sets this: there a missing browser is a failure, not a skip.
-REQUIRED = os.environ.get("INTAKE_REQUIRE_BROWSER") == "1"
-
-playwright_api = (
-    pytest.importorskip("playwright.async_api")
-    if not REQUIRED
-    else importlib.import_module("playwright.async_api")
-)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 CODE = "IP-2026-000500"
-START_TIMEOUT = 10.0
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRED, reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
 # The audit table's cells, as the supervisor reads them.
@@ -66,14 +55,6 @@ AUDIT_ROWS = """rows => rows.map(row => ({
   object: row.querySelector(".audit-object").textContent.trim(),
   details: row.querySelector(".audit-details").textContent.trim(),
 }))"""
-
-
-async def sign_in(page: Any, console_url: str, username: str) -> None:
-    await page.goto(f"{console_url}/login")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await playwright_api.expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
 
 # What has the keyboard focus, and whether a sighted keyboard user can see where it is.
@@ -184,27 +165,6 @@ class Keyboard:
         raise AssertionError(f"the arrow keys never reached {radio}")
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """The console app under uvicorn on 127.0.0.1, on this test's event loop; yields its address."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off", ws="none"
-    )
-    server = uvicorn.Server(config)
-    serve = asyncio.create_task(server.serve())
-    async with asyncio.timeout(START_TIMEOUT):
-        while not server.started:
-            assert not serve.done(), "the console did not start"
-            await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(serve, START_TIMEOUT)
-
-
 @pytest.fixture
 async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
     async with serving(create_app(sessionmaker=sessionmaker, crypto=crypto)) as url:
@@ -234,198 +194,169 @@ async def test_a_caseworker_takes_confirms_assesses_and_closes_a_case_in_the_bro
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=10)
+        expect = playwright_api.expect
+
+        await sign_in(page, console_url, "leyla")
+        await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+
+        await page.get_by_role("link", name="Queue").click()
+        row = page.locator(f"tr[data-case='{CODE}']")
+        await expect(row).to_be_visible()
+        # The badge script ran (no inline script: CSP) and shows the waiting handoff.
+        await expect(page.locator(".queue-badge")).to_have_text("1 new, 0 urgent")
+        await page.screenshot(path=str(shots / "1-queue.png"), full_page=True)
+        await row.get_by_role("button", name=f"Take case {CODE}").click()
+        await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+        await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
+        await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
+
+        await page.get_by_role("button", name="Show identity").click()
+        await expect(page.locator(".identity-name")).to_have_text("Olga Petrova")
+        await page.screenshot(path=str(shots / "2-case-identity.png"), full_page=True)
+
+        await page.get_by_role("link", name="Screening").last.click()
+        form = page.locator("form.case-form")
+        # Q4, which the bot never asks, and the caseworker's own decision.
+        await form.locator("[data-question=impairment]").get_by_label("No").check()
+        await (
+            form.get_by_role("group", name="Your decision: is the applicant eligible for the programme?")
+            .get_by_label("Yes")
+            .check()
         )
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(10_000)
-            # A CSP violation or a script error shows up in the console: there must be none.
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
+        await form.get_by_label("At the office").check()
+        await page.screenshot(path=str(shots / "3-screening.png"), full_page=True)
+        await form.get_by_role("button", name="Save the screening confirmation").click()
+        await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
+        await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
 
-            await page.goto(f"{console_url}/login")
-            await page.get_by_label("Username").fill("leyla")
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+        await page.get_by_role("link", name="Initial assessment").click()
+        form = page.locator("form.case-form")
+        await expect(form.get_by_label("Learning the Azerbaijani language")).to_be_checked()
+        await form.get_by_role("group", name="Gender").get_by_label("Woman").check()
+        await form.get_by_label("Urgent need").fill("A school place for her daughter")
+        await form.get_by_label("Skills").fill("Accountant; speaks Russian and some English")
+        await page.screenshot(path=str(shots / "4-assessment.png"), full_page=True)
+        await form.get_by_role("button", name="Save the initial assessment").click()
+        await expect(page.locator(".success")).to_have_text("The initial assessment is saved.")
+        await expect(page.get_by_label("Urgent need")).to_have_value("A school place for her daughter")
 
-            await page.get_by_role("link", name="Queue").click()
-            row = page.locator(f"tr[data-case='{CODE}']")
-            await expect(row).to_be_visible()
-            # The badge script ran (no inline script: CSP) and shows the waiting handoff.
-            await expect(page.locator(".queue-badge")).to_have_text("1 new, 0 urgent")
-            await page.screenshot(path=str(shots / "1-queue.png"), full_page=True)
-            await row.get_by_role("button", name=f"Take case {CODE}").click()
-            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
-            await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
-            await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
+        await page.get_by_role("link", name="Consent").click()
+        form = page.locator("form.paper-consent-form")
+        await form.get_by_label("Language of the signed text").select_option("ru")
+        await (
+            form.get_by_role("group", name="May their data be shared for case work")
+            .get_by_label("Yes")
+            .check()
+        )
+        await form.get_by_label("No, do not use my story").check()
+        await form.get_by_role("group", name="May a third party be present").get_by_label("No").check()
+        await form.get_by_role("button", name="Record the paper consent").click()
+        await expect(page.locator(".success")).to_have_text("The paper consent is recorded.")
+        await page.screenshot(path=str(shots / "5-consent.png"), full_page=True)
 
-            await page.get_by_role("button", name="Show identity").click()
-            await expect(page.locator(".identity-name")).to_have_text("Olga Petrova")
-            await page.screenshot(path=str(shots / "2-case-identity.png"), full_page=True)
+        await page.get_by_role("link", name="Overview").click()
+        await page.get_by_role("button", name="Move on to: Intervention planning").click()
+        await expect(page.locator(".case-stage")).to_have_text("Intervention planning")
+        await page.get_by_role("link", name="Integration plan").click()
+        form = page.locator("form.plan-need-form")
+        await form.get_by_label("Need").fill("A school place for her daughter")
+        await form.get_by_label("Agreed with the beneficiary").check()
+        await form.get_by_role("button", name="Add the need").click()
+        await expect(page.locator(".plan-need-text")).to_have_text("A school place for her daughter")
+        form = page.locator("form.plan-goal-form")
+        await form.get_by_label("Short-term goal").check()
+        await form.locator("#q-goal-text").fill("Enrol her daughter this term")
+        await form.get_by_label("Agreed with the beneficiary").check()
+        await form.get_by_role("button", name="Add the goal").click()
+        await expect(page.locator(".plan-goal-text")).to_have_text("Enrol her daughter this term")
+        form = page.locator("form.plan-activity-form")
+        await form.get_by_label("Activity, done together with the beneficiary").fill(
+            "Visit the school together"
+        )
+        await form.get_by_label("Work and education").check()
+        await form.get_by_label("Due date (optional)").fill("2026-12-01")
+        await form.get_by_label("Who takes part").fill("Leyla and Olga")
+        await form.get_by_label("Agreed with the beneficiary").check()
+        await form.get_by_role("button", name="Add the activity").click()
+        activity = page.locator("tr.plan-activity")
+        await expect(activity.locator(".plan-activity-text")).to_contain_text("Visit the school together")
+        await expect(activity.locator(".plan-activity-area")).to_have_text("Work and education")
+        # Changed later, agreed by phone: the entry shows how the agreement was given.
+        edit = activity.locator("details.plan-edit-activity")
+        await edit.locator("summary").click()
+        await edit.get_by_label("In progress").check()
+        await (
+            edit.locator("form.plan-edit-form")
+            .get_by_label("How the beneficiary agreed")
+            .select_option("phone")
+        )
+        await edit.locator("form.plan-edit-form").get_by_label("Agreed with the beneficiary").check()
+        await edit.get_by_role("button", name="Save the change").click()
+        await expect(page.locator(".success")).to_have_text("The change to the plan is recorded.")
+        await expect(activity.locator(".plan-activity-status")).to_contain_text("In progress")
+        await expect(activity.locator(".plan-agreement")).to_contain_text("(By phone)")
+        await page.screenshot(path=str(shots / "6-plan.png"), full_page=True)
+        async with page.expect_download() as download_info:
+            await page.get_by_role("link", name="Download the plan as PDF").click()
+        download = await download_info.value
+        assert download.suggested_filename == f"{CODE}-plan.pdf"
+        pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
+        assert pdf.startswith(b"%PDF-")
+        # The printed plan keeps the plan and drops every form.
+        await page.emulate_media(media="print")
+        await expect(page.locator("form.plan-need-form")).to_be_hidden()
+        await expect(page.locator(".plan-signatures")).to_be_visible()
+        await page.emulate_media(media="screen")
 
-            await page.get_by_role("link", name="Screening").last.click()
-            form = page.locator("form.case-form")
-            # Q4, which the bot never asks, and the caseworker's own decision.
-            await form.locator("[data-question=impairment]").get_by_label("No").check()
-            await (
-                form.get_by_role("group", name="Your decision: is the applicant eligible for the programme?")
-                .get_by_label("Yes")
-                .check()
-            )
-            await form.get_by_label("At the office").check()
-            await page.screenshot(path=str(shots / "3-screening.png"), full_page=True)
-            await form.get_by_role("button", name="Save the screening confirmation").click()
-            await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
-            await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
+        await page.get_by_role("link", name="Conversation").click()
+        await page.get_by_label("Your reply (the beneficiary reads it in Telegram)").fill(
+            "We found a school, see you on Monday"
+        )
+        await page.get_by_role("button", name="Send the reply", exact=True).click()
+        await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
+        await page.screenshot(path=str(shots / "7-conversation.png"), full_page=True)
 
-            await page.get_by_role("link", name="Initial assessment").click()
-            form = page.locator("form.case-form")
-            await expect(form.get_by_label("Learning the Azerbaijani language")).to_be_checked()
-            await form.get_by_role("group", name="Gender").get_by_label("Woman").check()
-            await form.get_by_label("Urgent need").fill("A school place for her daughter")
-            await form.get_by_label("Skills").fill("Accountant; speaks Russian and some English")
-            await page.screenshot(path=str(shots / "4-assessment.png"), full_page=True)
-            await form.get_by_role("button", name="Save the initial assessment").click()
-            await expect(page.locator(".success")).to_have_text("The initial assessment is saved.")
-            await expect(page.get_by_label("Urgent need")).to_have_value("A school place for her daughter")
+        await page.get_by_role("link", name="Overview").click()
+        await page.get_by_label(
+            "Another institution is responsible, given their legal status or needs"
+        ).check()
+        await page.get_by_label("Details (optional)").fill("Referred to the migration service")
+        await page.get_by_role("button", name="Close the case").click()
+        await expect(page.locator(".case-stage")).to_have_text("Closed")
+        await expect(page.get_by_role("button", name="Reopen the case")).to_be_visible()
+        await page.screenshot(path=str(shots / "8-closed.png"), full_page=True)
 
-            await page.get_by_role("link", name="Consent").click()
-            form = page.locator("form.paper-consent-form")
-            await form.get_by_label("Language of the signed text").select_option("ru")
-            await (
-                form.get_by_role("group", name="May their data be shared for case work")
-                .get_by_label("Yes")
-                .check()
-            )
-            await form.get_by_label("No, do not use my story").check()
-            await form.get_by_role("group", name="May a third party be present").get_by_label("No").check()
-            await form.get_by_role("button", name="Record the paper consent").click()
-            await expect(page.locator(".success")).to_have_text("The paper consent is recorded.")
-            await page.screenshot(path=str(shots / "5-consent.png"), full_page=True)
+        # A supervisor, in a browser of their own, reads the whole trail of the case.
+        supervisor = await open_page(browser, problems, patience=10)
+        await sign_in(supervisor, console_url, "sara")
+        await expect(supervisor.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+        await (
+            supervisor.get_by_role("navigation", name="Main menu")
+            .get_by_role("link", name="Audit log")
+            .click()
+        )
+        await expect(supervisor.get_by_role("heading", name="Audit log")).to_be_visible()
+        await supervisor.get_by_label("Case code").fill(CODE.lower())
+        await supervisor.get_by_role("button", name="Filter").click()
+        await expect(supervisor).to_have_url(re.compile(rf"/audit\?.*\bcase={CODE.lower()}\b"))
+        await expect(supervisor.get_by_label("Case code")).to_have_value(CODE.lower())
+        entries = supervisor.locator("tr.audit-entry")
+        await expect(entries.filter(has_text="Case closed")).to_have_count(1)
+        await supervisor.screenshot(path=str(shots / "9-audit.png"), full_page=True)
+        trail = await entries.evaluate_all(AUDIT_ROWS)
+        # The filters and the long table (a scrolling region) are all reachable by keyboard too.
+        auditor = Keyboard(supervisor)
+        await auditor.sweep()
 
-            await page.get_by_role("link", name="Overview").click()
-            await page.get_by_role("button", name="Move on to: Intervention planning").click()
-            await expect(page.locator(".case-stage")).to_have_text("Intervention planning")
-            await page.get_by_role("link", name="Integration plan").click()
-            form = page.locator("form.plan-need-form")
-            await form.get_by_label("Need").fill("A school place for her daughter")
-            await form.get_by_label("Agreed with the beneficiary").check()
-            await form.get_by_role("button", name="Add the need").click()
-            await expect(page.locator(".plan-need-text")).to_have_text("A school place for her daughter")
-            form = page.locator("form.plan-goal-form")
-            await form.get_by_label("Short-term goal").check()
-            await form.locator("#q-goal-text").fill("Enrol her daughter this term")
-            await form.get_by_label("Agreed with the beneficiary").check()
-            await form.get_by_role("button", name="Add the goal").click()
-            await expect(page.locator(".plan-goal-text")).to_have_text("Enrol her daughter this term")
-            form = page.locator("form.plan-activity-form")
-            await form.get_by_label("Activity, done together with the beneficiary").fill(
-                "Visit the school together"
-            )
-            await form.get_by_label("Work and education").check()
-            await form.get_by_label("Due date (optional)").fill("2026-12-01")
-            await form.get_by_label("Who takes part").fill("Leyla and Olga")
-            await form.get_by_label("Agreed with the beneficiary").check()
-            await form.get_by_role("button", name="Add the activity").click()
-            activity = page.locator("tr.plan-activity")
-            await expect(activity.locator(".plan-activity-text")).to_contain_text("Visit the school together")
-            await expect(activity.locator(".plan-activity-area")).to_have_text("Work and education")
-            # Changed later, agreed by phone: the entry shows how the agreement was given.
-            edit = activity.locator("details.plan-edit-activity")
-            await edit.locator("summary").click()
-            await edit.get_by_label("In progress").check()
-            await (
-                edit.locator("form.plan-edit-form")
-                .get_by_label("How the beneficiary agreed")
-                .select_option("phone")
-            )
-            await edit.locator("form.plan-edit-form").get_by_label("Agreed with the beneficiary").check()
-            await edit.get_by_role("button", name="Save the change").click()
-            await expect(page.locator(".success")).to_have_text("The change to the plan is recorded.")
-            await expect(activity.locator(".plan-activity-status")).to_contain_text("In progress")
-            await expect(activity.locator(".plan-agreement")).to_contain_text("(By phone)")
-            await page.screenshot(path=str(shots / "6-plan.png"), full_page=True)
-            async with page.expect_download() as download_info:
-                await page.get_by_role("link", name="Download the plan as PDF").click()
-            download = await download_info.value
-            assert download.suggested_filename == f"{CODE}-plan.pdf"
-            pdf = await asyncio.to_thread(Path(await download.path()).read_bytes)
-            assert pdf.startswith(b"%PDF-")
-            # The printed plan keeps the plan and drops every form.
-            await page.emulate_media(media="print")
-            await expect(page.locator("form.plan-need-form")).to_be_hidden()
-            await expect(page.locator(".plan-signatures")).to_be_visible()
-            await page.emulate_media(media="screen")
-
-            await page.get_by_role("link", name="Conversation").click()
-            await page.get_by_label("Your reply (the beneficiary reads it in Telegram)").fill(
-                "We found a school, see you on Monday"
-            )
-            await page.get_by_role("button", name="Send the reply", exact=True).click()
-            await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
-            await page.screenshot(path=str(shots / "7-conversation.png"), full_page=True)
-
-            await page.get_by_role("link", name="Overview").click()
-            await page.get_by_label(
-                "Another institution is responsible, given their legal status or needs"
-            ).check()
-            await page.get_by_label("Details (optional)").fill("Referred to the migration service")
-            await page.get_by_role("button", name="Close the case").click()
-            await expect(page.locator(".case-stage")).to_have_text("Closed")
-            await expect(page.get_by_role("button", name="Reopen the case")).to_be_visible()
-            await page.screenshot(path=str(shots / "8-closed.png"), full_page=True)
-
-            # A supervisor, in a browser of their own, reads the whole trail of the case.
-            supervisor = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            supervisor.set_default_timeout(10_000)
-            supervisor.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            supervisor.on("pageerror", lambda error: problems.append(str(error)))
-            await sign_in(supervisor, console_url, "sara")
-            await (
-                supervisor.get_by_role("navigation", name="Main menu")
-                .get_by_role("link", name="Audit log")
-                .click()
-            )
-            await expect(supervisor.get_by_role("heading", name="Audit log")).to_be_visible()
-            await supervisor.get_by_label("Case code").fill(CODE.lower())
-            await supervisor.get_by_role("button", name="Filter").click()
-            await expect(supervisor).to_have_url(re.compile(rf"/audit\?.*\bcase={CODE.lower()}\b"))
-            await expect(supervisor.get_by_label("Case code")).to_have_value(CODE.lower())
-            entries = supervisor.locator("tr.audit-entry")
-            await expect(entries.filter(has_text="Case closed")).to_have_count(1)
-            await supervisor.screenshot(path=str(shots / "9-audit.png"), full_page=True)
-            trail = await entries.evaluate_all(AUDIT_ROWS)
-            # The filters and the long table (a scrolling region) are all reachable by keyboard too.
-            auditor = Keyboard(supervisor)
-            await auditor.sweep()
-
-            # A supervisor who reads the console in Russian reads the same trail in Russian.
-            russian = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            russian.set_default_timeout(10_000)
-            await russian.goto(f"{console_url}/login")
-            await russian.get_by_label("Username").fill("rustam")
-            await russian.get_by_label("Password").fill(PASSWORD)
-            await russian.get_by_role("button", name="Sign in").click()
-            await expect(russian.get_by_role("heading", name="Дела", exact=True)).to_be_visible()
-            await russian.goto(f"{console_url}/audit?case={CODE}")
-            closed = russian.locator("tr.audit-entry").filter(has_text="case.closed")
-            await expect(closed.locator(".audit-label")).to_have_text("Дело закрыто")
-        finally:
-            await browser.close()
+        # A supervisor who reads the console in Russian reads the same trail in Russian.
+        russian = await open_page(browser, problems, patience=10)
+        await sign_in(russian, console_url, "rustam")
+        await expect(russian.get_by_role("heading", name="Дела", exact=True)).to_be_visible()
+        await russian.goto(f"{console_url}/audit?case={CODE}")
+        closed = russian.locator("tr.audit-entry").filter(has_text="case.closed")
+        await expect(closed.locator(".audit-label")).to_have_text("Дело закрыто")
 
     assert problems == []
     assert auditor.unseen == [], "controls without a visible focus: " + "\n".join(auditor.unseen)
@@ -485,100 +416,89 @@ async def test_a_caseworker_takes_a_case_confirms_screening_and_replies_by_keybo
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(10_000)
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
-            keys = Keyboard(page)
-            typing = page.keyboard
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=10)
+        expect = playwright_api.expect
+        keys = Keyboard(page)
+        typing = page.keyboard
 
-            await page.goto(f"{console_url}/login")
-            await keys.tab_to(page.get_by_label("Username"))
-            await typing.type("leyla")
-            await keys.tab_to(page.get_by_label("Password"))
-            await typing.type(PASSWORD)
-            # Back and forth: Shift+Tab returns to the name, which kept what was typed.
-            await keys.tab_to(page.get_by_label("Username"), key="Shift+Tab")
-            await expect(page.get_by_label("Username")).to_have_value("leyla")
-            await keys.tab_to(page.get_by_role("button", name="Sign in"))
-            await typing.press("Enter")
-            await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+        await page.goto(f"{console_url}/login")
+        await keys.tab_to(page.get_by_label("Username"))
+        await typing.type("leyla")
+        await keys.tab_to(page.get_by_label("Password"))
+        await typing.type(PASSWORD)
+        # Back and forth: Shift+Tab returns to the name, which kept what was typed.
+        await keys.tab_to(page.get_by_label("Username"), key="Shift+Tab")
+        await expect(page.get_by_label("Username")).to_have_value("leyla")
+        await keys.tab_to(page.get_by_role("button", name="Sign in"))
+        await typing.press("Enter")
+        await expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
 
-            # The first Tab of a page shows the skip link; it takes the focus past the menus.
-            skip = page.get_by_role("link", name="Skip to main content")
-            await keys.tab_to(skip)
-            await expect(skip).to_be_in_viewport()
-            await page.screenshot(path=str(shots / "keyboard-1-skip-link.png"))
-            await typing.press("Enter")
-            await expect(page.locator("main#main")).to_be_focused()
-            await typing.press("Tab")
-            assert await page.evaluate("document.querySelector('main').contains(document.activeElement)")
-            await keys.focused()
+        # The first Tab of a page shows the skip link; it takes the focus past the menus.
+        skip = page.get_by_role("link", name="Skip to main content")
+        await keys.tab_to(skip)
+        await expect(skip).to_be_in_viewport()
+        await page.screenshot(path=str(shots / "keyboard-1-skip-link.png"))
+        await typing.press("Enter")
+        await expect(page.locator("main#main")).to_be_focused()
+        await typing.press("Tab")
+        assert await page.evaluate("document.querySelector('main').contains(document.activeElement)")
+        await keys.focused()
 
-            await keys.tab_to(
-                page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Queue"),
-                key="Shift+Tab",
-            )
-            await typing.press("Enter")
-            await expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
-            await keys.sweep()
-            await keys.tab_to(page.get_by_role("button", name=f"Take case {CODE}"))
-            await page.screenshot(path=str(shots / "keyboard-2-queue.png"))
-            await typing.press("Enter")
-            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
-            await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
-            await keys.sweep()
+        await keys.tab_to(
+            page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Queue"),
+            key="Shift+Tab",
+        )
+        await typing.press("Enter")
+        await expect(page.get_by_role("heading", name="Queue", exact=True)).to_be_visible()
+        await keys.sweep()
+        await keys.tab_to(page.get_by_role("button", name=f"Take case {CODE}"))
+        await page.screenshot(path=str(shots / "keyboard-2-queue.png"))
+        await typing.press("Enter")
+        await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+        await expect(page.locator(".case-assignee")).to_have_text("Leyla Caseworker")
+        await keys.sweep()
 
-            tabs = page.get_by_role("navigation", name="Parts of the case file")
-            await keys.tab_to(tabs.get_by_role("link", name="Screening"))
-            await typing.press("Enter")
-            await expect(page.get_by_role("heading", name="Screening confirmation (Annex 2)")).to_be_visible()
-            await keys.sweep()
-            form = page.locator("form.case-form")
-            impairment = form.locator("[data-question=impairment]")
-            await keys.tab_to(impairment.get_by_role("radio").first)
-            await typing.press("Space")
-            await keys.arrow_to(impairment.get_by_label("No"))
-            decision = form.get_by_role(
-                "group", name="Your decision: is the applicant eligible for the programme?"
-            )
-            await keys.tab_to(decision.get_by_role("radio").first)
-            await typing.press("Space")
-            await keys.arrow_to(decision.get_by_label("Yes"))
-            office = form.get_by_label("At the office")
-            await keys.tab_to(
-                form.locator(f"input[type=radio][name='{await office.get_attribute('name')}']").first
-            )
-            await typing.press("Space")
-            await keys.arrow_to(office)
-            await page.screenshot(path=str(shots / "keyboard-3-screening.png"), full_page=True)
-            await keys.tab_to(form.get_by_role("button", name="Save the screening confirmation"))
-            await typing.press("Enter")
-            await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
-            await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
+        tabs = page.get_by_role("navigation", name="Parts of the case file")
+        await keys.tab_to(tabs.get_by_role("link", name="Screening"))
+        await typing.press("Enter")
+        await expect(page.get_by_role("heading", name="Screening confirmation (Annex 2)")).to_be_visible()
+        await keys.sweep()
+        form = page.locator("form.case-form")
+        impairment = form.locator("[data-question=impairment]")
+        await keys.tab_to(impairment.get_by_role("radio").first)
+        await typing.press("Space")
+        await keys.arrow_to(impairment.get_by_label("No"))
+        decision = form.get_by_role(
+            "group", name="Your decision: is the applicant eligible for the programme?"
+        )
+        await keys.tab_to(decision.get_by_role("radio").first)
+        await typing.press("Space")
+        await keys.arrow_to(decision.get_by_label("Yes"))
+        office = form.get_by_label("At the office")
+        await keys.tab_to(
+            form.locator(f"input[type=radio][name='{await office.get_attribute('name')}']").first
+        )
+        await typing.press("Space")
+        await keys.arrow_to(office)
+        await page.screenshot(path=str(shots / "keyboard-3-screening.png"), full_page=True)
+        await keys.tab_to(form.get_by_role("button", name="Save the screening confirmation"))
+        await typing.press("Enter")
+        await expect(page.locator(".success")).to_have_text("The screening confirmation is saved.")
+        await expect(page.locator(".case-stage")).to_have_text("Initial needs assessment")
 
-            tabs = page.get_by_role("navigation", name="Parts of the case file")
-            await keys.tab_to(tabs.get_by_role("link", name="Conversation"))
-            await typing.press("Enter")
-            await expect(tabs.get_by_role("link", name="Conversation")).to_have_attribute(
-                "aria-current", "page"
-            )
-            await keys.sweep()
-            reply = page.get_by_label("Your reply (the beneficiary reads it in Telegram)")
-            await keys.tab_to(reply)
-            await typing.type("We found a school, see you on Monday")
-            await keys.tab_to(page.get_by_role("button", name="Send the reply", exact=True))
-            await typing.press("Enter")
-            await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
-            await page.screenshot(path=str(shots / "keyboard-4-conversation.png"), full_page=True)
-        finally:
-            await browser.close()
+        tabs = page.get_by_role("navigation", name="Parts of the case file")
+        await keys.tab_to(tabs.get_by_role("link", name="Conversation"))
+        await typing.press("Enter")
+        await expect(tabs.get_by_role("link", name="Conversation")).to_have_attribute("aria-current", "page")
+        await keys.sweep()
+        reply = page.get_by_label("Your reply (the beneficiary reads it in Telegram)")
+        await keys.tab_to(reply)
+        await typing.type("We found a school, see you on Monday")
+        await keys.tab_to(page.get_by_role("button", name="Send the reply", exact=True))
+        await typing.press("Enter")
+        await expect(page.get_by_text("We found a school, see you on Monday")).to_be_visible()
+        await page.screenshot(path=str(shots / "keyboard-4-conversation.png"), full_page=True)
 
     assert problems == []
     assert keys.unseen == [], "controls without a visible focus: " + "\n".join(keys.unseen)
@@ -604,69 +524,51 @@ async def test_a_caseworker_reads_the_calendar_marks_a_no_show_and_proposes_a_ti
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(10_000)
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=10)
+        expect = playwright_api.expect
 
-            await page.goto(f"{console_url}/login")
-            await page.get_by_label("Username").fill("leyla")
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await page.get_by_role("link", name="Appointments").click()
-            await expect(page.get_by_role("heading", name="Appointments", exact=True)).to_be_visible()
-            day = page.locator(f"section[data-day='{today.isoformat()}']")
-            await expect(day.locator(f"li[data-case='{CODE}']")).to_contain_text("Booked")
-            await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
-            await page.screenshot(path=str(shots / "calendar-1-week.png"), full_page=True)
-            await page.get_by_role("link", name="Next week").click()
-            await expect(page.locator(f"li[data-case='{CODE}']")).to_have_count(0)
-            await page.get_by_role("link", name="Today").click()
-            await (
-                page.locator(f"section[data-day='{today.isoformat()}']")
-                .get_by_role("link", name=CODE)
-                .click()
-            )
+        await sign_in(page, console_url, "leyla")
+        await page.get_by_role("link", name="Appointments").click()
+        await expect(page.get_by_role("heading", name="Appointments", exact=True)).to_be_visible()
+        day = page.locator(f"section[data-day='{today.isoformat()}']")
+        await expect(day.locator(f"li[data-case='{CODE}']")).to_contain_text("Booked")
+        await expect(page.get_by_text("Olga Petrova")).to_have_count(0)
+        await page.screenshot(path=str(shots / "calendar-1-week.png"), full_page=True)
+        await page.get_by_role("link", name="Next week").click()
+        await expect(page.locator(f"li[data-case='{CODE}']")).to_have_count(0)
+        await page.get_by_role("link", name="Today").click()
+        await page.locator(f"section[data-day='{today.isoformat()}']").get_by_role("link", name=CODE).click()
 
-            await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
-            row = page.locator(f"tr[data-appointment='{missed.id}']")
-            await row.get_by_role("button", name="Did not come").click()
-            await expect(page.locator(".success")).to_have_text("Saved.")
-            await expect(
-                page.locator(f"tr[data-appointment='{missed.id}'] .appointment-status")
-            ).to_contain_text("Did not come")
+        await expect(page.get_by_role("heading", name=f"Case {CODE}")).to_be_visible()
+        row = page.locator(f"tr[data-appointment='{missed.id}']")
+        await row.get_by_role("button", name="Did not come").click()
+        await expect(page.locator(".success")).to_have_text("Saved.")
+        await expect(page.locator(f"tr[data-appointment='{missed.id}'] .appointment-status")).to_contain_text(
+            "Did not come"
+        )
 
-            form = page.locator("form.look-form")
-            await form.get_by_label("Type").select_option("review")
-            await form.get_by_label("Day").fill(later.isoformat())
-            await form.get_by_role("button", name="Show free times").click()
-            propose = page.locator("form.propose-form")
-            await propose.locator("input[name=slot]").first.check()
-            await page.screenshot(path=str(shots / "calendar-2-propose.png"), full_page=True)
-            await propose.get_by_role("button", name="Propose this time").click()
-            await expect(page.locator(".proposal-pending")).to_contain_text(
-                "Waiting for the beneficiary's answer"
-            )
-            await page.screenshot(path=str(shots / "calendar-3-proposed.png"), full_page=True)
+        form = page.locator("form.look-form")
+        await form.get_by_label("Type").select_option("review")
+        await form.get_by_label("Day").fill(later.isoformat())
+        await form.get_by_role("button", name="Show free times").click()
+        propose = page.locator("form.propose-form")
+        await propose.locator("input[name=slot]").first.check()
+        await page.screenshot(path=str(shots / "calendar-2-propose.png"), full_page=True)
+        await propose.get_by_role("button", name="Propose this time").click()
+        await expect(page.locator(".proposal-pending")).to_contain_text(
+            "Waiting for the beneficiary's answer"
+        )
+        await page.screenshot(path=str(shots / "calendar-3-proposed.png"), full_page=True)
 
-            await (
-                page.get_by_role("navigation", name="Main menu")
-                .get_by_role("link", name="Appointments")
-                .click()
-            )
-            await page.locator("#calendar-date").fill(later.isoformat())
-            await page.get_by_role("button", name="Show").click()
-            await expect(
-                page.locator(f"section[data-day='{later.isoformat()}'] li[data-case='{CODE}']")
-            ).to_contain_text("Proposed, waiting for an answer")
-        finally:
-            await browser.close()
+        await (
+            page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Appointments").click()
+        )
+        await page.locator("#calendar-date").fill(later.isoformat())
+        await page.get_by_role("button", name="Show").click()
+        await expect(
+            page.locator(f"section[data-day='{later.isoformat()}'] li[data-case='{CODE}']")
+        ).to_contain_text("Proposed, waiting for an answer")
 
     assert problems == []
     async with sessionmaker() as session:

@@ -24,8 +24,15 @@ from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, StaffUser
 from tests.conftest import Database
-from tests.console.conftest import PASSWORD
-from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, console_url, playwright_api
+from tests.console.browser import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    chromium,
+    open_page,
+    playwright_api,
+    sign_in,
+)
+from tests.console.test_console_browser import console_url
 from tests.outreach.conftest import recipients
 
 __all__ = ["console_url"]  # the fixture, shared with the case work browser test
@@ -34,10 +41,7 @@ MakeUser = Callable[..., Awaitable[StaffUser]]
 TOKEN = "6161616161:" + "C" * 35
 BOT_ID = 6161616161
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -86,74 +90,59 @@ async def test_an_officer_sends_a_campaign_and_follows_pauses_and_resumes_it_in_
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(20_000)
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
-            expect.set_options(timeout=30_000)  # the worker's loops share a loaded machine
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=20)
+        expect = playwright_api.expect
+        expect.set_options(timeout=30_000)  # the worker's loops share a loaded machine
 
-            await page.goto(f"{console_url}/login")
-            await page.get_by_label("Username").fill("olga")
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.get_by_role("link", name="Cases")).to_have_count(0)
-            await page.get_by_role("link", name="Campaigns").click()
-            await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+        await sign_in(page, console_url, "olga")
+        await expect(page.get_by_role("link", name="Cases")).to_have_count(0)
+        await page.get_by_role("link", name="Campaigns").click()
+        await expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
 
-            await page.get_by_role("link", name="New campaign").click()
-            form = page.locator("form.campaign-form")
-            await form.get_by_label("Name (only the console shows it)").fill("Saturday opening")
-            await form.get_by_label("Text in English").fill("The office is open on Saturday.")
-            await form.get_by_label("Text in Russian").fill("Офис открыт в субботу.")
-            await form.get_by_label("Text in Persian").fill("دفتر شنبه باز است.")
-            await form.get_by_label("Russian", exact=True).check()
-            await form.get_by_label("Turkish", exact=True).check()
-            await form.get_by_label("Persian", exact=True).check()
-            # Six people over about ten seconds of sending time: slow enough to pause on the way.
-            await form.get_by_label("Spread over").fill("0.003")
-            await form.get_by_role("checkbox", name="Quiet hours").uncheck()
-            await page.screenshot(path=str(shots / "campaign-1-compose.png"), full_page=True)
-            await form.get_by_role("button", name="Save the draft and preview it").click()
+        await page.get_by_role("link", name="New campaign").click()
+        form = page.locator("form.campaign-form")
+        await form.get_by_label("Name (only the console shows it)").fill("Saturday opening")
+        await form.get_by_label("Text in English").fill("The office is open on Saturday.")
+        await form.get_by_label("Text in Russian").fill("Офис открыт в субботу.")
+        await form.get_by_label("Text in Persian").fill("دفتر شنبه باز است.")
+        await form.get_by_label("Russian", exact=True).check()
+        await form.get_by_label("Turkish", exact=True).check()
+        await form.get_by_label("Persian", exact=True).check()
+        # Six people over about ten seconds of sending time: slow enough to pause on the way.
+        await form.get_by_label("Spread over").fill("0.003")
+        await form.get_by_role("checkbox", name="Quiet hours").uncheck()
+        await page.screenshot(path=str(shots / "campaign-1-compose.png"), full_page=True)
+        await form.get_by_role("button", name="Save the draft and preview it").click()
 
-            await expect(page.locator(".campaign-recipients")).to_have_text("People who would get it now: 6")
-            turkish = page.locator(".campaign-preview tr[data-language='tr'] .campaign-message")
-            await expect(turkish).to_have_text(f"The office is open on Saturday.\n\n{opt_out_line('tr')}")
-            persian = page.locator(".campaign-preview tr[data-language='fa'] .campaign-message")
-            await expect(persian).to_have_attribute("dir", "rtl")
-            await page.screenshot(path=str(shots / "campaign-2-preview.png"), full_page=True)
-            await page.get_by_role("button", name="Send it now").click()
+        await expect(page.locator(".campaign-recipients")).to_have_text("People who would get it now: 6")
+        turkish = page.locator(".campaign-preview tr[data-language='tr'] .campaign-message")
+        await expect(turkish).to_have_text(f"The office is open on Saturday.\n\n{opt_out_line('tr')}")
+        persian = page.locator(".campaign-preview tr[data-language='fa'] .campaign-message")
+        await expect(persian).to_have_attribute("dir", "rtl")
+        await page.screenshot(path=str(shots / "campaign-2-preview.png"), full_page=True)
+        await page.get_by_role("button", name="Send it now").click()
 
-            figure = page.locator("#campaign-progress [data-figure='sent']")
-            # The progress fragment is polled by campaign.js: the figures move without a reload.
-            await expect(figure).not_to_have_text("0")
-            await page.get_by_role("button", name="Pause").click()
-            await expect(page.locator(".campaign-status")).to_have_text("Paused")
-            await page.screenshot(path=str(shots / "campaign-3-paused.png"), full_page=True)
-            async with sessionmaker() as session:
-                held = (
-                    await session.execute(select(func.count()).where(OutboxMessage.status == Status.PAUSED))
-                ).scalar_one()
-            assert 0 < held < 6
-            await page.get_by_role("button", name="Resume").click()
-            await expect(page.locator(".campaign-status")).to_have_text("Done", timeout=60_000)
-            await expect(page.locator("#campaign-progress progress")).to_have_attribute("value", "100")
-            await page.screenshot(path=str(shots / "campaign-4-done.png"), full_page=True)
-            shown = {
-                name: await page.locator(f"#campaign-progress [data-figure='{name}']").inner_text()
-                for name in ("sent", "failed", "blocked", "remaining")
-            }
-            results = await page.locator(".campaign-results tbody th").all_inner_texts()
-        finally:
-            await browser.close()
+        figure = page.locator("#campaign-progress [data-figure='sent']")
+        # The progress fragment is polled by campaign.js: the figures move without a reload.
+        await expect(figure).not_to_have_text("0")
+        await page.get_by_role("button", name="Pause").click()
+        await expect(page.locator(".campaign-status")).to_have_text("Paused")
+        await page.screenshot(path=str(shots / "campaign-3-paused.png"), full_page=True)
+        async with sessionmaker() as session:
+            held = (
+                await session.execute(select(func.count()).where(OutboxMessage.status == Status.PAUSED))
+            ).scalar_one()
+        assert 0 < held < 6
+        await page.get_by_role("button", name="Resume").click()
+        await expect(page.locator(".campaign-status")).to_have_text("Done", timeout=60_000)
+        await expect(page.locator("#campaign-progress progress")).to_have_attribute("value", "100")
+        await page.screenshot(path=str(shots / "campaign-4-done.png"), full_page=True)
+        shown = {
+            name: await page.locator(f"#campaign-progress [data-figure='{name}']").inner_text()
+            for name in ("sent", "failed", "blocked", "remaining")
+        }
+        results = await page.locator(".campaign-results tbody th").all_inner_texts()
     assert problems == []
     assert shown == {"sent": "6", "failed": "0", "blocked": "0", "remaining": "0"}
     assert results == [

@@ -8,24 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
 from storage.models import StaffUser
 from tests.conftest import Database
-from tests.console.conftest import PASSWORD
-from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, REQUIRED, console_url, playwright_api
+from tests.console.browser import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    chromium,
+    open_page,
+    playwright_api,
+    sign_in,
+)
+from tests.console.test_console_browser import console_url
 from tests.console.test_console_campaign_city import interviewed
 
 __all__ = ["console_url"]  # the fixture
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists() and not REQUIRED, reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
 async def test_an_officer_types_cities_into_the_segment_and_the_count_follows_in_the_browser(
@@ -40,48 +43,33 @@ async def test_an_officer_types_cities_into_the_segment_and_the_count_follows_in
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(20_000)
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
-            await page.goto(f"{console_url}/login")
-            await page.get_by_label("Username").fill("olga")
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await page.get_by_role("link", name="Campaigns").click()
-            await page.get_by_role("link", name="New campaign").click()
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=20)
+        expect = playwright_api.expect
+        await sign_in(page, console_url, "olga")
+        await page.get_by_role("link", name="Campaigns").click()
+        await page.get_by_role("link", name="New campaign").click()
 
-            form = page.locator("form.campaign-form")
-            await form.get_by_label("Name (only the console shows it)").fill("Baku office moves")
-            await form.get_by_label("Text in English").fill("The Baku office has moved.")
-            cities = form.get_by_label("City or district they gave in the interview, one per line")
-            await cities.fill("BAKI")
-            await page.screenshot(path=str(shots / "campaign-city-1-compose.png"), full_page=True)
-            await form.get_by_role("button", name="Save the draft and preview it").click()
-            count = page.locator(".campaign-recipients")
-            await expect(count).to_have_text("People who would get it now: 3")
+        form = page.locator("form.campaign-form")
+        await form.get_by_label("Name (only the console shows it)").fill("Baku office moves")
+        await form.get_by_label("Text in English").fill("The Baku office has moved.")
+        cities = form.get_by_label("City or district they gave in the interview, one per line")
+        await cities.fill("BAKI")
+        await page.screenshot(path=str(shots / "campaign-city-1-compose.png"), full_page=True)
+        await form.get_by_role("button", name="Save the draft and preview it").click()
+        count = page.locator(".campaign-recipients")
+        await expect(count).to_have_text("People who would get it now: 3")
 
-            # On the draft: a second city, then one nobody gave.
-            form = page.locator("form.campaign-form")
-            cities = form.get_by_label("City or district they gave in the interview, one per line")
-            await expect(cities).to_have_value("BAKI")
-            await cities.fill("BAKI\nsumqayit")
-            await form.get_by_role("button", name="Save the draft and preview it").click()
-            await expect(count).to_have_text("People who would get it now: 5")
-            await page.screenshot(path=str(shots / "campaign-city-2-draft.png"), full_page=True)
-            form = page.locator("form.campaign-form")
-            await form.get_by_label("City or district they gave in the interview, one per line").fill("Şəki")
-            await form.get_by_role("button", name="Save the draft and preview it").click()
-            await expect(count).to_have_text("People who would get it now: 0")
-        finally:
-            await browser.close()
+        # On the draft: a second city, then one nobody gave.
+        form = page.locator("form.campaign-form")
+        cities = form.get_by_label("City or district they gave in the interview, one per line")
+        await expect(cities).to_have_value("BAKI")
+        await cities.fill("BAKI\nsumqayit")
+        await form.get_by_role("button", name="Save the draft and preview it").click()
+        await expect(count).to_have_text("People who would get it now: 5")
+        await page.screenshot(path=str(shots / "campaign-city-2-draft.png"), full_page=True)
+        form = page.locator("form.campaign-form")
+        await form.get_by_label("City or district they gave in the interview, one per line").fill("Şəki")
+        await form.get_by_role("button", name="Save the draft and preview it").click()
+        await expect(count).to_have_text("People who would get it now: 0")
     assert problems == []

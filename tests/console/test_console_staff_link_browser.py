@@ -28,8 +28,15 @@ from storage.crypto import Crypto
 from storage.models import OutboxMessage, StaffUser
 from storage.models_outreach import Campaign
 from tests.conftest import Database
-from tests.console.conftest import PASSWORD
-from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, playwright_api, serving
+from tests.console.browser import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    chromium,
+    open_page,
+    playwright_api,
+    serving,
+    sign_in,
+)
 from tests.outreach.conftest import until
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
@@ -38,10 +45,7 @@ TOKEN = "6262626262:" + "D" * 35
 BOT_ID = 6262626262
 BOT_USERNAME = "intake_test_bot"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -87,67 +91,50 @@ async def test_an_officer_links_their_telegram_and_sends_a_campaign_test_to_it_i
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+    async with chromium() as browser:
+        page = await open_page(browser, problems, patience=20)
+        expect = playwright_api.expect
+        expect.set_options(timeout=30_000)
+
+        await sign_in(page, console_url, "olga")
+
+        # Before linking, a test has nowhere to go: the page says where to link.
+        await page.get_by_role("link", name="My account").click()
+        await expect(page.get_by_role("heading", name="My account")).to_be_visible()
+        await page.get_by_role("button", name="Link my Telegram").click()
+        deep_link = await page.locator("#telegram-link").get_attribute("href")
+        assert deep_link is not None and deep_link.startswith(f"https://t.me/{BOT_USERNAME}?start=staff-")
+        start = urllib.parse.parse_qs(urllib.parse.urlsplit(deep_link).query)["start"][0]
+        command = await page.locator("#telegram-command").inner_text()
+        assert command == f"/link {start.removeprefix('staff-')}"
+        await page.screenshot(path=str(shots / "staff-link-1-code.png"), full_page=True)
+        # What Telegram sends the bot when the link is opened and Start pressed.
+        await phone.send_text(chat, f"/start {start}")
+        answer = await phone.wait_for_bot_message(chat)
+        assert answer["text"] == t(LINKED, "en", account="Olga Outreach")
+        await page.get_by_role("link", name="My account").click()
+        await expect(page.locator(".telegram-status")).to_contain_text("Your Telegram chat is linked since")
+        await expect(page.get_by_role("button", name="Unlink my Telegram")).to_be_visible()
+
+        await page.get_by_role("link", name="Campaigns").click()
+        await page.get_by_role("link", name="New campaign").click()
+        form = page.locator("form.campaign-form")
+        await form.get_by_label("Name (only the console shows it)").fill("Saturday opening")
+        await form.get_by_label("Text in English").fill("The office is open on Saturday.")
+        await form.get_by_label("Text in Russian").fill("Офис открыт в субботу.")
+        await form.get_by_label("Text in Persian").fill("دفتر شنبه باز است.")
+        await form.get_by_label("Button", exact=True).select_option("start")
+        await form.get_by_label("Web address (https://…) or deep link code").fill("saturday")
+        await form.get_by_label("Button label in English").fill("Details")
+        await form.get_by_label("Button label in Russian").fill("Подробнее")
+        await form.get_by_role("button", name="Save the draft and preview it").click()
+        await expect(page.locator(".campaign-recipients")).to_be_visible()
+
+        await page.get_by_role("button", name="Send a test to me", exact=True).click()
+        await expect(page.locator("#test-sent")).to_have_text(
+            "Test messages on their way to your Telegram: 3"
         )
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-            page.set_default_timeout(20_000)
-            page.on(
-                "console", lambda message: problems.append(message.text) if message.type == "error" else None
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            expect = playwright_api.expect
-            expect.set_options(timeout=30_000)
-
-            await page.goto(f"{console_url}/login")
-            await page.get_by_label("Username").fill("olga")
-            await page.get_by_label("Password").fill(PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-
-            # Before linking, a test has nowhere to go: the page says where to link.
-            await page.get_by_role("link", name="My account").click()
-            await expect(page.get_by_role("heading", name="My account")).to_be_visible()
-            await page.get_by_role("button", name="Link my Telegram").click()
-            deep_link = await page.locator("#telegram-link").get_attribute("href")
-            assert deep_link is not None and deep_link.startswith(f"https://t.me/{BOT_USERNAME}?start=staff-")
-            start = urllib.parse.parse_qs(urllib.parse.urlsplit(deep_link).query)["start"][0]
-            command = await page.locator("#telegram-command").inner_text()
-            assert command == f"/link {start.removeprefix('staff-')}"
-            await page.screenshot(path=str(shots / "staff-link-1-code.png"), full_page=True)
-            # What Telegram sends the bot when the link is opened and Start pressed.
-            await phone.send_text(chat, f"/start {start}")
-            answer = await phone.wait_for_bot_message(chat)
-            assert answer["text"] == t(LINKED, "en", account="Olga Outreach")
-            await page.get_by_role("link", name="My account").click()
-            await expect(page.locator(".telegram-status")).to_contain_text(
-                "Your Telegram chat is linked since"
-            )
-            await expect(page.get_by_role("button", name="Unlink my Telegram")).to_be_visible()
-
-            await page.get_by_role("link", name="Campaigns").click()
-            await page.get_by_role("link", name="New campaign").click()
-            form = page.locator("form.campaign-form")
-            await form.get_by_label("Name (only the console shows it)").fill("Saturday opening")
-            await form.get_by_label("Text in English").fill("The office is open on Saturday.")
-            await form.get_by_label("Text in Russian").fill("Офис открыт в субботу.")
-            await form.get_by_label("Text in Persian").fill("دفتر شنبه باز است.")
-            await form.get_by_label("Button", exact=True).select_option("start")
-            await form.get_by_label("Web address (https://…) or deep link code").fill("saturday")
-            await form.get_by_label("Button label in English").fill("Details")
-            await form.get_by_label("Button label in Russian").fill("Подробнее")
-            await form.get_by_role("button", name="Save the draft and preview it").click()
-            await expect(page.locator(".campaign-recipients")).to_be_visible()
-
-            await page.get_by_role("button", name="Send a test to me", exact=True).click()
-            await expect(page.locator("#test-sent")).to_have_text(
-                "Test messages on their way to your Telegram: 3"
-            )
-            await page.screenshot(path=str(shots / "staff-link-2-test-sent.png"), full_page=True)
-        finally:
-            await browser.close()
+        await page.screenshot(path=str(shots / "staff-link-2-test-sent.png"), full_page=True)
     assert problems == []
 
     await phone.wait_for_bot_message(chat, count=4, timeout=30)

@@ -38,13 +38,12 @@ from tests.bot.test_appointments import open_month, to_booking
 from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.conftest import BACKENDS
-from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, playwright_api
+from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.intake.test_demo import ROOT, console_login, free_port, read_banner, sandbox_bots
 
 pytestmark = [
-    pytest.mark.slow,
+    *BROWSER_TEST,
     pytest.mark.skipif("sqlite" not in BACKENDS, reason="the demo runs on SQLite"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
 OFFICE_ZONE = "Asia/Baku"  # the demo's default INTAKE_TIMEZONE, its office's time zone
@@ -183,103 +182,85 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
                 pending = (await session.execute(select(Reminder.status, Reminder.due_at))).all()
             assert [status for status, _ in pending] == ["pending"], f"booked too late for {pending}"
 
-            async with playwright_api.async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=str(CHROMIUM),
-                    args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+            async with chromium() as browser:
+                page = await open_page(browser, problems, patience=20)
+                expect = playwright_api.expect
+                expect.set_options(timeout=30_000)
+
+                await sign_in(page, console, OFFICER, OFFICER_PASSWORD)
+                await expect(page.get_by_role("link", name="Cases")).to_have_count(0)
+
+                # A channel for the community meeting's flyers; three people come through its link.
+                await page.get_by_role("link", name="Channels").click()
+                await page.get_by_label("Name (where the flyers go").fill(CHANNEL_NAME)
+                await page.get_by_label("Kind").select_option("community_meeting")
+                await page.get_by_label("Code in the link").fill(CHANNEL)
+                await page.get_by_role("button", name="Create the channel").click()
+                await expect(page.locator("#deep-link")).to_contain_text(f"?start={CHANNEL}")
+                people = {
+                    locale: await come_through_the_channel(phone, button) for locale, button, *_ in PEOPLE
+                }
+
+                await page.get_by_role("link", name="Campaigns").click()
+                await page.get_by_role("link", name="New campaign").click()
+                form = page.locator("form.campaign-form")
+                await form.get_by_label("Name (only the console shows it)").fill("Language classes")
+                for _locale, _button, language, notice in PEOPLE:
+                    await form.get_by_label(f"Text in {language}").fill(notice)
+                await form.get_by_label(f"{CHANNEL_NAME} {CHANNEL}", exact=True).check()
+                # Three people over 36 seconds of sending time: one every 12 seconds, to pause on the way.
+                await form.get_by_label("Spread over").fill("0.01")
+                await form.get_by_role("checkbox", name="Quiet hours").uncheck()
+                await page.screenshot(path=str(shots / "1-compose.png"), full_page=True)
+                await form.get_by_role("button", name="Save the draft and preview it").click()
+
+                await expect(page.locator(".campaign-recipients")).to_have_text(
+                    "People who would get it now: 3"
                 )
-                try:
-                    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
-                    page.set_default_timeout(20_000)
-                    page.on(
-                        "console",
-                        lambda message: problems.append(message.text) if message.type == "error" else None,
+                for locale, _button, _language, notice in PEOPLE:
+                    preview = page.locator(
+                        f".campaign-preview tr[data-language='{locale}'] .campaign-message"
                     )
-                    page.on("pageerror", lambda error: problems.append(str(error)))
-                    expect = playwright_api.expect
-                    expect.set_options(timeout=30_000)
+                    await expect(preview).to_have_text(f"{notice}\n\n{opt_out_line(locale)}")
+                # A Pashto reader gets the English fallback: it reads left to right, as in
+                # Telegram, and the Pashto /stop line under it right to left.
+                pashto = page.locator(".campaign-preview tr[data-language='ps'] .campaign-message")
+                english, stop = await pashto.evaluate(LINE_DIRECTIONS)
+                assert (english, stop) == ("ltr", "rtl")
+                await page.screenshot(path=str(shots / "2-preview.png"), full_page=True)
+                campaign_id = uuid.UUID(page.url.rstrip("/").rsplit("/", 1)[1])
+                await page.get_by_role("button", name="Send it now").click()
 
-                    await page.goto(f"{console}/login")
-                    await page.get_by_label("Username").fill(OFFICER)
-                    await page.get_by_label("Password").fill(OFFICER_PASSWORD)
-                    await page.get_by_role("button", name="Sign in").click()
-                    await expect(page.get_by_role("link", name="Cases")).to_have_count(0)
-
-                    # A channel for the community meeting's flyers; three people come through its link.
-                    await page.get_by_role("link", name="Channels").click()
-                    await page.get_by_label("Name (where the flyers go").fill(CHANNEL_NAME)
-                    await page.get_by_label("Kind").select_option("community_meeting")
-                    await page.get_by_label("Code in the link").fill(CHANNEL)
-                    await page.get_by_role("button", name="Create the channel").click()
-                    await expect(page.locator("#deep-link")).to_contain_text(f"?start={CHANNEL}")
-                    people = {
-                        locale: await come_through_the_channel(phone, button) for locale, button, *_ in PEOPLE
-                    }
-
-                    await page.get_by_role("link", name="Campaigns").click()
-                    await page.get_by_role("link", name="New campaign").click()
-                    form = page.locator("form.campaign-form")
-                    await form.get_by_label("Name (only the console shows it)").fill("Language classes")
-                    for _locale, _button, language, notice in PEOPLE:
-                        await form.get_by_label(f"Text in {language}").fill(notice)
-                    await form.get_by_label(f"{CHANNEL_NAME} {CHANNEL}", exact=True).check()
-                    # Three people over 36 seconds of sending time: one every 12 seconds, to pause on the way.
-                    await form.get_by_label("Spread over").fill("0.01")
-                    await form.get_by_role("checkbox", name="Quiet hours").uncheck()
-                    await page.screenshot(path=str(shots / "1-compose.png"), full_page=True)
-                    await form.get_by_role("button", name="Save the draft and preview it").click()
-
-                    await expect(page.locator(".campaign-recipients")).to_have_text(
-                        "People who would get it now: 3"
-                    )
-                    for locale, _button, _language, notice in PEOPLE:
-                        preview = page.locator(
-                            f".campaign-preview tr[data-language='{locale}'] .campaign-message"
-                        )
-                        await expect(preview).to_have_text(f"{notice}\n\n{opt_out_line(locale)}")
-                    # A Pashto reader gets the English fallback: it reads left to right, as in
-                    # Telegram, and the Pashto /stop line under it right to left.
-                    pashto = page.locator(".campaign-preview tr[data-language='ps'] .campaign-message")
-                    english, stop = await pashto.evaluate(LINE_DIRECTIONS)
-                    assert (english, stop) == ("ltr", "rtl")
-                    await page.screenshot(path=str(shots / "2-preview.png"), full_page=True)
-                    campaign_id = uuid.UUID(page.url.rstrip("/").rsplit("/", 1)[1])
-                    await page.get_by_role("button", name="Send it now").click()
-
-                    progress = page.locator("#campaign-progress")
-                    await expect(progress.locator("[data-figure='sent']")).to_have_text("1")
-                    await page.get_by_role("button", name="Pause").click()
-                    await expect(page.locator(".campaign-status")).to_have_text("Paused")
-                    await page.screenshot(path=str(shots / "3-paused.png"), full_page=True)
-                    async with sessionmaker() as session:
-                        rows = (
-                            await session.execute(
-                                select(OutboxMessage.status, OutboxMessage.not_before).where(
-                                    OutboxMessage.campaign_id == campaign_id,
-                                    OutboxMessage.lane == Lane.BROADCAST,
-                                )
+                progress = page.locator("#campaign-progress")
+                await expect(progress.locator("[data-figure='sent']")).to_have_text("1")
+                await page.get_by_role("button", name="Pause").click()
+                await expect(page.locator(".campaign-status")).to_have_text("Paused")
+                await page.screenshot(path=str(shots / "3-paused.png"), full_page=True)
+                async with sessionmaker() as session:
+                    rows = (
+                        await session.execute(
+                            select(OutboxMessage.status, OutboxMessage.not_before).where(
+                                OutboxMessage.campaign_id == campaign_id,
+                                OutboxMessage.lane == Lane.BROADCAST,
                             )
-                        ).all()
-                    held = [not_before for status, not_before in rows if status == Status.PAUSED]
-                    assert len(rows) == 3 and len(held) == 2, rows
-                    # Paused: even after the time the next one was due, nothing more arrives.
-                    await asyncio.sleep(max(0.0, (min(held) - utcnow()).total_seconds()) + 3)
-                    delivered = [
-                        campaign_messages(await phone.bot_messages(user)) for user in people.values()
-                    ]
-                    assert sorted(map(len, delivered)) == [0, 0, 1]
-                    await expect(progress.locator("[data-figure='remaining']")).to_have_text("2")
+                        )
+                    ).all()
+                held = [not_before for status, not_before in rows if status == Status.PAUSED]
+                assert len(rows) == 3 and len(held) == 2, rows
+                # Paused: even after the time the next one was due, nothing more arrives.
+                await asyncio.sleep(max(0.0, (min(held) - utcnow()).total_seconds()) + 3)
+                delivered = [campaign_messages(await phone.bot_messages(user)) for user in people.values()]
+                assert sorted(map(len, delivered)) == [0, 0, 1]
+                await expect(progress.locator("[data-figure='remaining']")).to_have_text("2")
 
-                    await page.get_by_role("button", name="Resume").click()
-                    await expect(page.locator(".campaign-status")).to_have_text("Done", timeout=90_000)
-                    await expect(progress.locator("progress")).to_have_attribute("value", "100")
-                    await page.screenshot(path=str(shots / "4-done.png"), full_page=True)
-                    shown = {
-                        name: await progress.locator(f"[data-figure='{name}']").inner_text()
-                        for name in ("sent", "failed", "blocked", "remaining")
-                    }
-                finally:
-                    await browser.close()
+                await page.get_by_role("button", name="Resume").click()
+                await expect(page.locator(".campaign-status")).to_have_text("Done", timeout=90_000)
+                await expect(progress.locator("progress")).to_have_attribute("value", "100")
+                await page.screenshot(path=str(shots / "4-done.png"), full_page=True)
+                shown = {
+                    name: await progress.locator(f"[data-figure='{name}']").inner_text()
+                    for name in ("sent", "failed", "blocked", "remaining")
+                }
             assert problems == []
             assert shown == {"sent": "3", "failed": "0", "blocked": "0", "remaining": "0"}
             for locale, _button, _language, notice in PEOPLE:
