@@ -61,6 +61,8 @@ async def run_demo(*, sandbox_port: int) -> None:
                     f"  Web phone (chat as a migrant): {sandbox.url}/\n"
                     f"  Caseworker console:           http://{settings.console_addr}/\n"
                     f"  Console login:                {DEMO_USERNAME} / {password}\n"
+                    "  An outreach officer's account: intake create-user NAME --role outreach"
+                    " (another terminal, this directory)\n"
                     f"  Database:                     {settings.database_url}\n"
                     "Press Ctrl-C to stop.\n",
                     flush=True,

@@ -172,6 +172,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
     try:
         banner = await read_banner(process)
         demo_password = re.search(r"demo / (\S+)", banner).group(1)
+        assert "intake create-user NAME --role outreach" in banner
         [bot] = await sandbox_bots(sandbox_port)
         await create_officer(tmp_path, environment)
         console = f"http://127.0.0.1:{console_port}"
@@ -252,6 +253,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
                 delivered = [campaign_messages(await phone.bot_messages(user)) for user in people.values()]
                 assert sorted(map(len, delivered)) == [0, 0, 1]
                 await expect(progress.locator("[data-figure='remaining']")).to_have_text("2")
+                await expect(progress.locator("progress")).to_have_attribute("value", "33")
 
                 await page.get_by_role("button", name="Resume").click()
                 await expect(page.locator(".campaign-status")).to_have_text("Done", timeout=90_000)
