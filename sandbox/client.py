@@ -79,6 +79,13 @@ class SandboxClient:
         user = await self._request("POST", "/users", json=payload)
         return user["id"]
 
+    async def create_users(
+        self, count: int, first_name: str = "User", language_code: str = "en"
+    ) -> list[int]:
+        """`count` new simulated users in one request (named `first_name` 1, 2, …); their ids."""
+        payload = {"count": count, "first_name": first_name, "language_code": language_code}
+        return list((await self._request("POST", "/users/many", json=payload))["ids"])
+
     async def send(self, user_id: int, **payload: Any) -> int:
         """The user sends a message: ``text=``, ``sticker=True``, ``photo=True``, ``voice=True``,
         ``document={"file_name": ...}``, ``location={...}`` or ``contact={...}``; returns the update_id."""

@@ -40,6 +40,7 @@ def add_routes(app: web.Application) -> None:
     router = app.router
     router.add_post(f"{_API}/users", create_user)
     router.add_get(f"{_API}/users", list_users)
+    router.add_post(f"{_API}/users/many", create_users)
     router.add_get(f"{_API}/bots", list_bots)
     router.add_post(f"{_CHAT}/messages", user_message)
     router.add_post(f"{_CHAT}/press", press)
@@ -115,6 +116,23 @@ async def create_user(request: web.Request) -> web.Response:
         _optional_str(body, "language_code"),
     )
     return web.json_response(user.telegram())
+
+
+MANY_USERS_MAX = 100_000
+
+
+async def create_users(request: web.Request) -> web.Response:
+    """`count` users named `first_name` N (benchmarks need 100,000 people, not 100,000 requests);
+    answers their ids, in order."""
+    body = await _body(request)
+    count = body.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MANY_USERS_MAX:
+        raise _fail(400, f"count must be a whole number from 1 to {MANY_USERS_MAX}")
+    first_name = _optional_str(body, "first_name") or "User"
+    language_code = _optional_str(body, "language_code")
+    state = request.app[STATE]
+    ids = [state.create_user(f"{first_name} {n + 1}", None, None, language_code).id for n in range(count)]
+    return web.json_response({"ids": ids})
 
 
 async def list_users(request: web.Request) -> web.Response:

@@ -28,6 +28,31 @@ async def test_users_get_increasing_ids(sandbox_client: SandboxClient) -> None:
     assert (first, second) == (100_000_001, 100_000_002)
 
 
+async def test_many_users_in_one_request(
+    bot_api: BotApi, http: aiohttp.ClientSession, sandbox_client: SandboxClient
+) -> None:
+    many = await sandbox_client.create_users(3, first_name="Guest", language_code="ru")
+    after = await sandbox_client.create_user()
+
+    assert many == [100_000_001, 100_000_002, 100_000_003]
+    assert after == 100_000_004
+    await bot_api.ok("sendMessage", chat_id=many[2], text="Salam")
+    [message] = await sandbox_client.bot_messages(many[2])
+    assert message["text"] == "Salam"
+    users = {
+        user["id"]: user
+        for user in await (await http.get(f"{sandbox_client.base_url}/sandbox/api/users")).json()
+    }
+    assert users[many[0]]["first_name"] == "Guest 1" and users[many[0]]["language_code"] == "ru"
+    for count in (0, -1, 100_001, "3", True, None):
+        async with http.post(
+            f"{sandbox_client.base_url}/sandbox/api/users/many", json={"count": count}
+        ) as response:
+            assert response.status == 400
+            assert "count must be" in (await response.json())["error"]
+    assert await sandbox_client.create_user() == 100_000_005  # nothing was made by the refusals
+
+
 async def test_user_media_reaches_the_bot(bot_api: BotApi, sandbox_client: SandboxClient) -> None:
     user = await sandbox_client.create_user()
     await sandbox_client.send(user, sticker=True)
