@@ -1,4 +1,5 @@
-"""`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, one table.
+"""`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, the outbox
+sender, campaign expansion and reminders, one table.
 
 Everything that is compared is measured in the same run on the same machine, because these
 machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -16,7 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.infra import machine, postgres_reachable, scratch_database
+from bench import campaigns, outreach, reminders
+from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
 from bench.startup import MemoryResult, StartupResult, run_memory, run_startup
@@ -49,7 +51,18 @@ def parse_arguments() -> argparse.Namespace:
         help="people in paced P1 (130: about 100 updates/s while all are under way, the goal's load)",
     )
     parser.add_argument(
-        "--only", default="p1,webhook,paced,p4,startup,memory", help="which parts to run (default: all)"
+        "--only",
+        default="p1,webhook,paced,p4,startup,memory,sender,campaign,reminders",
+        help="which parts to run (default: all)",
+    )
+    parser.add_argument(
+        "--messages", type=int, default=5000, help="messages for the sender vs bare aiohttp (5000)"
+    )
+    parser.add_argument(
+        "--recipients", type=int, default=100_000, help="people in the campaign benchmarks (100000)"
+    )
+    parser.add_argument(
+        "--appointments", type=int, default=100_000, help="booked appointments for reminders (100000)"
     )
     parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
     parser.add_argument(
@@ -61,7 +74,9 @@ def parse_arguments() -> argparse.Namespace:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     parts = set(args.only.split(","))
     backends = [b for b in args.backends.split(",") if b == "sqlite" or postgres_reachable()]
-    report: dict[str, Any] = {"machine": await machine("postgresql" in backends), "p1": [], "p4": []}
+    report: dict[str, Any] = {
+        "machine": await machine("postgresql" in backends), "p1": [], "p4": [], "outreach": [],
+    }  # fmt: skip
     started = time.monotonic()
     RESULTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as scratch:
@@ -95,6 +110,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 report["p4"].append(progress(await _p4_and_memory(backend, args, parts, work, report)))
         if "startup" in parts:
             report["startup"] = progress(await run_startup(work))
+        report["outreach"] = await _outreach(args, parts, backends, work)
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
 
@@ -119,6 +135,26 @@ async def _p4_and_memory(
         if "memory" in parts and backend == "sqlite":
             report["memory"] = await run_memory(url, keys, args.cases, args.dialogs, work)
     return result
+
+
+async def _outreach(
+    args: argparse.Namespace, parts: set[str], backends: list[str], work: Path
+) -> list[dict[str, Any]]:
+    """The outreach benchmarks, each module in its own process (their memory and CPU are measured)."""
+    runs = {
+        "sender": (
+            "bench.outreach",
+            ["--messages", str(args.messages), "--recipients", str(args.recipients)],
+        ),
+        "campaign": ("bench.campaigns", ["--recipients", str(args.recipients)]),
+        "reminders": ("bench.reminders", ["--appointments", str(args.appointments)]),
+    }
+    results = []
+    for part, (module, options) in runs.items():
+        if part in parts:
+            for backend in backends:
+                results += await run_module(module, ["--backend", backend, *options], work)
+    return results
 
 
 # ── the table ───────────────────────────────────────────────────────────────────────────────────
@@ -200,6 +236,9 @@ def table(report: dict[str, Any]) -> str:
                 "",
             ]
         )
+    rows += outreach.rows(report["outreach"])
+    rows += campaigns.rows(report["outreach"])
+    rows += reminders.rows(report["outreach"])
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * width for width in widths))

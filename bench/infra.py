@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import secrets
@@ -14,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -129,6 +131,25 @@ class Child:
         stat = Path(f"/proc/{self.pid}/stat").read_text()
         after_name = stat.rsplit(")", 1)[1].split()
         return (int(after_name[11]) + int(after_name[12])) / CLOCK_TICKS
+
+
+async def run_module(module: str, args: list[str], work: Path) -> list[dict[str, Any]]:
+    """`python -m module args` in its own process (its memory and CPU are its own); the JSON objects it
+    prints, one a line. Its output goes on to stderr as it comes, so a long run shows its progress."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, "--work", str(work),
+        env=child_environment(), cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    results = []
+    async for line in process.stdout:
+        text = line.decode().strip()
+        if text.startswith("{"):
+            results.append(json.loads(text))
+            print(f"[bench] {text}", file=sys.stderr, flush=True)
+    if await process.wait() != 0:
+        raise RuntimeError(f"python -m {module} {' '.join(args)} failed ({process.returncode}): see above")
+    return results
 
 
 async def machine(postgres: bool) -> dict[str, str | int | None]:
