@@ -9,12 +9,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram import methods as aiogram_methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, Chat, ErrorEvent
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,33 +42,7 @@ from storage.crypto import Crypto
 log = logging.getLogger(__name__)
 
 
-# Strong references to aiogram's Response[T] classes (see pin_response_models).
-_PINNED_RESPONSE_MODELS: list[type] = []
-
-
-def pin_response_models() -> None:
-    """Build aiogram's Response[T] class of every Bot API method once, and keep it.
-
-    aiogram parametrises Response[T] on every call; pydantic 2.13 caches parametrised generics only
-    weakly, so each call rebuilt the class: about a tenth of the bot's CPU time in the profile, and
-    most of the outbox sender's.
-    """
-    if _PINNED_RESPONSE_MODELS:
-        return
-    for name in aiogram_methods.__all__:
-        method = getattr(aiogram_methods, name)
-        returning = getattr(method, "__returning__", None)
-        if (
-            isinstance(method, type)
-            and issubclass(method, TelegramMethod)
-            and method is not TelegramMethod
-            and returning is not None
-        ):
-            _PINNED_RESPONSE_MODELS.append(Response[returning])
-
-
 def create_bot(token: str, api_url: str) -> Bot:
-    pin_response_models()
     session = TelegramSession(api=TelegramAPIServer.from_base(api_url))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
