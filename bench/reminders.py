@@ -95,12 +95,13 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> No
         async with sessionmaker() as session, session.begin():
             for row in people:
                 row.update(telegram_id_enc=secrets.token_bytes(40), created_at=now, last_active_at=now)
-            await session.execute(insert(Beneficiary), people)
+            # Core inserts (executemany) of plain rows: no ORM bookkeeping for 400,000 of them.
+            await session.execute(Beneficiary.__table__.insert(), people)
             for row in cases:
                 row.update(stage="new", source="bot", created_at=now, updated_at=now, version=1)
-            await session.execute(insert(Case), cases)
-            await session.execute(insert(Appointment), appointments)
-            await session.execute(insert(Reminder), reminders)
+            await session.execute(Case.__table__.insert(), cases)
+            await session.execute(Appointment.__table__.insert(), appointments)
+            await session.execute(Reminder.__table__.insert(), reminders)
 
 
 async def scan_ms(sessionmaker: async_sessionmaker[AsyncSession], scan: str) -> float:
@@ -207,7 +208,9 @@ async def idle_cpu(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypt
     return round(used * 1000 / elapsed, 2)
 
 
-async def run(backend: str, work: Path, count: int, due_count: int) -> dict[str, Any]:
+async def run(
+    backend: str, work: Path, count: int, due_count: int, *, idle_seconds: float = 10, lag_seconds: float = 5
+) -> dict[str, Any]:
     async with scratch_database(backend, work) as url:
         engine = create_engine(url)
         try:
@@ -228,9 +231,10 @@ async def run(backend: str, work: Path, count: int, due_count: int) -> dict[str,
                 "scan_ms": round(await scan_ms(sessionmaker, "due"), 3),
                 "scan_without_index_ms": round(await without_index(sessionmaker), 3),
                 "select_1_ms": round(await scan_ms(sessionmaker, "select 1"), 3),
-                "idle_cpu_ms_per_s": await idle_cpu(sessionmaker, crypto, 10),
+                "idle_cpu_ms_per_s": await idle_cpu(sessionmaker, crypto, idle_seconds),
             }
-            result["lag"] = await lag(sessionmaker, crypto, due_count, 5)
+            result["lag"] = await lag(sessionmaker, crypto, due_count, lag_seconds)
+            result["lag"]["over_s"] = lag_seconds
             return result
         finally:
             await engine.dispose()
@@ -246,7 +250,8 @@ def rows(results: list[dict[str, Any]]) -> list[list[str]]:
         lag, idle = r["lag"], r["idle_cpu_ms_per_s"]
         table += [
             [
-                "Reminders: due time → outbox row", db, f"{load}, {lag['due']} falling due in 5 s",
+                "Reminders: due time → outbox row", db,
+                f"{load}, {lag['due']} falling due in {lag.get('over_s', 5):g} s",
                 f"p50 {lag['visible_p50_s']:.2f} s, p95 {lag['visible_p95_s']:.2f} s, "
                 f"max {lag['visible_max_s']:.2f} s",
                 f"≤ {GOAL_LAG_S:.0f} s: {'met' if lag['visible_max_s'] <= GOAL_LAG_S else 'NOT met'}",
