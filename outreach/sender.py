@@ -55,11 +55,9 @@ class RateLimiter:
 
     Two steps per send. `take` reserves slots on an even grid; when the caller fell behind by up
     to `slack` seconds (a database round trip at high rates) it hands out a few at once, so the
-    average holds the rate, but nothing idle is banked. A caller that sends in rounds says how long
-    the pause between two rounds can be (`catch_up`): a slot missed in such a pause is made up in
-    the next round, a longer pause is idle time. `admit`, right before the request goes out, checks
-    a sliding window: no `window` (one second's worth plus `margin`, which absorbs the jitter between
-    here and Telegram's clock) ever holds more than `rate` sends.
+    average holds the rate, but nothing idle is banked. `admit`, right before the request goes out,
+    checks a sliding window: no `window` (one second's worth plus `margin`, which absorbs the jitter
+    between here and Telegram's clock) ever holds more than `rate` sends.
     """
 
     def __init__(
@@ -68,12 +66,10 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         slack: float = 0.01,
         margin: float = 0.015,
-        catch_up: float = 0.0,
     ) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
         self._slack = slack
-        self._catch_up = catch_up
         self._next = 0.0
         self._capacity = max(1, int(rate))
         self._window = self._capacity / rate + margin
@@ -85,7 +81,7 @@ class RateLimiter:
         if self._next > now:
             await asyncio.sleep(self._next - now)
             now = self._clock()
-        start = self._next if now - self._next <= self._catch_up else max(self._next, now - self._slack)
+        start = max(self._next, now - self._slack)
         granted = max(1, min(most, self._capacity, 1 + int((now - start) / self._interval)))
         self._next = start + granted * self._interval
         return granted
@@ -167,12 +163,9 @@ class Sender:
         self._bot = bot
         self._sessionmaker = sessionmaker
         self._crypto = crypto
-        # The pause between two rounds (answers awaited, outcomes written, the next claim), up to a
-        # round's length, is made up in the next round, so the rate holds on average; the sliding
-        # window still keeps every second within `rate`.
-        self._limiter = RateLimiter(rate, clock, catch_up=round_seconds)
+        self._limiter = RateLimiter(rate, clock)
         # Paid broadcasts (allow_paid_broadcast) have Telegram's higher limit; the rest keep `rate`.
-        self._paid_limiter = RateLimiter(paid_rate, clock, catch_up=round_seconds) if paid_broadcast else None
+        self._paid_limiter = RateLimiter(paid_rate, clock) if paid_broadcast else None
         self._clock = clock
         self._zone = zone
         self._reminder_quiet = seconds_quiet(reminder_quiet_hours)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Status, claim
-from outreach.sender import RateLimiter, Sender
+from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
@@ -54,20 +54,6 @@ async def test_a_slow_send_is_not_overtaken_by_the_next_message_to_that_chat(
     await phone.inject_fault("delay", count=1, delay=2.5, method="sendMessage")
     await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
     assert [m["text"] for m in await phone.bot_messages(user)] == ["Notice 0", "Notice 1"]
-
-
-async def test_the_pause_between_rounds_is_made_up_but_idle_time_is_not_banked() -> None:
-    now = [100.0]
-    limiter = RateLimiter(10, clock=lambda: now[0], catch_up=0.25)
-    assert await limiter.take(5) == 1  # after idle time: one, not a burst
-    now[0] += 0.3  # its successor's slot (0.1 s on) passed, and two more in a pause between rounds
-    assert await limiter.take(5) == 3  # the three missed slots, made up
-    now[0] += 1.0  # longer than a round's pause: idle
-    assert await limiter.take(5) == 1
-    plain = RateLimiter(10, clock=lambda: now[0])
-    assert await plain.take(5) == 1
-    now[0] += 0.3
-    assert await plain.take(5) == 1  # without catch_up the missed slots are lost
 
 
 async def test_a_429_pauses_every_send_for_retry_after(
