@@ -97,7 +97,11 @@ class Segment:
         data = data or {}
 
         def codes(name: str, known: Iterable[str] | None = None) -> tuple[str, ...]:
-            values = [str(value) for value in data.get(name) or () if isinstance(value, str)]
+            # A list of codes; anything else (a bare string would give its letters) selects nothing.
+            given = data.get(name)
+            if not isinstance(given, list | tuple):
+                return ()
+            values = [value for value in given if isinstance(value, str)]
             allowed = set(known) if known is not None else None
             return tuple(sorted({v for v in values if allowed is None or v in allowed}))
 

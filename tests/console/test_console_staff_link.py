@@ -190,6 +190,25 @@ async def test_send_a_test_puts_each_languages_message_in_the_outbox_for_the_off
         assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 4
 
 
+async def test_a_finished_or_cancelled_campaign_offers_no_test(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    olga = await sign_in_as("olga", role="outreach")
+    await link(sessionmaker, crypto, olga)
+    location = (await compose(client)).headers["location"]
+    assert soup(await client.get(location)).select_one("form.test-form") is not None
+    campaign_id = uuid.UUID(location.rsplit("/", 1)[1])
+    for status in ("done", "cancelled"):
+        async with sessionmaker() as session, session.begin():
+            campaign = await session.get(Campaign, campaign_id)
+            assert campaign is not None
+            campaign.status = status
+        assert soup(await client.get(location)).select_one("form.test-form") is None, status
+
+
 async def test_send_a_test_without_a_linked_chat_says_where_to_link_it(
     client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -24,6 +24,13 @@ def test_forged_cities_are_dropped_and_at_most_the_limit_kept() -> None:
     assert Segment.from_data({"cities": "Baku"}).cities == ()  # not a list
 
 
+def test_a_list_field_given_as_a_bare_string_selects_nothing_rather_than_its_letters() -> None:
+    forged = Segment.from_data({"sources": "flyer", "languages": "ru", "stages": "screening"})
+    assert (forged.sources, forged.languages, forged.stages) == ((), (), ())
+    kept = Segment.from_data({"sources": ["flyer", 7], "languages": ["ru", "xx"]})
+    assert (kept.sources, kept.languages) == (("flyer",), ("ru",))
+
+
 def test_a_segment_by_city_needs_the_keys_and_one_without_does_not(crypto: Crypto) -> None:
     with pytest.raises(ValueError, match="keys"):
         segment_condition(Segment(cities=("Baku",)), utcnow())
