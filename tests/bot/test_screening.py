@@ -51,6 +51,18 @@ async def answer_screening(phone: SandboxClient, t: Translate, user: int, locale
     await phone.press(user, t("Done", locale))
 
 
+async def at_the_first_question(phone: SandboxClient, t: Translate) -> int:
+    """A new English-speaking person who skipped the name and sees the first question, all answered."""
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await phone.press(user, t("Continue"))
+    await phone.wait_for_bot_message(user, contains=t("Skip"))
+    await phone.press(user, t("Skip"))
+    await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[0].prompt))
+    await phone.wait_idle(user)
+    return user
+
+
 async def database_text(session: AsyncSession) -> str:
     """Every value of every table, as text, to search for plaintext."""
     chunks = []
@@ -320,14 +332,8 @@ async def test_group_chats_are_ignored(
 async def test_a_tap_reads_the_person_and_their_dialog_state_in_one_select(
     phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    q1, q2 = (question.prompt for question in SCREENING.bot_questions()[:2])
-    user = await phone.create_user(language_code="en")
-    await choose_language(phone, user, "English")
-    await phone.press(user, t("Continue"))
-    await phone.wait_for_bot_message(user, contains=t("Skip"))
-    await phone.press(user, t("Skip"))
-    await phone.wait_for_bot_message(user, contains=t(q1))
-    await phone.wait_idle(user)
+    q2 = SCREENING.bot_questions()[1].prompt
+    user = await at_the_first_question(phone, t)
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -353,13 +359,7 @@ async def test_the_next_question_does_not_wait_for_the_edit_of_the_answered_one(
     phone: SandboxClient, t: Translate
 ) -> None:
     q1, q2 = (question.prompt for question in SCREENING.bot_questions()[:2])
-    user = await phone.create_user(language_code="en")
-    await choose_language(phone, user, "English")
-    await phone.press(user, t("Continue"))
-    await phone.wait_for_bot_message(user, contains=t("Skip"))
-    await phone.press(user, t("Skip"))
-    await phone.wait_for_bot_message(user, contains=t(q1))
-    await phone.wait_idle(user)
+    user = await at_the_first_question(phone, t)
     # A slow connection holds up the edit of the answered question for three seconds.
     await phone.inject_fault("delay", method="editMessageText", delay=3.0)
 
