@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.infra import machine, postgres_reachable, scratch_database
+from bench.infra import scratch_database, standalone_start
 from outreach import campaigns
 from outreach.campaigns import CampaignStatus, Segment
 from storage.crypto import Crypto, generate_key, parse_keys
@@ -168,14 +168,7 @@ def rows(results: list[dict[str, Any]]) -> list[list[str]]:
 
 
 async def main(arguments: argparse.Namespace) -> None:
-    work = Path(arguments.work)
-    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
-    backends = (
-        [arguments.backend]
-        if arguments.backend
-        else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
-    )
-    results: list[dict[str, Any]] = [{"machine": await machine("postgresql" in backends)}]
+    work, backends, results = await standalone_start(arguments)
     for backend in backends:
         results.append(await expansion_vs_insert(backend, work, arguments.recipients))
         print(json.dumps(results[-1]), flush=True)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.infra import machine, postgres_reachable, scratch_database
+from bench.infra import scratch_database, standalone_start
 from outreach.campaigns import Segment, count_by_language, segment_condition
 from storage.city import city_hash
 from storage.crypto import Crypto, generate_key, parse_keys
@@ -108,14 +108,7 @@ async def city_counts(backend: str, work: Path, count: int) -> dict[str, Any]:
 
 
 async def main(arguments: argparse.Namespace) -> None:
-    work = Path(arguments.work)
-    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
-    backends = (
-        [arguments.backend]
-        if arguments.backend
-        else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
-    )
-    results: list[dict[str, Any]] = [{"machine": await machine("postgresql" in backends)}]
+    work, backends, results = await standalone_start(arguments)
     for backend in backends:
         results.append(await city_counts(backend, work, arguments.people))
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -32,6 +33,20 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def standalone_start(arguments: argparse.Namespace) -> tuple[Path, list[str], list[dict[str, Any]]]:
+    """What a benchmark module run on its own starts from: its work folder (made), the databases to
+    measure (the one asked for, else SQLite and PostgreSQL when it answers), and its results, which
+    open with the machine they were measured on."""
+    work = Path(arguments.work)
+    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
+    backends = (
+        [arguments.backend]
+        if arguments.backend
+        else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
+    )
+    return work, backends, [{"machine": await machine("postgresql" in backends)}]
 
 
 def postgres_reachable() -> bool:

@@ -21,7 +21,13 @@ import aiohttp
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.infra import Child, child_environment, free_port, machine, postgres_reachable, scratch_database
+from bench.infra import (
+    Child,
+    child_environment,
+    free_port,
+    scratch_database,
+    standalone_start,
+)
 from bot.factory import create_bot
 from outreach.campaigns import CampaignStatus, Segment
 from outreach.outbox import FINAL, Lane, Status, enqueue
@@ -378,14 +384,7 @@ def _met(met: bool) -> str:
 
 
 async def main(arguments: argparse.Namespace) -> None:
-    work = Path(arguments.work)
-    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
-    backends = (
-        [arguments.backend]
-        if arguments.backend
-        else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
-    )
-    results: list[dict[str, Any]] = [{"machine": await machine("postgresql" in backends)}]
+    work, backends, results = await standalone_start(arguments)
     for backend in backends:
         runs = [
             functools.partial(sender_vs_bare, backend, work, arguments.messages),

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.infra import machine, postgres_reachable, scratch_database
+from bench.infra import scratch_database, standalone_start
 from bot.dialogs.reminders import reminder_message
 from bot.i18n import create_i18n
 from outreach.reminders import Scheduler
@@ -272,14 +272,7 @@ def rows(results: list[dict[str, Any]]) -> list[list[str]]:
 
 
 async def main(arguments: argparse.Namespace) -> None:
-    work = Path(arguments.work)
-    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
-    backends = (
-        [arguments.backend]
-        if arguments.backend
-        else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
-    )
-    results: list[dict[str, Any]] = [{"machine": await machine("postgresql" in backends)}]
+    work, backends, results = await standalone_start(arguments)
     for backend in backends:
         results.append(await run(backend, work, arguments.appointments, arguments.due))
         print(json.dumps(results[-1]), flush=True)
