@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import time
 import uuid
 import zoneinfo
@@ -21,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.infra import scratch_database, standalone_start
+from bench.infra import scratch_database, seed_people, standalone_start
 from outreach import campaigns
 from outreach.campaigns import CampaignStatus, Segment
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
-from storage.models import Beneficiary, OutboxMessage, utcnow
+from storage.models import OutboxMessage, utcnow
 from storage.models_outreach import Campaign
 
 BATCH = 1000
@@ -52,27 +51,9 @@ def _reset_peak() -> None:
 
 
 async def seed(url: str, count: int) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            for start in range(0, count, 5000):
-                await connection.execute(
-                    insert(Beneficiary),
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "telegram_hash": secrets.token_hex(32),
-                            "telegram_id_enc": secrets.token_bytes(48),
-                            "language": LANGUAGES[n % len(LANGUAGES)],
-                            "opted_out": n % 50 == 0,
-                            "created_at": utcnow(),
-                            "last_active_at": utcnow(),
-                        }
-                        for n in range(start, min(count, start + 5000))
-                    ],
-                )
-    finally:
-        await engine.dispose()
+    await seed_people(
+        url, count, lambda n: {"language": LANGUAGES[n % len(LANGUAGES)], "opted_out": n % 50 == 0}
+    )
 
 
 async def expansion_vs_insert(backend: str, work: Path, count: int) -> dict[str, Any]:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
 import statistics
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.infra import scratch_database, standalone_start
+from bench.infra import scratch_database, seed_people, standalone_start
 from outreach.campaigns import Segment, count_by_language, segment_condition
 from storage.city import city_hash
 from storage.crypto import Crypto, generate_key, parse_keys
@@ -35,28 +33,15 @@ ROUNDS = 20
 
 async def seed(url: str, crypto: Crypto, count: int) -> None:
     hashes = [city_hash(crypto, f"City {n}") for n in range(CITIES)]
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            for start in range(0, count, 5000):
-                await connection.execute(
-                    insert(Beneficiary),
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "telegram_hash": secrets.token_hex(32),
-                            "telegram_id_enc": secrets.token_bytes(48),
-                            "language": LANGUAGES[n % len(LANGUAGES)],
-                            # A third skipped the question; the others spread over the cities.
-                            "city_hash": None if n % 3 == 0 else hashes[n % CITIES],
-                            "created_at": utcnow(),
-                            "last_active_at": utcnow(),
-                        }
-                        for n in range(start, min(count, start + 5000))
-                    ],
-                )
-    finally:
-        await engine.dispose()
+    await seed_people(
+        url,
+        count,
+        # A third skipped the question; the others spread over the cities.
+        lambda n: {
+            "language": LANGUAGES[n % len(LANGUAGES)],
+            "city_hash": None if n % 3 == 0 else hashes[n % CITIES],
+        },
+    )
 
 
 async def timed_count(

@@ -13,16 +13,19 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from storage.engine import create_engine
 from storage.migrate import upgrade
+from storage.models import Beneficiary, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("INTAKE_BENCH_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
@@ -47,6 +50,32 @@ async def standalone_start(arguments: argparse.Namespace) -> tuple[Path, list[st
         else ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
     )
     return work, backends, [{"machine": await machine("postgresql" in backends)}]
+
+
+async def seed_people(url: str, count: int, fields: Callable[[int], dict[str, Any]]) -> None:
+    """`count` made-up beneficiaries in batches of 5,000 (random lookup hashes and sealed ids, as no
+    key opens), person n with `fields(n)` on top: what a benchmark segments or sends to."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for start in range(0, count, 5000):
+                now = utcnow()
+                await connection.execute(
+                    insert(Beneficiary),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "telegram_hash": secrets.token_hex(32),
+                            "telegram_id_enc": secrets.token_bytes(48),
+                            "created_at": now,
+                            "last_active_at": now,
+                            **fields(n),
+                        }
+                        for n in range(start, min(count, start + 5000))
+                    ],
+                )
+    finally:
+        await engine.dispose()
 
 
 def postgres_reachable() -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
 from storage.models import Beneficiary, DialogState
-from storage.queries import TELEGRAM_PURPOSE, find_beneficiary, get_or_create_beneficiary
+from storage.queries import TELEGRAM_PURPOSE, create_beneficiary, find_beneficiary
 from storage.sealing import seal_json, unseal_json
 
 # The session of the update being handled, set by the update middleware.
@@ -38,7 +38,7 @@ async def open_chat(session: AsyncSession, crypto: Crypto, *, telegram_id: int) 
     )
     found = (await session.execute(statement)).one_or_none()
     if found is None:
-        beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=telegram_id)
+        beneficiary = await create_beneficiary(session, crypto, telegram_id=telegram_id)
         row = None
     else:
         beneficiary, row = found

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from outreach.campaigns import CampaignStatus, QuietHours, next_allowed
 from outreach.outbox import Lane
 from programme import reminders as reminder_rules
+from storage.appointments import BOOKED, NO_SHOW
 from storage.models import OutboxMessage
 from storage.models_appointments import Appointment, Office
 from storage.models_outreach import Campaign
@@ -32,8 +33,6 @@ from storage.models_reminders import BEFORE, Reminder
 PAST, QUIET = "past", "quiet hours"
 # A campaign in these has none of its rows sent.
 STOPPED_CAMPAIGN = frozenset({CampaignStatus.PAUSED, CampaignStatus.CANCELLED})
-# The appointment's status a reminder is for: booked (before it), no_show (the follow-up).
-BOOKED, NO_SHOW_STATUS = "booked", "no_show"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,7 +116,8 @@ async def windows_of(
                 # A no-show's follow-up comes after its appointment: it only keeps the quiet hours.
                 starts_at if kind == BEFORE else None,
                 reminder_id,
-                stopped=status if status != (BOOKED if kind == BEFORE else NO_SHOW_STATUS) else None,
+                # The appointment's status a reminder is for: booked (before it), no_show (the follow-up).
+                stopped=status if status != (BOOKED if kind == BEFORE else NO_SHOW) else None,
             )
         for row_id in reminder_rows:
             # Parts of a long reminder before its last (which the reminder names) keep the quiet hours.

@@ -54,6 +54,11 @@ async def get_or_create_beneficiary(
     beneficiary = await find_beneficiary(session, crypto, telegram_id=telegram_id)
     if beneficiary is not None:
         return beneficiary
+    return await create_beneficiary(session, crypto, telegram_id=telegram_id)
+
+
+async def create_beneficiary(session: AsyncSession, crypto: Crypto, *, telegram_id: int) -> Beneficiary:
+    """A new person for a Telegram id the caller has looked up and not found."""
     beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(telegram_id)))
     seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
     session.add(beneficiary)

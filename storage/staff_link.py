@@ -56,16 +56,6 @@ async def new_code(session: AsyncSession, crypto: Crypto, *, staff_user_id: int,
     return code
 
 
-async def code_out(session: AsyncSession, *, staff_user_id: int, now: dt.datetime) -> dt.datetime | None:
-    """When the account's code still out expires; None when it has none that works."""
-    expires = (
-        await session.execute(
-            select(StaffLinkCode.expires_at).where(StaffLinkCode.staff_user_id == staff_user_id)
-        )
-    ).scalar_one_or_none()
-    return expires if expires is not None and expires > now else None
-
-
 async def recent_failures(session: AsyncSession, crypto: Crypto, *, chat_id: int, now: dt.datetime) -> int:
     hashes = crypto.blind_indexes(STAFF_CHAT_PURPOSE, str(chat_id))
     statement = select(func.count()).where(
