@@ -12,12 +12,11 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import staff_link
 from bot.conversation import BotConfig, Conversation
-from bot.fsm_storage import open_chat, update_session
+from bot.fsm_storage import open_chat, save_dialog, update_session
 from bot.outgoing import Outgoing
 from storage.crypto import Crypto
 from storage.engine import checkpoint
@@ -60,10 +59,11 @@ class UpdateMiddleware(BaseMiddleware):
         async with self._sessionmaker() as session, session.begin():
             token = update_session.set(session)
             try:
-                if session.get_bind().dialect.name == "postgresql":
-                    # One chat's updates are applied one at a time across replicas.
-                    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": user.id})
-                if not await mark_update_processed(session, bot_id=bot.id, update_id=event.update_id):
+                # One chat's updates are applied one at a time across replicas (the user's id as the lock).
+                marked = await mark_update_processed(
+                    session, bot_id=bot.id, update_id=event.update_id, chat_key=user.id
+                )
+                if not marked:
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED
                 code = staff_link.requested_code(event)
@@ -82,6 +82,7 @@ class UpdateMiddleware(BaseMiddleware):
                     result = None
                 else:
                     result = await self._journey(handler, event, data, session, outgoing, user, chat, bot)
+                    await save_dialog(session, self._crypto)
             finally:
                 update_session.reset(token)
         if session.info.get(ERASED):

@@ -16,6 +16,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
+from bot.telegram_session import TelegramSession
+
 log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -30,9 +32,7 @@ class Outgoing:
         return len(self._actions)
 
     def send(self, chat_id: int, text: str, reply_markup: Markup = None) -> None:
-        self._actions.append(
-            ("sendMessage", lambda bot: bot.send_message(chat_id, text, reply_markup=reply_markup))
-        )
+        self._call("sendMessage", chat_id=chat_id, text=text, reply_markup=reply_markup)
 
     def send_document(self, chat_id: int, document: BufferedInputFile, caption: str | None = None) -> None:
         self._actions.append(
@@ -42,46 +42,32 @@ class Outgoing:
     def send_venue(
         self, chat_id: int, *, latitude: float, longitude: float, title: str, address: str
     ) -> None:
-        self._actions.append(
-            (
-                "sendVenue",
-                lambda bot: bot.send_venue(
-                    chat_id, latitude=latitude, longitude=longitude, title=title, address=address
-                ),
-            )
+        self._call(
+            "sendVenue", chat_id=chat_id, latitude=latitude, longitude=longitude, title=title, address=address
         )
 
     def edit(
         self, chat_id: int, message_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
     ) -> None:
-        self._actions.append(
-            (
-                "editMessageText",
-                lambda bot: bot.edit_message_text(
-                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
-                ),
-            )
+        self._call(
+            "editMessageText", chat_id=chat_id, message_id=message_id, text=text, reply_markup=reply_markup
         )
 
     def edit_markup(self, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup | None) -> None:
-        self._actions.append(
-            (
-                "editMessageReplyMarkup",
-                lambda bot: bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
-                ),
-            )
+        self._call(
+            "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
         )
 
     def answer_callback(
         self, callback_query_id: str, text: str | None = None, show_alert: bool = False
     ) -> None:
-        self._actions.append(
-            (
-                "answerCallbackQuery",
-                lambda bot: bot.answer_callback_query(callback_query_id, text=text, show_alert=show_alert),
-            )
+        self._call(
+            "answerCallbackQuery", callback_query_id=callback_query_id, text=text, show_alert=show_alert
         )
+
+    def _call(self, api_method: str, **fields: Any) -> None:
+        """A call without aiogram's request and answer models (see bot.telegram_session)."""
+        self._actions.append((api_method, lambda bot: _session(bot).call(bot, api_method, fields)))
 
     async def flush(self, bot: Bot) -> None:
         """Answers to taps go at once; edits in their order and new messages in theirs, the two
@@ -93,6 +79,11 @@ class Outgoing:
         await asyncio.gather(
             *(_perform(bot, [answer]) for answer in answers), _perform(bot, edits), _perform(bot, messages)
         )
+
+
+def _session(bot: Bot) -> TelegramSession:
+    assert isinstance(bot.session, TelegramSession), "bots are made by bot.factory.create_bot"
+    return bot.session
 
 
 ANSWER = "answerCallbackQuery"

@@ -47,9 +47,12 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, migrate: bool = False, inline: bool = False
+) -> AsyncIterator[Runtime]:
+    """`inline` for a process that only runs the bot (see storage.engine.create_engine)."""
     crypto = Crypto(settings.keys())
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, inline=inline)
     try:
         if migrate:
             await upgrade(engine)
@@ -269,5 +272,5 @@ async def serve_webhook(settings: Settings, token: str) -> None:
     """`intake bot` in webhook mode: one replica, until SIGTERM or Ctrl-C."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    async with open_runtime(settings) as runtime, telegram_bot(runtime, token) as bot:
+    async with open_runtime(settings, inline=True) as runtime, telegram_bot(runtime, token) as bot:
         await run_webhook(runtime, bot, stop)

@@ -28,14 +28,14 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below own transaction start instead of the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Deleted personal data is overwritten, not left in free pages of the file.
@@ -44,8 +44,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     # SQLite has one writer. Transactions of this process queue on an asyncio lock before taking
     # SQLite's: the next one starts the moment the last one ends, instead of polling the file lock
-    # through SQLite's busy handler, which sleeps up to 100 ms between tries. Other processes still
-    # meet the busy handler (busy_timeout). One lock per event loop, as asyncio locks are.
+    # through SQLite's busy handler, which sleeps up to 100 ms between tries. Another process's lock
+    # is waited for by the busy handler (busy_timeout) or, inline, by the driver (storage.sqlite_driver).
+    # One lock per event loop, as asyncio locks are.
     locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -53,7 +54,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         if _WRITE_LOCK not in connection.info:  # a connection keeps its turn until it is returned
             loop = asyncio.get_running_loop()
             lock = locks.get(loop) or locks.setdefault(loop, asyncio.Lock())
-            await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+            if lock.locked():
+                await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
+            else:
+                await_(lock.acquire())  # free: taken at once, without wait_for's task
             connection.info[_WRITE_LOCK] = lock
         # Take the write lock up front: a deferred transaction that later upgrades to a writer
         # fails at once with "database is locked" instead of waiting for busy_timeout.
@@ -67,12 +71,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             lock.release()
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
+    """`inline`: SQLite statements run on the event loop's thread (see storage.sqlite_driver), for a
+    process whose statements are all short (the bot); no effect on PostgreSQL."""
     if is_sqlite(url):
         _prepare_sqlite_file(url)
-        kwargs.setdefault("module", sqlite_driver.dbapi())
+        kwargs.setdefault(
+            "module", sqlite_driver.dbapi(inline=inline, busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        )
         engine = create_async_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        # An inline connection waits for another process's write lock itself, without blocking the loop.
+        _configure_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_MS)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,15 +31,51 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
-    """Record an update id; False when it was already recorded (a redelivery)."""
-    statement = (
-        _insert(session, ProcessedUpdate)
-        .values(bot_id=bot_id, update_id=update_id, processed_at=utcnow())
+def _mark_processed_sqlite() -> Any:
+    table = ProcessedUpdate.__table__
+    return (
+        sqlite.insert(table)
+        .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), processed_at=bindparam("at"))
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(ProcessedUpdate.update_id)
+        .returning(table.c.update_id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+def _mark_processed_postgresql() -> Any:
+    """The chat's advisory lock, then the mark, in one round trip: the row's values are selected
+    from the lock's result, so the lock is held before the insert looks for the update id."""
+    table = ProcessedUpdate.__table__
+    lock = select(
+        func.pg_advisory_xact_lock(cast(bindparam("chat_key"), BigInteger)).label("taken")
+    ).subquery()
+    values = select(
+        cast(bindparam("bot_id"), BigInteger),
+        cast(bindparam("update_id"), BigInteger),
+        cast(bindparam("at", type_=table.c.processed_at.type), table.c.processed_at.type),
+    ).select_from(lock)
+    return (
+        postgresql.insert(table)
+        .from_select(["bot_id", "update_id", "processed_at"], values)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(table.c.update_id)
+    )
+
+
+# Built once: every update runs one, and it needs nothing of the ORM.
+_MARK_PROCESSED = {"postgresql": _mark_processed_postgresql(), "sqlite": _mark_processed_sqlite()}
+
+
+async def mark_update_processed(session: AsyncSession, *, bot_id: int, update_id: int, chat_key: int) -> bool:
+    """Record an update id; False when it was already recorded (a redelivery). On PostgreSQL, first
+    wait for the advisory lock `chat_key` for the rest of the transaction: one chat's updates are
+    applied one at a time across replicas (SQLite has one writer anyway)."""
+    connection = await session.connection()
+    statement = _MARK_PROCESSED[connection.dialect.name]
+    parameters = {"bot_id": bot_id, "update_id": update_id, "at": utcnow()}
+    if connection.dialect.name == "postgresql":
+        parameters["chat_key"] = chat_key
+    found = await connection.execute(statement, parameters)
+    return found.scalar_one_or_none() is not None
 
 
 async def find_beneficiary(session: AsyncSession, crypto: Crypto, *, telegram_id: int) -> Beneficiary | None:

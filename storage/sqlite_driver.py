@@ -10,11 +10,22 @@ thread, its connection, its errors. SQLAlchemy buffers all rows of a plain curso
 fetching them with the statement holds no more in memory than before; a streamed result
 (`AsyncConnection.stream`) is buffered whole too, so nothing here streams: large reads go in keyset
 batches instead.
+
+Inline (`dbapi(inline=True)`, the bot's engine): statements run on the event loop's own thread, with
+no trip at all. A bot's statements are point reads and writes of a few rows, cheaper than the
+hand-over itself; and since SQLite has one writer, the update holding the write lock now finishes its
+transaction without waiting for the loop to come round after each statement. SQLite's own busy
+handler would block the loop while another process (the console, the worker) writes, so inline
+connections are opened with no busy timeout and wait for the lock here, in asyncio sleeps, up to
+the same timeout. Long statements (the console's lists, a campaign's batches) stay on the thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
+import time
 import types
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -78,8 +89,28 @@ class Cursor:
 
 
 class Connection(aiosqlite.Connection):
+    inline = False
+    busy_timeout = 0.0
+
     def cursor(self) -> Cursor:  # type: ignore[override]
         return Cursor(self)
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.inline:
+            return await super()._execute(fn, *args, **kwargs)
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        deadline = time.monotonic() + self.busy_timeout
+        pause = BUSY_FIRST_PAUSE
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as error:
+                # Another process holds the write lock: the statement did nothing; try again soon.
+                if not _busy(error) or time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, BUSY_LONGEST_PAUSE)
 
     async def rollback(self) -> None:
         # The pool rolls back every connection it takes back, most often just after a COMMIT:
@@ -88,17 +119,39 @@ class Connection(aiosqlite.Connection):
             await super().rollback()
 
 
-def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> Connection:
+BUSY_FIRST_PAUSE = 0.001
+BUSY_LONGEST_PAUSE = 0.05
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+
+
+def connect(
+    database: str,
+    *,
+    iter_chunk_size: int = 64,
+    inline: bool = False,
+    busy_timeout: float = 0.0,
+    **kwargs: Any,
+) -> Connection:
+    if inline:
+        # Opened on aiosqlite's thread, used on the loop's: never both at once (see Connection).
+        kwargs.update(check_same_thread=False, timeout=0.0)
+
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(database, **kwargs)
 
-    return Connection(connector, iter_chunk_size)
+    connection = Connection(connector, iter_chunk_size)
+    connection.inline, connection.busy_timeout = inline, busy_timeout
+    return connection
 
 
-def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
-    """The DBAPI module for `create_async_engine(..., module=dbapi())` on a sqlite+aiosqlite URL."""
+def dbapi(*, inline: bool = False, busy_timeout: float = 0.0) -> AsyncAdapt_aiosqlite_dbapi:
+    """The DBAPI module for `create_async_engine(..., module=dbapi())` on a sqlite+aiosqlite URL;
+    `inline` runs statements on the loop's thread, waiting up to `busy_timeout` s for the write lock."""
     module = types.ModuleType("aiosqlite_one_trip")
     module.__dict__.update(vars(aiosqlite))
     module.Connection = Connection  # type: ignore[attr-defined]
-    module.connect = connect  # type: ignore[attr-defined]
+    module.connect = functools.partial(connect, inline=inline, busy_timeout=busy_timeout)  # type: ignore[attr-defined]
     return AsyncAdapt_aiosqlite_dbapi(module, sqlite3)

@@ -48,8 +48,8 @@ class Database:
             self.schema = f"t_{secrets.token_hex(6)}"
             self.engine_options = {"connect_args": {"server_settings": {"search_path": self.schema}}}
 
-    def engine(self) -> AsyncEngine:
-        return create_engine(self.url, **self.engine_options)
+    def engine(self, *, inline: bool = False) -> AsyncEngine:
+        return create_engine(self.url, inline=inline, **self.engine_options)
 
     async def create(self) -> None:
         if self.schema:
@@ -78,8 +78,14 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture
-async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
-    engine = database.engine()
+def inline_sqlite() -> bool:
+    """Whether the test's engine runs SQLite statements on the loop's thread, as `intake bot` does."""
+    return False
+
+
+@pytest.fixture
+async def engine(database: Database, inline_sqlite: bool) -> AsyncIterator[AsyncEngine]:
+    engine = database.engine(inline=inline_sqlite)
     yield engine
     # Empty every table so each test starts from a clean, migrated database.
     async with engine.begin() as connection:

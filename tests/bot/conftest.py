@@ -22,6 +22,11 @@ BOT_ID = 4242424242
 
 
 @pytest.fixture
+def inline_sqlite() -> bool:
+    return True  # the bot's engine, as `intake bot` opens it
+
+
+@pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServer]:
     async with SandboxServer() as server:
         yield server

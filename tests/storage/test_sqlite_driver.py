@@ -1,15 +1,20 @@
-"""The SQLite driver: one trip to the connection's thread per statement, with everything SQLAlchemy
-reads of a cursor (rows, row counts, new row ids, RETURNING) as aiosqlite gives it."""
+"""The SQLite driver: one trip to the connection's thread per statement (or none, inline), with
+everything SQLAlchemy reads of a cursor (rows, row counts, new row ids, RETURNING) as aiosqlite gives
+it; inline, another process's write lock is waited for without blocking the event loop."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
@@ -24,13 +29,21 @@ notes = Table(
 )
 
 
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+@pytest.fixture(params=[False, True], ids=["thread", "inline"])
+async def engine(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", inline=request.param)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     yield engine
     await engine.dispose()
+
+
+def on_thread_ident(engine: AsyncEngine) -> None:
+    """`SELECT thread_ident()` answers which thread ran the statement."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def register(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("thread_ident", 0, threading.get_ident)
 
 
 async def count_trips(engine: AsyncEngine, statement: Any) -> tuple[int, Any]:
@@ -56,6 +69,8 @@ async def count_trips(engine: AsyncEngine, statement: Any) -> tuple[int, Any]:
 
 
 async def test_a_statement_is_one_trip_to_the_thread_rows_and_all(engine: AsyncEngine) -> None:
+    if _inline(engine):
+        pytest.skip("inline: no trips at all (below)")
     trips, rows = await count_trips(engine, insert(notes).values(body="a").returning(notes.c.id))
     assert (trips, rows) == (1, [(1,)])
     trips, rows = await count_trips(engine, select(notes.c.body))
@@ -88,3 +103,85 @@ async def test_errors_are_sqlites_and_leave_the_connection_usable(engine: AsyncE
             await connection.execute(insert(notes).values(body="same"))
     async with engine.begin() as connection:
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+
+
+def _inline(engine: AsyncEngine) -> bool:
+    return bool(engine.dialect.loaded_dbapi.aiosqlite.connect.keywords["inline"])
+
+
+async def test_inline_statements_run_on_the_loops_thread_and_threaded_ones_do_not(tmp_path: Path) -> None:
+    for inline in (True, False):
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'where.db'}", inline=inline)
+        on_thread_ident(engine)
+        async with engine.begin() as connection:
+            ran_on = (await connection.execute(text("SELECT thread_ident()"))).scalar_one()
+        await engine.dispose()
+        assert (ran_on == threading.get_ident()) is inline
+
+
+@pytest.fixture
+def held_write_lock(tmp_path: Path) -> Iterator[tuple[Path, threading.Event]]:
+    """Another connection (as another process would) holds SQLite's write lock until released."""
+    path = tmp_path / "locked.db"
+    sqlite3.connect(path).executescript("PRAGMA journal_mode=WAL; CREATE TABLE t (x INTEGER);").close()
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (1)")
+        taken.set()
+        release.wait(10)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    yield path, release
+    release.set()
+    holder.join()
+
+
+async def test_inline_waits_for_another_writer_without_blocking_the_loop(
+    held_write_lock: tuple[Path, threading.Event],
+) -> None:
+    path, release = held_write_lock
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", inline=True)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> int:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (2)"))
+            return (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one()
+
+    ticking = asyncio.create_task(ticker())
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writing.done()  # waiting for the other writer…
+    assert ticks >= 10  # …while the loop goes on
+    release.set()
+    assert await asyncio.wait_for(writing, 5) == 2  # the other's row committed first, then ours
+    ticking.cancel()
+    await engine.dispose()
+
+
+async def test_inline_gives_up_after_its_busy_timeout_with_sqlites_error(
+    held_write_lock: tuple[Path, threading.Event],
+) -> None:
+    path, _ = held_write_lock
+    engine = create_engine(
+        f"sqlite+aiosqlite:///{path}", inline=True, module=sqlite_driver.dbapi(inline=True, busy_timeout=0.2)
+    )
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="locked"):
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (3)"))
+    assert time.monotonic() - started >= 0.1
+    await engine.dispose()
