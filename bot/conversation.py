@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,15 +140,36 @@ class Conversation:
 
 
 def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=label, callback_data=Tap(token=token, value=value).pack())
-                for label, value in row
+    return InlineKeyboardMarkup.model_validate(
+        {
+            "inline_keyboard": [
+                [{"text": label, "callback_data": tap_data(token, value)} for label, value in row]
+                for row in rows
             ]
-            for row in rows
-        ]
+        }
     )
+
+
+_TAP_PREFIX = Tap.__prefix__ + Tap.__separator__
+
+
+def tap_data(token: str, value: str) -> str:
+    """`Tap(token=token, value=value).pack()`, without building a model per button."""
+    separator = Tap.__separator__
+    if separator in token or separator in value:
+        raise ValueError(f"a button's token or value may not contain {separator!r}")
+    data = f"{_TAP_PREFIX}{token}{separator}{value}"
+    if len(data.encode()) > MAX_CALLBACK_LENGTH:
+        raise ValueError(f"callback data longer than Telegram's {MAX_CALLBACK_LENGTH} bytes")
+    return data
+
+
+def read_tap(data: str) -> Tap | None:
+    """What `Tap.unpack` reads, or None for data that is not a tap (another kind or a forgery)."""
+    prefix, *parts = data.split(Tap.__separator__)
+    if prefix != Tap.__prefix__ or len(parts) != 2:
+        return None
+    return Tap.model_construct(token=parts[0], value=parts[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +200,8 @@ class FreshTap(Filter):
         self.values = frozenset(values)
 
     async def __call__(self, query: CallbackQuery, state: FSMContext) -> bool | dict[str, Any]:
-        try:
-            tap = Tap.unpack(query.data or "")
-        except (TypeError, ValueError):
+        tap = read_tap(query.data or "")
+        if tap is None:
             return False
         if self.values and tap.value not in self.values:
             return False

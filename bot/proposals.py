@@ -17,7 +17,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 
 from bot import calendar
-from bot.conversation import Tap
+from bot.conversation import tap_data
 from bot.i18n import DEFAULT_LOCALE, LANGUAGES, create_i18n
 from programme.appointments import APPOINTMENT_TYPES
 
@@ -83,8 +83,7 @@ def proposal_message(
     rows = [[("✅ " + _("Accept"), ACCEPT)], [("🗓 " + _("Choose another time"), OTHER)]]
     markup = {
         "inline_keyboard": [
-            [{"text": label, "callback_data": Tap(token=token, value=value).pack()} for label, value in row]
-            for row in rows
+            [{"text": label, "callback_data": tap_data(token, value)} for label, value in row] for row in rows
         ]
     }
     return text, markup

@@ -30,13 +30,20 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import InputFile
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiohttp import ClientError
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+KEYBOARDS = (InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, ForceReply)
 
 # Strong references to the Response[T] classes made so far, by T (see above).
 _RESPONSE_MODELS: dict[Any, type] = {}
@@ -86,6 +93,10 @@ class TelegramSession(AiohttpSession):
     def _fields(self, bot: Bot, values: dict[str, Any], files: dict[str, InputFile]) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for key, value in values.items():
+            if isinstance(value, KEYBOARDS):
+                # pydantic writes the JSON itself: a keyboard holds no defaults and no files.
+                fields[key] = value.model_dump_json(exclude_none=True)
+                continue
             prepared = self.prepare_value(value, bot=bot, files=files)
             if prepared:  # as aiogram does: an empty or false value is left out
                 # An enum (a parse mode from the bot's defaults) by its value, as FormData sends it.

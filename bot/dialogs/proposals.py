@@ -11,7 +11,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, Tap
+from bot.conversation import Conversation, Tap, read_tap
 from bot.dialogs.appointments import BOOKING, Place, answer_invalid, close, describe, show_first_month
 from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
@@ -31,11 +31,8 @@ class ProposalTap(Filter):
     """A press of a proposal's button (any proposal token, checked by the handler)."""
 
     async def __call__(self, query: CallbackQuery) -> bool | dict[str, Any]:
-        try:
-            tap = Tap.unpack(query.data or "")
-        except (TypeError, ValueError):
-            return False
-        if tap.value not in (ACCEPT, OTHER):
+        tap = read_tap(query.data or "")
+        if tap is None or tap.value not in (ACCEPT, OTHER):
             return False
         return {"tap": tap}
 

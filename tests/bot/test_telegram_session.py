@@ -3,10 +3,14 @@ aiogram's own exceptions for Telegram's errors."""
 
 from __future__ import annotations
 
+import json
+import typing
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -14,11 +18,21 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from pydantic import BaseModel
 
 from bot.factory import create_bot
 from bot.outgoing import Outgoing
-from bot.telegram_session import TelegramSession
+from bot.telegram_session import KEYBOARDS, TelegramSession
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from tests.bot.conftest import BOT_ID, TOKEN
@@ -94,3 +108,44 @@ async def test_a_refused_edit_does_not_stop_the_replies_after_it(bot: Bot, phone
     (message,) = await phone.bot_messages(user)
     assert message["text"] == "next question"
     assert message["reply_markup"]["inline_keyboard"][0][0]["text"] == "Да"
+
+
+def test_keyboards_are_written_as_aiogram_writes_them(bot: Bot) -> None:
+    markups = [
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text="✅ Да", callback_data="t:x:yes")],
+                [InlineKeyboardButton(text="Open", url="https://example.org/a?b=1")],
+            ]
+        ),
+        ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text="📞 Share", request_contact=True)]], resize_keyboard=True
+        ),
+        ReplyKeyboardRemove(),
+        ForceReply(input_field_placeholder="نام"),
+    ]
+    for markup in markups:
+        fast = session(bot)._fields(bot, {"reply_markup": markup}, {})["reply_markup"]
+        assert json.loads(fast) == json.loads(session(bot).prepare_value(markup, bot=bot, files={}))
+
+
+def test_no_keyboard_type_holds_a_bot_default_or_a_file() -> None:
+    """What lets a keyboard skip aiogram's preparation: nothing in it is filled from the bot's
+    defaults or uploaded."""
+    seen: set[type] = set()
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            assert not issubclass(annotation, InputFile)
+            for field in annotation.model_fields.values():
+                assert not isinstance(field.default, Default), (annotation, field)
+                walk(field.annotation)
+        for argument in typing.get_args(annotation):
+            walk(argument)
+
+    for keyboard_type in KEYBOARDS:
+        walk(keyboard_type)
+    assert InlineKeyboardButton in seen and KeyboardButton in seen
