@@ -7,8 +7,9 @@ is always under the key the newest answers were sealed with; `intake rotate-keys
 database reader sees which people share a city, never which city it is.
 
 Normalisation makes the same name typed differently match ("Bakı", "BAKI ", "baki", "Baku-city" and
-"baku city"); it does not transliterate, so different spellings or alphabets ("Baku" and "Баку",
-"Bakou") stay different cities.
+"baku city"; "كابل" from an Arabic keyboard and "کابل" from a Persian one); it does not
+transliterate, so different spellings or alphabets ("Baku" and "Баку", "Bakou") stay different
+cities. Changing it changes the index: a migration then marks every indexed person pending again.
 """
 
 from __future__ import annotations
@@ -35,8 +36,19 @@ QUESTION = "city"
 # Set by the migration that added the column on people who had an interview then (it has no keys):
 # the worker fills these in when it starts (fill_pending). Never a hash: hashes are 64 hex digits.
 PENDING = "pending"
-# Letters that are not a base letter plus a mark, but are typed as one on keyboards without them.
-_FOLD = str.maketrans({"ı": "i"})
+# Letters that are not a base letter plus a mark, but are typed as one on keyboards without them;
+# the Arabic kaf and yeh that Arabic keyboards type where Persian, Dari, Pashto and Urdu ones type
+# their own (one letter in those languages, two code points in Unicode); the tatweel, a stretch of
+# the line between joined letters; and digits of every script as ASCII digits.
+_FOLD = str.maketrans(
+    {
+        "ı": "i",
+        "ك": "ک",  # ARABIC LETTER KAF → KEHEH
+        "ي": "ی",  # ARABIC LETTER YEH → FARSI YEH
+        "ى": "ی",  # ARABIC LETTER ALEF MAKSURA → FARSI YEH
+        "ـ": None,  # ARABIC TATWEEL
+    }
+)
 
 
 def normalise_city(text: str) -> str:
@@ -50,6 +62,7 @@ def normalise_city(text: str) -> str:
         for char in unicodedata.normalize("NFD", folded)
         if unicodedata.category(char) not in ("Mn", "Cf")
     ).translate(_FOLD)
+    stripped = "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in stripped)
     words: list[str] = []
     word: list[str] = []
     for char in stripped:

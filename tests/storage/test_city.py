@@ -4,15 +4,17 @@ upgrade that added it (the migration marks, the worker computes)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import uuid
 import zoneinfo
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from outreach.campaign_worker import CampaignWorker
 from storage import city
@@ -68,8 +70,18 @@ def test_right_to_left_names_keep_their_letters_and_lose_only_marks_spaces_and_p
 def test_other_spellings_and_alphabets_are_other_cities() -> None:
     assert normalise_city("Baku") != normalise_city("Баку")
     assert normalise_city("Baku") != normalise_city("Bakou")
-    # Persian and Arabic keyboards type different letters for the same sound: not folded.
-    assert normalise_city("کابل") != normalise_city("كابل")
+
+
+def test_arabic_and_persian_keyboards_letters_and_digits_of_any_script_match() -> None:
+    # Kaf and yeh as an Arabic keyboard types them, as a Persian one does, with a tatweel.
+    assert normalise_city("كابل") == normalise_city("کابل") == normalise_city("کـابل") == "کابل"
+    assert normalise_city("هرات ولايت") == normalise_city("هرات ولایت")
+    assert normalise_city("مشهد مقدسى") == normalise_city("مشهد مقدسی")
+    assert (
+        normalise_city("ناحیه ۱۲") == normalise_city("ناحيه ١٢") == normalise_city("ناحیه 12") == "ناحیه 12"
+    )
+    # Letters that only look alike stay apart: heh goal (Urdu) is not heh.
+    assert normalise_city("لاہور") != normalise_city("لاهور")
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "---", "!?", "\u200c"])
@@ -167,12 +179,9 @@ async def test_an_interview_that_does_not_decrypt_stays_pending_and_does_not_sto
     assert await stored_hash(sessionmaker, readable) == city_hash(crypto, "baku")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_the_upgrade_marks_who_answered_the_interview_and_the_worker_fills_them_in_at_its_start(
-    backend: str, tmp_path: Path, data_key: bytes
-) -> None:
-    """A database at the revision before the index, with people in it, upgraded."""
-    crypto = Crypto([data_key])
+@contextlib.asynccontextmanager
+async def database_at(backend: str, tmp_path: Path, revision: str) -> AsyncIterator[AsyncEngine]:
+    """A fresh database of `backend` migrated up to `revision`, removed afterwards."""
     database = Database(backend, tmp_path)
     if database.schema:
         admin = create_engine(database.url)
@@ -181,50 +190,67 @@ async def test_the_upgrade_marks_who_answered_the_interview_and_the_worker_fills
         await admin.dispose()
     engine = database.engine()
     try:
-        await upgrade(engine, "0006_join")
-        now = utcnow()
-        people = {name: uuid.uuid4() for name in ("answered", "skipped", "screened_only")}
-        async with engine.begin() as connection:
-            for n, (name, person) in enumerate(people.items()):
-                await connection.execute(
-                    insert(Beneficiary.__table__).values(
-                        id=person,
-                        telegram_hash=secrets.token_hex(32),
-                        telegram_id_enc=b"x",
-                        created_at=now,
-                        last_active_at=now,
-                    )
-                )
-                case_id = uuid.uuid4()
-                await connection.execute(
-                    insert(Case.__table__).values(
-                        id=case_id,
-                        code=f"IP-2026-00000{n}",
-                        beneficiary_id=person,
-                        stage="new",
-                        source="bot",
-                        created_at=now,
-                        updated_at=now,
-                        version=1,
-                    )
-                )
-                form = "screening" if name == "screened_only" else "interview"
-                answers = {"city": "Bakı"} if name == "answered" else {}
-                response_id = uuid.uuid4()
-                sealed = crypto.encrypt(
-                    json.dumps(answers), table="form_responses", column="answers_enc", row=str(response_id)
-                )
-                await connection.execute(
-                    insert(FormResponse.__table__).values(
-                        id=response_id,
-                        case_id=case_id,
-                        form_id=form,
-                        form_version=1,
-                        answers_enc=sealed,
-                        source="bot",
-                        created_at=now,
-                    )
-                )
+        await upgrade(engine, revision)
+        yield engine
+    finally:
+        await engine.dispose()
+        await database.drop()
+
+
+async def seed_person(
+    engine: AsyncEngine, crypto: Crypto, n: int, *, form: str, answers: dict, stored_index: str | None = None
+) -> uuid.UUID:
+    """A person with a case and one response, written as rows (the models may be newer than the schema)."""
+    now = utcnow()
+    person, case_id, response_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    beneficiary = {"id": person, "telegram_hash": secrets.token_hex(32), "telegram_id_enc": b"x"}
+    if stored_index is not None:
+        beneficiary["city_hash"] = stored_index
+    sealed = crypto.encrypt(
+        json.dumps(answers), table="form_responses", column="answers_enc", row=str(response_id)
+    )
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(Beneficiary.__table__).values(**beneficiary, created_at=now, last_active_at=now)
+        )
+        await connection.execute(
+            insert(Case.__table__).values(
+                id=case_id,
+                code=f"IP-2026-00000{n}",
+                beneficiary_id=person,
+                stage="new",
+                source="bot",
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+        )
+        await connection.execute(
+            insert(FormResponse.__table__).values(
+                id=response_id,
+                case_id=case_id,
+                form_id=form,
+                form_version=1,
+                answers_enc=sealed,
+                source="bot",
+                created_at=now,
+            )
+        )
+    return person
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_upgrade_marks_who_answered_the_interview_and_the_worker_fills_them_in_at_its_start(
+    backend: str, tmp_path: Path, data_key: bytes
+) -> None:
+    """A database at the revision before the index, with people in it, upgraded."""
+    crypto = Crypto([data_key])
+    async with database_at(backend, tmp_path, "0006_join") as engine:
+        people = {
+            "answered": await seed_person(engine, crypto, 0, form="interview", answers={"city": "Bakı"}),
+            "skipped": await seed_person(engine, crypto, 1, form="interview", answers={}),
+            "screened_only": await seed_person(engine, crypto, 2, form="screening", answers={}),
+        }
         await upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
         marked = {name: await stored_hash(sessionmaker, person) for name, person in people.items()}
@@ -242,6 +268,29 @@ async def test_the_upgrade_marks_who_answered_the_interview_and_the_worker_fills
         await worker.run(stop)
         filled = {name: await stored_hash(sessionmaker, person) for name, person in people.items()}
         assert filled == {"answered": city_hash(crypto, "baki"), "skipped": None, "screened_only": None}
-    finally:
-        await engine.dispose()
-        await database.drop()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_indexes_made_before_the_letters_were_folded_are_recomputed_after_the_upgrade(
+    backend: str, tmp_path: Path, data_key: bytes
+) -> None:
+    crypto = Crypto([data_key])
+    async with database_at(backend, tmp_path, "0008_reminder_outbox_index") as engine:
+        # Indexed as the older normalisation did: the Arabic keyboard's kaf kept as it was typed.
+        arabic_keyboard = await seed_person(
+            engine,
+            crypto,
+            0,
+            form="interview",
+            answers={"city": "كابل"},
+            stored_index=crypto.blind_index("city", "كابل"),
+        )
+        never_indexed = await seed_person(engine, crypto, 1, form="screening", answers={})
+        await upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        assert await stored_hash(sessionmaker, arabic_keyboard) == PENDING
+        assert await stored_hash(sessionmaker, never_indexed) is None
+        await city.fill_pending(sessionmaker, crypto)
+        # Found now by the name as a Persian keyboard types it.
+        assert await stored_hash(sessionmaker, arabic_keyboard) in lookup_hashes(crypto, ["کابل"])
+        assert await stored_hash(sessionmaker, never_indexed) is None
