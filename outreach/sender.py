@@ -11,7 +11,6 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
-import enum
 import logging
 import time
 import zoneinfo
@@ -20,18 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
 from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
+from outreach.posting import Answer, Poster, Reply
 from outreach.windows import Window, seconds_quiet, windows_of
 from programme.reminders import QuietHours
 from storage import staff_link
@@ -109,15 +102,6 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, until)
 
 
-class Outcome(enum.Enum):
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-    BLOCKED = "blocked"
-    UNCERTAIN = "uncertain"
-    THROTTLED = "throttled"
-
-
 @dataclass(slots=True)
 class Delivery:
     message_id: Any
@@ -160,7 +144,7 @@ class Sender:
         reminder_quiet_hours: QuietHours | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._bot = bot
+        self._poster = Poster(bot, timeout=request_timeout)
         self._sessionmaker = sessionmaker
         self._crypto = crypto
         self._limiter = RateLimiter(rate, clock)
@@ -174,7 +158,6 @@ class Sender:
         self._round_size = max(1, min(batch_size, round(fastest * round_seconds)))
         self._idle_interval = idle_interval
         self._concurrency = concurrency
-        self._request_timeout = request_timeout
         self._chat_ready_at: dict[int, float] = {}
         self._done: list[dict[str, Any]] = []
         self._blocked: list[Any] = []
@@ -361,38 +344,38 @@ class Sender:
             return
         extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         try:
-            message = await self._bot.send_message(
-                delivery.chat_id, **delivery.payload, **extra, request_timeout=self._request_timeout
-            )
-        except TelegramRetryAfter as error:
-            log.warning("Telegram asked to slow down: pausing all sends for %s s", error.retry_after)
-            self._limiter.pause(error.retry_after)
-            if self._paid_limiter is not None:
-                self._paid_limiter.pause(error.retry_after)
-            self._retry(delivery, "429", utcnow() + dt.timedelta(seconds=error.retry_after))
-        except TelegramForbiddenError:
-            self._outcome(delivery, Status.FAILED, error="blocked")
-            if delivery.beneficiary_id is not None:  # a staff chat marks no beneficiary
-                self._blocked.append(delivery.beneficiary_id)
-        except TelegramBadRequest as error:
-            self._outcome(delivery, Status.FAILED, error=error.message[:200])
-        except TelegramServerError:
-            self._retry(delivery, "server error", self._backoff(delivery))
-        except TelegramNetworkError as error:
-            if _sent_before_failure(error):
-                # The request may have reached Telegram: resending could duplicate it.
-                self._outcome(delivery, Status.UNCERTAIN, error="no answer after sending")
-            else:
-                self._retry(delivery, "connection", self._backoff(delivery))
+            reply = await self._poster.post(delivery.method, delivery.chat_id, delivery.payload, **extra)
         except Exception as error:
             # Anything unforeseen after the request went out: it may have been delivered. Only the
-            # kind of error is logged: a validation error's text can quote the message itself.
-            log.error(
-                "outbox message %s: unexpected %s while sending", delivery.message_id, type(error).__name__
-            )
-            self._outcome(delivery, Status.UNCERTAIN, error="unexpected error")
-        else:
-            self._outcome(delivery, Status.SENT, telegram_message_id=message.message_id)
+            # kind of error is logged: its text could quote the message itself.
+            reply = Reply(Answer.UNEXPECTED, description=type(error).__name__)
+        match reply.answer:
+            case Answer.SENT:
+                self._outcome(delivery, Status.SENT, telegram_message_id=reply.message_id)
+            case Answer.RETRY_AFTER:
+                log.warning("Telegram asked to slow down: pausing all sends for %s s", reply.retry_after)
+                self._limiter.pause(reply.retry_after)
+                if self._paid_limiter is not None:
+                    self._paid_limiter.pause(reply.retry_after)
+                self._retry(delivery, "429", utcnow() + dt.timedelta(seconds=reply.retry_after))
+            case Answer.FORBIDDEN:
+                self._outcome(delivery, Status.FAILED, error="blocked")
+                if delivery.beneficiary_id is not None:  # a staff chat marks no beneficiary
+                    self._blocked.append(delivery.beneficiary_id)
+            case Answer.BAD_REQUEST:
+                self._outcome(delivery, Status.FAILED, error=reply.description[:200])
+            case Answer.SERVER_ERROR:
+                self._retry(delivery, "server error", self._backoff(delivery))
+            case Answer.NOT_CONNECTED:
+                self._retry(delivery, "connection", self._backoff(delivery))
+            case Answer.NO_ANSWER:
+                # The request may have reached Telegram: resending could duplicate it.
+                self._outcome(delivery, Status.UNCERTAIN, error="no answer after sending")
+            case Answer.UNEXPECTED:
+                log.error(
+                    "outbox message %s: unexpected %s while sending", delivery.message_id, reply.description
+                )
+                self._outcome(delivery, Status.UNCERTAIN, error="unexpected error")
 
     def _backoff(self, delivery: Delivery) -> dt.datetime:
         return utcnow() + dt.timedelta(seconds=min(MAX_BACKOFF, 2.0 ** (delivery.attempts + 1)))
@@ -448,10 +431,3 @@ class Sender:
         now = self._clock()
         for chat_id in [chat for chat, ready in self._chat_ready_at.items() if ready <= now]:
             del self._chat_ready_at[chat_id]
-
-
-def _sent_before_failure(error: TelegramNetworkError) -> bool:
-    # aiogram wraps both "could not connect" and "no answer in time"; only the first is safe to resend.
-    cause = error.__cause__
-    connect_errors = ("ClientConnectorError", "ClientConnectionResetError", "ConnectionRefusedError")
-    return not (cause is not None and type(cause).__name__ in connect_errors)

@@ -73,7 +73,9 @@ def _log(bot: BotState, received: float, method: str, params: dict[str, Any], er
     chat_id = params.get("chat_id")
     if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
         chat_id = int(chat_id)
-    bot.log_call(received, method, chat_id, error_code)
+    # Paid broadcasts are charged per message: the log says which calls asked for one.
+    paid = params.get("allow_paid_broadcast") in (True, "true", "True")
+    bot.log_call(received, method, chat_id, error_code, paid_broadcast=paid)
     logger.debug("bot %s: %s -> %s", bot.bot_id, method, error_code or 200)
 
 

@@ -230,7 +230,8 @@ class SandboxClient:
                 quiet_until = loop.time() + quiet
 
     async def call_log(self) -> list[dict[str, Any]]:
-        """Every Bot API call the bot made: ``t`` (monotonic seconds), method, chat_id, ok, error_code."""
+        """Every Bot API call the bot made: ``t`` (monotonic seconds), method, chat_id, ok, error_code,
+        and ``paid_broadcast`` (true) on a call that asked for a paid broadcast."""
         return await self._request("GET", f"/bots/{self.bot_id}/log")
 
     async def clear_call_log(self) -> None:

@@ -415,16 +415,25 @@ class BotState:
         if queued in self.pending:
             self.pending.remove(queued)
 
-    def log_call(self, received: float, method: str, chat_id: Any, error_code: int | None) -> None:
-        self.call_log.append(
-            {
-                "t": received,
-                "method": method,
-                "chat_id": chat_id,
-                "ok": error_code is None,
-                "error_code": error_code,
-            }
-        )
+    def log_call(
+        self,
+        received: float,
+        method: str,
+        chat_id: Any,
+        error_code: int | None,
+        *,
+        paid_broadcast: bool = False,
+    ) -> None:
+        entry = {
+            "t": received,
+            "method": method,
+            "chat_id": chat_id,
+            "ok": error_code is None,
+            "error_code": error_code,
+        }
+        if paid_broadcast:
+            entry["paid_broadcast"] = True
+        self.call_log.append(entry)
 
 
 def _update_chat_id(update: dict[str, Any]) -> int | None:
