@@ -29,6 +29,7 @@ from bench.infra import (
     standalone_start,
 )
 from bot.factory import create_bot
+from intake.runtime import settle_heap
 from outreach.campaigns import CampaignStatus, Segment
 from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
@@ -160,8 +161,8 @@ def busiest_second(times: list[float]) -> int:
 async def run_sender(url: str, key: str, sandbox_url: str, token: str, rate: float) -> float:
     """The sender in this process until the outbox is empty; returns the seconds it took.
 
-    The rounds `Sender.run` makes, without its idle wait; the outbox is counted only when a round
-    found nothing (counting it while the sender works would take the sender's own CPU).
+    The rounds `Sender.run` makes (`run_rounds`), without its idle wait; the outbox is counted only
+    when a claim found nothing (counting it while the sender works would take the sender's own CPU).
     """
     engine = create_engine(url)
     bot = create_bot(token, sandbox_url)
@@ -169,9 +170,10 @@ async def run_sender(url: str, key: str, sandbox_url: str, token: str, rate: flo
         await bot.get_me()
         sessionmaker = create_sessionmaker(engine)
         sender = Sender(bot, sessionmaker, Crypto(parse_keys(key)), rate=rate)
+        settle_heap()  # as the worker does before it sends
         started = time.monotonic()
         while True:
-            if not await sender.run_once():
+            if not await sender.run_rounds():
                 async with sessionmaker() as session:
                     if not await _unsettled(session):
                         break

@@ -6,9 +6,9 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
@@ -120,39 +120,62 @@ def enqueue(
     return messages
 
 
+# The sender's statements are Core statements on the table: it writes many rows, many times a
+# second, and SQLAlchemy's ORM layer over a statement costs more than the statement.
+OUTBOX = cast(Table, OutboxMessage.__table__)
+_ROW_ID = "outbox_row_id"
+# One outcome: the row by its id, the columns to set from the other keys of each row's values.
+_SETTLE = OUTBOX.update().where(OUTBOX.c.id == bindparam(_ROW_ID))
+# What the sender reads of a claimed row.
+CLAIMED = (
+    OutboxMessage.id,
+    OutboxMessage.beneficiary_id,
+    OutboxMessage.staff_user_id,
+    OutboxMessage.lane,
+    OutboxMessage.method,
+    OutboxMessage.attempts,
+    OutboxMessage.campaign_id,
+    OutboxMessage.payload_enc,
+    OutboxMessage.not_before,
+    OutboxMessage.created_at,
+)
+
+
 async def claim(
     session: AsyncSession, *, now: dt.datetime, lease: dt.timedelta, limit: int
-) -> Sequence[OutboxMessage]:
-    """Take due messages, and those whose sender died holding them, for `lease`.
+) -> list[Row[Any]]:
+    """Take due messages, and those whose sender died holding them, for `lease`: the columns of
+    `CLAIMED`, lanes first, then by due time and creation.
 
     A dead sender's row whose attempt had started may have reached Telegram, which has no
     idempotency key: it is settled uncertain instead of being sent a second time.
+
+    One statement takes them (an UPDATE of the rows a sub-select picks, returning them): plain rows,
+    not ORM objects, as the sender reads each once.
     """
     expired = (OutboxMessage.status == Status.SENDING) & (OutboxMessage.lease_until < now)
     await session.execute(
-        update(OutboxMessage)
+        OUTBOX.update()
         .where(expired & OutboxMessage.attempt_started_at.is_not(None))
         .values(status=Status.UNCERTAIN, error=STOPPED_AFTER_SENDING, lease_until=None)
-        .execution_options(synchronize_session=False)
     )
     due = or_((OutboxMessage.status == Status.PENDING) & (OutboxMessage.not_before <= now), expired)
-    statement = (
-        select(OutboxMessage)
+    chosen = (
+        select(OutboxMessage.id)
         .where(due)
         .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.created_at)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    rows = (await session.execute(statement)).scalars().all()
-    if rows:
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([row.id for row in rows]))
-            .values(status=Status.SENDING, lease_until=now + lease, attempt_started_at=None)
-            .execution_options(synchronize_session=False)
-        )
-    return rows
+        chosen = chosen.with_for_update(skip_locked=True)
+    taken = await session.execute(
+        OUTBOX.update()
+        .where(OUTBOX.c.id.in_(chosen.scalar_subquery()))
+        .values(status=Status.SENDING, lease_until=now + lease, attempt_started_at=None)
+        .returning(*(OUTBOX.c[column.key] for column in CLAIMED))
+    )
+    # RETURNING keeps no order: the sub-select's is restored here.
+    return sorted(taken.all(), key=lambda row: (row.lane, row.not_before, row.created_at))
 
 
 async def recover_orphans(session: AsyncSession) -> tuple[int, int]:
@@ -178,12 +201,7 @@ async def mark_attempts_started(
     session: AsyncSession, *, message_ids: Sequence[uuid.UUID], at: dt.datetime
 ) -> None:
     """Written and committed right before the requests go out (see `claim`)."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids))
-        .values(attempt_started_at=at)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(OUTBOX.update().where(OUTBOX.c.id.in_(message_ids)).values(attempt_started_at=at))
 
 
 async def settle(
@@ -210,6 +228,14 @@ async def settle(
 
 
 async def settle_many(session: AsyncSession, settlements: Sequence[dict[str, Any]]) -> None:
-    """Several outcomes in one statement per shape: dicts of `id` and the columns to set."""
-    if settlements:
-        await session.execute(update(OutboxMessage), list(settlements))
+    """Several outcomes in one statement per shape: dicts of `id` and the columns to set.
+
+    A plain UPDATE run for many rows (no ORM bulk update, which costs the sender more than the
+    statement); each key besides `id` is a column it sets."""
+    shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for values in settlements:
+        row = {key: value for key, value in values.items() if key != "id"}
+        row[_ROW_ID] = values["id"]
+        shapes.setdefault(frozenset(row), []).append(row)
+    for rows in shapes.values():
+        await session.execute(_SETTLE, rows)

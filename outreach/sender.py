@@ -1,8 +1,10 @@
 """The outbox sender: a global rate, one message per second per chat, Telegram's errors obeyed.
 
-Crash safety: every request is preceded by a committed "attempt started" mark on its row (in one
-transaction with the outcomes of the requests before it), so a sender killed at any point leaves
-rows that are either unattempted (sent again) or attempted (settled uncertain, never resent).
+Crash safety: every request is preceded by a committed "attempt started" mark on its row (written
+a batch ahead of the requests, in one transaction with the outcomes of the requests before it), so
+a sender killed at any point leaves rows that are either unattempted (sent again) or attempted
+(settled uncertain, never resent). Rows are claimed with a lease; a stopped sender puts back what
+it claimed or marked and did not send.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 import zoneinfo
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
@@ -32,7 +35,6 @@ from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
 from storage.reminders import drop_unsent_reminders
-from storage.sealing import unseal, unseal_json
 
 log = logging.getLogger(__name__)
 
@@ -40,33 +42,43 @@ PER_CHAT_INTERVAL = 1.0
 UTC = zoneinfo.ZoneInfo("UTC")
 MAX_BACKOFF = 300.0
 PAID_BROADCAST_RATE = 1000.0
+BENEFICIARIES, OUTBOX = Beneficiary.__tablename__, OutboxMessage.__tablename__
+# What the sender reads of a claimed row's recipient.
+RECIPIENT = (Beneficiary.id, Beneficiary.telegram_id_enc, Beneficiary.unreachable_at, Beneficiary.opted_out)
 NOT_LINKED = "not linked"
 
 
 class RateLimiter:
-    """At most `rate` sends in any second, evenly spaced, and a pause for 429's retry_after.
+    """At most `rate` sends in any second as Telegram counts them, evenly spaced, and a pause for
+    429's retry_after.
 
-    Two steps per send. `take` reserves slots on an even grid; when the caller fell behind by up
-    to `slack` seconds (a database round trip at high rates) it hands out a few at once, so the
-    average holds the rate, but nothing idle is banked. `admit`, right before the request goes out,
-    checks a sliding window: no `window` (one second's worth plus `margin`, which absorbs the jitter
-    between here and Telegram's clock) ever holds more than `rate` sends.
+    Three steps per send. `take` reserves slots on an even grid; when the caller fell behind by up
+    to `slack` seconds (a database round trip, a busy moment of the event loop) it hands out a few at
+    once, so the average holds the rate, but nothing idle is banked. Below four sends per `slack`
+    it makes up a quarter interval at most: sends never go out in pairs (at 25/s the second would
+    beat the 429 the first one gets). `admit`, right before the requests go out,
+    checks a sliding window; `done` says a send's answer came back (or it was given up on).
+
+    Telegram counts a request when it arrives: after it was admitted here, before its answer is
+    back. So a send counts in the window from its admission until one second after its answer: of
+    any requests Telegram receives within one second, the last admitted found all the others still
+    under way or answered less than a second before, and it was admitted only if they were fewer
+    than `rate`. That holds however late requests arrive (a stalled process, a slow network), where
+    a fixed margin on the window would only absorb delays shorter than itself; it costs one round
+    trip per second of sending (a few milliseconds to a local Bot API).
     """
 
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        slack: float = 0.01,
-        margin: float = 0.015,
-    ) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, slack: float = 0.05) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
-        self._slack = slack
+        self._slack = slack if self._interval <= slack / 4 else self._interval / 4
         self._next = 0.0
         self._capacity = max(1, int(rate))
-        self._window = self._capacity / rate + margin
-        self._recent: collections.deque[float] = collections.deque()
+        self._window = self._capacity / rate
+        # When the answers of the sends still in the window came back, oldest first.
+        self._answered: collections.deque[float] = collections.deque()
+        self._under_way = 0
+        self._answer = asyncio.Event()
         self._paused_until = 0.0
 
     async def take(self, most: int = 1) -> int:
@@ -80,21 +92,28 @@ class RateLimiter:
         return granted
 
     async def admit(self, count: int = 1) -> None:
+        """Returns when `count` more sends fit in the window; each must be followed by a `done`."""
         while True:
             now = self._clock()
             if self._paused_until > now:
                 await asyncio.sleep(self._paused_until - now)
                 continue
-            while self._recent and self._recent[0] <= now - self._window:
-                self._recent.popleft()
-            excess = len(self._recent) + count - self._capacity
+            while self._answered and self._answered[0] <= now - self._window:
+                self._answered.popleft()
+            excess = self._under_way + len(self._answered) + count - self._capacity
             if excess <= 0:
-                self._recent.extend([now] * count)
+                self._under_way += count
                 return
-            await asyncio.sleep(self._recent[excess - 1] + self._window - now)
+            if excess <= len(self._answered):
+                await asyncio.sleep(self._answered[excess - 1] + self._window - now)
+            else:  # the window is full of sends still under way: the next answer starts its second
+                self._answer.clear()
+                await self._answer.wait()
 
-    async def wait(self) -> None:
-        await self.admit(await self.take(1))
+    def done(self) -> None:
+        self._under_way -= 1
+        self._answered.append(self._clock())
+        self._answer.set()
 
     def pause(self, seconds: float) -> None:
         until = self._clock() + seconds
@@ -119,7 +138,8 @@ class Delivery:
 
 class Sender:
     """Sends the outbox in short rounds: each claims up to about `round_seconds` of sends, lanes in
-    order, so a reply enqueued during a broadcast goes out in the next round.
+    order, while the round before it sends its last part, so a reply enqueued during a broadcast
+    goes out within two rounds.
 
     Broadcasts keep their campaign's quiet hours and reminders `reminder_quiet_hours`, both in
     office time (`zone`; a reminder in its office's), when they are sent and when they are retried.
@@ -158,12 +178,18 @@ class Sender:
         self._round_size = max(1, min(batch_size, round(fastest * round_seconds)))
         self._idle_interval = idle_interval
         self._concurrency = concurrency
+        # Attempt marks written per transaction: about 20 ms of sends, at most half what may be in
+        # flight (1 at 25/s, as before). Fewer transactions cost less; a killed sender leaves up to
+        # two batches marked and unsent (settled uncertain, not delivered): 40 at 1,000/s.
+        self._mark_ahead = max(1, min(concurrency // 2, round(fastest * 0.02)))
         self._chat_ready_at: dict[int, float] = {}
         self._done: list[dict[str, Any]] = []
         self._blocked: list[Any] = []
         # Reminders dropped because they could only have gone late: (reminder id, reason).
         self._dropped: list[tuple[Any, str]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Chats with a request under way: the next message to one waits for it (never overtakes).
+        self._chats_in_flight: set[int] = set()
         self._slot_free = asyncio.Event()
 
     def hold(self, seconds: float) -> None:
@@ -174,24 +200,61 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            handled = await self.run_once()
+            handled = await self.run_rounds(stop)
             if not handled:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._idle_interval)
 
     async def run_once(self) -> int:
+        """One round: claim, send, wait for every answer and write it down. How many were claimed."""
         deliveries = await self._claim()
         if not deliveries:
             return 0
         try:
-            await self._send_round(deliveries)
+            await self._send_round(self._sort_out(deliveries))
         finally:
-            # Even when cancelled: what was answered is written, so it is not resent or doubted.
-            if self._in_flight:
-                await asyncio.wait(set(self._in_flight))
-            await self._commit([])
+            await self._settle_in_flight()
         self._forget_idle_chats()
         return len(deliveries)
+
+    async def run_rounds(self, stop: asyncio.Event | None = None) -> int:
+        """Rounds back to back until a claim finds nothing due or `stop` is set; how many were claimed.
+
+        Each round is claimed while the one before it sends its last part (once all its attempt
+        marks are written), so the rate does not pause between rounds; the answers of a round are
+        written with the next round's attempt marks.
+        """
+        handled = 0
+        next_round: asyncio.Task[list[Delivery]] | None = asyncio.create_task(self._claim())
+        try:
+            while next_round is not None:
+                # Shielded: cancelled while it claims, the claim still ends and its rows go back.
+                deliveries = await asyncio.shield(next_round)
+                next_round = None
+                if not deliveries:
+                    break
+                if stop is not None and stop.is_set():
+                    self._put_back(deliveries)
+                    break
+                handled += len(deliveries)
+                next_round = await self._send_round(self._sort_out(deliveries), claim_next=True)
+                self._forget_idle_chats()
+        finally:
+            # Even when cancelled: a round claimed and not begun goes back as it was.
+            if next_round is not None:
+                self._put_back(await _result_or_nothing(next_round))
+            await self._settle_in_flight()
+        return handled
+
+    async def _settle_in_flight(self) -> None:
+        """What was answered is written (even when cancelled), so it is not resent or doubted."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+        await self._commit([])
+
+    def _put_back(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self._outcome(delivery, Status.PENDING, count_attempt=False)
 
     async def _claim(self) -> list[Delivery]:
         async with self._sessionmaker() as session, session.begin():
@@ -199,22 +262,27 @@ class Sender:
             if not rows:
                 return []
             ids = {row.beneficiary_id for row in rows if row.beneficiary_id is not None}
-            beneficiaries = {
-                b.id: b
-                for b in (await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))).scalars()
-            }
+            recipients = (
+                {
+                    person.id: person
+                    for person in await session.execute(select(*RECIPIENT).where(Beneficiary.id.in_(ids)))
+                }
+                if ids
+                else {}
+            )
             staff_chats = await staff_link.chat_ids(
                 session,
                 self._crypto,
                 staff_user_ids={row.staff_user_id for row in rows if row.staff_user_id is not None},
             )
             windows = await windows_of(session, rows, zone=self._zone, reminder_quiet=self._reminder_quiet)
-            return [self._delivery(row, beneficiaries, staff_chats, windows.get(row.id)) for row in rows]
+        # Decrypted after the transaction: on SQLite it holds the one writer's turn.
+        return [self._delivery(row, recipients, staff_chats, windows.get(row.id)) for row in rows]
 
     def _delivery(
         self,
-        row: OutboxMessage,
-        beneficiaries: dict[Any, Beneficiary],
+        row: Row[Any],
+        recipients: dict[Any, Row[Any]],
         staff_chats: dict[int, int],
         window: Window | None,
     ) -> Delivery:
@@ -225,46 +293,94 @@ class Sender:
             if not chat_id:
                 skip = NOT_LINKED
         else:
-            beneficiary = beneficiaries[row.beneficiary_id]
-            chat_id = int(unseal(self._crypto, beneficiary, "telegram_id_enc") or 0)
-            if beneficiary.unreachable_at is not None or not chat_id:
+            person = recipients[row.beneficiary_id]
+            chat_id = int(
+                self._open(BENEFICIARIES, "telegram_id_enc", person.id, person.telegram_id_enc) or 0
+            )
+            if person.unreachable_at is not None or not chat_id:
                 skip = "unreachable"  # blocked earlier
-            elif beneficiary.opted_out and row.lane == Lane.BROADCAST:
+            elif person.opted_out and row.lane == Lane.BROADCAST:
                 skip = "opted out"  # sent /stop after the campaign was queued
         return Delivery(
             message_id=row.id,
             beneficiary_id=row.beneficiary_id,
             chat_id=chat_id,
             method=row.method,
-            payload=unseal_json(self._crypto, row, "payload_enc"),
+            payload=json.loads(self._open(OUTBOX, "payload_enc", row.id, row.payload_enc) or "null"),
             attempts=row.attempts,
             lane=row.lane,
             skip=skip,
             window=window,
         )
 
-    async def _send_round(self, deliveries: list[Delivery]) -> None:
-        ready = self._sort_out(deliveries)
-        position = 0
-        while position < len(ready):
-            while len(self._in_flight) >= self._concurrency:
-                self._slot_free.clear()
-                await self._slot_free.wait()
-            paid = self._is_paid(ready[position])
-            run = 1
-            while position + run < len(ready) and self._is_paid(ready[position + run]) == paid:
-                run += 1
-            limiter = self._paid_limiter if paid and self._paid_limiter else self._limiter
-            granted = await limiter.take(min(run, self._concurrency - len(self._in_flight)))
-            group = ready[position : position + granted]
-            position += granted
-            await self._commit([delivery.message_id for delivery in group])
-            await limiter.admit(len(group))
-            for delivery in group:
-                self._chat_ready_at[delivery.chat_id] = self._clock() + PER_CHAT_INTERVAL
-                task = asyncio.create_task(self._send(delivery, paid=paid))
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
+    def _open(self, table: str, column: str, row_id: Any, blob: bytes | None) -> str | None:
+        """A sealed column of a plain row, as `storage.sealing.unseal` opens it on a model instance."""
+        return (
+            None if blob is None else self._crypto.decrypt(blob, table=table, column=column, row=str(row_id))
+        )
+
+    async def _send_round(
+        self, ready: list[Delivery], *, claim_next: bool = False
+    ) -> asyncio.Task[list[Delivery]] | None:
+        """Sends `ready` at the rate; with `claim_next`, returns the task claiming the next round,
+        started once every attempt mark of this one is written.
+
+        The attempt marks are written `mark_ahead` sends at a time, with the answers so far, one
+        batch ahead of the sends, in the background: one transaction per batch, and none in the
+        sends' way. A sender killed meanwhile leaves at most two batches marked and not sent: they
+        are settled uncertain, never resent. Stopped (cancelled) instead, it puts them back.
+        """
+        position = marked = 0  # sent: ready[:position]; attempt marks written: ready[:marked]
+        marking: asyncio.Task[None] | None = None  # writing the marks of ready[marked:asked]
+        asked = 0
+        next_round: asyncio.Task[list[Delivery]] | None = None
+
+        def mark(upto: int) -> asyncio.Task[None]:
+            nonlocal asked
+            starting, asked = ready[asked:upto], upto
+            return asyncio.create_task(self._commit([delivery.message_id for delivery in starting]))
+
+        try:
+            while position < len(ready):
+                while len(self._in_flight) >= self._concurrency:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                paid = self._is_paid(ready[position])
+                run = 1
+                while position + run < len(ready) and self._is_paid(ready[position + run]) == paid:
+                    run += 1
+                limiter = self._paid_limiter if paid and self._paid_limiter else self._limiter
+                granted = await limiter.take(min(run, self._concurrency - len(self._in_flight)))
+                end = position + granted
+                while end > marked:
+                    if marking is None:
+                        marking = mark(min(len(ready), max(end, marked + self._mark_ahead)))
+                    # Shielded: stopped while it writes, the write ends and says what was marked.
+                    await asyncio.shield(marking)
+                    marking, marked = None, asked
+                if marking is None and marked < min(len(ready), end + self._mark_ahead):
+                    marking = mark(min(len(ready), marked + self._mark_ahead))  # the next batch
+                if claim_next and next_round is None and marking is None and marked == len(ready):
+                    next_round = asyncio.create_task(self._claim())
+                await limiter.admit(granted)
+                for delivery in ready[position:end]:
+                    self._chat_ready_at[delivery.chat_id] = self._clock() + PER_CHAT_INTERVAL
+                    self._chats_in_flight.add(delivery.chat_id)
+                    task = asyncio.create_task(self._send(delivery, limiter, paid=paid))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._finished)
+                position = end
+        except BaseException:
+            if marking is not None and await _succeeded(marking):
+                marked = asked
+            # Marked and never sent (stopped, or a write failed): back for later, no attempt spent.
+            self._put_back(ready[position:marked])
+            if next_round is not None:
+                self._put_back(await _result_or_nothing(next_round))
+            raise
+        if claim_next and next_round is None:  # nothing was sent (all deferred or settled)
+            next_round = asyncio.create_task(self._claim())
+        return next_round
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -287,9 +403,10 @@ class Sender:
             if self._stopped(delivery) or not self._in_window(delivery, now_utc):
                 continue
             ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)
-            if delivery.chat_id in in_round or delivery.chat_id in deferred or ready_at > now:
+            busy = delivery.chat_id in in_round or delivery.chat_id in self._chats_in_flight
+            if busy or delivery.chat_id in deferred or ready_at > now:
                 # Too soon for this chat: back for later, without spending an attempt's backoff.
-                wait = max(ready_at - now, PER_CHAT_INTERVAL if delivery.chat_id in in_round else 0.0)
+                wait = max(ready_at - now, PER_CHAT_INTERVAL if busy else 0.0)
                 retry_at = deferred.setdefault(delivery.chat_id, now_utc + dt.timedelta(seconds=wait))
                 self._outcome(delivery, Status.PENDING, retry_at=retry_at, count_attempt=False)
                 continue
@@ -338,7 +455,14 @@ class Sender:
         if delivery.window is not None and delivery.window.reminder_id is not None:
             self._dropped.append((delivery.window.reminder_id, reason))
 
-    async def _send(self, delivery: Delivery, *, paid: bool) -> None:
+    async def _send(self, delivery: Delivery, limiter: RateLimiter, *, paid: bool) -> None:
+        try:
+            await self._deliver(delivery, paid=paid)
+        finally:
+            limiter.done()
+            self._chats_in_flight.discard(delivery.chat_id)
+
+    async def _deliver(self, delivery: Delivery, *, paid: bool) -> None:
         # The rate may have held it into the quiet hours (a 429's pause) or up to its deadline.
         if not self._in_window(delivery, utcnow()):
             return
@@ -431,3 +555,19 @@ class Sender:
         now = self._clock()
         for chat_id in [chat for chat, ready in self._chat_ready_at.items() if ready <= now]:
             del self._chat_ready_at[chat_id]
+
+
+async def _result_or_nothing(claiming: asyncio.Task[list[Delivery]]) -> list[Delivery]:
+    """The rows a claim took, or none if it failed or was cancelled (its transaction rolled back)."""
+    try:
+        return await claiming
+    except (Exception, asyncio.CancelledError):
+        return []
+
+
+async def _succeeded(task: asyncio.Task[None]) -> bool:
+    try:
+        await task
+    except (Exception, asyncio.CancelledError):
+        return False
+    return True

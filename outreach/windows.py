@@ -16,15 +16,15 @@ import datetime as dt
 import uuid
 import zoneinfo
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from outreach.campaigns import CampaignStatus, QuietHours, next_allowed
 from outreach.outbox import Lane
 from programme import reminders as reminder_rules
 from storage.appointments import BOOKED, NO_SHOW
-from storage.models import OutboxMessage
 from storage.models_appointments import Appointment, Office
 from storage.models_outreach import Campaign
 from storage.models_reminders import BEFORE, Reminder
@@ -70,12 +70,13 @@ def seconds_quiet(hours: reminder_rules.QuietHours | None) -> QuietHours | None:
 
 async def windows_of(
     session: AsyncSession,
-    rows: Sequence[OutboxMessage],
+    rows: Sequence[Row[Any]],
     *,
     zone: zoneinfo.ZoneInfo,
     reminder_quiet: QuietHours | None,
 ) -> dict[uuid.UUID, Window]:
-    """The windows of the claimed broadcast and reminder rows, by row id (replies have none)."""
+    """The windows of the claimed broadcast and reminder rows (`outreach.outbox.claim`'s), by row id
+    (replies have none)."""
     found: dict[uuid.UUID, Window] = {}
     campaign_ids = {row.campaign_id for row in rows if row.lane == Lane.BROADCAST and row.campaign_id}
     if campaign_ids:
