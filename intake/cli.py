@@ -24,8 +24,7 @@ async def _serve_until_stopped(
 
     stop = asyncio.Event()
     rt.stop_on_signals(stop)
-    bot_only = with_polling and not (with_sender or with_console)
-    async with rt.open_runtime(settings, inline=bot_only) as runtime:
+    async with rt.open_runtime(settings) as runtime:
         parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
         if token is None:
             if with_console:

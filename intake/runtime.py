@@ -32,7 +32,7 @@ from outreach.outbox import recover_orphans
 from outreach.reminders import Scheduler
 from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
-from storage.engine import create_engine, create_sessionmaker
+from storage.engine import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -44,21 +44,32 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     crypto: Crypto
+    # The bot's own, when it differs: on SQLite its statements run inline (storage.engine).
+    bot_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def for_bot(self) -> async_sessionmaker[AsyncSession]:
+        return self.bot_sessionmaker or self.sessionmaker
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(
-    settings: Settings, *, migrate: bool = False, inline: bool = False
-) -> AsyncIterator[Runtime]:
-    """`inline` for a process that only runs the bot (see storage.engine.create_engine)."""
+async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
+    """The database and keys. On SQLite the bot gets an engine of its own whose statements (all
+    short) run on the event loop's thread; the console's and the sender's (some long) stay on the
+    driver's thread. Both share the process's write lock on the file."""
     crypto = Crypto(settings.keys())
-    engine = create_engine(settings.database_url, inline=inline)
+    engine = create_engine(settings.database_url)
+    bot_engine = (
+        create_engine(settings.database_url, inline=True) if is_sqlite(settings.database_url) else None
+    )
     try:
         if migrate:
             await upgrade(engine)
-        yield Runtime(settings, engine, create_sessionmaker(engine), crypto)
+        bot_sessionmaker = create_sessionmaker(bot_engine) if bot_engine is not None else None
+        yield Runtime(settings, engine, create_sessionmaker(engine), crypto, bot_sessionmaker)
     finally:
         await engine.dispose()
+        if bot_engine is not None:
+            await bot_engine.dispose()
 
 
 def settle_heap() -> None:
@@ -91,7 +102,7 @@ def bot_config(settings: Settings) -> BotConfig:
 
 
 async def run_polling(runtime: Runtime, bot: Bot, stop: asyncio.Event) -> None:
-    await poll(bot, runtime.sessionmaker, runtime.crypto, stop, bot_config(runtime.settings))
+    await poll(bot, runtime.for_bot(), runtime.crypto, stop, bot_config(runtime.settings))
 
 
 async def poll(
@@ -237,15 +248,16 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
     settings = runtime.settings
     assert settings.webhook_url is not None
     i18n = create_i18n()
+    sessionmaker = runtime.for_bot()
     dispatcher = create_dispatcher(
-        sessionmaker=runtime.sessionmaker, crypto=runtime.crypto, i18n=i18n, config=bot_config(settings)
+        sessionmaker=sessionmaker, crypto=runtime.crypto, i18n=i18n, config=bot_config(settings)
     )
-    consumer = InboundConsumer(dispatcher, bot, runtime.sessionmaker, runtime.crypto, concurrency=concurrency)
+    consumer = InboundConsumer(dispatcher, bot, sessionmaker, runtime.crypto, concurrency=concurrency)
     app = create_webhook_app(
         bot_id=bot.id,
         secret=settings.webhook_secret_value(),
         paths=webhook_paths(settings.webhook_url),
-        sessionmaker=runtime.sessionmaker,
+        sessionmaker=sessionmaker,
         crypto=runtime.crypto,
         consumer=consumer,
     )
@@ -272,5 +284,5 @@ async def serve_webhook(settings: Settings, token: str) -> None:
     """`intake bot` in webhook mode: one replica, until SIGTERM or Ctrl-C."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    async with open_runtime(settings, inline=True) as runtime, telegram_bot(runtime, token) as bot:
+    async with open_runtime(settings) as runtime, telegram_bot(runtime, token) as bot:
         await run_webhook(runtime, bot, stop)

@@ -18,6 +18,17 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK = "intake_write_lock"
 
 
+# The write locks of each event loop, by database file (see _configure_sqlite).
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_lock(database: str) -> asyncio.Lock:
+    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
+    return locks.get(database) or locks.setdefault(database, asyncio.Lock())
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -46,14 +57,14 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     # SQLite's: the next one starts the moment the last one ends, instead of polling the file lock
     # through SQLite's busy handler, which sleeps up to 100 ms between tries. Another process's lock
     # is waited for by the busy handler (busy_timeout) or, inline, by the driver (storage.sqlite_driver).
-    # One lock per event loop, as asyncio locks are.
-    locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+    # One lock per event loop and database file, shared by the engines of a process on that file
+    # (the bot's inline one and the console's and sender's).
+    database = str(Path(make_url(engine.url).database or "").resolve())
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         if _WRITE_LOCK not in connection.info:  # a connection keeps its turn until it is returned
-            loop = asyncio.get_running_loop()
-            lock = locks.get(loop) or locks.setdefault(loop, asyncio.Lock())
+            lock = _write_lock(database)
             if lock.locked():
                 await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
             else:

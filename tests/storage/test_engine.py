@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.engine import create_sessionmaker
+from storage import sqlite_driver
+from storage.engine import create_engine, create_sessionmaker
 from storage.models import AuditEntry
 from storage.queries import next_case_code, record_audit
 from tests.conftest import Database
@@ -17,8 +18,8 @@ from tests.conftest import Database
 async def test_concurrent_writers_on_two_engines_all_commit(database: Database) -> None:
     if database.backend != "sqlite":
         pytest.skip("the lock behaviour is SQLite's")
-    # Two engines stand for the bot and the console: separate connection pools on one file.
-    engines = [database.engine(), database.engine()]
+    # Two engines stand for the bot (inline) and the console: separate connection pools on one file.
+    engines = [database.engine(inline=True), database.engine()]
     makers = [create_sessionmaker(engine) for engine in engines]
 
     async def write(n: int) -> None:
@@ -92,3 +93,42 @@ async def fail_inside_a_transaction(maker: async_sessionmaker[AsyncSession]) -> 
     async with maker() as session, session.begin():
         await session.execute(text("SELECT 1"))
         raise ZeroDivisionError
+
+
+async def test_the_bots_inline_engine_waits_its_turn_behind_the_consoles_long_transaction(
+    database: Database,
+) -> None:
+    """Engines of one process on one file share its write lock: the bot's inline engine, which waits
+    for SQLite's own lock only up to its busy timeout, queues behind the console's transaction."""
+    if database.backend != "sqlite":
+        pytest.skip("the lock behaviour is SQLite's")
+    console = database.engine()
+    bot = create_engine(database.url, inline=True, module=sqlite_driver.dbapi(inline=True, busy_timeout=0.1))
+    console_holds, release = asyncio.Event(), asyncio.Event()
+
+    async def long_console_transaction() -> None:
+        async with console.begin() as connection:
+            await connection.execute(text("INSERT INTO case_counters (year, last) VALUES (1999, 1)"))
+            console_holds.set()
+            await release.wait()
+
+    async def bot_update() -> None:
+        async with bot.begin() as connection:
+            await connection.execute(text("UPDATE case_counters SET last = last + 1 WHERE year = 1999"))
+
+    try:
+        holding = asyncio.create_task(long_console_transaction())
+        await console_holds.wait()
+        updating = asyncio.create_task(bot_update())
+        await asyncio.sleep(0.3)  # three times the bot's busy timeout
+        assert not updating.done()  # queued, not failed
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holding, updating), 5)
+        async with console.connect() as connection:
+            last = await connection.execute(text("SELECT last FROM case_counters WHERE year = 1999"))
+            assert last.scalar_one() == 2
+    finally:
+        async with console.begin() as connection:
+            await connection.execute(text("DELETE FROM case_counters WHERE year = 1999"))
+        await console.dispose()
+        await bot.dispose()
