@@ -176,6 +176,9 @@ async def run_sender(
         if uncertain or pending:
             log.info("took over %d unsent and %d uncertain outbox rows", pending, uncertain)
 
+    # Without it, the collector's full passes over start-up's objects stop the event loop for about a
+    # tenth of a second every few seconds while sending: sends held up, then sent together.
+    settle_heap()
     await lead_then_run(runtime.engine, work, stop, on_lead=take_over)
 
 
