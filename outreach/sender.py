@@ -178,10 +178,10 @@ class Sender:
         self._round_size = max(1, min(batch_size, round(fastest * round_seconds)))
         self._idle_interval = idle_interval
         self._concurrency = concurrency
-        # Attempt marks written per transaction: about 20 ms of sends, at most half what may be in
-        # flight (1 at 25/s, as before). Fewer transactions cost less; a killed sender leaves up to
-        # two batches marked and unsent (settled uncertain, not delivered): 40 at 1,000/s.
-        self._mark_ahead = max(1, min(concurrency // 2, round(fastest * 0.02)))
+        # Attempt marks written per transaction: about 20 ms of sends, at most what may be in flight
+        # (1 at 25/s, as before). Fewer transactions cost less; a killed sender leaves up to two
+        # batches marked and unsent (settled uncertain, not delivered): 40 at 1,000/s.
+        self._mark_ahead = max(1, min(concurrency, round(fastest * 0.02)))
         self._chat_ready_at: dict[int, float] = {}
         self._done: list[dict[str, Any]] = []
         self._blocked: list[Any] = []
