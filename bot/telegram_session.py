@@ -2,13 +2,14 @@
 
 aiogram builds every request as aiohttp `FormData`, which makes a multipart writer — with a random
 boundary drawn from the operating system — even when it then sends the fields urlencoded. Almost
-every call the bot and the sender make has no file: those go out as the same urlencoded body, built
-directly. A request with a file goes through aiogram's own path.
+every call the bot makes has no file: those go out as the same urlencoded body, built directly. A
+request with a file goes through aiogram's own path. (The outbox sender posts its stored messages
+itself: outreach.posting.)
 
 aiogram parametrises `Response[T]` for every answer it reads; pydantic 2.13 caches parametrised
 generics only weakly, so each call rebuilt the class (about a tenth of the bot's CPU time in the
-profile, and most of the outbox sender's). The session keeps each method's `Response[T]` from its
-first call on: built for the methods a process uses, not for all of Telegram's.
+profile). The session keeps each method's `Response[T]` from its first call on: built for the
+methods a process uses, not for all of Telegram's.
 
 `call` goes further for the replies the bot sends after an update: no request model is built and
 the answer is not turned into aiogram's objects (a `Message` with its chat and sender), which
