@@ -12,6 +12,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import staff_link
@@ -55,7 +56,34 @@ class UpdateMiddleware(BaseMiddleware):
         if user is None or chat is None or chat.type != "private" or user.is_bot:
             return UNHANDLED  # groups, channels and service updates are not conversations
         bot: Bot = data["bot"]
-        outgoing = Outgoing()
+        for attempt in (1, 2):
+            outgoing = Outgoing()
+            try:
+                result, erased = await self._apply(handler, event, data, outgoing, user, chat, bot)
+                break
+            except DBAPIError as error:
+                # The connection was lost before the update committed (a database restart, a proxy's
+                # idle timeout): nothing of it was kept or sent, so it is applied again, once, on a
+                # new connection. This is what stands in for pinging every connection before use.
+                if not error.connection_invalidated or attempt == 2:
+                    raise
+                log.warning("update %s: the database connection was lost; applying it again", event.update_id)
+        if erased:
+            await checkpoint(self._sessionmaker.kw["bind"])
+        await outgoing.flush(bot)
+        return result
+
+    async def _apply(
+        self,
+        handler: Handler,
+        event: Update,
+        data: dict[str, Any],
+        outgoing: Outgoing,
+        user: User,
+        chat: Chat,
+        bot: Bot,
+    ) -> tuple[Any, bool]:
+        """The update in one transaction; what the handler returned, and whether a person was erased."""
         async with self._sessionmaker() as session, session.begin():
             token = update_session.set(session)
             try:
@@ -65,7 +93,7 @@ class UpdateMiddleware(BaseMiddleware):
                 )
                 if not marked:
                     log.info("update %s was already handled; skipped", event.update_id)
-                    return UNHANDLED
+                    return UNHANDLED, False
                 code = staff_link.requested_code(event)
                 if code is not None:
                     # A staff member linking their chat: no beneficiary is made for it.
@@ -85,10 +113,7 @@ class UpdateMiddleware(BaseMiddleware):
                     await save_dialog(session, self._crypto)
             finally:
                 update_session.reset(token)
-        if session.info.get(ERASED):
-            await checkpoint(self._sessionmaker.kw["bind"])
-        await outgoing.flush(bot)
-        return result
+        return result, bool(session.info.get(ERASED))
 
     async def _journey(
         self,

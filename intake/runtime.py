@@ -44,7 +44,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     crypto: Crypto
-    # The bot's own, when it differs: on SQLite its statements run inline (storage.engine).
+    # The bot's own engine (see open_runtime); a runtime made without one uses `sessionmaker`.
     bot_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     def for_bot(self) -> async_sessionmaker[AsyncSession]:
@@ -53,23 +53,24 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
-    """The database and keys. On SQLite the bot gets an engine of its own whose statements (all
-    short) run on the event loop's thread; the console's and the sender's (some long) stay on the
-    driver's thread. Both share the process's write lock on the file."""
+    """The database and keys. The bot gets an engine of its own: on SQLite its statements (all
+    short) run on the event loop's thread while the console's and the sender's (some long) stay on
+    the driver's thread, both sharing the process's write lock on the file; on PostgreSQL its pool
+    does not ping connections before use, a round trip of the six an update makes: the bot applies
+    an update again when its connection was lost (bot.middlewares)."""
     crypto = Crypto(settings.keys())
     engine = create_engine(settings.database_url)
-    bot_engine = (
-        create_engine(settings.database_url, inline=True) if is_sqlite(settings.database_url) else None
-    )
+    if is_sqlite(settings.database_url):
+        bot_engine = create_engine(settings.database_url, inline=True)
+    else:
+        bot_engine = create_engine(settings.database_url, pool_pre_ping=False)
     try:
         if migrate:
             await upgrade(engine)
-        bot_sessionmaker = create_sessionmaker(bot_engine) if bot_engine is not None else None
-        yield Runtime(settings, engine, create_sessionmaker(engine), crypto, bot_sessionmaker)
+        yield Runtime(settings, engine, create_sessionmaker(engine), crypto, create_sessionmaker(bot_engine))
     finally:
         await engine.dispose()
-        if bot_engine is not None:
-            await bot_engine.dispose()
+        await bot_engine.dispose()
 
 
 def settle_heap() -> None:

@@ -8,6 +8,7 @@ import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram.utils.i18n import I18n
@@ -48,8 +49,8 @@ class Database:
             self.schema = f"t_{secrets.token_hex(6)}"
             self.engine_options = {"connect_args": {"server_settings": {"search_path": self.schema}}}
 
-    def engine(self, *, inline: bool = False) -> AsyncEngine:
-        return create_engine(self.url, inline=inline, **self.engine_options)
+    def engine(self, *, inline: bool = False, **options: Any) -> AsyncEngine:
+        return create_engine(self.url, inline=inline, **self.engine_options, **options)
 
     async def create(self) -> None:
         if self.schema:
