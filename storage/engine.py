@@ -29,6 +29,12 @@ def _write_lock(database: str) -> asyncio.Lock:
     return locks.get(database) or locks.setdefault(database, asyncio.Lock())
 
 
+async def _acquire(lock: asyncio.Lock) -> None:
+    # asyncio.timeout, not wait_for: no task per transaction, and a free lock is taken at once.
+    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+        await lock.acquire()
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -65,10 +71,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         if _WRITE_LOCK not in connection.info:  # a connection keeps its turn until it is returned
             lock = _write_lock(database)
-            if lock.locked():
-                await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000))
-            else:
-                await_(lock.acquire())  # free: taken at once, without wait_for's task
+            await_(_acquire(lock))
             connection.info[_WRITE_LOCK] = lock
         # Take the write lock up front: a deferred transaction that later upgrades to a writer
         # fails at once with "database is locked" instead of waiting for busy_timeout.
