@@ -48,16 +48,21 @@ RECIPIENT = (Beneficiary.id, Beneficiary.telegram_id_enc, Beneficiary.unreachabl
 NOT_LINKED = "not linked"
 
 
+# Below this rate sends keep their spacing when the sender falls behind (see RateLimiter).
+STEADY_BELOW = 80.0
+
+
 class RateLimiter:
     """At most `rate` sends in any second as Telegram counts them, evenly spaced, and a pause for
     429's retry_after.
 
     Three steps per send. `take` reserves slots on an even grid; when the caller fell behind by up
-    to `slack` seconds (a database round trip, a busy moment of the event loop) it hands out a few at
-    once, so the average holds the rate, but nothing idle is banked. Below four sends per `slack`
-    it makes up a quarter interval at most: sends never go out in pairs (at 25/s the second would
-    beat the 429 the first one gets). `admit`, right before the requests go out,
-    checks a sliding window; `done` says a send's answer came back (or it was given up on).
+    to `catch_up` seconds (a claim, a database round trip, a busy moment of the event loop) it hands
+    out the slots it missed at once, so the average holds the rate; `start` begins a run of sends
+    without banking the idle time before it. Below `STEADY_BELOW` sends per second it makes up a
+    quarter interval at most: sends never go out in pairs (at 25/s the second would beat the 429
+    the first one gets). `admit`, right before the requests go out, checks a sliding window; `done`
+    says a send's answer came back (or it was given up on).
 
     Telegram counts a request when it arrives: after it was admitted here, before its answer is
     back. So a send counts in the window from its admission until one second after its answer: of
@@ -65,13 +70,16 @@ class RateLimiter:
     under way or answered less than a second before, and it was admitted only if they were fewer
     than `rate`. That holds however late requests arrive (a stalled process, a slow network), where
     a fixed margin on the window would only absorb delays shorter than itself; it costs one round
-    trip per second of sending (a few milliseconds to a local Bot API).
+    trip per second of sending (a few milliseconds to a local Bot API). The window is also what
+    keeps a catch-up within the rate.
     """
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, slack: float = 0.05) -> None:
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, catch_up: float = 0.25
+    ) -> None:
         self._interval = 1.0 / rate
         self._clock = clock
-        self._slack = slack if self._interval <= slack / 4 else self._interval / 4
+        self._slack = catch_up if rate >= STEADY_BELOW else self._interval / 4
         self._next = 0.0
         self._capacity = max(1, int(rate))
         self._window = self._capacity / rate
@@ -80,6 +88,10 @@ class RateLimiter:
         self._under_way = 0
         self._answer = asyncio.Event()
         self._paused_until = 0.0
+
+    def start(self) -> None:
+        """Sends begin again after a pause in the work: nothing is made up for the time before."""
+        self._next = max(self._next, self._clock())
 
     async def take(self, most: int = 1) -> int:
         now = self._clock()
@@ -194,9 +206,16 @@ class Sender:
 
     def hold(self, seconds: float) -> None:
         """Send nothing for `seconds` (a new leader does not know what its predecessor just sent)."""
-        self._limiter.pause(seconds)
-        if self._paid_limiter is not None:
-            self._paid_limiter.pause(seconds)
+        for limiter in self._limiters():
+            limiter.pause(seconds)
+
+    def _limiters(self) -> list[RateLimiter]:
+        return [self._limiter] if self._paid_limiter is None else [self._limiter, self._paid_limiter]
+
+    def _start_sending(self) -> None:
+        """A run of rounds begins: the limiters make up for stalls from here on, not for idle time."""
+        for limiter in self._limiters():
+            limiter.start()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -210,6 +229,7 @@ class Sender:
         deliveries = await self._claim()
         if not deliveries:
             return 0
+        self._start_sending()
         try:
             await self._send_round(self._sort_out(deliveries))
         finally:
@@ -236,6 +256,8 @@ class Sender:
                 if stop is not None and stop.is_set():
                     self._put_back(deliveries)
                     break
+                if not handled:
+                    self._start_sending()
                 handled += len(deliveries)
                 next_round = await self._send_round(self._sort_out(deliveries), claim_next=True)
                 self._forget_idle_chats()
@@ -478,9 +500,7 @@ class Sender:
                 self._outcome(delivery, Status.SENT, telegram_message_id=reply.message_id)
             case Answer.RETRY_AFTER:
                 log.warning("Telegram asked to slow down: pausing all sends for %s s", reply.retry_after)
-                self._limiter.pause(reply.retry_after)
-                if self._paid_limiter is not None:
-                    self._paid_limiter.pause(reply.retry_after)
+                self.hold(reply.retry_after)
                 self._retry(delivery, "429", utcnow() + dt.timedelta(seconds=reply.retry_after))
             case Answer.FORBIDDEN:
                 self._outcome(delivery, Status.FAILED, error="blocked")
