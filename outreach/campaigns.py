@@ -492,6 +492,17 @@ async def pause(session: AsyncSession, campaign: Campaign) -> bool:
     return True
 
 
+def preparing(campaign: Campaign) -> bool:
+    """Part of its recipients are in the outbox and the worker is still adding the rest."""
+    return bool(campaign.expanded) and campaign.expanded_at is None
+
+
+def can_resume(campaign: Campaign) -> bool:
+    """Paused, and not while it is being prepared: the rows added after a resume would keep the
+    original schedule while those before it got the new one (it takes seconds, even for 100,000)."""
+    return campaign.status == CampaignStatus.PAUSED and not preparing(campaign)
+
+
 async def resume(
     session: AsyncSession,
     campaign: Campaign,
@@ -502,8 +513,9 @@ async def resume(
     """Its held rows go again, in their order, spread as the officer asked: over what is left of
     the spread's sending time (its window from the start, quiet hours not counted); when that has
     passed, over the share of the spread the people left had (a quarter of them: a quarter of the
-    hours). Never in quiet hours; without a spread they are due at once, and the rate paces them."""
-    if campaign.status != CampaignStatus.PAUSED:
+    hours). Never in quiet hours; without a spread they are due at once, and the rate paces them.
+    False if it cannot be resumed (now: see `can_resume`)."""
+    if not can_resume(campaign):
         return False
     now = now or utcnow()
     starts = campaign.starts_at or now

@@ -562,7 +562,8 @@ async def render_campaign(
         else None,
         spread_hours=f"{campaign.spread_seconds / 3600:g}",
         can_pause=campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING),
-        can_resume=campaign.status == CampaignStatus.PAUSED,
+        can_resume=work.can_resume(campaign),
+        preparing=campaign.status == CampaignStatus.PAUSED and work.preparing(campaign),
         can_cancel=campaign.status in (*work.EXPANDING, CampaignStatus.DRAFT),
     )
     return pages(request).render(request, "campaign.html", context, status_code=status_code)

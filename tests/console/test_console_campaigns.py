@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import opt_out_line
+from outreach import campaigns as work
 from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import Status
 from storage.crypto import Crypto
@@ -312,3 +313,58 @@ async def test_the_quiet_hours_and_the_start_are_kept_as_given(
     assert (second.quiet_from, second.quiet_until) == (22 * 3600 + 1800, 7 * 3600 + 900)
     # 18:45 in Baku (UTC+4), the console's office time zone.
     assert second.starts_at is not None and second.starts_at.isoformat() == "2026-12-24T14:45:00+00:00"
+
+
+async def test_a_campaign_paused_while_it_is_prepared_offers_its_resume_once_every_row_is_made(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await people(sessionmaker, ru=3)
+    await sign_in_as("olga", role="outreach")
+    location = (await compose(client)).headers["location"]
+    campaign_id = uuid.UUID(location.rsplit("/", 1)[1])
+    token = form_token(await client.get(location))
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "1"})
+    ).status_code == 303
+    worker = CampaignWorker(
+        sessionmaker,
+        crypto,
+        zone=zoneinfo.ZoneInfo("UTC"),
+        rate=25,
+        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
+        batch=2,
+    )
+    # The worker made the first batch (2 of 3) when the officer paused.
+    async with sessionmaker() as session, session.begin():
+        await work.expand_batch(
+            session,
+            crypto,
+            campaign_id,
+            zone=zoneinfo.ZoneInfo("UTC"),
+            rate=25,
+            bot_username="intake_bot",
+            batch=2,
+        )
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/pause", data={"csrf_token": token})
+    ).status_code == 303
+
+    page = soup(await client.get(location))
+    note = page.select_one(".campaign-actions [role=status]")
+    assert note is not None and "still being added" in note.get_text()
+    assert not page.select(f"form[action$='/campaigns/{campaign_id}/resume']")
+    refused = await client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert await rows_by_status(sessionmaker, campaign_id) == {Status.PAUSED: 2}
+
+    assert await worker.run_once() == 1  # the worker makes the last row, held with the others
+    page = soup(await client.get(location))
+    assert not page.select(".campaign-actions [role=status]")
+    assert page.select(f"form[action$='/campaigns/{campaign_id}/resume']")
+    assert (
+        await client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": token})
+    ).status_code == 303
+    assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 3}

@@ -174,6 +174,30 @@ async def test_resumed_before_its_start_the_campaign_keeps_its_times(
     assert stored is not None and stored.status == CampaignStatus.SCHEDULED
 
 
+async def test_a_campaign_paused_while_it_is_prepared_resumes_once_every_row_is_made(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    """Rows made after a resume would keep the original schedule while the held ones got the new
+    one: the resume waits until the worker has made them all, then spreads them all."""
+    await people_in(sessionmaker, ["en"] * 12)
+    start = baku(2026, 12, 1, 10)
+    campaign = await add(sessionmaker, new_campaign(starts_at=start, spread_seconds=6 * 3600))
+    async with sessionmaker() as session, session.begin():
+        await campaigns.expand_batch(
+            session, crypto, campaign.id, zone=BAKU, rate=1000, bot_username="intake_bot", batch=5
+        )
+    assert await change(sessionmaker, campaign.id, campaigns.pause)
+    resumed_at = baku(2026, 12, 1, 13)  # half of the six hours left: 12 rows over three hours
+    assert not await change(sessionmaker, campaign.id, campaigns.resume, zone=BAKU, now=resumed_at)
+
+    await expand_all(sessionmaker, crypto, campaign, batch=5)
+    rows = await campaign_rows(sessionmaker, campaign.id)
+    assert len(rows) == 12 and {row.status for row in rows} == {Status.PAUSED}
+    assert await change(sessionmaker, campaign.id, campaigns.resume, zone=BAKU, now=resumed_at)
+    times = [row.not_before for row in await campaign_rows(sessionmaker, campaign.id)]
+    assert times == [resumed_at + n * dt.timedelta(minutes=15) for n in range(12)]
+
+
 # ── resuming, through the sender against the sandbox ────────────────────────────────────────────
 
 
