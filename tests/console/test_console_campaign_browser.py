@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import opt_out_line
 from bot.factory import create_bot
-from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
@@ -33,7 +32,7 @@ from tests.console.browser import (
     sign_in,
 )
 from tests.console.test_console_browser import console_url
-from tests.outreach.conftest import recipients
+from tests.outreach.conftest import campaign_worker, recipients
 
 __all__ = ["console_url"]  # the fixture, shared with the case work browser test
 
@@ -54,14 +53,7 @@ async def delivery(
         await bot.get_me()
         stop = asyncio.Event()
         sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05)
-        worker = CampaignWorker(
-            sessionmaker,
-            crypto,
-            zone=zoneinfo.ZoneInfo("Asia/Baku"),
-            rate=25,
-            bot_username=lambda: asyncio.sleep(0, "intake_bot"),
-            interval=0.2,
-        )
+        worker = campaign_worker(sessionmaker, crypto, zone=zoneinfo.ZoneInfo("Asia/Baku"), interval=0.2)
         running = [asyncio.create_task(sender.run(stop)), asyncio.create_task(worker.run(stop))]
         try:
             yield phone

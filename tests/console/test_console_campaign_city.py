@@ -4,9 +4,7 @@ another filter too); a caseworker's correction of the interview moves a person i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-import zoneinfo
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import seed_demo
-from outreach.campaign_worker import CampaignWorker
 from outreach.campaigns import Segment, count_by_language
 from storage.crypto import Crypto
 from storage.journey import ensure_case, save_form_response
@@ -25,6 +22,7 @@ from storage.models_appointments import Office
 from storage.queries import get_or_create_beneficiary
 from tests.console.conftest import form_token
 from tests.console.test_console_campaigns import FORM
+from tests.outreach.conftest import campaign_worker
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
@@ -133,13 +131,7 @@ async def test_a_city_segment_counts_previews_and_expands_to_exactly_the_people_
         f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "3"}
     )
     assert scheduled.status_code == 303
-    worker = CampaignWorker(
-        sessionmaker,
-        crypto,
-        zone=zoneinfo.ZoneInfo("UTC"),
-        rate=25,
-        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
-    )
+    worker = campaign_worker(sessionmaker, crypto)
     assert await worker.run_once() == 3
     async with sessionmaker() as session:
         reached = set(

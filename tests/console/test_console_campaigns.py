@@ -3,7 +3,6 @@ schedule, the worker's expansion, figures equal to the outbox rows, pause, resum
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import uuid
 import zoneinfo
@@ -17,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import opt_out_line
 from outreach import campaigns as work
-from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import Status
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_channels import Channel
 from storage.models_outreach import Campaign
 from tests.console.conftest import form_token
+from tests.outreach.conftest import campaign_worker
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 
@@ -151,13 +150,7 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     )
     assert again.status_code == 409
 
-    worker = CampaignWorker(
-        sessionmaker,
-        crypto,
-        zone=zoneinfo.ZoneInfo("UTC"),
-        rate=25,
-        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
-    )
+    worker = campaign_worker(sessionmaker, crypto)
     assert await worker.run_once() == 6
     assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 6}
     progress = soup(await client.get(f"/campaigns/{campaign_id}/progress"))
@@ -329,14 +322,7 @@ async def test_a_campaign_paused_while_it_is_prepared_offers_its_resume_once_eve
     assert (
         await client.post(f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "1"})
     ).status_code == 303
-    worker = CampaignWorker(
-        sessionmaker,
-        crypto,
-        zone=zoneinfo.ZoneInfo("UTC"),
-        rate=25,
-        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
-        batch=2,
-    )
+    worker = campaign_worker(sessionmaker, crypto, batch=2)
     # The worker made the first batch (2 of 3) when the officer paused.
     async with sessionmaker() as session, session.begin():
         await work.expand_batch(

@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import uuid
+import zoneinfo
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
+from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
@@ -39,6 +41,27 @@ from tests.conftest import POSTGRES_URL, Database
 
 TOKEN = "5151515151:" + "B" * 35
 BOT_ID = 5151515151
+
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+def campaign_worker(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    *,
+    zone: zoneinfo.ZoneInfo = UTC,
+    rate: float = 25,
+    **options: Any,
+) -> CampaignWorker:
+    """The worker's campaign loop as `intake worker` runs it, for a bot named intake_bot."""
+    return CampaignWorker(
+        sessionmaker,
+        crypto,
+        zone=zone,
+        rate=rate,
+        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
+        **options,
+    )
 
 
 @pytest.fixture

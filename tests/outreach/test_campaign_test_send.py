@@ -4,7 +4,6 @@ language, button), while the campaign's own figures count only its recipients.""
 
 from __future__ import annotations
 
-import asyncio
 import zoneinfo
 
 from aiogram import Bot
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import opt_out_line
 from outreach import campaigns
-from outreach.campaign_worker import CampaignWorker
 from outreach.outbox import Status
 from outreach.sender import NOT_LINKED, Sender
 from sandbox.client import SandboxClient
@@ -21,7 +19,7 @@ from storage import staff, staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
-from tests.outreach.conftest import drain, recipients
+from tests.outreach.conftest import campaign_worker, drain, recipients
 from tests.outreach.test_campaigns import TEXTS, add, new_campaign
 
 BUTTON = {
@@ -72,13 +70,7 @@ async def test_the_officers_chat_gets_each_variant_as_its_readers_do_and_the_fig
     officer = await linked_officer(sessionmaker, crypto, chat)
     people = await recipients(phone, sessionmaker, crypto, 2)
     campaign = await add(sessionmaker, new_campaign(button=BUTTON))
-    worker = CampaignWorker(
-        sessionmaker,
-        crypto,
-        zone=zoneinfo.ZoneInfo("Asia/Baku"),
-        rate=25,
-        bot_username=lambda: asyncio.sleep(0, "intake_bot"),
-    )
+    worker = campaign_worker(sessionmaker, crypto, zone=zoneinfo.ZoneInfo("Asia/Baku"))
     assert await worker.run_once() == 2
     assert await send_test(sessionmaker, crypto, campaign, officer) == 3
     await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)

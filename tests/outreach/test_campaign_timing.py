@@ -20,7 +20,6 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach import campaigns
-from outreach.campaign_worker import CampaignWorker
 from outreach.campaigns import CampaignStatus
 from outreach.outbox import Lane, Status
 from outreach.sender import Sender
@@ -28,7 +27,7 @@ from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.models_outreach import Campaign
-from tests.outreach.conftest import copies_per_chat, drain, recipients
+from tests.outreach.conftest import campaign_worker, copies_per_chat, drain, recipients
 from tests.outreach.test_campaigns import (
     BAKU,
     NIGHT,
@@ -229,9 +228,7 @@ async def test_a_campaign_paused_and_resumed_keeps_its_spread_and_the_quiet_hour
         ),
     )
     wall, mono = utcnow(), time.monotonic()  # the wall clock and the sandbox's log clock, together
-    worker = CampaignWorker(
-        sessionmaker, crypto, zone=UTC, rate=25, bot_username=lambda: asyncio.sleep(0, "intake_bot")
-    )
+    worker = campaign_worker(sessionmaker, crypto)
     assert await worker.run_once() == 12
     stop = asyncio.Event()
     sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)
@@ -286,9 +283,7 @@ async def test_retries_of_a_burst_of_failures_before_the_quiet_hours_wait_for_th
         ),
     )
     wall, mono = utcnow(), time.monotonic()
-    worker = CampaignWorker(
-        sessionmaker, crypto, zone=UTC, rate=5, bot_username=lambda: asyncio.sleep(0, "intake_bot")
-    )
+    worker = campaign_worker(sessionmaker, crypto, rate=5)
     assert await worker.run_once() == 20
     stop = asyncio.Event()
     sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)

@@ -3,7 +3,6 @@ every language, fallback, pause/resume/cancel, and the schedule kept by the send
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
 import time
@@ -19,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.broadcast import OPT_OUT, opt_out_line
 from bot.i18n import LANGUAGES
 from outreach import campaigns
-from outreach.campaign_worker import CampaignWorker
 from outreach.campaigns import (
     AppointmentFilter,
     CampaignStatus,
@@ -40,7 +38,7 @@ from storage.models_appointments import Appointment, Office
 from storage.models_outreach import Campaign
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed
 from storage.sealing import unseal_json
-from tests.outreach.conftest import drain, recipients
+from tests.outreach.conftest import campaign_worker, drain, recipients
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")  # UTC+4, no daylight saving
 NIGHT = QuietHours(21 * 3600, 9 * 3600)
@@ -444,9 +442,7 @@ async def test_the_sender_keeps_the_quiet_hours_and_the_spread_and_the_campaign_
     )
     # The wall clock and the sandbox's log clock, read together.
     wall, mono = utcnow(), time.monotonic()
-    worker = CampaignWorker(
-        sessionmaker, crypto, zone=utc, rate=25, bot_username=lambda: asyncio.sleep(0, "intake_bot")
-    )
+    worker = campaign_worker(sessionmaker, crypto)
     assert await worker.run_once() == 6
     sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05)
     await drain(sender, sessionmaker)
