@@ -27,16 +27,17 @@ from yarl import URL
 
 from storage.crypto import Crypto
 from storage.inbound import (
+    QueuedUpdate,
+    StoredUpdate,
     claim_updates,
     finish_updates,
+    open_payload,
     queue_depth,
     release_updates,
     retry_later,
     store_update,
 )
 from storage.models import utcnow
-from storage.models_webhook import InboundUpdate
-from storage.sealing import unseal_json
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class WebhookStats:
     requests_unauthorised: int = 0
     requests_malformed: int = 0
     updates_stored: int = 0
+    updates_taken: int = 0  # stored and leased to this replica in one transaction
     updates_redelivered: int = 0
     store_failures: int = 0
     updates_handled: int = 0
@@ -88,12 +90,29 @@ def chat_key(update: dict[str, Any]) -> int | None:
     return None
 
 
-class InboundConsumer:
-    """Claims stored updates (each the oldest of its chat), feeds them to the dispatcher, forgets them.
+@dataclass(frozen=True)
+class TakenUpdate:
+    """An update leased to this replica by the transaction that stored it, with the payload as
+    received: it is handled from that, never unsealed."""
 
-    Several replicas run one each on the same database; the claim query keeps them from taking the
-    same update or two updates of one chat at once. The processed_updates record written in the
-    update's own transaction makes a second handling (after a lease ran out) a no-op.
+    id: uuid.UUID
+    update_id: int
+    chat_hash: str | None
+    update: dict[str, Any]
+    attempts: int = 1
+
+
+Leased = TakenUpdate | QueuedUpdate
+
+
+class InboundConsumer:
+    """Takes stored updates (each the oldest of its chat), feeds them to the dispatcher, forgets them.
+
+    An update this replica's endpoint receives while a slot is free is taken by the transaction that
+    stores it (`store`); the others are claimed from the queue. Several replicas run one each on the
+    same database; the claim query keeps them from taking the same update or two updates of one chat
+    at once. The processed_updates record written in the update's own transaction makes a second
+    handling (after a lease ran out) a no-op.
     """
 
     def __init__(
@@ -117,26 +136,75 @@ class InboundConsumer:
         self._lease = lease
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
-        self._in_flight: dict[asyncio.Task[None], InboundUpdate] = {}
-        # Handled updates, deleted in the next claim's transaction rather than one transaction each.
+        self._in_flight: dict[asyncio.Task[None], Leased] = {}
+        # Slots promised to stores under way, which may take their update.
+        self._reserved = 0
+        # Handled updates, deleted by the next store or claim rather than in a transaction each.
         self._finished: list[uuid.UUID] = []
+        # Whether the queue may hold updates to claim as soon as a slot is free (it had more than a
+        # claim took, or an update was stored while every slot was busy).
+        self._backlog = True
+        # Chats with an update queued here behind one of theirs in flight: its end makes it claimable.
+        self._behind: set[str] = set()
 
     def wake(self) -> None:
         """Something was stored or finished: look for work now rather than at the next poll."""
+        self._backlog = True
         self._wake.set()
+
+    async def store(
+        self, update: dict[str, Any], *, update_id: int, chat_key: int | None, payload: str
+    ) -> StoredUpdate | None:
+        """Store an update this replica received, deleting the finished rows in the same transaction
+        (one fewer of their own, and the chat's next update is not held back by its last one).
+
+        With a slot free, the store also takes the update when it is its chat's oldest queued
+        (`store_update`), and it is handled at once from `update`: no claim, no unseal. Otherwise it
+        waits in the queue to be claimed, here or by another replica.
+        """
+        take = len(self._in_flight) + self._reserved < self._concurrency
+        self._reserved += take
+        finished, self._finished = self._finished, []
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await finish_updates(session, ids=finished)
+                stored = await store_update(
+                    session,
+                    self._crypto,
+                    bot_id=self._bot.id,
+                    update_id=update_id,
+                    chat_key=chat_key,
+                    payload=payload,
+                    take_for=self._lease if take else None,
+                )
+        except BaseException:
+            self._finished.extend(finished)  # perhaps not deleted: the next transaction tries again
+            raise
+        finally:
+            self._reserved -= take
+        if stored is None:
+            return None
+        if stored.taken:
+            self.stats.updates_taken += 1
+            self._start(TakenUpdate(stored.id, update_id, stored.chat_hash, update))
+        elif take and stored.chat_hash is not None:
+            self._behind.add(stored.chat_hash)  # an older one of its chat is queued
+            self._wake.set()  # perhaps finished elsewhere, or claimable now
+        else:
+            self.wake()
+        return stored
 
     async def run(self, stop: asyncio.Event) -> None:
         relay = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
                 self._wake.clear()
-                free = self._concurrency - len(self._in_flight)
+                free = self._concurrency - len(self._in_flight) - self._reserved
                 claimed = await self._claim(free) if free > 0 else []
                 for row in claimed:
-                    task = asyncio.create_task(self._handle(row))
-                    self._in_flight[task] = row
-                    task.add_done_callback(self._done)
+                    self._start(row)
                 if claimed and len(claimed) == free:
+                    self._backlog = True
                     continue  # there may be more waiting; claim again once a slot is free
                 # Updates stored by other replicas and leases that ran out are found by polling.
                 with contextlib.suppress(TimeoutError):
@@ -149,13 +217,23 @@ class InboundConsumer:
         await stop.wait()
         self._wake.set()
 
+    def _start(self, row: Leased) -> None:
+        task = asyncio.create_task(self._handle(row))
+        self._in_flight[task] = row
+        task.add_done_callback(self._done)
+
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
-        self._wake.set()
+        row = self._in_flight.pop(task, None)
+        # A claim after every update would cost a transaction each: only when one may find work.
+        if row is not None and row.chat_hash in self._behind:
+            self._behind.discard(row.chat_hash)
+            self._wake.set()
+        elif self._backlog:
+            self._wake.set()
 
     async def _drain(self) -> None:
         """Let updates being handled finish; give back any that do not in time."""
-        rows: list[InboundUpdate] = []
+        rows: list[Leased] = []
         if self._in_flight:
             _, unfinished = await asyncio.wait(list(self._in_flight), timeout=SHUTDOWN_GRACE)
             rows = [self._in_flight[task] for task in unfinished if task in self._in_flight]
@@ -171,8 +249,11 @@ class InboundConsumer:
                 await release_updates(session, ids=[row.id for row in rows])
             self._finished = []
 
-    async def _claim(self, limit: int) -> list[InboundUpdate]:
+    async def _claim(self, limit: int) -> list[QueuedUpdate]:
         finished, self._finished = self._finished, []
+        self._backlog = False
+        # This claim has whatever those chats have claimable, except behind an update still in flight.
+        self._behind &= {row.chat_hash for row in self._in_flight.values() if row.chat_hash is not None}
         try:
             async with self._sessionmaker() as session, session.begin():
                 await finish_updates(session, ids=finished)
@@ -181,11 +262,12 @@ class InboundConsumer:
                 )
         except DATABASE_ERRORS as error:
             self._finished.extend(finished)
+            self._backlog = True
             log.warning("could not claim stored updates: %s; retrying", type(error).__name__)
             await asyncio.sleep(self._poll_interval)
             return []
 
-    async def _handle(self, row: InboundUpdate) -> None:
+    async def _handle(self, row: Leased) -> None:
         if row.attempts > MAX_ATTEMPTS:
             # Taken this often without finishing: it keeps killing or stalling its replica.
             log.error("update %s dropped after %s attempts", row.update_id, MAX_ATTEMPTS)
@@ -193,7 +275,7 @@ class InboundConsumer:
             self._forget(row)
             return
         try:
-            update = unseal_json(self._crypto, row, "payload_enc")
+            update = row.update if isinstance(row, TakenUpdate) else open_payload(self._crypto, row)
             await self._dispatcher.feed_raw_update(self._bot, update)
         except asyncio.CancelledError:
             raise
@@ -208,12 +290,13 @@ class InboundConsumer:
         self.stats.updates_handled += 1
         self._forget(row)
 
-    def _forget(self, row: InboundUpdate) -> None:
-        # Deleted with the next claim, which this task's end triggers. Should the process die first,
-        # the row is fed again once its lease runs out, and processed_updates makes that a no-op.
+    def _forget(self, row: Leased) -> None:
+        # Deleted by the next store or claim, a claim at the latest at the next poll. Should the
+        # process die first, the row is fed again once its lease runs out, and processed_updates
+        # makes that a no-op.
         self._finished.append(row.id)
 
-    async def _retry_later(self, row: InboundUpdate) -> None:
+    async def _retry_later(self, row: Leased) -> None:
         delay = min(2.0**row.attempts, RETRY_BACKOFF_MAX)
         try:
             async with self._sessionmaker() as session, session.begin():
@@ -273,18 +356,19 @@ def create_webhook_app(
             return web.Response(status=400, text="not an update")
         try:
             async with asyncio.timeout(STORE_TIMEOUT):
-                async with sessionmaker() as session, session.begin():
-                    stored = await store_update(
-                        session, crypto, bot_id=bot_id, update_id=update_id, chat_key=key, payload=payload
-                    )
+                if consumer is not None:
+                    stored = await consumer.store(update, update_id=update_id, chat_key=key, payload=payload)
+                else:
+                    async with sessionmaker() as session, session.begin():
+                        stored = await store_update(
+                            session, crypto, bot_id=bot_id, update_id=update_id, chat_key=key, payload=payload
+                        )
         except _DATABASE_UNAVAILABLE as error:
             stats.store_failures += 1
             log.warning("update %s not stored (%s): answered 503", update_id, type(error).__name__)
             return web.Response(status=503, text="try again later")
-        if stored:
+        if stored is not None:
             stats.updates_stored += 1
-            if consumer is not None:
-                consumer.wake()
         else:
             stats.updates_redelivered += 1
         return web.Response(status=200)

@@ -1,24 +1,26 @@
-"""Queries of webhook mode's inbound queue: store an update once, claim each chat's oldest, finish it."""
+"""Queries of webhook mode's inbound queue: store an update once (taking it at once when it may be),
+claim each chat's oldest, finish it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.crypto import Crypto
-from storage.models import utcnow
+from storage.models import UTCDateTime, utcnow
 from storage.models_webhook import InboundUpdate
-from storage.sealing import seal
 
 # Its own purpose, so these hashes cannot be joined with beneficiaries.telegram_hash.
 CHAT_PURPOSE = "inbound-chat"
+_TABLE = InboundUpdate.__table__
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -30,6 +32,46 @@ def chat_hash(crypto: Crypto, chat_key: int | None) -> str | None:
     return None if chat_key is None else crypto.blind_index(CHAT_PURPOSE, str(chat_key))
 
 
+def _seal_payload(crypto: Crypto, row_id: uuid.UUID, payload: str) -> bytes:
+    return crypto.encrypt(payload, table=_TABLE.name, column="payload_enc", row=str(row_id))
+
+
+def open_payload(crypto: Crypto, row: QueuedUpdate) -> Any:
+    """The update a claimed row holds, as Telegram sent it."""
+    return json.loads(
+        crypto.decrypt(row.payload_enc, table=_TABLE.name, column="payload_enc", row=str(row.id))
+    )
+
+
+@dataclass(frozen=True)
+class StoredUpdate:
+    """A newly queued update; `taken` when its store also leased it to the storing replica."""
+
+    id: uuid.UUID
+    chat_hash: str | None
+    taken: bool
+
+
+@dataclass(frozen=True)
+class QueuedUpdate:
+    """A claimed row as plain values: the claim is the hot path, and an ORM entity costs more."""
+
+    id: uuid.UUID
+    update_id: int
+    chat_hash: str | None
+    attempts: int
+    payload_enc: bytes
+
+
+def _older_queued(bot_id: int, chat: str, update_id: int) -> Any:
+    """Whether an update of this chat older than `update_id` is still queued (leased or not)."""
+    return (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.bot_id == bot_id, _TABLE.c.chat_hash == chat, _TABLE.c.update_id < update_id)
+        .exists()
+    )
+
+
 async def store_update(
     session: AsyncSession,
     crypto: Crypto,
@@ -38,30 +80,46 @@ async def store_update(
     update_id: int,
     chat_key: int | None,
     payload: str,
-) -> bool:
-    """Queue an update, sealed; False when this update id is already queued (a redelivery)."""
-    row = InboundUpdate(bot_id=bot_id, update_id=update_id)
-    seal(crypto, row, "payload_enc", payload)
+    take_for: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> StoredUpdate | None:
+    """Queue an update, sealed; None when this update id is already queued (a redelivery).
+
+    With `take_for`, the same statement also leases the row to the caller for that long when the
+    claim would give it to them anyway: no older update of its chat is queued. The caller then
+    handles it from the payload it holds, which spares a claim's transaction and an unseal.
+    """
+    now = now or utcnow()
+    row_id = uuid.uuid4()
+    chat = chat_hash(crypto, chat_key)
+    values: dict[str, Any] = {
+        "id": row_id,
+        "bot_id": bot_id,
+        "update_id": update_id,
+        "chat_hash": chat,
+        "payload_enc": _seal_payload(crypto, row_id, payload),
+        "received_at": now,
+        "attempts": 0,
+    }
+    if take_for is not None and chat is None:
+        values |= {"lease_until": now + take_for, "attempts": 1}  # no chat, no order to keep
+    elif take_for is not None:
+        free = ~_older_queued(bot_id, chat, update_id)
+        values["lease_until"] = case((free, literal(now + take_for, UTCDateTime())), else_=null())
+        values["attempts"] = case((free, 1), else_=0)
     statement = (
         _insert(session)
-        .values(
-            id=row.id,
-            bot_id=bot_id,
-            update_id=update_id,
-            chat_hash=chat_hash(crypto, chat_key),
-            payload_enc=row.payload_enc,
-            received_at=utcnow(),
-            attempts=0,
-        )
+        .values(values)
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(InboundUpdate.id)
+        .returning(_TABLE.c.lease_until.is_not(None))
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    leased = (await session.execute(statement)).scalar_one_or_none()
+    return None if leased is None else StoredUpdate(id=row_id, chat_hash=chat, taken=bool(leased))
 
 
 async def claim_updates(
     session: AsyncSession, *, bot_id: int, limit: int, lease: dt.timedelta, now: dt.datetime | None = None
-) -> list[InboundUpdate]:
+) -> list[QueuedUpdate]:
     """Lease up to `limit` updates, each the oldest still queued of its chat, oldest first.
 
     Only a chat's oldest update is ever claimable, so one chat's updates are applied in update_id
@@ -69,36 +127,37 @@ async def claim_updates(
     are skipped (FOR UPDATE SKIP LOCKED) instead of waited for; SQLite has one writer at a time.
     """
     now = now or utcnow()
-    candidate = aliased(InboundUpdate, name="candidate")
-    older = aliased(InboundUpdate, name="older")
+    candidate = _TABLE.alias("candidate")
+    older = _TABLE.alias("older")
     older_waiting = (
-        select(older.id)
+        select(older.c.id)
         .where(
-            older.bot_id == candidate.bot_id,
-            older.chat_hash == candidate.chat_hash,
-            older.update_id < candidate.update_id,
+            older.c.bot_id == candidate.c.bot_id,
+            older.c.chat_hash == candidate.c.chat_hash,
+            older.c.update_id < candidate.c.update_id,
         )
         .exists()
     )
     claimable = (
-        select(candidate.id)
+        select(candidate.c.id)
         .where(
-            candidate.bot_id == bot_id,
-            or_(candidate.lease_until.is_(None), candidate.lease_until < now),
+            candidate.c.bot_id == bot_id,
+            or_(candidate.c.lease_until.is_(None), candidate.c.lease_until < now),
             ~older_waiting,
         )
-        .order_by(candidate.update_id)
+        .order_by(candidate.c.update_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     statement = (
-        update(InboundUpdate)
-        .where(InboundUpdate.id.in_(claimable))
-        .values(lease_until=now + lease, attempts=InboundUpdate.attempts + 1)
-        .returning(InboundUpdate)
-        .execution_options(synchronize_session=False)
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(claimable))
+        .values(lease_until=now + lease, attempts=_TABLE.c.attempts + 1)
+        .returning(
+            _TABLE.c.id, _TABLE.c.update_id, _TABLE.c.chat_hash, _TABLE.c.attempts, _TABLE.c.payload_enc
+        )
     )
-    rows = list((await session.scalars(statement)).all())
+    rows = [QueuedUpdate(*row) for row in await session.execute(statement)]
     rows.sort(key=lambda row: row.update_id)
     return rows
 
