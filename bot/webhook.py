@@ -29,6 +29,7 @@ from storage.crypto import Crypto
 from storage.inbound import (
     QueuedUpdate,
     StoredUpdate,
+    chat_hash,
     claim_updates,
     finish_updates,
     open_payload,
@@ -133,18 +134,22 @@ class InboundConsumer:
         self._crypto = crypto
         self.stats = stats or WebhookStats()
         self._concurrency = concurrency
+        self._batch = max(1, concurrency // 2)
         self._lease = lease
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
-        self._in_flight: dict[asyncio.Task[None], Leased] = {}
+        self._in_flight: dict[asyncio.Task[bool], Leased] = {}
         # Slots promised to stores under way, which may take their update.
         self._reserved = 0
-        # Handled updates, deleted by the next store or claim rather than in a transaction each.
+        # Handled updates, deleted by the next claim (at the latest the next poll's) in one statement.
         self._finished: list[uuid.UUID] = []
+        # Rows of a chat leased to this replica, in flight or handled and perhaps not yet deleted:
+        # a newer update of the chat may be taken behind them (by row id, their chat's hash).
+        self._held: dict[uuid.UUID, str] = {}
         # Whether the queue may hold updates to claim as soon as a slot is free (it had more than a
         # claim took, or an update was stored while every slot was busy).
         self._backlog = True
-        # Chats with an update queued here behind one of theirs in flight: its end makes it claimable.
+        # Chats with an update queued behind one in flight here, whose end makes it claimable.
         self._behind: set[str] = set()
 
     def wake(self) -> None:
@@ -155,19 +160,21 @@ class InboundConsumer:
     async def store(
         self, update: dict[str, Any], *, update_id: int, chat_key: int | None, payload: str
     ) -> StoredUpdate | None:
-        """Store an update this replica received, deleting the finished rows in the same transaction
-        (one fewer of their own, and the chat's next update is not held back by its last one).
+        """Store an update this replica received.
 
-        With a slot free, the store also takes the update when it is its chat's oldest queued
-        (`store_update`), and it is handled at once from `update`: no claim, no unseal. Otherwise it
-        waits in the queue to be claimed, here or by another replica.
+        With a slot free and no update queued for one, the same statement takes the update when
+        nothing older of its chat is queued but what this replica holds, and it is handled after
+        those, from `update`: no claim, no unseal. Otherwise it waits in the queue to be claimed,
+        here or by another replica.
         """
-        take = len(self._in_flight) + self._reserved < self._concurrency
+        # Updates already queued for a slot go first: a new one taking it would overtake them.
+        take = not self._backlog and len(self._in_flight) + self._reserved < self._concurrency
         self._reserved += take
-        finished, self._finished = self._finished, []
+        chat = chat_hash(self._crypto, chat_key)
+        held = [row_id for row_id, of in self._held.items() if of == chat] if chat is not None else []
+        before = [task for task, row in self._in_flight.items() if row.id in held]
         try:
             async with self._sessionmaker() as session, session.begin():
-                await finish_updates(session, ids=finished)
                 stored = await store_update(
                     session,
                     self._crypto,
@@ -176,39 +183,43 @@ class InboundConsumer:
                     chat_key=chat_key,
                     payload=payload,
                     take_for=self._lease if take else None,
+                    held=held,
                 )
-        except BaseException:
-            self._finished.extend(finished)  # perhaps not deleted: the next transaction tries again
-            raise
         finally:
             self._reserved -= take
         if stored is None:
             return None
         if stored.taken:
             self.stats.updates_taken += 1
-            self._start(TakenUpdate(stored.id, update_id, stored.chat_hash, update))
-        elif take and stored.chat_hash is not None:
-            self._behind.add(stored.chat_hash)  # an older one of its chat is queued
-            self._wake.set()  # perhaps finished elsewhere, or claimable now
+            self._start(TakenUpdate(stored.id, update_id, chat, update), after=before)
+        elif take and chat is not None:
+            self._behind.add(chat)  # an older one of its chat is queued
+            self._wake.set()  # perhaps claimable already
         else:
             self.wake()
         return stored
 
     async def run(self, stop: asyncio.Event) -> None:
         relay = asyncio.create_task(self._wake_on(stop))
+        polled = True  # the first claim finds what was left from before
         try:
             while not stop.is_set():
                 self._wake.clear()
                 free = self._concurrency - len(self._in_flight) - self._reserved
-                claimed = await self._claim(free) if free > 0 else []
+                # Woken, it claims for several slots at once rather than a transaction per update.
+                claimed = await self._claim(free) if free >= (1 if polled else self._batch) else []
                 for row in claimed:
                     self._start(row)
                 if claimed and len(claimed) == free:
                     self._backlog = True
-                    continue  # there may be more waiting; claim again once a slot is free
-                # Updates stored by other replicas and leases that ran out are found by polling.
-                with contextlib.suppress(TimeoutError):
+                    continue  # there may be more waiting; claim again once slots are free
+                # Updates stored by other replicas and leases that ran out are found by polling; the
+                # poll's claim also deletes the finished rows when no other claim has.
+                try:
+                    polled = False
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                except TimeoutError:
+                    polled = True
         finally:
             relay.cancel()
             await self._drain()
@@ -217,12 +228,14 @@ class InboundConsumer:
         await stop.wait()
         self._wake.set()
 
-    def _start(self, row: Leased) -> None:
-        task = asyncio.create_task(self._handle(row))
+    def _start(self, row: Leased, after: list[asyncio.Task[bool]] | None = None) -> None:
+        if row.chat_hash is not None:
+            self._held[row.id] = row.chat_hash
+        task = asyncio.create_task(self._handle(row, after or []))
         self._in_flight[task] = row
         task.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _done(self, task: asyncio.Task[bool]) -> None:
         row = self._in_flight.pop(task, None)
         # A claim after every update would cost a transaction each: only when one may find work.
         if row is not None and row.chat_hash in self._behind:
@@ -230,6 +243,10 @@ class InboundConsumer:
             self._wake.set()
         elif self._backlog:
             self._wake.set()
+
+    def _deleted(self, ids: list[uuid.UUID]) -> None:
+        for row_id in ids:
+            self._held.pop(row_id, None)
 
     async def _drain(self) -> None:
         """Let updates being handled finish; give back any that do not in time."""
@@ -257,7 +274,7 @@ class InboundConsumer:
         try:
             async with self._sessionmaker() as session, session.begin():
                 await finish_updates(session, ids=finished)
-                return await claim_updates(
+                claimed = await claim_updates(
                     session, bot_id=self._bot.id, limit=limit, lease=self._lease, now=utcnow()
                 )
         except DATABASE_ERRORS as error:
@@ -266,14 +283,22 @@ class InboundConsumer:
             log.warning("could not claim stored updates: %s; retrying", type(error).__name__)
             await asyncio.sleep(self._poll_interval)
             return []
+        self._deleted(finished)
+        return claimed
 
-    async def _handle(self, row: Leased) -> None:
+    async def _handle(self, row: Leased, after: list[asyncio.Task[bool]]) -> bool:
+        """Feed the update to the dispatcher once the updates of its chat taken before it are done;
+        whether it is done with (handled, or given up)."""
+        if after and not await _all_done_with(after):
+            # An older update of its chat failed and waits to be retried: this one waits behind it.
+            await self._give_back(row)
+            return False
         if row.attempts > MAX_ATTEMPTS:
             # Taken this often without finishing: it keeps killing or stalling its replica.
             log.error("update %s dropped after %s attempts", row.update_id, MAX_ATTEMPTS)
             self.stats.updates_dropped += 1
             self._forget(row)
-            return
+            return True
         try:
             update = row.update if isinstance(row, TakenUpdate) else open_payload(self._crypto, row)
             await self._dispatcher.feed_raw_update(self._bot, update)
@@ -286,17 +311,18 @@ class InboundConsumer:
             self.stats.updates_failed += 1
             log.error("update %s failed (attempt %s): %s", row.update_id, row.attempts, type(error).__name__)
             await self._retry_later(row)
-            return
+            return False
         self.stats.updates_handled += 1
         self._forget(row)
+        return True
 
     def _forget(self, row: Leased) -> None:
-        # Deleted by the next store or claim, a claim at the latest at the next poll. Should the
-        # process die first, the row is fed again once its lease runs out, and processed_updates
-        # makes that a no-op.
+        # Deleted by the next claim, at the latest the next poll's. Should the process die first,
+        # the row is fed again once its lease runs out, and processed_updates makes that a no-op.
         self._finished.append(row.id)
 
     async def _retry_later(self, row: Leased) -> None:
+        self._held.pop(row.id, None)  # queued again: what comes after it in its chat waits
         delay = min(2.0**row.attempts, RETRY_BACKOFF_MAX)
         try:
             async with self._sessionmaker() as session, session.begin():
@@ -305,6 +331,20 @@ class InboundConsumer:
                 )
         except DATABASE_ERRORS as error:
             log.warning("update %s kept for its lease to run out: %s", row.update_id, type(error).__name__)
+
+    async def _give_back(self, row: Leased) -> None:
+        self._held.pop(row.id, None)
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await release_updates(session, ids=[row.id])
+        except DATABASE_ERRORS as error:
+            log.warning("update %s kept for its lease to run out: %s", row.update_id, type(error).__name__)
+
+
+async def _all_done_with(tasks: list[asyncio.Task[bool]]) -> bool:
+    """Wait for these handlings; whether each is done with its update."""
+    await asyncio.wait(tasks)
+    return all(not task.cancelled() and task.exception() is None and task.result() for task in tasks)
 
 
 def _secret_matches(request: web.Request, secret: bytes) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.crypto import Crypto
 from storage.models import UTCDateTime, utcnow
@@ -23,9 +23,8 @@ CHAT_PURPOSE = "inbound-chat"
 _TABLE = InboundUpdate.__table__
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(InboundUpdate)
+def _insert(connection: AsyncConnection) -> Any:
+    return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(_TABLE)
 
 
 def chat_hash(crypto: Crypto, chat_key: int | None) -> str | None:
@@ -63,13 +62,15 @@ class QueuedUpdate:
     payload_enc: bytes
 
 
-def _older_queued(bot_id: int, chat: str, update_id: int) -> Any:
-    """Whether an update of this chat older than `update_id` is still queued (leased or not)."""
-    return (
-        select(_TABLE.c.id)
-        .where(_TABLE.c.bot_id == bot_id, _TABLE.c.chat_hash == chat, _TABLE.c.update_id < update_id)
-        .exists()
+def _older_queued(bot_id: int, chat: str, update_id: int, held: Sequence[uuid.UUID]) -> Any:
+    """Whether an update of this chat older than `update_id` is still queued (leased or not),
+    other than the rows in `held`."""
+    older = select(_TABLE.c.id).where(
+        _TABLE.c.bot_id == bot_id, _TABLE.c.chat_hash == chat, _TABLE.c.update_id < update_id
     )
+    if held:
+        older = older.where(_TABLE.c.id.not_in(held))
+    return older.exists()
 
 
 async def store_update(
@@ -81,13 +82,15 @@ async def store_update(
     chat_key: int | None,
     payload: str,
     take_for: dt.timedelta | None = None,
+    held: Sequence[uuid.UUID] = (),
     now: dt.datetime | None = None,
 ) -> StoredUpdate | None:
     """Queue an update, sealed; None when this update id is already queued (a redelivery).
 
-    With `take_for`, the same statement also leases the row to the caller for that long when the
-    claim would give it to them anyway: no older update of its chat is queued. The caller then
-    handles it from the payload it holds, which spares a claim's transaction and an unseal.
+    With `take_for`, the same statement also leases the row to the caller for that long when no
+    older update of its chat is queued but those in `held`: rows of the chat the caller holds the
+    lease of, and handles before this one (or has handled). The caller then handles the update from
+    the payload it has, which spares a claim's transaction and an unseal.
     """
     now = now or utcnow()
     row_id = uuid.uuid4()
@@ -104,17 +107,19 @@ async def store_update(
     if take_for is not None and chat is None:
         values |= {"lease_until": now + take_for, "attempts": 1}  # no chat, no order to keep
     elif take_for is not None:
-        free = ~_older_queued(bot_id, chat, update_id)
+        free = ~_older_queued(bot_id, chat, update_id, held)
         values["lease_until"] = case((free, literal(now + take_for, UTCDateTime())), else_=null())
         values["attempts"] = case((free, 1), else_=0)
+    connection = await session.connection()
     statement = (
-        _insert(session)
+        _insert(connection)
         .values(values)
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(_TABLE.c.lease_until.is_not(None))
+        .returning(_TABLE.c.id, _TABLE.c.lease_until)
     )
-    leased = (await session.execute(statement)).scalar_one_or_none()
-    return None if leased is None else StoredUpdate(id=row_id, chat_hash=chat, taken=bool(leased))
+    # The lease itself, not `lease_until IS NOT NULL`: SQLite 3.40 answers that with 1 for a NULL.
+    row = (await connection.execute(statement)).one_or_none()
+    return None if row is None else StoredUpdate(id=row_id, chat_hash=chat, taken=row.lease_until is not None)
 
 
 async def claim_updates(
@@ -157,7 +162,8 @@ async def claim_updates(
             _TABLE.c.id, _TABLE.c.update_id, _TABLE.c.chat_hash, _TABLE.c.attempts, _TABLE.c.payload_enc
         )
     )
-    rows = [QueuedUpdate(*row) for row in await session.execute(statement)]
+    connection = await session.connection()
+    rows = [QueuedUpdate(*row) for row in await connection.execute(statement)]
     rows.sort(key=lambda row: row.update_id)
     return rows
 
@@ -165,7 +171,8 @@ async def claim_updates(
 async def finish_updates(session: AsyncSession, *, ids: Sequence[uuid.UUID]) -> None:
     """Forget handled updates (their processed_updates record keeps redeliveries out)."""
     if ids:
-        await session.execute(delete(InboundUpdate).where(InboundUpdate.id.in_(ids)))
+        connection = await session.connection()
+        await connection.execute(delete(_TABLE).where(_TABLE.c.id.in_(ids)))
 
 
 async def retry_later(session: AsyncSession, *, update_row_id: uuid.UUID, not_before: dt.datetime) -> None:
