@@ -280,6 +280,7 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
         log.info("webhook mode: listening on %s", settings.webhook_addr)
         settle_heap()
         await consumer.run(stop)
+        log.info("webhook mode: stopped; %s", ", ".join(f"{name} {n}" for name, n in consumer.stats.items()))
     finally:
         await runner.cleanup()
 
