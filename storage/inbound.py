@@ -47,7 +47,6 @@ class StoredUpdate:
     """A newly queued update; `taken` when its store also leased it to the storing replica."""
 
     id: uuid.UUID
-    chat_hash: str | None
     taken: bool
 
 
@@ -115,11 +114,11 @@ async def store_update(
         _insert(connection)
         .values(values)
         .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(_TABLE.c.id, _TABLE.c.lease_until)
+        .returning(_TABLE.c.lease_until)
     )
     # The lease itself, not `lease_until IS NOT NULL`: SQLite 3.40 answers that with 1 for a NULL.
     row = (await connection.execute(statement)).one_or_none()
-    return None if row is None else StoredUpdate(id=row_id, chat_hash=chat, taken=row.lease_until is not None)
+    return None if row is None else StoredUpdate(id=row_id, taken=row.lease_until is not None)
 
 
 async def claim_updates(
