@@ -21,6 +21,7 @@ from bot.fsm_storage import open_chat, save_dialog, update_session
 from bot.outgoing import Outgoing
 from storage.crypto import Crypto
 from storage.engine import checkpoint
+from storage.inbound import forget_handled
 from storage.journey import ERASED
 from storage.models import utcnow
 from storage.queries import mark_update_processed
@@ -91,6 +92,7 @@ class UpdateMiddleware(BaseMiddleware):
                 marked = await mark_update_processed(
                     session, bot_id=bot.id, update_id=event.update_id, chat_key=user.id
                 )
+                await forget_handled(session)  # webhook mode: its queue row goes with it
                 if not marked:
                     log.info("update %s was already handled; skipped", event.update_id)
                     return UNHANDLED, False

@@ -27,6 +27,7 @@ from yarl import URL
 
 from storage.crypto import Crypto
 from storage.inbound import (
+    HANDLING,
     QueuedUpdate,
     StoredUpdate,
     chat_hash,
@@ -141,7 +142,7 @@ class InboundConsumer:
         self._in_flight: dict[asyncio.Task[bool], Leased] = {}
         # Slots promised to stores under way, which may take their update.
         self._reserved = 0
-        # Handled updates, deleted by the next claim (at the latest the next poll's) in one statement.
+        # Handled updates, deleted (if their transaction has not) by the next claim in one statement.
         self._finished: list[uuid.UUID] = []
         # Rows of a chat leased to this replica, in flight or handled and perhaps not yet deleted:
         # a newer update of the chat may be taken behind them (by row id, their chat's hash).
@@ -299,6 +300,7 @@ class InboundConsumer:
             self.stats.updates_dropped += 1
             self._forget(row)
             return True
+        HANDLING.set(row.id)  # this task's own context: the update's transaction deletes the row
         try:
             update = row.update if isinstance(row, TakenUpdate) else open_payload(self._crypto, row)
             await self._dispatcher.feed_raw_update(self._bot, update)
@@ -317,8 +319,10 @@ class InboundConsumer:
         return True
 
     def _forget(self, row: Leased) -> None:
-        # Deleted by the next claim, at the latest the next poll's. Should the process die first,
-        # the row is fed again once its lease runs out, and processed_updates makes that a no-op.
+        # An update applied in a transaction deleted its row there; any other (not a private chat,
+        # given up) is deleted by the next claim, at the latest the next poll's. Should the process
+        # die first, the row is fed again once its lease runs out, and processed_updates makes that
+        # a no-op.
         self._finished.append(row.id)
 
     async def _retry_later(self, row: Leased) -> None:

@@ -7,10 +7,11 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, null, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -21,6 +22,9 @@ from storage.models_webhook import InboundUpdate
 # Its own purpose, so these hashes cannot be joined with beneficiaries.telegram_hash.
 CHAT_PURPOSE = "inbound-chat"
 _TABLE = InboundUpdate.__table__
+# The queue row of the update the current task feeds to the dispatcher (webhook mode).
+HANDLING: ContextVar[uuid.UUID | None] = ContextVar("inbound_row", default=None)
+_DELETE_ONE = delete(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
 
 
 def _insert(connection: AsyncConnection) -> Any:
@@ -172,6 +176,16 @@ async def finish_updates(session: AsyncSession, *, ids: Sequence[uuid.UUID]) -> 
     if ids:
         connection = await session.connection()
         await connection.execute(delete(_TABLE).where(_TABLE.c.id.in_(ids)))
+
+
+async def forget_handled(session: AsyncSession) -> None:
+    """Delete the queue row of the update being handled, in the update's own transaction: it is
+    gone when the update is applied (a newer one of its chat need not wait for it, on any replica)
+    and kept when it is not."""
+    row_id = HANDLING.get()
+    if row_id is not None:
+        connection = await session.connection()
+        await connection.execute(_DELETE_ONE, {"row_id": row_id})
 
 
 async def retry_later(session: AsyncSession, *, update_row_id: uuid.UUID, not_before: dt.datetime) -> None:

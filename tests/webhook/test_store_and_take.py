@@ -23,7 +23,7 @@ from storage.inbound import claim_updates, store_update
 from storage.models import DialogState, utcnow
 from storage.models_webhook import InboundUpdate
 from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, Replica, free_port, text_update
-from tests.webhook.test_webhook_delivery import wait_for_empty_queue
+from tests.webhook.test_webhook_delivery import queue_size, wait_for_empty_queue
 
 CHAT = 100_000_777
 OTHER_CHAT = 100_000_778
@@ -260,3 +260,14 @@ async def test_a_database_outage_answers_503_when_the_consumer_would_take_the_up
     finally:
         await runner.cleanup()
         await engine.dispose()
+
+
+async def test_an_applied_update_leaves_the_queue_with_its_own_transaction(
+    replica: Replica, phone: SandboxClient, post: Post, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await replica.start()
+    user = await phone.create_user(language_code="en")
+    assert await post(replica.url, text_update(7, user, "/start")) == 200
+    await phone.wait_for_bot_message(user, contains="🌐")
+    # Replies are sent after the commit: by then the row is gone, without waiting for a claim.
+    assert await queue_size(sessionmaker) == 0
