@@ -94,8 +94,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
         if "webhook" in parts and "postgresql" in backends:
-            webhook = await run_p1(bot="intake", backend="postgresql", mode="webhook", users=100, work=work)
-            report["p1"].append(progress(webhook))
+            # At once, and paced as people act (the common case: most updates are taken as stored).
+            for users, think in ((100, 0.0), (args.paced_users, args.think)):
+                webhook = await run_p1(
+                    bot="intake", backend="postgresql", mode="webhook", users=users, think=think, work=work
+                )
+                report["p1"].append(progress(webhook))
         if "paced" in parts:
             for backend in backends:
                 report["p1"].append(
