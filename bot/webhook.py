@@ -292,7 +292,7 @@ class InboundConsumer:
         whether it is done with (handled, or given up)."""
         if after and not await _all_done_with(after):
             # An older update of its chat failed and waits to be retried: this one waits behind it.
-            await self._give_back(row)
+            await self._requeue(row, delay=None)
             return False
         if row.attempts > MAX_ATTEMPTS:
             # Taken this often without finishing: it keeps killing or stalling its replica.
@@ -312,7 +312,7 @@ class InboundConsumer:
             # text may quote what a person typed.
             self.stats.updates_failed += 1
             log.error("update %s failed (attempt %s): %s", row.update_id, row.attempts, type(error).__name__)
-            await self._retry_later(row)
+            await self._requeue(row, delay=min(2.0**row.attempts, RETRY_BACKOFF_MAX))
             return False
         self.stats.updates_handled += 1
         self._forget(row)
@@ -325,22 +325,14 @@ class InboundConsumer:
         # a no-op.
         self._finished.append(row.id)
 
-    async def _retry_later(self, row: Leased) -> None:
-        self._held.pop(row.id, None)  # queued again: what comes after it in its chat waits
-        delay = min(2.0**row.attempts, RETRY_BACKOFF_MAX)
-        try:
-            async with self._sessionmaker() as session, session.begin():
-                await retry_later(
-                    session, update_row_id=row.id, not_before=utcnow() + dt.timedelta(seconds=delay)
-                )
-        except DATABASE_ERRORS as error:
-            log.warning("update %s kept for its lease to run out: %s", row.update_id, type(error).__name__)
-
-    async def _give_back(self, row: Leased) -> None:
+    async def _requeue(self, row: Leased, *, delay: float | None) -> None:
+        """Back in the queue, claimable after `delay` seconds (None: at once); what comes after it in
+        its chat waits."""
         self._held.pop(row.id, None)
+        not_before = None if delay is None else utcnow() + dt.timedelta(seconds=delay)
         try:
             async with self._sessionmaker() as session, session.begin():
-                await release_updates(session, ids=[row.id])
+                await retry_later(session, update_row_id=row.id, not_before=not_before)
         except DATABASE_ERRORS as error:
             log.warning("update %s kept for its lease to run out: %s", row.update_id, type(error).__name__)
 

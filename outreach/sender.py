@@ -35,6 +35,7 @@ from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
 from storage.reminders import drop_unsent_reminders
+from storage.sealing import open_value
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,8 @@ class Sender:
         else:
             person = recipients[row.beneficiary_id]
             chat_id = int(
-                self._open(BENEFICIARIES, "telegram_id_enc", person.id, person.telegram_id_enc) or 0
+                open_value(self._crypto, BENEFICIARIES, "telegram_id_enc", person.id, person.telegram_id_enc)
+                or 0
             )
             if person.unreachable_at is not None or not chat_id:
                 skip = "unreachable"  # blocked earlier
@@ -328,17 +330,13 @@ class Sender:
             beneficiary_id=row.beneficiary_id,
             chat_id=chat_id,
             method=row.method,
-            payload=json.loads(self._open(OUTBOX, "payload_enc", row.id, row.payload_enc) or "null"),
+            payload=json.loads(
+                open_value(self._crypto, OUTBOX, "payload_enc", row.id, row.payload_enc) or "null"
+            ),
             attempts=row.attempts,
             lane=row.lane,
             skip=skip,
             window=window,
-        )
-
-    def _open(self, table: str, column: str, row_id: Any, blob: bytes | None) -> str | None:
-        """A sealed column of a plain row, as `storage.sealing.unseal` opens it on a model instance."""
-        return (
-            None if blob is None else self._crypto.decrypt(blob, table=table, column=column, row=str(row_id))
         )
 
     async def _send_round(

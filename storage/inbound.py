@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage.crypto import Crypto
 from storage.models import UTCDateTime, utcnow
 from storage.models_webhook import InboundUpdate
+from storage.sealing import open_value, seal_value
 
 # Its own purpose, so these hashes cannot be joined with beneficiaries.telegram_hash.
 CHAT_PURPOSE = "inbound-chat"
 _TABLE = InboundUpdate.__table__
+_PAYLOAD = "payload_enc"
 # The queue row of the update the current task feeds to the dispatcher (webhook mode).
 HANDLING: ContextVar[uuid.UUID | None] = ContextVar("inbound_row", default=None)
 _DELETE_ONE = delete(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
@@ -35,15 +37,9 @@ def chat_hash(crypto: Crypto, chat_key: int | None) -> str | None:
     return None if chat_key is None else crypto.blind_index(CHAT_PURPOSE, str(chat_key))
 
 
-def _seal_payload(crypto: Crypto, row_id: uuid.UUID, payload: str) -> bytes:
-    return crypto.encrypt(payload, table=_TABLE.name, column="payload_enc", row=str(row_id))
-
-
 def open_payload(crypto: Crypto, row: QueuedUpdate) -> Any:
     """The update a claimed row holds, as Telegram sent it."""
-    return json.loads(
-        crypto.decrypt(row.payload_enc, table=_TABLE.name, column="payload_enc", row=str(row.id))
-    )
+    return json.loads(open_value(crypto, _TABLE.name, _PAYLOAD, row.id, row.payload_enc) or "null")
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,7 @@ async def store_update(
         "bot_id": bot_id,
         "update_id": update_id,
         "chat_hash": chat,
-        "payload_enc": _seal_payload(crypto, row_id, payload),
+        _PAYLOAD: seal_value(crypto, _TABLE.name, _PAYLOAD, row_id, payload),
         "received_at": now,
         "attempts": 0,
     }
@@ -188,8 +184,11 @@ async def forget_handled(session: AsyncSession) -> None:
         await connection.execute(_DELETE_ONE, {"row_id": row_id})
 
 
-async def retry_later(session: AsyncSession, *, update_row_id: uuid.UUID, not_before: dt.datetime) -> None:
-    """Keep a failed update queued, untouchable until `not_before`; its chat waits behind it."""
+async def retry_later(
+    session: AsyncSession, *, update_row_id: uuid.UUID, not_before: dt.datetime | None
+) -> None:
+    """Keep an update queued, untouchable until `not_before` (None: claimable at once); its chat
+    waits behind it."""
     await session.execute(
         update(InboundUpdate).where(InboundUpdate.id == update_row_id).values(lease_until=not_before)
     )

@@ -1,4 +1,5 @@
-"""Reading and writing encrypted columns of model instances, bound to their table, column and row."""
+"""Reading and writing encrypted columns, bound to their table, column and row: of model instances,
+and of rows written or read as plain values (`seal_value`, `open_value`)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ def _row_id(obj: Base) -> str:
     return str(row)
 
 
+def seal_value(crypto: Crypto, table: str, column: str, row_id: object, value: str) -> bytes:
+    """`value` sealed for one column of one row, which a plain INSERT or UPDATE writes."""
+    return crypto.encrypt(value, table=table, column=column, row=str(row_id))
+
+
+def open_value(crypto: Crypto, table: str, column: str, row_id: object, blob: bytes | None) -> str | None:
+    """A sealed column of a row read as plain values (no model instance)."""
+    return None if blob is None else crypto.decrypt(blob, table=table, column=column, row=str(row_id))
+
+
 def seal(crypto: Crypto, obj: Base, column: str, value: str | None) -> None:
     if column not in obj.__encrypted__:
         raise KeyError(f"{obj.__tablename__}.{column} is not an encrypted column")
-    sealed = (
-        None
-        if value is None
-        else crypto.encrypt(value, table=obj.__tablename__, column=column, row=_row_id(obj))
-    )
+    sealed = None if value is None else seal_value(crypto, obj.__tablename__, column, _row_id(obj), value)
     setattr(obj, column, sealed)
 
 
@@ -31,7 +38,7 @@ def unseal(crypto: Crypto, obj: Base, column: str) -> str | None:
     blob = getattr(obj, column)
     if blob is None:
         return None
-    return crypto.decrypt(blob, table=obj.__tablename__, column=column, row=_row_id(obj))
+    return open_value(crypto, obj.__tablename__, column, _row_id(obj), blob)
 
 
 def seal_json(crypto: Crypto, obj: Base, column: str, value: Any) -> None:

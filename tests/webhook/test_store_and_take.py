@@ -19,11 +19,11 @@ from bot.webhook import InboundConsumer, create_webhook_app, serve_app
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
-from storage.inbound import claim_updates, store_update
-from storage.models import DialogState, utcnow
+from storage.inbound import claim_updates
+from storage.models import utcnow
 from storage.models_webhook import InboundUpdate
 from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, Replica, free_port, text_update
-from tests.webhook.test_webhook_delivery import queue_size, wait_for_empty_queue
+from tests.webhook.test_webhook_delivery import queue_size
 
 CHAT = 100_000_777
 OTHER_CHAT = 100_000_778
@@ -207,36 +207,6 @@ async def test_a_taken_update_is_handled_behind_its_finished_predecessor_and_bot
             while await running.rows():  # noqa: ASYNC110 - the consumer's work
                 await asyncio.sleep(0.05)
         assert running.consumer.stats.updates_taken == 2
-
-
-async def test_an_update_taken_by_a_replica_that_died_is_handled_by_another_after_the_lease(
-    replica: Replica,
-    phone: SandboxClient,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    crypto: Crypto,
-) -> None:
-    user = await phone.create_user(language_code="en")
-    # A replica stored and took /start in one transaction, answered 200, and died.
-    async with sessionmaker() as session, session.begin():
-        stored = await store_update(
-            session,
-            crypto,
-            bot_id=BOT_ID,
-            update_id=5,
-            chat_key=user,
-            payload=json.dumps(text_update(5, user, "/start")),
-            take_for=dt.timedelta(seconds=3),
-        )
-    assert stored is not None and stored.taken
-
-    await replica.start()
-    await asyncio.sleep(1.0)
-    assert await phone.bot_messages(user) == []  # still the dead replica's
-
-    await phone.wait_for_bot_message(user, contains="🌐", timeout=15)
-    await wait_for_empty_queue(sessionmaker)
-    async with sessionmaker() as session:
-        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:language"
 
 
 async def test_a_database_outage_answers_503_when_the_consumer_would_take_the_update(

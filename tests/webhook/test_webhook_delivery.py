@@ -91,6 +91,7 @@ async def test_the_same_update_delivered_ten_times_at_once_is_handled_once(
         assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
 
 
+@pytest.mark.parametrize("taken", [False, True], ids=["queued", "taken"])
 async def test_an_update_stored_before_a_crash_is_handled_after_the_restart(
     replica: Replica,
     phone: SandboxClient,
@@ -98,22 +99,29 @@ async def test_an_update_stored_before_a_crash_is_handled_after_the_restart(
     t: Translate,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    taken: bool,
 ) -> None:
     user = await phone.create_user(language_code="en")
-    # The process answered 200 and died before its consumer took the update: only the row is left.
+    # The process answered 200 and died: before its consumer took the update (only the row is
+    # left), or having taken it in the store's own transaction (leased for 3 s).
     async with sessionmaker() as session, session.begin():
-        await store_update(
+        stored = await store_update(
             session,
             crypto,
             bot_id=BOT_ID,
             update_id=5,
             chat_key=user,
             payload=json.dumps(text_update(5, user, "/start")),
+            take_for=dt.timedelta(seconds=3) if taken else None,
         )
+    assert stored is not None and stored.taken == taken
 
     await replica.start()
+    if taken:
+        await asyncio.sleep(1.0)
+        assert await phone.bot_messages(user) == []  # still the dead replica's
 
-    await phone.wait_for_bot_message(user, contains="🌐")
+    await phone.wait_for_bot_message(user, contains="🌐", timeout=15)
     await wait_for_empty_queue(sessionmaker)
     async with sessionmaker() as session:
         assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:language"
