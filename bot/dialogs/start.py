@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.conversation import Conversation, Journey
 from programme.channels import valid_code
 from storage.channels import known_code
+from storage.queries import open_case_of
 
 
 async def start(message: Message, command: CommandObject, conv: Conversation) -> None:
@@ -30,7 +31,12 @@ async def start(message: Message, command: CommandObject, conv: Conversation) ->
         await conv.go(Journey.language)
         return
     if current != Journey.done.state:
-        conv.say(_("Welcome back! Let's continue where you stopped."))
+        welcome = _("Welcome back! Let's continue where you stopped.")
+        # Someone whose screening reply never reached them (a lost connection) still learns their number.
+        case = await open_case_of(conv.session, beneficiary_id=conv.beneficiary.id)
+        if case is not None:
+            welcome = _("Your case number is {code}.").format(code=case.code) + "\n" + welcome
+        conv.say(welcome)
     await conv.ask_current()
 
 

@@ -159,6 +159,25 @@ async def test_a_negative_screening_is_never_a_bare_refusal(
     assert case.provisionally_eligible is False
 
 
+async def test_start_after_screening_repeats_the_case_number_for_whoever_missed_it(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await phone.create_user(language_code="en")
+    await choose_language(phone, user, "English")
+    await answer_screening(phone, t, user, "en", "Karim")
+    await phone.wait_for_bot_message(user, contains="IP-")
+    async with sessionmaker() as session:
+        code = (await session.execute(select(Case.code))).scalar_one()
+
+    await phone.send_text(user, "/start")
+    welcome = (
+        t("Your case number is {code}.", code=code)
+        + "\n"
+        + t("Welcome back! Let's continue where you stopped.")
+    )
+    await phone.wait_for_bot_message(user, contains=welcome)
+
+
 async def test_a_restart_mid_dialog_resumes_at_the_same_step(
     phone: SandboxClient,
     t: Translate,
