@@ -357,7 +357,9 @@ async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet
 async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_or_is_dropped_if_that_is_too_late(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
 ) -> None:
-    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
+    # Three days on: the 08:00 appointment's day-before reminder, moved out of the quiet hours to
+    # 21:00 two evenings before, is still ahead whatever the time of day the test runs at.
+    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=3)
     nine_thirty = dt.datetime.combine(day, dt.time(9, 30), tzinfo=BAKU).astimezone(dt.UTC)
     await booked(sessionmaker, crypto, nine_thirty, telegram_id=1)
     async with sessionmaker() as session, session.begin():
