@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outgoing import Markup, Outgoing
 from programme.reminders import ReminderPolicy
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
 
@@ -58,11 +59,14 @@ class BotConfig:
     """What an organisation sets about its bot (see intake.settings)."""
 
     data_controller: str = ""
+    # Where people ask about their data (INTAKE_DATA_CONTACT); empty: "write to us here".
+    data_contact: str = ""
     timezone: str = "Asia/Baku"
     office_days: frozenset[int] = frozenset(range(5))  # Monday to Friday
     office_open: dt.time = dt.time(9)
     office_close: dt.time = dt.time(18)
     reminders: ReminderPolicy = DEFAULT_REMINDERS
+    retention: RetentionPolicy = DEFAULT_RETENTION
 
 
 class Tap(CallbackData, prefix="t"):

@@ -24,6 +24,7 @@ from caseworker_console.database import DatabaseSessionMiddleware
 from caseworker_console.routes import all_routes
 from caseworker_console.security import SecurityHeadersMiddleware, headers_for
 from caseworker_console.templating import Pages, pages
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,6 +65,8 @@ def create_app(
     timezone: str = "Asia/Baku",
     crypto: Crypto | None = None,
     data_controller: str = "",
+    data_contact: str = "",
+    retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS.
@@ -80,6 +83,8 @@ def create_app(
         ),
         timezone=zoneinfo.ZoneInfo(timezone),
         data_controller=data_controller,
+        data_contact=data_contact,
+        retention=retention,
         bot_username=bot_username,
     )
     app = Starlette(

@@ -9,6 +9,7 @@ import zoneinfo
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import StaffSession
 
@@ -38,6 +39,10 @@ class ConsoleConfig:
     page_size: int = 50
     # The organisation named in the consent text (INTAKE_DATA_CONTROLLER), as the bot names it.
     data_controller: str = ""
+    # Where people ask about their data (INTAKE_DATA_CONTACT), as the bot names it.
+    data_contact: str = ""
+    # How long data is kept and when an erasure request is due (INTAKE_RETAIN_*, INTAKE_ERASURE_DUE_DAYS).
+    retention: RetentionPolicy = DEFAULT_RETENTION
     # The bot's @username for deep links and flyers (TELEGRAM_BOT_USERNAME, or getMe); None: unknown.
     bot_username: str | None = None
 

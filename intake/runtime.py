@@ -97,8 +97,10 @@ def random_sandbox_token() -> str:
 def bot_config(settings: Settings) -> BotConfig:
     return BotConfig(
         data_controller=settings.data_controller,
+        data_contact=settings.data_contact,
         timezone=settings.timezone,
         reminders=settings.reminder_policy(),
+        retention=settings.retention_policy(),
     )
 
 
@@ -203,6 +205,8 @@ async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = N
         timezone=runtime.settings.timezone,
         crypto=runtime.crypto,
         data_controller=runtime.settings.data_controller,
+        data_contact=runtime.settings.data_contact,
+        retention=runtime.settings.retention_policy(),
         bot_username=await bot_username(runtime.settings, bot),
     )
     config = uvicorn.Config(

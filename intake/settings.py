@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
+from programme.retention import RetentionPolicy
 from storage.crypto import KeyConfigError, generate_key, parse_keys
 
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
@@ -38,9 +39,16 @@ class Settings(BaseSettings):
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
     send_rate: float = Field(25.0, alias="INTAKE_SEND_RATE", gt=0, le=1000)
     data_controller: str = Field("", alias="INTAKE_DATA_CONTROLLER", max_length=200)
+    data_contact: str = Field("", alias="INTAKE_DATA_CONTACT", max_length=200)
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     reminder_offsets: str = Field("24h,2h", alias="INTAKE_REMINDER_OFFSETS")
     reminder_quiet_hours: str = Field("21:00-09:00", alias="INTAKE_REMINDER_QUIET_HOURS")
+    retain_closed_days: int = Field(730, alias="INTAKE_RETAIN_CLOSED_DAYS", ge=1, le=36500)
+    retain_unenrolled_days: int = Field(183, alias="INTAKE_RETAIN_UNENROLLED_DAYS", ge=1, le=36500)
+    retain_attachment_days: int = Field(365, alias="INTAKE_RETAIN_ATTACHMENT_DAYS", ge=1, le=36500)
+    retain_updates_days: int = Field(7, alias="INTAKE_RETAIN_UPDATES_DAYS", ge=1, le=365)
+    retain_audit_days: int = Field(2190, alias="INTAKE_RETAIN_AUDIT_DAYS", ge=1, le=36500)
+    erasure_due_days: int = Field(30, alias="INTAKE_ERASURE_DUE_DAYS", ge=1, le=90)
 
     @field_validator("timezone")
     @classmethod
@@ -128,6 +136,16 @@ class Settings(BaseSettings):
         return ReminderPolicy(
             offsets=parse_offsets(self.reminder_offsets),
             quiet_hours=parse_quiet_hours(self.reminder_quiet_hours),
+        )
+
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            closed_days=self.retain_closed_days,
+            unenrolled_days=self.retain_unenrolled_days,
+            attachment_days=self.retain_attachment_days,
+            updates_days=self.retain_updates_days,
+            audit_days=self.retain_audit_days,
+            erasure_due_days=self.erasure_due_days,
         )
 
     def webhook_secret_value(self) -> str:

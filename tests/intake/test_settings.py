@@ -29,6 +29,13 @@ NAMES = [
     "TELEGRAM_BOT_USERNAME",
     "INTAKE_REMINDER_OFFSETS",
     "INTAKE_REMINDER_QUIET_HOURS",
+    "INTAKE_DATA_CONTACT",
+    "INTAKE_RETAIN_CLOSED_DAYS",
+    "INTAKE_RETAIN_UNENROLLED_DAYS",
+    "INTAKE_RETAIN_ATTACHMENT_DAYS",
+    "INTAKE_RETAIN_UPDATES_DAYS",
+    "INTAKE_RETAIN_AUDIT_DAYS",
+    "INTAKE_ERASURE_DUE_DAYS",
 ]
 
 
@@ -61,6 +68,8 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_TIMEZONE", "Mars/Olympus", "INTAKE_TIMEZONE is invalid: unknown time zone 'Mars/Olympus'."),
         ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
+        ("INTAKE_RETAIN_CLOSED_DAYS", "0", "INTAKE_RETAIN_CLOSED_DAYS is invalid:"),
+        ("INTAKE_ERASURE_DUE_DAYS", "soon", "INTAKE_ERASURE_DUE_DAYS is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
         ("TELEGRAM_BOT_USERNAME", "t.me/intake", "TELEGRAM_BOT_USERNAME is invalid: expected the bot's"),
         (
