@@ -36,7 +36,7 @@ RETENTION = N_(
     "How long we keep your information:\n"
     "• after your case is closed: {closed}, then it is erased;\n"
     "• if you do not join the programme: {unenrolled} after your last message to us;\n"
-    "• photos, voice messages and files you send in the chat: {attachments}.\n"
+    "• photos, voice messages and files you send in the chat: {attachments} after you send them.\n"
     "If you ask us to erase it, we do so, or tell you why we cannot, within {erasure_due}."
 )
 # /withdraw and "Withdraw my consent" (/consent) are one and the same stop: bot.dialogs.mydata.
