@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
-from programme.retention import RetentionPolicy
 from bot.dialogs.handoff import next_opening
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
 from programme.forms import INTERVIEW
+from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage import staff

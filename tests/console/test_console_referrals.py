@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story
-from storage.crypto import Crypto
 from programme import consent
+from storage.crypto import Crypto
 from storage.journey import withdraw
 from storage.models import AuditEntry, Beneficiary, Case, StaffUser
 from storage.models_figures import Partner, Referral
