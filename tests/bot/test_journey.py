@@ -36,6 +36,11 @@ from tests.bot.test_screening import Translate, answer_screening, choose_languag
 
 pytestmark = pytest.mark.slow
 
+WITHDRAW_QUESTION = (
+    "Withdrawing your consent is the same as stopping taking part (/withdraw): we stop using your "
+    "information at once, and a caseworker closes your case.\n\nDo you want to withdraw your consent?"
+)
+
 OFFER = "Can you answer {count} more short questions? It takes about two minutes and helps the caseworker prepare. You can skip any question."
 
 
@@ -262,9 +267,8 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     assert years in text["text"] and months in text["text"]
 
     await type_and_wait(phone, user, "/consent", t("Your story: {answer}", locale, answer=anonymised))
-    sure = await tap_and_wait(
-        phone, user, t("Withdraw my consent", locale), t("Do you want to withdraw your consent?", locale)
-    )
+    question = t(WITHDRAW_QUESTION, locale).split("\n\n")[-1]
+    sure = await tap_and_wait(phone, user, t("Withdraw my consent", locale), question)
     assert [row[0]["text"] for row in sure["reply_markup"]["inline_keyboard"]] == [
         t("Yes, withdraw my consent", locale),
         t("No, keep my consent", locale),
