@@ -22,7 +22,7 @@ from tests.bot.test_appointments import offices
 from tests.bot.test_campaign_stop import campaign
 from tests.bot.test_journey import screened, tap_and_wait, type_and_wait
 from tests.bot.test_reminder_buttons import HOUR, Worker, book_for, reminders, ten_oclock
-from tests.bot.test_screening import Translate
+from tests.bot.test_screening import Translate, choose_language
 
 pytestmark = pytest.mark.slow
 
@@ -151,3 +151,27 @@ async def test_withdraw_my_consent_asks_first_and_a_double_tap_withdraws_once(
     await type_and_wait(phone, user, "/withdraw", "/delete")
     async with sessionmaker() as session:
         assert (await session.execute(select(DataRequest.kind))).scalars().all() == ["withdrawal"]
+    # A consent given again is a fresh agreement: what it covers may go on again.
+    await tap_and_wait(phone, user, t("Give my consent again"), "Bridge Aid Association")
+    await tap_and_wait(phone, user, t("I have read it"), "1 of 3")
+    await tap_and_wait(phone, user, t("Yes"), "2 of 3")
+    await tap_and_wait(phone, user, t("No, do not use my story"), "3 of 3")
+    await tap_and_wait(phone, user, t("No"), "/consent")
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Beneficiary.withdrawn_at))).scalar_one() is None
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("ur", "اردو")])
+async def test_the_privacy_notice_names_the_controller_the_contact_how_long_and_the_rights(
+    phone: SandboxClient, t: Translate, i18n: I18n, locale: str, label: str
+) -> None:
+    user = await phone.create_user(language_code=locale)
+    await choose_language(phone, user, label)
+    notice = (await phone.bot_messages(user))[-1]["text"]
+    assert "Bridge Aid Association" in notice
+    assert t("write to us here in this chat", locale) in notice  # no INTAKE_DATA_CONTACT set
+    two_years = i18n.gettext("{count} year", "{count} years", 2, locale=locale).format(count=2)
+    six_months = i18n.gettext("{count} month", "{count} months", 6, locale=locale).format(count=6)
+    assert two_years in notice and six_months in notice
+    for command in ("/mydata", "/correct", "/delete", "/withdraw"):
+        assert command in notice, command
