@@ -174,6 +174,10 @@ async def test_mydata_warns_then_sends_one_file_with_the_plan_and_without_staff_
         for button in row
         if button["text"] == t("Yes, send the file")
     )
+    # A forged button (another token) sends nothing.
+    await phone.press_for_answer(user, message_id=warning["message_id"], callback_data="t:forged1:copy.send")
+    await phone.wait_idle(user)
+    assert not [m for m in await phone.bot_messages(user) if m["kind"] == "document"]
     await tap_and_wait(phone, user, t("Yes, send the file"), t(SENT))
     # The same button again (a late double tap): no second file.
     await phone.press_for_answer(user, message_id=warning["message_id"], callback_data=send)
