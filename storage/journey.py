@@ -240,6 +240,18 @@ async def withdrawn_at(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> d
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def withdrawn_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of the cases whose person stopped taking part (for the case list and the queue)."""
+    if not case_ids:
+        return set()
+    statement = (
+        select(Case.id)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .where(Case.id.in_(list(case_ids)), Beneficiary.withdrawn_at.is_not(None))
+    )
+    return set((await session.execute(statement)).scalars())
+
+
 async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[DataRequest]:
     statement = (
         select(DataRequest)

@@ -249,6 +249,10 @@ async def test_after_the_person_stopped_taking_part_no_referral_is_made_and_the_
     assert page.select("form.stacked-form") == []
     flag = page.select_one(".case-header .case-withdrawn")
     assert flag is not None and "Close the case with reason 1" in flag.get_text()
+    # The caseworker's case list marks it too.
+    listing = soup(await client.get("/cases"))
+    badge = listing.select_one(f"tr[data-case='{CODE}'] .badge-withdrawn")
+    assert badge is not None and badge.get_text() == "Stopped taking part"
 
 
 async def test_another_case_s_activity_or_a_retired_partner_is_refused(
