@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -197,8 +198,12 @@ def get_settings() -> Settings:
 def demo_keys(var_dir: Path) -> str:
     """The demo's data key, generated on first start and kept under ./var (never committed)."""
     key_file = var_dir / "data-keys"
-    if not key_file.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(generate_key() + "\n")
-        key_file.chmod(0o600)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        # Created readable by its owner alone from the first byte: no moment with wider rights.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(descriptor, "w") as written:
+        written.write(generate_key() + "\n")
     return key_file.read_text().strip()
