@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     data_keys: SecretStr | None = Field(None, alias="INTAKE_DATA_KEYS")
     timezone: str = Field("Asia/Baku", alias="INTAKE_TIMEZONE")
     console_addr: str = Field("127.0.0.1:8000", alias="INTAKE_CONSOLE_ADDR")
+    console_url: str | None = Field(None, alias="INTAKE_CONSOLE_URL")
     webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
@@ -110,6 +111,15 @@ class Settings(BaseSettings):
             raise ValueError("use 16 to 256 characters among A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("expected the console's public URL, https://…")
+        return value.strip().rstrip("/")
+
     @field_validator("telegram_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -124,6 +134,16 @@ class Settings(BaseSettings):
     @property
     def console_port(self) -> int:
         return int(self.console_addr.rpartition(":")[2])
+
+    @property
+    def console_over_https(self) -> bool:
+        """The console is reached over HTTPS (INTAKE_CONSOLE_URL): Secure cookies and HSTS."""
+        return self.console_url is not None and self.console_url.startswith("https://")
+
+    def console_exposed_without_https(self) -> bool:
+        """It listens beyond this machine, and no https URL says a TLS proxy stands in front."""
+        loopback = self.console_host in ("localhost", "::1") or self.console_host.startswith("127.")
+        return not loopback and not self.console_over_https
 
     @property
     def webhook_host(self) -> str:
