@@ -69,7 +69,11 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_TIMEZONE", "Mars/Olympus", "INTAKE_TIMEZONE is invalid: unknown time zone 'Mars/Olympus'."),
         ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
-        ("INTAKE_CONSOLE_URL", "console.example.org", "INTAKE_CONSOLE_URL is invalid: expected the console's"),
+        (
+            "INTAKE_CONSOLE_URL",
+            "console.example.org",
+            "INTAKE_CONSOLE_URL is invalid: expected the console's",
+        ),
         ("INTAKE_RETAIN_CLOSED_DAYS", "0", "INTAKE_RETAIN_CLOSED_DAYS is invalid:"),
         ("INTAKE_ERASURE_DUE_DAYS", "soon", "INTAKE_ERASURE_DUE_DAYS is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
