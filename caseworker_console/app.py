@@ -24,6 +24,7 @@ from caseworker_console.database import DatabaseSessionMiddleware
 from caseworker_console.routes import all_routes
 from caseworker_console.security import SecurityHeadersMiddleware, headers_for
 from caseworker_console.templating import Pages, pages
+from caseworker_console.throttle import SignInThrottle
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 
@@ -103,4 +104,5 @@ def create_app(
     app.state.config = settings
     app.state.pages = Pages()
     app.state.crypto = crypto
+    app.state.throttle = SignInThrottle()
     return app

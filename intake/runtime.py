@@ -234,6 +234,9 @@ async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = N
         log_config=None,
         access_log=False,
         lifespan="off",
+        # The sign-in throttle counts the address a trusted proxy forwarded, never one a client claims.
+        proxy_headers=True,
+        forwarded_allow_ips=runtime.settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Baku", alias="INTAKE_TIMEZONE")
     console_addr: str = Field("127.0.0.1:8000", alias="INTAKE_CONSOLE_ADDR")
     console_url: str | None = Field(None, alias="INTAKE_CONSOLE_URL")
+    trusted_proxies: str = Field("127.0.0.1", alias="INTAKE_TRUSTED_PROXIES")
     webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
