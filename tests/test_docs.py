@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,10 @@ def test_every_console_page_is_documented() -> None:
         (undocumented_pages, "`/cases/{code}/plan`"),
     ],
 )
-def test_the_checks_notice_a_missing_mention(check: object, mention: str) -> None:
+def test_the_checks_notice_a_missing_mention(check: Callable[[str], list[str]], mention: str) -> None:
     text = _documentation()
     assert mention in text
-    assert callable(check) and check(text.replace(mention, "")) != []
+    assert check(text.replace(mention, "")) != []
 
 
 def test_links_between_the_documents_lead_somewhere() -> None:
