@@ -62,3 +62,37 @@ def test_the_repository_page_holds_one_generated_table() -> None:
     text = document.DOCUMENT.read_text()
     assert text.count(document.BEGIN) == 1 and text.count(document.END) == 1
     assert document.parse(text), "docs/benchmarks.md has no rows"
+
+
+def test_the_dialog_rows_of_a_run_fall_into_the_parts_that_ran_them() -> None:
+    from bench.__main__ import table_rows
+    from bench.p1 import P1Result
+
+    def result(bot: str, mode: str, backend: str | None, think: float) -> P1Result:
+        return P1Result(
+            bot=bot, mode=mode, backend=backend, users=100, think=think, updates=900, seconds=3.0,
+            updates_per_s=300.0, steady_per_s=100.0, p50_ms=10.0, p99_ms=90.0, bot_cpu_ms_per_update=3.0,
+            sandbox_cpu_ms_per_update=2.0, bot_peak_mib=120.0, unfinished=0, nudges=0,
+        )  # fmt: skip
+
+    report = {
+        "p1": [
+            result("echo", "polling", None, 0.0),
+            result("intake", "polling", "sqlite", 0.0),
+            result("intake", "webhook", "postgresql", 0.0),
+            result("intake", "webhook", "postgresql", 1.0),
+            result("intake", "polling", "sqlite", 1.0),
+        ],
+        "p4": [],
+        "outreach": [],
+    }
+    rows = table_rows(report)
+    assert [(document.part_of(row[0]), row[1]) for row in rows] == [
+        ("p1", "-"),
+        ("p1", "sqlite"),
+        ("webhook", "postgresql"),
+        ("webhook", "postgresql"),
+        ("paced", "sqlite"),
+    ]
+    assert rows[1][4] == "≥ 60% of echo: met" and rows[4][4] == "p99 < 100 ms: met"
+    assert rows[4][3].startswith("100 upd/s while all are under way")
