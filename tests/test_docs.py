@@ -1,6 +1,7 @@
 """The documentation keeps up with the code, as Datasette's does: every setting, every `intake`
-command and every console page is named in README.md or docs/, and every link between them leads to
-a file that exists (docs/DATA-PROTECTION.md excepted while it is being written)."""
+command and option and every console page is named in README.md or docs/, every bot dialog in
+docs/architecture.md, and every link between them leads to a file that exists
+(docs/DATA-PROTECTION.md excepted while it is being written)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,12 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_command_and_its_options_are_documented() -> None:
     assert undocumented_commands(_documentation()) == []
+
+
+def test_every_dialog_module_is_in_the_architecture() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    modules = [path.stem for path in (ROOT / "bot" / "dialogs").glob("*.py") if path.stem != "__init__"]
+    assert [module for module in sorted(modules) if f"| `{module}` |" not in text] == []
 
 
 def test_every_console_page_is_documented() -> None:
