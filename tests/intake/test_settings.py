@@ -1,4 +1,4 @@
-"""Settings: the names of DESIGN.md's table, defaults, and one clear sentence for every mistake."""
+"""Settings: the names of the README's settings table, defaults, and one clear sentence for every mistake."""
 
 from __future__ import annotations
 
