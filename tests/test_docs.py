@@ -1,7 +1,6 @@
 """The documentation keeps up with the code, as Datasette's does: every setting, every `intake`
 command and option and every console page is named in README.md or docs/, every bot dialog in
-docs/architecture.md, and every link between them leads to a file that exists
-(docs/DATA-PROTECTION.md excepted while it is being written)."""
+docs/architecture.md, and every link between them leads to a file that exists."""
 
 from __future__ import annotations
 
@@ -18,8 +17,6 @@ from intake.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# Linked from the README before it lands (another branch writes it).
-PENDING = {"docs/DATA-PROTECTION.md"}
 
 
 def _documentation() -> str:
@@ -102,6 +99,6 @@ def test_links_between_the_documents_lead_somewhere() -> None:
     for path in DOCUMENTS:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
             resolved = (path.parent / target).resolve()
-            if not resolved.exists() and str(resolved.relative_to(ROOT)) not in PENDING:
+            if not resolved.exists():
                 broken.append(f"{path.relative_to(ROOT)} → {target}")
     assert broken == []
