@@ -105,6 +105,7 @@ def bot_config(settings: Settings) -> BotConfig:
         timezone=settings.timezone,
         reminders=settings.reminder_policy(),
         retention=settings.retention_policy(),
+        flood=settings.flood(),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.flood import FloodLimit, parse_flood_limit
 from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
 from storage.crypto import KeyConfigError, generate_key, parse_keys
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     reminder_offsets: str = Field("24h,2h", alias="INTAKE_REMINDER_OFFSETS")
     reminder_quiet_hours: str = Field("21:00-09:00", alias="INTAKE_REMINDER_QUIET_HOURS")
+    flood_limit: str = Field("20/10s", alias="INTAKE_FLOOD_LIMIT")
     retain_closed_days: int = Field(730, alias="INTAKE_RETAIN_CLOSED_DAYS", ge=1, le=36500)
     retain_unenrolled_days: int = Field(183, alias="INTAKE_RETAIN_UNENROLLED_DAYS", ge=1, le=36500)
     retain_attachment_days: int = Field(365, alias="INTAKE_RETAIN_ATTACHMENT_DAYS", ge=1, le=36500)
@@ -72,6 +74,12 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
+        return value
+
+    @field_validator("flood_limit")
+    @classmethod
+    def _flood_limit(cls, value: str) -> str:
+        parse_flood_limit(value)
         return value
 
     @field_validator("console_addr", "webhook_addr")
@@ -159,6 +167,9 @@ class Settings(BaseSettings):
             offsets=parse_offsets(self.reminder_offsets),
             quiet_hours=parse_quiet_hours(self.reminder_quiet_hours),
         )
+
+    def flood(self) -> FloodLimit | None:
+        return parse_flood_limit(self.flood_limit)
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(
