@@ -52,7 +52,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,p4,startup,memory,sender,campaign,reminders",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -109,6 +109,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
                 )
+        if "flood" in parts:
+            # The paced crowd at the default flood limit, alone and beside one chat flooding the bot,
+            # and the flooder once more with no limit: what the limit spares the others.
+            for backend in backends:
+                for flood_limit, flooder in (("20/10s", False), ("20/10s", True), ("off", True)):
+                    report["p1"].append(
+                        progress(
+                            await run_p1(
+                                bot="intake", backend=backend, users=args.paced_users, think=args.think,
+                                work=work, flood_limit=flood_limit, flooder=flooder,
+                            )
+                        )
+                    )  # fmt: skip
         if parts & {"p4", "memory"}:
             for backend in backends:
                 report["p4"].append(progress(await _p4_and_memory(backend, args, parts, work, report)))
@@ -170,7 +183,11 @@ def _p1_rows(results: list[P1Result]) -> list[list[str]]:
     for r in results:
         name = "P1 echo bot (bare aiogram)" if r.bot == "echo" else f"P1 intake bot, {r.mode}"
         name += ", paced" if r.think else ""
+        if r.flood_limit != "off" or r.flooder_sent:
+            name += f", flood limit {r.flood_limit}" + (", one chat flooding" if r.flooder_sent else "")
         load = f"{r.users} people" + (f", ~{r.think:g} s between actions" if r.think else " at once")
+        if r.flooder_sent:
+            load += f", + {r.flooder_sent} messages from one chat"
         rate = f"{r.updates_per_s:.0f} upd/s"
         if r.think:
             rate = f"{r.steady_per_s:.0f} upd/s while all are under way"

@@ -22,6 +22,7 @@ HEADER = ["benchmark", "db", "load", "result", "goal", "measured"]
 # A row's part (the name `--only` knows it by), read from the start of its benchmark's name.
 _PARTS = (
     ("P1 intake bot, webhook", "webhook"),
+    ("P1 intake bot, polling, paced, flood limit", "flood"),
     ("P1 intake bot, polling, paced", "paced"),
     ("P1 ", "p1"),
     ("P4 ", "p4"),
@@ -32,7 +33,7 @@ _PARTS = (
     ("Reminders", "reminders"),
 )
 # The order the parts run in, which is the table's.
-ORDER = ("p1", "webhook", "paced", "p4", "startup", "memory", "sender", "campaign", "reminders")
+ORDER = ("p1", "webhook", "paced", "flood", "p4", "startup", "memory", "sender", "campaign", "reminders")
 
 
 def part_of(benchmark: str) -> str:

@@ -43,6 +43,7 @@ def test_each_row_belongs_to_the_part_that_measures_it() -> None:
     assert document.part_of("P1 echo bot (bare aiogram)") == "p1"
     assert document.part_of("P1 intake bot, polling") == "p1"
     assert document.part_of("P1 intake bot, polling, paced") == "paced"
+    assert document.part_of("P1 intake bot, polling, paced, flood limit 20/10s, one chat flooding") == "flood"
     assert document.part_of("P1 intake bot, webhook, paced") == "webhook"
     assert document.part_of("P4 query plans: full scans") == "p4"
     assert document.part_of("Campaign expansion into the outbox") == "campaign"
