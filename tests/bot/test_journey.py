@@ -15,7 +15,7 @@ import httpx
 import pytest
 from aiogram.utils.i18n import I18n
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
@@ -53,6 +53,7 @@ def bot_config() -> BotConfig:
         retention=RetentionPolicy(closed_days=1095, unenrolled_days=92),
         office_open=dt.time(0),
         office_close=dt.time(0),
+        flood=None,
     )
 
 
@@ -528,3 +529,20 @@ async def test_the_my_data_menu_offers_every_request(phone: SandboxClient, t: Tr
     await tap_and_wait(
         phone, user, "✏️ " + t("Correct my data"), t("What is wrong, and what should it be? Write it below.")
     )
+
+
+async def test_urgent_asked_again_and_again_raises_one_alert_but_answers_every_time(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    for _ in range(3):
+        answer = await type_and_wait(phone, user, "/urgent", "112")
+        assert "102" in answer["text"]
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Alert.kind))).scalars().all() == ["urgent"]
+        # Once staff have seen it, a new /urgent is a new alert.
+        await session.execute(update(Alert).values(acknowledged_at=utcnow()))
+        await session.commit()
+    await type_and_wait(phone, user, "/urgent", "112")
+    async with sessionmaker() as session:
+        assert sorted((await session.execute(select(Alert.kind))).scalars().all()) == ["urgent", "urgent"]
