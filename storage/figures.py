@@ -24,7 +24,7 @@ from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxM
 from storage.models_appointments import Appointment, Office
 from storage.models_casework import CaseClosure
 from storage.models_figures import Partner, Referral
-from storage.models_journey import CaseMessage, Consent
+from storage.models_journey import CaseMessage, Consent, DataRequest
 from storage.models_plan import PlanNeed
 
 SCREENING_FORMS = ("screening", "screening_confirmation")
@@ -445,3 +445,19 @@ async def case_rows(session: AsyncSession, *, where: FigureFilter, limit: int) -
             )
         )
     return rows
+
+
+async def left_out_of_named_exports(
+    session: AsyncSession, *, beneficiary_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Of these people, those a full (named) export must leave out: they stopped taking part
+    (withdrew their consent) or asked for their data to be erased, whatever became of the request."""
+    if not beneficiary_ids:
+        return set()
+    withdrawn = select(Beneficiary.id).where(
+        Beneficiary.id.in_(beneficiary_ids), Beneficiary.withdrawn_at.is_not(None)
+    )
+    erasure = select(DataRequest.beneficiary_id).where(
+        DataRequest.beneficiary_id.in_(beneficiary_ids), DataRequest.kind == "deletion"
+    )
+    return set((await session.execute(withdrawn.union(erasure))).scalars())

@@ -544,6 +544,9 @@ async def full_export(request: Request) -> Response:
     await db.execute(delete(FullExport).where(FullExport.expires_at <= now))
     filters = read_filters(request)
     rows = await store.case_rows(db, where=filters.where, limit=EXPORT_LIMIT)
+    # Someone who stopped taking part or asked to be erased is not handed out by name, at all.
+    left_out = await store.left_out_of_named_exports(db, beneficiary_ids={row.beneficiary_id for row in rows})
+    rows = [row for row in rows if row.beneficiary_id not in left_out]
     wanted = {row.beneficiary_id for row in rows}
     identities: dict[uuid.UUID, tuple[str, str]] = {}
     if wanted:

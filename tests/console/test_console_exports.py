@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story
 from storage.crypto import Crypto
-from storage.models import AuditEntry, StaffUser
+from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.models_figures import FullExport
+from storage.models_journey import DataRequest
 from storage.sealing import unseal
 from tests.console.conftest import form_token
 
@@ -192,3 +193,32 @@ async def test_an_expired_export_is_gone(
         await session.execute(update(FullExport).values(expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)))
         await session.commit()
     assert (await client.get(link)).status_code == 404
+
+
+async def test_a_full_export_leaves_out_people_who_withdrew_or_asked_to_be_erased(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    cases: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session:
+        people = {case.code: case.beneficiary_id for case in (await session.execute(select(Case))).scalars()}
+        withdrawn, erasing = people["IP-2026-000001"], people["IP-2026-000002"]
+        await session.execute(
+            update(Beneficiary).where(Beneficiary.id == withdrawn).values(withdrawn_at=utcnow())
+        )
+        session.add(DataRequest(beneficiary_id=erasing, kind="deletion", status="open"))
+        await session.commit()
+    await sign_in_as("sofia", role="supervisor")
+    ready = await full_export(client, reason=REASON, format="csv")
+    page = BeautifulSoup(ready.text, "lxml")
+    archive = await client.get(page.select_one("#download-link")["href"])
+    with pyzipper.AESZipFile(io.BytesIO(archive.content)) as opened:
+        (inner,) = opened.namelist()
+        content = opened.read(inner, pwd=page.select_one("#passphrase").get_text().encode())
+    codes = [row[0] for row in csv.reader(io.StringIO(content.decode("utf-8-sig")))][1:]
+    assert "IP-2026-000001" not in codes and "IP-2026-000002" not in codes
+    assert sorted(codes) == sorted(
+        code for code in people if code not in ("IP-2026-000001", "IP-2026-000002")
+    )
+    assert NAME not in content.decode("utf-8-sig")
