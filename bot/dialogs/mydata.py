@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
+from bot import erasure
 from bot.conversation import Conversation, FreshTap, Journey, Tap, step
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
@@ -19,6 +22,7 @@ from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import FORMS, Kind, Question
 from programme.text import N_
 from storage.appointments import office_schedule, upcoming_appointments
+from storage.erasure import open_erasure_request_of
 from storage.journey import (
     add_data_request,
     case_messages,
@@ -33,7 +37,8 @@ from storage.queries import form_responses, open_case_of, record_audit
 from storage.sealing import unseal, unseal_json
 
 REQUEST_LIMIT = 2000
-# Stages before any caseworker's work: nothing there must be kept, so erasure is immediate.
+# Stages before any caseworker's work: nothing there must be kept, so erasure is immediate (unless
+# a caseworker has already taken the case).
 ERASABLE_STAGES = frozenset({Stage.NEW, Stage.SCREENING})
 DELETE, KEEP = "delete", "keep"
 ACTIONS = ("mydata", "correct", "consent", "withdraw", "delete")
@@ -42,7 +47,7 @@ REQUEST_KINDS = {
     "withdrawal": N_("Stopping"),
     "deletion": N_("Deletion"),
 }
-REQUEST_STATUSES = {"open": N_("open"), "done": N_("done")}
+REQUEST_STATUSES = {"open": N_("open"), "done": N_("done"), "refused": N_("refused")}
 
 
 async def my_data_menu(message: Message, conv: Conversation) -> None:
@@ -233,21 +238,28 @@ async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) 
         await ask_deletion(conv)
         return
     cases = await cases_of(conv.session, beneficiary_id=conv.beneficiary.id)
-    if all(case.stage in ERASABLE_STAGES for case in cases):
-        await erase_beneficiary(conv.session, beneficiary=conv.beneficiary)
+    await conv.state.update_data(delete_confirmations=None)
+    if all(case.stage in ERASABLE_STAGES and case.assigned_to is None for case in cases):
+        await erase_beneficiary(conv.session, beneficiary=conv.beneficiary, crypto=conv.crypto)
         conv.say(_("Your data is deleted. If you write to us again, we will start from the beginning."))
         return
-    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
-    await add_data_request(
-        conv.session, conv.crypto, beneficiary=conv.beneficiary, case=case, kind="deletion", details=None
-    )
-    conv.say(
-        _(
-            "Your case is open, so some information must be kept for now. Your request is recorded: a "
-            "caseworker will erase what can be erased and tell you."
+    # A caseworker has the case: some of it may have to be kept (a legal obligation), which a
+    # supervisor decides by the due date (storage.erasure, the console's erasure requests).
+    request = await open_erasure_request_of(conv.session, beneficiary_id=conv.beneficiary.id)
+    if request is None:
+        case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+        request = await add_data_request(
+            conv.session,
+            conv.crypto,
+            beneficiary=conv.beneficiary,
+            case=case,
+            kind="deletion",
+            details=None,
+            due_at=utcnow() + conv.config.retention.erasure_due,
         )
-    )
-    await conv.state.update_data(delete_confirmations=None)
+    due = request.due_at or utcnow() + conv.config.retention.erasure_due
+    zone = zoneinfo.ZoneInfo(conv.config.timezone)
+    conv.say(erasure.request_recorded(locale=conv.locale, due=due, zone=zone))
     await conv.resume()
 
 
