@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
 from storage.inbound import CHAT_PURPOSE
-from storage.models import Base, Beneficiary, Case, utcnow
+from storage.models import Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
 from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport
 from storage.models_journey import DataRequest
 from storage.models_staff_link import STAFF_CHAT_PURPOSE
 from storage.queries import record_audit
+from storage.schema import Base  # every table is known before the registry below is built
 from storage.sealing import open_value, seal
 
 # Set on the session that erased someone: whoever commits it then clears logs that may hold them.
