@@ -165,14 +165,17 @@ async def add_data_request(
     case: Case | None,
     kind: str,
     details: dict[str, Any] | None,
-    due_at: dt.datetime | None = None,
+    due_after: dt.timedelta | None = None,
 ) -> DataRequest:
+    """A request for caseworkers; with `due_after`, one that must be answered by then (erasure)."""
+    now = utcnow()
     request = DataRequest(
         beneficiary_id=beneficiary.id,
         case_id=case.id if case else None,
         kind=kind,
         status="open",
-        due_at=due_at,
+        created_at=now,
+        due_at=None if due_after is None else now + due_after,
     )
     seal_json(crypto, request, "details_enc", details)
     session.add(request)

@@ -255,7 +255,7 @@ async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) 
             case=case,
             kind="deletion",
             details=None,
-            due_at=utcnow() + conv.config.retention.erasure_due,
+            due_after=conv.config.retention.erasure_due,
         )
     due = request.due_at or utcnow() + conv.config.retention.erasure_due
     zone = zoneinfo.ZoneInfo(conv.config.timezone)

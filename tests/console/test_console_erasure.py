@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
 from storage.journey import add_data_request
-from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
+from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_erasure import CaseTombstone
 from storage.models_journey import DataRequest
 from storage.sealing import open_value, unseal
@@ -48,7 +48,7 @@ async def seed_request(
             case=await session.get(Case, case.id),
             kind="deletion",
             details=None,
-            due_at=utcnow() + due_in,
+            due_after=due_in,
         )
         await session.commit()
         return request
