@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -118,7 +117,7 @@ async def _request_page(
 async def erasure_request(request: Request) -> Response:
     found = await _found(request)
     if found is None or found.request.status != erasure.OPEN:
-        raise HTTPException(status_code=404)
+        return await queue_page(request, error=NOT_OPEN, status_code=409)
     return await _request_page(request, found)
 
 
