@@ -22,7 +22,7 @@ from programme import cycle
 from programme.text import N_
 from storage import casework
 from storage.queries import record_audit
-from storage.sealing import unseal_json
+from storage.sealing import unseal, unseal_json
 
 KIND_LABELS: dict[str, str] = {
     "correction": N_("Correction of their data"),
@@ -50,6 +50,8 @@ class RequestView:
     text: str | None  # only after the reveal
     # An erasure request (storage.erasure): decided by a supervisor by this date, not marked done.
     due: str | None = None
+    # A refused erasure request's reason, as the person was told it (only after the reveal).
+    answer: str | None = None
 
 
 async def render(
@@ -70,10 +72,11 @@ async def render(
 
     views = []
     for row in rows:
-        text = None
+        text = answer = None
         if keys is not None:
             details = unseal_json(keys, row, "details_enc") or {}
             text = str(details.get("text") or "")
+            answer = unseal(keys, row, "answer_enc")
         views.append(
             RequestView(
                 id=str(row.id),
@@ -81,15 +84,12 @@ async def render(
                 kind_code=row.kind,
                 open=row.status == "open",
                 status=translate.gettext(STATUS_LABELS.get(row.status, row.status)),
-                made=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
-                done=i18n.format_local_datetime(row.done_at, locale=locale, timezone=zone)
-                if row.done_at
-                else None,
+                made=local(row.created_at),
+                done=local(row.done_at) if row.done_at else None,
                 done_by=staff_name(people.get(row.done_by or 0)),
                 text=text,
-                due=i18n.format_local_datetime(row.due_at, locale=locale, timezone=zone)
-                if row.due_at
-                else None,
+                due=local(row.due_at) if row.due_at else None,
+                answer=answer,
             )
         )
     context = await tab_context(request, "requests")

@@ -204,3 +204,30 @@ async def test_a_refusal_needs_a_reason_and_tells_the_person_what_the_supervisor
     queue = BeautifulSoup((await client.get("/erasure")).text, "lxml")
     assert queue.select("tr.erasure-request") == []
     assert CODE in queue.select_one(".erasure-refused").get_text()
+
+
+async def test_on_the_cases_requests_tab_an_erasure_request_is_left_to_supervisors(
+    client: httpx.AsyncClient, sign_in_as: SignIn, seed_person: SeedPerson, sessionmaker, crypto: Crypto
+) -> None:
+    request = await seed_request(seed_person, sessionmaker, crypto)
+    await sign_in_as("sofia", role="supervisor")
+    tab = await client.get(f"/cases/{CODE}/requests")
+    page = BeautifulSoup(tab.text, "lxml")
+    item = page.select_one(f"li[data-request='{request.id}']")
+    assert "An erasure request, due by" in item.select_one(".request-due").get_text()
+    assert item.select_one(f"a[href='/erasure/{request.id}']") is not None
+    assert item.select("form[action$='/requests/done']") == []
+    token = form_token(tab)
+    forced = await client.post(
+        f"/cases/{CODE}/requests/done", data={"csrf_token": token, "request_id": str(request.id)}
+    )
+    assert forced.status_code == 400
+    async with sessionmaker() as session:
+        assert (await session.execute(select(DataRequest.status))).scalar_one() == "open"
+
+    reason = "The court keeps the file until its hearing."
+    await client.post(f"/erasure/{request.id}/refuse", data={"csrf_token": token, "reason": reason})
+    revealed = await client.post(f"/cases/{CODE}/requests/texts", data={"csrf_token": token})
+    page = BeautifulSoup(revealed.text, "lxml")
+    assert page.select_one(".request-answer").get_text() == reason
+    assert "(Refused)" in page.select_one(f"li[data-request='{request.id}'] h3").get_text()
