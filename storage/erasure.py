@@ -204,13 +204,7 @@ async def erase_person(
     if beneficiary is None:
         return []
     await session.flush()  # whatever the caller added (a last message to the chat) is written first
-    chat = str(telegram_id_of(crypto, beneficiary)) if crypto is not None else ""
-    person = Person(
-        beneficiary_id=beneficiary_id,
-        created_at=beneficiary.created_at,
-        inbound_hashes=tuple(crypto.blind_indexes(CHAT_PURPOSE, chat)) if crypto and chat else (),
-        staff_chat_hashes=tuple(crypto.blind_indexes(STAFF_CHAT_PURPOSE, chat)) if crypto and chat else (),
-    )
+    person = _person(crypto, beneficiary)
     now = utcnow()
     cases = (await session.execute(select(Case).where(Case.beneficiary_id == beneficiary_id))).scalars().all()
     made_since = select(FullExport.id).where(FullExport.created_at >= person.created_at)
@@ -248,9 +242,24 @@ async def erase_person(
             action="full_export.erased",
             object_type="full_export",
             object_id=str(export_id),
-            details={"reason": "erasure"},
+            details={},
         )
     return [case.code for case in cases]
+
+
+def _person(crypto: Crypto | None, beneficiary: Beneficiary) -> Person:
+    chat = telegram_id_of(crypto, beneficiary) if crypto is not None else 0
+
+    def hashes(purpose: str) -> tuple[str, ...]:
+        # Under every configured key: rows written before a key rotation are found too.
+        return tuple(crypto.blind_indexes(purpose, str(chat))) if crypto is not None and chat else ()
+
+    return Person(
+        beneficiary_id=beneficiary.id,
+        created_at=beneficiary.created_at,
+        inbound_hashes=hashes(CHAT_PURPOSE),
+        staff_chat_hashes=hashes(STAFF_CHAT_PURPOSE),
+    )
 
 
 async def _closed_at(session: AsyncSession, case: Case) -> dt.datetime | None:
