@@ -62,7 +62,7 @@ extract: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \
 		-i caseworker_console/locales/console.pot
 
-# BENCH_ARGS, e.g. BENCH_ARGS="--users 100,1000" for the full P1 run (see README, Benchmarks).
+# BENCH_ARGS, e.g. BENCH_ARGS="--users 100,1000" for the full P1 run (see docs/benchmarks.md).
 bench: catalogs
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -1,5 +1,5 @@
 """`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, the outbox
-sender, campaign expansion and reminders, one table.
+sender, campaign expansion and reminders, one table, printed and written into docs/benchmarks.md.
 
 Everything that is compared is measured in the same run on the same machine, because these
 machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import campaigns, outreach, reminders
+from bench import campaigns, document, outreach, reminders
 from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
@@ -52,7 +52,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,p4,startup,memory,sender,campaign,reminders",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -109,6 +109,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
                 )
+        if "flood" in parts:
+            # The paced crowd at the default flood limit, alone and beside one chat flooding the bot,
+            # and the flooder once more with no limit: what the limit spares the others.
+            for backend in backends:
+                for flood_limit, flooder in (("20/10s", False), ("20/10s", True), ("off", True)):
+                    report["p1"].append(
+                        progress(
+                            await run_p1(
+                                bot="intake", backend=backend, users=args.paced_users, think=args.think,
+                                work=work, flood_limit=flood_limit, flooder=flooder,
+                            )
+                        )
+                    )  # fmt: skip
         if parts & {"p4", "memory"}:
             for backend in backends:
                 report["p4"].append(progress(await _p4_and_memory(backend, args, parts, work, report)))
@@ -169,12 +182,17 @@ def _p1_rows(results: list[P1Result]) -> list[list[str]]:
     rows = []
     for r in results:
         name = "P1 echo bot (bare aiogram)" if r.bot == "echo" else f"P1 intake bot, {r.mode}"
-        load = f"{r.users} people" + (
-            f", ~{r.think:g} s between actions: {r.steady_per_s:.0f} upd/s" if r.think else " at once"
-        )
+        name += ", paced" if r.think else ""
+        if r.flood_limit != "off" or r.flooder_sent:
+            name += f", flood limit {r.flood_limit}" + (", one chat flooding" if r.flooder_sent else "")
+        load = f"{r.users} people" + (f", ~{r.think:g} s between actions" if r.think else " at once")
+        if r.flooder_sent:
+            load += f", + {r.flooder_sent} messages from one chat"
+        rate = f"{r.updates_per_s:.0f} upd/s"
+        if r.think:
+            rate = f"{r.steady_per_s:.0f} upd/s while all are under way"
         result = (
-            f"{r.updates_per_s:.0f} upd/s, p50 {r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms, "
-            f"{r.bot_cpu_ms_per_update:.1f} ms CPU/upd"
+            f"{rate}, p50 {r.p50_ms:.0f} ms, p99 {r.p99_ms:.0f} ms, {r.bot_cpu_ms_per_update:.1f} ms CPU/upd"
         )
         goal = ""
         if r.bot == "intake" and not r.think and r.users in echo:
@@ -213,9 +231,9 @@ def _p4_rows(results: list[P4Result]) -> list[list[str]]:
     return rows
 
 
-def table(report: dict[str, Any]) -> str:
-    rows = [["benchmark", "db", "load", "result", "goal"]]
-    rows += _p1_rows(report["p1"])
+def table_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The table's rows: benchmark, db, load, result, goal."""
+    rows = _p1_rows(report["p1"])
     rows += _p4_rows(report["p4"])
     if "startup" in report:
         s: StartupResult = report["startup"]
@@ -243,15 +261,24 @@ def table(report: dict[str, Any]) -> str:
     rows += outreach.rows(report["outreach"])
     rows += campaigns.rows(report["outreach"])
     rows += reminders.rows(report["outreach"])
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return rows
+
+
+def machine_line(report: dict[str, Any]) -> str:
     info = report["machine"]
-    footer = (
-        f"machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, SQLite {info['sqlite']}, "
+    return (
+        f"{info['cores']} cores ({info['cpu']}), Python {info['python']}, SQLite {info['sqlite']}, "
         f"PostgreSQL {info['postgresql'] or 'not measured'}; the run took {report['seconds']} s"
     )
-    return "\n".join([*lines, "", footer])
+
+
+def table(report: dict[str, Any]) -> str:
+    """The rows as a text table for the terminal."""
+    lines_of = [["benchmark", "db", "load", "result", "goal"], *table_rows(report)]
+    widths = [max(len(row[column]) for row in lines_of) for column in range(len(lines_of[0]))]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in lines_of]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join([*lines, "", f"machine: {machine_line(report)}"])
 
 
 def _jsonable(value: Any) -> Any:
@@ -269,4 +296,5 @@ if __name__ == "__main__":
     report = asyncio.run(main(parse_arguments()))
     print(table(report))
     (RESULTS / "latest.json").write_text(json.dumps(_jsonable(report), indent=2) + "\n")
-    print(f"\nwritten: {RESULTS / 'latest.json'}")
+    document.write(table_rows(report), machine_line(report))
+    print(f"\nwritten: {RESULTS / 'latest.json'}, {document.DOCUMENT}")

@@ -222,6 +222,18 @@ class Crowd:
                 await watcher
         return time.monotonic() - started
 
+    async def flood(self, person: Person, *, at_most: int = 20_000) -> int:
+        """Messages from `person` one after another without waiting for answers, until cancelled
+        (or `at_most`); how many were sent."""
+        sent = 0
+        try:
+            while sent < at_most:
+                await self._act(person, Step("send", f"flood {sent}", lambda _: True))
+                sent += 1
+        except (asyncio.CancelledError, aiohttp.ClientError, RuntimeError):
+            pass
+        return sent
+
     async def call_log(self) -> list[dict[str, Any]]:
         return await self._call("GET", f"{self._bot}/log")
 

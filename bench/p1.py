@@ -41,6 +41,10 @@ class P1Result:
     bot_peak_mib: float
     unfinished: int
     nudges: int
+    # One more chat sending as fast as it can while the crowd runs (INTAKE_FLOOD_LIMIT at its
+    # default): what it sent, and how many of those the bot applied.
+    flooder_sent: int = 0
+    flood_limit: str = "off"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,8 +78,13 @@ async def run_p1(
     mode: str = "polling",
     think: float = 0.0,
     profile: Path | None = None,
+    flood_limit: str = "off",
+    flooder: bool = False,
 ) -> P1Result:
-    """One crowd of `users` people against one freshly started bot; `think` seconds between actions."""
+    """One crowd of `users` people against one freshly started bot; `think` seconds between actions.
+
+    `flooder`: one more chat sends messages without waiting for answers for as long as the crowd
+    runs, to see whether it slows the others down (with `flood_limit` the bot's INTAKE_FLOOD_LIMIT)."""
     bot_id = 5_000_000_000 + secrets.randbelow(10**9)
     token = f"{bot_id}:{secrets.token_urlsafe(27)}"
     i18n = create_i18n()
@@ -92,6 +101,9 @@ async def run_p1(
                 "TELEGRAM_API_URL": sandbox.url,
                 "DATABASE_URL": database_url,
                 "INTAKE_DATA_KEYS": generate_key(),
+                # A crowd at once answers each prompt the moment it arrives, faster than anyone
+                # types: off there; paced people stay within the default (20 in 10 s).
+                "INTAKE_FLOOD_LIMIT": flood_limit,
             }
             if mode == "webhook":
                 port = free_port()
@@ -113,6 +125,8 @@ async def run_p1(
                 think,
                 lambda person: screening_steps(i18n, f"Person {person.user_id % 100_000}"),
                 profile=profile,
+                flooder=flooder,
+                flood_limit=flood_limit,
             )
 
 
@@ -126,6 +140,8 @@ async def _measure(
     think: float,
     steps_of: Any,
     profile: Path | None = None,
+    flooder: bool = False,
+    flood_limit: str = "off",
 ) -> P1Result:
     profiler: asyncio.subprocess.Process | None = None
     try:
@@ -143,8 +159,18 @@ async def _measure(
                 "--rate", "300", "--gil", "--nonblocking",
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
+        flooding: asyncio.Task[int] | None = None
+        if flooder:
+            [flood] = await crowd.create_people(1)
+            flooding = asyncio.create_task(crowd.flood(flood))
         cpu_before, own_before = child.cpu_seconds(), time.process_time()
-        seconds = await crowd.run(people, steps_of, think=think)
+        try:
+            seconds = await crowd.run(people, steps_of, think=think)
+        finally:
+            flooder_sent = 0
+            if flooding is not None:
+                flooding.cancel()
+                flooder_sent = await flooding
         cpu, own = child.cpu_seconds() - cpu_before, time.process_time() - own_before
         _, peak = child.memory_mib()
         latencies = step_latencies(people, await crowd.call_log())
@@ -171,4 +197,6 @@ async def _measure(
         bot_peak_mib=round(peak, 1),
         unfinished=sum(not person.finished for person in people),
         nudges=sum(person.nudges for person in people),
+        flooder_sent=flooder_sent,
+        flood_limit=flood_limit,
     )

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flood import DEFAULT_FLOOD, FloodLimit
 from bot.outgoing import Markup, Outgoing
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
@@ -67,6 +68,9 @@ class BotConfig:
     office_close: dt.time = dt.time(18)
     reminders: ReminderPolicy = DEFAULT_REMINDERS
     retention: RetentionPolicy = DEFAULT_RETENTION
+    # Updates of one chat beyond this are answered once with "please wait" and dropped (bot.flood);
+    # None: no limit.
+    flood: FloodLimit | None = DEFAULT_FLOOD
 
 
 class Tap(CallbackData, prefix="t"):

@@ -17,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import staff_link
 from bot.conversation import BotConfig, Conversation
+from bot.flood import FloodGuard, Verdict
 from bot.fsm_storage import open_chat, save_dialog, update_session
+from bot.i18n import LANGUAGES, telegram_locale
 from bot.outgoing import Outgoing
+from programme.text import N_
 from storage.crypto import Crypto
 from storage.engine import checkpoint
 from storage.inbound import forget_handled
@@ -28,6 +31,10 @@ from storage.queries import mark_update_processed
 
 log = logging.getLogger(__name__)
 
+PLEASE_WAIT = N_(
+    "You are sending messages very fast, so we are pausing for a moment. Please wait a few "
+    "seconds, then send your message again. Nothing you sent before is lost."
+)
 # "Last active" serves segments and figures by day: a minute's precision spares a write per update.
 ACTIVITY_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -45,6 +52,7 @@ class UpdateMiddleware(BaseMiddleware):
         fsm: FSMContextMiddleware,
     ) -> None:
         self._fsm = fsm
+        self._flood = FloodGuard(config.flood)
         self._sessionmaker = sessionmaker
         self._crypto = crypto
         self._i18n = i18n
@@ -57,6 +65,14 @@ class UpdateMiddleware(BaseMiddleware):
         if user is None or chat is None or chat.type != "private" or user.is_bot:
             return UNHANDLED  # groups, channels and service updates are not conversations
         bot: Bot = data["bot"]
+        verdict = self._flood.check(user.id)
+        if verdict is not Verdict.HANDLE:
+            if verdict is Verdict.WARN:
+                log.info(
+                    "update %s: a chat is sending too fast; its updates are dropped for now", event.update_id
+                )
+                await self._please_wait(bot, chat.id, user)
+            return UNHANDLED
         for attempt in (1, 2):
             outgoing = Outgoing()
             try:
@@ -71,8 +87,16 @@ class UpdateMiddleware(BaseMiddleware):
                 log.warning("update %s: the database connection was lost; applying it again", event.update_id)
         if erased:
             await checkpoint(self._sessionmaker.kw["bind"])
+        self._flood.remember_language(user.id, data.get("beneficiary_language"))
         await outgoing.flush(bot)
         return result
+
+    async def _please_wait(self, bot: Bot, chat_id: int, user: User) -> None:
+        chosen = self._flood.language(user.id)
+        locale = chosen if chosen in LANGUAGES else telegram_locale(user)
+        outgoing = Outgoing()
+        outgoing.send(chat_id, self._i18n.gettext(PLEASE_WAIT, locale=locale))
+        await outgoing.flush(bot)
 
     async def _apply(
         self,

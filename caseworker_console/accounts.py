@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import functools
 import logging
 import re
 import secrets
+import threading
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +33,15 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 DISPLAY_NAME_MAX_LENGTH = 120
 
-MAX_FAILED_LOGINS = 6
+# Failed sign-ins of one account, from every address, that lock it. Guesses from one address stop
+# far earlier (caseworker_console.throttle): this count is reached only by guesses spread over many.
+MAX_FAILED_LOGINS = 30
 LOCKOUT = dt.timedelta(minutes=30)
+# Argon2 takes tens of milliseconds of a core by design: at most this many run at once (the small
+# server's cores), and a sign-in that would wait behind more than ARGON2_QUEUE others is turned away
+# (Busy) rather than letting a flood of sign-ins take every core from the bot and the console.
+ARGON2_AT_ONCE = 2
+ARGON2_QUEUE = 16
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
@@ -40,6 +50,34 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 _hasher = PasswordHasher()
 
 logger = logging.getLogger(__name__)
+
+
+class Busy(Exception):
+    """Too many passwords are being checked at once; the sign-in should be tried again shortly."""
+
+
+class _Argon2Pool:
+    """Argon2 work on a few threads of its own, with a bounded queue (independent of any event loop)."""
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self._executor = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="argon2")
+        self._limit = workers + queue
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        with self._lock:
+            if self._pending >= self._limit:
+                raise Busy
+            self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+
+_argon2 = _Argon2Pool(ARGON2_AT_ONCE, ARGON2_QUEUE)
 
 
 class AccountError(ValueError):
@@ -117,7 +155,7 @@ def _validate_choice(role: str, language: str, display_name: str) -> None:
 
 async def hash_password(password: str) -> str:
     # Hashing takes tens of milliseconds of CPU by design; keep it off the event loop.
-    return await asyncio.to_thread(_hasher.hash, normalise_password(password))
+    return str(await _argon2.run(_hasher.hash, normalise_password(password)))
 
 
 async def create_user(
@@ -189,12 +227,12 @@ def _dummy_hash() -> str:
 
 async def _verify(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, normalise_password(password))
+        return bool(await _argon2.run(_hasher.verify, password_hash, normalise_password(password)))
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _locked(user: StaffUser, now: dt.datetime) -> bool:
+def is_locked(user: StaffUser, now: dt.datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
@@ -203,20 +241,21 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
 
     Unknown names are checked against a dummy hash so that timing does not tell which usernames
     exist; a locked or disabled account answers exactly as a wrong password does. Changes (the
-    failure count, a lock, a rehash) are flushed; the caller commits them.
+    failure count, a lock, a rehash) are flushed; the caller commits them. Raises Busy when too many
+    passwords are being checked at once.
     """
     name = normalise_username(username)
     user = None
     if USERNAME_PATTERN.fullmatch(name):
         user = await staff.find_user_by_username(session, username=name)
-    stored_hash = user.password_hash if user is not None else await asyncio.to_thread(_dummy_hash)
+    stored_hash = user.password_hash if user is not None else await _argon2.run(_dummy_hash)
     matches = await _verify(stored_hash, password)
     now = utcnow()
     if user is None:
         # The typed name is not logged: people type their password into the username field.
         logger.info("console sign-in failed for an unknown username")
         return None
-    if not user.active or _locked(user, now):
+    if not user.active or is_locked(user, now):
         # Not counted: a lock already stops guessing, and counting would only prolong it.
         await _audit_login(session, user, "staff.login_refused")
         return None
@@ -230,6 +269,19 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
     await staff.record_successful_login(session, user_id=user.id, at=now, new_password_hash=new_hash)
     await _audit_login(session, user, "staff.login")
     return user
+
+
+async def unlock(session: AsyncSession, *, user: StaffUser, actor: str) -> None:
+    """Lift an account's lock after failed sign-ins (an administrator's act, audited)."""
+    await staff.unlock_user(session, user_id=user.id)
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.unlocked",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={},
+    )
 
 
 async def _audit_login(session: AsyncSession, user: StaffUser, action: str) -> None:

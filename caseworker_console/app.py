@@ -25,6 +25,7 @@ from caseworker_console.routes import all_routes
 from caseworker_console.routing import CaseErased
 from caseworker_console.security import SecurityHeadersMiddleware, headers_for
 from caseworker_console.templating import Pages, pages
+from caseworker_console.throttle import SignInThrottle
 from caseworker_console.views import erased_view
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
@@ -51,7 +52,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # This runs outside every other middleware, so it adds the security headers itself.
-    headers = headers_for(request.url.path)
+    headers = headers_for(request.url.path, https=request.app.state.config.sessions.secure_cookies)
     try:
         response = pages(request).render(request, "error.html", {"kind": "500"}, status_code=500)
     except Exception:
@@ -74,7 +75,8 @@ def create_app(
     retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
 ) -> Starlette:
-    """The console app. `secure_cookies` must be on whenever it is served over HTTPS.
+    """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
+    Strict-Transport-Security.
 
     `crypto` opens sealed personal data (identity, answers). Without it the console still signs
     people in and lists cases, and every page that must decrypt answers 503. `data_controller` is
@@ -96,7 +98,7 @@ def create_app(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
         middleware=[
             # Outermost first: headers on every answer, then the session the others use.
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=secure_cookies),
             # Here rather than Starlette(max_body_size=…), which would sit outside the headers.
             Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
             Middleware(DatabaseSessionMiddleware, sessionmaker=sessionmaker),
@@ -107,4 +109,5 @@ def create_app(
     app.state.config = settings
     app.state.pages = Pages()
     app.state.crypto = crypto
+    app.state.throttle = SignInThrottle()
     return app

@@ -86,6 +86,7 @@ ACTION_LABELS: dict[str, str] = {
     "staff.login_failed": N_("Sign-in failed"),
     "staff.login_refused": N_("Sign-in refused"),
     "staff.locked": N_("Account locked after failed sign-ins"),
+    "staff.unlocked": N_("Account unlocked"),
     "staff.logout": N_("Signed out"),
     "staff.telegram_code": N_("Telegram link code made"),
     "staff.telegram_linked": N_("Telegram chat linked"),

@@ -49,7 +49,7 @@ _CASEWORK = frozenset(
     }
 )
 
-# PROGRAMME.md "Roles": outreach officers and administrators see no case content at all.
+# docs/programme.md "Roles": outreach officers and administrators see no case content at all.
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     "caseworker": _CASEWORK,
     "supervisor": _CASEWORK

@@ -19,17 +19,21 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 STATIC_PREFIX = "/static/"
+# Served over HTTPS (INTAKE_CONSOLE_URL): browsers refuse plain HTTP to it for a year after.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
-def headers_for(path: str) -> dict[str, str]:
+def headers_for(path: str, *, https: bool = False) -> dict[str, str]:
     """Pages may show case data and must never sit in a cache; static files only revalidate."""
     caching = "no-cache" if path.startswith(STATIC_PREFIX) else "no-store"
-    return {**SECURITY_HEADERS, "Cache-Control": caching}
+    transport = {"Strict-Transport-Security": STRICT_TRANSPORT_SECURITY} if https else {}
+    return {**SECURITY_HEADERS, **transport, "Cache-Control": caching}
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,7 +41,7 @@ class SecurityHeadersMiddleware:
             return
         root = scope.get("root_path", "")
         path: str = scope["path"]
-        extra = headers_for(path.removeprefix(root) if root else path)
+        extra = headers_for(path.removeprefix(root) if root else path, https=self.https)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -13,6 +13,7 @@ import signal
 import zoneinfo
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 import uvicorn
@@ -34,6 +35,9 @@ from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,7 @@ def bot_config(settings: Settings) -> BotConfig:
         timezone=settings.timezone,
         reminders=settings.reminder_policy(),
         retention=settings.retention_policy(),
+        flood=settings.flood(),
     )
 
 
@@ -196,19 +201,33 @@ async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
         return None
 
 
-async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None) -> None:
+def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
+    """The console as the settings describe it: behind HTTPS (INTAKE_CONSOLE_URL) its cookies are
+    Secure and it sends HSTS; listening beyond loopback without that, it says so once."""
     # Imported here: a bot or a worker process need not load the console (PDF, images, fonts).
     from caseworker_console.app import create_app
 
-    app = create_app(
+    settings = runtime.settings
+    if settings.console_exposed_without_https():
+        log.warning(
+            "The console listens on %s without INTAKE_CONSOLE_URL: put it behind HTTPS and set "
+            "INTAKE_CONSOLE_URL to its https:// address, or sign-ins cross the network in clear.",
+            settings.console_addr,
+        )
+    return create_app(
         sessionmaker=runtime.sessionmaker,
-        timezone=runtime.settings.timezone,
+        secure_cookies=settings.console_over_https,
+        timezone=settings.timezone,
         crypto=runtime.crypto,
-        data_controller=runtime.settings.data_controller,
-        data_contact=runtime.settings.data_contact,
-        retention=runtime.settings.retention_policy(),
-        bot_username=await bot_username(runtime.settings, bot),
+        data_controller=settings.data_controller,
+        data_contact=settings.data_contact,
+        retention=settings.retention_policy(),
+        bot_username=bot_username,
     )
+
+
+async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None) -> None:
+    app = console_app(runtime, bot_username=await bot_username(runtime.settings, bot))
     config = uvicorn.Config(
         app,
         host=runtime.settings.console_host,
@@ -216,6 +235,9 @@ async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = N
         log_config=None,
         access_log=False,
         lifespan="off",
+        # The sign-in throttle counts the address a trusted proxy forwarded, never one a client claims.
+        proxy_headers=True,
+        forwarded_allow_ips=runtime.settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

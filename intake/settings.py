@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.flood import FloodLimit, parse_flood_limit
 from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
 from storage.crypto import KeyConfigError, generate_key, parse_keys
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     data_keys: SecretStr | None = Field(None, alias="INTAKE_DATA_KEYS")
     timezone: str = Field("Asia/Baku", alias="INTAKE_TIMEZONE")
     console_addr: str = Field("127.0.0.1:8000", alias="INTAKE_CONSOLE_ADDR")
+    console_url: str | None = Field(None, alias="INTAKE_CONSOLE_URL")
+    trusted_proxies: str = Field("127.0.0.1", alias="INTAKE_TRUSTED_PROXIES")
     webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     webhook_addr: str = Field("127.0.0.1:8443", alias="INTAKE_WEBHOOK_ADDR")
@@ -43,6 +47,7 @@ class Settings(BaseSettings):
     bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     reminder_offsets: str = Field("24h,2h", alias="INTAKE_REMINDER_OFFSETS")
     reminder_quiet_hours: str = Field("21:00-09:00", alias="INTAKE_REMINDER_QUIET_HOURS")
+    flood_limit: str = Field("20/10s", alias="INTAKE_FLOOD_LIMIT")
     retain_closed_days: int = Field(730, alias="INTAKE_RETAIN_CLOSED_DAYS", ge=1, le=36500)
     retain_unenrolled_days: int = Field(183, alias="INTAKE_RETAIN_UNENROLLED_DAYS", ge=1, le=36500)
     retain_attachment_days: int = Field(365, alias="INTAKE_RETAIN_ATTACHMENT_DAYS", ge=1, le=36500)
@@ -69,6 +74,12 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
+        return value
+
+    @field_validator("flood_limit")
+    @classmethod
+    def _flood_limit(cls, value: str) -> str:
+        parse_flood_limit(value)
         return value
 
     @field_validator("console_addr", "webhook_addr")
@@ -109,6 +120,15 @@ class Settings(BaseSettings):
             raise ValueError("use 16 to 256 characters among A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError("expected the console's public URL, https://…")
+        return value.strip().rstrip("/")
+
     @field_validator("telegram_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -125,6 +145,16 @@ class Settings(BaseSettings):
         return int(self.console_addr.rpartition(":")[2])
 
     @property
+    def console_over_https(self) -> bool:
+        """The console is reached over HTTPS (INTAKE_CONSOLE_URL): Secure cookies and HSTS."""
+        return self.console_url is not None and self.console_url.startswith("https://")
+
+    def console_exposed_without_https(self) -> bool:
+        """It listens beyond this machine, and no https URL says a TLS proxy stands in front."""
+        loopback = self.console_host in ("localhost", "::1") or self.console_host.startswith("127.")
+        return not loopback and not self.console_over_https
+
+    @property
     def webhook_host(self) -> str:
         return self.webhook_addr.rpartition(":")[0].strip("[]")
 
@@ -137,6 +167,9 @@ class Settings(BaseSettings):
             offsets=parse_offsets(self.reminder_offsets),
             quiet_hours=parse_quiet_hours(self.reminder_quiet_hours),
         )
+
+    def flood(self) -> FloodLimit | None:
+        return parse_flood_limit(self.flood_limit)
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(
@@ -197,8 +230,12 @@ def get_settings() -> Settings:
 def demo_keys(var_dir: Path) -> str:
     """The demo's data key, generated on first start and kept under ./var (never committed)."""
     key_file = var_dir / "data-keys"
-    if not key_file.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(generate_key() + "\n")
-        key_file.chmod(0o600)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        # Created readable by its owner alone from the first byte: no moment with wider rights.
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(descriptor, "w") as written:
+        written.write(generate_key() + "\n")
     return key_file.read_text().strip()

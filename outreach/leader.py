@@ -18,8 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 
-# "IB" "outbox sender": a fixed key every worker of this database agrees on.
-SENDER_LOCK_KEY = 0x4942_0001
+# Advisory locks in the two-key form (namespace, key): the one-key (bigint) space belongs to the
+# per-chat locks of the bot (storage.queries), keyed by Telegram ids, so no chat can ever hold the
+# leader's lock. PostgreSQL keeps the two spaces apart. "IB" is this product's namespace.
+LOCK_NAMESPACE = 0x4942
+# The outbox sender's election: a key every worker of this database agrees on.
+SENDER_LOCK_KEY = 1
 _LOST = (DBAPIError, InterfaceError, OperationalError, OSError)
 
 
@@ -62,8 +66,9 @@ async def _lead(
 ) -> None:
     # Autocommit: the lock belongs to the session, and no transaction stays open while it is held.
     connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-    lock = text("SELECT pg_try_advisory_lock(:key)")
-    while not (await connection.execute(lock, {"key": key})).scalar_one():
+    lock = text("SELECT pg_try_advisory_lock(:namespace, :key)")
+    names = {"namespace": LOCK_NAMESPACE, "key": key}
+    while not (await connection.execute(lock, names)).scalar_one():
         await _sleep(stop, retry)
         if stop.is_set():
             return
@@ -89,4 +94,4 @@ async def _lead(
         await task
     finally:
         with contextlib.suppress(*_LOST):
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            await connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), names)

@@ -30,12 +30,12 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.CLOSED: N_("Closed"),
 }
 
-# The order of the cycle (PROGRAMME.md); a case moves forward one stage at a time.
+# The order of the cycle (docs/programme.md); a case moves forward one stage at a time.
 ORDER: tuple[Stage, ...] = tuple(Stage)
 
 
 class TerminationReason(enum.StrEnum):
-    """The five reasons a case may close for (PROGRAMME.md: exactly these)."""
+    """The five reasons a case may close for (docs/programme.md: exactly these)."""
 
     WITHDREW = "withdrew"
     GOALS_REACHED = "goals_reached"
@@ -108,7 +108,7 @@ def check_advance(facts: CaseFacts, target: Stage) -> None:
             N_("The initial assessment starts once a caseworker has confirmed the person is eligible.")
         )
     if target is Stage.INTERVENTION_PLANNING and not facts.has_casework_consent:
-        # PROGRAMME.md: consent (Annex 4) comes before any plan.
+        # docs/programme.md: consent (Annex 4) comes before any plan.
         raise TransitionRefused(
             N_(
                 "Intervention planning needs the beneficiary's consent to share their data for case work. "

@@ -122,7 +122,7 @@ def normalise_phone(text: str, region: str = "AZ") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-# The five service areas, one list used everywhere (PROGRAMME.md).
+# The five service areas, one list used everywhere (docs/programme.md).
 SERVICE_AREAS: tuple[Option, ...] = (
     Option("orientation", N_("Planning services and arranging meetings")),
     Option("health_social", N_("Health and social services")),

@@ -1,6 +1,6 @@
 """The integration plan as data: its parts, their value lists and the checks on a change to them.
 
-PROGRAMME.md: needs ordered by urgency, goals agreed with the beneficiary (short and long term),
+docs/programme.md: needs ordered by urgency, goals agreed with the beneficiary (short and long term),
 activities done with the beneficiary with dates and status, progress reviews; a change to the plan
 needs the beneficiary's agreement. The console renders these forms; this module does no I/O.
 """

@@ -1,4 +1,4 @@
-"""The programme's priority groups (PROGRAMME.md: women, children, elderly, persons with disabilities,
+"""The programme's priority groups (docs/programme.md: women, children, elderly, persons with disabilities,
 survivors of torture or trauma) and how a case comes to be in one; plain Python, no I/O.
 
 The bot knows two of them from what the person said: under 18 (the consent's age question) and a

@@ -23,7 +23,7 @@ from sandbox.state import (
     SimUser,
     StoredFile,
 )
-from sandbox.telegram_html import utf16_len
+from texts.telegram_html import utf16_len
 
 EVENTS_MAX_WAIT = 25.0
 DEFAULT_PHONE = "+994501234567"

@@ -23,8 +23,8 @@ from sandbox.state import (
     WebhookConfig,
     bad_request,
 )
-from sandbox.telegram_html import HtmlParseError, ParsedText, parse_html, stripped, utf16_len
 from sandbox.webhook import WebhookDelivery
+from texts.telegram_html import HtmlParseError, ParsedText, parse_html, stripped, utf16_len
 
 # Limits are counted in UTF-16 code units (an emoji outside the BMP counts 2), the stricter of
 # Telegram's possible readings, so a message the sandbox accepts also fits on Telegram.

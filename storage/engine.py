@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import weakref
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,15 @@ def is_sqlite(url: str) -> bool:
 
 
 def _prepare_sqlite_file(url: str) -> None:
+    """The database file's folder, and the file itself created readable by its owner alone: SQLite
+    would create it with the process's umask (usually world-readable), and its write-ahead log and
+    shared-memory files take the database file's permissions."""
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:

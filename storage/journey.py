@@ -21,6 +21,10 @@ from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.queries import next_case_code, open_case_of, record_audit
 from storage.sealing import seal_json
 
+# A second /urgent (or more crisis words) within this time of an alert nobody has acknowledged yet
+# adds nothing: staff already have the alert, and a flood of them would hide the others.
+ALERT_REPEAT = dt.timedelta(minutes=15)
+
 
 async def ensure_case(session: AsyncSession, *, beneficiary: Beneficiary) -> Case:
     """The beneficiary's open case, opened now when they reach for help before screening ends."""
@@ -200,8 +204,25 @@ async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> 
 
 
 async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
+    """An alert for the case's caseworker and the supervisors; the same kind asked for again while
+    one raised within ALERT_REPEAT is still unacknowledged is that alert (one alert, not many)."""
     case.urgent = True
-    alert = Alert(case_id=case.id, kind=kind, created_at=utcnow())
+    now = utcnow()
+    repeated = (
+        await session.execute(
+            select(Alert)
+            .where(
+                Alert.case_id == case.id,
+                Alert.kind == kind,
+                Alert.acknowledged_at.is_(None),
+                Alert.created_at > now - ALERT_REPEAT,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if repeated is not None:
+        return repeated
+    alert = Alert(case_id=case.id, kind=kind, created_at=now)
     session.add(alert)
     await record_audit(
         session, actor="bot", action=f"alert.{kind}", object_type="case", object_id=case.code, details={}

@@ -1,7 +1,7 @@
 """Tables of the integration plan: needs by urgency, goals, activities and progress reviews.
 
 Free text about the person (needs, goals, activities, who helps, review notes) is sealed. Every row
-keeps the last change to it with the beneficiary's agreement (PROGRAMME.md: changes to the plan need
+keeps the last change to it with the beneficiary's agreement (docs/programme.md: changes to the plan need
 it): `agreed`, how it was given, who recorded the change and when. The audit log keeps each change in turn.
 """
 

@@ -47,6 +47,10 @@ async def rotate_keys(
     """Each batch commits on its own, so an interrupted run keeps its progress and a re-run
     skips what is already under the newest key.
 
+    A batch's rows are locked as they are read (FOR UPDATE on PostgreSQL; SQLite's transaction
+    holds its one write lock from the start): a change the bot or a caseworker commits meanwhile
+    waits for the batch and lands after it, instead of being overwritten by the value read before.
+
     Lookup hashes whose source is in the same row follow their column (`__blind_indexes__`); the
     city's comes from the interview's sealed answers, so it is recomputed in a pass of its own
     after them (storage.city), which also fills any the migration left pending."""
@@ -57,7 +61,9 @@ async def rotate_keys(
         last_id = None
         while True:
             async with sessionmaker() as session, session.begin():
-                statement = select(model).order_by(model.id).limit(batch_size)  # type: ignore[attr-defined]
+                statement = (
+                    select(model).order_by(model.id).limit(batch_size).with_for_update()  # type: ignore[attr-defined]
+                )
                 if last_id is not None:
                     statement = statement.where(model.id > last_id)  # type: ignore[attr-defined]
                 rows = (await session.execute(statement)).scalars().all()

@@ -74,6 +74,12 @@ async def record_successful_login(
     await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(**values))
 
 
+async def unlock_user(session: AsyncSession, *, user_id: int) -> None:
+    await session.execute(
+        update(StaffUser).where(StaffUser.id == user_id).values(failed_logins=0, locked_until=None)
+    )
+
+
 async def replace_password_hash(session: AsyncSession, *, user_id: int, password_hash: str) -> None:
     """A new password lifts any lock and ends every session opened with the old one."""
     await session.execute(

@@ -1,4 +1,5 @@
-"""The administrators' accounts page: every account, creating one, disabling and enabling."""
+"""The administrators' accounts page: every account, creating one, disabling and enabling, and
+unlocking one locked after failed sign-ins."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from programme.text import N_
 from storage import staff
+from storage.models import StaffUser, utcnow
 from storage.queries import record_audit
 
 CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
@@ -37,6 +39,7 @@ async def render(
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
     zone = config(request).timezone
+    now = utcnow()
     people = [
         {
             "id": person.id,
@@ -45,6 +48,7 @@ async def render(
             "role": translate.gettext(ROLE_LABELS.get(person.role, person.role)),
             "language": i18n.LANGUAGES.get(person.language, person.language),
             "active": person.active,
+            "locked": accounts.is_locked(person, now),
             "last_login": i18n.format_local_datetime(person.last_login_at, locale=locale, timezone=zone)
             if person.last_login_at
             else None,
@@ -97,14 +101,24 @@ async def create(request: Request) -> Response:
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
 
+async def target_account(request: Request) -> StaffUser:
+    """The account named in the path; 404 for anything that is not one."""
+    raw = str(request.path_params["user_id"])
+    target = (
+        await staff.find_user(database(request), user_id=int(raw))
+        if raw.isdigit() and len(raw) < 10
+        else None
+    )
+    if target is None:
+        raise HTTPException(status_code=404)
+    return target
+
+
 async def set_active(request: Request) -> Response:
     """Disable (which ends the account's sessions at once) or enable an account; never one's own."""
     db = database(request)
     user = signed_in_user(request)
-    raw = str(request.path_params["user_id"])
-    target = await staff.find_user(db, user_id=int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if target is None:
-        raise HTTPException(status_code=404)
+    target = await target_account(request)
     form = await request.form()
     active = form.get("active") == "1"
     if target.id == user.staff_id and not active:
@@ -122,8 +136,18 @@ async def set_active(request: Request) -> Response:
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
 
+async def unlock(request: Request) -> Response:
+    """Lift the lock of an account locked after failed sign-ins (audited)."""
+    db = database(request)
+    target = await target_account(request)
+    await accounts.unlock(db, user=target, actor=signed_in_user(request).actor)
+    await db.commit()
+    return RedirectResponse(request.url_for("accounts").path, status_code=303)
+
+
 routes = [
     page("/accounts", accounts_page, name="accounts", permission=Permission.ACCOUNTS),
     action("/accounts", create, name="accounts_create", permission=Permission.ACCOUNTS),
     action("/accounts/{user_id}/active", set_active, name="account_active", permission=Permission.ACCOUNTS),
+    action("/accounts/{user_id}/unlock", unlock, name="account_unlock", permission=Permission.ACCOUNTS),
 ]

@@ -24,7 +24,12 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import pages
+from caseworker_console.throttle import SignInThrottle
+from programme.text import N_
 from storage.queries import record_audit
+
+TOO_MANY = N_("Too many failed sign-ins from this network. Try again in 15 minutes.")
+BUSY = N_("The console is busy checking other sign-ins. Try again in a minute.")
 
 
 def _login_query(request: Request) -> dict[str, str]:
@@ -45,7 +50,9 @@ def _login_url(request: Request, **changes: str) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _login_page(request: Request, *, failed: bool, username: str = "", status_code: int = 200) -> Response:
+def _login_page(
+    request: Request, *, failed: bool, username: str = "", status_code: int = 200, refusal: str | None = None
+) -> Response:
     policy = config(request).sessions
     token = login_csrf_token(request, policy)
     languages = [(code, name, _login_url(request, lang=code)) for code, name in i18n.LANGUAGES.items()]
@@ -56,6 +63,7 @@ def _login_page(request: Request, *, failed: bool, username: str = "", status_co
             "csrf_token": token,
             "action": _login_url(request),
             "failed": failed,
+            "refusal": refusal,
             "username": username,
             "languages": languages,
         },
@@ -75,18 +83,38 @@ async def login_form(request: Request) -> Response:
     return _login_page(request, failed=False)
 
 
+def source_address(request: Request) -> str:
+    """Who is signing in, as far as this process can tell: the peer, or behind a trusted proxy
+    (INTAKE_TRUSTED_PROXIES) the address it forwarded (uvicorn reads X-Forwarded-For for us)."""
+    return request.client.host if request.client else "unknown"
+
+
 @login_csrf_protected
 async def login(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username", ""))
     password = str(form.get("password", ""))
+    typed = username[:64]
+    source = source_address(request)
+    throttle: SignInThrottle = request.app.state.throttle
+    if throttle.source_blocked(source):
+        return _login_page(request, failed=False, username=typed, status_code=429, refusal=TOO_MANY)
+    name = accounts.normalise_username(username)
+    if throttle.pair_blocked(name, source):
+        # No password is checked; the answer is that of a wrong password, as for a locked account.
+        return _login_page(request, failed=True, username=typed, status_code=400)
     db = database(request)
-    user = await accounts.authenticate(db, username=username, password=password)
+    try:
+        user = await accounts.authenticate(db, username=username, password=password)
+    except accounts.Busy:
+        return _login_page(request, failed=False, username=typed, status_code=503, refusal=BUSY)
     if user is None:
+        throttle.failed(name, source)
         # Committed even so: the failure count and any lock must outlive this request.
         await db.commit()
         # One answer for an unknown name, a wrong password and a locked account.
-        return _login_page(request, failed=True, username=username[:64], status_code=400)
+        return _login_page(request, failed=True, username=typed, status_code=400)
+    throttle.succeeded(name, source)
     token = await start_session(request, user=user)
     await db.commit()
     policy = config(request).sessions

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
-from caseworker_console import i18n
+from caseworker_console import i18n, telegram_preview
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -73,6 +74,11 @@ THEN_TEST = "test"
 NOT_LINKED = N_("No Telegram chat is linked to your account yet: link yours on your account page first.")
 NO_SUCH_VARIANT = N_("Choose a language the campaign has a text in.")
 CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
+# Messages go out as Telegram HTML: one stray "<" and Telegram refuses the message for everyone.
+NOT_TELEGRAM_HTML = N_(
+    "Telegram would refuse this text. Write < as &lt;, > as &gt; and & as &amp;, and use only "
+    'the tags <b>, <i>, <u>, <s>, <a href="…">, <code>, <pre> and <blockquote>, each closed.'
+)
 
 
 def _campaign_id(request: Request) -> uuid.UUID:
@@ -227,6 +233,8 @@ def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
     for language, text in draft.texts.items():
         if len(text) > MAX_TEXT:
             errors[f"text_{language}"] = N_("The text is too long for one Telegram message.")
+        elif telegram_preview.as_shown(text) is None:
+            errors[f"text_{language}"] = NOT_TELEGRAM_HTML
     button: dict[str, Any] | None = None
     if draft.button_kind not in BUTTON_KINDS:
         errors["button_kind"] = N_("Choose a kind of button from the list.")
@@ -433,6 +441,7 @@ class Preview:
     recipients: int
     variant: str
     text: str
+    shown: Markup | None  # the text as Telegram shows it (None: it would refuse it)
     button: str | None
     link: str | None
 
@@ -462,6 +471,7 @@ async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Prev
                 recipients=count,
                 variant=i18n.language_name(variant, locale) or variant,
                 text=payload["text"],
+                shown=telegram_preview.as_shown(payload["text"]),
                 button=button["text"] if button else None,
                 link=button["url"] if button else None,
             )

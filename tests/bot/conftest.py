@@ -68,7 +68,9 @@ class BotProcess:
 @pytest.fixture
 def bot_config() -> BotConfig:
     """The organisation's bot settings; a test module overrides this fixture to change them."""
-    return BotConfig(data_controller="Bridge Aid Association")
+    # The tests tap through whole journeys at machine speed: no flood limit (tests/bot/test_flood.py
+    # runs with one).
+    return BotConfig(data_controller="Bridge Aid Association", flood=None)
 
 
 @pytest.fixture

@@ -49,8 +49,11 @@ SURE = "Are you sure? Everything you told us will be erased, and this cannot be 
 
 @pytest.fixture
 def bot_config() -> BotConfig:
+    # Whole journeys at machine speed: no flood limit (as in tests/bot/conftest.py).
     return BotConfig(
-        data_controller="Bridge Aid Association", retention=RetentionPolicy(erasure_due_days=DUE_DAYS)
+        data_controller="Bridge Aid Association",
+        retention=RetentionPolicy(erasure_due_days=DUE_DAYS),
+        flood=None,
     )
 
 

@@ -14,7 +14,7 @@ import aiohttp
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
@@ -41,7 +41,7 @@ OFFER = "Can you answer {count} more short questions? It takes about two minutes
 def bot_config() -> BotConfig:
     # The office never opens, so the "closed" note is always shown (its wording is tested below).
     return BotConfig(
-        data_controller="Bridge Aid Association", office_open=dt.time(0), office_close=dt.time(0)
+        data_controller="Bridge Aid Association", office_open=dt.time(0), office_close=dt.time(0), flood=None
     )
 
 
@@ -490,3 +490,20 @@ async def test_the_my_data_menu_offers_every_request(phone: SandboxClient, t: Tr
     await tap_and_wait(
         phone, user, "✏️ " + t("Correct my data"), t("What is wrong, and what should it be? Write it below.")
     )
+
+
+async def test_urgent_asked_again_and_again_raises_one_alert_but_answers_every_time(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await screened(phone, t)
+    for _ in range(3):
+        answer = await type_and_wait(phone, user, "/urgent", "112")
+        assert "102" in answer["text"]
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Alert.kind))).scalars().all() == ["urgent"]
+        # Once staff have seen it, a new /urgent is a new alert.
+        await session.execute(update(Alert).values(acknowledged_at=utcnow()))
+        await session.commit()
+    await type_and_wait(phone, user, "/urgent", "112")
+    async with sessionmaker() as session:
+        assert sorted((await session.execute(select(Alert.kind))).scalars().all()) == ["urgent", "urgent"]

@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from caseworker_console import accounts
 from caseworker_console.accounts import MAX_FAILED_LOGINS
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE
+from caseworker_console.throttle import PAIR_FAILURES, SOURCE_FAILURES
 from storage import staff
-from storage.models import StaffSession, StaffUser, utcnow
+from storage.models import AuditEntry, StaffSession, StaffUser, utcnow
 
 PASSWORD = "correct horse battery staple"
 
@@ -142,7 +144,7 @@ async def test_six_failures_lock_the_account_and_the_lock_looks_like_a_wrong_pas
     client: httpx.AsyncClient, make_user: MakeUser, login: Login
 ) -> None:
     await make_user("lale")
-    failures = [await login("lale", f"guess number {attempt}") for attempt in range(MAX_FAILED_LOGINS)]
+    failures = [await login("lale", f"guess number {attempt}") for attempt in range(PAIR_FAILURES)]
     locked = await login("lale", PASSWORD)
     assert locked.status_code == 400
     assert SESSION_COOKIE not in client.cookies
@@ -319,3 +321,93 @@ async def test_session_tokens_never_appear_in_pages(
     page = await client.get("/cases")
     assert client.cookies[SESSION_COOKIE] not in page.text
     assert re.search(r'name="csrf_token" value="[\w-]{43}"', page.text)
+
+
+def client_from(app: Starlette, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://console.test")
+
+
+async def sign_in_from(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    page = await client.get("/login")
+    return await client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(page)}
+    )
+
+
+async def test_a_name_locked_by_guesses_from_one_address_still_signs_in_from_another(
+    app: Starlette, make_user: MakeUser
+) -> None:
+    await make_user("mina")
+    async with client_from(app, "203.0.113.7") as attacker, client_from(app, "198.51.100.20") as mina:
+        for attempt in range(PAIR_FAILURES + 3):
+            assert (await sign_in_from(attacker, "mina", f"guess {attempt}")).status_code == 400
+        # The guesser is refused even with the right password: as for a locked account.
+        assert (await sign_in_from(attacker, "mina")).status_code == 400
+        assert (await sign_in_from(mina, "mina")).status_code == 303
+
+
+async def test_an_address_that_keeps_failing_is_refused_before_any_password_is_checked(
+    app: Starlette, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_user("nur")
+    async with client_from(app, "203.0.113.8") as guesser, client_from(app, "198.51.100.21") as nur:
+        for attempt in range(SOURCE_FAILURES):
+            assert (await sign_in_from(guesser, f"name{attempt}", "a guess")).status_code == 400
+        checked: list[str] = []
+        real = accounts.authenticate
+
+        async def counting(*args: object, **kwargs: str) -> object:
+            checked.append(kwargs["username"])
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(accounts, "authenticate", counting)
+        refused = await sign_in_from(guesser, "nur")
+        assert refused.status_code == 429
+        alert = BeautifulSoup(refused.text, "lxml").select_one("[role=alert]")
+        assert alert is not None and "Too many failed sign-ins" in alert.get_text()
+        assert checked == []
+        # Nobody else is held up by that address.
+        assert (await sign_in_from(nur, "nur")).status_code == 303
+        assert checked == ["nur"]
+
+
+async def test_guesses_spread_over_many_addresses_still_lock_the_account_until_an_administrator_unlocks_it(
+    app: Starlette,
+    make_user: MakeUser,
+    sign_in_as: Callable[..., Awaitable[StaffUser]],
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    target = await make_user("omar")
+    for attempt in range(MAX_FAILED_LOGINS):
+        async with client_from(app, f"203.0.113.{attempt + 1}") as guesser:
+            assert (await sign_in_from(guesser, "omar", "a guess")).status_code == 400
+    async with client_from(app, "198.51.100.22") as omar:
+        assert (await sign_in_from(omar, "omar")).status_code == 400  # locked for everyone
+
+    await sign_in_as("admin1", role="admin")
+    page = await client.get("/accounts")
+    row = BeautifulSoup(page.text, "lxml").select_one('tr[data-account="omar"]')
+    assert row is not None and row.select_one("[data-locked]") is not None
+    unlocked = await client.post(f"/accounts/{target.id}/unlock", data={"csrf_token": csrf_of(page)})
+    assert unlocked.status_code == 303
+    async with client_from(app, "198.51.100.22") as omar:
+        assert (await sign_in_from(omar, "omar")).status_code == 303
+    async with sessionmaker() as session:
+        actions = (
+            (await session.execute(select(AuditEntry.action).where(AuditEntry.object_id == str(target.id))))
+            .scalars()
+            .all()
+        )
+    assert "staff.unlocked" in actions
+
+
+async def test_only_an_administrator_unlocks_an_account(
+    make_user: MakeUser, sign_in_as: Callable[..., Awaitable[StaffUser]], client: httpx.AsyncClient
+) -> None:
+    target = await make_user("pari")
+    await sign_in_as("super1", role="supervisor")
+    page = await client.get("/cases")
+    refused = await client.post(f"/accounts/{target.id}/unlock", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 403

@@ -1,6 +1,6 @@
 """Authorization matrix generated from the route table: every route × role × relation to the case.
 
-The expectations below are written out by hand from PROGRAMME.md's roles, not derived from
+The expectations below are written out by hand from docs/programme.md's roles, not derived from
 caseworker_console.permissions, so a wrong entry there fails here. A route with a permission or
 path parameter this file does not know fails too: nothing new slips through unreviewed.
 """
@@ -73,7 +73,7 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.PARTNERS_MANAGE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # One's own appointments as a calendar feed: the people who have appointments.
     Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
-    # Outreach campaigns: notices and counts, no case content (PROGRAMME.md "Roles").
+    # Outreach campaigns: notices and counts, no case content (docs/programme.md "Roles").
     Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
     # Erasure requests: carrying one out erases a person; supervisors only.
     Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},

@@ -354,3 +354,35 @@ async def test_a_campaign_paused_while_it_is_prepared_offers_its_resume_once_eve
         await client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": token})
     ).status_code == 303
     assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 3}
+
+
+async def test_text_telegram_would_refuse_is_explained_in_the_form_and_nothing_is_saved(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in_as("officer1", role="outreach")
+    for text in ("Open 9-18 <for everyone", "Bring <documents>", "Save <b>this date</i>", "Map <a>here"):
+        refused = await compose(client, text_ru=text)
+        assert refused.status_code == 400, text
+        error = soup(refused).select_one("#text_ru-error, [id^=text_ru][role=alert], .field-error")
+        assert error is not None and "Telegram would refuse this text" in soup(refused).get_text()
+        # What was typed stays in the form to be mended.
+        assert soup(refused).select_one("textarea[name=text_ru]").get_text() == text
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Campaign))).scalar_one() == 0
+
+
+async def test_the_preview_shows_the_formatting_as_telegram_does(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await people(sessionmaker, en=2)
+    await sign_in_as("officer2", role="outreach")
+    text = 'The office is <b>open on Saturday</b>, 3 &lt; 4. <a href="https://example.org/map">Map</a>'
+    saved = await compose(client, text_en=text)
+    assert saved.status_code == 303
+    page = soup(await client.get(saved.headers["location"]))
+    message = page.select_one('tr[data-language="en"] .campaign-message')
+    assert message is not None
+    assert message.select_one("b").get_text() == "open on Saturday"
+    assert message.select_one("a")["href"] == "https://example.org/map"
+    assert "3 < 4" in message.get_text()
+    assert "<b>" not in message.get_text()

@@ -1,4 +1,4 @@
-"""Settings: the names of DESIGN.md's table, defaults, and one clear sentence for every mistake."""
+"""Settings: the names of the README's settings table, defaults, and one clear sentence for every mistake."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ NAMES = [
     "INTAKE_REMINDER_OFFSETS",
     "INTAKE_REMINDER_QUIET_HOURS",
     "INTAKE_DATA_CONTACT",
+    "INTAKE_CONSOLE_URL",
+    "INTAKE_TRUSTED_PROXIES",
+    "INTAKE_FLOOD_LIMIT",
     "INTAKE_RETAIN_CLOSED_DAYS",
     "INTAKE_RETAIN_UNENROLLED_DAYS",
     "INTAKE_RETAIN_ATTACHMENT_DAYS",
@@ -68,6 +71,12 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_TIMEZONE", "Mars/Olympus", "INTAKE_TIMEZONE is invalid: unknown time zone 'Mars/Olympus'."),
         ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
+        (
+            "INTAKE_CONSOLE_URL",
+            "console.example.org",
+            "INTAKE_CONSOLE_URL is invalid: expected the console's",
+        ),
+        ("INTAKE_FLOOD_LIMIT", "fast", "INTAKE_FLOOD_LIMIT is invalid: expected updates per seconds"),
         ("INTAKE_RETAIN_CLOSED_DAYS", "0", "INTAKE_RETAIN_CLOSED_DAYS is invalid:"),
         ("INTAKE_ERASURE_DUE_DAYS", "soon", "INTAKE_ERASURE_DUE_DAYS is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.spec import SPEC_ENV_VAR, SpecError, default_spec_path, load_spec
-from sandbox.telegram_html import HtmlParseError, parse_html
+from texts.telegram_html import HtmlParseError, parse_html
 
 
 def test_spec_path_comes_from_the_environment_first(monkeypatch: pytest.MonkeyPatch) -> None:

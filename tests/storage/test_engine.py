@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake.settings import demo_keys
 from storage import sqlite_driver
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import AuditEntry
@@ -132,3 +135,31 @@ async def test_the_bots_inline_engine_waits_its_turn_behind_the_consoles_long_tr
             await connection.execute(text("DELETE FROM case_counters WHERE year = 1999"))
         await console.dispose()
         await bot.dispose()
+
+
+async def test_a_new_sqlite_file_and_its_log_are_readable_by_their_owner_alone(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask, under which SQLite alone would make them 0644
+    try:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'intake.db'}")
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            # While the connection is open, its write-ahead log and shared memory exist too.
+            modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.joinpath("var").iterdir()}
+        await engine.dispose()
+    finally:
+        os.umask(previous)
+    assert modes == {"intake.db": 0o600, "intake.db-wal": 0o600, "intake.db-shm": 0o600}
+
+
+def test_the_demo_key_file_is_created_readable_by_its_owner_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Made with 0600 from the start, not widened by the umask and narrowed afterwards.
+    monkeypatch.setattr(Path, "chmod", lambda *_: pytest.fail("the key file's mode was changed after"))
+    previous = os.umask(0)
+    try:
+        key = demo_keys(tmp_path / "var")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "var" / "data-keys").stat().st_mode & 0o777 == 0o600
+    assert demo_keys(tmp_path / "var") == key

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from outreach.campaigns import Segment, count_by_language
 from storage import staff, staff_link
@@ -138,3 +141,47 @@ async def test_rotation_reseals_a_staff_members_linked_chat_and_its_lookup_hash(
         }
         link = (await session.execute(select(StaffTelegramLink))).scalar_one()
     assert link.chat_hash == only_new.blind_index(STAFF_CHAT_PURPOSE, "555000111")
+
+
+class Interleaved(AsyncSession):
+    """A session that lets `meanwhile` run right after its first read of beneficiaries, as the bot
+    or a caseworker would between the rotation's read and its write; it waits for `meanwhile` only
+    while that is not held up by a lock (a held-up change lands after the batch commits)."""
+
+    meanwhile: ClassVar[Callable[[], Awaitable[None]] | None] = None
+    started: ClassVar[list[asyncio.Task[None]]] = []
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await super().execute(statement, *args, **kwargs)
+        entities = [each.get("entity") for each in getattr(statement, "column_descriptions", [])]
+        meanwhile = type(self).meanwhile  # read off the class: a plain function, not a method
+        if meanwhile is not None and not self.started and entities == [Beneficiary]:
+            task = asyncio.create_task(meanwhile())
+            self.started.append(task)
+            await asyncio.wait({task}, timeout=0.5)
+        return result
+
+
+async def test_a_change_committed_while_a_batch_is_rotated_is_not_overwritten(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
+) -> None:
+    old = Crypto([data_key])
+    async with sessionmaker() as session, session.begin():
+        beneficiary = await get_or_create_beneficiary(session, old, telegram_id=100_000_001)
+        seal(old, beneficiary, "phone_enc", "+994 50 000 00 01")
+    ring = Crypto([os.urandom(32), data_key])
+
+    async def caseworker_corrects_the_phone() -> None:
+        async with sessionmaker() as session, session.begin():
+            person = await session.get(Beneficiary, beneficiary.id)
+            assert person is not None
+            seal(ring, person, "phone_enc", "+994 50 999 99 99")
+
+    Interleaved.meanwhile, Interleaved.started = caseworker_corrects_the_phone, []
+    await rotate_keys(async_sessionmaker(engine, class_=Interleaved, expire_on_commit=False), ring)
+    [change] = Interleaved.started
+    await change
+    async with sessionmaker() as session:
+        person = await session.get(Beneficiary, beneficiary.id)
+        assert person is not None
+        assert unseal(ring, person, "phone_enc") == "+994 50 999 99 99"
