@@ -222,14 +222,19 @@ class Crowd:
                 await watcher
         return time.monotonic() - started
 
-    async def flood(self, person: Person, *, at_most: int = 20_000) -> int:
-        """Messages from `person` one after another without waiting for answers, until cancelled
-        (or `at_most`); how many were sent."""
+    async def flood(self, person: Person, *, per_second: float = 30.0, at_most: int = 20_000) -> int:
+        """Messages from `person` at `per_second` (about what a Telegram client lets one account
+        send) without waiting for answers, until cancelled (or `at_most`); how many were sent.
+        Paced, not as fast as the loopback allows: the flood must load the bot, not the sandbox
+        and the crowd that share this process."""
         sent = 0
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
             while sent < at_most:
                 await self._act(person, Step("send", f"flood {sent}", lambda _: True))
                 sent += 1
+                await asyncio.sleep(max(0.0, started + sent / per_second - loop.time()))
         except (asyncio.CancelledError, aiohttp.ClientError, RuntimeError):
             pass
         return sent

@@ -114,6 +114,11 @@ class Conversation:
         await self.state.update_data(token=token)
         return keyboard(token, rows)
 
+    async def spend_buttons(self) -> None:
+        """No button is live any more: a second tap of the one just pressed (a double tap) or of
+        any older one changes nothing, until new buttons are sent."""
+        await self.state.update_data(token=None)
+
     async def ask_current(self) -> None:
         current = await self.state.get_state()
         step = STEPS.get(current or "")

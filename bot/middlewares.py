@@ -87,7 +87,9 @@ class UpdateMiddleware(BaseMiddleware):
                 log.warning("update %s: the database connection was lost; applying it again", event.update_id)
         if erased:
             await checkpoint(self._sessionmaker.kw["bind"])
-        self._flood.remember_language(user.id, data.get("beneficiary_language"))
+        # As the update left it: the update may have been the person choosing their language.
+        beneficiary = data.get("beneficiary")
+        self._flood.remember_language(user.id, beneficiary.language if beneficiary is not None else None)
         await outgoing.flush(bot)
         return result
 

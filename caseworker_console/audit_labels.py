@@ -15,6 +15,7 @@ ACTION_LABELS: dict[str, str] = {
     # The beneficiary's journey, recorded by the bot.
     "case.opened": N_("Case opened by the bot"),
     "consent.recorded": N_("Consent recorded"),
+    "consent.withdrawn": N_("Consent withdrawn"),
     "case.handoff": N_("Asked to speak to a person"),
     "data.exported": N_("Own data sent to the beneficiary"),
     "request.correction": N_("Correction of data requested"),

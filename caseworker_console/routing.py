@@ -8,6 +8,7 @@ may see but not change → 403. Only then does the endpoint run, with the case i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
@@ -19,6 +20,7 @@ from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_log
 from caseworker_console.database import database
 from caseworker_console.permissions import CASE_PERMISSIONS, CaseAccess, Permission, allows, case_access
 from storage import casework, erasure
+from storage.journey import withdrawn_at
 from storage.models import Case
 from storage.models_erasure import CaseTombstone
 
@@ -26,6 +28,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 CASE_PARAM = "code"
 CASE_STATE = "case"
+# When the person of that case stopped taking part (None: they have not), for its header.
+WITHDRAWN_STATE = "case_withdrawn_at"
 
 
 class ConsoleRoute(Route):
@@ -65,6 +69,15 @@ def signed_in_user(request: Request) -> ConsoleUser:
     if not isinstance(user, ConsoleUser):
         raise RuntimeError("signed_in_user() outside a guarded route")
     return user
+
+
+def request_withdrawn_at(request: Request, case: Case) -> dt.datetime | None:
+    """When the person of `case`, the {code} route's case, stopped taking part (None: they have not,
+    or `case` is another one, such as a row of the queue)."""
+    if getattr(request.state, CASE_STATE, None) is not case:
+        return None
+    at: dt.datetime | None = getattr(request.state, WITHDRAWN_STATE, None)
+    return at
 
 
 def request_case(request: Request) -> Case:
@@ -111,3 +124,8 @@ async def _load_case(request: Request, permission: Permission) -> None:
     if CASE_PERMISSIONS[permission] and access is not CaseAccess.OWN:
         raise HTTPException(status_code=403)
     setattr(request.state, CASE_STATE, case)
+    setattr(
+        request.state,
+        WITHDRAWN_STATE,
+        await withdrawn_at(database(request), beneficiary_id=case.beneficiary_id),
+    )

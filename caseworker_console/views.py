@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from caseworker_console import i18n
 from caseworker_console.config import config
+from caseworker_console.routing import request_withdrawn_at
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
@@ -61,6 +62,8 @@ class CaseSummary:
     version: int
     # The plan tab shows once the case has entered intervention planning (or is closed).
     plan_open: bool
+    # The person stopped taking part (/withdraw) on this date: the case is to be closed with reason 1.
+    withdrawn_on: str | None = None
 
 
 def waiting_since(case: Case) -> dt.datetime:
@@ -84,6 +87,17 @@ def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) ->
         assigned_to=staff_name(assignee),
         version=case.version,
         plan_open=case.stage in PLAN_TAB_STAGES,
+        withdrawn_on=withdrawn_on(request, case, locale),
+    )
+
+
+def withdrawn_on(request: Request, case: Case, locale: str) -> str | None:
+    """When the person stopped taking part, on the pages of their case (read when it was loaded)."""
+    at = request_withdrawn_at(request, case)
+    return (
+        None
+        if at is None
+        else i18n.format_local_datetime(at, locale=locale, timezone=config(request).timezone)
     )
 
 

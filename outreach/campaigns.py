@@ -31,6 +31,7 @@ from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
 from storage.models_outreach import Campaign
 from storage.models_plan import PlanActivity
+from storage.reminders import WITHDRAWN
 
 # With the /stop line a campaign message stays one Telegram message (4,096 UTF-16 units).
 MAX_TEXT = 3500
@@ -136,8 +137,13 @@ class Segment:
 
 
 def reachable() -> ColumnElement[bool]:
-    """Not opted out (/stop) and not blocked the bot (a 403 marked them unreachable)."""
-    return and_(Beneficiary.opted_out.is_(False), Beneficiary.unreachable_at.is_(None))
+    """Not opted out (/stop), not stopped taking part (/withdraw) and not blocked the bot (a 403
+    marked them unreachable)."""
+    return and_(
+        Beneficiary.opted_out.is_(False),
+        Beneficiary.withdrawn_at.is_(None),
+        Beneficiary.unreachable_at.is_(None),
+    )
 
 
 def _appointments(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -625,7 +631,7 @@ class Figures:
     sent: int = 0
     failed: int = 0
     blocked: int = 0  # blocked the bot (403), now or earlier
-    opted_out: int = 0  # sent /stop after the campaign was expanded
+    opted_out: int = 0  # sent /stop (or stopped taking part) after the campaign was expanded
     uncertain: int = 0
     cancelled: int = 0
     remaining: int = 0  # pending, being sent or paused
@@ -651,7 +657,7 @@ class Figures:
             self.sent += count
         elif status == Status.FAILED and error in BLOCKED_ERRORS:
             self.blocked += count
-        elif status == Status.FAILED and error == OPTED_OUT:
+        elif status == Status.FAILED and error in (OPTED_OUT, WITHDRAWN):
             self.opted_out += count
         elif status == Status.FAILED:
             self.failed += count

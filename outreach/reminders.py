@@ -38,7 +38,7 @@ from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import BEFORE, DROPPED, ENQUEUED, NO_SHOW, Reminder
-from storage.reminders import add_no_show_follow_ups, due_reminders, has_upcoming_booking
+from storage.reminders import WITHDRAWN, add_no_show_follow_ups, due_reminders, has_upcoming_booking
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,8 @@ class Scheduler:
             return "closed"
         if person.unreachable_at is not None:
             return "unreachable"
+        if person.withdrawn_at is not None:
+            return WITHDRAWN
         if reminder.kind == NO_SHOW:
             if appointment.status != "no_show":
                 return "changed"

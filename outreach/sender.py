@@ -34,7 +34,7 @@ from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.queries import mark_unreachable
-from storage.reminders import drop_unsent_reminders
+from storage.reminders import WITHDRAWN, drop_unsent_reminders
 from storage.sealing import open_value
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,13 @@ MAX_BACKOFF = 300.0
 PAID_BROADCAST_RATE = 1000.0
 BENEFICIARIES, OUTBOX = Beneficiary.__tablename__, OutboxMessage.__tablename__
 # What the sender reads of a claimed row's recipient.
-RECIPIENT = (Beneficiary.id, Beneficiary.telegram_id_enc, Beneficiary.unreachable_at, Beneficiary.opted_out)
+RECIPIENT = (
+    Beneficiary.id,
+    Beneficiary.telegram_id_enc,
+    Beneficiary.unreachable_at,
+    Beneficiary.opted_out,
+    Beneficiary.withdrawn_at,
+)
 NOT_LINKED = "not linked"
 
 
@@ -328,6 +334,8 @@ class Sender:
             )
             if person.unreachable_at is not None or not chat_id:
                 skip = "unreachable"  # blocked earlier
+            elif person.withdrawn_at is not None and row.lane in (Lane.BROADCAST, Lane.REMINDER):
+                skip = WITHDRAWN  # stopped taking part after it was queued: replies still go
             elif person.opted_out and row.lane == Lane.BROADCAST:
                 skip = "opted out"  # sent /stop after the campaign was queued
         return Delivery(
@@ -423,6 +431,9 @@ class Sender:
         ready: list[Delivery] = []
         in_round: set[int] = set()
         for delivery in deliveries:
+            if delivery.skip == WITHDRAWN and delivery.lane == Lane.REMINDER:
+                self._drop(delivery, WITHDRAWN)
+                continue
             if delivery.skip is not None:
                 self._outcome(delivery, Status.FAILED, error=delivery.skip)
                 continue

@@ -15,6 +15,16 @@ APPOINTMENT_TYPES: dict[str, str] = {
     "review": N_("Plan review"),
     "other": N_("Other"),
 }
+
+# An appointment's status as the person reads it (their copy, /mydata).
+APPOINTMENT_STATUSES: dict[str, str] = {
+    "proposed": N_("Proposed to you, not yet answered"),
+    "booked": N_("Booked"),
+    "attended": N_("You came"),
+    "no_show": N_("You did not come"),
+    "cancelled": N_("Cancelled"),
+}
+
 # How far ahead a person may book, and how many upcoming appointments one person may hold
 # (so no one can take every place of an office).
 BOOKING_HORIZON_DAYS = 60

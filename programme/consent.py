@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from programme.forms import Option
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 
 # Bump when the wording changes: every record keeps the version (and hash) it was given under.
-TEXT_VERSION = "2026-11"
+TEXT_VERSION = "2026-12"
 
 TEXT = N_(
     "<b>Consent to use your information</b>\n\n"
-    "{controller} runs the Integration Programme and is responsible for your information.\n\n"
-    "We use what you tell us to help you: to plan support with you, to arrange meetings, and, "
-    "if you agree, to ask state bodies and partner organisations to help solve your problem.\n\n"
-    "Your rights:\n"
-    "• You can withdraw your consent at any time by writing to us with your reason (/withdraw).\n"
-    "• You can ask us to correct or change your information (/correct).\n"
-    "• You can see everything we hold about you (/mydata).\n\n"
+    "{responsible}\n\n"
+    "We use what you tell us to help you: to plan support with you, to arrange meetings and remind "
+    "you of them, and, if you agree, to ask state bodies and partner organisations to help solve "
+    "your problem.\n\n"
+    "{retention}\n\n"
+    "{rights}\n\n"
     "Next, you choose three things separately."
+)
+
+# The parts the consent text and the bot's privacy notice share, so the two always agree.
+RESPONSIBLE = N_(
+    "{controller} runs the Integration Programme and is responsible for your information. "
+    "Questions about your information: {contact}."
+)
+# Where people ask about their data when the organisation has not set INTAKE_DATA_CONTACT.
+CONTACT_HERE = N_("write to us here in this chat")
+RETENTION = N_(
+    "How long we keep your information:\n"
+    "• after your case is closed: {closed}, then it is erased;\n"
+    "• if you do not join the programme: {unenrolled} after your last message to us;\n"
+    "• photos, voice messages and files you send in the chat: {attachments} after you send them.\n"
+    "If you ask us to erase it, we do so, or tell you why we cannot, within {erasure_due}."
+)
+# /withdraw and "Withdraw my consent" (/consent) are one and the same stop: bot.dialogs.mydata.
+RIGHTS = N_(
+    "Your rights:\n"
+    "• A copy of everything we hold about you: /mydata\n"
+    "• Correct or change your information: /correct\n"
+    "• Erase your information: /delete\n"
+    "• Stop taking part at any time: /withdraw, and tell us why in a few words. This also withdraws "
+    "your consent, as “Withdraw my consent” in /consent does: we stop using your information at once "
+    "(no news, no reminders, no referrals to partners) and a caseworker closes your case."
 )
 
 # The three separate choices, as the bot asks them and the paper form prints them.
@@ -63,11 +89,57 @@ class Choices:
 WITHDRAWN = Choices(casework=False, publicity="none", third_party=False)
 
 
-def rendered(gettext: Callable[[str], str], controller: str) -> str:
-    """The text as a person reads it, in the language of `gettext`, naming the data controller.
+Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
 
-    The bot and the console both build it here, so the same text always has the same hash."""
-    return gettext(TEXT).format(controller=controller or gettext(OUR_ORGANISATION))
+# An average month, so 183 days read "6 months" and 30 days "1 month".
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def period(ngettext: Ngettext, days: int) -> str:
+    """A retention period as a person reads it: in years or months when it is about that, else days."""
+    if days >= 365 and days % 365 == 0:
+        years = days // 365
+        return ngettext("{count} year", "{count} years", years).format(count=years)
+    months = round(days / DAYS_PER_MONTH)
+    if months >= 1 and abs(days - months * DAYS_PER_MONTH) <= 3:
+        return ngettext("{count} month", "{count} months", months).format(count=months)
+    return ngettext("{count} day", "{count} days", days).format(count=days)
+
+
+def data_protection(
+    gettext: Gettext, ngettext: Ngettext, *, controller: str, contact: str, retention: RetentionPolicy
+) -> dict[str, str]:
+    """Who is responsible, whom to ask, how long data is kept and the person's rights, from the
+    settings, in the language of `gettext`: the parts of the consent text and the privacy notice."""
+    responsible = gettext(RESPONSIBLE).format(
+        controller=html.escape(controller, quote=False) or gettext(OUR_ORGANISATION),
+        contact=html.escape(contact, quote=False) or gettext(CONTACT_HERE),
+    )
+    kept = gettext(RETENTION).format(
+        closed=period(ngettext, retention.closed_days),
+        unenrolled=period(ngettext, retention.unenrolled_days),
+        attachments=period(ngettext, retention.attachment_days),
+        erasure_due=period(ngettext, retention.erasure_due_days),
+    )
+    return {"responsible": responsible, "retention": kept, "rights": gettext(RIGHTS)}
+
+
+def rendered(
+    gettext: Gettext,
+    ngettext: Ngettext,
+    *,
+    controller: str,
+    contact: str,
+    retention: RetentionPolicy = DEFAULT_RETENTION,
+) -> str:
+    """The text as a person reads it, in the language of `gettext`, naming the data controller, the
+    contact for data questions, the retention periods and the rights (all from the settings).
+
+    The bot and the console both build it here, so the same text always has the same hash; a change
+    of any setting it names makes another text, with another hash."""
+    parts = data_protection(gettext, ngettext, controller=controller, contact=contact, retention=retention)
+    return gettext(TEXT).format(**parts)
 
 
 def text_hash(rendered: str) -> str:

@@ -118,7 +118,7 @@ DELIVERY_LABELS: dict[str, str] = {
     "sent": N_("Delivered to Telegram"),
     "failed": N_("Failed"),
     "blocked": N_("The person blocked the bot"),
-    "opted_out": N_("The person sent /stop before it went"),
+    "opted_out": N_("The person sent /stop, or stopped taking part, before it went"),
     "uncertain": N_("Uncertain (the sender stopped mid-request)"),
     "cancelled": N_("Cancelled"),
     "remaining": N_("Not sent yet (waiting, being sent or paused)"),

@@ -19,6 +19,7 @@ from storage.models import Beneficiary, Case, FormResponse, utcnow
 from storage.models_erasure import REQUEST
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.queries import next_case_code, open_case_of, record_audit
+from storage.reminders import WITHDRAWN, drop_case_reminders
 from storage.sealing import seal_json
 
 # A second /urgent (or more crisis words) within this time of an alert nobody has acknowledged yet
@@ -101,9 +102,20 @@ async def record_consent(
     text_hash: str,
     channel: str = "bot",
     staff_id: int | None = None,
+    withdrawal: bool = False,
 ) -> Consent:
-    """A new record superseding the current one, so every earlier choice stays on file."""
+    """A new record superseding the current one, so every earlier choice stays on file.
+
+    A consent given anew (not a `withdrawal`) after the person stopped taking part is a fresh
+    agreement: what it covers may go on again."""
     now = utcnow()
+    if not withdrawal:
+        await session.execute(
+            update(Beneficiary)
+            .where(Beneficiary.id == case.beneficiary_id, Beneficiary.withdrawn_at.is_not(None))
+            .values(withdrawn_at=None)
+            .execution_options(synchronize_session="fetch")
+        )
     await session.execute(
         update(Consent)
         .where(Consent.case_id == case.id, Consent.superseded_at.is_(None))
@@ -125,7 +137,7 @@ async def record_consent(
     await record_audit(
         session,
         actor="bot" if staff_id is None else f"staff:{staff_id}",
-        action="consent.recorded",
+        action="consent.withdrawn" if withdrawal else "consent.recorded",
         object_type="case",
         object_id=case.code,
         details={
@@ -192,6 +204,65 @@ async def add_data_request(
         details={},
     )
     return request
+
+
+async def withdraw(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    beneficiary: Beneficiary,
+    case: Case,
+    language: str,
+    text_version: str,
+    text_hash: str,
+    reason: str | None,
+) -> None:
+    """The person stops taking part (/withdraw, or "Withdraw my consent" in /consent): at once,
+    nothing their consent covered goes on. Their consent is recorded withdrawn (so no referral can
+    be made), their pending reminders are dropped, and from now on the campaign expansion and the
+    sender pass them over (rows queued before are checked when they are sent). The written request
+    (with their reason, when they gave one) waits for the caseworker, who closes the case with
+    reason 1 (programme.cycle.TerminationReason.WITHDREW)."""
+    beneficiary.withdrawn_at = utcnow()
+    await record_consent(
+        session,
+        case=case,
+        casework=False,
+        publicity="none",
+        third_party=False,
+        language=language,
+        text_version=text_version,
+        text_hash=text_hash,
+        withdrawal=True,
+    )
+    await add_data_request(
+        session,
+        crypto,
+        beneficiary=beneficiary,
+        case=case,
+        kind="withdrawal",
+        details={"text": reason} if reason else None,
+    )
+    for each in await cases_of(session, beneficiary_id=beneficiary.id):
+        await drop_case_reminders(session, case_id=each.id, reason=WITHDRAWN)
+
+
+async def withdrawn_at(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> dt.datetime | None:
+    """When the person stopped taking part, or None if they have not (or consented again since)."""
+    statement = select(Beneficiary.withdrawn_at).where(Beneficiary.id == beneficiary_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def withdrawn_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of the cases whose person stopped taking part (for the case list and the queue)."""
+    if not case_ids:
+        return set()
+    statement = (
+        select(Case.id)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .where(Case.id.in_(list(case_ids)), Beneficiary.withdrawn_at.is_not(None))
+    )
+    return set((await session.execute(statement)).scalars())
 
 
 async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[DataRequest]:

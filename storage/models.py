@@ -86,6 +86,9 @@ class Beneficiary(UuidPrimaryKey, Base):
     city_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When they stopped taking part (/withdraw, or consent withdrawn in /consent): from then on no
+    # campaign, reminder or referral, until they give a new consent (storage.journey.withdraw).
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -43,7 +43,7 @@ class Reminder(Base):
     offset_minutes: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
-    # Why a reminder was dropped: cancelled, closed, past, unreachable, rebooked.
+    # Why a reminder was dropped: cancelled, closed, past, unreachable, rebooked, withdrawn.
     reason: Mapped[str | None] = mapped_column(String(16))
     # The outbox row that carries it; indexed: the sender looks reminders up by their rows.
     outbox_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)

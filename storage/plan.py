@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
 from storage.models import Case
-from storage.models_figures import Referral
+from storage.models_figures import Partner, Referral
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed, PlanReview
 from storage.sealing import seal, unseal
 
@@ -301,3 +301,14 @@ async def delete_need(session: AsyncSession, *, need: PlanNeed) -> tuple[list[st
         other.rank -= 1
     await session.flush()
     return goal_ids, activity_ids
+
+
+async def case_referrals(session: AsyncSession, *, case_id: uuid.UUID) -> list[tuple[Referral, str]]:
+    """A case's referrals, oldest first, each with its partner's name (for the person's own copy)."""
+    statement = (
+        select(Referral, Partner.name)
+        .join(Partner, Partner.id == Referral.partner_id)
+        .where(Referral.case_id == case_id)
+        .order_by(Referral.created_at, Referral.id)
+    )
+    return [(referral, name) for referral, name in (await session.execute(statement)).all()]

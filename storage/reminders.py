@@ -18,6 +18,8 @@ from storage.models_reminders import BEFORE, CONFIRMED, DROPPED, ENQUEUED, NO_SH
 from storage.queries import _insert
 
 DEFAULT_POLICY = ReminderPolicy()
+# Why a reminder (or a queued campaign message) did not go: the person stopped taking part.
+WITHDRAWN = "withdrawn"
 
 
 async def schedule_reminders(

@@ -8,12 +8,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.conversation import Conversation, FreshTap, Journey, Tap, step
+from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
 from programme import consent
+from storage import journey
 from storage.journey import current_consent, ensure_case, record_consent
 from storage.models_journey import Consent
 
 READ, CHANGE, WITHDRAW = "read", "change", "withdraw"
+WITHDRAW_SURE, KEEP = "withdraw.sure", "withdraw.keep"
 YES_NO = "yes", "no"
 
 
@@ -22,7 +24,14 @@ def yes_no_rows() -> list[list[tuple[str, str]]]:
 
 
 def consent_text(conv: Conversation) -> str:
-    return consent.rendered(_, conv.config.data_controller)
+    # aiogram's gettext is also its ngettext: _(singular, plural, n).
+    return consent.rendered(
+        _,
+        _,
+        controller=conv.config.data_controller,
+        contact=conv.config.data_contact,
+        retention=conv.config.retention,
+    )
 
 
 @step(Journey.consent_age)
@@ -158,8 +167,16 @@ async def show_consent(message: Message, conv: Conversation) -> None:
     if record is None:
         await conv.detour(Journey.consent_age)
         return
+    text = describe(record, conv.locale)
+    if conv.beneficiary.withdrawn_at is not None:
+        # Withdrawn already: what is left is to give it again.
+        withdrawn = _("You withdrew your consent on {date}.").format(
+            date=format_date(conv.beneficiary.withdrawn_at, format="long", locale=conv.locale)
+        )
+        conv.say(f"{text}\n\n{withdrawn}", await conv.buttons([[(_("Give my consent again"), CHANGE)]]))
+        return
     rows = [[(_("Change my choices"), CHANGE)], [(_("Withdraw my consent"), WITHDRAW)]]
-    conv.say(describe(record, conv.locale), await conv.buttons(rows))
+    conv.say(text, await conv.buttons(rows))
 
 
 async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -168,11 +185,62 @@ async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
     if tap.value == CHANGE:
         await conv.detour(Journey.consent_text)
         return
-    await save(conv, consent.WITHDRAWN, consent.text_hash(consent_text(conv)))
+    if tap.value == WITHDRAW:
+        rows = [[(_("Yes, withdraw my consent"), WITHDRAW_SURE)], [(_("No, keep my consent"), KEEP)]]
+        conv.say(
+            _(
+                "Withdrawing your consent is the same as stopping taking part (/withdraw): we stop using "
+                "your information at once, and a caseworker closes your case.\n\n"
+                "Do you want to withdraw your consent?"
+            ),
+            await conv.buttons(rows),
+        )
+        return
+    # Spent: a double tap, or the other button tapped after, changes nothing.
+    await conv.spend_buttons()
+    if tap.value == KEEP:
+        conv.say(_("Nothing was changed."))
+        await conv.ask_current()
+        return
+    await stop_taking_part(conv, reason=None)
+    await conv.resume()
+
+
+# ── stopping: /withdraw and "Withdraw my consent" are one and the same ──────────────────────────
+
+
+async def stop_taking_part(conv: Conversation, *, reason: str | None) -> None:
+    """Consent withdrawn and processing stopped at once (storage.journey.withdraw), the person told
+    what that means for their data; nothing more is asked (the journey's next questions would be
+    processing too): `resume` then goes to the menu."""
+    if conv.beneficiary.withdrawn_at is None:
+        case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+        await journey.withdraw(
+            conv.session,
+            conv.crypto,
+            beneficiary=conv.beneficiary,
+            case=case,
+            language=conv.locale,
+            text_version=consent.TEXT_VERSION,
+            text_hash=consent.text_hash(consent_text(conv)),
+            reason=reason,
+        )
+    tell_withdrawn(conv)
+    await conv.state.update_data({RETURN_TO: None})
+
+
+def tell_withdrawn(conv: Conversation) -> None:
+    closed = consent.period(_, conv.config.retention.closed_days)
     conv.say(
-        _("Your consent is withdrawn. A caseworker will contact you about what this means for your case.")
+        _(
+            "You have stopped taking part in the programme, and your consent is withdrawn. From now on we "
+            "do not use your information: no news, no reminders and no referrals to partners. A "
+            "caseworker will close your case, and may write to you here once about it.\n\n"
+            "What you told us is kept for {closed} after your case is closed, and then erased. To have it "
+            "erased sooner, send /delete. To see what we hold, send /mydata. If you change your mind, you "
+            "can give your consent again with /consent."
+        ).format(closed=closed)
     )
-    await conv.ask_current()
 
 
 def create_router() -> Router:
@@ -182,5 +250,5 @@ def create_router() -> Router:
     router.callback_query.register(text_read, Journey.consent_text, FreshTap(READ), F.message)
     for state in (Journey.consent_casework, Journey.consent_publicity, Journey.consent_third_party):
         router.callback_query.register(chosen, state, FreshTap(), F.message)
-    router.callback_query.register(consent_action, FreshTap(CHANGE, WITHDRAW), F.message)
+    router.callback_query.register(consent_action, FreshTap(CHANGE, WITHDRAW, WITHDRAW_SURE, KEEP), F.message)
     return router

@@ -1,4 +1,4 @@
-"""My data: a copy of everything held (/mydata), /correct, /withdraw, /delete and /stop."""
+"""My data: the menu, /correct, /withdraw, /delete and /stop (the copy, /mydata: bot.dialogs.mycopy)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,23 @@ import zoneinfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 
 from bot import erasure
 from bot.conversation import Conversation, FreshTap, Journey, Tap, step
-from bot.dialogs import consent
-from bot.dialogs.appointments import Place, when
-from bot.dialogs.menu import APPOINTMENTS, MY_DATA, is_label
+from bot.dialogs import consent, mycopy
+from bot.dialogs.menu import MY_DATA, is_label
 from bot.dialogs.screening import clean_name
-from bot.i18n import LANGUAGES
-from programme.appointments import APPOINTMENT_TYPES
-from programme.cycle import STAGE_LABELS, Stage
-from programme.forms import FORMS, Kind, Question
-from programme.text import N_
-from storage.appointments import office_schedule, upcoming_appointments
+from programme.cycle import Stage
 from storage.erasure import open_erasure_request_of
 from storage.journey import (
     add_data_request,
-    case_messages,
     cases_of,
-    current_consent,
-    data_requests,
     ensure_case,
     erase_beneficiary,
 )
-from storage.models import Case, utcnow
-from storage.queries import form_responses, open_case_of, record_audit
-from storage.sealing import unseal, unseal_json
+from storage.models import utcnow
 
 REQUEST_LIMIT = 2000
 # Stages before any caseworker's work: nothing there must be kept, so erasure is immediate (unless
@@ -42,12 +30,6 @@ REQUEST_LIMIT = 2000
 ERASABLE_STAGES = frozenset({Stage.NEW, Stage.SCREENING})
 DELETE, KEEP = "delete", "keep"
 ACTIONS = ("mydata", "correct", "consent", "withdraw", "delete")
-REQUEST_KINDS = {
-    "correction": N_("Correction"),
-    "withdrawal": N_("Stopping"),
-    "deletion": N_("Deletion"),
-}
-REQUEST_STATUSES = {"open": N_("open"), "done": N_("done"), "refused": N_("refused")}
 
 
 async def my_data_menu(message: Message, conv: Conversation) -> None:
@@ -66,94 +48,13 @@ async def my_data_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
     conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
     message = query.message
     actions = {
-        "mydata": export,
+        "mydata": mycopy.offer,
         "correct": correct,
         "consent": consent.show_consent,
         "withdraw": withdraw,
         "delete": delete,
     }
     await actions[tap.value.removeprefix("do.")](message, conv)
-
-
-# ── a copy of everything ────────────────────────────────────────────────────────────────────────
-
-
-def answer_text(question: Question, value: object) -> str:
-    labels = {option.value: _(option.label) for option in question.options}
-    if question.kind is Kind.YES_NO:
-        return _("Yes") if value == "yes" else _("No")
-    if isinstance(value, list):
-        return ", ".join(labels.get(item, str(item)) for item in value)
-    return labels.get(str(value), str(value))
-
-
-async def case_lines(conv: Conversation, case: Case) -> list[str]:
-    lines = ["", _("Case number: {code}").format(code=case.code)]
-    lines.append(_("Stage: {stage}").format(stage=_(STAGE_LABELS.get(Stage(case.stage), case.stage))))
-    for response in await form_responses(conv.session, case_id=case.id):
-        form = FORMS.get(response.form_id)
-        answers = unseal_json(conv.crypto, response, "answers_enc") or {}
-        lines.append("")
-        lines.append(_(form.title) if form else response.form_id)
-        for key, value in answers.items():
-            question = form.question(key) if form and key in {q.id for q in form.questions} else None
-            label = _(question.short_label) if question else key
-            lines.append(f"  {label}: {answer_text(question, value) if question else value}")
-    record = await current_consent(conv.session, case_id=case.id)
-    if record is not None:
-        lines += ["", _("Consent"), *("  " + line for line in consent.choice_lines(record))]
-    appointments = await upcoming_appointments(conv.session, case_id=case.id, now=utcnow())
-    if appointments:
-        lines += ["", _(APPOINTMENTS)]
-        for appointment in appointments:
-            place = Place(
-                appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
-            )
-            kind = _(APPOINTMENT_TYPES[appointment.type])
-            lines.append(
-                f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {appointment.office.name}"
-            )
-    messages = await case_messages(conv.session, case_id=case.id)
-    if messages:
-        lines += ["", _("Messages")]
-        for message in messages:
-            body = unseal_json(conv.crypto, message, "body_enc") or {}
-            who = _("You") if message.direction == "in" else _("Caseworker")
-            sent = format_datetime(message.created_at, format="short", locale=conv.locale)
-            content = body.get("text") or body.get("caption") or body.get("file_name") or f"[{message.kind}]"
-            lines.append(f"  {sent} {who}: {content}")
-    return lines
-
-
-async def export(message: Message, conv: Conversation) -> None:
-    beneficiary = conv.beneficiary
-    lines = [_("Everything we hold about you"), ""]
-    lines.append(_("Name: {name}").format(name=unseal(conv.crypto, beneficiary, "name_enc") or "—"))
-    lines.append(_("Phone: {phone}").format(phone=unseal(conv.crypto, beneficiary, "phone_enc") or "—"))
-    lines.append(_("Language: {language}").format(language=LANGUAGES.get(beneficiary.language or "", "—")))
-    for case in await cases_of(conv.session, beneficiary_id=beneficiary.id):
-        lines += await case_lines(conv, case)
-    requests = await data_requests(conv.session, beneficiary_id=beneficiary.id)
-    if requests:
-        lines += ["", _("Your requests")]
-        for request in requests:
-            when = format_datetime(request.created_at, format="short", locale=conv.locale)
-            kind = _(REQUEST_KINDS.get(request.kind, request.kind))
-            lines.append(f"  {when} {kind}: {_(REQUEST_STATUSES.get(request.status, request.status))}")
-    case = await open_case_of(conv.session, beneficiary_id=beneficiary.id)
-    await record_audit(
-        conv.session,
-        actor="bot",
-        action="data.exported",
-        object_type="case",
-        object_id=case.code if case else None,
-        details={},
-    )
-    document = BufferedInputFile("\n".join(lines).encode("utf-8"), filename="my-data.txt")
-    conv.outgoing.send_document(
-        conv.chat_id, document, caption=_("Here is a copy of everything we hold about you.")
-    )
-    await conv.ask_current()
 
 
 # ── correction and withdrawal requests ──────────────────────────────────────────────────────────
@@ -169,15 +70,21 @@ async def ask_correction(conv: Conversation) -> None:
 
 
 async def withdraw(message: Message, conv: Conversation) -> None:
+    if conv.beneficiary.withdrawn_at is not None:
+        consent.tell_withdrawn(conv)
+        return
     await conv.detour(Journey.withdrawal)
 
 
 @step(Journey.withdrawal, expects_text=True)
 async def ask_withdrawal(conv: Conversation) -> None:
+    # The guidelines' reason 1 for closing a case is a written request, with reasons.
     conv.say(
         _(
-            "You can stop taking part at any time. Please write in a few words why you want to stop. "
-            "It is kept in your file."
+            "You can stop taking part at any time. This also withdraws your consent: we stop using your "
+            "information at once, and a caseworker closes your case.\n\n"
+            "Please write in a few words why you want to stop. It is kept in your file. If you do not "
+            "want to stop, send /menu."
         )
     )
 
@@ -190,20 +97,20 @@ async def request_written(message: Message, conv: Conversation) -> None:
     if len(text) > REQUEST_LIMIT:
         conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=REQUEST_LIMIT))
         return
-    is_correction = await conv.state.get_state() == Journey.correction.state
+    if await conv.state.get_state() == Journey.withdrawal.state:
+        await consent.stop_taking_part(conv, reason=text)
+        await conv.resume()
+        return
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     await add_data_request(
         conv.session,
         conv.crypto,
         beneficiary=conv.beneficiary,
         case=case,
-        kind="correction" if is_correction else "withdrawal",
+        kind="correction",
         details={"text": text},
     )
-    if is_correction:
-        conv.say(_("Thank you. A caseworker will correct it and tell you."))
-    else:
-        conv.say(_("Your request is recorded. A caseworker will close your case and confirm it with you."))
+    conv.say(_("Thank you. A caseworker will correct it and tell you."))
     await conv.resume()
 
 
@@ -274,7 +181,6 @@ async def stop_news(message: Message, conv: Conversation) -> None:
 def create_router() -> Router:
     router = Router(name="mydata")
     router.message.register(my_data_menu, is_label(MY_DATA))
-    router.message.register(export, Command("mydata"))
     router.message.register(correct, Command("correct"))
     router.message.register(withdraw, Command("withdraw"))
     router.message.register(delete, Command("delete"))

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
+from programme import consent
 from programme.eligibility import is_eligible
 from programme.forms import SCREENING, Kind, Question
 from storage.journey import ensure_case, save_form_response
@@ -22,19 +23,30 @@ QUESTIONS = SCREENING.bot_questions()
 # ── privacy notice ──────────────────────────────────────────────────────────────────────────────
 
 
+def privacy_notice(conv: Conversation) -> str:
+    """The notice before the first question: what happens to the answers, who is responsible, whom
+    to ask, how long data is kept and the rights, from the same settings as the consent text."""
+    intro = _(
+        "<b>Before we start</b>\n\n"
+        "We will ask a few short questions to see how the Integration Programme can help you.\n\n"
+        "• We keep your answers encrypted.\n"
+        "• Only the programme's caseworkers see them, to help you.\n"
+        "• We do not share them with anyone without your consent.\n"
+        "• You can stop at any time."
+    )
+    parts = consent.data_protection(
+        _,
+        _,
+        controller=conv.config.data_controller,
+        contact=conv.config.data_contact,
+        retention=conv.config.retention,
+    )
+    return "\n\n".join([intro, parts["responsible"], parts["retention"], parts["rights"]])
+
+
 @step(Journey.privacy)
 async def ask_privacy(conv: Conversation) -> None:
-    conv.say(
-        _(
-            "<b>Before we start</b>\n\n"
-            "We will ask a few short questions to see how the Integration Programme can help you.\n\n"
-            "• We keep your answers encrypted.\n"
-            "• Only the programme's caseworkers see them, to help you.\n"
-            "• We do not share them with anyone without your consent.\n"
-            "• You can stop at any time."
-        ),
-        await conv.buttons([[(_("Continue"), CONTINUE)]]),
-    )
+    conv.say(privacy_notice(conv), await conv.buttons([[(_("Continue"), CONTINUE)]]))
 
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:

@@ -21,6 +21,7 @@ from programme.forms import SERVICE_AREAS
 from programme.plan import ACTIVITY_STATUSES
 from storage import casework
 from storage.digest import DueActivity, due_activities
+from storage.journey import withdrawn_cases
 from storage.models import Case
 from storage.queries import record_audit
 
@@ -39,10 +40,17 @@ class CaseRow:
     created: str
     created_iso: str
     urgent: bool
+    # The person stopped taking part: the case is to be closed with reason 1.
+    withdrawn: bool = False
 
 
 def case_row(
-    case: Case, *, locale: str, timezone: zoneinfo.ZoneInfo, translate: gettext.NullTranslations
+    case: Case,
+    *,
+    locale: str,
+    timezone: zoneinfo.ZoneInfo,
+    translate: gettext.NullTranslations,
+    withdrawn: bool = False,
 ) -> CaseRow:
     return CaseRow(
         code=case.code,
@@ -52,6 +60,7 @@ def case_row(
         created=i18n.format_local_datetime(case.created_at, locale=locale, timezone=timezone),
         created_iso=case.created_at.isoformat(),
         urgent=case.urgent,
+        withdrawn=withdrawn,
     )
 
 
@@ -104,9 +113,17 @@ async def case_list(request: Request) -> Response:
     )
     locale = i18n.request_locale(request)
     translate = gettext_for(request)
+    shown = found[: settings.page_size]
+    withdrawn = await withdrawn_cases(db, case_ids=[case.id for case in shown])
     rows = [
-        case_row(case, locale=locale, timezone=settings.timezone, translate=translate)
-        for case in found[: settings.page_size]
+        case_row(
+            case,
+            locale=locale,
+            timezone=settings.timezone,
+            translate=translate,
+            withdrawn=case.id in withdrawn,
+        )
+        for case in shown
     ]
     # The digest heads the first page: the reader's own cases, the office's today.
     today = dt.datetime.now(settings.timezone).date()

@@ -24,6 +24,7 @@ from caseworker_console.views import staff_name
 from programme import consent
 from programme.assessment import CONSENT_LANGUAGES, PAPER_CONSENT, clean_form
 from programme.cycle import Stage
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 from storage import casework
 from storage.journey import record_consent
@@ -32,9 +33,21 @@ CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed o
 
 
 @functools.cache
-def consent_text(language: str, controller: str) -> str:
-    """The Annex 4 text in a language as the bot shows it (its catalog, the same data controller)."""
-    return consent.rendered(Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN).gettext, controller)
+def consent_text(
+    language: str, controller: str, contact: str = "", retention: RetentionPolicy = DEFAULT_RETENTION
+) -> str:
+    """The Annex 4 text in a language as the bot shows it: its catalog, the same data controller,
+    contact and retention periods, so the same text has the same hash."""
+    words = Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN)
+    return consent.rendered(
+        words.gettext, words.ngettext, controller=controller, contact=contact, retention=retention
+    )
+
+
+def organisation_consent_text(request: Request, language: str) -> str:
+    """The Annex 4 text in a language, naming what this organisation set (INTAKE_DATA_*, INTAKE_RETAIN_*)."""
+    settings = config(request)
+    return consent_text(language, settings.data_controller, settings.data_contact, settings.retention)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,7 +145,7 @@ async def record_paper(request: Request) -> Response:
             third_party=answers["third_party"] == "yes",
             language=answers["language"],
             text_version=consent.TEXT_VERSION,
-            text_hash=consent.text_hash(consent_text(answers["language"], config(request).data_controller)),
+            text_hash=consent.text_hash(organisation_consent_text(request, answers["language"])),
             channel="paper",
             staff_id=user.staff_id,
         )

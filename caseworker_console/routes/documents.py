@@ -23,6 +23,7 @@ from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.pdf import Document, plain
 from caseworker_console.permissions import Permission
+from caseworker_console.routes.consent import organisation_consent_text
 from caseworker_console.routes.plan import Access, Agreement, plan_access, plan_views
 from caseworker_console.routes.plan import render as render_plan
 from caseworker_console.routing import page, request_case
@@ -94,7 +95,7 @@ async def consent_pdf(request: Request) -> Response:
     language = consent_language(request)
     words = Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN)
     say = words.gettext
-    text = plain(consent.rendered(say, config(request).data_controller))
+    text = plain(organisation_consent_text(request, language))
     heading, _, body = text.partition("\n\n")
     document = Document(title=f"{heading} · {case.code}", language=language, rtl=language in RIGHT_TO_LEFT)
     document.title(heading)

@@ -16,8 +16,10 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_summary
 from programme.text import N_
 from storage import casework
+from storage.journey import withdrawn_cases
 from storage.queries import record_audit
 
+STOPPED = N_("Stopped taking part")
 # Roles a case can be assigned to.
 ASSIGNABLE_ROLES = ("caseworker", "supervisor")
 
@@ -32,6 +34,10 @@ async def queue_page(request: Request) -> Response:
     groups = await casework.priority_groups(db, crypto(request), cases=grouped) if grouped else {}
     translate = gettext_for(request)
     badges = {case.code: priority.badges(groups.get(case.id), translate) for case in found}
+    # A person who stopped taking part while their case waited: it is to be closed with reason 1.
+    codes = {case.id: case.code for case in found}
+    for case_id in await withdrawn_cases(db, case_ids=list(codes)):
+        badges[codes[case_id]] = [translate.gettext(STOPPED), *badges[codes[case_id]]]
     assignees = []
     if allows(user.role, Permission.CASE_ASSIGN):
         for role in ASSIGNABLE_ROLES:

@@ -20,7 +20,7 @@ from caseworker_console.casetabs import audit_view, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, page, request_case, request_withdrawn_at, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from programme import figures as rules
 from programme.cycle import Stage
@@ -29,6 +29,7 @@ from programme.plan import PLAN_STAGES
 from programme.text import N_
 from storage import casework
 from storage import plan as plans
+from storage.journey import withdrawn_at
 from storage.models import utcnow
 from storage.models_figures import Partner, Referral
 from storage.models_plan import PlanActivity
@@ -40,6 +41,10 @@ LOCKED = N_(
 NO_CONSENT = N_(
     "The beneficiary's current consent does not allow sharing their data with partners: no referral "
     "can be made. Record a new consent first."
+)
+WITHDRAWN = N_(
+    "The beneficiary has stopped taking part and withdrawn their consent: no referral can be made. "
+    "Close the case with reason 1."
 )
 CLOSED = N_("This case is closed. Reopen it first.")
 CHOOSE = N_("Choose an activity of the plan and an active partner.")
@@ -116,14 +121,19 @@ async def render(request: Request, *, error: str | None = None, status_code: int
         )
         for row in made
     ]
+    withdrawn = request_withdrawn_at(request, case) is not None
     note = None
     if not open_plan:
         note = LOCKED
     elif case.stage == Stage.CLOSED:
         note = CLOSED
+    elif withdrawn:
+        note = WITHDRAWN
     elif not consent:
         note = NO_CONSENT
-    can_refer = context["can_write"] and open_plan and consent and case.stage != Stage.CLOSED
+    can_refer = (
+        context["can_write"] and open_plan and consent and not withdrawn and case.stage != Stage.CLOSED
+    )
     return pages(request).render(
         request,
         "referrals.html",
@@ -176,7 +186,9 @@ async def refer(request: Request) -> Response:
         return await render(request, error=CLOSED, status_code=400)
     if case.stage not in PLAN_STAGES:
         return await render(request, error=LOCKED, status_code=400)
-    # The consent is read in the same transaction the referral is written in.
+    # The withdrawal and the consent are read in the same transaction the referral is written in.
+    if await withdrawn_at(db, beneficiary_id=case.beneficiary_id) is not None:
+        return await render(request, error=WITHDRAWN, status_code=400)
     if not await casework.has_casework_consent(db, case_id=case.id):
         return await render(request, error=NO_CONSENT, status_code=400)
     activity = await plans.find_activity(db, case=case, activity_id=str(form.get("activity", "")))

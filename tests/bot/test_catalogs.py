@@ -18,28 +18,42 @@ PLACEHOLDER = re.compile(r"\{\w*\}")
 TAG = re.compile(r"</?\w+>")
 
 
-def catalog(locale: str) -> list[tuple[str, str]]:
+def singular(msgid: str | tuple[str, ...]) -> str:
+    """A msgid, or a plural entry's singular (its forms keep the singular's placeholders)."""
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def catalog(locale: str) -> list[tuple[str, list[str]]]:
+    """Each msgid with its translation, or a plural entry's every form (as many as the language has)."""
     with Path(LOCALES_DIR, locale, "LC_MESSAGES", "messages.po").open("rb") as po:
-        return [(message.id, message.string) for message in read_po(po) if message.id]
+        return [
+            (
+                singular(message.id),
+                [message.string] if isinstance(message.string, str) else list(message.string),
+            )
+            for message in read_po(po)
+            if message.id
+        ]
 
 
 def template_ids() -> set[str]:
     with (LOCALES_DIR / "messages.pot").open("rb") as pot:
-        return {message.id for message in read_po(pot) if message.id}
+        return {singular(message.id) for message in read_po(pot) if message.id}
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_every_msgid_is_translated(locale: str) -> None:
     messages = catalog(locale)
     assert {msgid for msgid, _ in messages} == template_ids()
-    assert [msgid for msgid, translation in messages if not translation] == []
+    assert [msgid for msgid, forms in messages if not all(forms)] == []
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_translations_keep_placeholders_and_markup(locale: str) -> None:
-    for msgid, translation in catalog(locale):
-        assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(msgid)), msgid
-        assert sorted(TAG.findall(translation)) == sorted(TAG.findall(msgid)), msgid
+    for msgid, forms in catalog(locale):
+        for translation in forms:
+            assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(msgid)), msgid
+            assert sorted(TAG.findall(translation)) == sorted(TAG.findall(msgid)), msgid
 
 
 def test_every_journey_state_can_be_asked_again() -> None:
@@ -53,10 +67,11 @@ def test_the_template_holds_exactly_the_strings_of_the_source() -> None:
     for _filename, _line, message, _comments, _context in extract_from_dir(
         str(root / "bot"), method_map=[("**.py", "python")], keywords=keywords
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add(singular(message))
     for source in BOT_PROGRAMME_SOURCES:
         with (root / "programme" / source).open("rb") as code:
             found.update(
-                message for _line, message, _comments, _context in extract("python", code, keywords=keywords)
+                singular(message)
+                for _line, message, _comments, _context in extract("python", code, keywords=keywords)
             )
     assert found == template_ids(), "run `make extract` and translate the new strings"

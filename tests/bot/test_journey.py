@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
+from aiogram.utils.i18n import I18n
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,7 @@ from bot.dialogs.handoff import next_opening
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
 from programme.forms import INTERVIEW
+from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage import staff
@@ -34,6 +36,11 @@ from tests.bot.test_screening import Translate, answer_screening, choose_languag
 
 pytestmark = pytest.mark.slow
 
+WITHDRAW_QUESTION = (
+    "Withdrawing your consent is the same as stopping taking part (/withdraw): we stop using your "
+    "information at once, and a caseworker closes your case.\n\nDo you want to withdraw your consent?"
+)
+
 OFFER = "Can you answer {count} more short questions? It takes about two minutes and helps the caseworker prepare. You can skip any question."
 
 
@@ -41,7 +48,12 @@ OFFER = "Can you answer {count} more short questions? It takes about two minutes
 def bot_config() -> BotConfig:
     # The office never opens, so the "closed" note is always shown (its wording is tested below).
     return BotConfig(
-        data_controller="Bridge Aid Association", office_open=dt.time(0), office_close=dt.time(0), flood=None
+        data_controller="Bridge Aid Association",
+        data_contact="privacy@bridge-aid.example",
+        retention=RetentionPolicy(closed_days=1095, unenrolled_days=92),
+        office_open=dt.time(0),
+        office_close=dt.time(0),
+        flood=None,
     )
 
 
@@ -178,7 +190,13 @@ async def record_paper_consent(
     locale: str,
 ) -> Consent:
     """A caseworker records a paper consent in `locale` through the console of the same organisation."""
-    app = create_app(sessionmaker=sessionmaker, crypto=crypto, data_controller=bot_config.data_controller)
+    app = create_app(
+        sessionmaker=sessionmaker,
+        crypto=crypto,
+        data_controller=bot_config.data_controller,
+        data_contact=bot_config.data_contact,
+        retention=bot_config.retention,
+    )
     token = secrets.token_urlsafe(32)
     async with sessionmaker() as session:
         worker = await staff.add_user(
@@ -220,6 +238,7 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     bot_config: BotConfig,
+    i18n: I18n,
     locale: str,
     label: str,
 ) -> None:
@@ -240,17 +259,27 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     async with sessionmaker() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
-    assert (consent.language, consent.text_version, consent.channel) == (locale, "2026-11", "bot")
+    assert (consent.language, consent.text_version, consent.channel) == (locale, "2026-12", "bot")
     assert consent.text_hash == hashlib.sha256(text["html"].encode()).hexdigest()
+    # The organisation's contact and retention periods, in words a person reads.
+    assert "privacy@bridge-aid.example" in text["text"]
+    years = i18n.gettext("{count} year", "{count} years", 3, locale=locale).format(count=3)
+    months = i18n.gettext("{count} month", "{count} months", 3, locale=locale).format(count=3)
+    assert years in text["text"] and months in text["text"]
 
     await type_and_wait(phone, user, "/consent", t("Your story: {answer}", locale, answer=anonymised))
-    withdrawn = (
-        "Your consent is withdrawn. A caseworker will contact you about what this means for your case."
-    )
-    await tap_and_wait(phone, user, t("Withdraw my consent", locale), t(withdrawn, locale))
+    question = t(WITHDRAW_QUESTION, locale).split("\n\n")[-1]
+    sure = await tap_and_wait(phone, user, t("Withdraw my consent", locale), question)
+    assert [row[0]["text"] for row in sure["reply_markup"]["inline_keyboard"]] == [
+        t("Yes, withdraw my consent", locale),
+        t("No, keep my consent", locale),
+    ]
+    await tap_and_wait(phone, user, t("Yes, withdraw my consent", locale), "/delete")
     async with sessionmaker() as session:
         records = (await session.execute(select(Consent).order_by(Consent.recorded_at))).scalars().all()
+        person = (await session.execute(select(Beneficiary))).scalar_one()
     assert [(r.casework, r.superseded_at is None) for r in records] == [(True, False), (False, True)]
+    assert person.withdrawn_at is not None
 
     # The same text signed on paper and recorded in the console of the same organisation: same hash.
     paper = await record_paper_consent(
@@ -392,7 +421,10 @@ async def test_mydata_sends_every_answer_given(
         await book_appointment(
             session, case=case, office=office, appointment_type="first", starts_at=monday_ten
         )
-    await type_and_wait(phone, user, "/mydata", t("Here is a copy of everything we hold about you."))
+    await type_and_wait(phone, user, "/mydata", t("Send the file now?")[:10])
+    await tap_and_wait(
+        phone, user, t("Yes, send the file"), t("Here is a copy of everything we hold about you.")
+    )
     document = [m for m in await phone.bot_messages(user) if m["kind"] == "document"][-1]
     text = await fetch_document(sandbox.url, document)
     for expected in [
@@ -405,7 +437,7 @@ async def test_mydata_sends_every_answer_given(
         t("Learning the Azerbaijani language"),
         t("Work and education"),
         "IP-",
-        t("📅 Appointments"),
+        t("Appointments to come"),
         "Integration Centre Baku",
     ]:
         assert expected in text, expected
@@ -426,13 +458,20 @@ async def test_correction_and_withdrawal_requests_are_recorded_for_caseworkers(
         "/withdraw",
         "why you want to stop",
     )
-    await type_and_wait(phone, user, "I found a job in another city", t("Your request is recorded.")[:20])
+    told = await type_and_wait(phone, user, "I found a job in another city", "/delete")
+    # What happens to their data now, and how to have it erased sooner.
+    assert "3 years" in told["text"] and "/mydata" in told["text"]
     async with sessionmaker() as session:
         requests = (
             (await session.execute(select(DataRequest).order_by(DataRequest.created_at))).scalars().all()
         )
+        consents = (await session.execute(select(Consent))).scalars().all()
+        person = (await session.execute(select(Beneficiary))).scalar_one()
     assert [(r.kind, r.status) for r in requests] == [("correction", "open"), ("withdrawal", "open")]
     assert unseal_json(crypto, requests[1], "details_enc") == {"text": "I found a job in another city"}
+    # /withdraw withdraws the consent too: the same stop as "Withdraw my consent".
+    assert [(c.casework, c.publicity, c.third_party) for c in consents] == [(False, "none", False)]
+    assert person.withdrawn_at is not None
 
 
 async def test_delete_confirmed_twice_leaves_no_plaintext_or_ciphertext_of_the_answers(

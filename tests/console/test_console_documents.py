@@ -161,7 +161,9 @@ async def test_the_consent_form_in_an_arabic_script_language_is_shaped_and_right
     text = pdf_text(response)
     assert response.headers["content-disposition"].endswith(f'-{language}.pdf"')
     words = bot_words(language)
-    title = plain(consent.rendered(words.gettext, CONTROLLER)).split("\n")[0]
+    title = plain(consent.rendered(words.gettext, words.ngettext, controller=CONTROLLER, contact="")).split(
+        "\n"
+    )[0]
     assert title != "Consent to use your information"
     # Laid out right to left: read left to right, the title's words come last word first.
     first = text.splitlines()[0].split()

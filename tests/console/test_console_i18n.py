@@ -22,14 +22,26 @@ PERCENT = re.compile(r"%\((\w+)\)s")
 BARE_PERCENT = re.compile(r"%(?!\(\w+\)s|%)")
 
 
-def catalog(locale: str) -> dict[str, str]:
+def singular(msgid: str | tuple[str, ...]) -> str:
+    """A msgid, or a plural entry's singular (its forms keep the singular's placeholders)."""
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def catalog(locale: str) -> dict[str, list[str]]:
+    """Each msgid with its translation, or a plural entry's every form (as many as the language has)."""
     with (LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        return {message.id: message.string for message in read_po(po) if message.id}
+        return {
+            singular(message.id): [message.string]
+            if isinstance(message.string, str)
+            else list(message.string)
+            for message in read_po(po)
+            if message.id
+        }
 
 
 def template_ids() -> set[str]:
     with (LOCALES_DIR / f"{DOMAIN}.pot").open("rb") as pot:
-        return {message.id for message in read_po(pot) if message.id}
+        return {singular(message.id) for message in read_po(pot) if message.id}
 
 
 def source_ids() -> set[str]:
@@ -57,16 +69,19 @@ def test_each_catalog_matches_the_template(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", TRANSLATED)
 def test_every_msgid_is_translated(locale: str) -> None:
-    untranslated = [msgid for msgid, translation in catalog(locale).items() if not translation.strip()]
+    untranslated = [
+        msgid for msgid, forms in catalog(locale).items() if not all(form.strip() for form in forms)
+    ]
     assert untranslated == []
 
 
 @pytest.mark.parametrize("locale", TRANSLATED)
 def test_translations_keep_their_placeholders(locale: str) -> None:
-    for msgid, translation in catalog(locale).items():
-        assert sorted(BRACE.findall(translation)) == sorted(BRACE.findall(msgid)), msgid
-        assert sorted(PERCENT.findall(translation)) == sorted(PERCENT.findall(msgid)), msgid
-        assert not BARE_PERCENT.search(translation), msgid
+    for msgid, forms in catalog(locale).items():
+        for translation in forms:
+            assert sorted(BRACE.findall(translation)) == sorted(BRACE.findall(msgid)), msgid
+            assert sorted(PERCENT.findall(translation)) == sorted(PERCENT.findall(msgid)), msgid
+            assert not BARE_PERCENT.search(translation), msgid
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story
+from programme import consent
 from storage.crypto import Crypto
-from storage.models import AuditEntry, StaffUser
+from storage.journey import withdraw
+from storage.models import AuditEntry, Beneficiary, Case, StaffUser
 from storage.models_figures import Partner, Referral
 from storage.models_journey import Consent
 from storage.models_plan import PlanActivity
@@ -208,6 +210,49 @@ async def test_consent_withdrawn_after_the_page_was_served_stops_the_referral(
     assert refused.status_code == 400
     async with sessionmaker() as session:
         assert (await session.execute(select(Referral))).first() is None
+
+
+async def test_after_the_person_stopped_taking_part_no_referral_is_made_and_the_header_says_close_it(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla", role="caseworker")
+    partner_id, activity_id = await seed_plan_case(sessionmaker, crypto, me)
+    tab = await client.get(TAB)
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case).where(Case.code == CODE))).scalar_one()
+        person = await session.get(Beneficiary, case.beneficiary_id)
+        assert person is not None
+        await withdraw(
+            session,
+            crypto,
+            beneficiary=person,
+            case=case,
+            language="en",
+            text_version=consent.TEXT_VERSION,
+            text_hash="0" * 64,
+            reason="I moved to another city",
+        )
+        await session.commit()
+    # The page was served before the withdrawal: the post is refused all the same, and says why.
+    refused = await client.post(
+        TAB, data={"csrf_token": form_token(tab), "activity": activity_id, "partner": str(partner_id)}
+    )
+    assert refused.status_code == 400
+    error = soup(refused).select_one("p.error")
+    assert error is not None and "stopped taking part" in error.get_text()
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Referral))).first() is None
+    page = soup(await client.get(TAB))
+    assert page.select("form.stacked-form") == []
+    flag = page.select_one(".case-header .case-withdrawn")
+    assert flag is not None and "Close the case with reason 1" in flag.get_text()
+    # The caseworker's case list marks it too.
+    listing = soup(await client.get("/cases"))
+    badge = listing.select_one(f"tr[data-case='{CODE}'] .badge-withdrawn")
+    assert badge is not None and badge.get_text() == "Stopped taking part"
 
 
 async def test_another_case_s_activity_or_a_retired_partner_is_refused(

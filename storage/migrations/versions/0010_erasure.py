@@ -1,7 +1,7 @@
 """erasure: tombstones of erased cases, erasure requests' due dates and answers, outbox rows to a chat
 
 Revision ID: 0010_erasure
-Revises: 0009_city_fold
+Revises: 0010_withdrawal
 Create Date: 2026-12-06
 
 An erased case leaves a tombstone (storage.models_erasure). A deletion asked for after a caseworker
@@ -17,7 +17,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0010_erasure"
-down_revision: str | Sequence[str] | None = "0009_city_fold"
+down_revision: str | Sequence[str] | None = "0010_withdrawal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
