@@ -22,9 +22,11 @@ from caseworker_console.auth import CsrfFailure, SessionBackend
 from caseworker_console.config import ConsoleConfig, SessionPolicy
 from caseworker_console.database import DatabaseSessionMiddleware
 from caseworker_console.routes import all_routes
+from caseworker_console.routing import CaseErased
 from caseworker_console.security import SecurityHeadersMiddleware, headers_for
 from caseworker_console.templating import Pages, pages
 from caseworker_console.throttle import SignInThrottle
+from caseworker_console.views import erased_view
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 
@@ -39,7 +41,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):
         raise exc
     kind = "csrf" if isinstance(exc, CsrfFailure) else str(exc.status_code)
-    response = pages(request).render(request, "error.html", {"kind": kind}, status_code=exc.status_code)
+    context: dict[str, object] = {"kind": kind}
+    if isinstance(exc, CaseErased):
+        context.update(kind="erased", erased=erased_view(request, exc.tombstone))
+    response = pages(request).render(request, "error.html", context, status_code=exc.status_code)
     # Keep what the exception says about itself, such as Allow on a 405.
     response.headers.update(exc.headers or {})
     return response

@@ -15,6 +15,7 @@ ACTION_LABELS: dict[str, str] = {
     # The beneficiary's journey, recorded by the bot.
     "case.opened": N_("Case opened by the bot"),
     "consent.recorded": N_("Consent recorded"),
+    "consent.withdrawn": N_("Consent withdrawn"),
     "case.handoff": N_("Asked to speak to a person"),
     "data.exported": N_("Own data sent to the beneficiary"),
     "request.correction": N_("Correction of data requested"),
@@ -63,6 +64,9 @@ ACTION_LABELS: dict[str, str] = {
     "plan.delete-activity": N_("Plan: activity removed"),
     "referral.made": N_("Referral made"),
     "referral.status": N_("Referral status changed"),
+    # Erasure requests, decided by supervisors.
+    "erasure.carried_out": N_("Erasure request carried out"),
+    "erasure.refused": N_("Erasure request refused"),
     # Lists, calendars and exports.
     "queue.list": N_("Queue viewed"),
     "cases.list": N_("Case list viewed"),
@@ -72,6 +76,7 @@ ACTION_LABELS: dict[str, str] = {
     "figures.exported": N_("Figures exported"),
     "cases.exported": N_("Cases exported"),
     "full_export.downloaded": N_("Full export downloaded"),
+    "full_export.erased": N_("Full export deleted: a person in it was erased"),
     "audit.viewed": N_("Audit log viewed"),
     # Accounts.
     "staff.created": N_("Account created"),
@@ -128,6 +133,10 @@ _DETAIL_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     ("referral.status", "to"): REFERRAL_STATUSES,
     ("appointment.booked", "type"): APPOINTMENT_TYPES,
     ("appointment.rescheduled", "type"): APPOINTMENT_TYPES,
+    ("beneficiary.erased", "reason"): {
+        "request": N_("at the person's request"),
+        "retention": N_("at the end of its retention period"),
+    },
 }
 
 

@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     PARTNERS_MANAGE = "partners.manage"
     CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
     CAMPAIGNS = "campaigns.manage"  # outreach campaigns: notices and counts, never who got them
+    ERASURE = "erasure.decide"  # erasure requests: carry one out (erasing the person) or refuse it
 
 
 _CASEWORK = frozenset(
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.EXPORT_CASES,
         Permission.PARTNERS_MANAGE,
         Permission.CAMPAIGNS,
+        Permission.ERASURE,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(

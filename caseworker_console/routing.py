@@ -19,9 +19,10 @@ from starlette.routing import Route
 from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_login
 from caseworker_console.database import database
 from caseworker_console.permissions import CASE_PERMISSIONS, CaseAccess, Permission, allows, case_access
-from storage import casework
+from storage import casework, erasure
 from storage.journey import withdrawn_at
 from storage.models import Case
+from storage.models_erasure import CaseTombstone
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -45,6 +46,14 @@ class ConsoleRoute(Route):
             raise ValueError(f"{path}: permission {permission} does not fit a route of this kind")
         guarded = endpoint if permission is None else _guard(endpoint, permission, method, self.case_scoped)
         super().__init__(path, guarded, methods=[method], name=name)
+
+
+class CaseErased(HTTPException):
+    """A {code} route for a case that was erased: 410 Gone, with its tombstone."""
+
+    def __init__(self, tombstone: CaseTombstone) -> None:
+        super().__init__(status_code=410)
+        self.tombstone = tombstone
 
 
 def page(path: str, endpoint: Endpoint, *, name: str, permission: Permission | None) -> ConsoleRoute:
@@ -102,6 +111,11 @@ async def _load_case(request: Request, permission: Permission) -> None:
     user = signed_in_user(request)
     code = str(request.path_params[CASE_PARAM])
     case = await casework.find_case(database(request), code=code) if len(code) <= 20 else None
+    if case is None and len(code) <= 20:
+        # An erased case says so plainly (its tombstone holds nothing about the person).
+        grave = await erasure.tombstone(database(request), code=code)
+        if grave is not None:
+            raise CaseErased(grave)
     access = (
         CaseAccess.NONE if case is None else case_access(role=user.role, staff_id=user.staff_id, case=case)
     )

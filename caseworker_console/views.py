@@ -17,6 +17,7 @@ from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
 from storage.models import Case, StaffUser, utcnow
+from storage.models_erasure import REQUEST, RETENTION, CaseTombstone
 
 SOURCE_LABELS: dict[str, str] = {
     "bot": N_("Telegram bot"),
@@ -97,4 +98,37 @@ def withdrawn_on(request: Request, case: Case, locale: str) -> str | None:
         None
         if at is None
         else i18n.format_local_datetime(at, locale=locale, timezone=config(request).timezone)
+    )
+
+
+ERASURE_REASONS: dict[str, str] = {
+    REQUEST: N_("at the person's request"),
+    RETENTION: N_("at the end of its retention period"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ErasedView:
+    code: str
+    erased: str
+    opened: str
+    closed: str | None
+    reason: str
+
+
+def erased_view(request: Request, tombstone: CaseTombstone) -> ErasedView:
+    """An erased case as its tombstone tells it: code, dates and why, in the reader's language."""
+    locale, zone = i18n.request_locale(request), config(request).timezone
+    translate = gettext_for(request)
+
+    def local(value: dt.datetime) -> str:
+        return i18n.format_local_datetime(value, locale=locale, timezone=zone)
+
+    reason = ERASURE_REASONS.get(tombstone.reason)
+    return ErasedView(
+        code=tombstone.code,
+        erased=local(tombstone.erased_at),
+        opened=local(tombstone.opened_at),
+        closed=local(tombstone.closed_at) if tombstone.closed_at else None,
+        reason=translate.gettext(reason) if reason else tombstone.reason,
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
-from storage.sealing import seal_json
+from storage.sealing import seal, seal_json
 
 # Telegram's limit on a message's text, counted in UTF-16 code units.
 TEXT_LIMIT = 4096
@@ -83,6 +83,7 @@ def enqueue(
     *,
     beneficiary_id: uuid.UUID | None = None,
     staff_user_id: int | None = None,
+    chat_id: int | None = None,
     text: str,
     lane: Lane = Lane.REPLY,
     reply_markup: dict[str, Any] | None = None,
@@ -92,10 +93,11 @@ def enqueue(
     """One outbox row per message Telegram will get (long texts are split; buttons go on the last).
 
     The parts' creation times are a microsecond apart, so the claim's order keeps them in order.
-    A message goes to a beneficiary, or to a staff member's own linked chat (a campaign's test).
+    A message goes to a beneficiary, or to a staff member's own linked chat (a campaign's test), or
+    to a bare chat (`chat_id`, sealed): the last message to a person whose rows are being erased.
     """
-    if (beneficiary_id is None) == (staff_user_id is None):
-        raise ValueError("an outbox message goes to a beneficiary or to a staff member, not both")
+    if sum(target is not None for target in (beneficiary_id, staff_user_id, chat_id)) != 1:
+        raise ValueError("an outbox message goes to a beneficiary, a staff member or a chat: one of them")
     created = utcnow()
     parts = split_text(text)
     messages = []
@@ -115,9 +117,25 @@ def enqueue(
         if reply_markup is not None and n == len(parts) - 1:
             payload["reply_markup"] = reply_markup
         seal_json(crypto, message, "payload_enc", payload)
+        if chat_id is not None:
+            seal(crypto, message, "chat_id_enc", str(chat_id))
         session.add(message)
         messages.append(message)
     return messages
+
+
+def enqueue_call(
+    session: AsyncSession, crypto: Crypto, *, chat_id: int, method: str, payload: dict[str, Any]
+) -> OutboxMessage:
+    """Another Bot API call than sendMessage to a bare chat (deleteMessages, when a person is erased)."""
+    message = OutboxMessage(
+        lane=int(Lane.REPLY), method=method, status=Status.PENDING, attempts=0, not_before=utcnow()
+    )
+    message.created_at = message.not_before
+    seal_json(crypto, message, "payload_enc", payload)
+    seal(crypto, message, "chat_id_enc", str(chat_id))
+    session.add(message)
+    return message
 
 
 # The sender's statements are Core statements on the table: it writes many rows, many times a
@@ -131,6 +149,7 @@ CLAIMED = (
     OutboxMessage.id,
     OutboxMessage.beneficiary_id,
     OutboxMessage.staff_user_id,
+    OutboxMessage.chat_id_enc,
     OutboxMessage.lane,
     OutboxMessage.method,
     OutboxMessage.attempts,

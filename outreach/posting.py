@@ -93,10 +93,10 @@ class Poster:
         except (TimeoutError, ClientError):
             # A timeout, a connection lost mid-way, a body cut short: it may have been delivered.
             return Reply(Answer.NO_ANSWER)
-        return read_answer(status, content)
+        return read_answer(status, content, method_returns_true=method != "sendMessage")
 
 
-def read_answer(status: int, content: bytes) -> Reply:
+def read_answer(status: int, content: bytes, *, method_returns_true: bool = False) -> Reply:
     """Telegram's answer as aiogram classifies it: by the HTTP status, `retry_after` first."""
     try:
         data = json.loads(content)
@@ -105,6 +105,8 @@ def read_answer(status: int, content: bytes) -> Reply:
         return Reply(Answer.UNEXPECTED, description=f"answer {status} that is not Telegram's")
     if HTTPStatus.OK <= status <= HTTPStatus.IM_USED and ok is True:
         result = data.get("result")
+        if result is True and method_returns_true:
+            return Reply(Answer.SENT)  # deleteMessages and the like answer only "done"
         message_id = result.get("message_id") if isinstance(result, dict) else None
         if not isinstance(message_id, int):
             return Reply(Answer.UNEXPECTED, description="a result without a message id")

@@ -26,7 +26,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
-from outreach.outbox import Lane, Status, claim, mark_attempts_started, settle_many
+from outreach.outbox import FINAL, Lane, Status, claim, mark_attempts_started, settle_many
 from outreach.posting import Answer, Poster, Reply
 from outreach.windows import Window, seconds_quiet, windows_of
 from programme.reminders import QuietHours
@@ -153,6 +153,8 @@ class Delivery:
     skip: str | None = None
     # When it may go (broadcasts and reminders; see outreach.windows).
     window: Window | None = None
+    # Addressed to a bare chat (its person erased): the sealed chat id is cleared once settled.
+    bare_chat: bool = False
 
 
 class Sender:
@@ -316,7 +318,10 @@ class Sender:
         window: Window | None,
     ) -> Delivery:
         skip = None
-        if row.staff_user_id is not None:
+        if row.chat_id_enc is not None:
+            # The last message to a person whose rows are erased: their chat, sealed on the row.
+            chat_id = int(open_value(self._crypto, OUTBOX, "chat_id_enc", row.id, row.chat_id_enc) or 0)
+        elif row.staff_user_id is not None:
             # A test to a staff member's own chat; unlinked since it was queued: not sent.
             chat_id = staff_chats.get(row.staff_user_id, 0)
             if not chat_id:
@@ -345,6 +350,7 @@ class Sender:
             lane=row.lane,
             skip=skip,
             window=window,
+            bare_chat=row.chat_id_enc is not None,
         )
 
     async def _send_round(
@@ -556,6 +562,8 @@ class Sender:
             values.update(sent_at=utcnow(), telegram_message_id=telegram_message_id)
         if retry_at is not None:
             values["not_before"] = retry_at
+        if delivery.bare_chat and status in FINAL:
+            values["chat_id_enc"] = None  # the chat of an erased person is not kept past the send
         self._done.append(values)
         if status not in (Status.SENT, Status.PENDING) or error is not None:
             log.info("outbox message %s: %s (%s)", delivery.message_id, status, error)

@@ -481,6 +481,21 @@ async def _delete_message(ctx: CallContext, params: dict[str, Any]) -> bool:
     return True
 
 
+@_implements("deleteMessages")
+async def _delete_messages(ctx: CallContext, params: dict[str, Any]) -> bool:
+    """Like Telegram: 1 to 100 ids; the ones that cannot be found are skipped, not an error."""
+    chat = _chat(ctx, params)
+    ids = params.get("message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise bad_request("message_ids must hold 1 to 100 ids")
+    for message_id in ids:
+        message = chat.find(message_id)
+        if message is not None:
+            message.deleted = True
+    ctx.bot.touch(chat.user.id)
+    return True
+
+
 @_implements("answerCallbackQuery")
 async def _answer_callback_query(ctx: CallContext, params: dict[str, Any]) -> bool:
     query_id = params["callback_query_id"]

@@ -7,19 +7,21 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.forms import INTERVIEW
 from storage import city
 from storage.crypto import Crypto
+from storage.erasure import ERASED as ERASED  # the bot's middlewares read it from here
+from storage.erasure import erase_person
 from storage.models import Beneficiary, Case, FormResponse, utcnow
+from storage.models_erasure import REQUEST
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.queries import next_case_code, open_case_of, record_audit
 from storage.reminders import WITHDRAWN, drop_case_reminders
 from storage.sealing import seal_json
 
-ERASED = "erased"
 # A second /urgent (or more crisis words) within this time of an alert nobody has acknowledged yet
 # adds nothing: staff already have the alert, and a flood of them would hide the others.
 ALERT_REPEAT = dt.timedelta(minutes=15)
@@ -179,9 +181,17 @@ async def add_data_request(
     case: Case | None,
     kind: str,
     details: dict[str, Any] | None,
+    due_after: dt.timedelta | None = None,
 ) -> DataRequest:
+    """A request for caseworkers; with `due_after`, one that must be answered by then (erasure)."""
+    now = utcnow()
     request = DataRequest(
-        beneficiary_id=beneficiary.id, case_id=case.id if case else None, kind=kind, status="open"
+        beneficiary_id=beneficiary.id,
+        case_id=case.id if case else None,
+        kind=kind,
+        status="open",
+        created_at=now,
+        due_at=None if due_after is None else now + due_after,
     )
     seal_json(crypto, request, "details_enc", details)
     session.add(request)
@@ -291,17 +301,12 @@ async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
     return alert
 
 
-async def erase_beneficiary(session: AsyncSession, *, beneficiary: Beneficiary) -> list[str]:
-    """Delete the person and everything of theirs; the audit keeps only the case codes."""
-    codes = list(
-        (await session.execute(select(Case.code).where(Case.beneficiary_id == beneficiary.id))).scalars()
-    )
-    await session.execute(delete(Beneficiary).where(Beneficiary.id == beneficiary.id))
-    session.expunge(beneficiary)
-    # Whoever commits this session then clears logs that may still hold the erased values.
-    session.info[ERASED] = True
-    for code in codes:
-        await record_audit(
-            session, actor="bot", action="beneficiary.erased", object_type="case", object_id=code, details={}
-        )
+async def erase_beneficiary(
+    session: AsyncSession, *, beneficiary: Beneficiary, crypto: Crypto | None = None
+) -> list[str]:
+    """Delete the person and everything of theirs (storage.erasure); the audit keeps only the case
+    codes. The person asked in the bot before any caseworker's work, so the actor is the bot."""
+    codes = await erase_person(session, crypto, beneficiary_id=beneficiary.id, reason=REQUEST, actor="bot")
+    if beneficiary in session:
+        session.expunge(beneficiary)
     return codes

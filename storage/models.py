@@ -184,7 +184,7 @@ class OutboxMessage(UuidPrimaryKey, Base):
     """A message waiting to be sent by the sender, in priority lanes (0 = replies first)."""
 
     __tablename__ = "outbox"
-    __encrypted__ = ("payload_enc",)
+    __encrypted__ = ("payload_enc", "chat_id_enc")
     __table_args__ = (
         Index("ix_outbox_ready", "status", "lane", "not_before"),
         # A campaign's figures (storage.models_outreach): its rows counted by status.
@@ -192,7 +192,8 @@ class OutboxMessage(UuidPrimaryKey, Base):
     )
 
     # Whom it goes to: a beneficiary, or (a campaign's test) a staff member's own linked chat
-    # (storage.models_staff_link); exactly one of the two is set.
+    # (storage.models_staff_link), or a chat whose person was erased (`chat_id_enc`, sealed: the
+    # message that tells them so, which must outlive their rows); exactly one of the three is set.
     beneficiary_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
     )
@@ -200,6 +201,8 @@ class OutboxMessage(UuidPrimaryKey, Base):
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", name="fk_outbox_staff_user", ondelete="CASCADE")
     )
+    # Cleared by the sender once the row is settled: the chat is not kept after the last word to it.
+    chat_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     lane: Mapped[int] = mapped_column(SmallInteger, default=0)
     method: Mapped[str] = mapped_column(String(32), default="sendMessage")
     payload_enc: Mapped[bytes] = mapped_column(LargeBinary)

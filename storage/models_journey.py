@@ -47,10 +47,14 @@ class CaseMessage(UuidPrimaryKey, Base):
 
 
 class DataRequest(UuidPrimaryKey, Base):
-    """A correction, withdrawal, deletion or consent request, worked by caseworkers until done."""
+    """A correction, withdrawal, deletion or consent request, worked by caseworkers until done.
+
+    A deletion made after a caseworker took the case is an erasure request: due by `due_at`, carried
+    out by a supervisor (which erases this row with everything else) or refused, the reason they
+    wrote (told to the person) sealed in `answer_enc`."""
 
     __tablename__ = "data_requests"
-    __encrypted__ = ("details_enc",)
+    __encrypted__ = ("details_enc", "answer_enc")
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
@@ -60,6 +64,8 @@ class DataRequest(UuidPrimaryKey, Base):
     details_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(8), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 

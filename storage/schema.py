@@ -8,6 +8,7 @@ from storage import (  # noqa: F401
     models_appointments,
     models_casework,
     models_channels,
+    models_erasure,
     models_figures,
     models_journey,
     models_outreach,

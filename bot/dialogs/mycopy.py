@@ -50,7 +50,7 @@ REQUEST_KINDS = {
     "withdrawal": N_("Stopping"),
     "deletion": N_("Deletion"),
 }
-REQUEST_STATUSES = {"open": N_("open"), "done": N_("done")}
+REQUEST_STATUSES = {"open": N_("open"), "done": N_("done"), "refused": N_("refused")}
 ACTIVITY_STATUSES = {
     "planned": N_("Planned"),
     "in_progress": N_("In progress"),

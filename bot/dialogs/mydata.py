@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import erasure
 from bot.conversation import Conversation, FreshTap, Journey, Tap, step
 from bot.dialogs import consent, mycopy
 from bot.dialogs.menu import MY_DATA, is_label
 from bot.dialogs.screening import clean_name
 from programme.cycle import Stage
+from storage.erasure import open_erasure_request_of
 from storage.journey import (
     add_data_request,
     cases_of,
     ensure_case,
     erase_beneficiary,
 )
+from storage.models import utcnow
 
 REQUEST_LIMIT = 2000
-# Stages before any caseworker's work: nothing there must be kept, so erasure is immediate.
+# Stages before any caseworker's work: nothing there must be kept, so erasure is immediate (unless
+# a caseworker has already taken the case).
 ERASABLE_STAGES = frozenset({Stage.NEW, Stage.SCREENING})
 DELETE, KEEP = "delete", "keep"
 ACTIONS = ("mydata", "correct", "consent", "withdraw", "delete")
@@ -139,21 +145,28 @@ async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) 
         await ask_deletion(conv)
         return
     cases = await cases_of(conv.session, beneficiary_id=conv.beneficiary.id)
-    if all(case.stage in ERASABLE_STAGES for case in cases):
-        await erase_beneficiary(conv.session, beneficiary=conv.beneficiary)
+    await conv.state.update_data(delete_confirmations=None)
+    if all(case.stage in ERASABLE_STAGES and case.assigned_to is None for case in cases):
+        await erase_beneficiary(conv.session, beneficiary=conv.beneficiary, crypto=conv.crypto)
         conv.say(_("Your data is deleted. If you write to us again, we will start from the beginning."))
         return
-    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
-    await add_data_request(
-        conv.session, conv.crypto, beneficiary=conv.beneficiary, case=case, kind="deletion", details=None
-    )
-    conv.say(
-        _(
-            "Your case is open, so some information must be kept for now. Your request is recorded: a "
-            "caseworker will erase what can be erased and tell you."
+    # A caseworker has the case: some of it may have to be kept (a legal obligation), which a
+    # supervisor decides by the due date (storage.erasure, the console's erasure requests).
+    request = await open_erasure_request_of(conv.session, beneficiary_id=conv.beneficiary.id)
+    if request is None:
+        case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+        request = await add_data_request(
+            conv.session,
+            conv.crypto,
+            beneficiary=conv.beneficiary,
+            case=case,
+            kind="deletion",
+            details=None,
+            due_after=conv.config.retention.erasure_due,
         )
-    )
-    await conv.state.update_data(delete_confirmations=None)
+    due = request.due_at or utcnow() + conv.config.retention.erasure_due
+    zone = zoneinfo.ZoneInfo(conv.config.timezone)
+    conv.say(erasure.request_recorded(locale=conv.locale, due=due, zone=zone))
     await conv.resume()
 
 

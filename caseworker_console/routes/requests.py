@@ -4,6 +4,7 @@ consent change), worked to done. Their texts are personal data, shown only behin
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,7 +22,7 @@ from programme import cycle
 from programme.text import N_
 from storage import casework
 from storage.queries import record_audit
-from storage.sealing import unseal_json
+from storage.sealing import unseal, unseal_json
 
 KIND_LABELS: dict[str, str] = {
     "correction": N_("Correction of their data"),
@@ -29,8 +30,11 @@ KIND_LABELS: dict[str, str] = {
     "deletion": N_("Deletion of their data"),
     "consent_change": N_("Change of consent"),
 }
-STATUS_LABELS: dict[str, str] = {"open": N_("Open"), "done": N_("Done")}
+STATUS_LABELS: dict[str, str] = {"open": N_("Open"), "done": N_("Done"), "refused": N_("Refused")}
 NO_SUCH_REQUEST = N_("That request is not one of this case's requests.")
+SUPERVISOR_DECIDES = N_(
+    "An erasure request is carried out or refused by a supervisor, on the erasure requests page."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +48,10 @@ class RequestView:
     done: str | None
     done_by: str | None
     text: str | None  # only after the reveal
+    # An erasure request (storage.erasure): decided by a supervisor by this date, not marked done.
+    due: str | None = None
+    # A refused erasure request's reason, as the person was told it (only after the reveal).
+    answer: str | None = None
 
 
 async def render(
@@ -58,25 +66,30 @@ async def render(
     rows = await casework.case_requests(db, case=case)
     people = await casework.staff_by_id(db, ids=[row.done_by for row in rows if row.done_by])
     keys = crypto(request) if reveal else None
+
+    def local(value: dt.datetime) -> str:
+        return i18n.format_local_datetime(value, locale=locale, timezone=zone)
+
     views = []
     for row in rows:
-        text = None
+        text = answer = None
         if keys is not None:
             details = unseal_json(keys, row, "details_enc") or {}
             text = str(details.get("text") or "")
+            answer = unseal(keys, row, "answer_enc")
         views.append(
             RequestView(
                 id=str(row.id),
                 kind=translate.gettext(KIND_LABELS[row.kind]) if row.kind in KIND_LABELS else row.kind,
                 kind_code=row.kind,
-                open=row.status != "done",
+                open=row.status == "open",
                 status=translate.gettext(STATUS_LABELS.get(row.status, row.status)),
-                made=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
-                done=i18n.format_local_datetime(row.done_at, locale=locale, timezone=zone)
-                if row.done_at
-                else None,
+                made=local(row.created_at),
+                done=local(row.done_at) if row.done_at else None,
                 done_by=staff_name(people.get(row.done_by or 0)),
                 text=text,
+                due=local(row.due_at) if row.due_at else None,
+                answer=answer,
             )
         )
     context = await tab_context(request, "requests")
@@ -91,6 +104,7 @@ async def render(
             # Requests are worked to done even on a closed case (a withdrawal closes it first).
             "can_work": context["own"] and allows(user.role, Permission.CASE_WRITE),
             "can_reveal": context["own"] and allows(user.role, Permission.IDENTITY) and bool(views),
+            "can_decide_erasure": allows(user.role, Permission.ERASURE),
             "withdrew_label": translate.gettext(cycle.TERMINATION_LABELS[cycle.TerminationReason.WITHDREW]),
         },
         status_code=status_code,
@@ -128,7 +142,9 @@ async def mark_done(request: Request) -> Response:
     found = await casework.find_request(db, case=case, request_id=wanted if isinstance(wanted, str) else "")
     if found is None:
         return await render(request, error=NO_SUCH_REQUEST, status_code=400)
-    if found.status != "done":
+    if found.due_at is not None:
+        return await render(request, error=SUPERVISOR_DECIDES, status_code=400)
+    if found.status == "open":
         await work.request_done(db, case=case, request=found, staff_id=user.staff_id, actor=user.actor)
         await db.commit()
     return RedirectResponse(request.url_for("case_requests", code=case.code).path, status_code=303)

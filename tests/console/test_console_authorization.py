@@ -75,6 +75,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     # Outreach campaigns: notices and counts, no case content (docs/programme.md "Roles").
     Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
+    # Erasure requests: carrying one out erases a person; supervisors only.
+    Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
@@ -211,6 +213,7 @@ def path_for(
         "export_id": export_id,
         "token": token,
         "campaign_id": str(campaign_id or uuid.UUID(int=0)),
+        "request_id": str(uuid.UUID(int=0)),
     }
     unknown = set(route.param_convertors) - set(params)
     assert not unknown, f"{route.path}: teach this test a value for {unknown}"

@@ -1,0 +1,350 @@
+"""Erasing a person: every row about them in every table, in one transaction, leaving tombstones.
+
+`COVERAGE` names every table of the schema and what erasure does with it; a test walks the
+metadata and fails when a table that can hold someone's data is missing from it, so a table added
+later cannot be forgotten here. Tables reached by a foreign key are deleted explicitly, children
+first (ON DELETE CASCADE stays as a second line); the others are found by the person's keyed hashes
+(webhook queue, link failures) or by time (full-export archives made while they were on file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Delete, Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Crypto
+from storage.inbound import CHAT_PURPOSE
+from storage.models import Beneficiary, Case, utcnow
+from storage.models_casework import CaseClosure
+from storage.models_erasure import CaseTombstone
+from storage.models_figures import FullExport
+from storage.models_journey import DataRequest
+from storage.models_staff_link import STAFF_CHAT_PURPOSE
+from storage.queries import record_audit
+from storage.schema import Base  # every table is known before the registry below is built
+from storage.sealing import open_value, seal
+
+# Set on the session that erased someone: whoever commits it then clears logs that may hold them.
+ERASED = "erased"
+DELETION = "deletion"
+OPEN, DONE, REFUSED = "open", "done", "refused"
+
+
+class Cover(enum.Enum):
+    ERASED = "erased"  # every row about the person is deleted
+    NOT_PERSONAL = "not personal"  # holds nothing about any beneficiary
+    KEPT = "kept"  # kept on purpose; the reason says why that is safe
+
+
+@dataclass(frozen=True)
+class Coverage:
+    cover: Cover
+    why: str
+
+
+def _erased(why: str) -> Coverage:
+    return Coverage(Cover.ERASED, why)
+
+
+def _kept(why: str) -> Coverage:
+    return Coverage(Cover.KEPT, why)
+
+
+def _not_personal(why: str) -> Coverage:
+    return Coverage(Cover.NOT_PERSONAL, why)
+
+
+COVERAGE: dict[str, Coverage] = {
+    "beneficiaries": _erased("the person"),
+    "cases": _erased("their cases"),
+    "form_responses": _erased("their answers"),
+    "case_messages": _erased("their conversation"),
+    "consents": _erased("their consent records"),
+    "data_requests": _erased("their requests, this one included"),
+    "alerts": _erased("alerts about their cases"),
+    "case_closures": _erased("closings of their cases (the tombstone keeps the date)"),
+    "appointments": _erased("their appointments"),
+    "slot_bookings": _erased("the seats their appointments held"),
+    "appointment_proposals": _erased("times proposed to them"),
+    "reminders": _erased("reminders of their appointments"),
+    "plan_needs": _erased("their plan"),
+    "plan_goals": _erased("their plan"),
+    "plan_activities": _erased("their plan"),
+    "plan_reviews": _erased("their plan"),
+    "referrals": _erased("their referrals"),
+    "outbox": _erased("messages to them, sent or not"),
+    "dialog_states": _erased("their place in the bot's dialogs"),
+    "inbound_updates": _erased("webhook updates of their chat, found by its keyed hash"),
+    "staff_link_failures": _erased("failed link codes typed in their chat, found by its keyed hash"),
+    "full_exports": _erased("named export archives made while they were on file: they may hold them"),
+    "case_tombstones": _kept("codes and dates of erased cases, nothing that identifies the person"),
+    "audit_log": _kept("who did what to which case code; codes only, never personal data"),
+    "processed_updates": _kept(
+        "only the bot's id and Telegram's update id, nothing that leads to a chat; "
+        "removed after a few days by the retention purge"
+    ),
+    "campaigns": _kept(
+        "notices to many people; `expanded_through` may hold a random row id that leads nowhere "
+        "once the row is gone"
+    ),
+    "staff_telegram_links": _kept("staff members' own chats, not beneficiaries'; removed with the link"),
+    "case_counters": _not_personal("the yearly sequence of case codes"),
+    "offices": _not_personal("the programme's offices"),
+    "partners": _not_personal("partner organisations"),
+    "channels": _not_personal("outreach channels"),
+    "calendar_feeds": _not_personal(
+        "a staff member's feed token hash; the feed's events are read from appointments when fetched"
+    ),
+    "staff_users": _not_personal("console accounts"),
+    "staff_sessions": _not_personal("console sessions"),
+    "staff_link_codes": _not_personal("one-time codes of console accounts"),
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What finds someone's rows: their id, and the keyed hashes of their chat."""
+
+    beneficiary_id: uuid.UUID
+    created_at: dt.datetime
+    inbound_hashes: tuple[str, ...]
+    staff_chat_hashes: tuple[str, ...]
+
+
+def _table(name: str) -> Any:
+    return Base.metadata.tables[name]
+
+
+def _cases(person: Person) -> Select[Any]:
+    return select(Case.id).where(Case.beneficiary_id == person.beneficiary_id)
+
+
+def _by_case(name: str) -> Callable[[Person], Delete]:
+    table = _table(name)
+    return lambda person: delete(table).where(table.c.case_id.in_(_cases(person)))
+
+
+def _by_appointment(name: str) -> Callable[[Person], Delete]:
+    table, appointments = _table(name), _table("appointments")
+    return lambda person: delete(table).where(
+        table.c.appointment_id.in_(
+            select(appointments.c.id).where(appointments.c.case_id.in_(_cases(person)))
+        )
+    )
+
+
+def _by_beneficiary(name: str, column: str = "beneficiary_id") -> Callable[[Person], Delete]:
+    table = _table(name)
+    return lambda person: delete(table).where(table.c[column] == person.beneficiary_id)
+
+
+def _by_hash(name: str, hashes: Callable[[Person], tuple[str, ...]]) -> Callable[[Person], Delete]:
+    table = _table(name)
+    return lambda person: delete(table).where(table.c.chat_hash.in_(hashes(person)))
+
+
+def _exports_since(person: Person) -> Delete:
+    return delete(FullExport).where(FullExport.created_at >= person.created_at)
+
+
+# Children before their parents, so no delete waits on a cascade.
+ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
+    ("reminders", _by_appointment("reminders")),
+    ("slot_bookings", _by_appointment("slot_bookings")),
+    ("appointment_proposals", _by_case("appointment_proposals")),
+    ("referrals", _by_case("referrals")),
+    ("plan_reviews", _by_case("plan_reviews")),
+    ("plan_activities", _by_case("plan_activities")),
+    ("plan_goals", _by_case("plan_goals")),
+    ("plan_needs", _by_case("plan_needs")),
+    ("appointments", _by_case("appointments")),
+    ("alerts", _by_case("alerts")),
+    ("case_closures", _by_case("case_closures")),
+    ("case_messages", _by_case("case_messages")),
+    ("consents", _by_case("consents")),
+    ("form_responses", _by_case("form_responses")),
+    ("data_requests", _by_beneficiary("data_requests")),
+    ("outbox", _by_beneficiary("outbox")),
+    ("dialog_states", _by_beneficiary("dialog_states", "id")),
+    ("cases", _by_beneficiary("cases")),
+    ("beneficiaries", _by_beneficiary("beneficiaries", "id")),
+    ("inbound_updates", _by_hash("inbound_updates", lambda person: person.inbound_hashes)),
+    ("staff_link_failures", _by_hash("staff_link_failures", lambda person: person.staff_chat_hashes)),
+    ("full_exports", _exports_since),
+)
+
+
+def telegram_id_of(crypto: Crypto, beneficiary: Beneficiary) -> int:
+    sealed = beneficiary.telegram_id_enc
+    return int(open_value(crypto, "beneficiaries", "telegram_id_enc", beneficiary.id, sealed) or 0)
+
+
+async def erase_person(
+    session: AsyncSession,
+    crypto: Crypto | None,
+    *,
+    beneficiary_id: uuid.UUID,
+    reason: str,
+    actor: str,
+) -> list[str]:
+    """Delete every row about the person and leave a tombstone per case; returns the case codes.
+
+    Without `crypto` their chat's keyed hashes cannot be made, and the webhook queue and link
+    failures are left to their own short retention. Rows of erased tables that this session had
+    loaded are detached from it: it must not write them afterwards.
+    """
+    beneficiary = await session.get(Beneficiary, beneficiary_id)
+    if beneficiary is None:
+        return []
+    await session.flush()  # whatever the caller added (a last message to the chat) is written first
+    person = _person(crypto, beneficiary)
+    now = utcnow()
+    cases = (await session.execute(select(Case).where(Case.beneficiary_id == beneficiary_id))).scalars().all()
+    made_since = select(FullExport.id).where(FullExport.created_at >= person.created_at)
+    exports = (await session.execute(made_since)).scalars().all()
+    for case in cases:
+        session.add(
+            CaseTombstone(
+                code=case.code,
+                opened_at=case.created_at,
+                closed_at=await _closed_at(session, case) if case.stage == "closed" else None,
+                erased_at=now,
+                reason=reason,
+            )
+        )
+    for _name, statement in ERASURE:
+        await session.execute(statement(person))
+    erased_tables = {name for name, _ in ERASURE}
+    for loaded in list(session.identity_map.values()):
+        if getattr(loaded, "__tablename__", None) in erased_tables:
+            session.expunge(loaded)
+    session.info[ERASED] = True
+    for case in cases:
+        await record_audit(
+            session,
+            actor=actor,
+            action="beneficiary.erased",
+            object_type="case",
+            object_id=case.code,
+            details={"reason": reason},
+        )
+    for export_id in exports:
+        await record_audit(
+            session,
+            actor=actor,
+            action="full_export.erased",
+            object_type="full_export",
+            object_id=str(export_id),
+            details={},
+        )
+    return [case.code for case in cases]
+
+
+def _person(crypto: Crypto | None, beneficiary: Beneficiary) -> Person:
+    chat = telegram_id_of(crypto, beneficiary) if crypto is not None else 0
+
+    def hashes(purpose: str) -> tuple[str, ...]:
+        # Under every configured key: rows written before a key rotation are found too.
+        return tuple(crypto.blind_indexes(purpose, str(chat))) if crypto is not None and chat else ()
+
+    return Person(
+        beneficiary_id=beneficiary.id,
+        created_at=beneficiary.created_at,
+        inbound_hashes=hashes(CHAT_PURPOSE),
+        staff_chat_hashes=hashes(STAFF_CHAT_PURPOSE),
+    )
+
+
+async def _closed_at(session: AsyncSession, case: Case) -> dt.datetime | None:
+    statement = select(func.max(CaseClosure.closed_at)).where(
+        CaseClosure.case_id == case.id, CaseClosure.reopened_at.is_(None)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def tombstone(session: AsyncSession, *, code: str) -> CaseTombstone | None:
+    return await session.get(CaseTombstone, code)
+
+
+# --- erasure requests (a deletion asked for after a caseworker took the case) ---------------------
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    request: DataRequest
+    code: str | None
+
+
+async def open_erasure_requests(session: AsyncSession) -> Sequence[ErasureRequest]:
+    """The supervisors' queue: open requests, soonest due first."""
+    statement = (
+        select(DataRequest, Case.code)
+        .outerjoin(Case, Case.id == DataRequest.case_id)
+        .where(DataRequest.kind == DELETION, DataRequest.status == OPEN, DataRequest.due_at.is_not(None))
+        .order_by(DataRequest.due_at, DataRequest.created_at, DataRequest.id)
+    )
+    return [ErasureRequest(request, code) for request, code in (await session.execute(statement)).all()]
+
+
+async def refused_erasure_requests(session: AsyncSession, *, limit: int) -> Sequence[ErasureRequest]:
+    statement = (
+        select(DataRequest, Case.code)
+        .outerjoin(Case, Case.id == DataRequest.case_id)
+        .where(DataRequest.kind == DELETION, DataRequest.status == REFUSED)
+        .order_by(DataRequest.done_at.desc(), DataRequest.id)
+        .limit(limit)
+    )
+    return [ErasureRequest(request, code) for request, code in (await session.execute(statement)).all()]
+
+
+async def find_erasure_request(session: AsyncSession, *, request_id: str) -> ErasureRequest | None:
+    """An erasure request by the id a form sent (anything at all: a forged one finds nothing)."""
+    try:
+        wanted = uuid.UUID(request_id)
+    except ValueError:
+        return None
+    statement = (
+        select(DataRequest, Case.code)
+        .outerjoin(Case, Case.id == DataRequest.case_id)
+        .where(DataRequest.id == wanted, DataRequest.kind == DELETION, DataRequest.due_at.is_not(None))
+    )
+    found = (await session.execute(statement)).first()
+    return None if found is None else ErasureRequest(found[0], found[1])
+
+
+async def open_erasure_request_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> DataRequest | None:
+    statement = select(DataRequest).where(
+        DataRequest.beneficiary_id == beneficiary_id,
+        DataRequest.kind == DELETION,
+        DataRequest.status == OPEN,
+        DataRequest.due_at.is_not(None),
+    )
+    return (await session.execute(statement.limit(1))).scalar_one_or_none()
+
+
+async def refuse(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    request: DataRequest,
+    code: str | None,
+    reason: str,
+    staff_id: int,
+    actor: str,
+) -> None:
+    """Record the refusal; its reason is sealed on the request (the audit keeps only that it was)."""
+    request.status = REFUSED
+    request.done_at = utcnow()
+    request.done_by = staff_id
+    seal(crypto, request, "answer_enc", reason)
+    await session.flush()
+    await record_audit(
+        session, actor=actor, action="erasure.refused", object_type="case", object_id=code, details={}
+    )
