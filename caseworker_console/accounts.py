@@ -210,14 +210,7 @@ async def set_password(
     """Give an account a new password (same rules as create_user); lifts a lock, ends its sessions."""
     password = validate_password(password, username=user.username)
     await staff.replace_password_hash(session, user_id=user.id, password_hash=await hash_password(password))
-    await record_audit(
-        session,
-        actor=actor,
-        action="staff.password_set",
-        object_type="staff_user",
-        object_id=str(user.id),
-        details={},
-    )
+    await _audit_account(session, user, "staff.password_set", actor=actor)
 
 
 @functools.cache
@@ -257,37 +250,33 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
         return None
     if not user.active or is_locked(user, now):
         # Not counted: a lock already stops guessing, and counting would only prolong it.
-        await _audit_login(session, user, "staff.login_refused")
+        await _audit_account(session, user, "staff.login_refused")
         return None
     if not matches:
         locked = await staff.count_failed_login(
             session, user_id=user.id, threshold=MAX_FAILED_LOGINS, lock_until=now + LOCKOUT
         )
-        await _audit_login(session, user, "staff.locked" if locked else "staff.login_failed")
+        await _audit_account(session, user, "staff.locked" if locked else "staff.login_failed")
         return None
     new_hash = await hash_password(password) if _hasher.check_needs_rehash(stored_hash) else None
     await staff.record_successful_login(session, user_id=user.id, at=now, new_password_hash=new_hash)
-    await _audit_login(session, user, "staff.login")
+    await _audit_account(session, user, "staff.login")
     return user
 
 
 async def unlock(session: AsyncSession, *, user: StaffUser, actor: str) -> None:
     """Lift an account's lock after failed sign-ins (an administrator's act, audited)."""
     await staff.unlock_user(session, user_id=user.id)
-    await record_audit(
-        session,
-        actor=actor,
-        action="staff.unlocked",
-        object_type="staff_user",
-        object_id=str(user.id),
-        details={},
-    )
+    await _audit_account(session, user, "staff.unlocked", actor=actor)
 
 
-async def _audit_login(session: AsyncSession, user: StaffUser, action: str) -> None:
+async def _audit_account(
+    session: AsyncSession, user: StaffUser, action: str, *, actor: str | None = None
+) -> None:
+    """`action` on the account in the audit log; by default the holder's own act (a sign-in)."""
     await record_audit(
         session,
-        actor=f"staff:{user.id}",
+        actor=actor or f"staff:{user.id}",
         action=action,
         object_type="staff_user",
         object_id=str(user.id),
