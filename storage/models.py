@@ -87,7 +87,8 @@ class Beneficiary(UuidPrimaryKey, Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Indexed for the retention purge (people never enrolled, by their last contact) and campaigns.
+    last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     cases: Mapped[list[Case]] = relationship(back_populates="beneficiary")
 
@@ -131,7 +132,10 @@ class Case(UuidPrimaryKey, Base):
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    # Indexed: a person's cases are looked up by it (the purge asks whether any is open or held).
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
     stage: Mapped[str] = mapped_column(String(32), default="new")
     source: Mapped[str] = mapped_column(String(64), default="bot")
     language: Mapped[str | None] = mapped_column(String(8))

@@ -44,6 +44,9 @@ class CaseMessage(UuidPrimaryKey, Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A file's message whose content was replaced by a stub after the retention period
+    # (storage.retention): the row and its time stay, so the conversation still reads.
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DataRequest(UuidPrimaryKey, Base):
