@@ -1,0 +1,481 @@
+"""The retention purge and legal holds: what the policy says was kept long enough, found and erased
+in short batches (each its own transaction), never a held case; and what is due soon, for supervisors.
+
+Every step takes `now` from its caller (the worker's clock), so a test moves time instead of
+waiting. The purge is resumable by construction: each batch finds what is still due and removes it,
+so a run that stops half-way leaves nothing half-done and the next run carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, delete, not_, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from programme.cycle import Stage
+from programme.retention import BEFORE_ENROLMENT, ENROLLED_STAGES, RetentionPolicy
+from storage.crypto import Crypto
+from storage.inbound import MAX_ATTEMPTS
+from storage.journey import erase_beneficiary
+from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate
+from storage.models_casework import CaseClosure
+from storage.models_figures import FullExport
+from storage.models_journey import CaseMessage
+from storage.models_retention import LegalHold
+from storage.models_webhook import InboundUpdate
+from storage.queries import record_audit
+from storage.sealing import seal_value
+
+log = logging.getLogger(__name__)
+
+ACTOR = "retention"
+REASON = "retention"
+# People erased per transaction, and rows of the other steps: each transaction stays short enough
+# that the bot, which shares SQLite's one write lock, waits for it no longer than for a busy moment.
+PEOPLE_BATCH = 50
+ROW_BATCH = 1000
+# Files sent in the chat (bot.dialogs.handoff.message_body); a location is not a file.
+FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
+# What a file's message holds after its period: no file id, no name, no caption.
+REMOVED_BODY = json.dumps({"removed": REASON})
+
+_CLOSED = Stage.CLOSED.value
+_ENROLLED = sorted(stage.value for stage in ENROLLED_STAGES)
+_BEFORE = sorted(stage.value for stage in BEFORE_ENROLMENT)
+
+
+async def _erase(session: AsyncSession, beneficiary_id: uuid.UUID, reason: str) -> None:
+    """The one place the purge erases a person and everything of theirs.
+
+    Today through the bot's erasure (storage.journey); the erasure engine's
+    `erase_person(session, beneficiary_id=..., reason=reason, actor=ACTOR)`, with its tombstone,
+    takes its place in this one call."""
+    del reason  # the engine keeps it on the tombstone
+    person = await session.get(Beneficiary, beneficiary_id)
+    if person is not None:
+        await erase_beneficiary(session, beneficiary=person)
+
+
+# Held: any case of the person is on legal hold.
+def _held(beneficiary_id: object) -> object:
+    held_case = aliased(Case)
+    return (
+        select(LegalHold.id)
+        .join(held_case, held_case.id == LegalHold.case_id)
+        .where(held_case.beneficiary_id == beneficiary_id)
+        .exists()
+    )
+
+
+def closed_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> Select[tuple[uuid.UUID]]:
+    """People all of whose cases are closed, the last closing longer ago than `policy.closed`, and
+    none on hold. A case marked closed without a closing record (none is made so) is not counted:
+    when it closed is not known."""
+    cutoff = now - policy.closed
+    other = aliased(Case)
+    other_closing = aliased(CaseClosure)
+    still_open_or_recent = (
+        select(other.id)
+        .outerjoin(
+            other_closing, and_(other_closing.case_id == other.id, other_closing.reopened_at.is_(None))
+        )
+        .where(
+            other.beneficiary_id == Case.beneficiary_id,
+            or_(other.stage != _CLOSED, other_closing.closed_at >= cutoff, other_closing.id.is_(None)),
+        )
+        .exists()
+    )
+    return (
+        select(Case.beneficiary_id)
+        .join(CaseClosure, CaseClosure.case_id == Case.id)
+        .where(
+            Case.stage == _CLOSED,
+            CaseClosure.reopened_at.is_(None),
+            CaseClosure.closed_at < cutoff,
+            ~still_open_or_recent,
+            ~_held(Case.beneficiary_id),
+        )
+        .distinct()
+        .limit(limit)
+    )
+
+
+def unenrolled_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> Select[tuple[uuid.UUID]]:
+    """People the programme never enrolled (programme.retention.ENROLLED_STAGES: none of their cases
+    reached the initial needs assessment, nor was closed from it or later) with no contact for
+    `policy.unenrolled`: no update from them (last_active_at) and no change to any case of theirs
+    (a caseworker's work counts as contact). Someone who started the bot and never finished the
+    screening is among them: kept no longer than someone screened. None of their cases on hold."""
+    cutoff = now - policy.unenrolled
+    closing = aliased(CaseClosure)
+    closed_before_enrolment = (
+        select(closing.id)
+        .where(
+            closing.case_id == Case.id,
+            closing.reopened_at.is_(None),
+            closing.stage_before.in_(_BEFORE),
+        )
+        .exists()
+    )
+    not_enrolled = or_(Case.stage.in_(_BEFORE), and_(Case.stage == _CLOSED, closed_before_enrolment))
+    kept = (
+        select(Case.id)
+        .where(Case.beneficiary_id == Beneficiary.id, or_(not_(not_enrolled), Case.updated_at >= cutoff))
+        .exists()
+    )
+    return (
+        select(Beneficiary.id)
+        .where(Beneficiary.last_active_at < cutoff, ~kept, ~_held(Beneficiary.id))
+        .limit(limit)
+    )
+
+
+async def erase_closed(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = PEOPLE_BATCH
+) -> int:
+    """One batch: erase up to `limit` people whose closed cases are past their period."""
+    ids = list((await session.execute(closed_people(policy=policy, now=now, limit=limit))).scalars())
+    for beneficiary_id in ids:
+        await _erase(session, beneficiary_id, REASON)
+    return len(ids)
+
+
+async def erase_unenrolled(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = PEOPLE_BATCH
+) -> int:
+    """One batch: erase up to `limit` people never enrolled and out of contact past the period."""
+    ids = list((await session.execute(unenrolled_people(policy=policy, now=now, limit=limit))).scalars())
+    for beneficiary_id in ids:
+        await _erase(session, beneficiary_id, REASON)
+    return len(ids)
+
+
+async def remove_attachments(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    limit: int = ROW_BATCH,
+) -> int:
+    """One batch: the content of files sent in the chat longer ago than `policy.attachments`
+    (Telegram file ids, file names, captions) replaced by a sealed stub; the message row and its
+    time stay, marked removed, so the conversation still reads. Held cases keep theirs."""
+    held = select(LegalHold.id).where(LegalHold.case_id == CaseMessage.case_id).exists()
+    statement = (
+        select(CaseMessage.id)
+        .where(
+            CaseMessage.kind.in_(FILE_KINDS),
+            CaseMessage.removed_at.is_(None),
+            CaseMessage.created_at < now - policy.attachments,
+            ~held,
+        )
+        .limit(limit)
+    )
+    ids = list((await session.execute(statement)).scalars())
+    if not ids:
+        return 0
+    table = CaseMessage.__table__
+    stub = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(body_enc=bindparam("stub"), removed_at=bindparam("at"))
+    )
+    connection = await session.connection()
+    await connection.execute(
+        stub,
+        [
+            {
+                "row_id": row_id,
+                "stub": seal_value(crypto, table.name, "body_enc", row_id, REMOVED_BODY),
+                "at": now,
+            }
+            for row_id in ids
+        ],
+    )
+    return len(ids)
+
+
+async def _delete_rows(session: AsyncSession, table: Any, key: Any, chosen: Select[Any]) -> int:
+    """Delete the rows `chosen` selects by `key`: a bounded DELETE on both engines (neither
+    SQLite, as built by default, nor PostgreSQL has DELETE … LIMIT)."""
+    result = await session.execute(delete(table).where(key.in_(chosen)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_processed_updates(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = ROW_BATCH
+) -> int:
+    """One batch of processed-update marks older than `policy.updates`: Telegram redelivers for a
+    day at most, so an older mark no longer keeps anything out."""
+    key = tuple_(ProcessedUpdate.bot_id, ProcessedUpdate.update_id)
+    chosen = (
+        select(ProcessedUpdate.bot_id, ProcessedUpdate.update_id)
+        .where(ProcessedUpdate.processed_at < now - policy.updates)
+        .limit(limit)
+    )
+    return await _delete_rows(session, ProcessedUpdate, key, chosen)
+
+
+async def forget_given_up_updates(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = ROW_BATCH
+) -> int:
+    """One batch of webhook queue rows older than `policy.updates` that the consumer gave up on
+    (taken more than MAX_ATTEMPTS times) and nobody holds now. A handled update's row is deleted
+    when it is handled; one still waiting its turn, however old, is never touched."""
+    chosen = (
+        select(InboundUpdate.id)
+        .where(
+            InboundUpdate.received_at < now - policy.updates,
+            InboundUpdate.attempts > MAX_ATTEMPTS,
+            or_(InboundUpdate.lease_until.is_(None), InboundUpdate.lease_until < now),
+        )
+        .limit(limit)
+    )
+    return await _delete_rows(session, InboundUpdate, InboundUpdate.id, chosen)
+
+
+async def delete_expired_exports(session: AsyncSession, *, now: dt.datetime, limit: int = ROW_BATCH) -> int:
+    """One batch of full-export archives past their expiry; the archive is the row's own column,
+    so it goes with the row."""
+    chosen = select(FullExport.id).where(FullExport.expires_at <= now).limit(limit)
+    return await _delete_rows(session, FullExport, FullExport.id, chosen)
+
+
+async def forget_old_audit(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = ROW_BATCH
+) -> int:
+    """One batch of audit entries older than `policy.audit`."""
+    chosen = select(AuditEntry.id).where(AuditEntry.at < now - policy.audit).limit(limit)
+    return await _delete_rows(session, AuditEntry, AuditEntry.id, chosen)
+
+
+@dataclass
+class PurgeReport:
+    """What one run removed, counts only (this is what the worker logs and audits)."""
+
+    closed: int = 0
+    unenrolled: int = 0
+    attachments: int = 0
+    processed_updates: int = 0
+    inbound_updates: int = 0
+    exports: int = 0
+    audit: int = 0
+    batches: int = field(default=0, compare=False)
+
+    def counts(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batches"}
+
+
+Step = Callable[[AsyncSession], Awaitable[int]]
+
+
+async def purge(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    *,
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    people_batch: int = PEOPLE_BATCH,
+    row_batch: int = ROW_BATCH,
+    pause: float = 0.0,
+    max_batches: int | None = None,
+) -> PurgeReport:
+    """Everything the policy says is due at `now`, each batch its own transaction, `pause` seconds
+    between batches. `max_batches` stops a run early (a test's interrupted run); the next resumes."""
+    report = PurgeReport()
+    steps: Sequence[tuple[str, int, Step]] = (
+        ("closed", people_batch, lambda s: erase_closed(s, policy=policy, now=now, limit=people_batch)),
+        (
+            "unenrolled",
+            people_batch,
+            lambda s: erase_unenrolled(s, policy=policy, now=now, limit=people_batch),
+        ),
+        (
+            "attachments",
+            row_batch,
+            lambda s: remove_attachments(s, crypto, policy=policy, now=now, limit=row_batch),
+        ),
+        (
+            "processed_updates",
+            row_batch,
+            lambda s: forget_processed_updates(s, policy=policy, now=now, limit=row_batch),
+        ),
+        (
+            "inbound_updates",
+            row_batch,
+            lambda s: forget_given_up_updates(s, policy=policy, now=now, limit=row_batch),
+        ),
+        ("exports", row_batch, lambda s: delete_expired_exports(s, now=now, limit=row_batch)),
+        ("audit", row_batch, lambda s: forget_old_audit(s, policy=policy, now=now, limit=row_batch)),
+    )
+    for name, batch, step in steps:
+        while max_batches is None or report.batches < max_batches:
+            async with sessionmaker() as session, session.begin():
+                done = await step(session)
+            report.batches += 1
+            setattr(report, name, getattr(report, name) + done)
+            if done < batch:
+                break
+            # Let whoever waits for the write lock (the bot) go before the next batch.
+            await asyncio.sleep(pause)
+    if any(report.counts().values()):
+        async with sessionmaker() as session, session.begin():
+            await record_audit(
+                session,
+                actor=ACTOR,
+                action="retention.purged",
+                object_type="retention",
+                object_id=None,
+                details=report.counts(),
+            )
+    return report
+
+
+# Legal holds.
+
+
+class HoldExists(Exception):
+    """The case is already on legal hold."""
+
+    def __init__(self, hold: LegalHold) -> None:
+        self.hold = hold
+        super().__init__("already held")
+
+
+async def hold_of(session: AsyncSession, *, case_id: uuid.UUID) -> LegalHold | None:
+    return (await session.execute(select(LegalHold).where(LegalHold.case_id == case_id))).scalar_one_or_none()
+
+
+async def place_hold(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    case: Case,
+    reason: str,
+    review_on: dt.date,
+    staff_id: int,
+    actor: str,
+    now: dt.datetime,
+) -> LegalHold:
+    """Put a case on legal hold (HoldExists if it is already); audited with the review date only."""
+    existing = await hold_of(session, case_id=case.id)
+    if existing is not None:
+        raise HoldExists(existing)
+    hold = LegalHold(case_id=case.id, review_on=review_on, placed_by=staff_id, placed_at=now)
+    hold.reason_enc = seal_value(crypto, LegalHold.__tablename__, "reason_enc", hold.id, reason)
+    session.add(hold)
+    await session.flush()
+    await record_audit(
+        session,
+        actor=actor,
+        action="hold.placed",
+        object_type="case",
+        object_id=case.code,
+        details={"review_on": review_on.isoformat()},
+    )
+    return hold
+
+
+async def lift_hold(session: AsyncSession, *, case: Case, actor: str) -> bool:
+    """Lift a case's hold; whether there was one. The purge may erase the case from its next run."""
+    result = await session.execute(delete(LegalHold).where(LegalHold.case_id == case.id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await record_audit(
+        session, actor=actor, action="hold.lifted", object_type="case", object_id=case.code, details={}
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class HeldCase:
+    code: str
+    stage: str
+    review_on: dt.date
+    placed_at: dt.datetime
+
+
+async def held_cases(session: AsyncSession) -> list[HeldCase]:
+    """Every case on hold, the review soonest first."""
+    statement = (
+        select(Case.code, Case.stage, LegalHold.review_on, LegalHold.placed_at)
+        .join(LegalHold, LegalHold.case_id == Case.id)
+        .order_by(LegalHold.review_on, Case.code)
+    )
+    return [HeldCase(*row) for row in await session.execute(statement)]
+
+
+# What the purge will erase soon.
+
+
+@dataclass(frozen=True)
+class DueErasure:
+    """A case the purge will erase by `due`: `rule` "closed" (since = its closing) or "unenrolled"
+    (since = the person's last contact)."""
+
+    code: str
+    stage: str
+    rule: str
+    since: dt.datetime
+    due: dt.datetime
+
+
+async def due_for_erasure(
+    session: AsyncSession,
+    *,
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    within: dt.timedelta,
+    limit: int = 500,
+) -> list[DueErasure]:
+    """The cases of the people the purge will erase between now and `now + within` (or at its next
+    run, when they are already due), the soonest first; at most `limit` people per rule. A person
+    who gets in touch, a case that is reopened or put on hold leaves the list."""
+    horizon = now + within
+    closed = list((await session.execute(closed_people(policy=policy, now=horizon, limit=limit))).scalars())
+    unenrolled = list(
+        (await session.execute(unenrolled_people(policy=policy, now=horizon, limit=limit))).scalars()
+    )
+    people = set(closed) | set(unenrolled)
+    if not people:
+        return []
+    statement = (
+        select(Case.beneficiary_id, Case.code, Case.stage, Case.updated_at, CaseClosure.closed_at)
+        .outerjoin(CaseClosure, and_(CaseClosure.case_id == Case.id, CaseClosure.reopened_at.is_(None)))
+        .where(Case.beneficiary_id.in_(people))
+    )
+    cases: dict[uuid.UUID, list[tuple[str, str, dt.datetime, dt.datetime | None]]] = {}
+    for beneficiary_id, code, stage, updated_at, closed_at in await session.execute(statement):
+        cases.setdefault(beneficiary_id, []).append((code, stage, updated_at, closed_at))
+    active = dict(
+        (
+            await session.execute(
+                select(Beneficiary.id, Beneficiary.last_active_at).where(Beneficiary.id.in_(people))
+            )
+        ).all()
+    )
+    due: list[DueErasure] = []
+    for person in people:
+        theirs = cases.get(person, [])
+        # Whichever rule erases the person first.
+        options: list[tuple[dt.datetime, str, dt.datetime]] = []
+        if person in closed:
+            closing = max(closed_at for *_, closed_at in theirs if closed_at is not None)
+            options.append((closing + policy.closed, "closed", closing))
+        if person in unenrolled:
+            contact = max([active[person], *(updated_at for _, _, updated_at, _ in theirs)])
+            options.append((contact + policy.unenrolled, "unenrolled", contact))
+        when, rule, since = min(options)
+        due.extend(DueErasure(code, stage, rule, since, when) for code, stage, _, _ in theirs)
+    due.sort(key=lambda row: (row.due, row.code))
+    return due
