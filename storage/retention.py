@@ -363,7 +363,7 @@ async def place_hold(
     case: Case,
     reason: str,
     review_on: dt.date,
-    staff_id: int,
+    staff_id: int | None,
     actor: str,
     now: dt.datetime,
 ) -> LegalHold:
