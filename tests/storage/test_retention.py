@@ -10,6 +10,7 @@ import secrets
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -325,9 +326,7 @@ async def test_the_list_of_what_is_due_this_month_names_each_case_its_rule_and_i
     await world.person(last_active=quiet, cases=[{"stage": "screening"}])
 
     async with sessionmaker() as session:
-        due = await retention.due_for_erasure(
-            session, policy=POLICY, now=NOW, within=dt.timedelta(days=30)
-        )
+        due = await retention.due_for_erasure(session, policy=POLICY, now=NOW, within=dt.timedelta(days=30))
 
     assert [(row.code, row.rule, row.due) for row in due] == [
         ("IP-2027-000004", "unenrolled", NOW + dt.timedelta(days=3)),
@@ -354,7 +353,7 @@ async def test_a_hold_is_placed_once_lifted_and_both_are_audited_without_the_rea
             now=NOW,
         )
     async with sessionmaker() as session, session.begin():
-        try:
+        with pytest.raises(retention.HoldExists) as refused:
             await retention.place_hold(
                 session,
                 crypto,
@@ -365,10 +364,7 @@ async def test_a_hold_is_placed_once_lifted_and_both_are_audited_without_the_rea
                 actor="staff:1",
                 now=NOW,
             )
-        except retention.HoldExists as refused:
-            assert refused.hold.review_on == dt.date(2027, 9, 1)
-        else:
-            raise AssertionError("a second hold was placed")
+        assert refused.value.hold.review_on == dt.date(2027, 9, 1)
         assert [held.code for held in await retention.held_cases(session)] == [case.code]
     async with sessionmaker() as session, session.begin():
         assert await retention.lift_hold(session, case=case, actor="staff:1")
