@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     PARTNERS_MANAGE = "partners.manage"
     CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
     CAMPAIGNS = "campaigns.manage"  # outreach campaigns: notices and counts, never who got them
+    # What the retention purge will erase soon, and legal holds that keep a case past its period.
+    LEGAL_HOLD = "retention.hold"
 
 
 _CASEWORK = frozenset(
@@ -60,6 +62,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.EXPORT_CASES,
         Permission.PARTNERS_MANAGE,
         Permission.CAMPAIGNS,
+        Permission.LEGAL_HOLD,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(

@@ -11,11 +11,14 @@ from starlette.requests import Request
 
 from caseworker_console import i18n
 from caseworker_console.config import config
+from caseworker_console.database import database
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
+from storage import retention
 from storage.models import Case, StaffUser, utcnow
+from storage.models_retention import LegalHold
 
 SOURCE_LABELS: dict[str, str] = {
     "bot": N_("Telegram bot"),
@@ -60,13 +63,18 @@ class CaseSummary:
     version: int
     # The plan tab shows once the case has entered intervention planning (or is closed).
     plan_open: bool
+    # On legal hold (storage.models_retention): its review date, never its reason.
+    hold_review: str | None = None
+    hold_review_iso: str | None = None
 
 
 def waiting_since(case: Case) -> dt.datetime:
     return case.handoff_at or case.created_at
 
 
-def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
+def case_summary(
+    request: Request, case: Case, *, assignee: StaffUser | None, hold: LegalHold | None = None
+) -> CaseSummary:
     locale = i18n.request_locale(request)
     translate = gettext_for(request)
     since = waiting_since(case)
@@ -83,4 +91,12 @@ def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) ->
         assigned_to=staff_name(assignee),
         version=case.version,
         plan_open=case.stage in PLAN_TAB_STAGES,
+        hold_review=i18n.format_day(hold.review_on, locale=locale) if hold else None,
+        hold_review_iso=hold.review_on.isoformat() if hold else None,
     )
+
+
+async def case_header(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
+    """The head of one case's pages, with its legal hold if it has one."""
+    hold = await retention.hold_of(database(request), case_id=case.id)
+    return case_summary(request, case, assignee=assignee, hold=hold)

@@ -75,6 +75,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     # Outreach campaigns: notices and counts, no case content (PROGRAMME.md "Roles").
     Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
+    # What the retention purge will erase, and legal holds: supervisors only.
+    Permission.LEGAL_HOLD: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
