@@ -220,6 +220,8 @@ async def place(request: Request) -> Response:
         return await _render_hold(
             request, code=case.code, case=case, values=values, error=refused.message, status_code=400
         )
+    case_id, code = case.id, case.code
+    existing: LegalHold | None = None
     try:
         await retention.place_hold(
             db,
@@ -232,24 +234,27 @@ async def place(request: Request) -> Response:
             now=utcnow(),
         )
         await db.commit()
-    except (retention.HoldExists, IntegrityError):
+    except retention.HoldExists as held:
+        existing = held.hold
+    except IntegrityError:  # the same case held by a request that committed first
         await db.rollback()
-        existing = await retention.hold_of(db, case_id=case.id)
-        if existing is not None and existing.review_on == review_on and existing.placed_by == user.staff_id:
-            stored = _reason(request, existing)
-            if stored == reason:
-                return _done(request, "held", case.code)  # the same form sent twice: done once
-        review = i18n.format_day(existing.review_on, locale=i18n.request_locale(request)) if existing else ""
-        return await _render_hold(
-            request,
-            code=case.code,
-            case=case,
-            values=values,
-            error=ALREADY_HELD,
-            error_values={"date": review},
-            status_code=409,
-        )
-    return _done(request, "held", case.code)
+        existing = await retention.hold_of(db, case_id=case_id)
+        case = await _find(request, code) or case
+    else:
+        return _done(request, "held", code)
+    same = existing is not None and (existing.review_on, existing.placed_by) == (review_on, user.staff_id)
+    if same and existing is not None and _reason(request, existing) == reason:
+        return _done(request, "held", code)  # the same form sent twice: done once
+    review = i18n.format_day(existing.review_on, locale=i18n.request_locale(request)) if existing else ""
+    return await _render_hold(
+        request,
+        code=code,
+        case=case,
+        values=values,
+        error=ALREADY_HELD,
+        error_values={"date": review},
+        status_code=409,
+    )
 
 
 async def lift(request: Request) -> Response:
