@@ -39,6 +39,7 @@ class RetentionWorker:
         interval: float = DAY,
         retry_after: float = RETRY_AFTER,
         pause: float = 0.01,
+        rest: float = 1.0,
         people_batch: int = retention.PEOPLE_BATCH,
         row_batch: int = retention.ROW_BATCH,
         clock: Callable[[], dt.datetime] = utcnow,
@@ -49,6 +50,7 @@ class RetentionWorker:
         self._interval = interval
         self._retry_after = retry_after
         self._pause = pause
+        self._rest = rest
         self._people_batch = people_batch
         self._row_batch = row_batch
         self._clock = clock
@@ -75,6 +77,7 @@ class RetentionWorker:
             people_batch=self._people_batch,
             row_batch=self._row_batch,
             pause=self._pause,
+            rest=self._rest,
         )
         self.runs += 1
         counts = report.counts()

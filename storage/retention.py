@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -43,6 +44,8 @@ REASON = "retention"
 # that the bot, which shares SQLite's one write lock, waits for it no longer than for a busy moment.
 PEOPLE_BATCH = 50
 ROW_BATCH = 1000
+# Erasing one person is a dozen statements: a batch of people also ends once it has taken this long.
+PEOPLE_BUDGET = 0.02
 # Files sent in the chat (bot.dialogs.handoff.message_body); a location is not a file.
 FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
 # What a file's message holds after its period: no file id, no name, no caption.
@@ -139,24 +142,48 @@ def unenrolled_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) 
     )
 
 
-async def erase_closed(
-    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = PEOPLE_BATCH
-) -> int:
-    """One batch: erase up to `limit` people whose closed cases are past their period."""
-    ids = list((await session.execute(closed_people(policy=policy, now=now, limit=limit))).scalars())
+async def _erase_people(session: AsyncSession, ids: list[uuid.UUID], budget: float) -> int:
+    """Erase these people one by one until `budget` seconds have gone; how many were erased."""
+    if not ids:
+        return 0
+    # One read for the batch: each erasure then finds its person in the session.
+    await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))
+    started = time.monotonic()
+    done = 0
     for beneficiary_id in ids:
         await _erase(session, beneficiary_id, REASON)
-    return len(ids)
+        done += 1
+        if time.monotonic() - started >= budget:
+            break
+    return done
+
+
+async def erase_closed(
+    session: AsyncSession,
+    *,
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    limit: int = PEOPLE_BATCH,
+    budget: float = PEOPLE_BUDGET,
+) -> int:
+    """One batch: erase up to `limit` people whose closed cases are past their period (fewer when
+    it takes `budget` seconds); how many were erased."""
+    ids = list((await session.execute(closed_people(policy=policy, now=now, limit=limit))).scalars())
+    return await _erase_people(session, ids, budget)
 
 
 async def erase_unenrolled(
-    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = PEOPLE_BATCH
+    session: AsyncSession,
+    *,
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    limit: int = PEOPLE_BATCH,
+    budget: float = PEOPLE_BUDGET,
 ) -> int:
-    """One batch: erase up to `limit` people never enrolled and out of contact past the period."""
+    """One batch: erase up to `limit` people never enrolled and out of contact past the period
+    (fewer when it takes `budget` seconds); how many were erased."""
     ids = list((await session.execute(unenrolled_people(policy=policy, now=now, limit=limit))).scalars())
-    for beneficiary_id in ids:
-        await _erase(session, beneficiary_id, REASON)
-    return len(ids)
+    return await _erase_people(session, ids, budget)
 
 
 async def remove_attachments(
@@ -287,47 +314,43 @@ async def purge(
     now: dt.datetime,
     people_batch: int = PEOPLE_BATCH,
     row_batch: int = ROW_BATCH,
+    budget: float = PEOPLE_BUDGET,
+    rest: float = 0.0,
     pause: float = 0.0,
     max_batches: int | None = None,
 ) -> PurgeReport:
-    """Everything the policy says is due at `now`, each batch its own transaction, `pause` seconds
-    between batches. `max_batches` stops a run early (a test's interrupted run); the next resumes."""
+    """Everything the policy says is due at `now`, each batch its own transaction. After each batch
+    it rests `rest` times as long as the batch took (at least `pause` seconds): the bot shares the
+    process's CPU and, on SQLite, the write lock. `max_batches` stops a run early (a test's
+    interrupted run); the next run resumes where it stopped."""
     report = PurgeReport()
-    steps: Sequence[tuple[str, int, Step]] = (
-        ("closed", people_batch, lambda s: erase_closed(s, policy=policy, now=now, limit=people_batch)),
+    steps: Sequence[tuple[str, Step]] = (
+        (
+            "closed",
+            lambda s: erase_closed(s, policy=policy, now=now, limit=people_batch, budget=budget),
+        ),
         (
             "unenrolled",
-            people_batch,
-            lambda s: erase_unenrolled(s, policy=policy, now=now, limit=people_batch),
+            lambda s: erase_unenrolled(s, policy=policy, now=now, limit=people_batch, budget=budget),
         ),
-        (
-            "attachments",
-            row_batch,
-            lambda s: remove_attachments(s, crypto, policy=policy, now=now, limit=row_batch),
-        ),
-        (
-            "processed_updates",
-            row_batch,
-            lambda s: forget_processed_updates(s, policy=policy, now=now, limit=row_batch),
-        ),
-        (
-            "inbound_updates",
-            row_batch,
-            lambda s: forget_given_up_updates(s, policy=policy, now=now, limit=row_batch),
-        ),
-        ("exports", row_batch, lambda s: delete_expired_exports(s, now=now, limit=row_batch)),
-        ("audit", row_batch, lambda s: forget_old_audit(s, policy=policy, now=now, limit=row_batch)),
+        ("attachments", lambda s: remove_attachments(s, crypto, policy=policy, now=now, limit=row_batch)),
+        ("processed_updates", lambda s: forget_processed_updates(s, policy=policy, now=now, limit=row_batch)),
+        ("inbound_updates", lambda s: forget_given_up_updates(s, policy=policy, now=now, limit=row_batch)),
+        ("exports", lambda s: delete_expired_exports(s, now=now, limit=row_batch)),
+        ("audit", lambda s: forget_old_audit(s, policy=policy, now=now, limit=row_batch)),
     )
-    for name, batch, step in steps:
+    for name, step in steps:
+        # Until a batch finds nothing left: a batch cut short by its budget is not the last.
         while max_batches is None or report.batches < max_batches:
+            started = time.monotonic()
             async with sessionmaker() as session, session.begin():
                 done = await step(session)
             report.batches += 1
-            setattr(report, name, getattr(report, name) + done)
-            if done < batch:
+            if not done:
                 break
-            # Let whoever waits for the write lock (the bot) go before the next batch.
-            await asyncio.sleep(pause)
+            setattr(report, name, getattr(report, name) + done)
+            # Whoever waits for the write lock (the bot) goes before the next batch.
+            await asyncio.sleep(max(pause, rest * (time.monotonic() - started)))
     if any(report.counts().values()):
         async with sessionmaker() as session, session.begin():
             await record_audit(

@@ -300,17 +300,34 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
         for _ in range(7)
     ]
 
-    stopped = await run(sessionmaker, crypto, people_batch=3, max_batches=1)
+    stopped = await run(sessionmaker, crypto, people_batch=3, budget=60.0, max_batches=1)
     assert stopped.closed == 3 and stopped.batches == 1
     assert sum([await world.exists(person) for person in people]) == 4
 
-    resumed = await run(sessionmaker, crypto, people_batch=3)
+    resumed = await run(sessionmaker, crypto, people_batch=3, budget=60.0)
     assert resumed.closed == 4
-    # 3 + 1 for the closed rule (the short batch ends it), then one empty batch per other step.
-    assert resumed.batches == 2 + 6
+    # 3 + 1 for the closed rule and an empty batch that ends it, then one empty batch per other step.
+    assert resumed.batches == 3 + 6
     assert not any([await world.exists(person) for person in people])
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    world = World(sessionmaker, crypto)
+    long_ago = NOW - POLICY.closed - dt.timedelta(days=1)
+    people = [
+        await world.person(last_active=long_ago, cases=[{"stage": "closed", "closed": long_ago}])
+        for _ in range(4)
+    ]
+
+    report = await run(sessionmaker, crypto, people_batch=50, budget=0.0)
+
+    # No time at all: one person per transaction, and still everyone.
+    assert report.closed == 4 and report.batches == 4 + 1 + 6
+    assert not any([await world.exists(person) for person in people])
 
 
 async def test_the_list_of_what_is_due_this_month_names_each_case_its_rule_and_its_date(
