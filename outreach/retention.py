@@ -40,7 +40,7 @@ class RetentionWorker:
         retry_after: float = RETRY_AFTER,
         pause: float = 0.01,
         rest: float = 1.0,
-        people_batch: int = retention.PEOPLE_BATCH,
+        scan: int = retention.PEOPLE_SCAN,
         row_batch: int = retention.ROW_BATCH,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
@@ -51,7 +51,7 @@ class RetentionWorker:
         self._retry_after = retry_after
         self._pause = pause
         self._rest = rest
-        self._people_batch = people_batch
+        self._scan = scan
         self._row_batch = row_batch
         self._clock = clock
         self.runs = 0
@@ -74,7 +74,7 @@ class RetentionWorker:
             self._crypto,
             policy=self._policy,
             now=self._clock(),
-            people_batch=self._people_batch,
+            scan=self._scan,
             row_batch=self._row_batch,
             pause=self._pause,
             rest=self._rest,
@@ -85,8 +85,9 @@ class RetentionWorker:
             # Erased personal data must not linger in SQLite's write-ahead log.
             await checkpoint(self._sessionmaker.kw["bind"])
         log.info(
-            "retention purge: %s in %d batches",
+            "retention purge: %s in %d batches (the longest %.0f ms)",
             ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()),
             report.batches,
+            report.longest_ms,
         )
         return report

@@ -70,6 +70,11 @@ class UuidPrimaryKey:
 
 class Beneficiary(UuidPrimaryKey, Base):
     __tablename__ = "beneficiaries"
+    __table_args__ = (
+        # The retention purge walks the people out of contact longest first (storage.retention);
+        # campaigns select on the last contact too.
+        Index("ix_beneficiaries_last_active", "last_active_at", "id"),
+    )
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {
         "telegram_hash": ("telegram_id_enc", "telegram")
@@ -87,8 +92,7 @@ class Beneficiary(UuidPrimaryKey, Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Indexed for the retention purge (people never enrolled, by their last contact) and campaigns.
-    last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_active_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cases: Mapped[list[Case]] = relationship(back_populates="beneficiary")
 

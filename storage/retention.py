@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, not_, or_, select, tuple_, update
+from sqlalchemy import Select, Uuid, and_, bindparam, delete, literal, not_, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -27,7 +27,7 @@ from programme.retention import BEFORE_ENROLMENT, ENROLLED_STAGES, RetentionPoli
 from storage.crypto import Crypto
 from storage.inbound import MAX_ATTEMPTS
 from storage.journey import erase_beneficiary
-from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate
+from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate, UTCDateTime
 from storage.models_casework import CaseClosure
 from storage.models_figures import FullExport
 from storage.models_journey import CaseMessage
@@ -40,11 +40,13 @@ log = logging.getLogger(__name__)
 
 ACTOR = "retention"
 REASON = "retention"
-# People erased per transaction, and rows of the other steps: each transaction stays short enough
-# that the bot, which shares SQLite's one write lock, waits for it no longer than for a busy moment.
-PEOPLE_BATCH = 50
+# Each transaction stays short enough that the bot, which shares SQLite's one write lock (and, in
+# one process, the CPU), waits for it no longer than for a busy moment: rows of the simple steps
+# per batch; candidates a batch of a people rule looks at (each rule walks its candidates in time
+# order, so a batch costs the same however many there are, and none is looked at twice in a run);
+# and the time after which a batch of people ends (erasing one person is a dozen statements).
 ROW_BATCH = 1000
-# Erasing one person is a dozen statements: a batch of people also ends once it has taken this long.
+PEOPLE_SCAN = 200
 PEOPLE_BUDGET = 0.02
 # Files sent in the chat (bot.dialogs.handoff.message_body); a location is not a file.
 FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
@@ -79,24 +81,41 @@ def _held(beneficiary_id: object) -> object:
     )
 
 
-def closed_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> Select[tuple[uuid.UUID]]:
+def closed_people(
+    *, policy: RetentionPolicy, now: dt.datetime, limit: int, among: Sequence[uuid.UUID] | None = None
+) -> Select[tuple[uuid.UUID]]:
     """People all of whose cases are closed, the last closing longer ago than `policy.closed`, and
-    none on hold. A case marked closed without a closing record (none is made so) is not counted:
-    when it closed is not known."""
+    none on hold. A case marked closed without a closing record (none is made so) keeps its person:
+    when it closed is not known. With `among`: only those of these people, each known to have a
+    case closed longer ago (the purge's batch)."""
     cutoff = now - policy.closed
     other = aliased(Case)
     other_closing = aliased(CaseClosure)
-    still_open_or_recent = (
-        select(other.id)
-        .outerjoin(
-            other_closing, and_(other_closing.case_id == other.id, other_closing.reopened_at.is_(None))
+
+    def still_open_or_recent(beneficiary_id: Any) -> Any:
+        return (
+            select(other.id)
+            .outerjoin(
+                other_closing, and_(other_closing.case_id == other.id, other_closing.reopened_at.is_(None))
+            )
+            .where(
+                other.beneficiary_id == beneficiary_id,
+                or_(other.stage != _CLOSED, other_closing.closed_at >= cutoff, other_closing.id.is_(None)),
+            )
+            .exists()
         )
-        .where(
-            other.beneficiary_id == Case.beneficiary_id,
-            or_(other.stage != _CLOSED, other_closing.closed_at >= cutoff, other_closing.id.is_(None)),
+
+    if among is not None:
+        # The purge's batch: a few people looked up by id, each with a case closed past the period.
+        return (
+            select(Beneficiary.id)
+            .where(
+                Beneficiary.id.in_(among),
+                ~still_open_or_recent(Beneficiary.id),
+                ~_held(Beneficiary.id),
+            )
+            .limit(limit)
         )
-        .exists()
-    )
     return (
         select(Case.beneficiary_id)
         .join(CaseClosure, CaseClosure.case_id == Case.id)
@@ -104,7 +123,7 @@ def closed_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> S
             Case.stage == _CLOSED,
             CaseClosure.reopened_at.is_(None),
             CaseClosure.closed_at < cutoff,
-            ~still_open_or_recent,
+            ~still_open_or_recent(Case.beneficiary_id),
             ~_held(Case.beneficiary_id),
         )
         .distinct()
@@ -112,12 +131,15 @@ def closed_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> S
     )
 
 
-def unenrolled_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) -> Select[tuple[uuid.UUID]]:
+def unenrolled_people(
+    *, policy: RetentionPolicy, now: dt.datetime, limit: int, among: Sequence[uuid.UUID] | None = None
+) -> Select[tuple[uuid.UUID]]:
     """People the programme never enrolled (programme.retention.ENROLLED_STAGES: none of their cases
     reached the initial needs assessment, nor was closed from it or later) with no contact for
     `policy.unenrolled`: no update from them (last_active_at) and no change to any case of theirs
     (a caseworker's work counts as contact). Someone who started the bot and never finished the
-    screening is among them: kept no longer than someone screened. None of their cases on hold."""
+    screening is among them: kept no longer than someone screened. None of their cases on hold.
+    Only people of `among`, if given."""
     cutoff = now - policy.unenrolled
     closing = aliased(CaseClosure)
     closed_before_enrolment = (
@@ -135,27 +157,62 @@ def unenrolled_people(*, policy: RetentionPolicy, now: dt.datetime, limit: int) 
         .where(Case.beneficiary_id == Beneficiary.id, or_(not_(not_enrolled), Case.updated_at >= cutoff))
         .exists()
     )
-    return (
+    statement = (
         select(Beneficiary.id)
         .where(Beneficiary.last_active_at < cutoff, ~kept, ~_held(Beneficiary.id))
         .limit(limit)
     )
+    return statement if among is None else statement.where(Beneficiary.id.in_(among))
 
 
-async def _erase_people(session: AsyncSession, ids: list[uuid.UUID], budget: float) -> int:
-    """Erase these people one by one until `budget` seconds have gone; how many were erased."""
-    if not ids:
-        return 0
+# Where a rule's walk through its candidates has got to: the (time, id) of the last one looked at.
+Cursor = tuple[dt.datetime, uuid.UUID]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a people rule: how many it erased, and where the next batch starts (None:
+    the rule has no candidates left in this run)."""
+
+    erased: int
+    after: Cursor | None
+    more: bool
+
+
+def _past(time: Any, key: Any, cursor: Cursor | None) -> Any:
+    """Rows after the cursor in (time, id) order, as one row-value comparison an index serves."""
+    if cursor is None:
+        return true()
+    at, row = cursor
+    return tuple_(time, key) > tuple_(literal(at, UTCDateTime()), literal(row, Uuid()))
+
+
+async def _erase_window(
+    session: AsyncSession,
+    window: list[tuple[dt.datetime, uuid.UUID, uuid.UUID]],
+    qualifying: Select[tuple[uuid.UUID]],
+    *,
+    scan: int,
+    budget: float,
+) -> Batch:
+    """Erase the people of this window (time, row id, person, in order) that `qualifying` selects,
+    one by one until `budget` seconds have gone."""
+    if not window:
+        return Batch(0, None, more=False)
+    due = set((await session.execute(qualifying)).scalars())
     # One read for the batch: each erasure then finds its person in the session.
-    await session.execute(select(Beneficiary).where(Beneficiary.id.in_(ids)))
+    await session.execute(select(Beneficiary).where(Beneficiary.id.in_(due)))
     started = time.monotonic()
-    done = 0
-    for beneficiary_id in ids:
-        await _erase(session, beneficiary_id, REASON)
-        done += 1
-        if time.monotonic() - started >= budget:
-            break
-    return done
+    erased: set[uuid.UUID] = set()
+    for _at, _row, person in window:
+        if person in due and person not in erased:
+            await _erase(session, person, REASON)
+            erased.add(person)
+            if time.monotonic() - started >= budget and erased != due:
+                # Out of time: the next batch looks at this window again (the erased are gone).
+                return Batch(len(erased), None, more=True)
+    last_at, last_row, _ = window[-1]
+    return Batch(len(erased), (last_at, last_row), more=len(window) == scan)
 
 
 async def erase_closed(
@@ -163,13 +220,30 @@ async def erase_closed(
     *,
     policy: RetentionPolicy,
     now: dt.datetime,
-    limit: int = PEOPLE_BATCH,
+    after: Cursor | None = None,
+    scan: int = PEOPLE_SCAN,
     budget: float = PEOPLE_BUDGET,
-) -> int:
-    """One batch: erase up to `limit` people whose closed cases are past their period (fewer when
-    it takes `budget` seconds); how many were erased."""
-    ids = list((await session.execute(closed_people(policy=policy, now=now, limit=limit))).scalars())
-    return await _erase_people(session, ids, budget)
+) -> Batch:
+    """One batch: of the next `scan` closings past their period (oldest first, from `after`),
+    erase the people `closed_people` selects, until `budget` seconds have gone."""
+    cutoff = now - policy.closed
+    window = (
+        select(CaseClosure.closed_at, CaseClosure.id, Case.beneficiary_id)
+        .join(Case, Case.id == CaseClosure.case_id)
+        .where(
+            CaseClosure.closed_at < cutoff,
+            CaseClosure.reopened_at.is_(None),
+            _past(CaseClosure.closed_at, CaseClosure.id, after),
+        )
+        .order_by(CaseClosure.closed_at, CaseClosure.id)
+        .limit(scan)
+    )
+    # No condition on the case here: the walk follows the closings' index (the stage is checked
+    # by closed_people, which also knows a reopened case is not closed).
+    rows = [tuple(row) for row in await session.execute(window)]
+    people = list({person for *_, person in rows})
+    qualifying = closed_people(policy=policy, now=now, limit=len(people) or 1, among=people)
+    return await _erase_window(session, rows, qualifying, scan=scan, budget=budget)  # type: ignore[arg-type]
 
 
 async def erase_unenrolled(
@@ -177,13 +251,23 @@ async def erase_unenrolled(
     *,
     policy: RetentionPolicy,
     now: dt.datetime,
-    limit: int = PEOPLE_BATCH,
+    after: Cursor | None = None,
+    scan: int = PEOPLE_SCAN,
     budget: float = PEOPLE_BUDGET,
-) -> int:
-    """One batch: erase up to `limit` people never enrolled and out of contact past the period
-    (fewer when it takes `budget` seconds); how many were erased."""
-    ids = list((await session.execute(unenrolled_people(policy=policy, now=now, limit=limit))).scalars())
-    return await _erase_people(session, ids, budget)
+) -> Batch:
+    """One batch: of the next `scan` people out of contact past the period (longest first, from
+    `after`), erase those `unenrolled_people` selects, until `budget` seconds have gone."""
+    cutoff = now - policy.unenrolled
+    window = (
+        select(Beneficiary.last_active_at, Beneficiary.id, Beneficiary.id)
+        .where(Beneficiary.last_active_at < cutoff, _past(Beneficiary.last_active_at, Beneficiary.id, after))
+        .order_by(Beneficiary.last_active_at, Beneficiary.id)
+        .limit(scan)
+    )
+    rows = [tuple(row) for row in await session.execute(window)]
+    people = [person for *_, person in rows]
+    qualifying = unenrolled_people(policy=policy, now=now, limit=len(people) or 1, among=people)
+    return await _erase_window(session, rows, qualifying, scan=scan, budget=budget)  # type: ignore[arg-type]
 
 
 async def remove_attachments(
@@ -298,9 +382,13 @@ class PurgeReport:
     exports: int = 0
     audit: int = 0
     batches: int = field(default=0, compare=False)
+    # The longest of its transactions: what the bot may have waited for, at worst.
+    longest_ms: float = field(default=0.0, compare=False)
 
     def counts(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batches"}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("batches", "longest_ms")
+        }
 
 
 Step = Callable[[AsyncSession], Awaitable[int]]
@@ -312,7 +400,7 @@ async def purge(
     *,
     policy: RetentionPolicy,
     now: dt.datetime,
-    people_batch: int = PEOPLE_BATCH,
+    scan: int = PEOPLE_SCAN,
     row_batch: int = ROW_BATCH,
     budget: float = PEOPLE_BUDGET,
     rest: float = 0.0,
@@ -324,33 +412,49 @@ async def purge(
     process's CPU and, on SQLite, the write lock. `max_batches` stops a run early (a test's
     interrupted run); the next run resumes where it stopped."""
     report = PurgeReport()
-    steps: Sequence[tuple[str, Step]] = (
-        (
-            "closed",
-            lambda s: erase_closed(s, policy=policy, now=now, limit=people_batch, budget=budget),
-        ),
-        (
-            "unenrolled",
-            lambda s: erase_unenrolled(s, policy=policy, now=now, limit=people_batch, budget=budget),
-        ),
+
+    def stopped() -> bool:
+        return max_batches is not None and report.batches >= max_batches
+
+    async def batch(step: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        started = time.monotonic()
+        async with sessionmaker() as session, session.begin():
+            result = await step(session)
+        report.batches += 1
+        report.longest_ms = max(report.longest_ms, (time.monotonic() - started) * 1000)
+        # Whoever waits for the write lock (the bot) goes before the next batch.
+        await asyncio.sleep(max(pause, rest * (time.monotonic() - started)))
+        return result
+
+    people: Sequence[tuple[str, Callable[..., Awaitable[Batch]]]] = (
+        ("closed", erase_closed),
+        ("unenrolled", erase_unenrolled),
+    )
+    for name, rule in people:
+        cursor: Cursor | None = None
+        while not stopped():
+            done: Batch = await batch(
+                lambda s, rule=rule, after=cursor: rule(
+                    s, policy=policy, now=now, after=after, scan=scan, budget=budget
+                )
+            )
+            setattr(report, name, getattr(report, name) + done.erased)
+            if not done.more:
+                break
+            cursor = done.after or cursor
+    rows: Sequence[tuple[str, Step]] = (
         ("attachments", lambda s: remove_attachments(s, crypto, policy=policy, now=now, limit=row_batch)),
         ("processed_updates", lambda s: forget_processed_updates(s, policy=policy, now=now, limit=row_batch)),
         ("inbound_updates", lambda s: forget_given_up_updates(s, policy=policy, now=now, limit=row_batch)),
         ("exports", lambda s: delete_expired_exports(s, now=now, limit=row_batch)),
         ("audit", lambda s: forget_old_audit(s, policy=policy, now=now, limit=row_batch)),
     )
-    for name, step in steps:
-        # Until a batch finds nothing left: a batch cut short by its budget is not the last.
-        while max_batches is None or report.batches < max_batches:
-            started = time.monotonic()
-            async with sessionmaker() as session, session.begin():
-                done = await step(session)
-            report.batches += 1
-            if not done:
+    for name, step in rows:
+        while not stopped():
+            count: int = await batch(step)
+            setattr(report, name, getattr(report, name) + count)
+            if count < row_batch:
                 break
-            setattr(report, name, getattr(report, name) + done)
-            # Whoever waits for the write lock (the bot) goes before the next batch.
-            await asyncio.sleep(max(pause, rest * (time.monotonic() - started)))
     if any(report.counts().values()):
         async with sessionmaker() as session, session.begin():
             await record_audit(

@@ -63,7 +63,7 @@ async def test_one_run_purges_on_the_workers_clock_and_logs_counts_only(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, caplog: pytest.LogCaptureFixture
 ) -> None:
     codes = await closed_long_ago(sessionmaker, 3)
-    worker = RetentionWorker(sessionmaker, crypto, policy=POLICY, people_batch=2, clock=lambda: NOW)
+    worker = RetentionWorker(sessionmaker, crypto, policy=POLICY, scan=2, clock=lambda: NOW)
     caplog.set_level(logging.INFO, logger="outreach.retention")
 
     report = await worker.run_once()

@@ -300,17 +300,47 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
         for _ in range(7)
     ]
 
-    stopped = await run(sessionmaker, crypto, people_batch=3, budget=60.0, max_batches=1)
+    stopped = await run(sessionmaker, crypto, scan=3, budget=60.0, max_batches=1)
     assert stopped.closed == 3 and stopped.batches == 1
     assert sum([await world.exists(person) for person in people]) == 4
 
-    resumed = await run(sessionmaker, crypto, people_batch=3, budget=60.0)
+    resumed = await run(sessionmaker, crypto, scan=3, budget=60.0)
     assert resumed.closed == 4
-    # 3 + 1 for the closed rule and an empty batch that ends it, then one empty batch per other step.
-    assert resumed.batches == 3 + 6
+    # 3 + 1 for the closed rule (a short window ends it), then one batch per other rule and step.
+    assert resumed.batches == 2 + 1 + 5
     assert not any([await world.exists(person) for person in people])
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_rule_walks_past_candidates_it_keeps_to_the_ones_it_erases(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    world = World(sessionmaker, crypto)
+    oldest = NOW - POLICY.closed - dt.timedelta(days=30)
+    # The longest out of contact are enrolled (kept by this rule) or held: each batch looks at two.
+    kept = [
+        await world.person(last_active=oldest + dt.timedelta(minutes=n), cases=[{"stage": "implementation"}])
+        for n in range(5)
+    ]
+    kept.append(
+        await world.person(
+            last_active=oldest + dt.timedelta(minutes=6),
+            cases=[{"stage": "closed", "closed": oldest, "held": True}],
+        )
+    )
+    erased = [
+        await world.person(
+            last_active=oldest + dt.timedelta(hours=1, minutes=n), cases=[{"stage": "screening"}]
+        )
+        for n in range(3)
+    ]
+
+    report = await run(sessionmaker, crypto, scan=2, budget=60.0)
+
+    assert report.unenrolled == 3
+    assert all([await world.exists(person) for person in kept])
+    assert not any([await world.exists(person) for person in erased])
 
 
 async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
@@ -323,10 +353,10 @@ async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
         for _ in range(4)
     ]
 
-    report = await run(sessionmaker, crypto, people_batch=50, budget=0.0)
+    report = await run(sessionmaker, crypto, scan=50, budget=0.0)
 
     # No time at all: one person per transaction, and still everyone.
-    assert report.closed == 4 and report.batches == 4 + 1 + 6
+    assert report.closed == 4 and report.batches == 4 + 1 + 5
     assert not any([await world.exists(person) for person in people])
 
 

@@ -1,4 +1,4 @@
-"""retention: legal holds, attachments removed after their period, indexes the purge reads by
+"""retention: legal holds, attachments removed after their period, indexes the purge walks by
 
 Revision ID: 0010_retention
 Revises: 0009_city_fold
@@ -37,12 +37,16 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_beneficiary_id"), ["beneficiary_id"], unique=False)
     with op.batch_alter_table("beneficiaries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_beneficiaries_last_active_at"), ["last_active_at"], unique=False)
+        batch_op.create_index("ix_beneficiaries_last_active", ["last_active_at", "id"], unique=False)
+    with op.batch_alter_table("case_closures", schema=None) as batch_op:
+        batch_op.create_index("ix_case_closures_closed", ["closed_at", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_closures", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_closures_closed")
     with op.batch_alter_table("beneficiaries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_beneficiaries_last_active_at"))
+        batch_op.drop_index("ix_beneficiaries_last_active")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_beneficiary_id"))
     with op.batch_alter_table("case_messages", schema=None) as batch_op:
