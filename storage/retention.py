@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from programme.cycle import Stage
-from programme.retention import BEFORE_ENROLMENT, ENROLLED_STAGES, RetentionPolicy
+from programme.retention import BEFORE_ENROLMENT, RetentionPolicy
 from storage.crypto import Crypto
 from storage.inbound import MAX_ATTEMPTS
 from storage.journey import erase_beneficiary
@@ -54,7 +54,6 @@ FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
 REMOVED_BODY = json.dumps({"removed": REASON})
 
 _CLOSED = Stage.CLOSED.value
-_ENROLLED = sorted(stage.value for stage in ENROLLED_STAGES)
 _BEFORE = sorted(stage.value for stage in BEFORE_ENROLMENT)
 
 

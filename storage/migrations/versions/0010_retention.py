@@ -50,5 +50,6 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_beneficiary_id"))
     with op.batch_alter_table("case_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_messages_files")
         batch_op.drop_column("removed_at")
     op.drop_table("legal_holds")
