@@ -34,6 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("case_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("removed_at", storage.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_case_messages_files", ["kind", "removed_at", "created_at"], unique=False)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_beneficiary_id"), ["beneficiary_id"], unique=False)
     with op.batch_alter_table("beneficiaries", schema=None) as batch_op:
