@@ -1,5 +1,5 @@
 """`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, the outbox
-sender, campaign expansion and reminders, one table.
+sender, campaign expansion, reminders and the paced bot during a retention purge, one table.
 
 Everything that is compared is measured in the same run on the same machine, because these
 machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import campaigns, outreach, reminders
+from bench import campaigns, outreach, purge, reminders
 from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
@@ -52,7 +52,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,p4,startup,memory,sender,campaign,reminders",
+        default="p1,webhook,paced,p4,startup,memory,sender,campaign,reminders,purge",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -63,6 +63,12 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--appointments", type=int, default=100_000, help="booked appointments for reminders (100000)"
+    )
+    parser.add_argument(
+        "--purge-cases",
+        type=int,
+        default=100_000,
+        help="closed cases the paced bot runs beside, expired (purged) and not (100000)",
     )
     parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
     parser.add_argument(
@@ -152,7 +158,15 @@ async def _outreach(
         ),
         "campaign": ("bench.campaigns", ["--recipients", str(args.recipients)]),
         "reminders": ("bench.reminders", ["--appointments", str(args.appointments)]),
-    }
+        "purge": (
+            "bench.purge",
+            [
+                "--cases", str(args.purge_cases),
+                "--users", str(args.paced_users),
+                "--think", str(args.think),
+            ],
+        ),
+    }  # fmt: skip
     results = []
     for part, (module, options) in runs.items():
         if part in parts:
@@ -243,6 +257,7 @@ def table(report: dict[str, Any]) -> str:
     rows += outreach.rows(report["outreach"])
     rows += campaigns.rows(report["outreach"])
     rows += reminders.rows(report["outreach"])
+    rows += purge.rows(report["outreach"])
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * width for width in widths))
