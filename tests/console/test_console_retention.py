@@ -172,6 +172,7 @@ async def test_the_hold_form_answers_hostile_input_with_a_clear_message_and_keep
     assert other.status_code == 409
     assert "already on legal hold" in soup(other).select_one("p.error").get_text()
     assert soup(other).select_one(".hold-reason").get_text() == REASON
+    assert soup(other).select_one("#hold-unsaved").get_text() == "Another reason"
     [hold] = await holds(sessionmaker)
     assert hold.review_on.isoformat() == review
     # A forged code in the lift form is refused the same way.
