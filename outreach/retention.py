@@ -64,6 +64,11 @@ class RetentionWorker:
             except _DATABASE_ERRORS as error:
                 log.warning("retention purge stopped (%s); it resumes later", type(error).__name__)
                 wait = self._retry_after
+            except Exception as error:
+                # The sender beside it must keep running. Only the kind is logged: an error's text
+                # may quote a row's values.
+                log.error("retention purge failed (%s); it is tried again later", type(error).__name__)
+                wait = self._retry_after
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait)
 

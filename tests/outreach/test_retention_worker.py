@@ -111,3 +111,31 @@ async def test_only_the_elected_worker_purges(
         assert await remaining(sessionmaker) == 0
         stop.set()
         await follower
+
+
+async def test_a_failed_run_is_logged_by_its_kind_and_tried_again(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        raise ValueError("row IP-2025-000001 of Zarina")
+
+    monkeypatch.setattr("outreach.retention.retention.purge", broken)
+    worker = RetentionWorker(sessionmaker, crypto, policy=POLICY, retry_after=0.01, clock=lambda: NOW)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+
+    async def tried_twice() -> bool:
+        return len(calls) >= 2
+
+    await until(tried_twice, within=10)
+    stop.set()
+    await loop
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "retention purge failed (ValueError)" in logged
+    assert "Zarina" not in logged and "IP-2025" not in logged
