@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -169,7 +170,7 @@ async def _render_hold(
             "current": current,
             "values": values or {"reason": "", "review_on": ""},
             "error": translate.gettext(error) % (error_values or {}) if error else None,
-            "reason_max": HOLD_REASON_MAX,
+            "reason_max": format_decimal(HOLD_REASON_MAX, locale=locale),
             "min_review": (_today(request) + dt.timedelta(days=1)).isoformat(),
         },
         status_code=status_code,
