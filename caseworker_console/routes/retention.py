@@ -85,6 +85,8 @@ async def overview(request: Request) -> Response:
     today = _today(request)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     code = request.query_params.get("case", "")[:20]
+    if notice and await _find(request, code) is None:
+        notice = None  # a link made up elsewhere says nothing about a case that does not exist
     return pages(request).render(
         request,
         "retention.html",

@@ -112,6 +112,8 @@ async def test_the_supervisor_sees_what_is_erased_this_month_and_puts_a_case_on_
         "is lifted" in soup(await client.get(lifted.headers["location"])).select_one("p.success").get_text()
     )
     assert await holds(sessionmaker) == []
+    made_up = await client.get("/retention?notice=held&case=IP-2026-999999")
+    assert soup(made_up).select("p.success") == []
     again = await client.post("/retention/lift", data={"csrf_token": form_token(form), "case": CODE})
     assert "was not on legal hold" in soup(await client.get(again.headers["location"])).get_text()
     async with sessionmaker() as session:
