@@ -5,17 +5,16 @@ PostgreSQL only the worker holding the sender's lock purges."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from outreach.leader import SENDER_LOCK_KEY, lead_then_run
+from outreach.leader import lead_then_run
 from outreach.retention import RetentionWorker
 from programme.retention import RetentionPolicy
 from storage.crypto import Crypto
@@ -92,25 +91,30 @@ async def test_only_the_elected_worker_purges(
     await closed_long_ago(sessionmaker, 2)
     worker = RetentionWorker(sessionmaker, crypto, policy=POLICY, clock=lambda: NOW)
     stop = asyncio.Event()
-    async with contextlib.AsyncExitStack() as stack:
-        if engine.dialect.name == "postgresql":
-            # Another worker leads: this one waits its turn and purges nothing meanwhile.
-            leader = await stack.enter_async_context(engine.connect())
-            await leader.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SENDER_LOCK_KEY})
-            follower = asyncio.create_task(lead_then_run(engine, worker.run, stop, retry=0.05))
-            await asyncio.sleep(0.5)
-            assert worker.runs == 0
-            assert await remaining(sessionmaker) == 2
-            # The leader goes away: this one is elected and purges at once.
-            await leader.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SENDER_LOCK_KEY})
-            await leader.commit()
-        else:
-            # SQLite has one worker process by design: no election, the work just runs.
-            follower = asyncio.create_task(lead_then_run(engine, worker.run, stop))
-        await until(ran(worker, 1), within=10)
-        assert await remaining(sessionmaker) == 0
-        stop.set()
-        await follower
+    if engine.dialect.name == "postgresql":
+        # Another worker leads (through the same election as the sender's), doing nothing meanwhile.
+        leading, leader_stop = asyncio.Event(), asyncio.Event()
+
+        async def lead(stop: asyncio.Event) -> None:
+            leading.set()
+            await stop.wait()
+
+        leader = asyncio.create_task(lead_then_run(engine, lead, leader_stop, retry=0.05))
+        await asyncio.wait_for(leading.wait(), 10)
+        follower = asyncio.create_task(lead_then_run(engine, worker.run, stop, retry=0.05))
+        await asyncio.sleep(0.5)
+        assert worker.runs == 0
+        assert await remaining(sessionmaker) == 2
+        # The leader goes away: this one is elected and purges at once.
+        leader_stop.set()
+        await leader
+    else:
+        # SQLite has one worker process by design: no election, the work just runs.
+        follower = asyncio.create_task(lead_then_run(engine, worker.run, stop))
+    await until(ran(worker, 1), within=10)
+    assert await remaining(sessionmaker) == 0
+    stop.set()
+    await follower
 
 
 async def test_a_failed_run_is_logged_by_its_kind_and_tried_again(
