@@ -41,15 +41,15 @@ log = logging.getLogger(__name__)
 ACTOR = "retention"
 REASON = "retention"
 # Each transaction stays short enough that the bot, which shares SQLite's one write lock (and, in
-# one process, the CPU), waits for it no longer than for a busy moment: rows of the simple steps
-# per batch; candidates a batch of a people rule looks at (each rule walks its candidates in time
-# order, so a batch costs the same however many there are, and none is looked at twice in a run);
-# and the time after which a batch of people ends (erasing one person is a dozen statements, about
-# 2 ms). Measured with `make bench` (bench.purge): 200 candidates and 20 ms per batch took the
-# paced bot's p99 from 43 to 205 ms on SQLite; 50 and 5 ms (the worker resting twice as long as
-# it worked) kept it within some 25 ms of the same run without a purge.
+# one process, the CPU), waits for it no longer than for a busy moment. The simple steps delete
+# ROW_BATCH rows a transaction. A people rule walks its candidates in time order through an index,
+# PEOPLE_SCAN at a time (a read costs the same however many there are, and none is looked at twice
+# in a run), then erases them PEOPLE_CHUNK at a time, each checked again, a transaction ending once
+# it has erased for PEOPLE_BUDGET seconds (erasing one person is a dozen statements, 2 to 8 ms).
+# Measured with `make bench` (bench.purge) beside the paced bot: see the README's table.
 ROW_BATCH = 1000
-PEOPLE_SCAN = 50
+PEOPLE_SCAN = 200
+PEOPLE_CHUNK = 4
 PEOPLE_BUDGET = 0.005
 # Files sent in the chat (bot.dialogs.handoff.message_body); a location is not a file.
 FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
@@ -172,11 +172,11 @@ Cursor = tuple[dt.datetime, uuid.UUID]
 
 
 @dataclass(frozen=True)
-class Batch:
-    """One batch of a people rule: how many it erased, and where the next batch starts (None:
-    the rule has no candidates left in this run)."""
+class Window:
+    """The next candidates of a people rule, in its order: the people (each once), where the next
+    window starts, and whether there may be more."""
 
-    erased: int
+    people: list[uuid.UUID]
     after: Cursor | None
     more: bool
 
@@ -189,87 +189,75 @@ def _past(time: Any, key: Any, cursor: Cursor | None) -> Any:
     return tuple_(time, key) > tuple_(literal(at, UTCDateTime()), literal(row, Uuid()))
 
 
-async def _erase_window(
-    session: AsyncSession,
-    window: list[tuple[dt.datetime, uuid.UUID, uuid.UUID]],
-    qualifying: Select[tuple[uuid.UUID]],
-    *,
-    scan: int,
-    budget: float,
-) -> Batch:
-    """Erase the people of this window (time, row id, person, in order) that `qualifying` selects,
-    one by one until `budget` seconds have gone."""
-    if not window:
-        return Batch(0, None, more=False)
-    due = set((await session.execute(qualifying)).scalars())
-    # One read for the batch: each erasure then finds its person in the session.
-    await session.execute(select(Beneficiary).where(Beneficiary.id.in_(due)))
-    started = time.monotonic()
-    erased: set[uuid.UUID] = set()
-    for _at, _row, person in window:
-        if person in due and person not in erased:
-            await _erase(session, person, REASON)
-            erased.add(person)
-            if time.monotonic() - started >= budget and erased != due:
-                # Out of time: the next batch looks at this window again (the erased are gone).
-                return Batch(len(erased), None, more=True)
-    last_at, last_row, _ = window[-1]
-    return Batch(len(erased), (last_at, last_row), more=len(window) == scan)
+async def _window(session: AsyncSession, statement: Select[Any], scan: int) -> Window:
+    rows = list(await session.execute(statement))
+    people = list(dict.fromkeys(row[2] for row in rows))
+    after = (rows[-1][0], rows[-1][1]) if rows else None
+    return Window(people, after, more=len(rows) == scan)
 
 
-async def erase_closed(
-    session: AsyncSession,
-    *,
-    policy: RetentionPolicy,
-    now: dt.datetime,
-    after: Cursor | None = None,
-    scan: int = PEOPLE_SCAN,
-    budget: float = PEOPLE_BUDGET,
-) -> Batch:
-    """One batch: of the next `scan` closings past their period (oldest first, from `after`),
-    erase the people `closed_people` selects, until `budget` seconds have gone."""
-    cutoff = now - policy.closed
-    window = (
+async def closed_window(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, after: Cursor | None, scan: int
+) -> Window:
+    """The people of the next `scan` closings past their period, oldest first from `after`. No
+    condition on the case here: the walk follows the closings' index (closed_people checks the
+    rest, and knows a reopened case is not closed)."""
+    statement = (
         select(CaseClosure.closed_at, CaseClosure.id, Case.beneficiary_id)
         .join(Case, Case.id == CaseClosure.case_id)
         .where(
-            CaseClosure.closed_at < cutoff,
+            CaseClosure.closed_at < now - policy.closed,
             CaseClosure.reopened_at.is_(None),
             _past(CaseClosure.closed_at, CaseClosure.id, after),
         )
         .order_by(CaseClosure.closed_at, CaseClosure.id)
         .limit(scan)
     )
-    # No condition on the case here: the walk follows the closings' index (the stage is checked
-    # by closed_people, which also knows a reopened case is not closed).
-    rows = [tuple(row) for row in await session.execute(window)]
-    people = list({person for *_, person in rows})
-    qualifying = closed_people(policy=policy, now=now, limit=len(people) or 1, among=people)
-    return await _erase_window(session, rows, qualifying, scan=scan, budget=budget)  # type: ignore[arg-type]
+    return await _window(session, statement, scan)
 
 
-async def erase_unenrolled(
-    session: AsyncSession,
-    *,
-    policy: RetentionPolicy,
-    now: dt.datetime,
-    after: Cursor | None = None,
-    scan: int = PEOPLE_SCAN,
-    budget: float = PEOPLE_BUDGET,
-) -> Batch:
-    """One batch: of the next `scan` people out of contact past the period (longest first, from
-    `after`), erase those `unenrolled_people` selects, until `budget` seconds have gone."""
-    cutoff = now - policy.unenrolled
-    window = (
+async def unenrolled_window(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, after: Cursor | None, scan: int
+) -> Window:
+    """The next `scan` people out of contact past the period, longest first from `after`."""
+    statement = (
         select(Beneficiary.last_active_at, Beneficiary.id, Beneficiary.id)
-        .where(Beneficiary.last_active_at < cutoff, _past(Beneficiary.last_active_at, Beneficiary.id, after))
+        .where(
+            Beneficiary.last_active_at < now - policy.unenrolled,
+            _past(Beneficiary.last_active_at, Beneficiary.id, after),
+        )
         .order_by(Beneficiary.last_active_at, Beneficiary.id)
         .limit(scan)
     )
-    rows = [tuple(row) for row in await session.execute(window)]
-    people = [person for *_, person in rows]
-    qualifying = unenrolled_people(policy=policy, now=now, limit=len(people) or 1, among=people)
-    return await _erase_window(session, rows, qualifying, scan=scan, budget=budget)  # type: ignore[arg-type]
+    return await _window(session, statement, scan)
+
+
+Qualifying = Callable[..., Select[tuple[uuid.UUID]]]
+
+
+async def erase_some(
+    session: AsyncSession,
+    *,
+    qualifying: Qualifying,
+    people: list[uuid.UUID],
+    policy: RetentionPolicy,
+    now: dt.datetime,
+    budget: float = PEOPLE_BUDGET,
+) -> tuple[int, list[uuid.UUID]]:
+    """Of these people (a few), erase those `qualifying` selects now, in order, until `budget`
+    seconds have gone; how many were erased, and the people not yet looked at."""
+    due = set(
+        (await session.execute(qualifying(policy=policy, now=now, limit=len(people), among=people))).scalars()
+    )
+    started = time.monotonic()
+    erased = 0
+    for position, person in enumerate(people):
+        if person in due:
+            await _erase(session, person, REASON)
+            erased += 1
+            if time.monotonic() - started >= budget:
+                return erased, people[position + 1 :]
+    return erased, []
 
 
 async def remove_attachments(
@@ -428,22 +416,30 @@ async def purge(
         await asyncio.sleep(max(pause, rest * (time.monotonic() - started)))
         return result
 
-    people: Sequence[tuple[str, Callable[..., Awaitable[Batch]]]] = (
-        ("closed", erase_closed),
-        ("unenrolled", erase_unenrolled),
+    rules: Sequence[tuple[str, Callable[..., Awaitable[Window]], Qualifying]] = (
+        ("closed", closed_window, closed_people),
+        ("unenrolled", unenrolled_window, unenrolled_people),
     )
-    for name, rule in people:
+    for name, walk, qualifying in rules:
         cursor: Cursor | None = None
         while not stopped():
-            done: Batch = await batch(
-                lambda s, rule=rule, after=cursor: rule(
-                    s, policy=policy, now=now, after=after, scan=scan, budget=budget
-                )
+            window: Window = await batch(
+                lambda s, walk=walk, after=cursor: walk(s, policy=policy, now=now, after=after, scan=scan)
             )
-            setattr(report, name, getattr(report, name) + done.erased)
-            if not done.more:
+            pending = window.people
+            while pending and not stopped():
+                # A few people a transaction, each checked again in it: the window was read before.
+                chunk, pending = pending[:PEOPLE_CHUNK], pending[PEOPLE_CHUNK:]
+                erased, left = await batch(
+                    lambda s, q=qualifying, chunk=chunk: erase_some(
+                        s, qualifying=q, people=chunk, policy=policy, now=now, budget=budget
+                    )
+                )
+                setattr(report, name, getattr(report, name) + erased)
+                pending = left + pending
+            if not window.more:
                 break
-            cursor = done.after or cursor
+            cursor = window.after
     rows: Sequence[tuple[str, Step]] = (
         ("attachments", lambda s: remove_attachments(s, crypto, policy=policy, now=now, limit=row_batch)),
         ("processed_updates", lambda s: forget_processed_updates(s, policy=policy, now=now, limit=row_batch)),

@@ -300,14 +300,16 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
         for _ in range(7)
     ]
 
-    stopped = await run(sessionmaker, crypto, scan=3, budget=60.0, max_batches=1)
-    assert stopped.closed == 3 and stopped.batches == 1
+    # Stopped after two transactions: the first window's read, and the erasing of its three people.
+    stopped = await run(sessionmaker, crypto, scan=3, budget=60.0, max_batches=2)
+    assert stopped.closed == 3 and stopped.batches == 2
     assert sum([await world.exists(person) for person in people]) == 4
 
     resumed = await run(sessionmaker, crypto, scan=3, budget=60.0)
     assert resumed.closed == 4
-    # 3 + 1 for the closed rule (a short window ends it), then one batch per other rule and step.
-    assert resumed.batches == 2 + 1 + 5
+    # Two windows (3 people, then the last one: a short window ends the rule), each erased in one
+    # transaction; then one batch per other rule and step.
+    assert resumed.batches == 2 + 2 + 1 + 5
     assert not any([await world.exists(person) for person in people])
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
@@ -355,8 +357,8 @@ async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
 
     report = await run(sessionmaker, crypto, scan=50, budget=0.0)
 
-    # No time at all: one person per transaction, and still everyone.
-    assert report.closed == 4 and report.batches == 4 + 1 + 5
+    # No time at all: after the window's read, one person per transaction, and still everyone.
+    assert report.closed == 4 and report.batches == 1 + 4 + 1 + 5
     assert not any([await world.exists(person) for person in people])
 
 
