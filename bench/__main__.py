@@ -1,5 +1,6 @@
 """`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, the outbox
-sender, campaign expansion and reminders, one table, printed and written into docs/benchmarks.md.
+sender, campaign expansion, reminders and the paced bot during a retention purge, one table, printed and
+written into docs/benchmarks.md.
 
 Everything that is compared is measured in the same run on the same machine, because these
 machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import campaigns, document, outreach, reminders
+from bench import campaigns, document, outreach, purge, reminders
 from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
@@ -52,7 +53,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -63,6 +64,12 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--appointments", type=int, default=100_000, help="booked appointments for reminders (100000)"
+    )
+    parser.add_argument(
+        "--purge-cases",
+        type=int,
+        default=100_000,
+        help="closed cases the paced bot runs beside, expired (purged) and not (100000)",
     )
     parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
     parser.add_argument(
@@ -165,7 +172,15 @@ async def _outreach(
         ),
         "campaign": ("bench.campaigns", ["--recipients", str(args.recipients)]),
         "reminders": ("bench.reminders", ["--appointments", str(args.appointments)]),
-    }
+        "purge": (
+            "bench.purge",
+            [
+                "--cases", str(args.purge_cases),
+                "--users", str(args.paced_users),
+                "--think", str(args.think),
+            ],
+        ),
+    }  # fmt: skip
     results = []
     for part, (module, options) in runs.items():
         if part in parts:
@@ -261,6 +276,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
     rows += outreach.rows(report["outreach"])
     rows += campaigns.rows(report["outreach"])
     rows += reminders.rows(report["outreach"])
+    rows += purge.rows(report["outreach"])
     return rows
 
 

@@ -23,6 +23,7 @@ HEADER = ["benchmark", "db", "load", "result", "goal", "measured"]
 _PARTS = (
     ("P1 intake bot, webhook", "webhook"),
     ("P1 intake bot, polling, paced, flood limit", "flood"),
+    ("P1 paced, intake serve", "purge"),
     ("P1 intake bot, polling, paced", "paced"),
     ("P1 ", "p1"),
     ("P4 ", "p4"),
@@ -33,7 +34,7 @@ _PARTS = (
     ("Reminders", "reminders"),
 )
 # The order the parts run in, which is the table's.
-ORDER = ("p1", "webhook", "paced", "flood", "p4", "startup", "memory", "sender", "campaign", "reminders")
+ORDER = ("p1", "webhook", "paced", "flood", "p4", "startup", "memory", "sender", "campaign", "reminders", "purge")
 
 
 def part_of(benchmark: str) -> str:

@@ -28,6 +28,7 @@ from yarl import URL
 from storage.crypto import Crypto
 from storage.inbound import (
     HANDLING,
+    MAX_ATTEMPTS,
     QueuedUpdate,
     StoredUpdate,
     chat_hash,
@@ -50,8 +51,6 @@ MAX_UPDATE_BYTES = 1024 * 1024
 STORE_TIMEOUT = 10.0
 # A claimed update not finished by then belongs to a replica that died; another takes it over.
 LEASE = dt.timedelta(seconds=20)
-# An update that failed this many times (or whose replica died this often) is given up.
-MAX_ATTEMPTS = 5
 RETRY_BACKOFF_MAX = 60.0
 SHUTDOWN_GRACE = 10.0
 # Database errors surface as SQLAlchemy errors, or as OSError when the server cannot be reached.

@@ -67,6 +67,11 @@ ACTION_LABELS: dict[str, str] = {
     # Erasure requests, decided by supervisors.
     "erasure.carried_out": N_("Erasure request carried out"),
     "erasure.refused": N_("Erasure request refused"),
+    # Retention.
+    "hold.placed": N_("Legal hold placed"),
+    "hold.viewed": N_("Legal hold's reason read"),
+    "hold.lifted": N_("Legal hold lifted"),
+    "retention.purged": N_("Retention purge ran"),
     # Lists, calendars and exports.
     "queue.list": N_("Queue viewed"),
     "cases.list": N_("Case list viewed"),
@@ -119,6 +124,7 @@ OBJECT_LABELS: dict[str, str] = {
     "full_export": N_("Full export"),
     "office": N_("Office"),
     "partner": N_("Partner"),
+    "retention": N_("Retention"),
     "staff": N_("Staff"),
     "staff_user": N_("Staff account"),
 }

@@ -14,7 +14,7 @@ from caseworker_console.auth import ConsoleUser
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import request_case, signed_in_user
-from caseworker_console.views import case_summary
+from caseworker_console.views import case_header
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework
@@ -33,7 +33,7 @@ async def tab_context(request: Request, tab: str) -> dict[str, Any]:
     people = await casework.staff_by_id(db, ids=[case.assigned_to] if case.assigned_to else [])
     return {
         "tab": tab,
-        "summary": case_summary(request, case, assignee=people.get(case.assigned_to or 0)),
+        "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
         "own": own,
         "can_write": own and allows(user.role, Permission.CASE_WRITE) and case.stage != Stage.CLOSED,
     }

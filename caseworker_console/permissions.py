@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
     CAMPAIGNS = "campaigns.manage"  # outreach campaigns: notices and counts, never who got them
     ERASURE = "erasure.decide"  # erasure requests: carry one out (erasing the person) or refuse it
+    # What the retention purge will erase soon, and legal holds that keep a case past its period.
+    LEGAL_HOLD = "retention.hold"
 
 
 _CASEWORK = frozenset(
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.PARTNERS_MANAGE,
         Permission.CAMPAIGNS,
         Permission.ERASURE,
+        Permission.LEGAL_HOLD,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(

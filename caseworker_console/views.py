@@ -12,12 +12,15 @@ from starlette.requests import Request
 from caseworker_console import i18n
 from caseworker_console.config import config
 from caseworker_console.routing import request_withdrawn_at
+from caseworker_console.database import database
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
+from storage import retention
 from storage.models import Case, StaffUser, utcnow
 from storage.models_erasure import REQUEST, RETENTION, CaseTombstone
+from storage.models_retention import LegalHold
 
 SOURCE_LABELS: dict[str, str] = {
     "bot": N_("Telegram bot"),
@@ -64,13 +67,18 @@ class CaseSummary:
     plan_open: bool
     # The person stopped taking part (/withdraw) on this date: the case is to be closed with reason 1.
     withdrawn_on: str | None = None
+    # On legal hold (storage.models_retention): its review date, never its reason.
+    hold_review: str | None = None
+    hold_review_iso: str | None = None
 
 
 def waiting_since(case: Case) -> dt.datetime:
     return case.handoff_at or case.created_at
 
 
-def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
+def case_summary(
+    request: Request, case: Case, *, assignee: StaffUser | None, hold: LegalHold | None = None
+) -> CaseSummary:
     locale = i18n.request_locale(request)
     translate = gettext_for(request)
     since = waiting_since(case)
@@ -88,6 +96,8 @@ def case_summary(request: Request, case: Case, *, assignee: StaffUser | None) ->
         version=case.version,
         plan_open=case.stage in PLAN_TAB_STAGES,
         withdrawn_on=withdrawn_on(request, case, locale),
+        hold_review=i18n.format_day(hold.review_on, locale=locale) if hold else None,
+        hold_review_iso=hold.review_on.isoformat() if hold else None,
     )
 
 
@@ -132,3 +142,9 @@ def erased_view(request: Request, tombstone: CaseTombstone) -> ErasedView:
         closed=local(tombstone.closed_at) if tombstone.closed_at else None,
         reason=translate.gettext(reason) if reason else tombstone.reason,
     )
+
+
+async def case_header(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
+    """The head of one case's pages, with its legal hold if it has one."""
+    hold = await retention.hold_of(database(request), case_id=case.id)
+    return case_summary(request, case, assignee=assignee, hold=hold)

@@ -31,6 +31,7 @@ from outreach.campaign_worker import CampaignWorker
 from outreach.leader import lead_then_run
 from outreach.outbox import recover_orphans
 from outreach.reminders import Scheduler
+from outreach.retention import RetentionWorker
 from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker, is_sqlite
@@ -141,8 +142,8 @@ async def poll(
 async def run_sender(
     runtime: Runtime, bot: Bot, stop: asyncio.Event, *, lease: dt.timedelta = dt.timedelta(seconds=60)
 ) -> None:
-    """The outbox sender, the reminder scheduler and the campaign loop; on PostgreSQL only while this
-    process is the elected one (see leader), so exactly one of each runs."""
+    """The outbox sender, the reminder scheduler, the campaign loop and the daily retention purge; on
+    PostgreSQL only while this process is the elected one (see leader), so exactly one of each runs."""
     sender = Sender(
         bot,
         runtime.sessionmaker,
@@ -166,12 +167,14 @@ async def run_sender(
         rate=runtime.settings.send_rate,
         bot_username=lambda: bot_username(runtime.settings, bot),
     )
+    purge = RetentionWorker(runtime.sessionmaker, runtime.crypto, policy=runtime.settings.retention_policy())
 
     async def work(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(sender.run(stop))
             group.create_task(scheduler.run(stop))
             group.create_task(campaigns.run(stop))
+            group.create_task(purge.run(stop))
 
     async def take_over() -> None:
         if runtime.engine.dialect.name != "postgresql":

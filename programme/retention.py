@@ -10,6 +10,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from programme.cycle import Stage
+from programme.text import N_
+
+# Enrolled: a caseworker confirmed the person eligible and the case went on into the cycle proper
+# (the initial needs assessment, which needs that confirmation, or any stage after it). Stages only
+# move forward, except closing and reopening, which returns a case to the stage it closed from: so
+# a case was enrolled when it is in one of these stages, or closed from one of them. A person whose
+# cases never got that far (new, screening, or closed from those) was never enrolled.
+ENROLLED_STAGES: frozenset[Stage] = frozenset(
+    {
+        Stage.INITIAL_ASSESSMENT,
+        Stage.INTERVENTION_PLANNING,
+        Stage.IMPLEMENTATION,
+        Stage.FINAL_ASSESSMENT,
+        Stage.MONITORING,
+    }
+)
+BEFORE_ENROLMENT: frozenset[Stage] = frozenset({Stage.NEW, Stage.SCREENING})
+
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
@@ -56,3 +75,41 @@ class RetentionPolicy:
 
 
 DEFAULT_RETENTION = RetentionPolicy()
+
+
+# A legal hold's written reason and review date (the console's hold form).
+HOLD_REASON_MAX = 2000
+# A review further ahead than this is most likely a typing error (2207 for 2027).
+HOLD_REVIEW_MAX_DAYS = 5 * 366
+
+HOLD_REASON_NEEDED = N_("Write why the case is held: the reason is what a later review reads.")
+HOLD_REASON_TOO_LONG = N_("The reason can be at most 2,000 characters. Shorten it: nothing was saved.")
+HOLD_DATE_NEEDED = N_("Give the review date as a date, for example 2027-06-30.")
+HOLD_DATE_PAST = N_("The review date must be after today.")
+HOLD_DATE_FAR = N_("The review date must be within five years.")
+
+
+class HoldRefused(ValueError):
+    """A hold form the programme does not accept; `message` is a msgid the console shows translated."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def check_hold(*, reason: str, review_on: str, today: dt.date) -> tuple[str, dt.date]:
+    """The reason (spaces tidied) and review date of a legal hold, or HoldRefused."""
+    text = " ".join(reason.split())
+    if not text:
+        raise HoldRefused(HOLD_REASON_NEEDED)
+    if len(text) > HOLD_REASON_MAX:
+        raise HoldRefused(HOLD_REASON_TOO_LONG)
+    try:
+        review = dt.date.fromisoformat(review_on.strip())
+    except ValueError:
+        raise HoldRefused(HOLD_DATE_NEEDED) from None
+    if review <= today:
+        raise HoldRefused(HOLD_DATE_PAST)
+    if review > today + dt.timedelta(days=HOLD_REVIEW_MAX_DAYS):
+        raise HoldRefused(HOLD_DATE_FAR)
+    return text, review

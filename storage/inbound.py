@@ -27,6 +27,9 @@ _PAYLOAD = "payload_enc"
 # The queue row of the update the current task feeds to the dispatcher (webhook mode).
 HANDLING: ContextVar[uuid.UUID | None] = ContextVar("inbound_row", default=None)
 _DELETE_ONE = delete(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+# An update that failed this many times (or whose replica died this often) is given up (bot.webhook);
+# the retention purge deletes a given-up row the consumer could not (storage.retention).
+MAX_ATTEMPTS = 5
 
 
 def _insert(connection: AsyncConnection) -> Any:

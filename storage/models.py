@@ -70,6 +70,11 @@ class UuidPrimaryKey:
 
 class Beneficiary(UuidPrimaryKey, Base):
     __tablename__ = "beneficiaries"
+    __table_args__ = (
+        # The retention purge walks the people out of contact longest first (storage.retention);
+        # campaigns select on the last contact too.
+        Index("ix_beneficiaries_last_active", "last_active_at", "id"),
+    )
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {
         "telegram_hash": ("telegram_id_enc", "telegram")
@@ -134,7 +139,10 @@ class Case(UuidPrimaryKey, Base):
     )
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    beneficiary_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    # Indexed: a person's cases are looked up by it (the purge asks whether any is open or held).
+    beneficiary_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
     stage: Mapped[str] = mapped_column(String(32), default="new")
     source: Mapped[str] = mapped_column(String(64), default="bot")
     language: Mapped[str | None] = mapped_column(String(8))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, UuidPrimaryKey, utcnow
@@ -17,6 +17,8 @@ class CaseClosure(UuidPrimaryKey, Base):
 
     __tablename__ = "case_closures"
     __encrypted__ = ("details_enc",)
+    # The retention purge walks the closings past their period oldest first (storage.retention).
+    __table_args__ = (Index("ix_case_closures_closed", "closed_at", "id"),)
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(32))

@@ -35,7 +35,11 @@ class CaseMessage(UuidPrimaryKey, Base):
 
     __tablename__ = "case_messages"
     __encrypted__ = ("body_enc",)
-    __table_args__ = (Index("ix_case_messages_case_time", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_messages_case_time", "case_id", "created_at"),
+        # The retention purge's files past their period (storage.retention), without a table scan.
+        Index("ix_case_messages_files", "kind", "removed_at", "created_at"),
+    )
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(3))  # "in" from the beneficiary, "out" to them
@@ -44,6 +48,9 @@ class CaseMessage(UuidPrimaryKey, Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A file's message whose content was replaced by a stub after the retention period
+    # (storage.retention): the row and its time stay, so the conversation still reads.
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DataRequest(UuidPrimaryKey, Base):

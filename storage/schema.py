@@ -14,6 +14,7 @@ from storage import (  # noqa: F401
     models_outreach,
     models_plan,
     models_reminders,
+    models_retention,
     models_staff_link,
     models_webhook,
 )

@@ -15,7 +15,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import case_summary
+from caseworker_console.views import case_header
 from programme.assessment import (
     INITIAL_ASSESSMENT,
     INITIAL_ASSESSMENT_PREFILL,
@@ -92,7 +92,7 @@ async def render(
         "assessment.html",
         {
             "tab": "assessment",
-            "summary": case_summary(request, case, assignee=people.get(case.assigned_to or 0)),
+            "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
             "saved_note": saved_note,

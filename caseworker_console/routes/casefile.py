@@ -15,7 +15,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import case_summary, stage_label
+from caseworker_console.views import case_header, stage_label
 from programme import cycle
 from programme.assessment import TERMINATION_REASONS
 from programme.priority import PRIORITY_GROUPS
@@ -61,7 +61,7 @@ async def render_overview(
         "case.html",
         {
             "tab": "overview",
-            "summary": case_summary(request, case, assignee=people.get(case.assigned_to or 0)),
+            "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
             "error": translate.gettext(error) if error else None,
             "identity": identity,
             "can_reveal": own and allows(user.role, Permission.IDENTITY),

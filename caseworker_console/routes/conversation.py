@@ -37,6 +37,8 @@ KIND_LABELS: dict[str, str] = {
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
+# A file whose content the retention purge removed (storage.retention): the message stays.
+FILE_REMOVED = N_("%(kind)s: removed on %(date)s, after the retention period")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +86,13 @@ async def render(
                 incoming=row.direction == "in",
                 kind=label,
                 text=str(body.get("text") or body.get("caption") or ""),
-                attachment=_attachment(row.kind, body, label),
+                attachment=_attachment(row.kind, body, label)
+                if row.removed_at is None
+                else translate.gettext(FILE_REMOVED)
+                % {
+                    "kind": label,
+                    "date": i18n.format_day(row.removed_at.astimezone(zone).date(), locale=locale),
+                },
                 at=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
                 at_iso=row.created_at.isoformat(),
                 unread=row.direction == "in" and row.read_at is None,

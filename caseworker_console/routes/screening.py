@@ -15,7 +15,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import case_summary
+from caseworker_console.views import case_header
 from programme.assessment import SCREENING_CONFIRMATION, clean_form, decision_needs_reason
 from programme.cycle import Stage
 from programme.forms import SCREENING
@@ -60,7 +60,7 @@ async def render(
         "screening.html",
         {
             "tab": "screening",
-            "summary": case_summary(request, case, assignee=people.get(case.assigned_to or 0)),
+            "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
             "provisional": case.provisionally_eligible,

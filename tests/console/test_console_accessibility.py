@@ -4,7 +4,8 @@ axe-core comes from the npm registry through tests/console/axe (package.json and
 `make test` installs it. The pages are the ones people work in every day, filled with data: sign-in,
 the queue, the case list, every tab of a case file (with a plan and its referrals), the audit log,
 the programme figures, the partner directory, the calendar feed, one's own account page (with a
-Telegram link code shown), campaigns (a draft and one sending) and the accounts.
+Telegram link code shown), retention and a case's legal hold, campaigns (a draft and one sending)
+and the accounts.
 """
 
 from __future__ import annotations
@@ -201,6 +202,8 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                     "/calendar-feed",
                     "/account",
                     f"/cases/{CODE}/referrals",
+                    "/retention",
+                    f"/retention/hold?case={CODE}",
                 ],
             ),
             (
@@ -248,6 +251,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await page.locator("details.plan-edit-need > summary").click()
                 found["/plan (editing a need)"] = await violations(page)
             await context.close()
-    assert len(checked) == 25 and len(found) == 28
+    assert len(checked) == 27 and len(found) == 30
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)

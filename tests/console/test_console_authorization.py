@@ -77,6 +77,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
     # Erasure requests: carrying one out erases a person; supervisors only.
     Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    # What the retention purge will erase, and legal holds: supervisors only.
+    Permission.LEGAL_HOLD: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
