@@ -34,7 +34,19 @@ _PARTS = (
     ("Reminders", "reminders"),
 )
 # The order the parts run in, which is the table's.
-ORDER = ("p1", "webhook", "paced", "flood", "p4", "startup", "memory", "sender", "campaign", "reminders", "purge")
+ORDER = (
+    "p1",
+    "webhook",
+    "paced",
+    "flood",
+    "p4",
+    "startup",
+    "memory",
+    "sender",
+    "campaign",
+    "reminders",
+    "purge",
+)
 
 
 def part_of(benchmark: str) -> str:

@@ -11,8 +11,8 @@ from starlette.requests import Request
 
 from caseworker_console import i18n
 from caseworker_console.config import config
-from caseworker_console.routing import request_withdrawn_at
 from caseworker_console.database import database
+from caseworker_console.routing import request_withdrawn_at
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES

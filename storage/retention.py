@@ -25,10 +25,11 @@ from sqlalchemy.orm import aliased
 from programme.cycle import Stage
 from programme.retention import BEFORE_ENROLMENT, RetentionPolicy
 from storage.crypto import Crypto
+from storage.erasure import erase_person
 from storage.inbound import MAX_ATTEMPTS
-from storage.journey import erase_beneficiary
 from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate, UTCDateTime
 from storage.models_casework import CaseClosure
+from storage.models_erasure import RETENTION
 from storage.models_figures import FullExport
 from storage.models_journey import CaseMessage
 from storage.models_retention import LegalHold
@@ -39,7 +40,7 @@ from storage.sealing import seal_value
 log = logging.getLogger(__name__)
 
 ACTOR = "retention"
-REASON = "retention"
+REASON = RETENTION
 # Each transaction stays short enough that the bot, which shares SQLite's one write lock (and, in
 # one process, the CPU), waits for it no longer than for a busy moment. The simple steps delete
 # ROW_BATCH rows a transaction. A people rule walks its candidates in time order through an index,
@@ -61,15 +62,11 @@ _BEFORE = sorted(stage.value for stage in BEFORE_ENROLMENT)
 
 
 async def _erase(session: AsyncSession, beneficiary_id: uuid.UUID, reason: str) -> None:
-    """The one place the purge erases a person and everything of theirs.
+    """The one place the purge erases a person and everything of theirs, leaving tombstones.
 
-    Today through the bot's erasure (storage.journey); the erasure engine's
-    `erase_person(session, beneficiary_id=..., reason=reason, actor=ACTOR)`, with its tombstone,
-    takes its place in this one call."""
-    del reason  # the engine keeps it on the tombstone
-    person = await session.get(Beneficiary, beneficiary_id)
-    if person is not None:
-        await erase_beneficiary(session, beneficiary=person)
+    Without the keys: their chat's webhook rows and failed link codes, found by keyed hashes, have
+    their own retention of days, long gone by the time a case's period ends."""
+    await erase_person(session, None, beneficiary_id=beneficiary_id, reason=reason, actor=ACTOR)
 
 
 # Held: any case of the person is on legal hold.

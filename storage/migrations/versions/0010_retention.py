@@ -13,7 +13,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0010_retention"
-down_revision: str | Sequence[str] | None = "0009_city_fold"
+down_revision: str | Sequence[str] | None = "0010_erasure"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
