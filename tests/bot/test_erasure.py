@@ -24,7 +24,7 @@ from outreach.outbox import FINAL, Lane, enqueue
 from outreach.sender import Sender
 from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
-from storage import casework, city, inbound, plan, staff, staff_link
+from storage import casework, city, inbound, plan, retention, staff, staff_link
 from storage.appointments import book_appointment, ensure_demo_office, propose
 from storage.crypto import Crypto
 from storage.engine import checkpoint
@@ -197,6 +197,17 @@ async def console_work(
         staff_id=worker.id,
     )
     await raise_alert(session, case=case, kind="urgent")
+    # A legal hold keeps the purge away; a supervisor's erasure still takes it with the case.
+    await retention.place_hold(
+        session,
+        crypto,
+        case=case,
+        reason=f"Court case about {name}",
+        review_on=now.date() + dt.timedelta(days=90),
+        staff_id=worker.id,
+        actor=f"staff:{worker.id}",
+        now=now,
+    )
     need = await plan.add_need(
         session, crypto, case=case, text=f"Housing for {name}", staff_id=worker.id, at=now, via="phone"
     )

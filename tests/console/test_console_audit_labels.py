@@ -19,7 +19,7 @@ SignIn = Callable[..., Awaitable[StaffUser]]
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("caseworker_console", "storage", "bot", "outreach", "programme")
 # Calls that write an audit entry, with the action as a keyword or a positional argument.
-AUDIT_CALLS = {"record_audit", "_audit", "_audit_login"}
+AUDIT_CALLS = {"record_audit", "_audit", "_audit_account"}
 # Actions made as f"<prefix>{value}": where each prefix's values are passed (function, argument).
 FAMILIES = {
     "alert.": ("alert", 1),

@@ -150,7 +150,7 @@ async def test_a_closed_case_is_erased_a_second_past_its_period_and_kept_a_secon
         assert await world.exists(kept)
     async with sessionmaker() as session:
         entries = (await session.execute(select(AuditEntry.action, AuditEntry.details))).all()
-    assert ("beneficiary.erased", {}) in entries
+    assert ("beneficiary.erased", {"reason": "retention"}) in entries
     purged = [details for action, details in entries if action == "retention.purged"]
     assert purged == [report.counts()]
 
