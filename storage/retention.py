@@ -56,11 +56,12 @@ ACTOR = "retention"
 REASON = "retention"
 # Each transaction stays short enough that the bot, which shares SQLite's one write lock (and, in
 # one process, the CPU), waits for it no longer than for a busy moment (about 15 ms). The simple
-# steps delete ROW_BATCH rows a transaction (1,000 took up to 19 ms at the 90th percentile). A people rule walks its candidates in time order through an index,
-# PEOPLE_SCAN at a time (a read costs the same however many there are, and none is looked at twice
-# in a run), then erases them PEOPLE_CHUNK at a time, each checked again, a transaction ending once
-# it has erased for PEOPLE_BUDGET seconds (erasing one person is a dozen statements, 2 to 8 ms).
-# Measured with `make bench` (bench.purge) beside the paced bot: see the README's table.
+# steps delete ROW_BATCH rows a transaction (1,000 took up to 19 ms at the 90th percentile). A
+# people rule walks its candidates in time order through an index, PEOPLE_SCAN at a time (a read
+# costs the same however many there are, and none is looked at twice in a run), then erases them
+# PEOPLE_CHUNK at a time, each checked again, a transaction ending once it has erased for
+# PEOPLE_BUDGET seconds (erasing one person is a dozen statements, 2 to 8 ms). Measured beside the
+# paced bot with `make bench` (bench.purge).
 ROW_BATCH = 250
 PEOPLE_SCAN = 200
 PEOPLE_CHUNK = 4
