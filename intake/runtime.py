@@ -177,11 +177,11 @@ async def run_sender(
             group.create_task(purge.run(stop))
 
     async def take_over() -> None:
-        if runtime.engine.dialect.name != "postgresql":
-            return  # no election: another process may hold rows, leave them to their lease
-        # What the last leader sent in its last second counts against Telegram's limit too.
+        # What the last sender sent in its last second counts against Telegram's limit too.
         sender.hold(PER_CHAT_INTERVAL)
-        # Elected: no other sender runs, so what one holds was its predecessor's: settle it now.
+        # Elected on PostgreSQL, or on SQLite the one process that may send: no other sender runs,
+        # and this one has claimed nothing yet, so what is held was a dead predecessor's. Settled
+        # now rather than when its lease runs out: a campaign goes on within seconds of a restart.
         async with runtime.sessionmaker() as session, session.begin():
             uncertain, pending = await recover_orphans(session)
         if uncertain or pending:

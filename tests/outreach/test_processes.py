@@ -116,6 +116,58 @@ async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message
     assert uncertain <= 3 * 100  # at most what was in flight at each kill (the round, not the campaign)
 
 
+async def test_on_sqlite_a_restarted_sender_sends_what_the_killed_one_held_without_waiting_out_its_lease(
+    database: Database, tmp_path: Path
+) -> None:
+    if database.backend != "sqlite":
+        pytest.skip("on PostgreSQL the new leader takes over (the test of two workers)")
+    key = generate_key()
+    async with (
+        sandbox_process(tmp_path) as sandbox_url,
+        SandboxClient(sandbox_url, int(TOKEN.split(":")[0])) as phone,
+        dedicated_database(database, tmp_path) as url,
+    ):
+        chats = await start_campaign(url, phone, key)
+        settings = {
+            "DATABASE_URL": url,
+            "INTAKE_DATA_KEYS": key,
+            "TELEGRAM_API_URL": sandbox_url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "INTAKE_SEND_RATE": "1000",
+        }
+        log = tmp_path / "sender.log"
+        # The production lease: a minute, which the restarted process must not wait out.
+        child = await Child.start(["-m", "outreach.sender_process", "--lease", "60"], settings, log)
+        try:
+            await until(lambda: reached(phone, 100), within=STARTED_AND_WORKING, every=0.01)
+        finally:
+            child.kill()
+            await child.process.wait()
+        held = {row.id: row.lease_until for row in await outbox_rows(url) if row.status == Status.SENDING}
+        assert held  # at 1,000 a second a round is always out
+        child = await Child.start(["-m", "outreach.sender_process", "--lease", "60"], settings, log)
+        try:
+
+            async def finished() -> bool:
+                return all(row.status in (Status.SENT, Status.UNCERTAIN) for row in await outbox_rows(url))
+
+            await until(finished, within=2 * STARTED_AND_WORKING, every=0.2)
+        finally:
+            await child.stop()
+        rows = await outbox_rows(url)
+        copies = await copies_per_chat(phone)
+    check_exactly_once(rows, chats, copies)
+    # Sent before the dead process's lease on them ran out: released at the start, not waited for.
+    waited = [
+        row.id for row in rows if row.id in held and row.status == Status.SENT and row.sent_at >= held[row.id]
+    ]
+    assert waited == []
+
+
+async def reached(phone: SandboxClient, count: int) -> bool:
+    return await sent_so_far(phone) >= count
+
+
 async def test_of_two_workers_on_postgresql_one_sends_and_the_other_takes_over_when_it_dies(
     database: Database, tmp_path: Path
 ) -> None:
