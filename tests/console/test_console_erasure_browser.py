@@ -60,7 +60,7 @@ async def test_a_supervisor_refuses_one_erasure_request_and_carries_out_another_
             "The court holds your file until the hearing in March."
         )
         await page.get_by_role("button", name="Refuse and tell the person").click()
-        await expect(page.get_by_role("status")).to_have_text(
+        await expect(page.locator("main").get_by_role("status")).to_have_text(
             "The request was refused. The person will be told your reason."
         )
         await expect(page.locator(".erasure-refused")).to_contain_text("IP-2026-000141")
@@ -72,7 +72,9 @@ async def test_a_supervisor_refuses_one_erasure_request_and_carries_out_another_
             "I have checked that nothing about this person must be kept, and want it all erased now."
         ).check()
         await page.get_by_role("button", name="Erase everything now").click()
-        await expect(page.get_by_role("status")).to_contain_text("The person's data was erased.")
+        await expect(page.locator("main").get_by_role("status")).to_contain_text(
+            "The person's data was erased."
+        )
         await expect(rows).to_have_count(0)
         await page.screenshot(path=str(tmp_path / "erasure-3-done.png"), full_page=True)
 

@@ -69,7 +69,7 @@ async def test_a_supervisor_puts_a_case_due_for_erasure_on_legal_hold_and_lifts_
 
         await page.get_by_label("Review on").fill(tomorrow_plus(90))
         await page.get_by_role("button", name="Put on legal hold").click()
-        await expect(page.get_by_role("status")).to_have_text(
+        await expect(page.locator("main").get_by_role("status")).to_have_text(
             f"Case {CODE} is on legal hold. The purge will not erase it."
         )
         await expect(page.get_by_text("Nothing is due for erasure in the next 30 days.")).to_be_visible()
@@ -86,7 +86,7 @@ async def test_a_supervisor_puts_a_case_due_for_erasure_on_legal_hold_and_lifts_
         await header.get_by_role("link", name="Read or lift").click()
         await expect(page.locator(".hold-reason")).to_have_text(REASON)
         await page.get_by_role("button", name="Lift the legal hold").click()
-        await expect(page.get_by_role("status")).to_contain_text("is lifted")
+        await expect(page.locator("main").get_by_role("status")).to_contain_text("is lifted")
         await expect(page.locator(f"table.retention-due tr[data-case='{CODE}']")).to_be_visible()
         await page.screenshot(path=str(shots / "retention-5-lifted.png"), full_page=True)
     assert problems == []
