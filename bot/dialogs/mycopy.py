@@ -178,7 +178,7 @@ async def case_lines(conv: Conversation, case: Case) -> list[str]:
 
 def eligibility(case: Case, decision: dict[str, Any]) -> str:
     """The caseworker's decision when there is one, else the screening's provisional result; never a
-    bare "not eligible" (PROGRAMME.md): what happens next is said with it."""
+    bare "not eligible" (docs/programme.md, Annex 2): what happens next is said with it."""
     if decision.get("eligible") == "yes":
         return _("Eligibility: a caseworker confirmed that you can take part in the programme.")
     if decision.get("eligible") == "no":
