@@ -65,9 +65,11 @@ class _Argon2Pool:
         self._pending = 0
         self._lock = threading.Lock()
 
-    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, function: Callable[..., Any], *args: Any, turn_away: bool = True) -> Any:
+        """`function(*args)` on the pool; Busy if the queue is full and `turn_away` (a sign-in,
+        which may be tried again; an administrator's new password just waits its turn)."""
         with self._lock:
-            if self._pending >= self._limit:
+            if turn_away and self._pending >= self._limit:
                 raise Busy
             self._pending += 1
         try:
@@ -155,7 +157,7 @@ def _validate_choice(role: str, language: str, display_name: str) -> None:
 
 async def hash_password(password: str) -> str:
     # Hashing takes tens of milliseconds of CPU by design; keep it off the event loop.
-    return str(await _argon2.run(_hasher.hash, normalise_password(password)))
+    return str(await _argon2.run(_hasher.hash, normalise_password(password), turn_away=False))
 
 
 async def create_user(

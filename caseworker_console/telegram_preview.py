@@ -23,10 +23,19 @@ _ELEMENTS: dict[str, tuple[str, str]] = {
     "expandable_blockquote": ("blockquote", ""),
     "text_link": ("a", ""),
 }
+LINK_SCHEMES = ("https://", "http://", "tg://")
+
+
+def _element(entity: dict[str, Any]) -> tuple[str, str]:
+    """The page's element for an entity; a link to anything but a web or Telegram address is shown
+    as its text alone (Telegram itself would not open a javascript: link either)."""
+    if entity["type"] == "text_link" and not entity["url"].lower().startswith(LINK_SCHEMES):
+        return "span", ""
+    return _ELEMENTS[entity["type"]]
 
 
 def _open(entity: dict[str, Any]) -> str:
-    element, css = _ELEMENTS[entity["type"]]
+    element, css = _element(entity)
     if element == "a":
         return f'<a href="{html.escape(entity["url"], quote=True)}" rel="noopener noreferrer">'
     return f'<{element} class="{css}">' if css else f"<{element}>"
@@ -52,7 +61,7 @@ def as_shown(source: str) -> Markup | None:
             out.append(closing.pop()[1])
         while upcoming is not None and upcoming["offset"] <= position:
             out.append(_open(upcoming))
-            closing.append((upcoming["offset"] + upcoming["length"], f"</{_ELEMENTS[upcoming['type']][0]}>"))
+            closing.append((upcoming["offset"] + upcoming["length"], f"</{_element(upcoming)[0]}>"))
             upcoming = next(pending, None)
         out.append(html.escape(char))
         position += len(char.encode("utf-16-le")) // 2

@@ -62,6 +62,10 @@ class _Failures:
     def clear(self, key: object) -> None:
         self._times.pop(key, None)
 
+    def clear_where(self, matches: Callable[[object], bool]) -> None:
+        for key in [key for key in self._times if matches(key)]:
+            del self._times[key]
+
 
 class SignInThrottle:
     def __init__(
@@ -89,3 +93,7 @@ class SignInThrottle:
 
     def succeeded(self, username: str, source: str) -> None:
         self._pairs.clear((username, source))
+
+    def forget(self, username: str) -> None:
+        """An administrator unlocked the account: no address is held back from it any longer."""
+        self._pairs.clear_where(lambda key: isinstance(key, tuple) and key[0] == username)

@@ -5,7 +5,6 @@ city index of people the schema upgrade marked (storage.city)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import zoneinfo
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import advance_statuses, expand_batch, to_expand
+from outreach.leader import wait_or_stop
 from storage import city
 from storage.crypto import Crypto
 from storage.models import utcnow
@@ -46,8 +46,7 @@ class CampaignWorker:
         await city.fill_pending(self._sessionmaker, self._crypto)
         while not stop.is_set():
             await self.run_once(stop)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+            await wait_or_stop(stop, self._interval)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """One pass over every campaign; returns the outbox rows it made."""

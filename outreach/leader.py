@@ -27,7 +27,8 @@ SENDER_LOCK_KEY = 1
 _LOST = (DBAPIError, InterfaceError, OperationalError, OSError)
 
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile: how every loop of the worker rests."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
 
@@ -53,7 +54,7 @@ async def lead_then_run(
                 await _lead(connection, work, stop, on_lead, key, retry)
         except _LOST as error:
             log.warning("lost the database while leading or waiting (%s); retrying", type(error).__name__)
-            await _sleep(stop, retry)
+            await wait_or_stop(stop, retry)
 
 
 async def _lead(
@@ -69,7 +70,7 @@ async def _lead(
     lock = text("SELECT pg_try_advisory_lock(:namespace, :key)")
     names = {"namespace": LOCK_NAMESPACE, "key": key}
     while not (await connection.execute(lock, names)).scalar_one():
-        await _sleep(stop, retry)
+        await wait_or_stop(stop, retry)
         if stop.is_set():
             return
     log.info("this worker is now the active sender")
@@ -80,7 +81,7 @@ async def _lead(
         task = asyncio.create_task(work(working))
         # Watch the lock's connection: a leader that lost it must stop, another may be elected.
         while not task.done():
-            await _sleep(stop, retry)
+            await wait_or_stop(stop, retry)
             if stop.is_set():
                 break
             try:

@@ -20,7 +20,6 @@ book again, so it waits while a caseworker is active and goes out once the case 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from outreach.leader import wait_or_stop
 from outreach.outbox import Lane, enqueue
 from outreach.windows import QUIET
 from programme.cycle import Stage
@@ -88,8 +88,7 @@ class Scheduler:
         while not stop.is_set():
             handled = await self.run_once()
             if handled < self._batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._interval)
+                await wait_or_stop(stop, self._interval)
 
     async def run_once(self) -> int:
         """One round; returns how many reminders it settled (enqueued, dropped or held)."""

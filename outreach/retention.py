@@ -7,7 +7,6 @@ It logs counts only: never a case code, a name or anything else about a person.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from outreach.leader import wait_or_stop
 from programme.retention import RetentionPolicy
 from storage import retention
 from storage.crypto import Crypto
@@ -70,8 +70,7 @@ class RetentionWorker:
                 # may quote a row's values.
                 log.error("retention purge failed (%s); it is tried again later", type(error).__name__)
                 wait = self._retry_after
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
+            await wait_or_stop(stop, wait)
 
     async def run_once(self) -> retention.PurgeReport:
         """One whole purge at the clock's time; what it removed, in counts."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -26,6 +25,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
+from outreach.leader import wait_or_stop
 from outreach.outbox import FINAL, Lane, Status, claim, mark_attempts_started, settle_many
 from outreach.posting import Answer, Poster, Reply
 from outreach.windows import Window, seconds_quiet, windows_of
@@ -230,8 +230,7 @@ class Sender:
         while not stop.is_set():
             handled = await self.run_rounds(stop)
             if not handled:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._idle_interval)
+                await wait_or_stop(stop, self._idle_interval)
 
     async def run_once(self) -> int:
         """One round: claim, send, wait for every answer and write it down. How many were claimed."""

@@ -306,8 +306,13 @@ async def refused_erasure_requests(session: AsyncSession, *, limit: int) -> Sequ
     return [ErasureRequest(request, code) for request, code in (await session.execute(statement)).all()]
 
 
-async def find_erasure_request(session: AsyncSession, *, request_id: str) -> ErasureRequest | None:
-    """An erasure request by the id a form sent (anything at all: a forged one finds nothing)."""
+async def find_erasure_request(
+    session: AsyncSession, *, request_id: str, to_decide: bool = False
+) -> ErasureRequest | None:
+    """An erasure request by the id a form sent (anything at all: a forged one finds nothing).
+
+    `to_decide`: locked until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's transaction
+    holds its one write lock), so of two supervisors deciding it at once the second finds it decided."""
     try:
         wanted = uuid.UUID(request_id)
     except ValueError:
@@ -317,6 +322,8 @@ async def find_erasure_request(session: AsyncSession, *, request_id: str) -> Era
         .outerjoin(Case, Case.id == DataRequest.case_id)
         .where(DataRequest.id == wanted, DataRequest.kind == DELETION, DataRequest.due_at.is_not(None))
     )
+    if to_decide:
+        statement = statement.with_for_update(of=DataRequest)
     found = (await session.execute(statement)).first()
     return None if found is None else ErasureRequest(found[0], found[1])
 

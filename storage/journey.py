@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from programme import consent as consent_rules
 from programme.forms import INTERVIEW
 from storage import city
 from storage.crypto import Crypto
@@ -227,9 +228,9 @@ async def withdraw(
     await record_consent(
         session,
         case=case,
-        casework=False,
-        publicity="none",
-        third_party=False,
+        casework=consent_rules.WITHDRAWN.casework,
+        publicity=consent_rules.WITHDRAWN.publicity,
+        third_party=consent_rules.WITHDRAWN.third_party,
         language=language,
         text_version=text_version,
         text_hash=text_hash,

@@ -27,7 +27,9 @@ from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
 from bot.i18n import LANGUAGES
+from programme import plan as plan_rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
+from programme.assessment import SCREENING_CONFIRMATION
 from programme.cycle import STAGE_PLAIN, Stage
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
@@ -43,7 +45,7 @@ SEND, NOT_NOW = "copy.send", "copy.no"
 # No name, no case number, no date: a file name is shown in the chat list and in the phone's files.
 FILE_NAME = "my-data.txt"
 # The caseworker's Annex 2 decision, kept beside the screening.
-SCREENING_DECISION = "screening_confirmation"
+SCREENING_DECISION = SCREENING_CONFIRMATION.id
 
 REQUEST_KINDS = {
     "correction": N_("Correction"),
@@ -51,12 +53,7 @@ REQUEST_KINDS = {
     "deletion": N_("Deletion"),
 }
 REQUEST_STATUSES = {"open": N_("open"), "done": N_("done"), "refused": N_("refused")}
-ACTIVITY_STATUSES = {
-    "planned": N_("Planned"),
-    "in_progress": N_("In progress"),
-    "done": N_("Done"),
-    "cancelled": N_("Cancelled"),
-}
+ACTIVITY_STATUSES = {option.value: option.label for option in plan_rules.ACTIVITY_STATUSES}
 REFERRAL_STATUSES = {
     "sent": N_("Sent to the partner"),
     "accepted": N_("Accepted by the partner"),

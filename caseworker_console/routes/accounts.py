@@ -13,6 +13,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.throttle import SignInThrottle
 from programme.text import N_
 from storage import staff
 from storage.models import StaffUser, utcnow
@@ -142,6 +143,8 @@ async def unlock(request: Request) -> Response:
     target = await target_account(request)
     await accounts.unlock(db, user=target, actor=signed_in_user(request).actor)
     await db.commit()
+    throttle: SignInThrottle = request.app.state.throttle
+    throttle.forget(target.username)
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
 

@@ -87,9 +87,11 @@ async def erasure_queue(request: Request) -> Response:
     return await queue_page(request)
 
 
-async def _found(request: Request) -> erasure.ErasureRequest | None:
+async def _open_request(request: Request, *, to_decide: bool = False) -> erasure.ErasureRequest | None:
+    """The path's erasure request while it is still open (None: forged, erased or decided already)."""
     wanted = str(request.path_params["request_id"])
-    return await erasure.find_erasure_request(database(request), request_id=wanted)
+    found = await erasure.find_erasure_request(database(request), request_id=wanted, to_decide=to_decide)
+    return found if found is not None and found.request.status == erasure.OPEN else None
 
 
 async def _request_page(
@@ -115,8 +117,8 @@ async def _request_page(
 
 
 async def erasure_request(request: Request) -> Response:
-    found = await _found(request)
-    if found is None or found.request.status != erasure.OPEN:
+    found = await _open_request(request)
+    if found is None:
         return await queue_page(request, error=NOT_OPEN, status_code=409)
     return await _request_page(request, found)
 
@@ -124,8 +126,8 @@ async def erasure_request(request: Request) -> Response:
 async def carry_out(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
-    found = await _found(request)
-    if found is None or found.request.status != erasure.OPEN:
+    found = await _open_request(request, to_decide=True)
+    if found is None:
         return await queue_page(request, error=NOT_OPEN, status_code=409)
     form = await request.form()
     if form.get("confirm") != "yes":
@@ -142,8 +144,8 @@ async def refuse(request: Request) -> Response:
     form = await request.form()
     written = form.get("reason")
     written = written if isinstance(written, str) else ""
-    found = await _found(request)
-    if found is None or found.request.status != erasure.OPEN:
+    found = await _open_request(request, to_decide=True)
+    if found is None:
         return await queue_page(request, error=NOT_OPEN, status_code=409)
     reason = written.strip()
     translate = gettext_for(request).gettext

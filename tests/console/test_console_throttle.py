@@ -54,3 +54,24 @@ async def test_the_argon2_pool_turns_away_work_beyond_its_queue() -> None:
     release.set()
     assert await asyncio.gather(first, second) == [True, True]
     assert await pool.run(lambda: "free again") == "free again"
+
+
+def test_forgetting_an_account_frees_it_from_every_address() -> None:
+    throttle = SignInThrottle(source_failures=10, pair_failures=1, clock=Clock())
+    throttle.failed("a", "10.0.0.1")
+    throttle.failed("a", "10.0.0.2")
+    throttle.failed("b", "10.0.0.1")
+    throttle.forget("a")
+    assert not throttle.pair_blocked("a", "10.0.0.1") and not throttle.pair_blocked("a", "10.0.0.2")
+    assert throttle.pair_blocked("b", "10.0.0.1")
+
+
+async def test_work_that_must_not_be_turned_away_waits_its_turn() -> None:
+    pool = _Argon2Pool(workers=1, queue=0)
+    release = threading.Event()
+    first = asyncio.create_task(pool.run(release.wait))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(pool.run(lambda: "hashed", turn_away=False))
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(first, waiting) == [True, "hashed"]

@@ -22,3 +22,9 @@ def test_text_telegram_refuses_has_no_preview() -> None:
     assert as_shown("3 < 4") is None
     assert as_shown("<b>open</i>") is None
     assert as_shown("<script>alert(1)</script>") is None
+
+
+def test_a_link_to_anything_but_a_web_or_telegram_address_is_shown_as_its_text() -> None:
+    assert as_shown('<a href="javascript:alert(1)">x</a> <a href="tg://resolve?domain=a">y</a>') == (
+        '<span>x</span> <a href="tg://resolve?domain=a" rel="noopener noreferrer">y</a>'
+    )
