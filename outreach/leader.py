@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x4942
 # The outbox sender's election: a key every worker of this database agrees on.
 SENDER_LOCK_KEY = 1
-_LOST = (DBAPIError, InterfaceError, OperationalError, OSError)
+# What a lost database connection raises: a worker's loop waits and tries again.
+DATABASE_LOST = (DBAPIError, InterfaceError, OperationalError, OSError)
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -52,7 +53,7 @@ async def lead_then_run(
         try:
             async with engine.connect() as connection:
                 await _lead(connection, work, stop, on_lead, key, retry)
-        except _LOST as error:
+        except DATABASE_LOST as error:
             log.warning("lost the database while leading or waiting (%s); retrying", type(error).__name__)
             await wait_or_stop(stop, retry)
 
@@ -86,7 +87,7 @@ async def _lead(
                 break
             try:
                 await connection.execute(text("SELECT 1"))
-            except _LOST:
+            except DATABASE_LOST:
                 log.warning("the leader's database connection is gone: stopping the sender")
                 working.set()
                 await task
@@ -94,5 +95,5 @@ async def _lead(
         working.set()
         await task
     finally:
-        with contextlib.suppress(*_LOST):
+        with contextlib.suppress(*DATABASE_LOST):
             await connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), names)

@@ -11,10 +11,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.leader import wait_or_stop
+from outreach.leader import DATABASE_LOST, wait_or_stop
 from programme.retention import RetentionPolicy
 from storage import retention
 from storage.crypto import Crypto
@@ -26,7 +25,10 @@ log = logging.getLogger(__name__)
 DAY = 24 * 60 * 60.0
 # A run that failed (database gone for a moment) is tried again this soon, not a day later.
 RETRY_AFTER = 15 * 60.0
-_DATABASE_ERRORS = (DBAPIError, InterfaceError, OperationalError, OSError)
+# After each batch the purge rests at least PAUSE seconds, and REST times as long as the batch took:
+# the bot in the same process keeps two thirds of the time.
+PAUSE = 0.01
+REST = 2.0
 
 
 class RetentionWorker:
@@ -38,11 +40,7 @@ class RetentionWorker:
         policy: RetentionPolicy,
         interval: float = DAY,
         retry_after: float = RETRY_AFTER,
-        pause: float = 0.01,
-        # Seconds of rest per second of purging: the bot in the same process keeps two thirds.
-        rest: float = 2.0,
         scan: int = retention.PEOPLE_SCAN,
-        row_batch: int = retention.ROW_BATCH,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -50,10 +48,7 @@ class RetentionWorker:
         self._policy = policy
         self._interval = interval
         self._retry_after = retry_after
-        self._pause = pause
-        self._rest = rest
         self._scan = scan
-        self._row_batch = row_batch
         self._clock = clock
         self.runs = 0
 
@@ -62,7 +57,7 @@ class RetentionWorker:
             try:
                 await self.run_once()
                 wait = self._interval
-            except _DATABASE_ERRORS as error:
+            except DATABASE_LOST as error:
                 log.warning("retention purge stopped (%s); it resumes later", type(error).__name__)
                 wait = self._retry_after
             except Exception as error:
@@ -80,9 +75,8 @@ class RetentionWorker:
             policy=self._policy,
             now=self._clock(),
             scan=self._scan,
-            row_batch=self._row_batch,
-            pause=self._pause,
-            rest=self._rest,
+            pause=PAUSE,
+            rest=REST,
         )
         self.runs += 1
         counts = report.counts()

@@ -20,6 +20,7 @@ from sqlalchemy import Delete, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto
+from storage.engine import checkpoint
 from storage.inbound import CHAT_PURPOSE
 from storage.models import Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
@@ -29,12 +30,12 @@ from storage.models_journey import DataRequest
 from storage.models_staff_link import STAFF_CHAT_PURPOSE
 from storage.queries import record_audit
 from storage.schema import Base  # every table is known before the registry below is built
-from storage.sealing import open_value, seal
+from storage.sealing import seal, unseal
 
 # Set on the session that erased someone: whoever commits it then clears logs that may hold them.
 ERASED = "erased"
 DELETION = "deletion"
-OPEN, DONE, REFUSED = "open", "done", "refused"
+OPEN, REFUSED = "open", "refused"
 
 
 class Cover(enum.Enum):
@@ -184,8 +185,7 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
 
 
 def telegram_id_of(crypto: Crypto, beneficiary: Beneficiary) -> int:
-    sealed = beneficiary.telegram_id_enc
-    return int(open_value(crypto, "beneficiaries", "telegram_id_enc", beneficiary.id, sealed) or 0)
+    return int(unseal(crypto, beneficiary, "telegram_id_enc") or 0)
 
 
 async def erase_person(
@@ -211,12 +211,13 @@ async def erase_person(
     cases = (await session.execute(select(Case).where(Case.beneficiary_id == beneficiary_id))).scalars().all()
     made_since = select(FullExport.id).where(FullExport.created_at >= person.created_at)
     exports = (await session.execute(made_since)).scalars().all()
+    closed = await _closed_at(session, [case.id for case in cases if case.stage == "closed"])
     for case in cases:
         session.add(
             CaseTombstone(
                 code=case.code,
                 opened_at=case.created_at,
-                closed_at=await _closed_at(session, case) if case.stage == "closed" else None,
+                closed_at=closed.get(case.id),
                 erased_at=now,
                 reason=reason,
             )
@@ -264,11 +265,24 @@ def _person(crypto: Crypto | None, beneficiary: Beneficiary) -> Person:
     )
 
 
-async def _closed_at(session: AsyncSession, case: Case) -> dt.datetime | None:
-    statement = select(func.max(CaseClosure.closed_at)).where(
-        CaseClosure.case_id == case.id, CaseClosure.reopened_at.is_(None)
+async def _closed_at(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, dt.datetime]:
+    """When each of these closed cases was closed (its standing closing), in one query."""
+    if not case_ids:
+        return {}
+    statement = (
+        select(CaseClosure.case_id, func.max(CaseClosure.closed_at))
+        .where(CaseClosure.case_id.in_(case_ids), CaseClosure.reopened_at.is_(None))
+        .group_by(CaseClosure.case_id)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    return {case_id: closed_at for case_id, closed_at in (await session.execute(statement)).all()}
+
+
+async def clear_logs_if_erased(session: AsyncSession) -> None:
+    """After the commit of a session that erased someone: SQLite's write-ahead log may still hold
+    the erased rows' pages, so it is written back into the file (overwritten there: secure_delete)
+    and emptied. Nothing to do on PostgreSQL here (its WAL is the server's)."""
+    if session.info.pop(ERASED, False) and session.bind is not None:
+        await checkpoint(session.bind)
 
 
 async def tombstone(session: AsyncSession, *, code: str) -> CaseTombstone | None:

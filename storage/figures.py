@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.cycle import ORDER, Stage
 from programme.figures import DIALOG_STEPS, REPLY_BUCKETS, STALLED_AFTER_HOURS
+from storage.erasure import DELETION
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_casework import CaseClosure
@@ -458,6 +459,6 @@ async def left_out_of_named_exports(
         Beneficiary.id.in_(beneficiary_ids), Beneficiary.withdrawn_at.is_not(None)
     )
     erasure = select(DataRequest.beneficiary_id).where(
-        DataRequest.beneficiary_id.in_(beneficiary_ids), DataRequest.kind == "deletion"
+        DataRequest.beneficiary_id.in_(beneficiary_ids), DataRequest.kind == DELETION
     )
     return set((await session.execute(withdrawn.union(erasure))).scalars())

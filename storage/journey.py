@@ -302,12 +302,8 @@ async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
     return alert
 
 
-async def erase_beneficiary(
-    session: AsyncSession, *, beneficiary: Beneficiary, crypto: Crypto | None = None
-) -> list[str]:
-    """Delete the person and everything of theirs (storage.erasure); the audit keeps only the case
-    codes. The person asked in the bot before any caseworker's work, so the actor is the bot."""
-    codes = await erase_person(session, crypto, beneficiary_id=beneficiary.id, reason=REQUEST, actor="bot")
-    if beneficiary in session:
-        session.expunge(beneficiary)
-    return codes
+async def erase_beneficiary(session: AsyncSession, crypto: Crypto, *, beneficiary: Beneficiary) -> list[str]:
+    """Delete the person and everything of theirs (storage.erasure, which also detaches their loaded
+    rows from the session); the audit keeps only the case codes. The person asked in the bot before
+    any caseworker's work, so the actor is the bot."""
+    return await erase_person(session, crypto, beneficiary_id=beneficiary.id, reason=REQUEST, actor="bot")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -51,10 +50,7 @@ from storage.models_webhook import InboundUpdate
 from storage.queries import record_audit
 from storage.sealing import seal_value
 
-log = logging.getLogger(__name__)
-
 ACTOR = "retention"
-REASON = RETENTION
 # Each transaction stays short enough that the bot, which shares SQLite's one write lock (and, in
 # one process, the CPU), waits for it no longer than for a busy moment (about 15 ms). The simple
 # steps delete ROW_BATCH rows a transaction (1,000 took up to 19 ms at the 90th percentile). A
@@ -70,18 +66,10 @@ PEOPLE_BUDGET = 0.005
 # Files sent in the chat (bot.dialogs.handoff.message_body); a location is not a file.
 FILE_KINDS = ("photo", "document", "voice", "video", "audio", "video_note")
 # What a file's message holds after its period: no file id, no name, no caption.
-REMOVED_BODY = json.dumps({"removed": REASON})
+REMOVED_BODY = json.dumps({"removed": RETENTION})
 
 _CLOSED = Stage.CLOSED.value
 _BEFORE = sorted(stage.value for stage in BEFORE_ENROLMENT)
-
-
-async def _erase(session: AsyncSession, beneficiary_id: uuid.UUID, reason: str) -> None:
-    """The one place the purge erases a person and everything of theirs, leaving tombstones.
-
-    Without the keys: their chat's webhook rows and failed link codes, found by keyed hashes, have
-    their own retention of days, long gone by the time a case's period ends."""
-    await erase_person(session, None, beneficiary_id=beneficiary_id, reason=reason, actor=ACTOR)
 
 
 # Held: any case of the person is on legal hold.
@@ -265,7 +253,7 @@ async def erase_some(
     erased = 0
     for position, person in enumerate(people):
         if person in due:
-            await _erase(session, person, REASON)
+            await erase_person(session, None, beneficiary_id=person, reason=RETENTION, actor=ACTOR)
             erased += 1
             if time.monotonic() - started >= budget:
                 return erased, people[position + 1 :]

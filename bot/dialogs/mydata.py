@@ -147,7 +147,7 @@ async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) 
     cases = await cases_of(conv.session, beneficiary_id=conv.beneficiary.id)
     await conv.state.update_data(delete_confirmations=None)
     if all(case.stage in ERASABLE_STAGES and case.assigned_to is None for case in cases):
-        await erase_beneficiary(conv.session, beneficiary=conv.beneficiary, crypto=conv.crypto)
+        await erase_beneficiary(conv.session, conv.crypto, beneficiary=conv.beneficiary)
         conv.say(_("Your data is deleted. If you write to us again, we will start from the beginning."))
         return
     # A caseworker has the case: some of it may have to be kept (a legal obligation), which a

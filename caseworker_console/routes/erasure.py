@@ -135,6 +135,7 @@ async def carry_out(request: Request) -> Response:
         return await _request_page(request, found, error=translate(CONFIRM_NEEDED), status_code=400)
     await work.carry_out(db, crypto(request), found=found, actor=user.actor)
     await db.commit()
+    await erasure.clear_logs_if_erased(db)
     return RedirectResponse(request.url_for("erasure_requests").path + "?done=1", status_code=303)
 
 

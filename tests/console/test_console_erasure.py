@@ -8,11 +8,14 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
+import pytest
 from aiogram.utils.i18n import I18n
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
@@ -21,6 +24,7 @@ from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUs
 from storage.models_erasure import CaseTombstone
 from storage.models_journey import DataRequest
 from storage.sealing import open_value, unseal
+from tests.conftest import Database
 from tests.console.conftest import form_token
 
 SignIn = Callable[..., Awaitable[StaffUser]]
@@ -231,3 +235,26 @@ async def test_on_the_cases_requests_tab_an_erasure_request_is_left_to_superviso
     page = BeautifulSoup(revealed.text, "lxml")
     assert page.select_one(".request-answer").get_text() == reason
     assert "(Refused)" in page.select_one(f"li[data-request='{request.id}'] h3").get_text()
+
+
+async def test_after_carrying_out_sqlites_log_holds_nothing_of_the_erased_person(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    database: Database,
+) -> None:
+    if database.backend != "sqlite":
+        pytest.skip("PostgreSQL's write-ahead log is the server's")
+    request = await seed_request(seed_person, sessionmaker, crypto)
+    await sign_in_as("sofia", role="supervisor")
+    token = form_token(await client.get(f"/erasure/{request.id}"))
+    done = await client.post(f"/erasure/{request.id}/erase", data={"csrf_token": token, "confirm": "yes"})
+    assert done.status_code == 303
+    # The erasure's pages were written back into the file (overwritten there) and the log emptied.
+    assert log_size(Path(make_url(database.url).database + "-wal")) == 0
+
+
+def log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0

@@ -1,7 +1,7 @@
 """retention: legal holds, attachments removed after their period, indexes the purge walks by
 
 Revision ID: 0010_retention
-Revises: 0009_city_fold
+Revises: 0010_erasure
 Create Date: 2026-12-06
 """
 
