@@ -101,8 +101,8 @@ async def run_p1(
                 "TELEGRAM_API_URL": sandbox.url,
                 "DATABASE_URL": database_url,
                 "INTAKE_DATA_KEYS": generate_key(),
-                # A crowd at once answers each prompt the moment it arrives, faster than anyone
-                # types: off there; paced people stay within the default (20 in 10 s).
+                # A crowd answers each prompt the moment it arrives, faster than anyone types: off
+                # unless a run asks for a limit (the flood part runs the paced crowd at the default).
                 "INTAKE_FLOOD_LIMIT": flood_limit,
             }
             if mode == "webhook":

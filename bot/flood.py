@@ -1,8 +1,10 @@
 """Flood control per chat: beyond a burst, an update is answered once with a calm "please wait" and
-the rest are dropped (no transaction, no queue row kept, no alert) until the chat's rate falls.
+the rest are dropped (no transaction of the dialog, no alert) until the chat's rate falls.
 
-Counted in this process, before any database work: a flooding chat costs a dictionary lookup per
-update instead of a transaction. Several webhook replicas each count what reaches them, so a chat
+Counted in this process, before the update's transaction: a flooding chat costs a dictionary lookup
+per update instead of a dialog step. In webhook mode an update has already been stored when it gets
+here (Telegram is answered only once it is), so there the guard spares the handling, and the queue
+row goes with the next claim. Several webhook replicas each count what reaches them, so a chat
 spread over them gets the burst once per replica; that still bounds what one account can cost.
 """
 
@@ -69,7 +71,6 @@ class FloodGuard:
         self.limit = limit
         self.clock = clock
         self._chats: OrderedDict[int, _Chat] = OrderedDict()
-        self.dropped = 0
 
     def check(self, chat_id: int) -> Verdict:
         """Count one update of `chat_id` and say what to do with it."""
@@ -90,7 +91,6 @@ class FloodGuard:
         if len(chat.arrivals) <= burst:
             chat.warned = False
             return Verdict.HANDLE
-        self.dropped += 1
         if chat.warned:
             return Verdict.DROP
         chat.warned = True

@@ -89,7 +89,8 @@ class UpdateMiddleware(BaseMiddleware):
             await checkpoint(self._sessionmaker.kw["bind"])
         # As the update left it: the update may have been the person choosing their language.
         beneficiary = data.get("beneficiary")
-        self._flood.remember_language(user.id, beneficiary.language if beneficiary is not None else None)
+        if beneficiary is not None:  # a redelivery or a staff member's /link leaves it as it was
+            self._flood.remember_language(user.id, beneficiary.language)
         await outgoing.flush(bot)
         return result
 

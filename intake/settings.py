@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import time
 import zoneinfo
 from pathlib import Path
 
@@ -227,6 +228,15 @@ def get_settings() -> Settings:
     return load_settings()
 
 
+def _written_key(key_file: Path) -> str:
+    """The key another process is writing at the same moment: read once it is there."""
+    for _ in range(50):
+        if key := key_file.read_text().strip():
+            return key
+        time.sleep(0.01)
+    raise SettingsError(f"{key_file} is empty: remove it and start again to make a new demo key.")
+
+
 def demo_keys(var_dir: Path) -> str:
     """The demo's data key, generated on first start and kept under ./var (never committed)."""
     key_file = var_dir / "data-keys"
@@ -235,7 +245,7 @@ def demo_keys(var_dir: Path) -> str:
         # Created readable by its owner alone from the first byte: no moment with wider rights.
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return key_file.read_text().strip()
+        return _written_key(key_file)
     with os.fdopen(descriptor, "w") as written:
         written.write(generate_key() + "\n")
     return key_file.read_text().strip()

@@ -1,2 +1,3 @@
-"""Texts that the bot, the console, the sender and the sandbox share, below all of them: Telegram's
-HTML formatting subset (telegram_html), which a message must keep to or the Bot API refuses it."""
+"""What every part may share about text itself, below all of them: Telegram's HTML formatting subset
+(telegram_html), which a message must keep to or the Bot API refuses it; the console checks campaign
+texts with it and the sandbox answers with it."""

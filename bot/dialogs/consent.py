@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -171,7 +173,12 @@ async def show_consent(message: Message, conv: Conversation) -> None:
     if conv.beneficiary.withdrawn_at is not None:
         # Withdrawn already: what is left is to give it again.
         withdrawn = _("You withdrew your consent on {date}.").format(
-            date=format_date(conv.beneficiary.withdrawn_at, format="long", locale=conv.locale)
+            # The day in the office's time zone, as the person lives it (not UTC's).
+            date=format_date(
+                conv.beneficiary.withdrawn_at.astimezone(zoneinfo.ZoneInfo(conv.config.timezone)),
+                format="long",
+                locale=conv.locale,
+            )
         )
         conv.say(f"{text}\n\n{withdrawn}", await conv.buttons([[(_("Give my consent again"), CHANGE)]]))
         return

@@ -30,7 +30,7 @@ from bot.i18n import LANGUAGES
 from programme import plan as plan_rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
-from programme.cycle import STAGE_PLAIN, Stage
+from programme.cycle import STAGE_PLAIN
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
 from storage import plan as plans
@@ -143,9 +143,9 @@ def answer_text(question: Question, value: object) -> str:
 
 async def case_lines(conv: Conversation, case: Case) -> list[str]:
     lines = ["", _("Case number: {code}").format(code=case.code)]
-    stage = Stage(case.stage) if case.stage in Stage.__members__.values() else None
-    if stage is not None:
-        lines.append(_("Where your case is: {stage}").format(stage=_(STAGE_PLAIN[stage])))
+    plain = STAGE_PLAIN.get(case.stage)  # Stage is a StrEnum: its values are the stored codes
+    if plain is not None:
+        lines.append(_("Where your case is: {stage}").format(stage=_(plain)))
     forms = await latest_answers(
         conv.session, conv.crypto, case_id=case.id, form_ids=[*FORMS, SCREENING_DECISION]
     )
