@@ -129,6 +129,13 @@ OBJECT_LABELS: dict[str, str] = {
     "staff_user": N_("Staff account"),
 }
 
+# Why a case was erased (storage.models_erasure: the tombstone's reason), as the audit page and an
+# erased case's page say it.
+ERASURE_REASONS: dict[str, str] = {
+    "request": N_("at the person's request"),
+    "retention": N_("at the end of its retention period"),
+}
+
 # Detail values that are codes with a label already, by the action and key they appear under.
 _STAGES = {str(code): label for code, label in STAGE_LABELS.items()}
 _DETAIL_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
@@ -139,10 +146,7 @@ _DETAIL_VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     ("referral.status", "to"): REFERRAL_STATUSES,
     ("appointment.booked", "type"): APPOINTMENT_TYPES,
     ("appointment.rescheduled", "type"): APPOINTMENT_TYPES,
-    ("beneficiary.erased", "reason"): {
-        "request": N_("at the person's request"),
-        "retention": N_("at the end of its retention period"),
-    },
+    ("beneficiary.erased", "reason"): ERASURE_REASONS,
 }
 
 

@@ -10,6 +10,7 @@ from babel.dates import format_timedelta
 from starlette.requests import Request
 
 from caseworker_console import i18n
+from caseworker_console.audit_labels import ERASURE_REASONS
 from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.routing import request_withdrawn_at
@@ -19,7 +20,7 @@ from programme.plan import PLAN_STAGES
 from programme.text import N_
 from storage import retention
 from storage.models import Case, StaffUser, utcnow
-from storage.models_erasure import REQUEST, RETENTION, CaseTombstone
+from storage.models_erasure import CaseTombstone
 from storage.models_retention import LegalHold
 
 SOURCE_LABELS: dict[str, str] = {
@@ -111,12 +112,6 @@ def withdrawn_on(request: Request, case: Case, locale: str) -> str | None:
     )
 
 
-ERASURE_REASONS: dict[str, str] = {
-    REQUEST: N_("at the person's request"),
-    RETENTION: N_("at the end of its retention period"),
-}
-
-
 @dataclasses.dataclass(frozen=True)
 class ErasedView:
     code: str
@@ -126,20 +121,22 @@ class ErasedView:
     reason: str
 
 
+def local_time(request: Request, value: dt.datetime) -> str:
+    """A moment as the reader's office clock shows it, in the reader's language."""
+    return i18n.format_local_datetime(
+        value, locale=i18n.request_locale(request), timezone=config(request).timezone
+    )
+
+
 def erased_view(request: Request, tombstone: CaseTombstone) -> ErasedView:
     """An erased case as its tombstone tells it: code, dates and why, in the reader's language."""
-    locale, zone = i18n.request_locale(request), config(request).timezone
     translate = gettext_for(request)
-
-    def local(value: dt.datetime) -> str:
-        return i18n.format_local_datetime(value, locale=locale, timezone=zone)
-
     reason = ERASURE_REASONS.get(tombstone.reason)
     return ErasedView(
         code=tombstone.code,
-        erased=local(tombstone.erased_at),
-        opened=local(tombstone.opened_at),
-        closed=local(tombstone.closed_at) if tombstone.closed_at else None,
+        erased=local_time(request, tombstone.erased_at),
+        opened=local_time(request, tombstone.opened_at),
+        closed=local_time(request, tombstone.closed_at) if tombstone.closed_at else None,
         reason=translate.gettext(reason) if reason else tombstone.reason,
     )
 

@@ -4,18 +4,17 @@ page where it is carried out (after a confirmation) or refused with a written re
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import erasure as work
-from caseworker_console import i18n
-from caseworker_console.config import config, crypto
+from caseworker_console.config import crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import local_time
 from programme.text import N_
 from storage import erasure
 from storage.models import utcnow
@@ -46,21 +45,16 @@ class RequestRow:
 
 
 def _row(request: Request, found: erasure.ErasureRequest) -> RequestRow:
-    locale, zone = i18n.request_locale(request), config(request).timezone
-
-    def local(value: dt.datetime) -> str:
-        return i18n.format_local_datetime(value, locale=locale, timezone=zone)
-
     row = found.request
     due = row.due_at or row.created_at
     return RequestRow(
         id=str(row.id),
         code=found.code,
-        made=local(row.created_at),
-        due=local(due),
+        made=local_time(request, row.created_at),
+        due=local_time(request, due),
         due_iso=due.isoformat(),
         overdue=row.status == erasure.OPEN and due < utcnow(),
-        refused=local(row.done_at) if row.done_at else None,
+        refused=local_time(request, row.done_at) if row.done_at else None,
     )
 
 

@@ -11,24 +11,18 @@ import datetime as dt
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from caseworker_console import i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routes.accounts import ROLE_LABELS
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import local_time
 from outreach.campaigns import deep_link
 from storage import staff_link
 from storage.models import utcnow
 from storage.models_staff_link import StaffTelegramLink
 from storage.queries import record_audit
-
-
-def _local(request: Request, value: dt.datetime) -> str:
-    return i18n.format_local_datetime(
-        value, locale=i18n.request_locale(request), timezone=config(request).timezone
-    )
 
 
 async def _render(
@@ -43,10 +37,10 @@ async def _render(
         "username": user.account.username,
         "display_name": user.display_name,
         "role": gettext_for(request).gettext(ROLE_LABELS.get(user.role, user.role)),
-        "linked_since": _local(request, link.linked_at) if link is not None else None,
+        "linked_since": local_time(request, link.linked_at) if link is not None else None,
         "code": code,
         "code_link": deep_link(username, staff_link.DEEP_LINK_PREFIX + code) if code and username else None,
-        "code_expires": _local(request, expires) if expires is not None else None,
+        "code_expires": local_time(request, expires) if expires is not None else None,
     }
     await db.commit()
     # Like every page, not cached (caseworker_console.security): the code is not kept anywhere.

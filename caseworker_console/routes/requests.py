@@ -4,20 +4,18 @@ consent change), worked to done. Their texts are personal data, shown only behin
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
-from caseworker_console import i18n
 from caseworker_console.casetabs import open_tab, tab_context
-from caseworker_console.config import config, crypto
+from caseworker_console.config import crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import staff_name
+from caseworker_console.views import local_time, staff_name
 from programme import cycle
 from programme.text import N_
 from storage import casework
@@ -61,14 +59,9 @@ async def render(
     user = signed_in_user(request)
     case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
-    zone = config(request).timezone
     rows = await casework.case_requests(db, case=case)
     people = await casework.staff_by_id(db, ids=[row.done_by for row in rows if row.done_by])
     keys = crypto(request) if reveal else None
-
-    def local(value: dt.datetime) -> str:
-        return i18n.format_local_datetime(value, locale=locale, timezone=zone)
 
     views = []
     for row in rows:
@@ -84,11 +77,11 @@ async def render(
                 kind_code=row.kind,
                 open=row.status == "open",
                 status=translate.gettext(STATUS_LABELS.get(row.status, row.status)),
-                made=local(row.created_at),
-                done=local(row.done_at) if row.done_at else None,
+                made=local_time(request, row.created_at),
+                done=local_time(request, row.done_at) if row.done_at else None,
                 done_by=staff_name(people.get(row.done_by or 0)),
                 text=text,
-                due=local(row.due_at) if row.due_at else None,
+                due=local_time(request, row.due_at) if row.due_at else None,
                 answer=answer,
             )
         )
