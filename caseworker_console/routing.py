@@ -20,7 +20,6 @@ from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_log
 from caseworker_console.database import database
 from caseworker_console.permissions import CASE_PERMISSIONS, CaseAccess, Permission, allows, case_access
 from storage import casework, erasure
-from storage.journey import withdrawn_at
 from storage.models import Case
 from storage.models_erasure import CaseTombstone
 
@@ -110,7 +109,8 @@ def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped:
 async def _load_case(request: Request, permission: Permission) -> None:
     user = signed_in_user(request)
     code = str(request.path_params[CASE_PARAM])
-    case = await casework.find_case(database(request), code=code) if len(code) <= 20 else None
+    found = await casework.find_case_and_withdrawal(database(request), code=code) if len(code) <= 20 else None
+    case, withdrawn = found if found is not None else (None, None)
     if case is None and len(code) <= 20:
         # An erased case says so plainly (its tombstone holds nothing about the person).
         grave = await erasure.tombstone(database(request), code=code)
@@ -124,8 +124,4 @@ async def _load_case(request: Request, permission: Permission) -> None:
     if CASE_PERMISSIONS[permission] and access is not CaseAccess.OWN:
         raise HTTPException(status_code=403)
     setattr(request.state, CASE_STATE, case)
-    setattr(
-        request.state,
-        WITHDRAWN_STATE,
-        await withdrawn_at(database(request), beneficiary_id=case.beneficiary_id),
-    )
+    setattr(request.state, WITHDRAWN_STATE, withdrawn)

@@ -42,6 +42,19 @@ async def find_case(session: AsyncSession, *, code: str) -> Case | None:
     return (await session.execute(select(Case).where(Case.code == code))).scalar_one_or_none()
 
 
+async def find_case_and_withdrawal(
+    session: AsyncSession, *, code: str
+) -> tuple[Case, dt.datetime | None] | None:
+    """A case by its code, and when its person stopped taking part (None: they have not), in one query."""
+    statement = (
+        select(Case, Beneficiary.withdrawn_at)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .where(Case.code == code)
+    )
+    found = (await session.execute(statement)).first()
+    return None if found is None else (found[0], found[1])
+
+
 async def list_cases(
     session: AsyncSession, *, caseworker_id: int | None, limit: int, offset: int = 0
 ) -> Sequence[Case]:
