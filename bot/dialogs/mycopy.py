@@ -27,7 +27,6 @@ from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
 from bot.i18n import LANGUAGES
-from programme import plan as plan_rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
 from programme.cycle import STAGE_PLAIN
@@ -53,7 +52,14 @@ REQUEST_KINDS = {
     "deletion": N_("Deletion"),
 }
 REQUEST_STATUSES = {"open": N_("open"), "done": N_("done"), "refused": N_("refused")}
-ACTIVITY_STATUSES = {option.value: option.label for option in plan_rules.ACTIVITY_STATUSES}
+# programme.plan.ACTIVITY_STATUSES' labels, marked here too: that module's strings are the console's
+# catalog, and what a beneficiary reads is in the bot's.
+ACTIVITY_STATUSES = {
+    "planned": N_("Planned"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done"),
+    "cancelled": N_("Cancelled"),
+}
 REFERRAL_STATUSES = {
     "sent": N_("Sent to the partner"),
     "accepted": N_("Accepted by the partner"),

@@ -206,3 +206,10 @@ async def test_mydata_warns_then_sends_one_file_with_the_plan_and_without_staff_
     for secret in SECRETS:
         assert secret not in text, secret
     assert "_caseworker" not in text and "call_" not in text
+
+
+def test_the_copy_names_every_activity_status_the_plan_has_with_the_same_words() -> None:
+    from bot.dialogs import mycopy
+    from programme import plan
+
+    assert {option.value: option.label for option in plan.ACTIVITY_STATUSES} == mycopy.ACTIVITY_STATUSES
