@@ -34,6 +34,7 @@ from outreach.campaigns import CampaignStatus, Segment
 from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
+from storage import person_keys
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import Beneficiary, OutboxMessage, utcnow
@@ -103,9 +104,10 @@ async def fill_outbox(url: str, key: str, users: list[int], lane: Lane = Lane.BR
             async with sessionmaker() as session, session.begin():
                 for user in users[start : start + 2000]:
                     beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(user)))
+                    person_keys.add_new(session, crypto, beneficiary.id)
                     seal(crypto, beneficiary, "telegram_id_enc", str(user))
                     session.add(beneficiary)
-                    enqueue(
+                    await enqueue(
                         session, crypto, beneficiary_id=beneficiary.id, text=NOTICE, lane=lane,
                         campaign_id=campaign,
                     )  # fmt: skip

@@ -22,6 +22,7 @@ from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, StateType, St
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.journey import ERASED
 from storage.models import Beneficiary, DialogState, utcnow
@@ -77,7 +78,7 @@ class Dialog:
         if not self.changed:
             return
         if self.data_enc is None and self.text is not None:
-            self.data_enc = crypto.encrypt(self.text, **self._sealed_as())
+            self.data_enc = crypto.encrypt(self.text, **self._sealed_as(), owner=self.id)
         values = {"state": self.state, "data_enc": self.data_enc, "updated_at": utcnow()}
         connection = await session.connection()
         if self.stored:
@@ -99,6 +100,8 @@ async def open_chat(session: AsyncSession, crypto: Crypto, *, telegram_id: int) 
     else:
         beneficiary, row_id, state, data_enc = found
         dialog = Dialog(beneficiary.id, stored=row_id is not None, state=state, data_enc=data_enc)
+        # Held already when their values are under their key (read with them); no query then.
+        await person_keys.load(session, crypto, [beneficiary.id])
     session.info.update(beneficiary=beneficiary, telegram_id=telegram_id)
     session.info[_DIALOG] = dialog
     return beneficiary
@@ -134,6 +137,7 @@ class SqlStorage(BaseStorage):
                 yield None
                 return
             row = (await session.execute(_READ, {"id": beneficiary.id})).one_or_none()
+            await person_keys.load(session, self._crypto, [beneficiary.id])
             dialog = Dialog(beneficiary.id, stored=row is not None)
             if row is not None:
                 dialog.state, dialog.data_enc = row

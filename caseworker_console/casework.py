@@ -191,7 +191,9 @@ async def reply(
     message = await add_case_message(
         session, crypto, case=case, direction="out", kind="text", body={"text": text}, staff_id=staff_id
     )
-    enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=html.escape(text), lane=Lane.REPLY)
+    await enqueue(
+        session, crypto, beneficiary_id=case.beneficiary_id, text=html.escape(text), lane=Lane.REPLY
+    )
     # Answering is reading: what the person wrote before this reply is no longer unread.
     await casework.mark_messages_read(session, case_id=case.id, at=message.created_at)
     if not case.caseworker_active:
@@ -341,7 +343,7 @@ async def propose_time(
         zone=zone,
         moving=replaces.starts_at if replaces else None,
     )
-    enqueue(
+    await enqueue(
         session, crypto, beneficiary_id=case.beneficiary_id, text=text, lane=Lane.REPLY, reply_markup=markup
     )
     await save_case(session, case)
@@ -378,7 +380,7 @@ async def withdraw_proposal(
         starts_at=proposal.appointment.starts_at,
         zone=zone,
     )
-    enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=text, lane=Lane.REPLY)
+    await enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=text, lane=Lane.REPLY)
     await save_case(session, case)
     await _audit(
         session, actor=actor, action="appointment.proposal_withdrawn", case=case, proposal=str(proposal.id)

@@ -71,7 +71,7 @@ async def carry_out(
             batch = {"message_ids": recent[start : start + DELETE_BATCH]}
             enqueue_call(session, crypto, chat_id=chat, method="deleteMessages", payload=batch)
         locale = _locale(beneficiary, await _case_language(session, found))
-        enqueue(session, crypto, chat_id=chat, text=messages.erased(locale=locale), lane=Lane.REPLY)
+        await enqueue(session, crypto, chat_id=chat, text=messages.erased(locale=locale), lane=Lane.REPLY)
     codes = await erasure.erase_person(
         session, crypto, beneficiary_id=beneficiary.id, reason=REQUEST, actor=actor
     )
@@ -104,7 +104,7 @@ async def refuse(
     )
     if beneficiary is not None:
         locale = _locale(beneficiary, await _case_language(session, found))
-        enqueue(
+        await enqueue(
             session,
             crypto,
             beneficiary_id=beneficiary.id,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.channels import RESERVED_CODES
+from storage import person_keys
 from storage.city import city_hash
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
@@ -72,6 +73,7 @@ async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, tele
         # a campaign to people active today finds only those who use the web phone.
         last_active_at=story.created_at,
     )
+    person_keys.add_new(session, crypto, beneficiary.id)
     seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
     seal(crypto, beneficiary, "name_enc", story.name)
     seal(crypto, beneficiary, "phone_enc", story.phone)
@@ -90,6 +92,7 @@ async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, tele
     )
     session.add(case)
     await session.flush()
+    person_keys.note_cases([case])
     later = story.created_at + dt.timedelta(days=1)
     if story.screening_form:
         response = FormResponse(
@@ -316,6 +319,7 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
             created_at=(began := now - dt.timedelta(days=pick.randint(3, 90))),
             last_active_at=began,
         )
+        person_keys.add_new(session, crypto, person.id)
         seal(crypto, person, "telegram_id_enc", str(DEMO_TELEGRAM_BASE + 10_000 + number))
         session.add(person)
         await session.flush()

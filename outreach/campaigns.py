@@ -25,7 +25,7 @@ from bot.i18n import LANGUAGES
 from outreach.outbox import Lane, Status, enqueue
 from programme.cycle import Stage
 from programme.forms import INTERVIEW, SERVICE_AREAS
-from storage import city
+from storage import city, person_keys
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
@@ -367,7 +367,7 @@ def text_languages(campaign: Campaign) -> list[str]:
     return [code for code in LANGUAGES if (campaign.texts.get(code) or "").strip()]
 
 
-def send_test(
+async def send_test(
     session: AsyncSession,
     crypto: Crypto,
     campaign: Campaign,
@@ -386,7 +386,7 @@ def send_test(
     for language in languages:
         payload = render(campaign, language, bot_username=bot_username)
         count += len(
-            enqueue(
+            await enqueue(
                 session,
                 crypto,
                 staff_user_id=staff_user_id,
@@ -444,6 +444,7 @@ async def expand_batch(
     if campaign.expanded_through is not None:
         statement = statement.where(Beneficiary.id > campaign.expanded_through)
     people = (await session.execute(statement.order_by(Beneficiary.id).limit(batch))).all()
+    await person_keys.load(session, crypto, [beneficiary_id for beneficiary_id, _ in people])
     step = send_step(total=campaign.planned, spread_seconds=campaign.spread_seconds, rate=rate)
     timeline = Timeline(starts, zone, quiet_hours(campaign))
     payloads: dict[str | None, str] = {}
@@ -462,7 +463,11 @@ async def expand_batch(
                 "lane": int(Lane.BROADCAST),
                 "method": "sendMessage",
                 "payload_enc": crypto.encrypt(
-                    payloads[language], table=OutboxMessage.__tablename__, column="payload_enc", row=row_id
+                    payloads[language],
+                    table=OutboxMessage.__tablename__,
+                    column="payload_enc",
+                    row=row_id,
+                    owner=beneficiary_id,
                 ),
                 "status": status,
                 "attempts": 0,

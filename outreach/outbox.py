@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.sealing import seal, seal_json
@@ -77,7 +78,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return parts
 
 
-def enqueue(
+async def enqueue(
     session: AsyncSession,
     crypto: Crypto,
     *,
@@ -98,6 +99,9 @@ def enqueue(
     """
     if sum(target is not None for target in (beneficiary_id, staff_user_id, chat_id)) != 1:
         raise ValueError("an outbox message goes to a beneficiary, a staff member or a chat: one of them")
+    await person_keys.load(
+        session, crypto, [beneficiary_id]
+    )  # what goes to a person is sealed under their key
     created = utcnow()
     parts = split_text(text)
     messages = []

@@ -158,7 +158,7 @@ class Scheduler:
             language=person.language or case.language,
             token=token,
         )
-        [*_, last] = enqueue(
+        [*_, last] = await enqueue(
             session,
             self._crypto,
             beneficiary_id=person.id,

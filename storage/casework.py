@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import priority
 from programme.forms import INTERVIEW
-from storage import city
+from storage import city, person_keys
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
@@ -182,6 +182,7 @@ async def add_form_response(
     response = FormResponse(
         case_id=case.id, form_id=form_id, form_version=form_version, source="console", created_at=at
     )
+    await person_keys.load_for_case(session, crypto, case)
     seal_json(crypto, response, "answers_enc", answers)
     session.add(response)
     await session.flush()
@@ -243,6 +244,7 @@ async def add_closure(
     closure = CaseClosure(
         case_id=case.id, reason=reason, stage_before=case.stage, closed_by=staff_id, closed_at=at
     )
+    await person_keys.load_for_case(session, crypto, case)
     seal(crypto, closure, "details_enc", details or None)
     session.add(closure)
     await session.flush()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Delete, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.engine import checkpoint
 from storage.inbound import CHAT_PURPOSE
@@ -63,6 +64,7 @@ def _not_personal(why: str) -> Coverage:
 
 
 COVERAGE: dict[str, Coverage] = {
+    "person_keys": _erased("their data key, first: any copy of their values left elsewhere stays sealed"),
     "beneficiaries": _erased("the person"),
     "cases": _erased("their cases"),
     "form_responses": _erased("their answers"),
@@ -158,6 +160,9 @@ def _exports_since(person: Person) -> Delete:
 
 # Children before their parents, so no delete waits on a cascade.
 ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
+    # Their key first: once it is gone, every copy of their values (a backup, a dead tuple, a log
+    # segment) is unreadable, whatever becomes of the deletes below.
+    ("person_keys", _by_beneficiary("person_keys", "id")),
     ("reminders", _by_appointment("reminders")),
     ("slot_bookings", _by_appointment("slot_bookings")),
     ("appointment_proposals", _by_case("appointment_proposals")),
@@ -228,6 +233,7 @@ async def erase_person(
     for loaded in list(session.identity_map.values()):
         if getattr(loaded, "__tablename__", None) in erased_tables:
             session.expunge(loaded)
+    person_keys.forget(beneficiary_id)
     session.info[ERASED] = True
     for case in cases:
         await record_audit(
@@ -366,6 +372,7 @@ async def refuse(
     request.status = REFUSED
     request.done_at = utcnow()
     request.done_by = staff_id
+    await person_keys.load(session, crypto, [request.beneficiary_id])
     seal(crypto, request, "answer_enc", reason)
     await session.flush()
     await record_audit(

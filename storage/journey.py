@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import consent as consent_rules
 from programme.forms import INTERVIEW
-from storage import city
+from storage import city, person_keys
 from storage.crypto import Crypto
 from storage.erasure import ERASED as ERASED  # the bot's middlewares read it from here
 from storage.erasure import erase_person
@@ -65,7 +65,10 @@ async def save_form_response(
     answers: dict[str, Any],
     source: str = "bot",
 ) -> FormResponse:
-    response = FormResponse(case=case, form_id=form_id, form_version=form_version, source=source)
+    response = FormResponse(
+        case=case, case_id=case.id, form_id=form_id, form_version=form_version, source=source
+    )
+    await person_keys.load_for_case(session, crypto, case)
     seal_json(crypto, response, "answers_enc", answers)
     session.add(response)
     await session.flush()
@@ -164,6 +167,7 @@ async def add_case_message(
     message = CaseMessage(
         case_id=case.id, direction=direction, kind=kind, staff_id=staff_id, created_at=utcnow()
     )
+    await person_keys.load_for_case(session, crypto, case)
     seal_json(crypto, message, "body_enc", body)
     session.add(message)
     return message
@@ -194,6 +198,7 @@ async def add_data_request(
         created_at=now,
         due_at=None if due_after is None else now + due_after,
     )
+    await person_keys.load(session, crypto, [beneficiary.id])
     seal_json(crypto, request, "details_enc", details)
     session.add(request)
     await record_audit(

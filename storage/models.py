@@ -55,6 +55,10 @@ class Base(DeclarativeBase):
     __encrypted__: ClassVar[tuple[str, ...]] = ()
     # Lookup hashes recomputed on rotation: hash column -> (encrypted source column, purpose).
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {}
+    # Whose data the encrypted columns hold, sealed under that person's key (storage.person_keys):
+    # the attribute naming the beneficiary ("id", "beneficiary_id") or their case ("case_id"); None
+    # for what the master key seals (staff data, the webhook queue, the wrapped keys themselves).
+    __owner__: ClassVar[str | None] = None
 
 
 class UuidPrimaryKey:
@@ -76,6 +80,7 @@ class Beneficiary(UuidPrimaryKey, Base):
         Index("ix_beneficiaries_last_active", "last_active_at", "id"),
     )
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
+    __owner__ = "id"
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {
         "telegram_hash": ("telegram_id_enc", "telegram")
     }
@@ -177,6 +182,7 @@ class FormResponse(UuidPrimaryKey, Base):
 
     __tablename__ = "form_responses"
     __encrypted__ = ("answers_enc",)
+    __owner__ = "case_id"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     form_id: Mapped[str] = mapped_column(String(40))
@@ -193,6 +199,7 @@ class OutboxMessage(UuidPrimaryKey, Base):
 
     __tablename__ = "outbox"
     __encrypted__ = ("payload_enc", "chat_id_enc")
+    __owner__ = "beneficiary_id"
     __table_args__ = (
         Index("ix_outbox_ready", "status", "lane", "not_before"),
         # A campaign's figures (storage.models_outreach): its rows counted by status.
@@ -261,6 +268,7 @@ class DialogState(Base):
 
     __tablename__ = "dialog_states"
     __encrypted__ = ("data_enc",)
+    __owner__ = "id"
 
     id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), primary_key=True

@@ -17,6 +17,7 @@ class CaseClosure(UuidPrimaryKey, Base):
 
     __tablename__ = "case_closures"
     __encrypted__ = ("details_enc",)
+    __owner__ = "case_id"
     # The retention purge walks the closings past their period oldest first (storage.retention).
     __table_args__ = (Index("ix_case_closures_closed", "closed_at", "id"),)
 

@@ -35,6 +35,7 @@ class CaseMessage(UuidPrimaryKey, Base):
 
     __tablename__ = "case_messages"
     __encrypted__ = ("body_enc",)
+    __owner__ = "case_id"
     __table_args__ = (
         Index("ix_case_messages_case_time", "case_id", "created_at"),
         # The retention purge's files past their period (storage.retention), without a table scan.
@@ -62,6 +63,7 @@ class DataRequest(UuidPrimaryKey, Base):
 
     __tablename__ = "data_requests"
     __encrypted__ = ("details_enc", "answer_enc")
+    __owner__ = "beneficiary_id"
 
     beneficiary_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True

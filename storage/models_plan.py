@@ -31,6 +31,7 @@ class PlanNeed(UuidPrimaryKey, _Agreed, Base):
 
     __tablename__ = "plan_needs"
     __encrypted__ = ("text_enc",)
+    __owner__ = "case_id"
     __table_args__ = (Index("ix_plan_needs_case_rank", "case_id", "rank"),)
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -44,6 +45,7 @@ class PlanGoal(UuidPrimaryKey, _Agreed, Base):
 
     __tablename__ = "plan_goals"
     __encrypted__ = ("text_enc",)
+    __owner__ = "case_id"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     need_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_needs.id", ondelete="CASCADE"), index=True)
@@ -57,6 +59,7 @@ class PlanActivity(UuidPrimaryKey, _Agreed, Base):
 
     __tablename__ = "plan_activities"
     __encrypted__ = ("text_enc", "who_enc")
+    __owner__ = "case_id"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan_goals.id", ondelete="CASCADE"), index=True)
@@ -73,6 +76,7 @@ class PlanReview(UuidPrimaryKey, _Agreed, Base):
 
     __tablename__ = "plan_reviews"
     __encrypted__ = ("note_enc",)
+    __owner__ = "case_id"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reviewed_on: Mapped[dt.date] = mapped_column(Date)

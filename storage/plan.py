@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import Case
 from storage.models_figures import Partner, Referral
@@ -97,6 +98,7 @@ async def add_need(
         await session.execute(select(func.max(PlanNeed.rank)).where(PlanNeed.case_id == case.id))
     ).scalar_one_or_none()
     need = PlanNeed(case_id=case.id, rank=(last or 0) + 1, created_at=at)
+    await person_keys.load_for_case(session, crypto, need.case_id)
     seal(crypto, need, "text_enc", text)
     _agreed(need, staff_id=staff_id, at=at, via=via)
     session.add(need)
@@ -131,6 +133,7 @@ async def add_goal(
     via: str,
 ) -> PlanGoal:
     goal = PlanGoal(case_id=case.id, need_id=need.id, term=term, created_at=at)
+    await person_keys.load_for_case(session, crypto, goal.case_id)
     seal(crypto, goal, "text_enc", text)
     _agreed(goal, staff_id=staff_id, at=at, via=via)
     session.add(goal)
@@ -161,6 +164,7 @@ async def add_activity(
         status=status,
         created_at=at,
     )
+    await person_keys.load_for_case(session, crypto, activity.case_id)
     seal(crypto, activity, "text_enc", text)
     seal(crypto, activity, "who_enc", who or None)
     _agreed(activity, staff_id=staff_id, at=at, via=via)
@@ -189,6 +193,7 @@ async def add_review(
     via: str,
 ) -> PlanReview:
     review = PlanReview(case_id=case.id, reviewed_on=reviewed_on)
+    await person_keys.load_for_case(session, crypto, review.case_id)
     seal(crypto, review, "note_enc", note)
     _agreed(review, staff_id=staff_id, at=at, via=via)
     session.add(review)
@@ -210,6 +215,7 @@ async def edit_need(
     at: dt.datetime,
     via: str,
 ) -> None:
+    await person_keys.load_for_case(session, crypto, need.case_id)
     seal(crypto, need, "text_enc", text)
     _agreed(need, staff_id=staff_id, at=at, via=via)
     await session.flush()
@@ -227,6 +233,7 @@ async def edit_goal(
     via: str,
 ) -> None:
     goal.term = term
+    await person_keys.load_for_case(session, crypto, goal.case_id)
     seal(crypto, goal, "text_enc", text)
     _agreed(goal, staff_id=staff_id, at=at, via=via)
     await session.flush()
@@ -249,6 +256,7 @@ async def edit_activity(
     activity.service_area = service_area
     activity.due_on = due_on
     activity.status = status
+    await person_keys.load_for_case(session, crypto, activity.case_id)
     seal(crypto, activity, "text_enc", text)
     seal(crypto, activity, "who_enc", who or None)
     _agreed(activity, staff_id=staff_id, at=at, via=via)

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import (
     AuditEntry,
@@ -96,6 +97,7 @@ async def get_or_create_beneficiary(
 async def create_beneficiary(session: AsyncSession, crypto: Crypto, *, telegram_id: int) -> Beneficiary:
     """A new person for a Telegram id the caller has looked up and not found."""
     beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(telegram_id)))
+    person_keys.add_new(session, crypto, beneficiary.id)
     seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
     session.add(beneficiary)
     await session.flush()

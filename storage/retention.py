@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 
 from programme.cycle import Stage
 from programme.retention import BEFORE_ENROLMENT, RetentionPolicy
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.erasure import erase_person
 from storage.inbound import MAX_ATTEMPTS
@@ -273,7 +274,8 @@ async def remove_attachments(
     time stay, marked removed, so the conversation still reads. Held cases keep theirs."""
     held = select(LegalHold.id).where(LegalHold.case_id == CaseMessage.case_id).exists()
     statement = (
-        select(CaseMessage.id)
+        select(CaseMessage.id, Case.beneficiary_id)
+        .join(Case, Case.id == CaseMessage.case_id)
         .where(
             CaseMessage.kind.in_(FILE_KINDS),
             CaseMessage.removed_at.is_(None),
@@ -282,9 +284,10 @@ async def remove_attachments(
         )
         .limit(limit)
     )
-    ids = list((await session.execute(statement)).scalars())
-    if not ids:
+    found = (await session.execute(statement)).all()
+    if not found:
         return 0
+    await person_keys.load(session, crypto, {owner for _, owner in found})
     table = CaseMessage.__table__
     stub = (
         update(table)
@@ -297,13 +300,13 @@ async def remove_attachments(
         [
             {
                 "row_id": row_id,
-                "stub": seal_value(crypto, table.name, "body_enc", row_id, REMOVED_BODY),
+                "stub": seal_value(crypto, table.name, "body_enc", row_id, REMOVED_BODY, owner=owner),
                 "at": now,
             }
-            for row_id in ids
+            for row_id, owner in found
         ],
     )
-    return len(ids)
+    return len(found)
 
 
 async def _delete_rows(session: AsyncSession, table: Any, key: Any, chosen: Select[Any]) -> int:

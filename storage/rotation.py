@@ -1,4 +1,9 @@
-"""Re-encrypts every sealed value under the newest key, batch by batch; safe to interrupt and re-run."""
+"""Key rotation, batch by batch; safe to interrupt and re-run.
+
+Each person's data key is rewrapped under the newest master key (a few bytes a person: the values
+sealed under it stay as they are); what the master key seals itself is re-encrypted; and a value
+about a person still under a master key (written before per-person keys) moves onto their key,
+which is made for them if they have none."""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import city
-from storage.crypto import Crypto
-from storage.models import Base
+from storage import city, person_keys
+from storage.crypto import PERSON_KEYS, WRAPPED_COLUMN, WRAPPED_TABLE, Crypto, owner_of
+from storage.models import Base, Case
+from storage.models_keys import PersonKey
 from storage.schema import ENCRYPTED_MODELS
-from storage.sealing import seal, unseal
+from storage.sealing import owner_of_row, seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +31,56 @@ class RotationReport:
 
 
 def _stale_columns(crypto: Crypto, row: Base) -> list[str]:
+    """Columns under an older master key, or under a master key though they are about a person."""
+    owned = row.__owner__ is not None
     return [
         column
         for column in row.__encrypted__
-        if (blob := getattr(row, column)) is not None and not crypto.is_current(blob)
+        if (blob := getattr(row, column)) is not None
+        and (not crypto.is_current(blob) or (owned and owner_of(blob) is None and _has_owner(row)))
     ]
 
 
-def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> None:
-    plaintexts = {column: unseal(crypto, row, column) for column in columns}
-    for column, plaintext in plaintexts.items():
-        seal(crypto, row, column, plaintext)
+def _has_owner(row: Base) -> bool:
+    return getattr(row, row.__owner__ or "", None) is not None  # an outbox row to staff has none
+
+
+async def _hold_owners(session: AsyncSession, crypto: Crypto, rows: list[Base]) -> None:
+    """The keys of the people a batch's rows are about, held (made where missing) in one go."""
+    if not rows or rows[0].__owner__ is None:
+        return
+    if rows[0].__owner__ == "case_id":
+        case_ids = {row.case_id for row in rows}  # type: ignore[attr-defined]
+        pairs = await session.execute(select(Case.id, Case.beneficiary_id).where(Case.id.in_(case_ids)))
+        for case_id, owner in pairs:
+            PERSON_KEYS.note_case(case_id, owner)
+    await person_keys.load(session, crypto, {owner_of_row(row) for row in rows if _has_owner(row)})
+
+
+def _rewrap(crypto: Crypto, row: PersonKey) -> None:
+    where = {"table": WRAPPED_TABLE, "column": WRAPPED_COLUMN, "row": row.id}
+    row.wrapped = crypto.encrypt(crypto.decrypt_bytes(row.wrapped, **where), **where)
+    PERSON_KEYS.rewrapped(row.id, wrapped_by=crypto.current_key_id)
+
+
+def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> bool:
+    """Re-encrypt `columns` and bring the row's lookup hashes under the newest key: whether
+    anything changed. A hash follows the master key even where its source is under a person's key
+    and stays as it is."""
+    if isinstance(row, PersonKey):
+        _rewrap(crypto, row)
+        return True
+    sources = {source for source, _ in row.__blind_indexes__.values()}
+    plaintexts = {column: unseal(crypto, row, column) for column in {*columns, *sources}}
+    for column in columns:
+        seal(crypto, row, column, plaintexts[column])
+    changed = bool(columns)
     for hash_column, (source, purpose) in row.__blind_indexes__.items():
-        if source in plaintexts and plaintexts[source] is not None:
-            setattr(row, hash_column, crypto.blind_index(purpose, plaintexts[source]))
+        if plaintexts[source] is not None:
+            fresh = crypto.blind_index(purpose, plaintexts[source])
+            changed |= getattr(row, hash_column) != fresh
+            setattr(row, hash_column, fresh)
+    return changed
 
 
 async def rotate_keys(
@@ -67,10 +109,10 @@ async def rotate_keys(
                 if last_id is not None:
                     statement = statement.where(model.id > last_id)  # type: ignore[attr-defined]
                 rows = (await session.execute(statement)).scalars().all()
+                await _hold_owners(session, crypto, [row for row in rows if _stale_columns(crypto, row)])
                 for row in rows:
                     stale = _stale_columns(crypto, row)
-                    if stale:
-                        _reseal(crypto, row, stale)
+                    if (stale or row.__blind_indexes__) and _reseal(crypto, row, stale):
                         report.rows_rewritten[name] += 1
                 report.rows_seen[name] += len(rows)
             if len(rows) < batch_size:

@@ -11,6 +11,7 @@ from storage import (  # noqa: F401
     models_erasure,
     models_figures,
     models_journey,
+    models_keys,
     models_outreach,
     models_plan,
     models_reminders,

@@ -655,7 +655,7 @@ async def _send_test(request: Request, campaign: Campaign, languages: list[str])
     user = signed_in_user(request)
     if await staff_link.link_of(db, staff_user_id=user.staff_id) is None:
         return await render_campaign(request, campaign, test_error=NOT_LINKED, status_code=409)
-    count = work.send_test(
+    count = await work.send_test(
         db,
         crypto(request),
         campaign,

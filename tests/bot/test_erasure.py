@@ -277,7 +277,7 @@ async def console_work(
     campaign = Campaign(name="Language classes", texts={"en": "Classes start Monday"}, status="running")
     session.add(campaign)
     await session.flush()
-    enqueue(
+    await enqueue(
         session,
         crypto,
         beneficiary_id=case.beneficiary_id,

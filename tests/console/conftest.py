@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from caseworker_console import accounts, i18n
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
-from storage import staff
+from storage import person_keys, staff
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, FormResponse, StaffUser, utcnow
 from storage.sealing import seal, seal_json
@@ -178,6 +178,7 @@ def seed_person(
         async with sessionmaker() as session:
             telegram_id = str(secrets.randbelow(10**10))
             beneficiary = Beneficiary(telegram_hash=crypto.blind_index("telegram", telegram_id))
+            person_keys.add_new(session, crypto, beneficiary.id)
             seal(crypto, beneficiary, "telegram_id_enc", telegram_id)
             seal(crypto, beneficiary, "name_enc", name)
             seal(crypto, beneficiary, "phone_enc", phone)

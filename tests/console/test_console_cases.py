@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.i18n import translations
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.sealing import seal
@@ -112,6 +113,7 @@ async def test_the_list_shows_no_personal_data(
     telegram_id = "5550001234"
     async with sessionmaker() as session:
         beneficiary = Beneficiary(telegram_hash=crypto.blind_index("telegram", telegram_id))
+        person_keys.add_new(session, crypto, beneficiary.id)
         seal(crypto, beneficiary, "telegram_id_enc", telegram_id)
         seal(crypto, beneficiary, "name_enc", "Zarina Nazarova")
         seal(crypto, beneficiary, "phone_enc", "+994501234567")

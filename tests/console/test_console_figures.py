@@ -18,6 +18,7 @@ from intake.demo_data import Story, add_story, seed_demo
 from outreach.campaigns import Segment, count_by_language, known_sources
 from programme.figures import Cell, breakdown, masked, neutralised, share
 from storage import figures as store
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, DialogState, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Office
@@ -172,6 +173,7 @@ async def seed_world(sessionmaker: async_sessionmaker[AsyncSession], crypto: Cry
                 source=None,  # came without a channel's link: the filter calls that channel "bot"
                 created_at=OCT,
             )
+            person_keys.add_new(session, crypto, person.id)
             seal(crypto, person, "telegram_id_enc", str(7_000_000 + index))
             session.add(person)
             await session.flush()

@@ -31,6 +31,7 @@ from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
@@ -94,6 +95,7 @@ async def recipients(
     async with sessionmaker() as session, session.begin():
         for user in users:  # what get_or_create_beneficiary makes, without a look-up each
             beneficiary = Beneficiary(telegram_hash=crypto.blind_index(TELEGRAM_PURPOSE, str(user)))
+            person_keys.add_new(session, crypto, beneficiary.id)
             seal(crypto, beneficiary, "telegram_id_enc", str(user))
             session.add(beneficiary)
             people.append((user, beneficiary.id))
@@ -109,7 +111,7 @@ async def queue(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         for n, beneficiary_id in enumerate(beneficiary_ids):
-            enqueue(
+            await enqueue(
                 session,
                 crypto,
                 beneficiary_id=beneficiary_id,

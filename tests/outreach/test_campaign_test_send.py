@@ -53,7 +53,7 @@ async def send_test(
     async with sessionmaker() as session, session.begin():
         stored = await session.get(Campaign, campaign.id)
         assert stored is not None
-        return campaigns.send_test(
+        return await campaigns.send_test(
             session,
             crypto,
             stored,

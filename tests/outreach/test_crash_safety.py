@@ -72,7 +72,7 @@ async def test_a_text_over_4096_characters_arrives_as_several_messages_in_order(
     paragraphs = [f"Paragraph {n}. " + "text " * 400 for n in range(5)]  # about 10,000 characters
     button = {"inline_keyboard": [[{"text": "Open", "url": "https://example.org"}]]}
     async with sessionmaker() as session, session.begin():
-        enqueue(
+        await enqueue(
             session, crypto, beneficiary_id=beneficiary, text="\n\n".join(paragraphs), reply_markup=button
         )
     await drain(Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)

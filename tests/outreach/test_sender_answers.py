@@ -39,7 +39,7 @@ async def send_one(
 ) -> OutboxMessage:
     """One message queued and one round of the sender; the row as that round left it."""
     async with sessionmaker() as session, session.begin():
-        enqueue(session, crypto, beneficiary_id=beneficiary_id, text=text)
+        await enqueue(session, crypto, beneficiary_id=beneficiary_id, text=text)
     assert await Sender(bot, sessionmaker, crypto, rate=25, **options).run_once() == 1
     return await one_row(sessionmaker)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.retention import RetentionPolicy
-from storage import retention
+from storage import person_keys, retention
 from storage.crypto import Crypto
 from storage.inbound import MAX_ATTEMPTS
 from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate
@@ -104,6 +104,7 @@ class World:
                 await session.execute(select(Case.id).where(Case.beneficiary_id == case_spec_person))
             ).scalar_one()
             message = CaseMessage(case_id=case_id, direction="in", kind=kind, created_at=at)
+            await person_keys.load_for_case(session, self.crypto, case_id)
             seal_json(self.crypto, message, "body_enc", body)
             session.add(message)
             return message.id

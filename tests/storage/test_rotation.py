@@ -7,6 +7,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,6 +16,7 @@ from storage import staff, staff_link
 from storage.crypto import Crypto
 from storage.journey import ensure_case, save_form_response
 from storage.models import Beneficiary, DialogState, FormResponse, utcnow
+from storage.models_keys import PersonKey
 from storage.models_staff_link import STAFF_CHAT_PURPOSE, StaffTelegramLink
 from storage.queries import find_beneficiary, get_or_create_beneficiary
 from storage.rotation import rotate_keys
@@ -44,8 +46,10 @@ async def test_after_rotation_every_value_reads_with_only_the_new_key(
     ring = Crypto([new_key, data_key])
 
     report = await rotate_keys(sessionmaker, ring, batch_size=3)
-    assert report.rows_rewritten["beneficiaries"] == 7
-    assert report.rows_rewritten["form_responses"] == 7
+    # Each person's key is rewrapped and their lookup hash recomputed; their values, sealed under
+    # their own key, are not touched.
+    assert report.rows_rewritten["person_keys"] == report.rows_rewritten["beneficiaries"] == 7
+    assert report.rows_rewritten["form_responses"] == report.rows_rewritten["dialog_states"] == 0
 
     only_new = Crypto([new_key])
     async with sessionmaker() as session:
@@ -66,19 +70,48 @@ async def test_after_rotation_every_value_reads_with_only_the_new_key(
         assert sorted(s["n"] for s in states) == list(range(7))
 
 
+class Interrupted(Exception):
+    """The rotation's process died."""
+
+
+def dying_once(
+    sessionmaker: async_sessionmaker[AsyncSession], ring: Crypto, *, after_rewrapped: int
+) -> Callable[[], AsyncSession]:
+    """A sessionmaker that fails (as a killed process would stop) the first time a batch is about
+    to begin when `after_rewrapped` person keys are already under the newest master key."""
+
+    async def rewrapped() -> int:
+        async with sessionmaker() as session:
+            wrapped = (await session.execute(select(PersonKey.wrapped))).scalars()
+            return sum(ring.key_id_of(blob) == ring.current_key_id for blob in wrapped)
+
+    class Dying(AsyncSession):
+        async def __aenter__(self) -> AsyncSession:
+            if await rewrapped() >= after_rewrapped:
+                raise Interrupted
+            return await super().__aenter__()
+
+    return async_sessionmaker(sessionmaker.kw["bind"], class_=Dying, expire_on_commit=False)
+
+
 async def test_an_interrupted_rotation_is_finished_by_running_it_again(
     sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
 ) -> None:
     await seed(sessionmaker, Crypto([data_key]), 4)
-    ring = Crypto([os.urandom(32), data_key])
-    # Half done: rewrite two beneficiaries by hand, as a run stopped mid-way would leave them.
-    async with sessionmaker() as session, session.begin():
-        for beneficiary in (await session.execute(select(Beneficiary).limit(2))).scalars():
-            seal(ring, beneficiary, "name_enc", unseal(ring, beneficiary, "name_enc"))
-    report = await rotate_keys(sessionmaker, ring)
-    assert report.rows_rewritten["beneficiaries"] == 4  # telegram ids were still under the old key
+    new_key = os.urandom(32)
+    ring = Crypto([new_key, data_key])
+    with pytest.raises(Interrupted):
+        await rotate_keys(dying_once(sessionmaker, ring, after_rewrapped=2), ring, batch_size=2)
+    report = await rotate_keys(sessionmaker, ring, batch_size=2)
+    assert report.rows_rewritten["person_keys"] == 2  # the batch that committed before it stopped stays
     again = await rotate_keys(sessionmaker, ring)
     assert sum(again.rows_rewritten.values()) == 0
+    only_new = Crypto([new_key])
+    async with sessionmaker() as session:
+        names = [
+            unseal(only_new, b, "name_enc") for b in (await session.execute(select(Beneficiary))).scalars()
+        ]
+    assert sorted(names) == [f"Person {n}" for n in range(4)]
 
 
 async def test_rotation_recomputes_the_city_index_so_segments_find_people_with_only_the_new_key(

@@ -1,0 +1,192 @@
+"""Per-person keys: each person's values sealed under their own key, read by any process that holds
+the master key, moved onto it from the master key by rotation, and unreadable everywhere once the
+person is erased (crypto-shredding)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import person_keys, plan
+from storage.casework import add_closure
+from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, owner_of
+from storage.erasure import erase_person
+from storage.journey import add_case_message, add_data_request, ensure_case, save_form_response
+from storage.models import Beneficiary, FormResponse, utcnow
+from storage.models_keys import PersonKey
+from storage.queries import get_or_create_beneficiary
+from storage.rotation import rotate_keys
+from storage.schema import ENCRYPTED_MODELS
+from storage.sealing import seal, unseal
+
+Maker = async_sessionmaker[AsyncSession]
+
+
+async def person_with_everything(sessionmaker: Maker, crypto: Crypto, telegram_id: int) -> uuid.UUID:
+    """A person with a name, answers, a message, a request, a plan need and a closing."""
+    async with sessionmaker() as session, session.begin():
+        beneficiary = await get_or_create_beneficiary(session, crypto, telegram_id=telegram_id)
+        seal(crypto, beneficiary, "name_enc", "Leyla Mammadova")
+        case = await ensure_case(session, beneficiary=beneficiary)
+        await save_form_response(
+            session, crypto, case=case, form_id="screening", form_version=1, answers={"city": "Baku"}
+        )
+        await add_case_message(
+            session, crypto, case=case, direction="in", kind="text", body={"text": "salam"}
+        )
+        await add_data_request(
+            session, crypto, beneficiary=beneficiary, case=case, kind="correct", details={}
+        )
+        await plan.add_need(
+            session, crypto, case=case, text="a course", staff_id=None, at=utcnow(), via="chat"
+        )  # type: ignore[arg-type]
+        await add_closure(
+            session, crypto, case=case, reason="moved", details="left", staff_id=None, at=utcnow()
+        )  # type: ignore[arg-type]
+        return beneficiary.id
+
+
+async def sealed_values(sessionmaker: Maker) -> dict[str, list[bytes]]:
+    """Every sealed value in the database, by table."""
+    found: dict[str, list[bytes]] = {}
+    async with sessionmaker() as session:
+        for model in ENCRYPTED_MODELS:
+            table = model.__table__
+            columns = [table.c[name] for name in model.__encrypted__]
+            for row in (await session.execute(select(*columns))).all():
+                found.setdefault(table.name, []).extend(value for value in row if value is not None)
+    return found
+
+
+async def test_every_value_about_a_person_is_under_their_own_key_and_only_their_key_under_the_master(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_001)
+    values = await sealed_values(sessionmaker)
+    for table in (
+        "beneficiaries",
+        "form_responses",
+        "case_messages",
+        "data_requests",
+        "plan_needs",
+        "case_closures",
+    ):
+        assert values[table], table
+        assert {owner_of(blob) for blob in values[table]} == {person}, table
+    assert [owner_of(blob) for blob in values["person_keys"]] == [None]  # wrapped by the master key
+
+
+async def test_a_process_that_holds_no_key_yet_reads_them_through_any_query(
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_002)
+    fresh = Crypto([data_key])
+    PERSON_KEYS.forget(person)  # as a process that never read them
+    async with sessionmaker() as session:
+        # Plain columns (no model instance) are looked at too.
+        answers = (await session.execute(select(FormResponse.id, FormResponse.answers_enc))).one()
+        assert person in PERSON_KEYS
+    assert fresh.decrypt(answers.answers_enc, table="form_responses", column="answers_enc", row=answers.id)
+    PERSON_KEYS.forget(person)
+    async with sessionmaker() as session:
+        beneficiary = await session.get(Beneficiary, person)
+        assert beneficiary is not None and unseal(fresh, beneficiary, "name_enc") == "Leyla Mammadova"
+
+
+async def test_a_master_key_that_did_not_wrap_their_key_reads_nothing(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_003)
+    stranger = Crypto([os.urandom(32)])
+    async with sessionmaker() as session:
+        beneficiary = await session.get(Beneficiary, person)
+        assert beneficiary is not None
+        with pytest.raises(DecryptionError):
+            unseal(stranger, beneficiary, "name_enc")
+
+
+async def test_after_erasure_a_copy_of_their_values_no_longer_opens_anywhere(
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_004)
+    async with sessionmaker() as session:
+        backup = (
+            await session.execute(select(Beneficiary.name_enc).where(Beneficiary.id == person))
+        ).scalar_one()
+    async with sessionmaker() as session, session.begin():
+        await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+    async with sessionmaker() as session:
+        assert await session.get(PersonKey, person) is None
+    assert person not in PERSON_KEYS
+    # The copy (a backup, a dead tuple), read back through a session as a restore would: no key.
+    for reader in (crypto, Crypto([data_key])):
+        with pytest.raises(DecryptionError):
+            reader.decrypt(backup, table="beneficiaries", column="name_enc", row=str(person))
+
+
+async def test_writing_for_a_case_whose_person_key_is_not_held_is_refused_not_sealed_under_the_master(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    from storage.models_plan import PlanNeed
+
+    need = PlanNeed(case_id=uuid.uuid4(), rank=1)
+    with pytest.raises(MissingPersonKey):
+        seal(crypto, need, "text_enc", "a course")
+
+
+async def test_rotation_moves_values_from_before_per_person_keys_onto_a_new_key_of_their_own(
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_005)
+    # As an installation from before per-person keys left it: every value under the master key,
+    # and no person key.
+    async with sessionmaker() as session, session.begin():
+        for model in ENCRYPTED_MODELS:
+            if model.__owner__ is None:
+                continue
+            for row in (await session.execute(select(model))).scalars():
+                for column in model.__encrypted__:
+                    if (blob := getattr(row, column)) is not None:
+                        where = {"table": model.__tablename__, "column": column, "row": str(row.id)}
+                        setattr(row, column, crypto.encrypt(crypto.decrypt_bytes(blob, **where), **where))
+        await session.delete(await session.get(PersonKey, person))
+    PERSON_KEYS.forget(person)
+    assert {owner_of(blob) for values in (await sealed_values(sessionmaker)).values() for blob in values} == {
+        None
+    }
+
+    report = await rotate_keys(sessionmaker, Crypto([data_key]))
+    assert report.rows_rewritten["beneficiaries"] == report.rows_rewritten["form_responses"] == 1
+    values = await sealed_values(sessionmaker)
+    for table in (
+        "beneficiaries",
+        "form_responses",
+        "case_messages",
+        "data_requests",
+        "plan_needs",
+        "case_closures",
+    ):
+        assert {owner_of(blob) for blob in values[table]} == {person}, table
+    async with sessionmaker() as session:
+        assert await session.get(PersonKey, person) is not None
+        beneficiary = await session.get(Beneficiary, person)
+        assert beneficiary is not None and unseal(crypto, beneficiary, "name_enc") == "Leyla Mammadova"
+    again = await rotate_keys(sessionmaker, Crypto([data_key]))
+    assert sum(again.rows_rewritten.values()) == 0
+
+
+async def test_a_person_from_before_per_person_keys_is_given_one_when_first_written_for(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        beneficiary = Beneficiary(telegram_hash="legacy", telegram_id_enc=b"")
+        session.add(beneficiary)
+        await session.flush()
+        await person_keys.load(session, crypto, [beneficiary.id])
+        seal(crypto, beneficiary, "name_enc", "Ahmad")
+    async with sessionmaker() as session:
+        assert await session.get(PersonKey, beneficiary.id) is not None
