@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import campaigns, document, outreach, purge, reminders
+from bench import campaigns, document, keys, outreach, purge, reminders
 from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
@@ -53,7 +53,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge,keys",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -70,6 +70,9 @@ def parse_arguments() -> argparse.Namespace:
         type=int,
         default=100_000,
         help="closed cases the paced bot runs beside, expired (purged) and not (100000)",
+    )
+    parser.add_argument(
+        "--people", type=int, default=100_000, help="people whose keys are rotated in the keys part (100000)"
     )
     parser.add_argument("--backends", default="sqlite,postgresql", help="databases to measure on")
     parser.add_argument(
@@ -180,6 +183,7 @@ async def _outreach(
                 "--think", str(args.think),
             ],
         ),
+        "keys": ("bench.keys", ["--people", str(args.people)]),
     }  # fmt: skip
     results = []
     for part, (module, options) in runs.items():
@@ -277,6 +281,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
     rows += campaigns.rows(report["outreach"])
     rows += reminders.rows(report["outreach"])
     rows += purge.rows(report["outreach"])
+    rows += keys.rows(report["outreach"])
     return rows
 
 

@@ -187,7 +187,9 @@ def seed_person(
             case = Case(beneficiary=beneficiary, **fields)
             session.add(case)
             if screening is not None:
-                response = FormResponse(case=case, form_id="screening", form_version=1, source="bot")
+                await session.flush()
+                await person_keys.load_for_case(session, crypto, case)
+                response = FormResponse(case_id=case.id, form_id="screening", form_version=1, source="bot")
                 seal_json(crypto, response, "answers_enc", screening)
                 session.add(response)
             await session.commit()

@@ -12,6 +12,7 @@ import httpx
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import Case, StaffUser
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed
@@ -29,6 +30,7 @@ async def activities(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, case: Case, *items: dict[str, Any]
 ) -> None:
     async with sessionmaker() as session, session.begin():
+        await person_keys.load_for_case(session, crypto, case.id)
         need = PlanNeed(case_id=case.id, rank=1)
         seal(crypto, need, "text_enc", "A need")
         goal = PlanGoal(case_id=case.id, need_id=need.id, term="short")

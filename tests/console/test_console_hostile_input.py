@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from storage import plan
+from storage import person_keys, plan
 from storage.crypto import Crypto
 from storage.journey import add_case_message, record_consent
 from storage.models import Case, FormResponse, StaffUser, utcnow
@@ -73,6 +73,7 @@ async def seed_hostile_case(
                 {"summary": LONG, "urgent_need": RTL, "gender": SCRIPT, "_caseworker_name": SCRIPT},
             ),
         ):
+            await person_keys.load_for_case(session, crypto, case.id)
             response = FormResponse(case_id=case.id, form_id=form_id, form_version=1, source="console")
             seal_json(crypto, response, "answers_enc", answers)
             session.add(response)

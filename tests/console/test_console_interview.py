@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import Case, FormResponse, StaffUser
 from storage.sealing import seal_json, unseal_json
@@ -31,6 +32,7 @@ async def seed(
 ) -> Case:
     case = await seed_person(assigned_to=owner, stage="screening")
     async with sessionmaker() as session:
+        await person_keys.load_for_case(session, crypto, case.id)
         response = FormResponse(case_id=case.id, form_id="interview", form_version=1, source="bot")
         seal_json(crypto, response, "answers_enc", BOT)
         session.add(response)

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import casework
+from storage import casework, person_keys
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Case, FormResponse, StaffUser, utcnow
 from storage.sealing import seal_json
@@ -110,6 +110,7 @@ async def test_an_unaccompanied_child_in_the_interview_counts_and_a_forged_group
     me = await sign_in_as("leyla")
     [case] = await seed_cases({"code": "IP-2026-000010", "assigned_to": me.id, "stage": "screening"})
     async with sessionmaker() as session:
+        await person_keys.load_for_case(session, crypto, case.id)
         response = FormResponse(case_id=case.id, form_id="interview", form_version=1, source="bot")
         seal_json(crypto, response, "answers_enc", {"unaccompanied_child": "yes"})
         session.add(response)
