@@ -23,7 +23,7 @@ from bot.i18n import LANGUAGES, telegram_locale
 from bot.outgoing import Outgoing
 from programme.text import N_
 from storage.crypto import Crypto
-from storage.engine import checkpoint
+from storage.engine import clear_erased
 from storage.inbound import forget_handled
 from storage.journey import ERASED
 from storage.models import utcnow
@@ -86,7 +86,7 @@ class UpdateMiddleware(BaseMiddleware):
                     raise
                 log.warning("update %s: the database connection was lost; applying it again", event.update_id)
         if erased:
-            await checkpoint(self._sessionmaker.kw["bind"])
+            await clear_erased(self._sessionmaker.kw["bind"])
         # As the update left it: the update may have been the person choosing their language.
         beneficiary = data.get("beneficiary")
         if beneficiary is not None:  # a redelivery or a staff member's /link leaves it as it was

@@ -17,7 +17,7 @@ from outreach.leader import DATABASE_LOST, wait_or_stop
 from programme.retention import RetentionPolicy
 from storage import retention
 from storage.crypto import Crypto
-from storage.engine import checkpoint
+from storage.engine import clear_erased
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class RetentionWorker:
         counts = report.counts()
         if counts["closed"] or counts["unenrolled"] or counts["attachments"]:
             # Erased personal data must not linger in SQLite's write-ahead log.
-            await checkpoint(self._sessionmaker.kw["bind"])
+            await clear_erased(self._sessionmaker.kw["bind"])
         log.info(
             "retention purge: %s in %d batches (the longest %.0f ms)",
             ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()),

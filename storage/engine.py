@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import weakref
 from pathlib import Path
@@ -11,10 +12,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_
 
 from storage import sqlite_driver
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK = "intake_write_lock"
@@ -115,12 +119,29 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def checkpoint(engine: AsyncEngine) -> None:
-    """Move SQLite's write-ahead log into the database file and empty it: after personal data is
-    erased, its old page images must not linger in the log."""
-    if engine.dialect.name != "sqlite":
+async def clear_erased(engine: AsyncEngine) -> None:
+    """After personal data is erased, leave no old copy of it in the database's own files.
+
+    SQLite: the write-ahead log is moved into the database file (where `secure_delete` overwrote
+    the rows) and emptied. PostgreSQL: `person_keys` is rewritten (VACUUM FULL, a small table), so
+    the erased people's keys do not stay in its files as dead tuples until a vacuum reuses the space;
+    without their keys, the dead tuples of their other rows can no longer be opened. If the table
+    cannot be locked within a few seconds (a long transaction), the next erasure or the daily purge
+    does it."""
+    if engine.dialect.name == "sqlite":
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            # The driver connection directly: a checkpoint cannot run inside BEGIN IMMEDIATE.
+            await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return
     async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        # The driver connection directly: a checkpoint cannot run inside BEGIN IMMEDIATE.
-        await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("SET lock_timeout = '3s'")
+        try:
+            await autocommit.exec_driver_sql("VACUUM FULL person_keys")
+        except DBAPIError as error:
+            log.warning(
+                "person_keys not compacted after an erasure (%s); retried later", type(error).__name__
+            )
+        finally:
+            await autocommit.exec_driver_sql("RESET lock_timeout")

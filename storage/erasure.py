@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import person_keys
 from storage.crypto import Crypto
-from storage.engine import checkpoint
+from storage.engine import clear_erased
 from storage.inbound import CHAT_PURPOSE
 from storage.models import Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
@@ -284,11 +284,11 @@ async def _closed_at(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[u
 
 
 async def clear_logs_if_erased(session: AsyncSession) -> None:
-    """After the commit of a session that erased someone: SQLite's write-ahead log may still hold
-    the erased rows' pages, so it is written back into the file (overwritten there: secure_delete)
-    and emptied. Nothing to do on PostgreSQL here (its WAL is the server's)."""
+    """After the commit of a session that erased someone, no old copy of them stays in the
+    database's files (storage.engine.clear_erased): SQLite's write-ahead log is written back and
+    emptied; PostgreSQL's `person_keys` is compacted, so their key leaves no dead tuple."""
     if session.info.pop(ERASED, False) and session.bind is not None:
-        await checkpoint(session.bind)
+        await clear_erased(session.bind)
 
 
 async def tombstone(session: AsyncSession, *, code: str) -> CaseTombstone | None:

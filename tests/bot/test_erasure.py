@@ -27,7 +27,7 @@ from sandbox.client import SandboxClient
 from storage import casework, city, inbound, plan, retention, staff, staff_link
 from storage.appointments import book_appointment, ensure_demo_office, propose
 from storage.crypto import Crypto
-from storage.engine import checkpoint
+from storage.engine import clear_erased
 from storage.erasure import COVERAGE, Cover, find_erasure_request, open_erasure_requests
 from storage.journey import add_case_message, add_data_request, raise_alert, record_consent
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
@@ -409,7 +409,7 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
         for piece in blob_pieces(blob):
             assert piece.hex() not in text
     if engine.dialect.name == "sqlite":
-        await checkpoint(engine)
+        await clear_erased(engine)
         database = Path(str(engine.url.database))
         raw = b"".join(path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists())
         for secret in secrets_of:

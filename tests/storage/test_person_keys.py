@@ -8,13 +8,13 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import person_keys, plan
 from storage.casework import add_closure
 from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, owner_of
-from storage.erasure import erase_person
+from storage.erasure import clear_logs_if_erased, erase_person
 from storage.journey import add_case_message, add_data_request, ensure_case, save_form_response
 from storage.models import Beneficiary, FormResponse, utcnow
 from storage.models_keys import PersonKey
@@ -190,3 +190,20 @@ async def test_a_person_from_before_per_person_keys_is_given_one_when_first_writ
         seal(crypto, beneficiary, "name_enc", "Ahmad")
     async with sessionmaker() as session:
         assert await session.get(PersonKey, beneficiary.id) is not None
+
+
+async def test_on_postgresql_the_erased_key_leaves_no_dead_tuple_in_the_tables_files(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_006)
+    async with sessionmaker() as session:
+        if session.bind.dialect.name != "postgresql":
+            pytest.skip("SQLite overwrites deleted rows in place (secure_delete)")
+        before = (await session.execute(text("SELECT pg_relation_filenode('person_keys')"))).scalar_one()
+    async with sessionmaker() as session:
+        async with session.begin():
+            await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+        await clear_logs_if_erased(session)
+    async with sessionmaker() as session:
+        after = (await session.execute(text("SELECT pg_relation_filenode('person_keys')"))).scalar_one()
+    assert after != before  # rewritten: the old file, with the deleted key's tuple, is gone
