@@ -26,7 +26,7 @@ from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
 from storage import casework, city, inbound, plan, retention, staff, staff_link
 from storage.appointments import book_appointment, ensure_demo_office, propose
-from storage.crypto import Crypto
+from storage.crypto import Crypto, owner_of
 from storage.engine import clear_erased
 from storage.erasure import COVERAGE, Cover, find_erasure_request, open_erasure_requests
 from storage.journey import add_case_message, add_data_request, raise_alert, record_consent
@@ -35,7 +35,7 @@ from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport, Partner, Referral
 from storage.models_journey import DataRequest
 from storage.models_outreach import Campaign
-from storage.schema import Base
+from storage.schema import ENCRYPTED_MODELS, Base
 from storage.sealing import seal
 from tests.bot.conftest import BOT_ID, BotProcess
 from tests.bot.test_journey import OFFER, prompt, screened, tap_and_wait, type_and_wait
@@ -377,6 +377,16 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
         person = (await session.execute(select(Beneficiary))).scalar_one()
         assert person.city_hash and person.city_hash == city.city_hash(crypto, town)
         secrets_of += [person.telegram_hash.encode(), person.city_hash.encode()]
+        # Everything of theirs is sealed under their own key, which the erasure destroys first.
+        for model in ENCRYPTED_MODELS:
+            if model.__owner__ is None:
+                continue
+            for row in (await session.execute(select(model.__table__))).mappings():
+                if model.__owner__ == "beneficiary_id" and row["beneficiary_id"] is None:
+                    continue
+                for column in model.__encrypted__:
+                    if row[column] is not None:
+                        assert owner_of(row[column]) == person.id, f"{model.__tablename__}.{column}"
         blobs = [
             value
             for table in Base.metadata.sorted_tables
