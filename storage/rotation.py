@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import city, person_keys
-from storage.crypto import PERSON_KEYS, WRAPPED_COLUMN, WRAPPED_TABLE, Crypto, owner_of
+from storage.crypto import (
+    FORMAT_VERSION,
+    KEY_ID_BYTES,
+    PERSON_KEYS,
+    WRAPPED_COLUMN,
+    WRAPPED_TABLE,
+    Crypto,
+    owner_of,
+)
 from storage.models import Base, Case
 from storage.models_keys import PersonKey
 from storage.schema import ENCRYPTED_MODELS
@@ -39,6 +47,23 @@ def _stale_columns(crypto: Crypto, row: Base) -> list[str]:
         if (blob := getattr(row, column)) is not None
         and (not crypto.is_current(blob) or (owned and owner_of(blob) is None and _has_owner(row)))
     ]
+
+
+def _may_need_work(model: type[Base], crypto: Crypto) -> ColumnElement[bool]:
+    """Which rows a pass reads: only those with a value under a master key (under an older one, or
+    under any when the value is about a person), so values under their person's key are not even
+    read; every row where a lookup hash follows the master key."""
+    if model.__blind_indexes__:
+        return true()
+    table = model.__table__
+    stale = []
+    for name in model.__encrypted__:
+        column = table.c[name]
+        under_master = func.substr(column, 1, 1) == FORMAT_VERSION
+        if model.__owner__ is None:
+            under_master &= func.substr(column, 2, KEY_ID_BYTES) != crypto.current_key_id
+        stale.append(under_master)
+    return or_(*stale)
 
 
 def _has_owner(row: Base) -> bool:
@@ -104,7 +129,11 @@ async def rotate_keys(
         while True:
             async with sessionmaker() as session, session.begin():
                 statement = (
-                    select(model).order_by(model.id).limit(batch_size).with_for_update()  # type: ignore[attr-defined]
+                    select(model)
+                    .where(_may_need_work(model, crypto))
+                    .order_by(model.id)  # type: ignore[attr-defined]
+                    .limit(batch_size)
+                    .with_for_update()
                 )
                 if last_id is not None:
                     statement = statement.where(model.id > last_id)  # type: ignore[attr-defined]
