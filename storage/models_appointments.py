@@ -14,7 +14,8 @@ from storage.models import Base, UTCDateTime, utcnow
 
 class Office(Base):
     """Where people are received, and when. Opening hours map a weekday (0 = Monday) to local
-    [start, end] pairs; holidays are ISO dates; an empty time zone means the programme's own."""
+    [start, end] pairs; holidays and closures are {"start", "end", "label"} date ranges (a closure's
+    label is its reason; see programme.offices); an empty time zone means the programme's own."""
 
     __tablename__ = "offices"
 
@@ -25,7 +26,8 @@ class Office(Base):
     longitude: Mapped[float] = mapped_column(Float)
     timezone: Mapped[str | None] = mapped_column(String(64))
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    closures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=30)
     capacity: Mapped[int] = mapped_column(SmallInteger, default=1)
     appointment_types: Mapped[list[str]] = mapped_column(JSON, default=list)
