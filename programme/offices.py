@@ -146,6 +146,9 @@ class OfficeSettings:
     appointment_types: list[str] = dataclasses.field(default_factory=list)
     holidays: list[DayOff] = dataclasses.field(default_factory=list)
     active: bool = True
+    # The name and address per language (optional; `name` and `address` are the first given).
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    addresses: dict[str, str] = dataclasses.field(default_factory=dict)
     errors: dict[str, Message] = dataclasses.field(default_factory=dict)
 
     def stored_hours(self) -> dict[str, list[list[str]]]:
@@ -241,7 +244,12 @@ def read_days_off(text: str, *, today: dt.date) -> tuple[list[DayOff], Message |
 
 
 def read_office(
-    form: Mapping[str, Any], *, types: Sequence[str], today: dt.date, zones: frozenset[str]
+    form: Mapping[str, Any],
+    *,
+    types: Sequence[str],
+    today: dt.date,
+    zones: frozenset[str],
+    languages: Sequence[str] = (),
 ) -> OfficeSettings:
     """The office form's values, each checked; a wrong one leaves its message in `errors` and
     every other value as read, so the form shows back what was typed."""
@@ -291,6 +299,17 @@ def read_office(
     found.holidays, error = read_days_off(str(form.get("holidays") or ""), today=today)
     if error is not None:
         errors["holidays"] = error
+    for language in languages:
+        name = _one_line(form.get(f"name_{language}"))
+        address = _one_line(form.get(f"address_{language}"))
+        if len(name) > NAME_MAX:
+            errors[f"name_{language}"] = (NAME_NEEDED, {})
+        elif name:
+            found.names[language] = name
+        if len(address) > ADDRESS_MAX:
+            errors[f"address_{language}"] = (ADDRESS_NEEDED, {})
+        elif address:
+            found.addresses[language] = address
     found.active = form.get("active") == "1"
     return found
 

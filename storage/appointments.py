@@ -29,6 +29,15 @@ PENDING, ACCEPTED, DECLINED, WITHDRAWN, EXPIRED = "pending", "accepted", "declin
 PROPOSAL_HOLD = dt.timedelta(hours=48)
 
 
+def office_name(office: Office, locale: str) -> str:
+    """The office's name in the person's language, else the first given."""
+    return (office.names or {}).get(locale) or office.name
+
+
+def office_address(office: Office, locale: str) -> str:
+    return (office.addresses or {}).get(locale) or office.address
+
+
 def office_schedule(office: Office, *, default_timezone: str) -> Schedule:
     return Schedule(
         timezone=office.timezone or default_timezone,

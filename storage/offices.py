@@ -52,6 +52,8 @@ def apply_settings(office: Office, settings: OfficeSettings) -> None:
     office.appointment_types = list(settings.appointment_types)
     office.holidays = [holiday.as_stored() for holiday in settings.holidays]
     office.active = settings.active
+    office.names = dict(settings.names)
+    office.addresses = dict(settings.addresses)
     if office.closures is None:
         office.closures = []
 

@@ -30,6 +30,7 @@ from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from programme import offices as rules
 from programme.appointments import APPOINTMENT_TYPES, parse_hours
+from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import DayOff, stored_days_off
 from programme.text import N_
 from storage import appointments as store
@@ -54,6 +55,11 @@ SUGGESTED = N_(
 )
 
 
+# The bot's languages, in which an office's name and address may be given.
+LANGUAGES = tuple((option.value, option.label) for option in CONSENT_LANGUAGES)
+LANGUAGE_CODES = tuple(code for code, _label in LANGUAGES)
+
+
 @cache
 def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -74,6 +80,8 @@ class OfficeView:
     holidays: list[tuple[str, str]]
     closures: list[tuple[str, str, str]]  # (dates, reason, the closure's key for removing it)
     active: bool
+    # (language code, its name, the office's name, its address) where given in that language.
+    translations: list[tuple[str, str, str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +129,11 @@ def _view(request: Request, office: Office) -> OfficeView:
             (_dates(item, locale), item.label, closure_key(item)) for item in stored_days_off(office.closures)
         ],
         active=office.active,
+        translations=[
+            (code, label, (office.names or {}).get(code, ""), (office.addresses or {}).get(code, ""))
+            for code, label in LANGUAGES
+            if (office.names or {}).get(code) or (office.addresses or {}).get(code)
+        ],
     )
 
 
@@ -183,6 +196,8 @@ def _form_values(office: Office | None, request: Request) -> dict[str, Any]:
             item.as_line() for item in stored_days_off(office.holidays) if item.end >= today
         ),
         "active": "1" if office.active else "",
+        **{f"name_{code}": value for code, value in (office.names or {}).items()},
+        **{f"address_{code}": value for code, value in (office.addresses or {}).items()},
     }
 
 
@@ -201,6 +216,9 @@ def _posted(form: Any) -> dict[str, Any]:
     values: dict[str, Any] = {key: str(form.get(key) or "") for key in keys}
     values.update({f"hours_{weekday}": str(form.get(f"hours_{weekday}") or "") for weekday in range(7)})
     values["appointment_types"] = [str(item) for item in form.getlist("appointment_types")]
+    for code in LANGUAGE_CODES:
+        values[f"name_{code}"] = str(form.get(f"name_{code}") or "")
+        values[f"address_{code}"] = str(form.get(f"address_{code}") or "")
     return values
 
 
@@ -229,6 +247,7 @@ async def render_form(
             "weekdays": [translate.gettext(label) for label in rules.WEEKDAYS],
             "types": [(value, translate.gettext(label)) for value, label in APPOINTMENT_TYPES.items()],
             "zones": sorted(time_zones()),
+            "languages": LANGUAGES,
             "stranded": stranded,
             "limits": {
                 "name": rules.NAME_MAX,
@@ -294,7 +313,9 @@ async def save_office(request: Request) -> Response:
         offered = [item.as_line() for item in rules.country_holidays(today=today, language=language)]
         values["holidays"] = "\n".join([*present, *(line for line in offered if line not in present)])
         return await render_form(request, office=office, values=values, notice=SUGGESTED)
-    settings = rules.read_office(values, types=list(APPOINTMENT_TYPES), today=today, zones=time_zones())
+    settings = rules.read_office(
+        values, types=list(APPOINTMENT_TYPES), today=today, zones=time_zones(), languages=LANGUAGE_CODES
+    )
     if "name" not in settings.errors and await office_store.name_taken(
         db, name=settings.name, other_than=office.id if office else None
     ):
@@ -351,6 +372,8 @@ def _audit_values(office: Office) -> dict[str, Any]:
         "holidays": office.holidays,
         "closures": office.closures,
         "active": office.active,
+        "names": office.names,
+        "addresses": office.addresses,
     }
 
 

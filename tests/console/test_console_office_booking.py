@@ -144,3 +144,31 @@ async def test_an_office_made_in_the_console_is_exactly_what_the_bot_offers_and_
     )
     assert closed.select("main tr.calendar-slot") == []
     assert "Training day" in closed.select_one("main .calendar-closed").text
+
+
+async def test_a_person_reads_the_offices_name_and_address_in_their_language_else_the_first_given(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await sign_in_as("admin1", role="admin")
+    names = {"name_ur": "گنجہ دفتر", "address_ur": "نظامی سڑک 1، گنجہ"}
+    form = office_form(
+        name="Ganja office", address="Nizami street 1, Ganja", appointment_types=["first"], **names
+    )
+    token = soup(await client.get("/offices/edit")).select_one("form input[name=csrf_token]")["value"]
+    assert (await client.post("/offices/save", data={"csrf_token": token, **form})).status_code == 303
+
+    user = await to_booking(phone, t, "ur", "اردو")
+    choose = t("Choose a day. Days marked · have no free time.", "ur")
+    calendar_page = await tap_and_wait(phone, user, t("First meeting", "ur"), choose)
+    venue = next(m for m in await phone.bot_messages(user) if m["kind"] == "venue")
+    assert (venue["venue"]["title"], venue["venue"]["address"]) == ("گنجہ دفتر", "نظامی سڑک 1، گنجہ")
+    assert "گنجہ دفتر" in calendar_page["text"]
+    # Someone whose language has none reads the first given.
+    other = await to_booking(phone, t)
+    await tap_and_wait(phone, other, t("First meeting"), t("Choose a day. Days marked · have no free time."))
+    venue = next(m for m in await phone.bot_messages(other) if m["kind"] == "venue")
+    assert venue["venue"]["title"] == "Ganja office"

@@ -62,9 +62,12 @@ async def test_an_administrator_creates_an_office_a_supervisor_reads_it_and_a_ca
     client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await sign_in_as("admin1", role="admin")
-    answer = await post_form(client, office_form())
+    answer = await post_form(
+        client, office_form(name_ru="Офис в Сумгайыте", address_ru="ул. Сульх, 5", name_tr=" ")
+    )
     assert answer.status_code == 303, answer.text[:2000]
     [office] = await offices(sessionmaker)
+    assert office.names == {"ru": "Офис в Сумгайыте"} and office.addresses == {"ru": "ул. Сульх, 5"}
     assert office.opening_hours["0"] == [["09:00", "13:00"], ["14:00", "18:00"]]
     assert (
         "5" not in office.opening_hours
@@ -80,6 +83,9 @@ async def test_an_administrator_creates_an_office_a_supervisor_reads_it_and_a_ca
     assert link["href"].startswith("https://www.openstreetmap.org/?mlat=40.58970&mlon=49.66860")
     assert listing.select_one("#new-office") is not None
     assert listing.select_one("iframe") is None
+    assert "Офис в Сумгайыте" in listing.select_one("dd[lang=ru]").text
+    edit = soup(await client.get(f"/offices/edit?office={office.id}"))
+    assert edit.select_one("#office-name_ru")["value"] == "Офис в Сумгайыте"
 
     client.cookies.clear()
     await sign_in_as("super1", role="supervisor")
@@ -98,6 +104,8 @@ async def test_an_administrator_creates_an_office_a_supervisor_reads_it_and_a_ca
         ({"name": "N" * 4000}, "name", "Give the office's name"),
         ({"name": "   "}, "name", "Give the office's name"),
         ({"address": ""}, "address", "Give the office's address"),
+        ({"name_fa": "N" * 4000}, "name_fa", "Give the office's name"),
+        ({"address_ru": "A" * 301}, "address_ru", "Give the office's address"),
         ({"latitude": "91"}, "latitude", "from -90 to 90"),
         ({"longitude": "nan"}, "longitude", "from -180 to 180"),
         ({"timezone": "Mars/Olympus"}, "timezone", "Choose a time zone"),

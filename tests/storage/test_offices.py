@@ -4,10 +4,16 @@ the country's public holidays from the `holidays` library, and the demo's office
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import text
 
 from programme.appointments import day_slots
 from programme.offices import country_holidays, read_hours, stored_days_off
 from storage.appointments import demo_office, office_schedule
+from storage.engine import create_engine
+from storage.migrate import upgrade
 
 
 def test_the_demo_office_takes_no_appointment_on_new_years_day_or_novruz() -> None:
@@ -44,3 +50,26 @@ def test_hours_with_a_break_read_in_order_and_bad_ones_are_refused() -> None:
     assert read_hours("")[0] == () and read_hours("")[1] is None
     assert read_hours("24:00-25:00")[1] is not None
     assert read_hours("10:00-10:00")[1] is not None
+
+
+async def test_the_migration_turns_bare_holiday_dates_into_labelled_ranges(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0010_retention")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO offices (name, address, latitude, longitude, opening_hours, holidays,"
+                    " slot_minutes, capacity, appointment_types, active, created_at) VALUES ('Old', 'Street',"
+                    " 40.4, 49.8, '{}', '[\"2027-01-01\"]', 30, 1, '[]', 1, '2026-12-01 00:00:00')"
+                )
+            )
+        await upgrade(engine, "0011_offices")
+        async with engine.connect() as connection:
+            holidays, closures = (
+                await connection.execute(text("SELECT holidays, closures FROM offices"))
+            ).one()
+    finally:
+        await engine.dispose()
+    assert json.loads(holidays) == [{"start": "2027-01-01", "end": "2027-01-01", "label": "Holiday"}]
+    assert json.loads(closures) == []

@@ -1,4 +1,5 @@
-"""offices: closures (a day or a range with a reason); holidays become ranges with a label
+"""offices: closures (a day or a range with a reason); holidays become ranges with a label; the
+name and address per language
 
 Revision ID: 0011_offices
 Revises: 0010_retention
@@ -45,10 +46,14 @@ def _convert(*, to_ranges: bool) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("offices") as table:
         table.add_column(sa.Column("closures", sa.JSON(), server_default="[]", nullable=False))
+        table.add_column(sa.Column("names", sa.JSON(), server_default="{}", nullable=False))
+        table.add_column(sa.Column("addresses", sa.JSON(), server_default="{}", nullable=False))
     _convert(to_ranges=True)
 
 
 def downgrade() -> None:
     _convert(to_ranges=False)
     with op.batch_alter_table("offices") as table:
+        table.drop_column("addresses")
+        table.drop_column("names")
         table.drop_column("closures")
