@@ -16,6 +16,7 @@ import zoneinfo
 from functools import cache
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,7 +26,7 @@ from caseworker_console import i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
-from caseworker_console.routes.appointments import refusal, type_label
+from caseworker_console.routes.appointments import refusal, status_label, type_label
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from programme import offices as rules
@@ -286,9 +287,7 @@ async def _stranded_views(request: Request, items: list[office_store.Stranded]) 
                     item.appointment.starts_at, locale=locale, timezone=zone_of[office.id]
                 ),
                 type=type_label(item.appointment.type, translate),
-                status=translate.gettext(N_("Proposed, waiting for an answer"))
-                if item.appointment.status == store.PROPOSED
-                else translate.gettext(N_("Booked")),
+                status=status_label(item.appointment.status, translate),
             )
         )
     return views
@@ -342,7 +341,16 @@ async def save_office(request: Request) -> Response:
         db.add(office)
     before = _audit_values(office) if not created else None
     office_store.apply_settings(office, settings)
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError:
+        # The name was taken between the check and now: by this very form sent twice at once, or
+        # by another administrator. Nothing is saved; the form says so with everything typed.
+        await db.rollback()
+        again = await office_store.find_office(db, office_id=raw_id) if raw_id else None
+        return await render_form(
+            request, office=again, values=values, errors={"name": (rules.NAME_TAKEN, {})}, status_code=400
+        )
     await record_audit(
         db,
         actor=user.actor,

@@ -4,6 +4,7 @@ lists them first and, confirmed, proposes each person a new time in their langua
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -324,3 +325,16 @@ async def test_deactivating_an_office_lists_its_bookings_and_one_that_cannot_be_
     statuses = {row.id: row.status for row in await all_rows(sessionmaker, Appointment)}
     assert statuses == {booked.id: "booked"}
     assert not (await offices(sessionmaker))[0].active
+
+
+async def test_a_new_office_sent_twice_at_once_is_made_once_and_the_other_answer_says_why(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in_as("admin1", role="admin")
+    token = soup(await client.get("/offices/edit")).select_one("form input[name=csrf_token]")["value"]
+    data = {"csrf_token": token, **office_form()}
+    answers = await asyncio.gather(*(client.post("/offices/save", data=data) for _ in range(2)))
+    assert sorted(answer.status_code for answer in answers) == [303, 400]
+    refused = next(answer for answer in answers if answer.status_code == 400)
+    assert "Another office" in soup(refused).select_one("#err-name").text
+    assert len(await offices(sessionmaker)) == 1
