@@ -60,8 +60,8 @@ async def test_an_administrator_sets_up_an_office_from_an_empty_database_and_a_p
         await page.get_by_role("link", name="Offices").click()
         await expect(page.get_by_text("No office yet")).to_be_visible()
         await page.get_by_role("link", name="New office").click()
-        await page.get_by_label("Name").fill("Khirdalan office")
-        await page.get_by_label("Address").fill("Heydar Aliyev avenue 3, Khirdalan")
+        await page.get_by_label("Name", exact=True).fill("Khirdalan office")
+        await page.get_by_label("Address", exact=True).fill("Heydar Aliyev avenue 3, Khirdalan")
         await page.get_by_label("Latitude").fill("40.4481")
         await page.get_by_label("Longitude").fill("49.7553")
         for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
@@ -73,7 +73,7 @@ async def test_an_administrator_sets_up_an_office_from_an_empty_database_and_a_p
         await expect(page.locator("#err-hours_5")).to_have_text(
             "10:00-10:20 is shorter than one slot (60 minutes)."
         )
-        await expect(page.get_by_label("Name")).to_have_value("Khirdalan office")
+        await expect(page.get_by_label("Name", exact=True)).to_have_value("Khirdalan office")
         await page.screenshot(path=str(shots / "offices-1-refused.png"), full_page=True)
         assert problems == [
             "Failed to load resource: the server responded with a status of 400 (Bad Request)"
