@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
+from storage.appointments import propose
 from storage.crypto import Crypto
-from storage.models import AuditEntry, Case, OutboxMessage, StaffUser
+from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.sealing import unseal_json
 from tests.console.test_console_appointments import BAKU, all_rows, at, baku_day, book, office_with, soup
@@ -338,3 +339,45 @@ async def test_a_new_office_sent_twice_at_once_is_made_once_and_the_other_answer
     refused = next(answer for answer in answers if answer.status_code == 400)
     assert "Another office" in soup(refused).select_one("#err-name").text
     assert len(await offices(sessionmaker)) == 1
+
+
+async def test_a_closure_withdraws_a_proposed_time_in_it_and_proposes_another(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await sign_in_as("admin1", role="admin")
+    office = await office_with(sessionmaker, name="Office A")
+    case = await seed_person(code="IP-2026-000105", stage="screening", language="ru")
+    day = baku_day(5)
+    async with sessionmaker() as session, session.begin():
+        stored = await session.get(Case, case.id)
+        held = await propose(
+            session,
+            case=stored,
+            office=await session.get(Office, office.id),
+            appointment_type="review",
+            starts_at=at(day, 10),
+            replaces=None,
+            staff_id=None,
+            token="t" * 16,
+            now=utcnow(),
+        )
+        assert held is not None
+    closure = {"office": str(office.id), "start": day.isoformat(), "reason": "Inventory", "confirm": "1"}
+    done = await post_form(client, closure, "/offices/close")
+    assert done.status_code == 200
+    lines = [item.text for item in soup(done).select("ul.moved li")]
+    assert len(lines) == 2 and "withdrawn" in lines[0] and "new time" in lines[1]
+    proposals = {p.token: p for p in await all_rows(sessionmaker, AppointmentProposal)}
+    assert proposals.pop("t" * 16).status == "withdrawn"
+    [new] = proposals.values()
+    assert new.status == "pending" and new.replaces_id is None
+    moved = next(row for row in await all_rows(sessionmaker, Appointment) if row.id == new.appointment_id)
+    assert moved.type == "review" and moved.starts_at.astimezone(BAKU).date() != day
+    texts = [
+        unseal_json(crypto, m, "payload_enc")["text"] for m in await all_rows(sessionmaker, OutboxMessage)
+    ]
+    assert len(texts) == 2
