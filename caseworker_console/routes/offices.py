@@ -111,6 +111,7 @@ def _view(request: Request, office: Office) -> OfficeView:
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
     hours = parse_hours(office.opening_hours)
+    today = _today(request, office.timezone)
     return OfficeView(
         id=office.id,
         name=office.name,
@@ -125,9 +126,16 @@ def _view(request: Request, office: Office) -> OfficeView:
         slot_minutes=office.slot_minutes,
         capacity=office.capacity,
         types=[type_label(value, translate) for value in office.appointment_types],
-        holidays=[(_dates(item, locale), item.label) for item in stored_days_off(office.holidays)],
+        # Those that are over no longer matter (they stay stored, and in the audit log).
+        holidays=[
+            (_dates(item, locale), item.label)
+            for item in stored_days_off(office.holidays)
+            if item.end >= today
+        ],
         closures=[
-            (_dates(item, locale), item.label, closure_key(item)) for item in stored_days_off(office.closures)
+            (_dates(item, locale), item.label, closure_key(item))
+            for item in stored_days_off(office.closures)
+            if item.end >= today
         ],
         active=office.active,
         translations=[

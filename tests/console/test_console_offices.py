@@ -381,3 +381,22 @@ async def test_a_closure_withdraws_a_proposed_time_in_it_and_proposes_another(
         unseal_json(crypto, m, "payload_enc")["text"] for m in await all_rows(sessionmaker, OutboxMessage)
     ]
     assert len(texts) == 2
+
+
+async def test_the_offices_page_leaves_out_holidays_and_closures_that_are_over(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in_as("super1", role="supervisor")
+    past, coming = baku_day(-3).isoformat(), baku_day(3).isoformat()
+    await office_with(
+        sessionmaker,
+        holidays=[
+            {"start": past, "end": past, "label": "Gone"},
+            {"start": coming, "end": coming, "label": "Soon"},
+        ],
+        closures=[{"start": past, "end": baku_day(1).isoformat(), "label": "Still closed"}],
+    )
+    page = soup(await client.get("/offices"))
+    assert [item.text for item in page.select("ul.holidays li")] == [page.select_one("ul.holidays li").text]
+    assert "Soon" in page.select_one("ul.holidays").text and "Gone" not in page.select_one("ul.holidays").text
+    assert "Still closed" in page.select_one("ul.closures").text
