@@ -400,3 +400,20 @@ async def test_the_offices_page_leaves_out_holidays_and_closures_that_are_over(
     assert [item.text for item in page.select("ul.holidays li")] == [page.select_one("ul.holidays li").text]
     assert "Soon" in page.select_one("ul.holidays").text and "Gone" not in page.select_one("ul.holidays").text
     assert "Still closed" in page.select_one("ul.closures").text
+
+
+async def test_hostile_text_typed_into_an_office_is_shown_as_text_everywhere(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in_as("admin1", role="admin")
+    script, image = "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'
+    holiday = f"{baku_day(10).isoformat()} {script}"
+    form = office_form(name=script, address=image, name_fa=image, holidays=holiday)
+    assert (await post_form(client, form)).status_code == 303
+    [office] = await offices(sessionmaker)
+    closure = {"office": str(office.id), "start": baku_day(20).isoformat(), "reason": image}
+    assert (await post_form(client, closure, "/offices/close")).status_code == 303
+    for path in ("/offices", f"/offices/edit?office={office.id}", f"/offices/closure?office={office.id}"):
+        page = soup(await client.get(path))
+        assert page.select("main script") == [] and page.select("main img") == [], path
+        assert script in page.select_one("main").text or script in str(page.select_one("#office-name")), path
