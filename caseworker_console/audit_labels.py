@@ -111,6 +111,11 @@ ACTION_LABELS: dict[str, str] = {
     "campaign.resumed": N_("Campaign resumed"),
     "campaign.cancelled": N_("Campaign cancelled"),
     "campaign.test_sent": N_("Campaign test sent to oneself"),
+    # Offices, kept by administrators.
+    "office.created": N_("Office created"),
+    "office.changed": N_("Office changed"),
+    "office.closed": N_("Office closed for a day or a range"),
+    "office.reopened": N_("Office's closure removed"),
 }
 
 OBJECT_LABELS: dict[str, str] = {

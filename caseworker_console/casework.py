@@ -333,12 +333,13 @@ async def propose_time(
     if proposal is None:
         return None
     beneficiary = await casework.beneficiary_of(session, case=case)
+    locale = proposals.locale_of(beneficiary.language, case.language)
     text, markup = proposals.proposal_message(
-        locale=proposals.locale_of(beneficiary.language, case.language),
+        locale=locale,
         token=proposal.token,
         appointment_type=appointment_type,
-        office_name=office.name,
-        office_address=office.address,
+        office_name=appointments.office_name(office, locale),
+        office_address=appointments.office_address(office, locale),
         starts_at=starts_at,
         zone=zone,
         moving=replaces.starts_at if replaces else None,

@@ -33,6 +33,8 @@ class Permission(enum.StrEnum):
     ERASURE = "erasure.decide"  # erasure requests: carry one out (erasing the person) or refuse it
     # What the retention purge will erase soon, and legal holds that keep a case past its period.
     LEGAL_HOLD = "retention.hold"
+    OFFICES = "offices.read"  # the offices' addresses, hours, holidays and closures
+    OFFICES_MANAGE = "offices.manage"  # creating, changing, closing and deactivating an office
 
 
 _CASEWORK = frozenset(
@@ -65,12 +67,16 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.CAMPAIGNS,
         Permission.ERASURE,
         Permission.LEGAL_HOLD,
+        Permission.OFFICES,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(
         {Permission.SIGNED_IN, Permission.CHANNELS, Permission.FIGURES, Permission.CAMPAIGNS}
     ),
-    "admin": frozenset({Permission.SIGNED_IN, Permission.ACCOUNTS}),
+    # Administrators set the organisation up (accounts, offices), never seeing case content.
+    "admin": frozenset(
+        {Permission.SIGNED_IN, Permission.ACCOUNTS, Permission.OFFICES, Permission.OFFICES_MANAGE}
+    ),
 }
 
 # Permissions that act on one case, and whether they need the case to be the person's own

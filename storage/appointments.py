@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.appointments import APPOINTMENT_TYPES, Schedule, parse_hours
+from programme.offices import closed_days, country_holidays, stored_days_off
 from programme.reminders import ReminderPolicy
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
@@ -28,11 +29,20 @@ PENDING, ACCEPTED, DECLINED, WITHDRAWN, EXPIRED = "pending", "accepted", "declin
 PROPOSAL_HOLD = dt.timedelta(hours=48)
 
 
+def office_name(office: Office, locale: str) -> str:
+    """The office's name in the person's language, else the first given."""
+    return (office.names or {}).get(locale) or office.name
+
+
+def office_address(office: Office, locale: str) -> str:
+    return (office.addresses or {}).get(locale) or office.address
+
+
 def office_schedule(office: Office, *, default_timezone: str) -> Schedule:
     return Schedule(
         timezone=office.timezone or default_timezone,
         hours=parse_hours(office.opening_hours),
-        holidays=frozenset(dt.date.fromisoformat(day) for day in office.holidays),
+        holidays=closed_days(stored_days_off(office.holidays), stored_days_off(office.closures)),
         slot_minutes=office.slot_minutes,
         capacity=office.capacity,
     )
@@ -436,10 +446,13 @@ async def withdraw_proposal(
     return await _close_proposal(session, proposal=proposal, status=WITHDRAWN, at=now)
 
 
-def demo_office() -> Office:
+def demo_office(*, today: dt.date | None = None) -> Office:
     """The office `intake demo` receives people at (not yet saved): weekdays 09:00–13:00 and
-    14:00–18:00 in the programme's time zone, half-hour slots of two places, every type."""
+    14:00–18:00 in the programme's time zone, half-hour slots of two places, every type, closed
+    on the country's public holidays of the coming year (from the `holidays` library)."""
     weekdays = [["09:00", "13:00"], ["14:00", "18:00"]]
+    today = today or utcnow().date()
+    holidays = country_holidays(today=today, language="en_US")
     return Office(
         name=DEMO_OFFICE,
         address="Nizami street 10, Baku",
@@ -447,7 +460,8 @@ def demo_office() -> Office:
         longitude=49.8400,
         timezone=None,  # the programme's office time zone (INTAKE_TIMEZONE)
         opening_hours={str(weekday): weekdays for weekday in range(5)},
-        holidays=[],
+        holidays=[holiday.as_stored() for holiday in holidays],
+        closures=[],
         slot_minutes=30,
         capacity=2,
         appointment_types=list(APPOINTMENT_TYPES),

@@ -100,7 +100,7 @@ COVERAGE: dict[str, Coverage] = {
     ),
     "staff_telegram_links": _kept("staff members' own chats, not beneficiaries'; removed with the link"),
     "case_counters": _not_personal("the yearly sequence of case codes"),
-    "offices": _not_personal("the programme's offices"),
+    "offices": _not_personal("the programme's offices: hours, holidays and closures, nothing about a person"),
     "partners": _not_personal("partner organisations"),
     "channels": _not_personal("outreach channels"),
     "calendar_feeds": _not_personal(

@@ -14,18 +14,25 @@ from storage.models import Base, UTCDateTime, utcnow
 
 class Office(Base):
     """Where people are received, and when. Opening hours map a weekday (0 = Monday) to local
-    [start, end] pairs; holidays are ISO dates; an empty time zone means the programme's own."""
+    [start, end] pairs; holidays and closures are {"start", "end", "label"} date ranges (a closure's
+    label is its reason; see programme.offices); an empty time zone means the programme's own.
+    Nothing here is about a person."""
 
     __tablename__ = "offices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     address: Mapped[str] = mapped_column(String(300))
+    # The name and address in other languages, by language code; `name` and `address` are the
+    # first given, shown where a person's language has none (storage.appointments.office_name).
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    addresses: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     timezone: Mapped[str | None] = mapped_column(String(64))
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    closures: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=30)
     capacity: Mapped[int] = mapped_column(SmallInteger, default=1)
     appointment_types: Mapped[list[str]] = mapped_column(JSON, default=list)

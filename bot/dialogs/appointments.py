@@ -31,6 +31,8 @@ from storage.appointments import (
     booked_counts,
     cancel_appointment,
     get_office,
+    office_address,
+    office_name,
     office_schedule,
     upcoming_appointments,
 )
@@ -88,8 +90,8 @@ def describe(appointment_type: str, start: dt.datetime, place: Place, locale: st
     return "\n".join(
         [
             "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
-            "🏢 " + html.quote(place.office.name),
-            "📍 " + html.quote(place.office.address),
+            "🏢 " + html.quote(office_name(place.office, locale)),
+            "📍 " + html.quote(office_address(place.office, locale)),
             "🗓 " + when(start, place, locale),
         ]
     )
@@ -235,7 +237,9 @@ async def ask_office(conv: Conversation) -> None:
     offices = [
         office for office_id in office_ids if (office := await get_office(conv.session, office_id=office_id))
     ]
-    rows: list[Row] = [[(office.name, f"o{office_ids.index(office.id)}")] for office in offices]
+    rows: list[Row] = [
+        [(office_name(office, conv.locale), f"o{office_ids.index(office.id)}")] for office in offices
+    ]
     conv.say(_("Which office suits you best?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
 
 
@@ -262,8 +266,8 @@ async def office_chosen(conv: Conversation, office: Office) -> None:
         conv.chat_id,
         latitude=office.latitude,
         longitude=office.longitude,
-        title=office.name,
-        address=office.address,
+        title=office_name(office, conv.locale),
+        address=office_address(office, conv.locale),
     )
     await show_first_month(conv)
 
@@ -300,7 +304,7 @@ async def calendar_view(conv: Conversation, place: Place, year: int, month: int)
     text = "\n".join(
         [
             f"<b>{calendar.month_title(year, month, conv.locale)}</b>",
-            "🏢 " + html.quote(place.office.name),
+            "🏢 " + html.quote(office_name(place.office, conv.locale)),
             "",
             _("Choose a day. Days marked · have no free time."),
         ]
@@ -372,10 +376,8 @@ async def ask_time(conv: Conversation) -> None:
         (calendar.time_label(start, zone, conv.locale), calendar.slot_value(start, zone)) for start in slots
     ]
     rows: list[Row] = [buttons[index : index + 4] for index in range(0, len(buttons), 4)]
-    text = (
-        f"<b>{calendar.date_label(day, zone, conv.locale)}</b>\n🏢 {html.quote(place.office.name)}\n\n"
-        + _("Choose a time.")
-    )
+    name = html.quote(office_name(place.office, conv.locale))
+    text = f"<b>{calendar.date_label(day, zone, conv.locale)}</b>\n🏢 {name}\n\n" + _("Choose a time.")
     conv.say(text, await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
 
 

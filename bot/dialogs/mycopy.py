@@ -33,7 +33,7 @@ from programme.cycle import STAGE_PLAIN
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
 from storage import plan as plans
-from storage.appointments import case_appointments, office_schedule
+from storage.appointments import case_appointments, office_name, office_schedule
 from storage.casework import consent_history, latest_answers
 from storage.journey import case_messages, cases_of, data_requests
 from storage.models import Case, utcnow
@@ -217,10 +217,8 @@ async def appointment_lines(conv: Conversation, case: Case) -> list[str]:
             )
             kind = _(APPOINTMENT_TYPES.get(appointment.type, appointment.type))
             status = _(APPOINTMENT_STATUSES.get(appointment.status, appointment.status))
-            lines.append(
-                f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {appointment.office.name}"
-                f" ({status})"
-            )
+            name = office_name(appointment.office, conv.locale)
+            lines.append(f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {name} ({status})")
     return lines
 
 

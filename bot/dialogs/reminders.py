@@ -23,7 +23,7 @@ from bot.conversation import Conversation, Journey
 from bot.dialogs.appointments import BOOKING, Place, close, show_first_month
 from bot.i18n import DEFAULT_LOCALE, LANGUAGES
 from programme.appointments import MAX_UPCOMING
-from storage.appointments import office_schedule, upcoming_appointments
+from storage.appointments import office_address, office_name, office_schedule, upcoming_appointments
 from storage.models import utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import BOOK, CANCEL, CONFIRMED, NO_SHOW, RESCHEDULE
@@ -77,8 +77,8 @@ def reminder_message(
                     "⏰ <b>" + _("Reminder of your appointment") + "</b>",
                     "",
                     "🗓 " + when(starts_at, zone, locale),
-                    "🏢 " + html.quote(office.name),
-                    "📍 " + html.quote(office.address),
+                    "🏢 " + html.quote(office_name(office, locale)),
+                    "📍 " + html.quote(office_address(office, locale)),
                     "",
                     _("Please confirm that you will come, or cancel or move the appointment."),
                 ]

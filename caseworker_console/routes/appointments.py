@@ -31,6 +31,7 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
 from programme.appointments import APPOINTMENT_TYPES, Schedule, day_slots, free_slots
 from programme.cycle import Stage
+from programme.offices import stored_days_off
 from programme.text import N_
 from storage import appointments as store
 from storage import casework
@@ -93,6 +94,7 @@ class DayView:
     iso: str
     today: bool
     slots: list[SlotView]
+    closed: str | None = None  # the holiday's name or the closure's reason
 
 
 def office_zone(request: Request, office: Office) -> zoneinfo.ZoneInfo:
@@ -165,6 +167,11 @@ async def calendar_page(request: Request) -> Response:
                 status_code=appointment.status,
             )
         )
+    days_off = {
+        day: item.label
+        for item in [*stored_days_off(office.holidays), *stored_days_off(office.closures)]
+        for day in item.days()
+    }
     days = []
     for offset in range(count):
         day = start_day + dt.timedelta(days=offset)
@@ -175,6 +182,7 @@ async def calendar_page(request: Request) -> Response:
                 label=format_date(day, "full", locale=locale),
                 iso=day.isoformat(),
                 today=day == today,
+                closed=days_off.get(day),
                 slots=[
                     SlotView(
                         time=format_time(at, "short", tzinfo=zone, locale=locale),

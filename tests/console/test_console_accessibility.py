@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.outbox import Status
@@ -25,6 +26,7 @@ from storage.appointments import book_appointment
 from storage.crypto import Crypto
 from storage.journey import record_consent
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
+from storage.models_appointments import Office
 from storage.models_outreach import Campaign
 from tests.bot.test_appointments import add_office
 from tests.console.browser import BROWSER_TEST, REQUIRED, chromium
@@ -187,6 +189,8 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
     await make_user("admin1", role="admin", display_name="Administrator")
     await seed(sessionmaker, crypto, seed_person, supervisor.id)
     draft, sending = await seed_campaigns(sessionmaker, supervisor.id)
+    async with sessionmaker() as session:
+        office_id = (await session.execute(select(Office.id))).scalars().first()
     found: dict[str, list[dict[str, Any]]] = {}
     checked: list[str] = []
     async with chromium() as browser:
@@ -210,7 +214,16 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 "sabina",
                 ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}"],
             ),
-            ("admin1", ["/accounts"]),
+            (
+                "admin1",
+                [
+                    "/accounts",
+                    "/offices",
+                    "/offices/edit",
+                    f"/offices/edit?office={office_id}",
+                    f"/offices/closure?office={office_id}",
+                ],
+            ),
         ):
             # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
             context = await browser.new_context(bypass_csp=True, locale="en-GB")
@@ -251,6 +264,6 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await page.locator("details.plan-edit-need > summary").click()
                 found["/plan (editing a need)"] = await violations(page)
             await context.close()
-    assert len(checked) == 27 and len(found) == 30
+    assert len(checked) == 31 and len(found) == 34
     serious = {path: problems for path, problems in found.items() if problems}
     assert serious == {}, json.dumps(serious, indent=1)

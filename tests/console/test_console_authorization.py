@@ -79,6 +79,9 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # What the retention purge will erase, and legal holds: supervisors only.
     Permission.LEGAL_HOLD: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    # Offices: administrators keep them, supervisors read them (no case content either way).
+    Permission.OFFICES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": A},
+    Permission.OFFICES_MANAGE: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}

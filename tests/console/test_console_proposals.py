@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Tap
@@ -22,6 +23,7 @@ from storage.models_appointments import Appointment, AppointmentProposal
 from storage.queries import get_or_create_beneficiary
 from tests.bot.conftest import BOT_ID, BotProcess
 from tests.console.test_console_appointments import (
+    BAKU,
     CODE,
     all_rows,
     at,
@@ -236,3 +238,40 @@ async def test_accepting_after_the_case_was_closed_books_nothing_and_frees_the_s
     proposals, appointments = await state(sessionmaker)
     assert proposals == ["withdrawn"] and list(appointments.values()) == ["cancelled"]
     assert await seats(sessionmaker) == 0
+
+
+async def test_a_closure_proposes_a_new_time_on_the_phone_in_russian_and_accept_moves_the_booking(
+    phone: SandboxClient,
+    sender: None,
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    make_user: Callable[..., Awaitable[StaffUser]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    t: Translate,
+) -> None:
+    caseworker = await make_user("leyla")
+    await sign_in_as("aysel", role="admin")
+    user, case = await person(phone, sessionmaker, crypto, language="ru", caseworker=caseworker)
+    office = await office_with(sessionmaker, names={"ru": "Офис A"})
+    day = baku_day(3)
+    old = await book(sessionmaker, case, office, at(day, 10))
+    page = await client.get(f"/offices/closure?office={office.id}")
+    token = BeautifulSoup(page.text, "lxml").select_one("form input[name=csrf_token]")["value"]
+    closure = {"csrf_token": token, "office": str(office.id), "start": day.isoformat(), "reason": "Переезд"}
+    assert (await client.post("/offices/close", data=closure)).status_code == 409  # listed first
+    assert (await client.post("/offices/close", data={**closure, "confirm": "1"})).status_code == 200
+
+    message = await phone.wait_for_bot_message(
+        user, contains=t("<b>Your caseworker proposes to move your appointment</b>", "ru")[3:-4], timeout=20
+    )
+    assert "Офис A" in message["text"] and t("Does this time suit you?", "ru") in message["text"]
+    await phone.press_for_answer(
+        user, message_id=message["message_id"], callback_data=buttons(message)[ACCEPT]
+    )
+    await phone.wait_for_bot_message(user, contains=t("Your appointment is moved.", "ru"))
+    [proposal] = await all_rows(sessionmaker, AppointmentProposal)
+    statuses = {row.id: row.status for row in await all_rows(sessionmaker, Appointment)}
+    assert statuses == {old.id: "cancelled", proposal.appointment_id: "booked"}
+    [moved] = [row for row in await all_rows(sessionmaker, Appointment) if row.id == proposal.appointment_id]
+    assert moved.starts_at.astimezone(BAKU).date() != day
