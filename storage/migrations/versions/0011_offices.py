@@ -2,7 +2,7 @@
 name and address per language
 
 Revision ID: 0011_offices
-Revises: 0010_retention
+Revises: 0011_person_keys
 Create Date: 2026-12-07
 
 Holidays were bare ISO dates; each becomes {"start", "end", "label"} (programme.offices.DayOff).
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_offices"
-down_revision: str | Sequence[str] | None = "0010_retention"
+down_revision: str | Sequence[str] | None = "0011_person_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
