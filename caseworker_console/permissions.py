@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     ADVERSE_READ = "adverse.read"  # Annex 3 reports: the case's own caseworker and supervisors
     AUDIT = "audit.read"
     ACCOUNTS = "accounts.manage"
+    # Approving an account an administrator gave access to case data (the second person).
+    GRANTS = "grants.approve"
     CHANNELS = "channels.manage"  # outreach channels, their flyers and counts (never case content)
     FIGURES = "figures.read"  # counts only: the dashboard and its figures exports
     EXPORT_CASES = "cases.export"  # case rows, pseudonymised; a full export also needs a reason
@@ -58,6 +60,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     | {
         Permission.CASE_ASSIGN,
         Permission.AUDIT,
+        Permission.GRANTS,
         Permission.CHANNELS,
         Permission.FIGURES,
         Permission.EXPORT_CASES,

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from caseworker_console.accounts import create_user
 from outreach.outbox import Status
 from storage import plan as plan_store
 from storage.appointments import book_appointment
@@ -185,6 +186,13 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
 ) -> None:
     supervisor = await make_user("sabina", role="supervisor", display_name="Sabina Supervisor")
     await make_user("admin1", role="admin", display_name="Administrator")
+    await make_user("rashad", role="caseworker", display_name="Rashad Caseworker")
+    async with sessionmaker() as session:
+        # An account an administrator made, waiting on the supervisors' "Access to cases" page.
+        await create_user(
+            session, username="new.worker", password=PASSWORD, role="caseworker", needs_approval=True
+        )
+        await session.commit()
     await seed(sessionmaker, crypto, seed_person, supervisor.id)
     draft, sending = await seed_campaigns(sessionmaker, supervisor.id)
     found: dict[str, list[dict[str, Any]]] = {}
@@ -208,8 +216,10 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
             ),
             (
                 "sabina",
-                ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}"],
+                ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}", "/grants"],
             ),
+            # A queued case as a caseworker not on it sees it: pseudonymised, with the note to take it.
+            ("rashad", [f"/cases/{QUEUED}/interview", f"/cases/{QUEUED}/conversation"]),
             ("admin1", ["/accounts"]),
         ):
             # The page's CSP forbids inline scripts; axe is injected by the test, not the console.
