@@ -21,12 +21,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseworker_console.i18n import LANGUAGES
+from caseworker_console.permissions import Permission, allows
 from programme.text import N_
 from storage import staff
 from storage.models import StaffUser, utcnow
 from storage.queries import record_audit
 
 ROLES: tuple[str, ...] = ("caseworker", "supervisor", "outreach", "admin")
+
+
+def reads_cases(role: str) -> bool:
+    """A role that opens cases: giving it to an account in the console needs a second person."""
+    return allows(role, Permission.CASE_READ)
+
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
 PASSWORD_MIN_LENGTH = 8
@@ -169,10 +176,13 @@ async def create_user(
     display_name: str = "",
     language: str = "en",
     actor: str = "system",
+    needs_approval: bool = False,
 ) -> StaffUser:
     """Add an active account (flushed, not committed: the caller owns the transaction).
 
-    `actor` names who created it in the audit log (the CLI, or later an administrator).
+    `actor` names who created it in the audit log (the CLI, or an administrator). With
+    `needs_approval` (an administrator in the console) an account whose role reads cases is made
+    disabled and waits for a supervisor's approval (approve_grant): no one gives case data alone.
     """
     name = validate_username(username)
     password = validate_password(password, username=name)
@@ -181,6 +191,7 @@ async def create_user(
     if await staff.find_user_by_username(session, username=name) is not None:
         raise AccountError(N_("The username {username} is already taken."), username=name)
     password_hash = await hash_password(password)
+    waits = needs_approval and reads_cases(role)
     try:
         # A savepoint, so losing a race for the name leaves the caller's transaction usable.
         async with session.begin_nested():
@@ -192,6 +203,7 @@ async def create_user(
                 display_name=display_name,
                 language=language,
                 at=utcnow(),
+                awaiting_approval=waits,
             )
     except IntegrityError:
         raise AccountError(N_("The username {username} is already taken."), username=name) from None
@@ -201,9 +213,59 @@ async def create_user(
         action="staff.created",
         object_type="staff_user",
         object_id=str(user.id),
-        details={"role": role},
+        details={"role": role, "awaiting_approval": True} if waits else {"role": role},
     )
     return user
+
+
+async def enable(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
+    """Enable a disabled account (an administrator's act). One whose role reads cases is not enabled
+    but put up for a supervisor's approval (once: asking again changes nothing); True when it is
+    active now."""
+    if user.awaiting_approval:
+        return False
+    waits = reads_cases(user.role)
+    await staff.set_user_active(session, user_id=user.id, active=not waits, awaiting_approval=waits)
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.grant_requested" if waits else "staff.enabled",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"role": user.role} if waits else {},
+    )
+    return not waits
+
+
+async def approve_grant(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
+    """A supervisor approves an account waiting for access to case data: it is enabled, audited.
+    False (nothing changed) when it no longer waits."""
+    if not await staff.approve_user(session, user_id=user.id):
+        return False
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.grant_approved",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"role": user.role},
+    )
+    return True
+
+
+async def refuse_grant(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
+    """A supervisor refuses it: the account stays disabled, audited. False when it no longer waits."""
+    if not await staff.refuse_user(session, user_id=user.id):
+        return False
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.grant_refused",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"role": user.role},
+    )
+    return True
 
 
 async def set_password(

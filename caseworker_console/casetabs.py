@@ -13,7 +13,7 @@ from caseworker_console import casework as work
 from caseworker_console.auth import ConsoleUser
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
-from caseworker_console.routing import request_case, signed_in_user
+from caseworker_console.routing import identity_shown, request_case, signed_in_user
 from caseworker_console.views import case_header
 from programme.cycle import Stage
 from programme.text import N_
@@ -35,6 +35,8 @@ async def tab_context(request: Request, tab: str) -> dict[str, Any]:
         "tab": tab,
         "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
         "own": own,
+        # Name, phone, what was written and the conversation (permissions.sees_identity).
+        "identity": identity_shown(request),
         "can_write": own and allows(user.role, Permission.CASE_WRITE) and case.stage != Stage.CLOSED,
     }
 

@@ -19,6 +19,8 @@ RADIO_UP_TO = 6
 
 YES = N_("Yes")
 NO = N_("No")
+# In place of what a reader who is not on the case may not see (permissions.sees_identity).
+HIDDEN = N_("Hidden")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,8 +130,13 @@ def submitted(form: Form, data: FormData) -> dict[str, Any]:
     return raw
 
 
-def answer_text(question: Question, value: Any, translate: gettext.NullTranslations) -> str:
-    """An answer in words. A value the form does not know (an older version) is shown as it is."""
+def answer_text(
+    question: Question, value: Any, translate: gettext.NullTranslations, *, identity: bool
+) -> str:
+    """An answer in words. A value the form does not know (an older version) is shown as it is.
+    Without `identity` (the reader is not on the case) an answer that could identify is "Hidden"."""
+    if not identity and question.identifying:
+        return translate.gettext(HIDDEN)
     labels = dict(_options(question, translate))
     if isinstance(value, list):
         return ", ".join(labels.get(str(item), str(item)) for item in value)
@@ -138,10 +145,16 @@ def answer_text(question: Question, value: Any, translate: gettext.NullTranslati
     return labels.get(str(value), str(value))
 
 
-def answers(form: Form, stored: Mapping[str, Any], translate: gettext.NullTranslations) -> list[AnswerView]:
-    """Stored answers in the form's order, each with its question; unanswered ones are left out."""
+def answers(
+    form: Form, stored: Mapping[str, Any], translate: gettext.NullTranslations, *, identity: bool
+) -> list[AnswerView]:
+    """Stored answers in the form's order, each with its question; unanswered ones are left out, and
+    without `identity` the ones that could identify the person show as "Hidden"."""
     return [
-        AnswerView(translate.gettext(question.prompt), answer_text(question, stored[question.id], translate))
+        AnswerView(
+            translate.gettext(question.prompt),
+            answer_text(question, stored[question.id], translate, identity=identity),
+        )
         for question in form.questions
         if question.id in stored and stored[question.id] not in (None, "", [])
     ]

@@ -23,6 +23,8 @@ class Permission(enum.StrEnum):
     ADVERSE_READ = "adverse.read"  # Annex 3 reports: the case's own caseworker and supervisors
     AUDIT = "audit.read"
     ACCOUNTS = "accounts.manage"
+    # Approving an account an administrator gave access to case data (the second person).
+    GRANTS = "grants.approve"
     CHANNELS = "channels.manage"  # outreach channels, their flyers and counts (never case content)
     FIGURES = "figures.read"  # counts only: the dashboard and its figures exports
     EXPORT_CASES = "cases.export"  # case rows, pseudonymised; a full export also needs a reason
@@ -60,6 +62,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     | {
         Permission.CASE_ASSIGN,
         Permission.AUDIT,
+        Permission.GRANTS,
         Permission.CHANNELS,
         Permission.FIGURES,
         Permission.EXPORT_CASES,
@@ -111,3 +114,13 @@ def case_access(*, role: str, staff_id: int, case: Case) -> CaseAccess:
     if case.assigned_to is None and case.stage != "closed":
         return CaseAccess.VISIBLE
     return CaseAccess.NONE
+
+
+def sees_identity(*, role: str, staff_id: int, case: Case) -> bool:
+    """May this reader see who the case's person is: name, phone, what was written (free-text answers,
+    plan texts, requests) and the conversation. The one rule every case page asks (docs/console.md
+    "Who sees whom"): the case's own caseworker and supervisors, who also may reveal the identity.
+    Anyone else who may open the case (a caseworker looking at a queued one) sees it pseudonymised,
+    and takes the case to see more."""
+    access = case_access(role=role, staff_id=staff_id, case=case)
+    return access is CaseAccess.OWN and allows(role, Permission.IDENTITY)

@@ -18,7 +18,14 @@ from starlette.routing import Route
 
 from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_login
 from caseworker_console.database import database
-from caseworker_console.permissions import CASE_PERMISSIONS, CaseAccess, Permission, allows, case_access
+from caseworker_console.permissions import (
+    CASE_PERMISSIONS,
+    CaseAccess,
+    Permission,
+    allows,
+    case_access,
+    sees_identity,
+)
 from storage import casework, erasure
 from storage.models import Case
 from storage.models_erasure import CaseTombstone
@@ -83,6 +90,13 @@ def request_case(request: Request) -> Case:
     """The case of a {code} route, loaded and checked by the guard."""
     case: Case = getattr(request.state, CASE_STATE)
     return case
+
+
+def identity_shown(request: Request) -> bool:
+    """Whether the signed-in reader may see the identity of the {code} route's case (see
+    caseworker_console.permissions.sees_identity); False: its pages show it pseudonymised."""
+    user = signed_in_user(request)
+    return sees_identity(role=user.role, staff_id=user.staff_id, case=request_case(request))
 
 
 def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped: bool) -> Endpoint:

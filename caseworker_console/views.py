@@ -13,7 +13,7 @@ from caseworker_console import i18n
 from caseworker_console.audit_labels import ERASURE_REASONS
 from caseworker_console.config import config
 from caseworker_console.database import database
-from caseworker_console.routing import request_withdrawn_at
+from caseworker_console.routing import identity_shown, request_withdrawn_at
 from caseworker_console.templating import gettext_for
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
@@ -71,6 +71,8 @@ class CaseSummary:
     # On legal hold (storage.models_retention): its review date, never its reason.
     hold_review: str | None = None
     hold_review_iso: str | None = None
+    # The reader is not on this case (permissions.sees_identity): its pages show it pseudonymised.
+    pseudonymised: bool = False
 
 
 def waiting_since(case: Case) -> dt.datetime:
@@ -142,6 +144,8 @@ def erased_view(request: Request, tombstone: CaseTombstone) -> ErasedView:
 
 
 async def case_header(request: Request, case: Case, *, assignee: StaffUser | None) -> CaseSummary:
-    """The head of one case's pages, with its legal hold if it has one."""
+    """The head of one case's pages (the {code} route's case), with its legal hold if it has one and
+    whether its pages are pseudonymised for this reader."""
     hold = await retention.hold_of(database(request), case_id=case.id)
-    return case_summary(request, case, assignee=assignee, hold=hold)
+    summary = case_summary(request, case, assignee=assignee, hold=hold)
+    return dataclasses.replace(summary, pseudonymised=not identity_shown(request))

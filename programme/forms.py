@@ -46,6 +46,12 @@ class Question:
     def short_label(self) -> str:
         return self.label or self.prompt
 
+    @property
+    def identifying(self) -> bool:
+        """Written words and phone numbers can name or reach a person; a choice or a number does not.
+        Pages of a case the reader is not on show only the answers that do not identify."""
+        return self.kind in (Kind.TEXT, Kind.PHONE)
+
     def option_values(self) -> frozenset[str]:
         if self.kind is Kind.YES_NO:
             return frozenset({"yes", "no"})

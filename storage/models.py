@@ -288,6 +288,9 @@ class StaffUser(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Made or enabled with access to case data by an administrator: disabled until a supervisor
+    # approves it (caseworker_console.accounts.approve_grant).
+    awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import StaffSession, StaffUser
+from storage.models import AuditEntry, StaffSession, StaffUser
 
 
 async def find_user_by_username(session: AsyncSession, *, username: str) -> StaffUser | None:
@@ -25,15 +25,18 @@ async def add_user(
     display_name: str,
     language: str,
     at: dt.datetime,
+    awaiting_approval: bool = False,
 ) -> StaffUser:
-    """Insert an account and flush, so a duplicate username fails here rather than at commit."""
+    """Insert an account and flush, so a duplicate username fails here rather than at commit.
+    An account `awaiting_approval` is made disabled."""
     user = StaffUser(
         username=username,
         password_hash=password_hash,
         role=role,
         display_name=display_name,
         language=language,
-        active=True,
+        active=not awaiting_approval,
+        awaiting_approval=awaiting_approval,
         failed_logins=0,
         created_at=at,
     )
@@ -90,9 +93,16 @@ async def replace_password_hash(session: AsyncSession, *, user_id: int, password
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
 
 
-async def set_user_active(session: AsyncSession, *, user_id: int, active: bool) -> None:
-    """Enable or disable an account; a disabled account's sessions are ended at once."""
-    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(active=active))
+async def set_user_active(
+    session: AsyncSession, *, user_id: int, active: bool, awaiting_approval: bool = False
+) -> None:
+    """Enable or disable an account (or hold it disabled, `awaiting_approval`); a disabled account's
+    sessions are ended at once."""
+    await session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id)
+        .values(active=active, awaiting_approval=awaiting_approval and not active)
+    )
     if not active:
         await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
 
@@ -140,6 +150,49 @@ async def delete_expired_sessions(
 async def all_users(session: AsyncSession) -> Sequence[StaffUser]:
     """Every account, active or not, by username (the administrators' list, the audit filter)."""
     return (await session.execute(select(StaffUser).order_by(StaffUser.username))).scalars().all()
+
+
+async def users_awaiting_approval(session: AsyncSession) -> Sequence[StaffUser]:
+    """Accounts an administrator gave access to case data, waiting for a supervisor, oldest first."""
+    statement = (
+        select(StaffUser).where(StaffUser.awaiting_approval).order_by(StaffUser.created_at, StaffUser.id)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def approve_user(session: AsyncSession, *, user_id: int) -> bool:
+    """Enable an account that waits for approval; False when it no longer waits (a double tap)."""
+    result = await session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id, StaffUser.awaiting_approval)
+        .values(active=True, awaiting_approval=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def refuse_user(session: AsyncSession, *, user_id: int) -> bool:
+    """Leave an account that waits for approval disabled; False when it no longer waits."""
+    result = await session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id, StaffUser.awaiting_approval)
+        .values(awaiting_approval=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def account_entries(
+    session: AsyncSession, *, actions: Sequence[str], limit: int
+) -> Sequence[AuditEntry]:
+    """The newest audit entries of these actions on staff accounts (read only)."""
+    statement = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == "staff_user", AuditEntry.action.in_(actions))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()
 
 
 async def find_user(session: AsyncSession, *, user_id: int) -> StaffUser | None:

@@ -49,6 +49,7 @@ async def render(
             "role": translate.gettext(ROLE_LABELS.get(person.role, person.role)),
             "language": i18n.LANGUAGES.get(person.language, person.language),
             "active": person.active,
+            "awaiting": person.awaiting_approval,
             "locked": accounts.is_locked(person, now),
             "last_login": i18n.format_local_datetime(person.last_login_at, locale=locale, timezone=zone)
             if person.last_login_at
@@ -93,6 +94,7 @@ async def create(request: Request) -> Response:
             display_name=entered["display_name"],
             language=entered["language"],
             actor=signed_in_user(request).actor,
+            needs_approval=True,
         )
     except accounts.AccountError as refused:
         await db.rollback()
@@ -116,7 +118,8 @@ async def target_account(request: Request) -> StaffUser:
 
 
 async def set_active(request: Request) -> Response:
-    """Disable (which ends the account's sessions at once) or enable an account; never one's own."""
+    """Disable (which ends the account's sessions at once) or enable an account; never one's own.
+    Enabling a caseworker or supervisor puts the account up for a supervisor's approval instead."""
     db = database(request)
     user = signed_in_user(request)
     target = await target_account(request)
@@ -124,15 +127,19 @@ async def set_active(request: Request) -> Response:
     active = form.get("active") == "1"
     if target.id == user.staff_id and not active:
         return await render(request, error=gettext_for(request).gettext(CANNOT_DISABLE_SELF), status_code=400)
-    await staff.set_user_active(db, user_id=target.id, active=active)
-    await record_audit(
-        db,
-        actor=user.actor,
-        action="staff.enabled" if active else "staff.disabled",
-        object_type="staff_user",
-        object_id=str(target.id),
-        details={},
-    )
+    if active:
+        # A role that reads cases is not enabled here: it waits for a supervisor (the second person).
+        await accounts.enable(db, user=target, actor=user.actor)
+    else:
+        await staff.set_user_active(db, user_id=target.id, active=False)
+        await record_audit(
+            db,
+            actor=user.actor,
+            action="staff.disabled",
+            object_type="staff_user",
+            object_id=str(target.id),
+            details={},
+        )
     await db.commit()
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 

@@ -61,7 +61,7 @@ async def render(
                         row.created_at, locale=locale, timezone=config(request).timezone
                     ),
                     reported_by=str(answers.get("_caseworker_name") or "—"),
-                    answers=formview.answers(ADVERSE_EVENT, answers, translate),
+                    answers=formview.answers(ADVERSE_EVENT, answers, translate, identity=context["identity"]),
                 )
                 for row, answers in reports
             ],

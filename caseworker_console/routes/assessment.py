@@ -13,7 +13,7 @@ from caseworker_console.casetabs import CLOSED, commit_change, open_tab, signed
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_header
 from programme.assessment import (
@@ -98,7 +98,11 @@ async def render(
             "saved_note": saved_note,
             "can_write": can_write,
             "sections": sections,
-            "answers": formview.answers(INITIAL_ASSESSMENT, saved[1], translate) if saved else [],
+            "answers": (
+                formview.answers(INITIAL_ASSESSMENT, saved[1], translate, identity=identity_shown(request))
+                if saved
+                else []
+            ),
             "compiler": user.display_name,
             "error_count": len(errors or {}),
         },

@@ -13,7 +13,7 @@ from caseworker_console.casetabs import open_tab
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_header, stage_label
 from programme import cycle
@@ -64,7 +64,7 @@ async def render_overview(
             "summary": await case_header(request, case, assignee=people.get(case.assigned_to or 0)),
             "error": translate.gettext(error) if error else None,
             "identity": identity,
-            "can_reveal": own and allows(user.role, Permission.IDENTITY),
+            "can_reveal": identity_shown(request),
             "can_write": own and allows(user.role, Permission.CASE_WRITE),
             "can_take": case.assigned_to is None and case.stage != "closed",
             "assignees": assignees,

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
-from caseworker_console import i18n
+from caseworker_console import formview, i18n
 from caseworker_console.casetabs import CLOSED, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
 from programme.canned import CANNED, CANNED_REPLIES
@@ -45,7 +45,7 @@ FILE_REMOVED = N_("%(kind)s: removed on %(date)s, after the retention period")
 class MessageView:
     incoming: bool
     kind: str
-    text: str  # the message, or an attachment's caption
+    text: str  # the message, or an attachment's caption ("Hidden" for a reader not on the case)
     attachment: str | None  # kind of attachment and its file name, coordinates or length
     at: str
     at_iso: str
@@ -75,9 +75,12 @@ async def render(
     zone = config(request).timezone
     rows = await case_messages(db, case_id=case.id)
     people = await casework.staff_by_id(db, ids=[row.staff_id for row in rows if row.staff_id])
+    # A reader who is not on the case sees that messages were written, when and of which kind,
+    # never what they say (permissions.sees_identity): nothing is decrypted for them.
+    identity = identity_shown(request)
     messages = []
     for row in rows:
-        body = unseal_json(keys, row, "body_enc") or {}
+        body = (unseal_json(keys, row, "body_enc") or {}) if identity else {}
         label = (
             translate.gettext(KIND_LABELS.get(row.kind, row.kind)) if row.kind in KIND_LABELS else row.kind
         )
@@ -85,7 +88,9 @@ async def render(
             MessageView(
                 incoming=row.direction == "in",
                 kind=label,
-                text=str(body.get("text") or body.get("caption") or ""),
+                text=str(body.get("text") or body.get("caption") or "")
+                if identity
+                else translate.gettext(formview.HIDDEN),
                 attachment=_attachment(row.kind, body, label)
                 if row.removed_at is None
                 else translate.gettext(FILE_REMOVED)

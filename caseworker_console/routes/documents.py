@@ -26,7 +26,7 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routes.consent import organisation_consent_text
 from caseworker_console.routes.plan import Access, Agreement, plan_access, plan_views
 from caseworker_console.routes.plan import render as render_plan
-from caseworker_console.routing import page, request_case
+from caseworker_console.routing import identity_shown, page, request_case
 from caseworker_console.templating import gettext_for
 from programme import consent
 from programme.assessment import INITIAL_ASSESSMENT, INITIAL_ASSESSMENT_SECTIONS
@@ -66,12 +66,17 @@ async def assessment_pdf(request: Request) -> Response:
         filled = translate.gettext("Filled in by %(name)s, %(when)s.")
         document.note(filled % {"name": str(answers.get("_caseworker_name") or "—"), "when": when})
     questions = {question.id: question for question in INITIAL_ASSESSMENT.questions}
+    identity = identity_shown(request)
     for section in INITIAL_ASSESSMENT_SECTIONS:
         document.heading(translate.gettext(section.title))
         for question_id in section.question_ids:
             question = questions[question_id]
             value = answers.get(question_id)
-            text = formview.answer_text(question, value, translate) if value not in (None, "", []) else None
+            text = (
+                formview.answer_text(question, value, translate, identity=identity)
+                if value not in (None, "", [])
+                else None
+            )
             document.pair(translate.gettext(question.prompt), text)
     document.signature(translate.gettext("Caseworker's signature"), translate.gettext("Date"))
     await audit_view(request, "initial_assessment_pdf")

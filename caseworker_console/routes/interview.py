@@ -59,7 +59,11 @@ async def render(
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
             "last": last,
-            "answers": formview.answers(TELEPHONE_INTERVIEW, latest[1], translate) if latest else [],
+            "answers": (
+                formview.answers(TELEPHONE_INTERVIEW, latest[1], translate, identity=context["identity"])
+                if latest
+                else []
+            ),
             "fields": formview.fields(
                 TELEPHONE_INTERVIEW, translate, values=values, errors=errors, short_labels=True
             ),

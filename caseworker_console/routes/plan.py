@@ -19,7 +19,7 @@ from caseworker_console.casetabs import audit_view, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
 from programme import plan as rules
@@ -115,13 +115,20 @@ def _labels(options: Any, translate: Any) -> dict[str, str]:
 
 async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]]:
     """The case's plan in the reader's language: needs by rank with their goals and activities, and
-    the progress reviews, newest first. The tab and the PDF show the same."""
+    the progress reviews, newest first. The tab and the PDF show the same: for a reader who is not
+    on the case (permissions.sees_identity) every text the caseworker wrote with the person is
+    "Hidden", and nothing is decrypted."""
     db = database(request)
     case = request_case(request)
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
     zone = config(request).timezone
     keys = crypto(request)
+    hidden = None if identity_shown(request) else translate.gettext(formview.HIDDEN)
+
+    def text(row: Any, column: str) -> str:
+        return hidden if hidden is not None else store.text_of(keys, row, column)
+
     stored = await store.load_plan(db, case_id=case.id)
     rows = [*stored.needs, *stored.goals, *stored.activities, *stored.reviews]
     people = await casework.staff_by_id(db, ids=[row.changed_by for row in rows if row.changed_by])
@@ -143,12 +150,12 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
         activities.setdefault(row.goal_id, []).append(
             ActivityView(
                 id=str(row.id),
-                text=store.text_of(keys, row, "text_enc"),
+                text=text(row, "text_enc"),
                 area=areas.get(row.service_area, row.service_area),
                 area_code=row.service_area,
                 due=day(row.due_on),
                 due_iso=row.due_on.isoformat() if row.due_on else None,
-                who=store.text_of(keys, row, "who_enc") or None,
+                who=(text(row, "who_enc") or None) if row.who_enc is not None else None,
                 status=statuses.get(row.status, row.status),
                 status_code=row.status,
                 agreement=agreement(row),
@@ -162,7 +169,7 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
                 id=str(row.id),
                 term=terms.get(row.term, row.term),
                 term_code=row.term,
-                text=store.text_of(keys, row, "text_enc"),
+                text=text(row, "text_enc"),
                 agreement=agreement(row),
                 activities=activities.get(row.id, []),
             )
@@ -171,7 +178,7 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
         NeedView(
             id=str(row.id),
             rank=position,
-            text=store.text_of(keys, row, "text_enc"),
+            text=text(row, "text_enc"),
             agreement=agreement(row),
             goals=goals.get(row.id, []),
         )
@@ -181,7 +188,7 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
         ReviewView(
             on=day(row.reviewed_on) or "",
             on_iso=row.reviewed_on.isoformat(),
-            note=store.text_of(keys, row, "note_enc"),
+            note=text(row, "note_enc"),
             agreement=agreement(row),
         )
         for row in stored.reviews

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from caseworker_console import i18n
+from caseworker_console import formview, i18n
 from caseworker_console.casetabs import audit_view, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
@@ -87,9 +87,11 @@ async def render(request: Request, *, error: str | None = None, status_code: int
     texts: dict[uuid.UUID, str] = {}
     if open_plan:
         keys = crypto(request)
+        # The activities' texts only for a reader on the case (permissions.sees_identity).
+        hidden = None if context["identity"] else translate.gettext(formview.HIDDEN)
         for activity in (await plans.load_plan(db, case_id=case.id)).activities:
             activities[activity.id] = activity
-            texts[activity.id] = plans.text_of(keys, activity, "text_enc")
+            texts[activity.id] = hidden or plans.text_of(keys, activity, "text_enc")
     partners = (
         (await db.execute(select(Partner).order_by(Partner.service_area, Partner.name))).scalars().all()
     )

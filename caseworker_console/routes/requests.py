@@ -96,7 +96,7 @@ async def render(
             "revealed": reveal,
             # Requests are worked to done even on a closed case (a withdrawal closes it first).
             "can_work": context["own"] and allows(user.role, Permission.CASE_WRITE),
-            "can_reveal": context["own"] and allows(user.role, Permission.IDENTITY) and bool(views),
+            "can_reveal": context["identity"] and bool(views),
             "can_decide_erasure": allows(user.role, Permission.ERASURE),
             "withdrew_label": translate.gettext(cycle.TERMINATION_LABELS[cycle.TerminationReason.WITHDREW]),
         },

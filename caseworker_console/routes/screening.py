@@ -13,7 +13,7 @@ from caseworker_console.casetabs import CLOSED, commit_change, open_tab, signed
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
-from caseworker_console.routing import action, page, request_case, signed_in_user
+from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import case_header
 from programme.assessment import SCREENING_CONFIRMATION, clean_form, decision_needs_reason
@@ -46,6 +46,7 @@ async def render(
     bot = latest.get(SCREENING.id)
     confirmation = latest.get(SCREENING_CONFIRMATION.id)
     own = case_access(role=user.role, staff_id=user.staff_id, case=case) is CaseAccess.OWN
+    identity = identity_shown(request)
     if values is None:
         # Start from the last confirmation, else from what the person told the bot.
         values = dict(confirmation[1] if confirmation else bot[1] if bot else {})
@@ -64,8 +65,10 @@ async def render(
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
             "provisional": case.provisionally_eligible,
-            "bot_answers": formview.answers(SCREENING, bot[1], translate) if bot else None,
-            "confirmation": formview.answers(SCREENING_CONFIRMATION, confirmation[1], translate)
+            "bot_answers": formview.answers(SCREENING, bot[1], translate, identity=identity) if bot else None,
+            "confirmation": formview.answers(
+                SCREENING_CONFIRMATION, confirmation[1], translate, identity=identity
+            )
             if confirmation
             else None,
             "confirmed_by": str(confirmation[1].get("_caseworker_name", "")) if confirmation else None,

@@ -63,6 +63,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.QUEUE: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     Permission.AUDIT: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     Permission.ACCOUNTS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The second person for an account given access to case data: supervisors, never the administrator.
+    Permission.GRANTS: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # Outreach channels and their counts: outreach officers and supervisors.
     Permission.CHANNELS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
     # Counts only: programme managers (supervisors) and outreach officers.
