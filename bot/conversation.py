@@ -114,6 +114,12 @@ class Conversation:
         await self.state.update_data(token=token)
         return keyboard(token, rows)
 
+    def close_keyboard(self, query: CallbackQuery) -> None:
+        """Answer the tap and take the keyboard off its message, so it cannot be pressed twice."""
+        self.outgoing.answer_callback(query.id)
+        if query.message is not None:
+            self.outgoing.edit_markup(self.chat_id, query.message.message_id, None)
+
     async def spend_buttons(self) -> None:
         """No button is live any more: a second tap of the one just pressed (a double tap) or of
         any older one changes nothing, until new buttons are sent."""

@@ -147,7 +147,7 @@ async def chosen_appointment(conv: Conversation, value: str) -> Appointment | No
 
 async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == CLOSE:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.resume()
         return
     if tap.value == BOOK:
@@ -160,14 +160,14 @@ async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
                 show_alert=True,
             )
             return
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointment_type)
         return
     appointment = await chosen_appointment(conv, tap.value) if tap.value[:1] in ("c", "r") else None
     if appointment is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     if tap.value.startswith("c"):
         await conv.state.update_data({BOOKING: {"cancel": str(appointment.id)}})
         await conv.go(Journey.appointment_cancel)
@@ -182,13 +182,6 @@ async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
             }
         )
         await show_first_month(conv)
-
-
-def close(conv: Conversation, query: CallbackQuery) -> None:
-    """Answer the press and take the keyboard off the message, so it cannot be pressed twice."""
-    conv.outgoing.answer_callback(query.id)
-    if query.message is not None:
-        conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
 
 
 # ── type and office ─────────────────────────────────────────────────────────────────────────────
@@ -214,13 +207,13 @@ async def ask_type(conv: Conversation) -> None:
 
 async def type_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == BACK:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointments)
         return
     if tap.value not in await offered_types(conv):
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     offices = await active_offices(conv.session, appointment_type=tap.value)
     await conv.state.update_data({BOOKING: {"type": tap.value, "offices": [office.id for office in offices]}})
     if len(offices) == 1:
@@ -241,7 +234,7 @@ async def ask_office(conv: Conversation) -> None:
 
 async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == BACK:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointment_type)
         return
     office_ids: list[int] = (await booking(conv)).get("offices") or []
@@ -252,7 +245,7 @@ async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
     if office is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await office_chosen(conv, office)
 
 
@@ -324,11 +317,11 @@ async def date_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if place is None:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointments)
         return
     if tap.value == BACK:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointments if data.get("replace") else Journey.appointment_type)
         return
     if tap.value == calendar.NOOP:
@@ -346,7 +339,7 @@ async def date_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     if day is None or not await day_free_slots(conv, place, day):
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await remember(conv, day=tap.value)
     await conv.go(Journey.appointment_time)
 
@@ -395,14 +388,14 @@ async def time_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if tap.value == BACK or place is None:
-        close(conv, query)
+        conv.close_keyboard(query)
         await conv.go(Journey.appointment_date if place else Journey.appointments)
         return
     start = await chosen_slot(conv, place, data, tap.value)
     if start is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await remember(conv, slot=tap.value)
     await conv.go(Journey.appointment_confirm)
 
@@ -429,7 +422,7 @@ async def ask_confirm(conv: Conversation) -> None:
 
 
 async def confirm_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    close(conv, query)
+    conv.close_keyboard(query)
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if tap.value == CLOSE or place is None:
@@ -520,7 +513,7 @@ async def ask_cancel(conv: Conversation) -> None:
 
 
 async def cancel_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    close(conv, query)
+    conv.close_keyboard(query)
     appointment = await to_cancel(conv)
     await conv.state.update_data({BOOKING: None})
     if tap.value == YES and appointment is not None:

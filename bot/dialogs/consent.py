@@ -42,8 +42,7 @@ async def ask_age(conv: Conversation) -> None:
 
 
 async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value == "yes":
         await conv.go(Journey.consent_text)
         return
@@ -65,8 +64,7 @@ async def ask_text(conv: Conversation) -> None:
 
 
 async def text_read(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     await conv.state.update_data(consent_hash=consent.text_hash(consent_text(conv)))
     await conv.go(Journey.consent_casework)
 
@@ -106,8 +104,7 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value not in allowed:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if current == Journey.consent_casework.state:
         await conv.state.update_data(consent_casework=tap.value == "yes")
         await conv.go(Journey.consent_publicity)
@@ -187,8 +184,7 @@ async def show_consent(message: Message, conv: Conversation) -> None:
 
 
 async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value == CHANGE:
         await conv.detour(Journey.consent_text)
         return

@@ -43,8 +43,7 @@ async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
     if tap.value not in dict(REASONS):
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     if case.handoff_at is None:
         case.handoff_at = utcnow()

@@ -35,8 +35,7 @@ async def ask_offer(conv: Conversation) -> None:
 
 
 async def offer_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value == START:
         await begin(conv)
     else:

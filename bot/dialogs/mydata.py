@@ -44,8 +44,7 @@ async def my_data_menu(message: Message, conv: Conversation) -> None:
 
 
 async def my_data_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     message = query.message
     actions = {
         "mydata": mycopy.offer,
@@ -134,8 +133,7 @@ async def ask_deletion(conv: Conversation) -> None:
 
 
 async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value != DELETE:
         conv.say(_("Nothing was deleted."))
         await conv.resume()

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, Tap, read_tap
-from bot.dialogs.appointments import BOOKING, Place, answer_invalid, close, describe, show_first_month
+from bot.dialogs.appointments import BOOKING, Place, answer_invalid, describe, show_first_month
 from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
     BOOKED,
@@ -78,7 +78,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         if appointment is None:
             no_longer_open(conv, query)
             return
-        close(conv, query)
+        conv.close_keyboard(query)
         place = Place(
             appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
         )
@@ -93,7 +93,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         )
         return
     await decline_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
-    close(conv, query)
+    conv.close_keyboard(query)
     await choose_another(conv, proposal)
 
 

@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
 from bot.conversation import Conversation, Journey
-from bot.dialogs.appointments import BOOKING, Place, close, show_first_month
+from bot.dialogs.appointments import BOOKING, Place, show_first_month
 from bot.i18n import DEFAULT_LOCALE, LANGUAGES
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_schedule, upcoming_appointments
@@ -119,7 +119,7 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
     reminder.answer, reminder.answered_at = action, utcnow()
-    close(conv, query)
+    conv.close_keyboard(query)
     now = utcnow()
     if action == BOOK:
         await book_again(conv, appointment)

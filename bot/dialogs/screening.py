@@ -50,8 +50,7 @@ async def ask_privacy(conv: Conversation) -> None:
 
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     await conv.go(Journey.name)
 
 
@@ -86,8 +85,7 @@ async def name_given(message: Message, conv: Conversation) -> None:
 
 
 async def name_skipped(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     await start_questions(conv)
 
 
