@@ -6,11 +6,13 @@ from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
-from bot.dialogs.screening import clean_name
+from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
+from bot.dialogs.consent import Consent
+from bot.dialogs.menu import Menu
 from programme import priority
 from programme.forms import INTERVIEW, InvalidAnswer, Kind, Question, clean_answer
 from storage.journey import ensure_case, save_form_response
@@ -20,10 +22,16 @@ QUESTIONS = INTERVIEW.bot_questions()
 START, LATER, BACK, SKIP, DONE, SUBMIT, EDIT = "start", "later", "back", "skip", "done", "submit", "edit"
 
 
+class Interview(StatesGroup):
+    offer = State()
+    questions = State()
+    summary = State()
+
+
 # ── the offer after screening ───────────────────────────────────────────────────────────────────
 
 
-@step(Journey.interview_offer)
+@step(Interview.offer)
 async def ask_offer(conv: Conversation) -> None:
     conv.say(
         _(
@@ -40,7 +48,7 @@ async def offer_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> No
         await begin(conv)
     else:
         conv.say(_("All right. You can answer them later with /interview."))
-        await conv.go(Journey.done)
+        await conv.go(Menu.main)
 
 
 async def begin_command(message: Message, conv: Conversation) -> None:
@@ -49,7 +57,7 @@ async def begin_command(message: Message, conv: Conversation) -> None:
 
 async def begin(conv: Conversation) -> None:
     await conv.state.update_data(q=QUESTIONS[0].id, answers={}, picked=[], editing=False)
-    await conv.go(Journey.interview)
+    await conv.go(Interview.questions)
 
 
 # ── one question ────────────────────────────────────────────────────────────────────────────────
@@ -78,7 +86,7 @@ def question_rows(question: Question, picked: list[str]) -> list[Row]:
     return [*option_rows(question, picked), [("⬅️ " + _("Back"), BACK), (_("Skip") + " ➡️", SKIP)]]
 
 
-@step(Journey.interview, expects_text=True)
+@step(Interview.questions, expects_text=True)
 async def ask_question(conv: Conversation) -> None:
     data = await conv.data()
     question = INTERVIEW.question(data["q"])
@@ -150,7 +158,7 @@ async def typed(message: Message, conv: Conversation) -> None:
     if message.text is None and (message.contact is None or question.kind is not Kind.PHONE):
         conv.say(_("Please send your answer as text."))
         return
-    raw = message.contact.phone_number if message.contact else clean_name(message.text or "")
+    raw = message.contact.phone_number if message.contact else clean_text(message.text or "")
     try:
         answer = clean_answer(question, raw)
     except InvalidAnswer:
@@ -176,7 +184,7 @@ async def move(conv: Conversation, data: dict[str, Any], question: Question, *, 
     position = QUESTIONS.index(question) + step
     if data.get("editing") or position >= len(QUESTIONS):
         await conv.state.update_data(answers=data["answers"], picked=[], editing=False)
-        await conv.go(Journey.interview_summary)
+        await conv.go(Interview.summary)
         return
     following = QUESTIONS[max(position, 0)]
     picked = list(data["answers"].get(following.id, [])) if following.kind is Kind.MULTI else []
@@ -203,7 +211,7 @@ def shown_or_dash(question: Question, answers: dict[str, Any]) -> str:
 # ── summary, edit, submit ───────────────────────────────────────────────────────────────────────
 
 
-@step(Journey.interview_summary)
+@step(Interview.summary)
 async def ask_summary(conv: Conversation) -> None:
     answers = (await conv.data())["answers"]
     lines = [f"• {_(question.short_label)}: {shown_or_dash(question, answers)}" for question in QUESTIONS]
@@ -228,7 +236,7 @@ async def summary_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
             list(answers.get(question_id, [])) if INTERVIEW.question(question_id).kind is Kind.MULTI else []
         )
         await conv.state.update_data(q=question_id, editing=True, picked=picked)
-        await conv.go(Journey.interview)
+        await conv.go(Interview.questions)
 
 
 async def submit(conv: Conversation) -> None:
@@ -248,14 +256,14 @@ async def submit(conv: Conversation) -> None:
         seal(conv.crypto, conv.beneficiary, "phone_enc", answers["phone"])
     await conv.state.update_data(answers=None, q=None, picked=None, editing=None)
     conv.say(_("Thank you! Your answers are saved."))
-    await conv.go(Journey.consent_age)
+    await conv.go(Consent.age)
 
 
 def create_router() -> Router:
     router = Router(name="interview")
-    router.callback_query.register(offer_chosen, Journey.interview_offer, FreshTap(START, LATER), F.message)
+    router.callback_query.register(offer_chosen, Interview.offer, FreshTap(START, LATER), F.message)
     router.message.register(begin_command, Command("interview"))
-    router.callback_query.register(tapped, Journey.interview, FreshTap(), F.message)
-    router.message.register(typed, Journey.interview)
-    router.callback_query.register(summary_tapped, Journey.interview_summary, FreshTap(), F.message)
+    router.callback_query.register(tapped, Interview.questions, FreshTap(), F.message)
+    router.message.register(typed, Interview.questions)
+    router.callback_query.register(summary_tapped, Interview.summary, FreshTap(), F.message)
     return router

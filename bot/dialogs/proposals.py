@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, Tap, read_tap
-from bot.dialogs.appointments import BOOKING, Place, answer_invalid, describe, show_first_month
+from bot.dialogs.appointments import BOOKING, Appointments, Place, answer_invalid, describe, show_first_month
 from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
     BOOKED,
@@ -104,7 +104,7 @@ async def choose_another(conv: Conversation, proposal: AppointmentProposal) -> N
         replaced = await conv.session.get(Appointment, proposal.replaces_id)
         if replaced is not None and replaced.status == BOOKED:
             booking["replace"] = str(replaced.id)
-    await conv.step_aside()
+    await conv.push_return(towards=Appointments.overview)
     await conv.state.update_data({BOOKING: booking})
     await show_first_month(conv)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import F, Router, html
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
+from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
+from bot.dialogs.interview import Interview
 from programme import consent
 from programme.eligibility import is_eligible
 from programme.forms import SCREENING, Kind, Question
@@ -18,6 +18,12 @@ from storage.sealing import seal
 NAME_LIMIT = 100
 CONTINUE, SKIP, DONE = "continue", "skip", "done"
 QUESTIONS = SCREENING.bot_questions()
+
+
+class Screening(StatesGroup):
+    privacy = State()
+    name = State()
+    questions = State()
 
 
 # ── privacy notice ──────────────────────────────────────────────────────────────────────────────
@@ -44,20 +50,20 @@ def privacy_notice(conv: Conversation) -> str:
     return "\n\n".join([intro, parts["responsible"], parts["retention"], parts["rights"]])
 
 
-@step(Journey.privacy)
+@step(Screening.privacy)
 async def ask_privacy(conv: Conversation) -> None:
     conv.say(privacy_notice(conv), await conv.buttons([[(_("Continue"), CONTINUE)]]))
 
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
     conv.close_keyboard(query)
-    await conv.go(Journey.name)
+    await conv.go(Screening.name)
 
 
 # ── preferred name ──────────────────────────────────────────────────────────────────────────────
 
 
-@step(Journey.name, expects_text=True)
+@step(Screening.name, expects_text=True)
 async def ask_name(conv: Conversation) -> None:
     conv.say(
         _("What name should we use for you? Write it below, or tap Skip."),
@@ -65,14 +71,8 @@ async def ask_name(conv: Conversation) -> None:
     )
 
 
-def clean_name(text: str) -> str:
-    """Collapse white space and drop invisible format characters (bidi overrides, zero widths)."""
-    visible = "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cf"})
-    return " ".join(visible.split())
-
-
 async def name_given(message: Message, conv: Conversation) -> None:
-    name = clean_name(message.text or "")
+    name = clean_text(message.text or "")
     if not name:
         await ask_name(conv)
         return
@@ -94,7 +94,7 @@ async def name_skipped(query: CallbackQuery, conv: Conversation) -> None:
 
 async def start_questions(conv: Conversation) -> None:
     await conv.state.update_data(q=QUESTIONS[0].id, answers={}, picked=[])
-    await conv.go(Journey.screening)
+    await conv.go(Screening.questions)
 
 
 def question_text(question: Question) -> str:
@@ -114,7 +114,7 @@ def question_rows(question: Question, picked: list[str]) -> list[Row]:
     return rows
 
 
-@step(Journey.screening)
+@step(Screening.questions)
 async def ask_question(conv: Conversation) -> None:
     data = await conv.data()
     question = SCREENING.question(data["q"])
@@ -199,13 +199,13 @@ async def finish(conv: Conversation, answers: dict) -> None:
                 "Your case number is {code}."
             ).format(code=case.code)
         )
-    await conv.go(Journey.interview_offer)
+    await conv.go(Interview.offer)
 
 
 def create_router() -> Router:
     router = Router(name="screening")
-    router.callback_query.register(privacy_read, Journey.privacy, FreshTap(CONTINUE), F.message)
-    router.message.register(name_given, Journey.name, F.text)
-    router.callback_query.register(name_skipped, Journey.name, FreshTap(SKIP), F.message)
-    router.callback_query.register(answered, Journey.screening, FreshTap(), F.message)
+    router.callback_query.register(privacy_read, Screening.privacy, FreshTap(CONTINUE), F.message)
+    router.message.register(name_given, Screening.name, F.text)
+    router.callback_query.register(name_skipped, Screening.name, FreshTap(SKIP), F.message)
+    router.callback_query.register(answered, Screening.questions, FreshTap(), F.message)
     return router
