@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router, html
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
+from bot.conversation import Conversation, FreshTap, clean_text, step
 from bot.dialogs.interview import Interview
+from bot.questionnaire import Questionnaire
 from programme import consent
 from programme.eligibility import is_eligible
-from programme.forms import SCREENING, Kind, Question
+from programme.forms import SCREENING
+from programme.text import N_
 from storage.journey import ensure_case, save_form_response
 from storage.sealing import seal
 
 NAME_LIMIT = 100
-CONTINUE, SKIP, DONE = "continue", "skip", "done"
-QUESTIONS = SCREENING.bot_questions()
+CONTINUE, SKIP = "continue", "skip"
 
 
 class Screening(StatesGroup):
@@ -81,95 +84,18 @@ async def name_given(message: Message, conv: Conversation) -> None:
         return
     seal(conv.crypto, conv.beneficiary, "name_enc", name)
     conv.say(_("Thank you, {name}.").format(name=html.quote(name)))
-    await start_questions(conv)
+    await QUESTIONNAIRE.start(conv)
 
 
 async def name_skipped(query: CallbackQuery, conv: Conversation) -> None:
     conv.close_keyboard(query)
-    await start_questions(conv)
+    await QUESTIONNAIRE.start(conv)
 
 
-# ── Annex 2 questions ───────────────────────────────────────────────────────────────────────────
+# ── Annex 2 questions (bot.questionnaire) and the result ────────────────────────────────────────
 
 
-async def start_questions(conv: Conversation) -> None:
-    await conv.state.update_data(q=QUESTIONS[0].id, answers={}, picked=[])
-    await conv.go(Screening.questions)
-
-
-def question_text(question: Question) -> str:
-    number = QUESTIONS.index(question) + 1
-    heading = _("Question {number} of {total}").format(number=number, total=len(QUESTIONS))
-    return f"<i>{heading}</i>\n\n{_(question.prompt)}"
-
-
-def question_rows(question: Question, picked: list[str]) -> list[Row]:
-    if question.kind is Kind.YES_NO:
-        return [[(_("Yes"), "yes"), (_("No"), "no")]]
-    rows: list[Row] = [
-        [(("✅ " if option.value in picked else "▫️ ") + _(option.label), option.value)]
-        for option in question.options
-    ]
-    rows.append([(_("Done"), DONE)])
-    return rows
-
-
-@step(Screening.questions)
-async def ask_question(conv: Conversation) -> None:
-    data = await conv.data()
-    question = SCREENING.question(data["q"])
-    conv.say(question_text(question), await conv.buttons(question_rows(question, data.get("picked", []))))
-
-
-async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    data = await conv.data()
-    question = SCREENING.question(data["q"])
-    message_id = query.message.message_id
-    if question.kind is Kind.MULTI and tap.value != DONE:
-        await toggle(query, tap, conv, question, data)
-        return
-    if question.kind is Kind.MULTI:
-        answer: str | list[str] = [
-            option.value for option in question.options if option.value in data["picked"]
-        ]
-        if not answer:
-            conv.outgoing.answer_callback(query.id, _("Choose at least one, then tap Done."), show_alert=True)
-            return
-        shown = ", ".join(_(option.label) for option in question.options if option.value in answer)
-    elif tap.value in question.option_values():
-        answer = tap.value
-        shown = _("Yes") if answer == "yes" else _("No")
-    else:
-        conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
-        return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit(conv.chat_id, message_id, f"{question_text(question)}\n\n➡️ <b>{shown}</b>")
-    answers = {**data["answers"], question.id: answer}
-    following = QUESTIONS.index(question) + 1
-    if following < len(QUESTIONS):
-        await conv.state.update_data(q=QUESTIONS[following].id, answers=answers, picked=[])
-        await ask_question(conv)
-    else:
-        await finish(conv, answers)
-
-
-async def toggle(query: CallbackQuery, tap: Tap, conv: Conversation, question: Question, data: dict) -> None:
-    if tap.value not in question.option_values():
-        conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
-        return
-    picked = list(data.get("picked", []))
-    picked.remove(tap.value) if tap.value in picked else picked.append(tap.value)
-    await conv.state.update_data(picked=picked)
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(
-        conv.chat_id, query.message.message_id, keyboard(tap.token, question_rows(question, picked))
-    )
-
-
-# ── result ──────────────────────────────────────────────────────────────────────────────────────
-
-
-async def finish(conv: Conversation, answers: dict) -> None:
+async def finish(conv: Conversation, answers: dict[str, Any]) -> None:
     eligible = is_eligible(answers)
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     case.provisionally_eligible = eligible
@@ -181,7 +107,6 @@ async def finish(conv: Conversation, answers: dict) -> None:
         form_version=SCREENING.version,
         answers=answers,
     )
-    await conv.state.update_data(q=None, answers=None, picked=None)
     if eligible:
         conv.say(
             _(
@@ -202,10 +127,13 @@ async def finish(conv: Conversation, answers: dict) -> None:
     await conv.go(Interview.offer)
 
 
+QUESTIONNAIRE = Questionnaire(SCREENING, Screening.questions, N_("Question {number} of {total}"), finish)
+
+
 def create_router() -> Router:
     router = Router(name="screening")
     router.callback_query.register(privacy_read, Screening.privacy, FreshTap(CONTINUE), F.message)
     router.message.register(name_given, Screening.name, F.text)
     router.callback_query.register(name_skipped, Screening.name, FreshTap(SKIP), F.message)
-    router.callback_query.register(answered, Screening.questions, FreshTap(), F.message)
+    QUESTIONNAIRE.register(router)
     return router
