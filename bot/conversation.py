@@ -96,9 +96,10 @@ class Conversation:
         await self.state.update_data(token=token)
         return keyboard(token, rows)
 
-    def close_keyboard(self, query: CallbackQuery) -> None:
-        """Answer the tap and take the keyboard off its message, so it cannot be pressed twice."""
-        self.outgoing.answer_callback(query.id)
+    def close_keyboard(self, query: CallbackQuery, notice: str | None = None) -> None:
+        """Answer the tap (with a short notice, if given) and take the keyboard off its message, so
+        it cannot be pressed twice."""
+        self.outgoing.answer_callback(query.id, notice)
         if query.message is not None:
             self.outgoing.edit_markup(self.chat_id, query.message.message_id, None)
 

@@ -48,11 +48,9 @@ async def own_proposal(conv: Conversation, token: str) -> tuple[AppointmentPropo
 
 
 def no_longer_open(conv: Conversation, query: CallbackQuery) -> None:
-    conv.outgoing.answer_callback(
-        query.id, _("This proposal is no longer open. Use /appointments to see your appointments.")
+    conv.close_keyboard(
+        query, _("This proposal is no longer open. Use /appointments to see your appointments.")
     )
-    if query.message is not None:
-        conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
 
 
 async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
