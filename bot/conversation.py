@@ -1,9 +1,17 @@
-"""What every dialog shares: the journey's states, fresh-button checks and re-asking a step."""
+"""What every dialog shares: steps that can be asked again, the return stack, fresh-button checks.
+
+Each dialog module in bot/dialogs/ owns its states (a StatesGroup) and registers how each is asked
+with `@step`. Within a dialog, `conv.go(state)` moves on. Stepping aside into another dialog
+(`/language`, `/appointments`, a request …) is `conv.detour(state)`: it pushes the current step on a
+small return stack kept in the dialog data, and the side trip's `conv.finish()` pops it, so the
+person comes back to where they were (the main menu when nothing is left).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,46 +19,18 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flood import DEFAULT_FLOOD, FloodLimit
 from bot.outgoing import Markup, Outgoing
+from bot.renamed_states import current_name
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
-
-
-class Journey(StatesGroup):
-    language = State()
-    privacy = State()
-    name = State()
-    screening = State()
-    interview_offer = State()
-    interview = State()
-    interview_summary = State()
-    consent_age = State()
-    consent_text = State()
-    consent_casework = State()
-    consent_publicity = State()
-    consent_third_party = State()
-    done = State()  # the main menu: nothing asked
-    handoff_reason = State()
-    conversation = State()
-    correction = State()
-    withdrawal = State()
-    deletion = State()
-    appointments = State()
-    appointment_type = State()
-    appointment_office = State()
-    appointment_date = State()
-    appointment_time = State()
-    appointment_confirm = State()
-    appointment_cancel = State()
-
 
 DEFAULT_REMINDERS = ReminderPolicy()
 
@@ -83,8 +63,10 @@ class Tap(CallbackData, prefix="t"):
 
 Row = list[tuple[str, str]]  # (label, value) pairs
 
-# Where a detour started, to return there when it ends.
-RETURN_TO = "return_to"
+# The dialog data's return stack: the steps (state names) to come back to, the last on top.
+RETURNS = "returns"
+# Where a detour started when the stack held one place only (before December 2026).
+_FORMER_RETURN_TO = "return_to"
 
 
 @dataclass(slots=True)
@@ -114,42 +96,86 @@ class Conversation:
         await self.state.update_data(token=token)
         return keyboard(token, rows)
 
+    def close_keyboard(self, query: CallbackQuery, notice: str | None = None) -> None:
+        """Answer the tap (with a short notice, if given) and take the keyboard off its message, so
+        it cannot be pressed twice."""
+        self.outgoing.answer_callback(query.id, notice)
+        if query.message is not None:
+            self.outgoing.edit_markup(self.chat_id, query.message.message_id, None)
+
     async def spend_buttons(self) -> None:
         """No button is live any more: a second tap of the one just pressed (a double tap) or of
         any older one changes nothing, until new buttons are sent."""
         await self.state.update_data(token=None)
 
     async def ask_current(self) -> None:
+        """Ask the current step again (after a restart, /help, an unexpected message); someone with
+        no step yet, or a step that no longer exists, starts at the first."""
         current = await self.state.get_state()
-        step = STEPS.get(current or "")
-        if step is None:
-            await self.state.set_state(Journey.language)
-            step = STEPS[Journey.language.state]
-        await step.ask(self)
+        if current in STEPS:
+            await STEPS[current].ask(self)
+        else:
+            await self.go(marked_step("first"))
 
-    async def go(self, state: State) -> None:
-        await self.state.set_state(state)
-        await STEPS[state.state or ""].ask(self)
+    async def go(self, state: State | str) -> None:
+        """Move to a step of the same dialog (or start a dialog that returns nowhere) and ask it."""
+        name = state if isinstance(state, str) else state.state or ""
+        await self.state.set_state(name)
+        await STEPS[name].ask(self)
 
     async def detour(self, state: State) -> None:
-        """Step aside (language, a request, a conversation); `resume` comes back to this step."""
-        await self.step_aside()
+        """Step aside into another dialog; its `finish` comes back to this step."""
+        await self.push_return(towards=state)
         await self.go(state)
 
-    async def step_aside(self) -> None:
-        """Remember the step to come back to, as `detour` does, before going somewhere."""
+    async def push_return(self, *, towards: State) -> None:
+        """Put the current step on the return stack, as `detour` does, before entering `towards`'s
+        dialog some other way. Within one dialog nothing is pushed (it is not a side trip), and the
+        stack holds one step per dialog: stepping aside from a dialog already on it drops that
+        step and what lies above it, so going back and forth never makes the stack grow."""
         current = await self.state.get_state()
-        data = await self.data()
-        # The menu leaves RETURN_TO as None: a None is no place to return to.
-        if current and current not in DETOURS and not data.get(RETURN_TO):
-            await self.state.update_data({RETURN_TO: current})
+        if not current or dialog_of(current) == dialog_of(towards.state or ""):
+            return
+        stack = await self.returns()
+        for depth, frame in enumerate(stack):
+            if dialog_of(frame) == dialog_of(current):
+                stack = stack[:depth]
+                break
+        await self._keep_returns([*stack, current])
 
-    async def resume(self) -> None:
-        data = await self.data()
-        return_to = data.pop(RETURN_TO, None) or Journey.done.state
-        await self.state.set_data(data)
-        await self.state.set_state(return_to)
+    async def finish(self) -> None:
+        """End a side trip: back to the step on top of the return stack, or to the main menu."""
+        stack = await self.returns()
+        back_to = stack.pop() if stack else marked_step("home")
+        await self._keep_returns(stack)
+        await self.state.set_state(back_to)
         await self.ask_current()
+
+    async def forget_returns(self) -> None:
+        """Nothing to come back to: the next `finish` goes to the main menu."""
+        await self._keep_returns([])
+
+    async def returns(self) -> list[str]:
+        """The return stack, bottom first (a dialog saved with one place to return to reads as a
+        stack of that one)."""
+        data = await self.data()
+        if RETURNS in data:
+            return [current_name(frame) or "" for frame in data[RETURNS]]
+        former = current_name(data.get(_FORMER_RETURN_TO))
+        return [former] if former else []
+
+    async def _keep_returns(self, stack: list[str]) -> None:
+        data = await self.data()
+        data.pop(_FORMER_RETURN_TO, None)
+        data[RETURNS] = stack
+        await self.state.set_data(data)
+
+
+def clean_text(text: str) -> str:
+    """What a person typed, with white space collapsed and invisible format characters (bidi
+    overrides, zero widths) dropped."""
+    visible = "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cf"})
+    return " ".join(visible.split())
 
 
 def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
@@ -189,21 +215,33 @@ def read_tap(data: str) -> Tap | None:
 class Step:
     ask: Callable[[Conversation], Awaitable[None]]
     expects_text: bool = False
+    # "first": where a conversation begins; "home": where a finished side trip with nothing to
+    # return to lands. One step of all the dialogs has each.
+    mark: str | None = None
 
 
-# Every journey state maps to how it is asked, so any step can be re-asked after a restart,
+# Every dialog state maps to how it is asked, so any step can be re-asked after a restart,
 # a /help or an unexpected message.
 STEPS: dict[str, Step] = {}
 
 
 def step(
-    state: State, *, expects_text: bool = False
+    state: State, *, expects_text: bool = False, mark: str | None = None
 ) -> Callable[[Callable[[Conversation], Awaitable[None]]], Any]:
     def register(ask: Callable[[Conversation], Awaitable[None]]) -> Callable[[Conversation], Awaitable[None]]:
-        STEPS[state.state or ""] = Step(ask=ask, expects_text=expects_text)
+        STEPS[state.state or ""] = Step(ask=ask, expects_text=expects_text, mark=mark)
         return ask
 
     return register
+
+
+def marked_step(mark: str) -> str:
+    return next(name for name, registered in STEPS.items() if registered.mark == mark)
+
+
+def dialog_of(state: str) -> str:
+    """The dialog (the StatesGroup's name) a state name belongs to."""
+    return state.partition(":")[0]
 
 
 class FreshTap(Filter):
@@ -222,24 +260,3 @@ class FreshTap(Filter):
         if not expected or not secrets.compare_digest(tap.token, expected):
             return False
         return {"tap": tap}
-
-
-# States that are side trips: leaving one for another keeps the original place to return to.
-DETOURS = frozenset(
-    state.state
-    for state in (
-        Journey.language,
-        Journey.handoff_reason,
-        Journey.conversation,
-        Journey.correction,
-        Journey.withdrawal,
-        Journey.deletion,
-        Journey.appointments,
-        Journey.appointment_type,
-        Journey.appointment_office,
-        Journey.appointment_date,
-        Journey.appointment_time,
-        Journey.appointment_confirm,
-        Journey.appointment_cancel,
-    )
-)

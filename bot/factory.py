@@ -18,22 +18,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
-from bot.dialogs import (
-    appointments,
-    consent,
-    fallback,
-    handoff,
-    interview,
-    language,
-    menu,
-    mycopy,
-    mydata,
-    proposals,
-    reminders,
-    screening,
-    start,
-    urgent,
-)
+from bot.dialogs import DIALOGS, menu, urgent
 from bot.fsm_storage import SqlStorage
 from bot.i18n import LANGUAGES, BeneficiaryLocaleMiddleware, create_i18n, telegram_locale
 from bot.middlewares import UpdateMiddleware
@@ -64,24 +49,8 @@ def create_dispatcher(
         UpdateMiddleware(sessionmaker, crypto, i18n, config or BotConfig(), fsm=dispatcher.fsm)
     )
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
-    # Order matters: commands work from any step; the fallback takes what no step expected.
-    modules = (
-        start,
-        menu,
-        urgent,
-        language,
-        mydata,
-        mycopy,
-        consent,
-        appointments,
-        proposals,
-        reminders,
-        handoff,
-        interview,
-        screening,
-        fallback,
-    )
-    dispatcher.include_routers(*(module.create_router() for module in modules))
+    # In DIALOGS' order: commands work from any step; the fallback takes what no step expected.
+    dispatcher.include_routers(*(dialog.create_router() for dialog in DIALOGS))
     keep_filters_in_the_loop(dispatcher)
     dispatcher.message.middleware(urgent.CrisisWords())
 

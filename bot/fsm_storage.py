@@ -22,6 +22,7 @@ from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, StateType, St
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.renamed_states import current_name
 from storage import person_keys
 from storage.crypto import Crypto
 from storage.journey import ERASED
@@ -59,6 +60,10 @@ class Dialog:
     data_enc: bytes | None = None
     text: str | None = None  # the data as JSON, unsealed on first read or set by a write
     changed: bool = False
+
+    def __post_init__(self) -> None:
+        # A state saved under a former name is read as today's (bot.renamed_states).
+        self.state = current_name(self.state)
 
     def read(self, crypto: Crypto) -> dict[str, Any]:
         """A fresh copy each time, as if read from the database: what a handler does to it stays
@@ -138,9 +143,8 @@ class SqlStorage(BaseStorage):
                 return
             row = (await session.execute(_READ, {"id": beneficiary.id})).one_or_none()
             await person_keys.load(session, self._crypto, [beneficiary.id])
-            dialog = Dialog(beneficiary.id, stored=row is not None)
-            if row is not None:
-                dialog.state, dialog.data_enc = row
+            state, data_enc = row if row is not None else (None, None)
+            dialog = Dialog(beneficiary.id, stored=row is not None, state=state, data_enc=data_enc)
             yield dialog
             await dialog.save(session, self._crypto)
 

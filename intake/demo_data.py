@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.channels import RESERVED_CODES
+from programme.figures import DIALOG_STATES
 from storage import person_keys
 from storage.city import city_hash
 from storage.crypto import Crypto
@@ -324,7 +325,8 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
         session.add(person)
         await session.flush()
         step = pick.choice(("language", "privacy", "name", "screening", "screening", "consent_text"))
-        session.add(DialogState(id=person.id, state=f"Journey:{step}", updated_at=now - dt.timedelta(days=3)))
+        state = DIALOG_STATES[step][0]
+        session.add(DialogState(id=person.id, state=state, updated_at=now - dt.timedelta(days=3)))
         message = OutboxMessage(
             beneficiary_id=person.id,
             lane=2,

@@ -133,7 +133,7 @@ REPLY_BUCKETS: Sequence[tuple[str, str, int | None]] = (
 )
 NO_REPLY = ("none", N_("No reply yet"))
 
-# The bot's steps before the main menu, in the order a person meets them (bot.conversation.Journey).
+# The bot's steps before the main menu, in the order a person meets them (bot/dialogs/).
 DIALOG_STEPS: Sequence[tuple[str, str]] = (
     ("language", N_("Choosing a language")),
     ("privacy", N_("Privacy notice")),
@@ -148,6 +148,23 @@ DIALOG_STEPS: Sequence[tuple[str, str]] = (
     ("consent_publicity", N_("Consent: publicity")),
     ("consent_third_party", N_("Consent: a third party")),
 )
+# Each of those steps' dialog states as the bot stores them: today's name, then the name it had
+# before each dialog owned its states (bot.renamed_states), which a person who has not written since
+# still holds. tests/bot/test_renamed_states.py checks both against the bot.
+DIALOG_STATES: Mapping[str, tuple[str, str]] = {
+    "language": ("Language:choose", "Journey:language"),
+    "privacy": ("Screening:privacy", "Journey:privacy"),
+    "name": ("Screening:name", "Journey:name"),
+    "screening": ("Screening:questions", "Journey:screening"),
+    "interview_offer": ("Interview:offer", "Journey:interview_offer"),
+    "interview": ("Interview:questions", "Journey:interview"),
+    "interview_summary": ("Interview:summary", "Journey:interview_summary"),
+    "consent_age": ("Consent:age", "Journey:consent_age"),
+    "consent_text": ("Consent:text", "Journey:consent_text"),
+    "consent_casework": ("Consent:casework", "Journey:consent_casework"),
+    "consent_publicity": ("Consent:publicity", "Journey:consent_publicity"),
+    "consent_third_party": ("Consent:third_party", "Journey:consent_third_party"),
+}
 # A dialog resting at one of those steps this long is counted as stopped there.
 STALLED_AFTER_HOURS = 48
 

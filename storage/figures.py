@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.cycle import ORDER, Stage
-from programme.figures import DIALOG_STEPS, REPLY_BUCKETS, STALLED_AFTER_HOURS
+from programme.figures import DIALOG_STATES, DIALOG_STEPS, REPLY_BUCKETS, STALLED_AFTER_HOURS
 from storage.erasure import DELETION
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
@@ -30,7 +30,6 @@ from storage.models_plan import PlanNeed
 
 SCREENING_FORMS = ("screening", "screening_confirmation")
 ASSESSMENT_FORM = "initial_assessment"
-DIALOG_PREFIX = "Journey:"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,9 +210,9 @@ async def dialog_dropoff(session: AsyncSession, *, where: FigureFilter) -> dict[
     """People whose bot dialog has rested at one of the steps before the main menu for longer
     than STALLED_AFTER_HOURS: where they stopped. Counted from the dialog state the bot keeps
     (its current step only, no history, nothing of what was answered)."""
-    states = [DIALOG_PREFIX + step for step, _ in DIALOG_STEPS]
+    step_of = {state: step for step, _ in DIALOG_STEPS for state in DIALOG_STATES[step]}
     conditions = [
-        DialogState.state.in_(states),
+        DialogState.state.in_(list(step_of)),
         DialogState.updated_at < utcnow() - dt.timedelta(hours=STALLED_AFTER_HOURS),
         *_period(Beneficiary.created_at, where),
     ]
@@ -229,7 +228,7 @@ async def dialog_dropoff(session: AsyncSession, *, where: FigureFilter) -> dict[
     )
     counts = dict.fromkeys((step for step, _ in DIALOG_STEPS), 0)
     for state, count in (await session.execute(statement)).all():
-        counts[str(state).removeprefix(DIALOG_PREFIX)] = int(count)
+        counts[step_of[str(state)]] += int(count)
     return counts
 
 

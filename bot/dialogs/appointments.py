@@ -9,11 +9,12 @@ from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
-from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
+from bot.conversation import Conversation, FreshTap, Row, Tap, keyboard, step
 from bot.dialogs.menu import APPOINTMENTS, is_label
 from programme.appointments import (
     APPOINTMENT_TYPES,
@@ -44,6 +45,16 @@ from storage.models_appointments import Appointment, Office
 # the booking being made.
 LISTED, BOOKING = "appt_listed", "appt_booking"
 BOOK, CLOSE, BACK, CONFIRM, YES, NO = "book", "close", "back", "ok", "yes", "no"
+
+
+class Appointments(StatesGroup):
+    overview = State()  # the list, with Cancel and Reschedule for each
+    kind = State()
+    office = State()
+    date = State()
+    time = State()
+    confirm = State()
+    cancel = State()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +117,7 @@ async def answer_invalid(conv: Conversation, query: CallbackQuery) -> None:
 
 
 async def open_appointments(message: Message, conv: Conversation) -> None:
-    await conv.detour(Journey.appointments)
+    await conv.detour(Appointments.overview)
 
 
 async def listed(conv: Conversation) -> list[Appointment]:
@@ -114,7 +125,7 @@ async def listed(conv: Conversation) -> list[Appointment]:
     return list(await upcoming_appointments(conv.session, case_id=case.id, now=utcnow()))
 
 
-@step(Journey.appointments)
+@step(Appointments.overview)
 async def ask_list(conv: Conversation) -> None:
     appointments = await listed(conv)
     await conv.state.update_data({LISTED: [str(item.id) for item in appointments], BOOKING: None})
@@ -149,8 +160,8 @@ async def chosen_appointment(conv: Conversation, value: str) -> Appointment | No
 
 async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == CLOSE:
-        close(conv, query)
-        await conv.resume()
+        conv.close_keyboard(query)
+        await conv.finish()
         return
     if tap.value == BOOK:
         if len(await listed(conv)) >= MAX_UPCOMING:
@@ -162,17 +173,17 @@ async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
                 show_alert=True,
             )
             return
-        close(conv, query)
-        await conv.go(Journey.appointment_type)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.kind)
         return
     appointment = await chosen_appointment(conv, tap.value) if tap.value[:1] in ("c", "r") else None
     if appointment is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     if tap.value.startswith("c"):
         await conv.state.update_data({BOOKING: {"cancel": str(appointment.id)}})
-        await conv.go(Journey.appointment_cancel)
+        await conv.go(Appointments.cancel)
     else:
         await conv.state.update_data(
             {
@@ -186,13 +197,6 @@ async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
         await show_first_month(conv)
 
 
-def close(conv: Conversation, query: CallbackQuery) -> None:
-    """Answer the press and take the keyboard off the message, so it cannot be pressed twice."""
-    conv.outgoing.answer_callback(query.id)
-    if query.message is not None:
-        conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
-
-
 # ── type and office ─────────────────────────────────────────────────────────────────────────────
 
 
@@ -203,12 +207,12 @@ async def offered_types(conv: Conversation) -> list[str]:
     ]
 
 
-@step(Journey.appointment_type)
+@step(Appointments.kind)
 async def ask_type(conv: Conversation) -> None:
     types = await offered_types(conv)
     if not types:
         conv.say(_("No office takes appointments at the moment. Please talk to a caseworker."))
-        await conv.resume()
+        await conv.finish()
         return
     rows: list[Row] = [[(_(APPOINTMENT_TYPES[value]), value)] for value in types]
     conv.say(_("What is the appointment for?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
@@ -216,22 +220,22 @@ async def ask_type(conv: Conversation) -> None:
 
 async def type_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == BACK:
-        close(conv, query)
-        await conv.go(Journey.appointments)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.overview)
         return
     if tap.value not in await offered_types(conv):
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     offices = await active_offices(conv.session, appointment_type=tap.value)
     await conv.state.update_data({BOOKING: {"type": tap.value, "offices": [office.id for office in offices]}})
     if len(offices) == 1:
         await office_chosen(conv, offices[0])
     else:
-        await conv.go(Journey.appointment_office)
+        await conv.go(Appointments.office)
 
 
-@step(Journey.appointment_office)
+@step(Appointments.office)
 async def ask_office(conv: Conversation) -> None:
     office_ids: list[int] = (await booking(conv)).get("offices") or []
     offices = [
@@ -245,8 +249,8 @@ async def ask_office(conv: Conversation) -> None:
 
 async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value == BACK:
-        close(conv, query)
-        await conv.go(Journey.appointment_type)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.kind)
         return
     office_ids: list[int] = (await booking(conv)).get("offices") or []
     position = tap.value[1:]
@@ -256,7 +260,7 @@ async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
     if office is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await office_chosen(conv, office)
 
 
@@ -282,12 +286,12 @@ async def show_first_month(conv: Conversation) -> None:
     for year, month in months:
         if place and await month_free_days(conv, place, year, month):
             await remember(conv, month=calendar.month_value(year, month))
-            await conv.go(Journey.appointment_date)
+            await conv.go(Appointments.date)
             return
     conv.say(
         _("There are no free times in the coming weeks. Please try again later or talk to a caseworker.")
     )
-    await conv.go(Journey.appointments)
+    await conv.go(Appointments.overview)
 
 
 async def calendar_view(conv: Conversation, place: Place, year: int, month: int) -> tuple[str, list[Row]]:
@@ -312,13 +316,13 @@ async def calendar_view(conv: Conversation, place: Place, year: int, month: int)
     return text, rows
 
 
-@step(Journey.appointment_date)
+@step(Appointments.date)
 async def ask_date(conv: Conversation) -> None:
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     shown = calendar.parse_month(data.get("month") or "")
     if place is None or shown is None:
-        await conv.go(Journey.appointments)
+        await conv.go(Appointments.overview)
         return
     text, rows = await calendar_view(conv, place, *shown)
     conv.say(text, await conv.buttons(rows))
@@ -328,12 +332,12 @@ async def date_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if place is None:
-        close(conv, query)
-        await conv.go(Journey.appointments)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.overview)
         return
     if tap.value == BACK:
-        close(conv, query)
-        await conv.go(Journey.appointments if data.get("replace") else Journey.appointment_type)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.overview if data.get("replace") else Appointments.kind)
         return
     if tap.value == calendar.NOOP:
         conv.outgoing.answer_callback(query.id, _("There is no free time on this day."))
@@ -350,26 +354,26 @@ async def date_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     if day is None or not await day_free_slots(conv, place, day):
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await remember(conv, day=tap.value)
-    await conv.go(Journey.appointment_time)
+    await conv.go(Appointments.time)
 
 
 # ── the time and the confirmation ───────────────────────────────────────────────────────────────
 
 
-@step(Journey.appointment_time)
+@step(Appointments.time)
 async def ask_time(conv: Conversation) -> None:
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     day = calendar.parse_day(data.get("day") or "")
     if place is None or day is None:
-        await conv.go(Journey.appointments)
+        await conv.go(Appointments.overview)
         return
     slots = await day_free_slots(conv, place, day)
     if not slots:
         conv.say(_("Sorry, that day is now full. Please choose another day."))
-        await conv.go(Journey.appointment_date)
+        await conv.go(Appointments.date)
         return
     zone = place.schedule.zone
     buttons = [
@@ -397,25 +401,25 @@ async def time_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if tap.value == BACK or place is None:
-        close(conv, query)
-        await conv.go(Journey.appointment_date if place else Journey.appointments)
+        conv.close_keyboard(query)
+        await conv.go(Appointments.date if place else Appointments.overview)
         return
     start = await chosen_slot(conv, place, data, tap.value)
     if start is None:
         await answer_invalid(conv, query)
         return
-    close(conv, query)
+    conv.close_keyboard(query)
     await remember(conv, slot=tap.value)
-    await conv.go(Journey.appointment_confirm)
+    await conv.go(Appointments.confirm)
 
 
-@step(Journey.appointment_confirm)
+@step(Appointments.confirm)
 async def ask_confirm(conv: Conversation) -> None:
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     start = await chosen_slot(conv, place, data, data.get("slot") or "") if place else None
     if place is None or start is None or data.get("type") not in APPOINTMENT_TYPES:
-        await conv.go(Journey.appointment_time if place else Journey.appointments)
+        await conv.go(Appointments.time if place else Appointments.overview)
         return
     heading = (
         _("<b>Move your appointment to this time?</b>")
@@ -431,16 +435,16 @@ async def ask_confirm(conv: Conversation) -> None:
 
 
 async def confirm_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    close(conv, query)
+    conv.close_keyboard(query)
     data = await booking(conv)
     place = await place_of(conv, data.get("office"))
     if tap.value == CLOSE or place is None:
         conv.say(_("Nothing was changed."))
         await conv.state.update_data({BOOKING: None})
-        await conv.resume()
+        await conv.finish()
         return
     if tap.value == BACK:
-        await conv.go(Journey.appointment_time)
+        await conv.go(Appointments.time)
         return
     await book(conv, place, data)
 
@@ -454,7 +458,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
         )
         if replaces is None:
             conv.say(_("This appointment can no longer be changed."))
-            await conv.go(Journey.appointments)
+            await conv.go(Appointments.overview)
             return
     elif len(await listed(conv)) >= MAX_UPCOMING:
         conv.say(
@@ -462,7 +466,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
                 count=MAX_UPCOMING
             )
         )
-        await conv.go(Journey.appointments)
+        await conv.go(Appointments.overview)
         return
     start = await chosen_slot(conv, place, data, data.get("slot") or "")
     appointment = None
@@ -480,7 +484,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
     if start is None or appointment is None:
         # Someone else took the last place meanwhile: offer the other times of that day.
         conv.say(_("Sorry, that time was just taken. Here are the other free times on that day."))
-        await conv.go(Journey.appointment_time)
+        await conv.go(Appointments.time)
         return
     done = _("Your appointment is moved.") if replaces else _("Your appointment is booked.")
     conv.say(
@@ -490,7 +494,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
         + _("You can see, cancel or move it with /appointments.")
     )
     await conv.state.update_data({BOOKING: None})
-    await conv.resume()
+    await conv.finish()
 
 
 # ── cancelling ──────────────────────────────────────────────────────────────────────────────────
@@ -504,11 +508,11 @@ async def to_cancel(conv: Conversation) -> Appointment | None:
     return await appointment_of_case(conv.session, appointment_id=uuid.UUID(appointment_id), case_id=case.id)
 
 
-@step(Journey.appointment_cancel)
+@step(Appointments.cancel)
 async def ask_cancel(conv: Conversation) -> None:
     appointment = await to_cancel(conv)
     if appointment is None:
-        await conv.go(Journey.appointments)
+        await conv.go(Appointments.overview)
         return
     place = Place(
         appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
@@ -522,7 +526,7 @@ async def ask_cancel(conv: Conversation) -> None:
 
 
 async def cancel_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    close(conv, query)
+    conv.close_keyboard(query)
     appointment = await to_cancel(conv)
     await conv.state.update_data({BOOKING: None})
     if tap.value == YES and appointment is not None:
@@ -531,20 +535,20 @@ async def cancel_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
         conv.say(_("Your appointment is cancelled."))
     else:
         conv.say(_("Nothing was changed."))
-    await conv.resume()
+    await conv.finish()
 
 
 def create_router() -> Router:
     router = Router(name="appointments")
     router.message.register(open_appointments, Command("appointments"))
     router.message.register(open_appointments, is_label(APPOINTMENTS))
-    router.callback_query.register(list_tapped, Journey.appointments, FreshTap(), F.message)
-    router.callback_query.register(type_tapped, Journey.appointment_type, FreshTap(), F.message)
-    router.callback_query.register(office_tapped, Journey.appointment_office, FreshTap(), F.message)
-    router.callback_query.register(date_tapped, Journey.appointment_date, FreshTap(), F.message)
-    router.callback_query.register(time_tapped, Journey.appointment_time, FreshTap(), F.message)
+    router.callback_query.register(list_tapped, Appointments.overview, FreshTap(), F.message)
+    router.callback_query.register(type_tapped, Appointments.kind, FreshTap(), F.message)
+    router.callback_query.register(office_tapped, Appointments.office, FreshTap(), F.message)
+    router.callback_query.register(date_tapped, Appointments.date, FreshTap(), F.message)
+    router.callback_query.register(time_tapped, Appointments.time, FreshTap(), F.message)
     router.callback_query.register(
-        confirm_tapped, Journey.appointment_confirm, FreshTap(CONFIRM, BACK, CLOSE), F.message
+        confirm_tapped, Appointments.confirm, FreshTap(CONFIRM, BACK, CLOSE), F.message
     )
-    router.callback_query.register(cancel_tapped, Journey.appointment_cancel, FreshTap(YES, NO), F.message)
+    router.callback_query.register(cancel_tapped, Appointments.cancel, FreshTap(YES, NO), F.message)
     return router

@@ -6,19 +6,28 @@ import zoneinfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
+from bot.conversation import Conversation, FreshTap, Tap, step
 from programme import consent
 from storage import journey
 from storage.journey import current_consent, ensure_case, record_consent
-from storage.models_journey import Consent
+from storage.models_journey import Consent as ConsentRecord
 
 READ, CHANGE, WITHDRAW = "read", "change", "withdraw"
 WITHDRAW_SURE, KEEP = "withdraw.sure", "withdraw.keep"
 YES_NO = "yes", "no"
+
+
+class Consent(StatesGroup):
+    age = State()
+    text = State()
+    casework = State()
+    publicity = State()
+    third_party = State()
 
 
 def yes_no_rows() -> list[list[tuple[str, str]]]:
@@ -36,16 +45,15 @@ def consent_text(conv: Conversation) -> str:
     )
 
 
-@step(Journey.consent_age)
+@step(Consent.age)
 async def ask_age(conv: Conversation) -> None:
     conv.say(_("Are you 18 years old or older?"), await conv.buttons(yes_no_rows()))
 
 
 async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value == "yes":
-        await conv.go(Journey.consent_text)
+        await conv.go(Consent.text)
         return
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     case.guardian_consent_needed = True
@@ -56,22 +64,21 @@ async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
             "A caseworker will arrange this with you."
         )
     )
-    await conv.resume()
+    await conv.finish()
 
 
-@step(Journey.consent_text)
+@step(Consent.text)
 async def ask_text(conv: Conversation) -> None:
     conv.say(consent_text(conv), await conv.buttons([[(_("I have read it"), READ)]]))
 
 
 async def text_read(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     await conv.state.update_data(consent_hash=consent.text_hash(consent_text(conv)))
-    await conv.go(Journey.consent_casework)
+    await conv.go(Consent.casework)
 
 
-@step(Journey.consent_casework)
+@step(Consent.casework)
 async def ask_casework(conv: Conversation) -> None:
     conv.say(
         _(consent.CASEWORK_QUESTION),
@@ -79,7 +86,7 @@ async def ask_casework(conv: Conversation) -> None:
     )
 
 
-@step(Journey.consent_publicity)
+@step(Consent.publicity)
 async def ask_publicity(conv: Conversation) -> None:
     rows = [[(_(level.label), level.value)] for level in consent.PUBLICITY_LEVELS]
     conv.say(
@@ -88,7 +95,7 @@ async def ask_publicity(conv: Conversation) -> None:
     )
 
 
-@step(Journey.consent_third_party)
+@step(Consent.third_party)
 async def ask_third_party(conv: Conversation) -> None:
     conv.say(
         _(consent.THIRD_PARTY_QUESTION),
@@ -99,21 +106,18 @@ async def ask_third_party(conv: Conversation) -> None:
 async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     current = await conv.state.get_state()
     allowed = (
-        {level.value for level in consent.PUBLICITY_LEVELS}
-        if current == Journey.consent_publicity.state
-        else YES_NO
+        {level.value for level in consent.PUBLICITY_LEVELS} if current == Consent.publicity.state else YES_NO
     )
     if tap.value not in allowed:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
-    if current == Journey.consent_casework.state:
+    conv.close_keyboard(query)
+    if current == Consent.casework.state:
         await conv.state.update_data(consent_casework=tap.value == "yes")
-        await conv.go(Journey.consent_publicity)
-    elif current == Journey.consent_publicity.state:
+        await conv.go(Consent.publicity)
+    elif current == Consent.publicity.state:
         await conv.state.update_data(consent_publicity=tap.value)
-        await conv.go(Journey.consent_third_party)
+        await conv.go(Consent.third_party)
     else:
         data = await conv.data()
         choices = consent.Choices(
@@ -126,10 +130,10 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         conv.say(
             _("Thank you. Your choices are saved. You can see or change them at any time with /consent.")
         )
-        await conv.resume()
+        await conv.finish()
 
 
-async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> Consent:
+async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> ConsentRecord:
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     return await record_consent(
         conv.session,
@@ -143,7 +147,7 @@ async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> 
     )
 
 
-def choice_lines(record: Consent) -> list[str]:
+def choice_lines(record: ConsentRecord) -> list[str]:
     """The three choices as the person reads them (in /consent and in /mydata)."""
     levels = {level.value: _(level.label) for level in consent.PUBLICITY_LEVELS}
     return [
@@ -155,7 +159,7 @@ def choice_lines(record: Consent) -> list[str]:
     ]
 
 
-def describe(record: Consent, locale: str) -> str:
+def describe(record: ConsentRecord, locale: str) -> str:
     recorded = _("Recorded on {date}.").format(
         date=format_date(record.recorded_at, format="long", locale=locale)
     )
@@ -167,7 +171,7 @@ async def show_consent(message: Message, conv: Conversation) -> None:
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     record = await current_consent(conv.session, case_id=case.id)
     if record is None:
-        await conv.detour(Journey.consent_age)
+        await conv.detour(Consent.age)
         return
     text = describe(record, conv.locale)
     if conv.beneficiary.withdrawn_at is not None:
@@ -187,10 +191,9 @@ async def show_consent(message: Message, conv: Conversation) -> None:
 
 
 async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value == CHANGE:
-        await conv.detour(Journey.consent_text)
+        await conv.detour(Consent.text)
         return
     if tap.value == WITHDRAW:
         rows = [[(_("Yes, withdraw my consent"), WITHDRAW_SURE)], [(_("No, keep my consent"), KEEP)]]
@@ -210,7 +213,7 @@ async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
         await conv.ask_current()
         return
     await stop_taking_part(conv, reason=None)
-    await conv.resume()
+    await conv.finish()
 
 
 # ── stopping: /withdraw and "Withdraw my consent" are one and the same ──────────────────────────
@@ -219,7 +222,7 @@ async def consent_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
 async def stop_taking_part(conv: Conversation, *, reason: str | None) -> None:
     """Consent withdrawn and processing stopped at once (storage.journey.withdraw), the person told
     what that means for their data; nothing more is asked (the journey's next questions would be
-    processing too): `resume` then goes to the menu."""
+    processing too): `finish` then goes to the menu."""
     if conv.beneficiary.withdrawn_at is None:
         case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
         await journey.withdraw(
@@ -233,7 +236,7 @@ async def stop_taking_part(conv: Conversation, *, reason: str | None) -> None:
             reason=reason,
         )
     tell_withdrawn(conv)
-    await conv.state.update_data({RETURN_TO: None})
+    await conv.forget_returns()
 
 
 def tell_withdrawn(conv: Conversation) -> None:
@@ -253,9 +256,9 @@ def tell_withdrawn(conv: Conversation) -> None:
 def create_router() -> Router:
     router = Router(name="consent")
     router.message.register(show_consent, Command("consent"))
-    router.callback_query.register(age_given, Journey.consent_age, FreshTap(*YES_NO), F.message)
-    router.callback_query.register(text_read, Journey.consent_text, FreshTap(READ), F.message)
-    for state in (Journey.consent_casework, Journey.consent_publicity, Journey.consent_third_party):
+    router.callback_query.register(age_given, Consent.age, FreshTap(*YES_NO), F.message)
+    router.callback_query.register(text_read, Consent.text, FreshTap(READ), F.message)
+    for state in (Consent.casework, Consent.publicity, Consent.third_party):
         router.callback_query.register(chosen, state, FreshTap(), F.message)
     router.callback_query.register(consent_action, FreshTap(CHANGE, WITHDRAW, WITHDRAW_SURE, KEEP), F.message)
     return router

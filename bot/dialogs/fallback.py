@@ -6,7 +6,9 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import STEPS, Conversation, Journey
+from bot.conversation import STEPS, Conversation
+from bot.dialogs.language import Language
+from bot.dialogs.menu import Menu
 
 
 async def stale_button(query: CallbackQuery, conv: Conversation) -> None:
@@ -18,10 +20,10 @@ async def stale_button(query: CallbackQuery, conv: Conversation) -> None:
 async def unexpected_message(message: Message, conv: Conversation) -> None:
     current = await conv.state.get_state()
     if current is None:
-        await conv.go(Journey.language)
+        await conv.go(Language.choose)
         return
     step = STEPS.get(current)
-    if step is not None and current != Journey.done.state:
+    if step is not None and current != Menu.main.state:
         conv.say(
             _("Please send your answer as text.")
             if step.expects_text

@@ -8,12 +8,13 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.conversation import BotConfig, Conversation, FreshTap, Journey, Tap, step
-from bot.dialogs.menu import CASEWORKER, is_label
+from bot.conversation import BotConfig, Conversation, FreshTap, Tap, step
+from bot.dialogs.menu import CASEWORKER, Menu, is_label
 from programme.text import N_
 from storage.journey import add_case_message, ensure_case
 from storage.models import utcnow
@@ -29,11 +30,16 @@ REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
+class Handoff(StatesGroup):
+    reason = State()
+    conversation = State()
+
+
 async def talk(message: Message, conv: Conversation) -> None:
-    await conv.detour(Journey.handoff_reason)
+    await conv.detour(Handoff.reason)
 
 
-@step(Journey.handoff_reason)
+@step(Handoff.reason)
 async def ask_reason(conv: Conversation) -> None:
     rows = [[(_(label), value)] for value, label in REASONS]
     conv.say(_("What would you like to talk about?"), await conv.buttons(rows))
@@ -43,8 +49,7 @@ async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
     if tap.value not in dict(REASONS):
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     if case.handoff_at is None:
         case.handoff_at = utcnow()
@@ -57,10 +62,10 @@ async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
         object_id=case.code,
         details={"reason": tap.value},
     )
-    await conv.go(Journey.conversation)
+    await conv.go(Handoff.conversation)
 
 
-@step(Journey.conversation, expects_text=True)
+@step(Handoff.conversation, expects_text=True)
 async def ask_message(conv: Conversation) -> None:
     text = _("Write your message below. A caseworker will answer you here.")
     opening = next_opening(utcnow(), conv.config)
@@ -128,7 +133,7 @@ def create_router() -> Router:
     router = Router(name="handoff")
     router.message.register(talk, is_label(CASEWORKER))
     router.message.register(talk, Command("caseworker"))
-    router.callback_query.register(reason_chosen, Journey.handoff_reason, FreshTap(), F.message)
-    router.message.register(relay, Journey.conversation)
-    router.message.register(relay, Journey.done, handed_off)
+    router.callback_query.register(reason_chosen, Handoff.reason, FreshTap(), F.message)
+    router.message.register(relay, Handoff.conversation)
+    router.message.register(relay, Menu.main, handed_off)
     return router

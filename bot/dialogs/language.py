@@ -1,24 +1,31 @@
-"""Choosing the language, at the start and with /language from any step."""
+"""Choosing the language, at the start and with /language (or the menu's button) from any step."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
+from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.dialogs.menu import LANGUAGE, is_label
+from bot.dialogs.screening import Screening
 from bot.i18n import LANGUAGES
 
 
-@step(Journey.language)
+class Language(StatesGroup):
+    choose = State()
+
+
+@step(Language.choose, mark="first")
 async def ask_language(conv: Conversation) -> None:
     rows = [[(name, code)] for code, name in LANGUAGES.items()]
     conv.say("🌐 " + _("Choose your language:"), await conv.buttons(rows))
 
 
 async def change_language(message: Message, conv: Conversation) -> None:
-    await conv.detour(Journey.language)
+    await conv.detour(Language.choose)
 
 
 async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -29,14 +36,16 @@ async def language_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) ->
     with conv.i18n.use_locale(tap.value):
         conv.outgoing.answer_callback(query.id)
         conv.outgoing.edit(conv.chat_id, query.message.message_id, "🌐 " + LANGUAGES[tap.value])
-        if RETURN_TO in await conv.data():
-            await conv.resume()
+        # Chosen for the first time, the screening follows; changed on the way, back to that step.
+        if await conv.returns():
+            await conv.finish()
         else:
-            await conv.go(Journey.privacy)
+            await conv.go(Screening.privacy)
 
 
 def create_router() -> Router:
     router = Router(name="language")
     router.message.register(change_language, Command("language"))
-    router.callback_query.register(language_chosen, Journey.language, FreshTap(), F.message)
+    router.message.register(change_language, is_label(LANGUAGE))
+    router.callback_query.register(language_chosen, Language.choose, FreshTap(), F.message)
     return router

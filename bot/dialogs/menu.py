@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.conversation import RETURN_TO, Conversation, Journey, step
-from bot.dialogs.language import change_language
+from bot.conversation import Conversation, step
 from programme.text import N_
 from storage.queries import open_case_of
 
@@ -21,6 +21,10 @@ MY_DATA = N_("🔒 My data")
 LANGUAGE = N_("🌐 Language")
 HELP = N_("❓ Help")
 ROWS: list[list[str]] = [[APPOINTMENTS], [CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [HELP]]
+
+
+class Menu(StatesGroup):
+    main = State()  # nothing asked: the menu's keyboard waits
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -36,7 +40,7 @@ def is_label(label: str) -> object:
     return F.text == __(label)
 
 
-@step(Journey.done)
+@step(Menu.main, mark="home")
 async def ask_menu(conv: Conversation) -> None:
     case = await open_case_of(conv.session, beneficiary_id=conv.beneficiary.id)
     text = _("What would you like to do? Choose from the menu below.")
@@ -47,8 +51,8 @@ async def ask_menu(conv: Conversation) -> None:
 
 async def show_menu(message: Message, conv: Conversation) -> None:
     # The menu ends any side trip: nothing to return to afterwards.
-    await conv.state.update_data({RETURN_TO: None})
-    await conv.go(Journey.done)
+    await conv.forget_returns()
+    await conv.go(Menu.main)
 
 
 async def show_help(message: Message, conv: Conversation) -> None:
@@ -78,5 +82,4 @@ def create_router() -> Router:
     router.message.register(show_menu, Command("menu"))
     router.message.register(show_help, Command("help"))
     router.message.register(show_help, is_label(HELP))
-    router.message.register(change_language, is_label(LANGUAGE))
     return router

@@ -82,8 +82,7 @@ async def offer(message: Message, conv: Conversation) -> None:
 
 
 async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     # Spent: a second tap of either button (a double tap) sends nothing more.
     await conv.spend_buttons()
     if tap.value == SEND:

@@ -6,14 +6,14 @@ import zoneinfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import erasure
-from bot.conversation import Conversation, FreshTap, Journey, Tap, step
+from bot.conversation import Conversation, FreshTap, Tap, clean_text, step
 from bot.dialogs import consent, mycopy
 from bot.dialogs.menu import MY_DATA, is_label
-from bot.dialogs.screening import clean_name
 from programme.cycle import Stage
 from storage.erasure import open_erasure_request_of
 from storage.journey import (
@@ -32,6 +32,12 @@ DELETE, KEEP = "delete", "keep"
 ACTIONS = ("mydata", "correct", "consent", "withdraw", "delete")
 
 
+class MyData(StatesGroup):
+    correction = State()
+    withdrawal = State()
+    deletion = State()
+
+
 async def my_data_menu(message: Message, conv: Conversation) -> None:
     rows = [
         [("📄 " + _("Get a copy of my data"), "do.mydata")],
@@ -44,8 +50,7 @@ async def my_data_menu(message: Message, conv: Conversation) -> None:
 
 
 async def my_data_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     message = query.message
     actions = {
         "mydata": mycopy.offer,
@@ -61,10 +66,10 @@ async def my_data_action(query: CallbackQuery, tap: Tap, conv: Conversation) -> 
 
 
 async def correct(message: Message, conv: Conversation) -> None:
-    await conv.detour(Journey.correction)
+    await conv.detour(MyData.correction)
 
 
-@step(Journey.correction, expects_text=True)
+@step(MyData.correction, expects_text=True)
 async def ask_correction(conv: Conversation) -> None:
     conv.say(_("What is wrong, and what should it be? Write it below."))
 
@@ -73,10 +78,10 @@ async def withdraw(message: Message, conv: Conversation) -> None:
     if conv.beneficiary.withdrawn_at is not None:
         consent.tell_withdrawn(conv)
         return
-    await conv.detour(Journey.withdrawal)
+    await conv.detour(MyData.withdrawal)
 
 
-@step(Journey.withdrawal, expects_text=True)
+@step(MyData.withdrawal, expects_text=True)
 async def ask_withdrawal(conv: Conversation) -> None:
     # The guidelines' reason 1 for closing a case is a written request, with reasons.
     conv.say(
@@ -90,16 +95,16 @@ async def ask_withdrawal(conv: Conversation) -> None:
 
 
 async def request_written(message: Message, conv: Conversation) -> None:
-    text = clean_name(message.text or "")
+    text = clean_text(message.text or "")
     if not text:
         await conv.ask_current()
         return
     if len(text) > REQUEST_LIMIT:
         conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=REQUEST_LIMIT))
         return
-    if await conv.state.get_state() == Journey.withdrawal.state:
+    if await conv.state.get_state() == MyData.withdrawal.state:
         await consent.stop_taking_part(conv, reason=text)
-        await conv.resume()
+        await conv.finish()
         return
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     await add_data_request(
@@ -111,7 +116,7 @@ async def request_written(message: Message, conv: Conversation) -> None:
         details={"text": text},
     )
     conv.say(_("Thank you. A caseworker will correct it and tell you."))
-    await conv.resume()
+    await conv.finish()
 
 
 # ── deletion, confirmed twice ───────────────────────────────────────────────────────────────────
@@ -119,10 +124,10 @@ async def request_written(message: Message, conv: Conversation) -> None:
 
 async def delete(message: Message, conv: Conversation) -> None:
     await conv.state.update_data(delete_confirmations=0)
-    await conv.detour(Journey.deletion)
+    await conv.detour(MyData.deletion)
 
 
-@step(Journey.deletion)
+@step(MyData.deletion)
 async def ask_deletion(conv: Conversation) -> None:
     if (await conv.data()).get("delete_confirmations"):
         text = _("Are you sure? Everything you told us will be erased, and this cannot be undone.")
@@ -134,11 +139,10 @@ async def ask_deletion(conv: Conversation) -> None:
 
 
 async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    conv.close_keyboard(query)
     if tap.value != DELETE:
         conv.say(_("Nothing was deleted."))
-        await conv.resume()
+        await conv.finish()
         return
     if not (await conv.data()).get("delete_confirmations"):
         await conv.state.update_data(delete_confirmations=1)
@@ -167,7 +171,7 @@ async def deletion_answered(query: CallbackQuery, tap: Tap, conv: Conversation) 
     due = request.due_at or utcnow() + conv.config.retention.erasure_due
     zone = zoneinfo.ZoneInfo(conv.config.timezone)
     conv.say(erasure.request_recorded(locale=conv.locale, due=due, zone=zone))
-    await conv.resume()
+    await conv.finish()
 
 
 # ── no more news ────────────────────────────────────────────────────────────────────────────────
@@ -188,7 +192,7 @@ def create_router() -> Router:
     router.callback_query.register(
         my_data_action, FreshTap(*(f"do.{action}" for action in ACTIONS)), F.message
     )
-    router.message.register(request_written, Journey.correction, F.text)
-    router.message.register(request_written, Journey.withdrawal, F.text)
-    router.callback_query.register(deletion_answered, Journey.deletion, FreshTap(), F.message)
+    router.message.register(request_written, MyData.correction, F.text)
+    router.message.register(request_written, MyData.withdrawal, F.text)
+    router.callback_query.register(deletion_answered, MyData.deletion, FreshTap(), F.message)
     return router

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, Tap, read_tap
-from bot.dialogs.appointments import BOOKING, Place, answer_invalid, close, describe, show_first_month
+from bot.dialogs.appointments import BOOKING, Appointments, Place, answer_invalid, describe, show_first_month
 from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
     BOOKED,
@@ -48,11 +48,9 @@ async def own_proposal(conv: Conversation, token: str) -> tuple[AppointmentPropo
 
 
 def no_longer_open(conv: Conversation, query: CallbackQuery) -> None:
-    conv.outgoing.answer_callback(
-        query.id, _("This proposal is no longer open. Use /appointments to see your appointments.")
+    conv.close_keyboard(
+        query, _("This proposal is no longer open. Use /appointments to see your appointments.")
     )
-    if query.message is not None:
-        conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
 
 
 async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -78,7 +76,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         if appointment is None:
             no_longer_open(conv, query)
             return
-        close(conv, query)
+        conv.close_keyboard(query)
         place = Place(
             appointment.office, office_schedule(appointment.office, default_timezone=conv.config.timezone)
         )
@@ -93,7 +91,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
         )
         return
     await decline_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
-    close(conv, query)
+    conv.close_keyboard(query)
     await choose_another(conv, proposal)
 
 
@@ -104,7 +102,7 @@ async def choose_another(conv: Conversation, proposal: AppointmentProposal) -> N
         replaced = await conv.session.get(Appointment, proposal.replaces_id)
         if replaced is not None and replaced.status == BOOKED:
             booking["replace"] = str(replaced.id)
-    await conv.step_aside()
+    await conv.push_return(towards=Appointments.overview)
     await conv.state.update_data({BOOKING: booking})
     await show_first_month(conv)
 

@@ -19,8 +19,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
-from bot.conversation import Conversation, Journey
-from bot.dialogs.appointments import BOOKING, Place, close, show_first_month
+from bot.conversation import Conversation
+from bot.dialogs.appointments import BOOKING, Appointments, Place, show_first_month
 from bot.i18n import DEFAULT_LOCALE, LANGUAGES
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_address, office_name, office_schedule, upcoming_appointments
@@ -119,7 +119,7 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
     reminder.answer, reminder.answered_at = action, utcnow()
-    close(conv, query)
+    conv.close_keyboard(query)
     now = utcnow()
     if action == BOOK:
         await book_again(conv, appointment)
@@ -145,10 +145,10 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
         return
     # Cancel and Reschedule go through the appointment dialog's own steps, then back to where the
     # person was.
-    await conv.step_aside()
+    await conv.push_return(towards=Appointments.overview)
     if action == CANCEL:
         await conv.state.update_data({BOOKING: {"cancel": str(appointment.id)}})
-        await conv.go(Journey.appointment_cancel)
+        await conv.go(Appointments.cancel)
         return
     await conv.state.update_data(
         {BOOKING: {"replace": str(appointment.id), "type": appointment.type, "office": appointment.office_id}}
@@ -158,10 +158,10 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
 
 async def book_again(conv: Conversation, missed: Appointment) -> None:
     """The booking dialog, on the calendar of the missed appointment's office and type."""
-    await conv.step_aside()
+    await conv.push_return(towards=Appointments.overview)
     case_id = missed.case_id
     if len(await upcoming_appointments(conv.session, case_id=case_id, now=utcnow())) >= MAX_UPCOMING:
-        await conv.go(Journey.appointments)
+        await conv.go(Appointments.overview)
         return
     await conv.state.update_data({BOOKING: {"type": missed.type, "office": missed.office_id}})
     await show_first_month(conv)

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-import unicodedata
+from typing import Any
 
 from aiogram import F, Router, html
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
+from bot.conversation import Conversation, FreshTap, clean_text, step
+from bot.dialogs.interview import Interview
+from bot.questionnaire import Questionnaire
 from programme import consent
 from programme.eligibility import is_eligible
-from programme.forms import SCREENING, Kind, Question
+from programme.forms import SCREENING
+from programme.text import N_
 from storage.journey import ensure_case, save_form_response
 from storage.sealing import seal
 
 NAME_LIMIT = 100
-CONTINUE, SKIP, DONE = "continue", "skip", "done"
-QUESTIONS = SCREENING.bot_questions()
+CONTINUE, SKIP = "continue", "skip"
+
+
+class Screening(StatesGroup):
+    privacy = State()
+    name = State()
+    questions = State()
 
 
 # ── privacy notice ──────────────────────────────────────────────────────────────────────────────
@@ -44,21 +53,20 @@ def privacy_notice(conv: Conversation) -> str:
     return "\n\n".join([intro, parts["responsible"], parts["retention"], parts["rights"]])
 
 
-@step(Journey.privacy)
+@step(Screening.privacy)
 async def ask_privacy(conv: Conversation) -> None:
     conv.say(privacy_notice(conv), await conv.buttons([[(_("Continue"), CONTINUE)]]))
 
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
-    await conv.go(Journey.name)
+    conv.close_keyboard(query)
+    await conv.go(Screening.name)
 
 
 # ── preferred name ──────────────────────────────────────────────────────────────────────────────
 
 
-@step(Journey.name, expects_text=True)
+@step(Screening.name, expects_text=True)
 async def ask_name(conv: Conversation) -> None:
     conv.say(
         _("What name should we use for you? Write it below, or tap Skip."),
@@ -66,14 +74,8 @@ async def ask_name(conv: Conversation) -> None:
     )
 
 
-def clean_name(text: str) -> str:
-    """Collapse white space and drop invisible format characters (bidi overrides, zero widths)."""
-    visible = "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cf"})
-    return " ".join(visible.split())
-
-
 async def name_given(message: Message, conv: Conversation) -> None:
-    name = clean_name(message.text or "")
+    name = clean_text(message.text or "")
     if not name:
         await ask_name(conv)
         return
@@ -82,96 +84,18 @@ async def name_given(message: Message, conv: Conversation) -> None:
         return
     seal(conv.crypto, conv.beneficiary, "name_enc", name)
     conv.say(_("Thank you, {name}.").format(name=html.quote(name)))
-    await start_questions(conv)
+    await QUESTIONNAIRE.start(conv)
 
 
 async def name_skipped(query: CallbackQuery, conv: Conversation) -> None:
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
-    await start_questions(conv)
+    conv.close_keyboard(query)
+    await QUESTIONNAIRE.start(conv)
 
 
-# ── Annex 2 questions ───────────────────────────────────────────────────────────────────────────
+# ── Annex 2 questions (bot.questionnaire) and the result ────────────────────────────────────────
 
 
-async def start_questions(conv: Conversation) -> None:
-    await conv.state.update_data(q=QUESTIONS[0].id, answers={}, picked=[])
-    await conv.go(Journey.screening)
-
-
-def question_text(question: Question) -> str:
-    number = QUESTIONS.index(question) + 1
-    heading = _("Question {number} of {total}").format(number=number, total=len(QUESTIONS))
-    return f"<i>{heading}</i>\n\n{_(question.prompt)}"
-
-
-def question_rows(question: Question, picked: list[str]) -> list[Row]:
-    if question.kind is Kind.YES_NO:
-        return [[(_("Yes"), "yes"), (_("No"), "no")]]
-    rows: list[Row] = [
-        [(("✅ " if option.value in picked else "▫️ ") + _(option.label), option.value)]
-        for option in question.options
-    ]
-    rows.append([(_("Done"), DONE)])
-    return rows
-
-
-@step(Journey.screening)
-async def ask_question(conv: Conversation) -> None:
-    data = await conv.data()
-    question = SCREENING.question(data["q"])
-    conv.say(question_text(question), await conv.buttons(question_rows(question, data.get("picked", []))))
-
-
-async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    data = await conv.data()
-    question = SCREENING.question(data["q"])
-    message_id = query.message.message_id
-    if question.kind is Kind.MULTI and tap.value != DONE:
-        await toggle(query, tap, conv, question, data)
-        return
-    if question.kind is Kind.MULTI:
-        answer: str | list[str] = [
-            option.value for option in question.options if option.value in data["picked"]
-        ]
-        if not answer:
-            conv.outgoing.answer_callback(query.id, _("Choose at least one, then tap Done."), show_alert=True)
-            return
-        shown = ", ".join(_(option.label) for option in question.options if option.value in answer)
-    elif tap.value in question.option_values():
-        answer = tap.value
-        shown = _("Yes") if answer == "yes" else _("No")
-    else:
-        conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
-        return
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit(conv.chat_id, message_id, f"{question_text(question)}\n\n➡️ <b>{shown}</b>")
-    answers = {**data["answers"], question.id: answer}
-    following = QUESTIONS.index(question) + 1
-    if following < len(QUESTIONS):
-        await conv.state.update_data(q=QUESTIONS[following].id, answers=answers, picked=[])
-        await ask_question(conv)
-    else:
-        await finish(conv, answers)
-
-
-async def toggle(query: CallbackQuery, tap: Tap, conv: Conversation, question: Question, data: dict) -> None:
-    if tap.value not in question.option_values():
-        conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
-        return
-    picked = list(data.get("picked", []))
-    picked.remove(tap.value) if tap.value in picked else picked.append(tap.value)
-    await conv.state.update_data(picked=picked)
-    conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(
-        conv.chat_id, query.message.message_id, keyboard(tap.token, question_rows(question, picked))
-    )
-
-
-# ── result ──────────────────────────────────────────────────────────────────────────────────────
-
-
-async def finish(conv: Conversation, answers: dict) -> None:
+async def finish(conv: Conversation, answers: dict[str, Any]) -> None:
     eligible = is_eligible(answers)
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     case.provisionally_eligible = eligible
@@ -183,7 +107,6 @@ async def finish(conv: Conversation, answers: dict) -> None:
         form_version=SCREENING.version,
         answers=answers,
     )
-    await conv.state.update_data(q=None, answers=None, picked=None)
     if eligible:
         conv.say(
             _(
@@ -201,13 +124,16 @@ async def finish(conv: Conversation, answers: dict) -> None:
                 "Your case number is {code}."
             ).format(code=case.code)
         )
-    await conv.go(Journey.interview_offer)
+    await conv.go(Interview.offer)
+
+
+QUESTIONNAIRE = Questionnaire(SCREENING, Screening.questions, N_("Question {number} of {total}"), finish)
 
 
 def create_router() -> Router:
     router = Router(name="screening")
-    router.callback_query.register(privacy_read, Journey.privacy, FreshTap(CONTINUE), F.message)
-    router.message.register(name_given, Journey.name, F.text)
-    router.callback_query.register(name_skipped, Journey.name, FreshTap(SKIP), F.message)
-    router.callback_query.register(answered, Journey.screening, FreshTap(), F.message)
+    router.callback_query.register(privacy_read, Screening.privacy, FreshTap(CONTINUE), F.message)
+    router.message.register(name_given, Screening.name, F.text)
+    router.callback_query.register(name_skipped, Screening.name, FreshTap(SKIP), F.message)
+    QUESTIONNAIRE.register(router)
     return router

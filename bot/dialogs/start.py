@@ -7,7 +7,9 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, Journey
+from bot.conversation import Conversation
+from bot.dialogs.language import Language
+from bot.dialogs.menu import Menu
 from programme.channels import valid_code
 from storage.channels import known_code
 from storage.queries import open_case_of
@@ -28,9 +30,9 @@ async def start(message: Message, command: CommandObject, conv: Conversation) ->
         conv.say(_("Welcome back! You will get our news again."))
     current = await conv.state.get_state()
     if current is None:
-        await conv.go(Journey.language)
+        await conv.go(Language.choose)
         return
-    if current != Journey.done.state:
+    if current != Menu.main.state:
         welcome = _("Welcome back! Let's continue where you stopped.")
         # Someone whose screening reply never reached them (a lost connection) still learns their number.
         case = await open_case_of(conv.session, beneficiary_id=conv.beneficiary.id)

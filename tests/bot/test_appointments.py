@@ -442,14 +442,14 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
         "s1000",
     ):
         assert await forged(page, value) == invalid, value
-    assert await state() == "Journey:appointment_date"
+    assert await state() == "Appointments:date"
     await open_month(phone, t, user, target_day())
     await tap_and_wait(phone, user, calendar.day_label(target_day(), "en"), t("Choose a time."))
     times = await latest_keyboard(phone, user)
     token = Tap.unpack(times["reply_markup"]["inline_keyboard"][0][0]["callback_data"]).token
     for value in ("s0300", "s1200", "s0915", calendar.day_value(target_day()), "c0"):
         assert await forged(times, value) == invalid, value
-    assert await state() == "Journey:appointment_time"
+    assert await state() == "Appointments:time"
     nine = calendar.time_label(dt.datetime.combine(target_day(), dt.time(9), tzinfo=BAKU), BAKU, "en")
     await tap_and_wait(phone, user, nine, "Please check your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
@@ -459,7 +459,7 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
         assert await forged(listing, value) == invalid, value
     async with sessionmaker() as session:
         assert (await session.execute(select(Appointment.status))).scalars().all() == ["booked"]
-    assert await state() == "Journey:appointments"
+    assert await state() == "Appointments:overview"
 
 
 @slow

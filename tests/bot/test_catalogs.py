@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from aiogram.fsm.state import StatesGroup
 from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.conversation import STEPS, Journey
+from bot.conversation import STEPS
+from bot.dialogs import DIALOGS
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 # The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
@@ -56,8 +58,16 @@ def test_translations_keep_placeholders_and_markup(locale: str) -> None:
             assert sorted(TAG.findall(translation)) == sorted(TAG.findall(msgid)), msgid
 
 
-def test_every_journey_state_can_be_asked_again() -> None:
-    assert {state.state for state in Journey.__all_states__} == set(STEPS)
+def test_every_dialog_state_can_be_asked_again() -> None:
+    groups = [
+        group
+        for dialog in DIALOGS
+        for group in vars(dialog).values()
+        if isinstance(group, type) and issubclass(group, StatesGroup) and group.__module__ == dialog.__name__
+    ]
+    states = [state.state for group in groups for state in group.__all_states__]
+    assert len(states) == len(set(states)) and set(states) == set(STEPS)
+    assert [step.mark for step in STEPS.values() if step.mark] in (["first", "home"], ["home", "first"])
 
 
 def test_the_template_holds_exactly_the_strings_of_the_source() -> None:

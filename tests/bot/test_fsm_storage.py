@@ -6,7 +6,7 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import Journey
+from bot.dialogs.screening import Screening
 from bot.fsm_storage import SqlStorage
 from storage.crypto import Crypto
 from storage.models import DialogState
@@ -29,22 +29,22 @@ async def test_state_and_data_persist_sealed_and_reads_are_copies(
     assert await storage.get_state(key()) is None
     assert await storage.get_data(key()) == {}
 
-    await storage.set_state(key(), Journey.name)
+    await storage.set_state(key(), Screening.name)
     await storage.set_data(key(), {"answers": {"q1": "yes"}, "name": "Zahra"})
     read = await storage.get_data(key())
     read["answers"]["q1"] = "changed"  # a handler's own copy
     assert await storage.get_data(key()) == {"answers": {"q1": "yes"}, "name": "Zahra"}
-    assert await storage.get_state(key()) == Journey.name.state
+    assert await storage.get_state(key()) == Screening.name.state
 
     async with sessionmaker() as session:
         (row,) = (await session.execute(select(DialogState))).scalars()
-    assert row.state == Journey.name.state
+    assert row.state == Screening.name.state
     assert b"Zahra" not in row.data_enc  # sealed
 
     await storage.set_data(key(), {})
     async with sessionmaker() as session:
         (row,) = (await session.execute(select(DialogState))).scalars()
-    assert row.data_enc is None and row.state == Journey.name.state
+    assert row.data_enc is None and row.state == Screening.name.state
 
 
 async def test_a_chat_without_a_person_has_no_dialog(

@@ -203,7 +203,7 @@ async def test_a_restart_mid_dialog_resumes_at_the_same_step(
     await phone.send_text(user, "/start")
     await phone.wait_for_bot_message(user, contains=t(SCREENING.bot_questions()[2].prompt))
     async with sessionmaker() as session:
-        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Screening:questions"
 
 
 async def test_a_replayed_update_changes_nothing(
@@ -227,7 +227,7 @@ async def test_a_replayed_update_changes_nothing(
             text("SELECT count(*) FROM processed_updates WHERE update_id = :u"), {"u": update_id}
         )
         assert processed.scalar_one() == 1
-        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Screening:questions"
 
 
 async def test_forged_and_stale_buttons_change_nothing(
@@ -259,7 +259,7 @@ async def test_forged_and_stale_buttons_change_nothing(
     )
     async with sessionmaker() as session:
         row = (await session.execute(select(DialogState))).scalar_one()
-        assert row.state == "Journey:screening"
+        assert row.state == "Screening:questions"
         data = unseal_json(crypto, row, "data_enc")
         assert data["q"] == "resides_for_reason"
         assert data["answers"] == {}

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.demo_data import Story, add_story, seed_demo
 from outreach.campaigns import Segment, count_by_language, known_sources
-from programme.figures import Cell, breakdown, masked, neutralised, share
+from programme.figures import DIALOG_STATES, Cell, breakdown, masked, neutralised, share
 from storage import figures as store
 from storage import person_keys
 from storage.crypto import Crypto
@@ -177,7 +177,9 @@ async def seed_world(sessionmaker: async_sessionmaker[AsyncSession], crypto: Cry
             seal(crypto, person, "telegram_id_enc", str(7_000_000 + index))
             session.add(person)
             await session.flush()
-            session.add(DialogState(id=person.id, state=f"Journey:{step}", updated_at=now - since))
+            # Half saved under the state's name before the bot's dialogs were split: counted the same.
+            state = DIALOG_STATES[step][index % 2]
+            session.add(DialogState(id=person.id, state=state, updated_at=now - since))
             # A campaign reached them: 6 sent, 1 failed (the last 2 were not in it).
             if index < 7:
                 message = OutboxMessage(

@@ -88,7 +88,7 @@ async def test_the_same_update_delivered_ten_times_at_once_is_handled_once(
             text("SELECT count(*) FROM processed_updates WHERE update_id = 900001")
         )
         assert processed.scalar_one() == 1
-        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:screening"
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Screening:questions"
 
 
 @pytest.mark.parametrize("taken", [False, True], ids=["queued", "taken"])
@@ -124,7 +124,7 @@ async def test_an_update_stored_before_a_crash_is_handled_after_the_restart(
     await phone.wait_for_bot_message(user, contains="🌐", timeout=15)
     await wait_for_empty_queue(sessionmaker)
     async with sessionmaker() as session:
-        assert (await session.execute(select(DialogState.state))).scalar_one() == "Journey:language"
+        assert (await session.execute(select(DialogState.state))).scalar_one() == "Language:choose"
 
 
 async def test_an_update_whose_replica_died_mid_handling_is_taken_over_once_its_lease_ends(
