@@ -32,6 +32,7 @@ _PARTS = (
     ("Sender", "sender"),
     ("Campaign", "campaign"),
     ("Reminders", "reminders"),
+    ("Speed patch", "speedups"),
 )
 # The order the parts run in, which is the table's.
 ORDER = (
@@ -46,6 +47,7 @@ ORDER = (
     "campaign",
     "reminders",
     "purge",
+    "speedups",
 )
 
 
