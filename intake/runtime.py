@@ -59,9 +59,10 @@ class Runtime:
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
-    """The database and keys. The bot gets an engine of its own: on SQLite its statements (all
-    short) run on the event loop's thread while the console's and the sender's (some long) stay on
-    the driver's thread, both sharing the process's write lock on the file; on PostgreSQL its pool
+    """The database and keys. The bot gets an engine of its own: on SQLite, with the speed patches
+    (intake.speedups), its statements (all short) run on the event loop's thread while the console's
+    and the sender's (some long) stay on the driver's thread, all taking turns on the process's
+    write lock on the file; on PostgreSQL its pool
     does not ping connections before use, a round trip of the six an update makes: the bot applies
     an update again when its connection was lost (bot.middlewares)."""
     crypto = Crypto(settings.keys())
