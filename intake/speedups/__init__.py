@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from storage.engine import SqliteSpeedups
 
 SETTING = "INTAKE_SPEEDUPS"
-PATCHES = ("deferred_models", "sqlite_one_trip", "sqlite_turns", "filters")
 
 _installed: bool | None = None
 

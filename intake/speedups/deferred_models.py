@@ -13,7 +13,7 @@
   sender only ever reads a `Message`, a bot a few dozen types); the worker idle at 114 MiB instead of
   222 MiB. `make bench BENCH_ARGS="--only speedups"` measures it again, stock beside patched.
 - **Test**: tests/speedups/test_deferred_models.py (the same answers as aiogram's eager build).
-- **To remove**: delete this module, its entry in `intake.speedups.PATCHES` and its test. The worker's
+- **To remove**: delete this module, its lines in `intake.speedups.install` and its test. The worker's
   memory goal (< 200 MB) then needs checking with `make bench BENCH_ARGS="--only sender"`.
 """
 

@@ -10,8 +10,8 @@
 - **Gain measured**: about a tenth of the bot's CPU time in the profile;
   `make bench BENCH_ARGS="--only speedups"` measures an update dispatched through every router.
 - **Test**: tests/speedups/test_filters.py (no handler or filter of the bot goes to a thread).
-- **To remove**: delete this module and its entry in `intake.speedups.PATCHES` (the composition root
-  calls it through `intake.speedups.tune_dispatcher`); or, instead, write the bot's filters as
+- **To remove**: delete this module and its call in `intake.speedups.tune_dispatcher` (which the
+  composition root calls on each dispatcher it builds); or, instead, write the bot's filters as
   `Filter` classes where they are registered.
 """
 

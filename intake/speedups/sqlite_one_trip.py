@@ -9,7 +9,7 @@
   updates/s side by side (one trip per statement), then from about 85 to 160 updates/s on a busy
   machine (inline). `make bench BENCH_ARGS="--only speedups"` measures a point read and write again.
 - **Test**: tests/speedups/test_sqlite_one_trip.py; with the patches on, every SQLite test runs on it.
-- **To remove**: delete this module and its entry in `intake.speedups.PATCHES`; the bot's engine then
+- **To remove**: delete this module and its lines in `intake.speedups.install`; the bot's engine then
   waits for SQLite's lock with a busy timeout like the others (storage.engine does so already when
   no driver is installed).
 

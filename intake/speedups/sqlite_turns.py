@@ -16,7 +16,7 @@ synchronous `begin` event.
   one process with and without it.
 - **Test**: tests/storage/test_engine.py (a failed or repeated transaction hands its turn on; the bot
   queues behind the console's long transaction).
-- **To remove**: delete this module and its entry in `intake.speedups.PATCHES`; SQLite's busy
+- **To remove**: delete this module and its lines in `intake.speedups.install`; SQLite's busy
   timeout alone then orders the writers.
 """
 
