@@ -44,9 +44,17 @@ $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 		cd $(AXE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch node_modules/axe-core/axe.min.js; \
 	else echo "npm is not installed: the accessibility test will be skipped"; fi
 
+# The slice run again on the stock libraries (INTAKE_SPEEDUPS=off, docs/performance.md), on SQLite,
+# where most of the patches are: the same behaviour proves they change only speed (about 2 minutes).
+STOCK_SLICE := tests/speedups/test_switch.py tests/bot/test_screening.py tests/bot/test_journey.py \
+	tests/bot/test_taps.py tests/bot/test_fsm_storage.py tests/outreach/test_sender.py \
+	tests/outreach/test_sender_answers.py tests/outreach/test_crash_safety.py tests/storage \
+	tests/console/test_console_reads.py
+
 test: catalogs browser axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	INTAKE_SPEEDUPS=off $(BIN)/python -m pytest $(STOCK_SLICE) -k "not postgresql" -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): P1 dialog throughput, P4 console, start-up and memory, the outbox
-sender, campaign expansion, reminders and the paced bot during a retention purge, one table, printed and
-written into docs/benchmarks.md.
+sender, campaign expansion, reminders, the paced bot during a retention purge and each speed patch
+against the stock library, one table, printed and written into docs/benchmarks.md.
 
 Everything that is compared is measured in the same run on the same machine, because these
 machines are shared and noisy: read the ratios, not the absolute numbers.
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import campaigns, document, keys, outreach, purge, reminders
+from bench import campaigns, document, keys, outreach, purge, reminders, speedups
 from bench.infra import machine, postgres_reachable, run_module, scratch_database
 from bench.p1 import P1Result, run_p1
 from bench.p4 import P4Result, run_p4
@@ -53,7 +53,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge,keys",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge,keys,speedups",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -86,6 +86,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     backends = [b for b in args.backends.split(",") if b == "sqlite" or postgres_reachable()]
     report: dict[str, Any] = {
         "machine": await machine("postgresql" in backends), "p1": [], "p4": [], "outreach": [],
+        "speedups": [],
     }  # fmt: skip
     started = time.monotonic()
     RESULTS.mkdir(exist_ok=True)
@@ -138,6 +139,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if "startup" in parts:
             report["startup"] = progress(await run_startup(work))
         report["outreach"] = await _outreach(args, parts, backends, work)
+        if "speedups" in parts:
+            # Stock beside patched in one process; the patches are SQLite's and aiogram's alone.
+            report["speedups"] = await run_module("bench.speedups", [], work)
     report["seconds"] = round(time.monotonic() - started, 1)
     return report
 
@@ -151,8 +155,8 @@ def progress(result: Any) -> Any:
 async def _p4_and_memory(
     backend: str, args: argparse.Namespace, parts: set[str], work: Path, report: dict[str, Any]
 ) -> P4Result:
-    keys = generate_key()
-    crypto = Crypto(parse_keys(keys))
+    data_keys = generate_key()
+    crypto = Crypto(parse_keys(data_keys))
     async with scratch_database(backend, work) as url:
         engine = create_engine(url)
         try:
@@ -160,7 +164,7 @@ async def _p4_and_memory(
         finally:
             await engine.dispose()
         if "memory" in parts and backend == "sqlite":
-            report["memory"] = await run_memory(url, keys, args.cases, args.dialogs, work)
+            report["memory"] = await run_memory(url, data_keys, args.cases, args.dialogs, work)
     return result
 
 
@@ -282,6 +286,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
     rows += reminders.rows(report["outreach"])
     rows += purge.rows(report["outreach"])
     rows += keys.rows(report["outreach"])
+    rows += speedups.rows(report.get("speedups", []))
     return rows
 
 

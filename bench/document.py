@@ -33,6 +33,7 @@ _PARTS = (
     ("Campaign", "campaign"),
     ("Reminders", "reminders"),
     ("Keys", "keys"),
+    ("Speed patch", "speedups"),
 )
 # The order the parts run in, which is the table's.
 ORDER = (
@@ -48,6 +49,7 @@ ORDER = (
     "reminders",
     "purge",
     "keys",
+    "speedups",
 )
 
 

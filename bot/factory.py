@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -51,7 +49,6 @@ def create_dispatcher(
     BeneficiaryLocaleMiddleware(i18n).setup(dispatcher)
     # In DIALOGS' order: commands work from any step; the fallback takes what no step expected.
     dispatcher.include_routers(*(dialog.create_router() for dialog in DIALOGS))
-    keep_filters_in_the_loop(dispatcher)
     dispatcher.message.middleware(urgent.CrisisWords())
 
     async def on_error(event: ErrorEvent, bot: Bot, event_chat: Chat | None = None, **data: Any) -> None:
@@ -71,30 +68,6 @@ def create_dispatcher(
 
     dispatcher.errors.register(on_error)
     return dispatcher
-
-
-def keep_filters_in_the_loop(dispatcher: Dispatcher) -> None:
-    """Run every plain-callable filter (a state, `F.text == …`, `F.message`) in the event loop.
-
-    aiogram sends a filter that is not a coroutine function to a worker thread, one hop per check,
-    and an update is checked against many (every menu label, every step's state) before its handler:
-    a tenth of the bot's CPU time went to those hops. The checks themselves are quick and pure.
-    """
-    for router in dispatcher.chain_tail:
-        for observer in router.observers.values():
-            for handler in observer.handlers:
-                for condition in handler.filters or ():
-                    if not condition.awaitable:
-                        condition.callback = _in_loop(condition.callback)
-                        condition.awaitable = True
-
-
-def _in_loop(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    @functools.wraps(check)
-    async def checked(*args: Any, **kwargs: Any) -> Any:
-        return check(*args, **kwargs)
-
-    return checked
 
 
 def commands(i18n: I18n, locale: str) -> list[BotCommand]:

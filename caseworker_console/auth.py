@@ -119,7 +119,8 @@ class SessionBackend(AuthenticationBackend):
             return None
         db = database(conn)
         result = await self._resume(conn, db, token)
-        # End the lookup's transaction now: on SQLite it holds the write lock until it ends.
+        # End the lookup's transaction now: on SQLite a POST's holds the write lock until it ends (a
+        # GET's reads without it: caseworker_console.database).
         await db.commit()
         return result
 

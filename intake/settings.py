@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.flood import FloodLimit, parse_flood_limit
+from intake import speedups
 from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
 from storage.crypto import KeyConfigError, generate_key, parse_keys
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     retain_updates_days: int = Field(7, alias="INTAKE_RETAIN_UPDATES_DAYS", ge=1, le=365)
     retain_audit_days: int = Field(2190, alias="INTAKE_RETAIN_AUDIT_DAYS", ge=1, le=36500)
     erasure_due_days: int = Field(30, alias="INTAKE_ERASURE_DUE_DAYS", ge=1, le=90)
+    # Read by intake.speedups before anything else (the patches precede aiogram's import); here so
+    # that a malformed value stops start-up with one sentence, as every other setting does.
+    speedups: str = Field("on", alias="INTAKE_SPEEDUPS")
 
     @field_validator("timezone")
     @classmethod
@@ -76,6 +80,11 @@ class Settings(BaseSettings):
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value
+
+    @field_validator("speedups")
+    @classmethod
+    def _on_or_off(cls, value: str) -> str:
+        return "on" if speedups.requested({speedups.SETTING: value}) else "off"
 
     @field_validator("flood_limit")
     @classmethod

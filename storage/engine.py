@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
-import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +14,54 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util import await_
-
-from storage import sqlite_driver
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_WRITE_LOCK = "intake_write_lock"
+# An execution option: a transaction on a connection that has it begins with a plain BEGIN and takes
+# no write lock (see reading); every other SQLite transaction begins with BEGIN IMMEDIATE.
+READ_ONLY = "intake_read_only"
 
 
-# The write locks of each event loop, by database file (see _configure_sqlite).
-_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass(frozen=True)
+class SqliteSpeedups:
+    """What the composition root's speed patches (intake.speedups) plug into SQLite engines; none by
+    default, so that SQLAlchemy runs on stock aiosqlite and SQLite's own busy handler.
+
+    `driver(inline=, busy_timeout=)` makes the DB-API module for `create_async_engine(module=)`;
+    `engine(engine, database)` is called on every new SQLite engine with its file's resolved path."""
+
+    driver: Callable[..., Any] | None = None
+    engine: Callable[[AsyncEngine, str], None] | None = None
 
 
-def _write_lock(database: str) -> asyncio.Lock:
-    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
-    return locks.get(database) or locks.setdefault(database, asyncio.Lock())
+STOCK = SqliteSpeedups()
+_speedups = STOCK
 
 
-async def _acquire(lock: asyncio.Lock) -> None:
-    # asyncio.timeout, not wait_for: no task per transaction, and a free lock is taken at once.
-    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
-        await lock.acquire()
+def use_sqlite_speedups(speedups: SqliteSpeedups) -> None:
+    """The speed patches every SQLite engine made from now on is built with (intake.speedups.install)."""
+    global _speedups
+    _speedups = speedups
+
+
+def sqlite_speedups() -> SqliteSpeedups:
+    return _speedups
+
+
+def reads_only(connection: Any) -> bool:
+    """Whether a (sync) connection's transactions begin without the write lock."""
+    return bool(connection.get_execution_options().get(READ_ONLY, False))
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """The engine whose SQLite transactions begin with a plain BEGIN: they read beside the one
+    writer (write-ahead log) and take the write lock only if they write, which may then fail at once
+    if another connection wrote since they first read (the caller runs them again as a writer).
+    The same engine on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,41 +94,31 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
-    # SQLite has one writer. Transactions of this process queue on an asyncio lock before taking
-    # SQLite's: the next one starts the moment the last one ends, instead of polling the file lock
-    # through SQLite's busy handler, which sleeps up to 100 ms between tries. Another process's lock
-    # is waited for by the busy handler (busy_timeout) or, inline, by the driver (storage.sqlite_driver).
-    # One lock per event loop and database file, shared by the engines of a process on that file
-    # (the bot's inline one and the console's and sender's).
-    database = str(Path(make_url(engine.url).database or "").resolve())
-
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if _WRITE_LOCK not in connection.info:  # a connection keeps its turn until it is returned
-            lock = _write_lock(database)
-            await_(_acquire(lock))
-            connection.info[_WRITE_LOCK] = lock
-        # Take the write lock up front: a deferred transaction that later upgrades to a writer
-        # fails at once with "database is locked" instead of waiting for busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    @event.listens_for(engine.sync_engine.pool, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        # After COMMIT or ROLLBACK and the pool's reset: the next transaction starts at once.
-        lock = record.info.pop(_WRITE_LOCK, None) if record is not None else None
-        if lock is not None:
-            lock.release()
+        # A writer takes the write lock up front: a deferred transaction that later upgrades to a
+        # writer fails at once with "database is locked" instead of waiting for busy_timeout.
+        connection.exec_driver_sql("BEGIN" if reads_only(connection) else "BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
-    """`inline`: SQLite statements run on the event loop's thread (see storage.sqlite_driver), for a
-    process whose statements are all short (the bot); no effect on PostgreSQL."""
+def create_engine(
+    url: str, *, inline: bool = False, speedups: SqliteSpeedups | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """`inline`: SQLite statements run on the event loop's thread, for a process whose statements are
+    all short (the bot), when the speed patches provide such a driver (intake.speedups.sqlite_one_trip);
+    `speedups`: other than those installed (benchmarks compare). No effect on PostgreSQL."""
     if is_sqlite(url):
+        speedups = _speedups if speedups is None else speedups
         _prepare_sqlite_file(url)
-        kwargs.setdefault(
-            "module", sqlite_driver.dbapi(inline=inline, busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-        )
+        if speedups.driver is not None:
+            kwargs.setdefault(
+                "module", speedups.driver(inline=inline, busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            )
+        else:
+            inline = False
         engine = create_async_engine(url, **kwargs)
+        if speedups.engine is not None:  # first: its listeners run before ours (BEGIN)
+            speedups.engine(engine, str(Path(make_url(url).database or "").resolve()))
         # An inline connection waits for another process's write lock itself, without blocking the loop.
         _configure_sqlite(engine, busy_timeout_ms=0 if inline else SQLITE_BUSY_TIMEOUT_MS)
         return engine

@@ -18,6 +18,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response
 from aiogram.types import (
     BufferedInputFile,
     ForceReply,
@@ -27,12 +28,13 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    User,
 )
 from pydantic import BaseModel
 
 from bot.factory import create_bot
 from bot.outgoing import Outgoing
-from bot.telegram_session import KEYBOARDS, TelegramSession
+from bot.telegram_session import _RESPONSE_MODELS, KEYBOARDS, TelegramSession
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from tests.bot.conftest import BOT_ID, TOKEN
@@ -149,3 +151,15 @@ def test_no_keyboard_type_holds_a_bot_default_or_a_file() -> None:
     for keyboard_type in KEYBOARDS:
         walk(keyboard_type)
     assert InlineKeyboardButton in seen and KeyboardButton in seen
+
+
+async def test_a_response_class_is_made_once_per_method(sandbox: SandboxServer) -> None:
+    bot = create_bot(TOKEN, sandbox.url)
+    try:
+        first = await bot.get_me()
+        again = await bot.get_me()
+    finally:
+        await bot.session.close()
+
+    assert first.id == again.id
+    assert _RESPONSE_MODELS[User] is Response[User]

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake import speedups
 from intake.settings import demo_keys
-from storage import sqlite_driver
+from intake.speedups import sqlite_one_trip
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import AuditEntry
 from storage.queries import next_case_code, record_audit
@@ -69,7 +70,7 @@ async def test_a_failed_transaction_or_a_second_one_on_a_connection_never_holds_
 ) -> None:
     """SQLite: this process's transactions take turns on a lock; a rolled-back transaction and a
     connection that begins twice must hand the turn on, or every later transaction would wait."""
-    engine = database.engine()
+    engine = database.engine(speedups=speedups.sqlite())
     maker = create_sessionmaker(engine)
     try:
         with pytest.raises(ZeroDivisionError):
@@ -105,8 +106,14 @@ async def test_the_bots_inline_engine_waits_its_turn_behind_the_consoles_long_tr
     for SQLite's own lock only up to its busy timeout, queues behind the console's transaction."""
     if database.backend != "sqlite":
         pytest.skip("the lock behaviour is SQLite's")
-    console = database.engine()
-    bot = create_engine(database.url, inline=True, module=sqlite_driver.dbapi(inline=True, busy_timeout=0.1))
+    patched = speedups.sqlite()
+    console = create_engine(database.url, speedups=patched)
+    bot = create_engine(
+        database.url,
+        inline=True,
+        speedups=patched,
+        module=sqlite_one_trip.dbapi(inline=True, busy_timeout=0.1),
+    )
     console_holds, release = asyncio.Event(), asyncio.Event()
 
     async def long_console_transaction() -> None:

@@ -1,4 +1,4 @@
-"""The SQLite driver: one trip to the connection's thread per statement (or none, inline), with
+"""The SQLite speed patch (intake.speedups.sqlite_one_trip): one trip to the connection's thread per statement (or none, inline), with
 everything SQLAlchemy reads of a cursor (rows, row counts, new row ids, RETURNING) as aiosqlite gives
 it; inline, another process's write lock is waited for without blocking the event loop."""
 
@@ -17,7 +17,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, event, 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import sqlite_driver
+from intake import speedups
+from intake.speedups import sqlite_one_trip
 from storage.engine import create_engine
 
 metadata = MetaData()
@@ -31,7 +32,9 @@ notes = Table(
 
 @pytest.fixture(params=[False, True], ids=["thread", "inline"])
 async def engine(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", inline=request.param)
+    engine = create_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", inline=request.param, speedups=speedups.sqlite()
+    )
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     yield engine
@@ -50,7 +53,7 @@ async def count_trips(engine: AsyncEngine, statement: Any) -> tuple[int, Any]:
     """Trips to the connection's thread for one statement inside an open transaction."""
     async with engine.begin() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
-        assert isinstance(driver, sqlite_driver.Connection)
+        assert isinstance(driver, sqlite_one_trip.Connection)
         trips = 0
         original = driver._execute
 
@@ -111,7 +114,9 @@ def _inline(engine: AsyncEngine) -> bool:
 
 async def test_inline_statements_run_on_the_loops_thread_and_threaded_ones_do_not(tmp_path: Path) -> None:
     for inline in (True, False):
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'where.db'}", inline=inline)
+        engine = create_engine(
+            f"sqlite+aiosqlite:///{tmp_path / 'where.db'}", inline=inline, speedups=speedups.sqlite()
+        )
         on_thread_ident(engine)
         async with engine.begin() as connection:
             ran_on = (await connection.execute(text("SELECT thread_ident()"))).scalar_one()
@@ -147,7 +152,7 @@ async def test_inline_waits_for_another_writer_without_blocking_the_loop(
     held_write_lock: tuple[Path, threading.Event],
 ) -> None:
     path, release = held_write_lock
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", inline=True)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", inline=True, speedups=speedups.sqlite())
     ticks = 0
 
     async def ticker() -> None:
@@ -177,7 +182,10 @@ async def test_inline_gives_up_after_its_busy_timeout_with_sqlites_error(
 ) -> None:
     path, _ = held_write_lock
     engine = create_engine(
-        f"sqlite+aiosqlite:///{path}", inline=True, module=sqlite_driver.dbapi(inline=True, busy_timeout=0.2)
+        f"sqlite+aiosqlite:///{path}",
+        inline=True,
+        speedups=speedups.sqlite(),
+        module=sqlite_one_trip.dbapi(inline=True, busy_timeout=0.2),
     )
     started = time.monotonic()
     with pytest.raises(OperationalError, match="locked"):
