@@ -21,7 +21,6 @@ from storage.crypto import (
     WRAPPED_COLUMN,
     WRAPPED_TABLE,
     Crypto,
-    owner_of,
 )
 from storage.models import Base, Case
 from storage.models_keys import PersonKey
@@ -45,7 +44,7 @@ def _stale_columns(crypto: Crypto, row: Base) -> list[str]:
         column
         for column in row.__encrypted__
         if (blob := getattr(row, column)) is not None
-        and (not crypto.is_current(blob) or (owned and owner_of(blob) is None and _has_owner(row)))
+        and (not crypto.is_current(blob) or (owned and blob[:1] == FORMAT_VERSION and _has_owner(row)))
     ]
 
 
