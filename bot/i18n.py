@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import gettext
 from pathlib import Path
 from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.support import Translations
+
+from texts.bidi import directed
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -25,8 +30,48 @@ LANGUAGES: dict[str, str] = {
 RIGHT_TO_LEFT = frozenset({"fa", "ps", "ur"})
 
 
+# The locale whose dates, times and numbers Babel formats for each language, where it is not the
+# catalog's own: Persian speakers here are mostly from Afghanistan and write Dari (جنوری، مارچ),
+# not Iranian Persian (ژانویه، مارس); the catalog stays "fa".
+FORMAT_LOCALES: dict[str, str] = {"fa": "fa_AF"}
+
+
+def format_locale(locale: str) -> str:
+    """The Babel locale that formats dates, times and numbers for a reader of `locale`."""
+    return FORMAT_LOCALES.get(locale, locale)
+
+
+class RightToLeft(gettext.GNUTranslations):
+    """A catalog for right-to-left readers whose translations keep their left-to-right pieces whole
+    (texts.bidi): the catalogs stay plain text, and every message gets this in one place."""
+
+    def __init__(self, catalog: gettext.NullTranslations) -> None:
+        super().__init__()
+        self._plain = catalog
+
+    def gettext(self, message: str) -> str:
+        return directed(self._plain.gettext(message))
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return directed(self._plain.ngettext(msgid1, msgid2, n))
+
+
+def for_reader(catalog: gettext.GNUTranslations, language: str) -> gettext.GNUTranslations:
+    return RightToLeft(catalog) if language in RIGHT_TO_LEFT else catalog
+
+
 def create_i18n() -> I18n:
-    return I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+    i18n = I18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+    # Not a subclass of I18n: aiogram's gettext finds the one in use by that exact class.
+    i18n.locales = {language: for_reader(catalog, language) for language, catalog in i18n.locales.items()}
+    return i18n
+
+
+@functools.cache
+def bot_catalog(language: str) -> gettext.GNUTranslations:
+    """The bot's words in one language outside a conversation (the console's consent text and PDF,
+    the flyers), exactly as the bot shows them."""
+    return for_reader(Translations.load(LOCALES_DIR, [language], DOMAIN), language)
 
 
 def telegram_locale(user: User | None) -> str:
