@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flood import DEFAULT_FLOOD, FloodLimit
+from bot.i18n import in_reading_order
 from bot.outgoing import Markup, Outgoing
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
@@ -112,7 +113,7 @@ class Conversation:
         """A keyboard whose buttons are the only live ones from now on."""
         token = secrets.token_urlsafe(6)
         await self.state.update_data(token=token)
-        return keyboard(token, rows)
+        return keyboard(token, rows, self.locale)
 
     async def spend_buttons(self) -> None:
         """No button is live any more: a second tap of the one just pressed (a double tap) or of
@@ -152,12 +153,13 @@ class Conversation:
         await self.ask_current()
 
 
-def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
+def keyboard(token: str, rows: list[Row], locale: str | None = None) -> InlineKeyboardMarkup:
+    """Buttons in the reader's order (bot.i18n.in_reading_order): of `locale`, else the update's."""
     return InlineKeyboardMarkup.model_validate(
         {
             "inline_keyboard": [
                 [{"text": label, "callback_data": tap_data(token, value)} for label, value in row]
-                for row in rows
+                for row in in_reading_order(rows, locale)
             ]
         }
     )

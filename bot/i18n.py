@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import gettext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
 from babel.support import Translations
 
 from texts.bidi import directed
@@ -87,3 +88,24 @@ class BeneficiaryLocaleMiddleware(I18nMiddleware):
         if beneficiary is not None and beneficiary.language in LANGUAGES:
             return str(beneficiary.language)
         return telegram_locale(data.get("event_from_user"))
+
+
+def with_answer(question: str, answer: str) -> str:
+    """A question as it stays in the chat once answered: the answer below it, after an arrow that
+    points along the reader's line (mirrored for right-to-left readers, texts.bidi)."""
+    return question + "\n\n" + _("➡️ {answer}").format(answer=answer)
+
+
+Button = TypeVar("Button")
+
+
+def in_reading_order(rows: list[list[Button]], locale: str | None = None) -> list[list[Button]]:
+    """Rows of buttons in the order their reader reads them. Telegram lays a row out left to right
+    in every language, so a right-to-left reader gets each row reversed: "Back" (pointing right)
+    on the right and "Skip" on the left, a week's first day on the right."""
+    if locale is None:
+        current = I18n.get_current(no_error=True)  # None outside an update: no reader to ask
+        locale = current.current_locale if current is not None else DEFAULT_LOCALE
+    if locale in RIGHT_TO_LEFT:
+        return [row[::-1] for row in rows]
+    return rows

@@ -39,7 +39,7 @@ _NOT_TEXT = re.compile(r"<[^>]*>|\{\w*\}|&#?\w+;")
 # punctuation of phone numbers, times, dates and versions (+994 50 123 45 67, 2:30, 2026-11).
 _LTR_PIECE = re.compile(r"(?<![\w/])/[A-Za-z]\w*|\+?[0-9]+(?:[ \-:./][0-9]+)*")
 # Arrows that point along the line: in a right-to-left line "back" points right and "on" left.
-_MIRRORED = str.maketrans({"⬅": "➡", "➡": "⬅", "←": "→", "→": "←"})
+_MIRRORED = str.maketrans({"⬅": "➡", "➡": "⬅", "←": "→", "→": "←", "◀": "▶", "▶": "◀"})
 _RIGHT_TO_LEFT = frozenset({"R", "AL"})
 
 

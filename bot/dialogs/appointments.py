@@ -209,7 +209,7 @@ async def ask_type(conv: Conversation) -> None:
         await conv.resume()
         return
     rows: list[Row] = [[(_(APPOINTMENT_TYPES[value]), value)] for value in types]
-    conv.say(_("What is the appointment for?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(_("What is the appointment for?"), await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def type_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -236,7 +236,7 @@ async def ask_office(conv: Conversation) -> None:
         office for office_id in office_ids if (office := await get_office(conv.session, office_id=office_id))
     ]
     rows: list[Row] = [[(office.name, f"o{office_ids.index(office.id)}")] for office in offices]
-    conv.say(_("Which office suits you best?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(_("Which office suits you best?"), await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -293,10 +293,10 @@ async def calendar_view(conv: Conversation, place: Place, year: int, month: int)
     position = months.index((year, month)) if (year, month) in months else -1
     paging: Row = []
     if position > 0:
-        paging.append(("◀️ " + _("Previous month"), calendar.month_value(*months[position - 1])))
+        paging.append((_("◀️ Previous month"), calendar.month_value(*months[position - 1])))
     if 0 <= position < len(months) - 1:
-        paging.append((_("Next month") + " ▶️", calendar.month_value(*months[position + 1])))
-    rows += [row for row in (paging, [("⬅️ " + _("Back"), BACK)]) if row]
+        paging.append((_("Next month ▶️"), calendar.month_value(*months[position + 1])))
+    rows += [row for row in (paging, [(_("⬅️ Back"), BACK)]) if row]
     text = "\n".join(
         [
             f"<b>{calendar.month_title(year, month, conv.locale)}</b>",
@@ -376,7 +376,7 @@ async def ask_time(conv: Conversation) -> None:
         f"<b>{calendar.date_label(day, zone, conv.locale)}</b>\n🏢 {html.quote(place.office.name)}\n\n"
         + _("Choose a time.")
     )
-    conv.say(text, await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(text, await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def chosen_slot(
@@ -422,7 +422,7 @@ async def ask_confirm(conv: Conversation) -> None:
     )
     rows: list[Row] = [
         [("✅ " + _("Confirm"), CONFIRM)],
-        [("⬅️ " + _("Another time"), BACK)],
+        [(_("⬅️ Another time"), BACK)],
         [(_("Close"), CLOSE)],
     ]
     conv.say(heading + "\n\n" + describe(data["type"], start, place, conv.locale), await conv.buttons(rows))

@@ -8,10 +8,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
+from bot import calendar
 from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
 from programme import consent
+from programme.text import N_
 from storage import journey
 from storage.journey import current_consent, ensure_case, record_consent
 from storage.models_journey import Consent
@@ -79,12 +80,25 @@ async def ask_casework(conv: Conversation) -> None:
     )
 
 
+# Buttons a phone shows whole (a cut "Yes, without my name…" could read as its opposite); the
+# question above them spells each choice out, in the same order.
+PUBLICITY_BUTTONS: dict[str, str] = {
+    "none": N_("No"),
+    "anonymised": N_("Yes, anonymously"),
+    "partly": N_("Yes, partly"),
+    "not_anonymised": N_("Yes, with my name"),
+}
+
+
+def publicity_rows() -> list[list[tuple[str, str]]]:
+    return [[(_(PUBLICITY_BUTTONS[level.value]), level.value)] for level in consent.PUBLICITY_LEVELS]
+
+
 @step(Journey.consent_publicity)
 async def ask_publicity(conv: Conversation) -> None:
-    rows = [[(_(level.label), level.value)] for level in consent.PUBLICITY_LEVELS]
+    choices = [f"• {_(level.label)}" for level in consent.PUBLICITY_LEVELS]
     conv.say(
-        _(consent.PUBLICITY_QUESTION),
-        await conv.buttons(rows),
+        "\n\n".join([_(consent.PUBLICITY_QUESTION), "\n".join(choices)]), await conv.buttons(publicity_rows())
     )
 
 
@@ -156,9 +170,7 @@ def choice_lines(record: Consent) -> list[str]:
 
 
 def describe(record: Consent, locale: str) -> str:
-    recorded = _("Recorded on {date}.").format(
-        date=format_date(record.recorded_at, format="long", locale=locale)
-    )
+    recorded = _("Recorded on {date}.").format(date=calendar.long_date(record.recorded_at, locale))
     lines = ["• " + line for line in choice_lines(record)]
     return "\n".join([_("<b>Your consent choices</b>"), "", *lines, "", recorded])
 
@@ -174,10 +186,8 @@ async def show_consent(message: Message, conv: Conversation) -> None:
         # Withdrawn already: what is left is to give it again.
         withdrawn = _("You withdrew your consent on {date}.").format(
             # The day in the office's time zone, as the person lives it (not UTC's).
-            date=format_date(
-                conv.beneficiary.withdrawn_at.astimezone(zoneinfo.ZoneInfo(conv.config.timezone)),
-                format="long",
-                locale=conv.locale,
+            date=calendar.long_date(
+                conv.beneficiary.withdrawn_at, conv.locale, zoneinfo.ZoneInfo(conv.config.timezone)
             )
         )
         conv.say(f"{text}\n\n{withdrawn}", await conv.buttons([[(_("Give my consent again"), CHANGE)]]))

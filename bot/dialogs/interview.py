@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
 from bot.dialogs.screening import clean_name
+from bot.i18n import with_answer
 from programme import priority
 from programme.forms import INTERVIEW, InvalidAnswer, Kind, Question, clean_answer
 from storage.journey import ensure_case, save_form_response
@@ -76,7 +77,7 @@ def option_rows(question: Question, picked: list[str]) -> list[Row]:
 
 
 def question_rows(question: Question, picked: list[str]) -> list[Row]:
-    return [*option_rows(question, picked), [("⬅️ " + _("Back"), BACK), (_("Skip") + " ➡️", SKIP)]]
+    return [*option_rows(question, picked), [(_("⬅️ Back"), BACK), (_("Skip ➡️"), SKIP)]]
 
 
 @step(Journey.interview, expects_text=True)
@@ -103,7 +104,7 @@ async def tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         conv.outgoing.answer_callback(query.id)
         skipped = _("Skipped")
         conv.outgoing.edit(
-            conv.chat_id, query.message.message_id, f"{question_text(question)}\n\n➡️ <i>{skipped}</i>"
+            conv.chat_id, query.message.message_id, with_answer(question_text(question), f"<i>{skipped}</i>")
         )
         answers = {key: value for key, value in data["answers"].items() if key != question.id}
         await move(conv, {**data, "answers": answers}, question, step=1)
@@ -120,7 +121,7 @@ async def tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         conv.outgoing.edit(
             conv.chat_id,
             query.message.message_id,
-            f"{question_text(question)}\n\n➡️ <b>{shown(question, answer)}</b>",
+            with_answer(question_text(question), f"<b>{shown(question, answer)}</b>"),
         )
         await move(conv, {**data, "answers": {**data["answers"], question.id: answer}}, question, step=1)
 

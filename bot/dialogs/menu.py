@@ -10,12 +10,13 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.conversation import RETURN_TO, Conversation, Journey, step
 from bot.dialogs.language import change_language
+from bot.i18n import in_reading_order
 from programme.text import N_
 from storage.queries import open_case_of
 
 # Labels as msgids: the keyboard shows them translated, and the filters match the translation.
 APPOINTMENTS = N_("📅 Appointments")
-CASEWORKER = N_("💬 Talk to a caseworker")
+CASEWORKER = N_("💬 Ask a caseworker")
 URGENT = N_("🆘 Urgent help")
 MY_DATA = N_("🔒 My data")
 LANGUAGE = N_("🌐 Language")
@@ -25,7 +26,7 @@ ROWS: list[list[str]] = [[APPOINTMENTS], [CASEWORKER, URGENT], [MY_DATA, LANGUAG
 
 def main_menu() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in ROWS],
+        keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in in_reading_order(ROWS)],
         resize_keyboard=True,
         is_persistent=True,
     )

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import Conversation, Journey
 from bot.dialogs.appointments import BOOKING, Place, close, show_first_month
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, in_reading_order
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_schedule, upcoming_appointments
 from storage.models import utcnow
@@ -93,7 +93,7 @@ def reminder_message(
                 InlineKeyboardButton(text=label, callback_data=ReminderTap(token=token, action=action).pack())
                 for label, action in row
             ]
-            for row in rows
+            for row in in_reading_order(rows, locale)
         ]
     )
     return text, markup.model_dump(exclude_none=True)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from aiogram import F, Router, html
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
+from bot.i18n import with_answer
 from programme import consent
 from programme.eligibility import is_eligible
 from programme.forms import SCREENING, Kind, Question
+from programme.text import N_
 from storage.journey import ensure_case, save_form_response
 from storage.sealing import seal
+from texts.visible import clean_line
 
 NAME_LIMIT = 100
 CONTINUE, SKIP, DONE = "continue", "skip", "done"
@@ -67,9 +68,9 @@ async def ask_name(conv: Conversation) -> None:
 
 
 def clean_name(text: str) -> str:
-    """Collapse white space and drop invisible format characters (bidi overrides, zero widths)."""
-    visible = "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cf"})
-    return " ".join(visible.split())
+    """One line of what the person typed: white space collapsed, bidi overrides and other invisible
+    characters out, the joiners Persian and Urdu spelling needs kept (texts.visible)."""
+    return clean_line(text)
 
 
 async def name_given(message: Message, conv: Conversation) -> None:
@@ -105,11 +106,21 @@ def question_text(question: Question) -> str:
     return f"<i>{heading}</i>\n\n{_(question.prompt)}"
 
 
+# Shorter button labels where a phone would cut the option's own (the answer is shown in full).
+BUTTON_LABELS: dict[str, str] = {"orientation": N_("Planning and meetings")}
+
+
 def question_rows(question: Question, picked: list[str]) -> list[Row]:
     if question.kind is Kind.YES_NO:
         return [[(_("Yes"), "yes"), (_("No"), "no")]]
     rows: list[Row] = [
-        [(("✅ " if option.value in picked else "▫️ ") + _(option.label), option.value)]
+        [
+            (
+                ("✅ " if option.value in picked else "▫️ ")
+                + _(BUTTON_LABELS.get(option.value, option.label)),
+                option.value,
+            )
+        ]
         for option in question.options
     ]
     rows.append([(_("Done"), DONE)])
@@ -145,7 +156,7 @@ async def answered(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
     conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit(conv.chat_id, message_id, f"{question_text(question)}\n\n➡️ <b>{shown}</b>")
+    conv.outgoing.edit(conv.chat_id, message_id, with_answer(question_text(question), f"<b>{shown}</b>"))
     answers = {**data["answers"], question.id: answer}
     following = QUESTIONS.index(question) + 1
     if following < len(QUESTIONS):

@@ -144,3 +144,24 @@ def test_the_consent_text_keeps_its_hash_whatever_its_direction_marks() -> None:
     rendered = consent.rendered(catalog.gettext, catalog.ngettext, controller="Org 1", contact="")
     assert FSI in rendered
     assert consent.text_hash(rendered) == consent.text_hash(without_controls(rendered))
+
+
+@pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT))
+def test_arrows_point_along_a_right_to_left_line(locale: str) -> None:
+    i18n = create_i18n()
+    assert i18n.gettext("⬅️ Back", locale=locale).startswith("➡️")
+    assert i18n.gettext("⬅️ Another time", locale=locale).startswith("➡️")
+    assert i18n.gettext("Skip ➡️", locale=locale).endswith("⬅️")
+    assert i18n.gettext("➡️ {answer}", locale=locale).format(answer="<b>B2</b>").lstrip(RLM).startswith("⬅️")
+    assert i18n.gettext("⬅️ Back", locale="en") == "⬅️ Back"
+
+
+@pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT))
+def test_help_lines_that_start_with_a_command_start_from_the_right(locale: str) -> None:
+    help_text = next(msgid for msgid, _ in entries("en") if "/start — " in msgid)
+    shown = create_i18n().gettext(help_text, locale=locale)
+    lines = [line for line in shown.split("\n") if "/" in line]
+    assert len(lines) >= 5
+    for line in lines:
+        if without_controls(line).lstrip().startswith("/"):
+            assert line.startswith(RLM + FSI + "/"), line
