@@ -72,16 +72,19 @@ def first_week_day(locale: str) -> int:
 
 def weekday_header(locale: str) -> list[str] | None:
     """The days of the week as a calendar heads its columns, each whole in a seventh of a phone's
-    width: CLDR's short names (пн, Pt) or else its narrow ones (Dari's ی د س), written in the
-    language's own script and told apart. None where CLDR has neither (Pashto, Urdu: their short
-    names are the whole words and their narrow ones Latin letters): a column headed "جمعر…" reads
-    wrong, and the day chosen is then shown with its weekday in full."""
+    width: CLDR's narrow names where they tell the days apart (Dari's ی د س چ پ ج ش: a Persian
+    calendar's own heading), else its short ones (пн, Pt); written in the language's own script.
+    None where CLDR has neither (Pashto, Urdu: their short names are the whole words and their
+    narrow ones Latin letters): a column headed "جمعر…" reads wrong, and the day chosen is then
+    shown with its weekday in full."""
     first = first_week_day(locale)
-    for width in ("short", "narrow"):
+    for width in ("narrow", "short"):
         names = get_day_names(width, locale=format_locale(locale))
         header = [names[(first + offset) % 7] for offset in range(7)]
         latin = locale in RIGHT_TO_LEFT and any("a" <= char.lower() <= "z" for char in "".join(header))
-        if len(set(header)) == 7 and fits(header) and not latin:
+        # Azerbaijani's narrow names are 1 to 7: a heading of digits over the days' numbers.
+        words = all(any(char.isalpha() for char in name) for name in header)
+        if len(set(header)) == 7 and fits(header) and words and not latin:
             return header
     return None
 

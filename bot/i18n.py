@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from babel.support import Translations
 
-from texts.bidi import directed
+from texts.bidi import directed, isolate, mark_lines
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -99,13 +99,29 @@ def with_answer(question: str, answer: str) -> str:
 Button = TypeVar("Button")
 
 
+def _right_to_left(locale: str | None) -> bool:
+    if locale is None:
+        current = I18n.get_current(no_error=True)  # None outside an update: no reader to ask
+        locale = current.current_locale if current is not None else DEFAULT_LOCALE
+    return locale in RIGHT_TO_LEFT
+
+
 def in_reading_order(rows: list[list[Button]], locale: str | None = None) -> list[list[Button]]:
     """Rows of buttons in the order their reader reads them. Telegram lays a row out left to right
     in every language, so a right-to-left reader gets each row reversed: "Back" (pointing right)
     on the right and "Skip" on the left, a week's first day on the right."""
-    if locale is None:
-        current = I18n.get_current(no_error=True)  # None outside an update: no reader to ask
-        locale = current.current_locale if current is not None else DEFAULT_LOCALE
-    if locale in RIGHT_TO_LEFT:
+    if _right_to_left(locale):
         return [row[::-1] for row in rows]
     return rows
+
+
+def piece(value: str, locale: str | None = None) -> str:
+    """A value the code puts into a line itself (an office's name, its address): isolated for a
+    right-to-left reader, as a placeholder's value is (texts.bidi)."""
+    return isolate(value) if _right_to_left(locale) else value
+
+
+def marked_lines(text: str, locale: str | None = None) -> str:
+    """Lines the code put together: for a right-to-left reader, each that would start left to
+    right (an emoji, then an isolated address) starts with a right-to-left mark."""
+    return mark_lines(text) if _right_to_left(locale) else text

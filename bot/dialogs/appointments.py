@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
 from bot.dialogs.menu import APPOINTMENTS, is_label
+from bot.i18n import marked_lines, piece
 from programme.appointments import (
     APPOINTMENT_TYPES,
     MAX_UPCOMING,
@@ -85,13 +86,16 @@ def when(start: dt.datetime, place: Place, locale: str) -> str:
 
 
 def describe(appointment_type: str, start: dt.datetime, place: Place, locale: str) -> str:
-    return "\n".join(
-        [
-            "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
-            "🏢 " + html.quote(place.office.name),
-            "📍 " + html.quote(place.office.address),
-            "🗓 " + when(start, place, locale),
-        ]
+    return marked_lines(
+        "\n".join(
+            [
+                "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
+                "🏢 " + piece(html.quote(place.office.name), locale),
+                "📍 " + piece(html.quote(place.office.address), locale),
+                "🗓 " + when(start, place, locale),
+            ]
+        ),
+        locale,
     )
 
 
@@ -300,7 +304,7 @@ async def calendar_view(conv: Conversation, place: Place, year: int, month: int)
     text = "\n".join(
         [
             f"<b>{calendar.month_title(year, month, conv.locale)}</b>",
-            "🏢 " + html.quote(place.office.name),
+            marked_lines("🏢 " + piece(html.quote(place.office.name))),
             "",
             _("Choose a day. Days marked · have no free time."),
         ]

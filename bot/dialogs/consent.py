@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
 from bot.conversation import RETURN_TO, Conversation, FreshTap, Journey, Tap, step
+from bot.i18n import with_answer
 from programme import consent
 from programme.text import N_
 from storage import journey
@@ -37,14 +38,22 @@ def consent_text(conv: Conversation) -> str:
     )
 
 
+AGE_QUESTION = N_("Are you 18 years old or older?")
+
+
 @step(Journey.consent_age)
 async def ask_age(conv: Conversation) -> None:
-    conv.say(_("Are you 18 years old or older?"), await conv.buttons(yes_no_rows()))
+    conv.say(_(AGE_QUESTION), await conv.buttons(yes_no_rows()))
+
+
+def echo(conv: Conversation, query: CallbackQuery, question: str, answer: str) -> None:
+    """The question stays in the chat with the choice made, its buttons gone."""
+    conv.outgoing.edit(conv.chat_id, query.message.message_id, with_answer(_(question), f"<b>{answer}</b>"))
 
 
 async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    echo(conv, query, AGE_QUESTION, _("Yes") if tap.value == "yes" else _("No"))
     if tap.value == "yes":
         await conv.go(Journey.consent_text)
         return
@@ -121,7 +130,16 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
     conv.outgoing.answer_callback(query.id)
-    conv.outgoing.edit_markup(conv.chat_id, query.message.message_id, None)
+    if current == Journey.consent_publicity.state:
+        chosen_level = next(level for level in consent.PUBLICITY_LEVELS if level.value == tap.value)
+        echo(conv, query, consent.PUBLICITY_QUESTION, _(chosen_level.label))
+    else:
+        asked = (
+            consent.CASEWORK_QUESTION
+            if current == Journey.consent_casework.state
+            else consent.THIRD_PARTY_QUESTION
+        )
+        echo(conv, query, asked, _("Yes") if tap.value == "yes" else _("No"))
     if current == Journey.consent_casework.state:
         await conv.state.update_data(consent_casework=tap.value == "yes")
         await conv.go(Journey.consent_publicity)

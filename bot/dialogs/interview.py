@@ -6,7 +6,7 @@ from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Journey, Row, Tap, keyboard, step
@@ -158,6 +158,9 @@ async def typed(message: Message, conv: Conversation) -> None:
     except InvalidAnswer:
         conv.say(invalid_hint(question))
         return
+    if question.kind is Kind.PHONE:
+        # A typed number leaves the share-contact keyboard up (Telegram hides it only when tapped).
+        conv.say(_("Phone number saved: {phone}").format(phone=answer), ReplyKeyboardRemove())
     await move(conv, {**data, "answers": {**data["answers"], question.id: answer}}, question, step=1)
 
 
@@ -192,7 +195,7 @@ def shown(question: Question, answer: Any) -> str:
         return _("Yes") if answer == "yes" else _("No")
     labels = {option.value: _(option.label) for option in question.options}
     if question.kind is Kind.MULTI:
-        return ", ".join(labels[value] for value in answer)
+        return ", ".join(labels[value] for value in answer) or _("None of these")
     if question.kind is Kind.CHOICE:
         return labels[answer]
     return html.quote(str(answer))

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import Conversation, Journey
 from bot.dialogs.appointments import BOOKING, Place, close, show_first_month
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES, in_reading_order
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, in_reading_order, marked_lines, piece
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_schedule, upcoming_appointments
 from storage.models import utcnow
@@ -77,8 +77,8 @@ def reminder_message(
                     "⏰ <b>" + _("Reminder of your appointment") + "</b>",
                     "",
                     "🗓 " + when(starts_at, zone, locale),
-                    "🏢 " + html.quote(office.name),
-                    "📍 " + html.quote(office.address),
+                    marked_lines("🏢 " + piece(html.quote(office.name), locale), locale),
+                    marked_lines("📍 " + piece(html.quote(office.address), locale), locale),
                     "",
                     _("Please confirm that you will come, or cancel or move the appointment."),
                 ]

@@ -7,15 +7,20 @@ the same order on screen as it was written.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
+import zoneinfo
 
 import pytest
 from babel.messages.pofile import read_po
 from bidi import get_display
 
+from bot import calendar
+from bot.dialogs.reminders import reminder_message
 from bot.i18n import LOCALES_DIR, RIGHT_TO_LEFT, bot_catalog, create_i18n
 from programme import consent
+from storage.models_appointments import Office
 from texts.bidi import BIDI_CONTROLS, FSI, PDI, RLM, directed, isolate, without_controls
 from texts.telegram_html import parse_html
 
@@ -165,3 +170,20 @@ def test_help_lines_that_start_with_a_command_start_from_the_right(locale: str) 
     for line in lines:
         if without_controls(line).lstrip().startswith("/"):
             assert line.startswith(RLM + FSI + "/"), line
+
+
+@pytest.mark.parametrize("locale", sorted(RIGHT_TO_LEFT))
+def test_a_reminder_shows_the_office_address_and_time_in_order(locale: str) -> None:
+    office = Office(name="Office 7", address="12 Nizami St., Baku")
+    zone = zoneinfo.ZoneInfo("Asia/Baku")
+    start = dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.UTC)
+    text, _markup = reminder_message(
+        create_i18n(), kind="24h", starts_at=start, office=office, zone=zone, language=locale, token="t"
+    )
+    lines = [line for line in parse_html(text).text.split("\n") if line.strip()]
+    # As a client shows it that lays every line of a message out in the message's direction.
+    shown = [without_controls(get_display(line, base_dir="R")) for line in lines]
+    for piece in ("12 Nizami St., Baku", "Office 7", calendar.time_label(start, zone, locale)):
+        assert any(visual(piece) in row for row in shown), (piece, shown)
+    for line in lines:
+        assert get_display(line) == get_display(line, base_dir="R"), line

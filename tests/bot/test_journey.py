@@ -129,6 +129,32 @@ async def complete_interview(phone: SandboxClient, t: Translate, user: int, loca
     return summary
 
 
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("fa", "فارسی / دری")])
+async def test_a_typed_phone_number_is_confirmed_and_takes_the_share_button_away(
+    phone: SandboxClient, t: Translate, locale: str, label: str
+) -> None:
+    user = await screened(phone, t, locale=locale, label=label)
+    await tap_and_wait(phone, user, t("Start", locale), prompt(t, "phone", locale))
+    assert (await phone.transcript(user))["reply_keyboard"] is not None
+    await type_and_wait(phone, user, "+994 50 123 45 67", prompt(t, "interpreter", locale))
+    saved = next(m for m in await phone.bot_messages(user) if "+994501234567" in m["text"])
+    assert without_controls(saved["text"]) == without_controls(
+        t("Phone number saved: {phone}", locale, phone="+994501234567")
+    )
+    assert (await phone.transcript(user))["reply_keyboard"] is None
+
+
+async def test_done_with_nothing_ticked_says_so(phone: SandboxClient, t: Translate) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
+    following = ("interpreter", "city", "country", "status", "adults", "children")
+    for question_id in (*following, "unaccompanied_child", "heard_from", "urgent_need", "contact_times"):
+        await tap_and_wait(phone, user, t("Skip ➡️"), prompt(t, question_id))
+    await tap_and_wait(phone, user, t("Done"), prompt(t, "safe_contact"))
+    asked = next(m for m in await phone.bot_messages(user) if prompt(t, "contact_times") in m["text"])
+    assert asked["text"].endswith("➡️ " + t("None of these"))
+
+
 EXPECTED_INTERVIEW = {
     "phone": "+994501234567",
     "interpreter": "no",
@@ -254,6 +280,14 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     anonymised = t("Yes, without my name, address or photo", locale)
     assert plain(anonymised) in publicity["text"]
     await tap_and_wait(phone, user, t("Yes, anonymously", locale), plain(t(THIRD_PARTY_QUESTION, locale)))
+    # Each choice stays in the chat under its question once made, the buttons gone.
+    messages = {m["message_id"]: m for m in await phone.bot_messages(user)}
+    casework = next(m for m in messages.values() if plain(t(CASEWORK_QUESTION, locale)) in m["text"])
+    assert without_controls(casework["text"]).endswith(t("Yes", locale)) and not casework.get("reply_markup")
+    story = messages[publicity["message_id"]]
+    assert without_controls(story["text"]).endswith(
+        without_controls(t("Yes, without my name, address or photo", locale))
+    )
     saved = "Thank you. Your choices are saved. You can see or change them at any time with /consent."
     await tap_and_wait(phone, user, t("No", locale), t(saved, locale))
     menu = await phone.wait_for_bot_message(
