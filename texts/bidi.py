@@ -17,6 +17,7 @@ with a Latin name) with a right-to-left mark, so the client lays the line out fr
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -95,6 +96,7 @@ def _isolate_pieces(text: str) -> str:
     return _LTR_PIECE.sub(lambda match: isolate(match.group(0)), text).translate(_MIRRORED)
 
 
+@functools.lru_cache(maxsize=4096)  # a catalog's translations: a few hundred, each asked often
 def directed(translation: str) -> Directed:
     """A translation as a right-to-left reader gets it (see the module's docstring)."""
     text = without_controls(translation)
