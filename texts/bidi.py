@@ -25,9 +25,7 @@ from typing import Any
 
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
-LRM = "\u200e"
 RLM = "\u200f"
-ALM = "\u061c"  # Arabic letter mark
 
 # Every character that sets or changes the direction of text: marks, embeddings, overrides and
 # isolates. None belongs in a name or a catalog; the code places the ones it needs.
@@ -41,7 +39,6 @@ _NOT_TEXT = re.compile(r"<[^>]*>|\{\w*\}|&#?\w+;")
 _LTR_PIECE = re.compile(r"(?<![\w/])/[A-Za-z]\w*|\+?[0-9]+(?:[ \-:./][0-9]+)*")
 # Arrows that point along the line: in a right-to-left line "back" points right and "on" left.
 _MIRRORED = str.maketrans({"⬅": "➡", "➡": "⬅", "←": "→", "→": "←", "◀": "▶", "▶": "◀"})
-_RIGHT_TO_LEFT = frozenset({"R", "AL"})
 
 
 def isolate(piece: str) -> str:
