@@ -1,4 +1,8 @@
-"""An inline month calendar and slot times in the person's language, formatted by Babel."""
+"""An inline month calendar, dates and times in the person's language, formatted by Babel.
+
+Every date and time the bot writes is formatted here, with the Babel locale of the reader's
+language (bot.i18n.format_locale: Dari's for "fa").
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from babel.numbers import format_decimal
 
 from bot.conversation import Row
+from bot.i18n import RIGHT_TO_LEFT, format_locale
+from texts.width import fits
 
 # Non-tappable cells: a day without a free slot, and the padding outside the month.
 NO_SLOT = "·"
@@ -48,28 +54,50 @@ def slot_value(start: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
     return "s" + start.astimezone(zone).strftime("%H%M")
 
 
+# Times as the language writes them where CLDR's short time does not: Urdu's is "2:30 PM", Latin
+# letters in an Urdu sentence that then says بجے ("o'clock") as well; Urdu names the part of the
+# day first: "دوپہر 2:30" (and "دوپہر 2:30 بجے" in a sentence).
+TIME_PATTERNS: dict[str, str] = {"ur": "B h:mm"}
+
+
 def month_title(year: int, month: int, locale: str) -> str:
     # A skeleton, not get_month_names(context="stand-alone"): Babel 2.18 resolves stand-alone
     # aliases into data its locales share, so after one locale another may get its names.
-    return format_skeleton("yMMMM", dt.date(year, month, 1), locale=locale)
+    return format_skeleton("yMMMM", dt.date(year, month, 1), locale=format_locale(locale))
 
 
-def weekday_header(locale: str) -> list[str]:
-    first = Locale.parse(locale).first_week_day
-    names = get_day_names("abbreviated", locale=locale)
-    return [names[(first + offset) % 7] for offset in range(7)]
+def first_week_day(locale: str) -> int:
+    return Locale.parse(format_locale(locale)).first_week_day
+
+
+def weekday_header(locale: str) -> list[str] | None:
+    """The days of the week as a calendar heads its columns, each whole in a seventh of a phone's
+    width: CLDR's narrow names where they tell the days apart (Dari's ی د س چ پ ج ش: a Persian
+    calendar's own heading), else its short ones (пн, Pt); written in the language's own script.
+    None where CLDR has neither (Pashto, Urdu: their short names are the whole words and their
+    narrow ones Latin letters): a column headed "جمعر…" reads wrong, and the day chosen is then
+    shown with its weekday in full."""
+    first = first_week_day(locale)
+    for width in ("narrow", "short"):
+        names = get_day_names(width, locale=format_locale(locale))
+        header = [names[(first + offset) % 7] for offset in range(7)]
+        latin = locale in RIGHT_TO_LEFT and any("a" <= char.lower() <= "z" for char in "".join(header))
+        # Azerbaijani's narrow names are 1 to 7: a heading of digits over the days' numbers.
+        words = all(any(char.isalpha() for char in name) for name in header)
+        if len(set(header)) == 7 and fits(header) and words and not latin:
+            return header
+    return None
 
 
 def day_label(day: dt.date, locale: str) -> str:
-    return format_decimal(day.day, locale=locale)
+    return format_decimal(day.day, locale=format_locale(locale))
 
 
 def month_rows(year: int, month: int, free: set[dt.date], locale: str) -> list[Row]:
     """Weekday names, then one row per week; only days with a free slot can be tapped."""
-    weeks = calendar.Calendar(firstweekday=Locale.parse(locale).first_week_day).monthdatescalendar(
-        year, month
-    )
-    rows: list[Row] = [[(name, NOOP) for name in weekday_header(locale)]]
+    weeks = calendar.Calendar(firstweekday=first_week_day(locale)).monthdatescalendar(year, month)
+    header = weekday_header(locale)
+    rows: list[Row] = [[(name, NOOP) for name in header]] if header else []
     for week in weeks:
         row: Row = []
         for day in week:
@@ -84,9 +112,30 @@ def month_rows(year: int, month: int, free: set[dt.date], locale: str) -> list[R
 
 
 def time_label(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
-    return format_time(start, format="short", tzinfo=zone, locale=locale)
+    pattern = TIME_PATTERNS.get(locale, "short")
+    return format_time(start, format=pattern, tzinfo=zone, locale=format_locale(locale))
 
 
 def date_label(start: dt.datetime | dt.date, zone: zoneinfo.ZoneInfo, locale: str) -> str:
+    """The full date with its weekday (Monday, 2 March 2026)."""
     day = start.astimezone(zone).date() if isinstance(start, dt.datetime) else start
-    return format_date(day, format="full", locale=locale)
+    return format_date(day, format="full", locale=format_locale(locale))
+
+
+def long_date(day: dt.datetime | dt.date, locale: str, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    """The date without its weekday (2 March 2026); a moment is read in `zone` when given."""
+    if isinstance(day, dt.datetime) and zone is not None:
+        day = day.astimezone(zone)
+    return format_date(day, format="long", locale=format_locale(locale))
+
+
+def weekday_time(at: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
+    """A weekday and a time within the coming week (Monday 09:00)."""
+    weekday = format_date(at.astimezone(zone), format="EEEE", locale=format_locale(locale))
+    return f"{weekday} {time_label(at, zone, locale)}"
+
+
+def stamp(at: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
+    """A short date and a time, in the office's time zone (02.03.2026 14:30)."""
+    day = format_date(at.astimezone(zone), format="short", locale=format_locale(locale))
+    return f"{day} {time_label(at, zone, locale)}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,12 +24,14 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flood import DEFAULT_FLOOD, FloodLimit
+from bot.i18n import in_reading_order
 from bot.outgoing import Markup, Outgoing
 from bot.renamed_states import current_name
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
+from texts.visible import clean_line
 
 DEFAULT_REMINDERS = ReminderPolicy()
 
@@ -94,7 +95,7 @@ class Conversation:
         """A keyboard whose buttons are the only live ones from now on."""
         token = secrets.token_urlsafe(6)
         await self.state.update_data(token=token)
-        return keyboard(token, rows)
+        return keyboard(token, rows, self.locale)
 
     def close_keyboard(self, query: CallbackQuery, notice: str | None = None) -> None:
         """Answer the tap (with a short notice, if given) and take the keyboard off its message, so
@@ -172,18 +173,18 @@ class Conversation:
 
 
 def clean_text(text: str) -> str:
-    """What a person typed, with white space collapsed and invisible format characters (bidi
-    overrides, zero widths) dropped."""
-    visible = "".join(char for char in text if unicodedata.category(char) not in {"Cc", "Cf"})
-    return " ".join(visible.split())
+    """One line of what the person typed: white space collapsed, bidi overrides and other invisible
+    characters out, the joiners Persian and Urdu spelling needs kept (texts.visible)."""
+    return clean_line(text)
 
 
-def keyboard(token: str, rows: list[Row]) -> InlineKeyboardMarkup:
+def keyboard(token: str, rows: list[Row], locale: str | None = None) -> InlineKeyboardMarkup:
+    """Buttons in the reader's order (bot.i18n.in_reading_order): of `locale`, else the update's."""
     return InlineKeyboardMarkup.model_validate(
         {
             "inline_keyboard": [
                 [{"text": label, "callback_data": tap_data(token, value)} for label, value in row]
-                for row in rows
+                for row in in_reading_order(rows, locale)
             ]
         }
     )

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import calendar
 from bot.conversation import tap_data
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES, create_i18n
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, create_i18n, marked_lines, piece
 from programme.appointments import APPOINTMENT_TYPES
 
 ACCEPT, OTHER = "pa", "po"
@@ -68,17 +68,20 @@ def proposal_message(
     else:
         heading = _("<b>Your caseworker proposes an appointment</b>")
         before = ""
-    text = "\n".join(
-        [
-            heading,
-            "",
-            "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
-            "🏢 " + html.escape(office_name),
-            "📍 " + html.escape(office_address),
-            "🗓 " + when(starts_at, zone, locale) + before,
-            "",
-            _("Does this time suit you?"),
-        ]
+    text = marked_lines(
+        "\n".join(
+            [
+                heading,
+                "",
+                "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
+                "🏢 " + piece(html.escape(office_name), locale),
+                "📍 " + piece(html.escape(office_address), locale),
+                "🗓 " + when(starts_at, zone, locale) + before,
+                "",
+                _("Does this time suit you?"),
+            ]
+        ),
+        locale,
     )
     rows = [[("✅ " + _("Accept"), ACCEPT)], [("🗓 " + _("Choose another time"), OTHER)]]
     markup = {

@@ -16,11 +16,13 @@ from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
+from bot.i18n import with_answer
 from programme.forms import Form, InvalidAnswer, Kind, Question, clean_answer
+from programme.text import N_
 
 BACK, SKIP, DONE, SUBMIT, EDIT = "back", "skip", "done", "submit", "edit"
 TYPED = (Kind.TEXT, Kind.NUMBER, Kind.PHONE)
@@ -62,7 +64,7 @@ class Questionnaire:
     def rows(self, question: Question, picked: list[str]) -> list[Row]:
         rows = option_rows(question, picked)
         if self.summary is not None:
-            rows.append([("⬅️ " + _("Back"), BACK), (_("Skip") + " ➡️", SKIP)])
+            rows.append([(_("⬅️ Back"), BACK), (_("Skip ➡️"), SKIP)])
         return rows
 
     async def ask(self, conv: Conversation) -> None:
@@ -111,7 +113,7 @@ class Questionnaire:
 
     def show_answer(self, conv: Conversation, query: CallbackQuery, question: Question, answer: str) -> None:
         """The question stays in the chat with its answer under it, and no buttons."""
-        conv.outgoing.edit(conv.chat_id, query.message.message_id, f"{self.text(question)}\n\n➡️ {answer}")
+        conv.outgoing.edit(conv.chat_id, query.message.message_id, with_answer(self.text(question), answer))
 
     async def toggle(
         self, query: CallbackQuery, tap: Tap, conv: Conversation, question: Question, picked: list[str]
@@ -144,6 +146,9 @@ class Questionnaire:
         except InvalidAnswer:
             conv.say(invalid_hint(question))
             return
+        if question.kind is Kind.PHONE:
+            # A typed number leaves the share-contact keyboard up (Telegram hides it only when tapped).
+            conv.say(_("Phone number saved: {phone}").format(phone=answer), ReplyKeyboardRemove())
         await self.move(conv, {**data, "answers": {**data["answers"], question.id: answer}}, question, step=1)
 
     async def move(self, conv: Conversation, data: dict[str, Any], question: Question, *, step: int) -> None:
@@ -198,6 +203,10 @@ class Questionnaire:
             await conv.go(self.asking)
 
 
+# Shorter button labels where a phone would cut the option's own (the answer is shown in full).
+BUTTON_LABELS: dict[str, str] = {"orientation": N_("Planning and meetings")}
+
+
 def option_rows(question: Question, picked: list[str]) -> list[Row]:
     if question.kind is Kind.YES_NO:
         return [[(_("Yes"), "yes"), (_("No"), "no")]]
@@ -205,7 +214,13 @@ def option_rows(question: Question, picked: list[str]) -> list[Row]:
         return [[(_(option.label), option.value)] for option in question.options]
     if question.kind is Kind.MULTI:
         rows: list[Row] = [
-            [(("✅ " if option.value in picked else "▫️ ") + _(option.label), option.value)]
+            [
+                (
+                    ("✅ " if option.value in picked else "▫️ ")
+                    + _(BUTTON_LABELS.get(option.value, option.label)),
+                    option.value,
+                )
+            ]
             for option in question.options
         ]
         return [*rows, [(_("Done"), DONE)]]
@@ -231,7 +246,7 @@ def shown(question: Question, answer: Any) -> str:
         return _("Yes") if answer == "yes" else _("No")
     labels = {option.value: _(option.label) for option in question.options}
     if question.kind is Kind.MULTI:
-        return ", ".join(labels[value] for value in answer)
+        return ", ".join(labels[value] for value in answer) or _("None of these")
     if question.kind is Kind.CHOICE:
         return labels[answer]
     return html.quote(str(answer))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot import proposals
+from bot.replies import caseworker_reply
 from outreach.outbox import Lane, enqueue
 from programme import cycle, priority
 from programme.assessment import ADVERSE_EVENT
@@ -186,14 +187,15 @@ async def reply(
     """Keep the reply on the case conversation and put it in the outbox; the bot's prompts pause.
 
     Telegram reads the text as HTML, so the caseworker's words are escaped: what they typed is what
-    the person sees. The audit names the message, never its text.
+    the person sees, under a line in their language saying their caseworker wrote it. The audit
+    names the message, never its text.
     """
     message = await add_case_message(
         session, crypto, case=case, direction="out", kind="text", body={"text": text}, staff_id=staff_id
     )
-    await enqueue(
-        session, crypto, beneficiary_id=case.beneficiary_id, text=html.escape(text), lane=Lane.REPLY
-    )
+    beneficiary = await casework.beneficiary_of(session, case=case)
+    labelled = caseworker_reply(html.escape(text), beneficiary.language, case.language)
+    await enqueue(session, crypto, beneficiary_id=case.beneficiary_id, text=labelled, lane=Lane.REPLY)
     # Answering is reading: what the person wrote before this reply is no longer unread.
     await casework.mark_messages_read(session, case_id=case.id, at=message.created_at)
     if not case.caseworker_active:

@@ -19,14 +19,11 @@ from pathlib import Path
 
 import segno
 import uharfbuzz as hb
-from babel.support import Translations
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont, ImageMath, features
 
 from bot import flyer as texts
-from bot.i18n import DOMAIN as BOT_DOMAIN
-from bot.i18n import LOCALES_DIR as BOT_LOCALES_DIR
-from bot.i18n import RIGHT_TO_LEFT
+from bot.i18n import RIGHT_TO_LEFT, bot_catalog
 from caseworker_console import fonts
 
 PAGE_WIDTH = 210.0  # A4, in millimetres
@@ -70,7 +67,7 @@ class Layout:
 
 def invitation(language: str) -> tuple[str, str]:
     """The flyer's title and text in a bot language, from the bot's catalog."""
-    catalog = Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN)
+    catalog = bot_catalog(language)
     return catalog.gettext(texts.TITLE), catalog.gettext(texts.BODY)
 
 

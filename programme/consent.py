@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from programme.forms import Option
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
+from texts.bidi import without_controls
 
 # Bump when the wording changes: every record keeps the version (and hash) it was given under.
 TEXT_VERSION = "2026-12"
@@ -143,5 +144,6 @@ def rendered(
 
 
 def text_hash(rendered: str) -> str:
-    """The fingerprint of the exact text a person was shown, in their language."""
-    return hashlib.sha256(rendered.encode("utf-8")).hexdigest()
+    """The fingerprint of the exact words a person was shown, in their language; the direction
+    marks around its left-to-right pieces (texts.bidi) are layout, not words, and are left out."""
+    return hashlib.sha256(without_controls(rendered).encode("utf-8")).hexdigest()

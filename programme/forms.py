@@ -10,6 +10,7 @@ from typing import Any
 import phonenumbers
 
 from programme.text import N_
+from texts.visible import clean_line
 
 
 class Kind(enum.StrEnum):
@@ -99,7 +100,7 @@ def clean_answer(question: Question, value: Any) -> Any:
         return _clean_number(question, value)
     if question.kind is Kind.PHONE:
         return normalise_phone(str(value))
-    text = " ".join(str(value).split())
+    text = clean_line(str(value))
     if question.required and not text:
         raise InvalidAnswer(f"{question.id}: empty")
     if len(text) > question.max_length:

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from programme.text import N_
+from texts.visible import ZWJ, ZWNJ, visible
 
 # Defaults for Azerbaijan; an organisation elsewhere changes them in one place.
 EMERGENCY_NUMBERS: tuple[tuple[str, str], ...] = (
@@ -80,9 +81,10 @@ CRISIS_WORDS: Mapping[str, tuple[str, ...]] = {
 
 
 def _fold(text: str) -> str:
-    # Case, width and invisible characters must not hide a word (zero-width joiners are common in fa).
-    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
-    return unicodedata.normalize("NFKC", visible).casefold()
+    # Case, width and invisible characters must not hide a word; the non-joiner is spelling
+    # (می‌زند), but people type the same word with it or without it (میزند), so matching ignores it.
+    seen = visible(text).replace(ZWNJ, "").replace(ZWJ, "")
+    return unicodedata.normalize("NFKC", seen).casefold()
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}

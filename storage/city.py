@@ -53,7 +53,7 @@ _FOLD = str.maketrans(
 
 def normalise_city(text: str) -> str:
     """Unicode NFKC, case-folded, without diacritics (combining marks) and invisible format
-    characters (zero widths, bidi controls: the bot drops those from every answer), every run of
+    characters (zero widths, bidi controls; the non-joiner too, which people type or leave out), every run of
     anything else that is not a letter, digit or spacing mark (spaces, punctuation, symbols) one
     space, trimmed. Empty when nothing of a name is left."""
     folded = unicodedata.normalize("NFKC", text).casefold()

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import Conversation, FreshTap, Row, Tap, keyboard, step
 from bot.dialogs.menu import APPOINTMENTS, is_label
+from bot.i18n import marked_lines, piece
 from programme.appointments import (
     APPOINTMENT_TYPES,
     MAX_UPCOMING,
@@ -98,13 +99,16 @@ def when(start: dt.datetime, place: Place, locale: str) -> str:
 
 
 def describe(appointment_type: str, start: dt.datetime, place: Place, locale: str) -> str:
-    return "\n".join(
-        [
-            "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
-            "🏢 " + html.quote(office_name(place.office, locale)),
-            "📍 " + html.quote(office_address(place.office, locale)),
-            "🗓 " + when(start, place, locale),
-        ]
+    return marked_lines(
+        "\n".join(
+            [
+                "📋 " + _(APPOINTMENT_TYPES[appointment_type]),
+                "🏢 " + piece(html.quote(office_name(place.office, locale)), locale),
+                "📍 " + piece(html.quote(office_address(place.office, locale)), locale),
+                "🗓 " + when(start, place, locale),
+            ]
+        ),
+        locale,
     )
 
 
@@ -215,7 +219,7 @@ async def ask_type(conv: Conversation) -> None:
         await conv.finish()
         return
     rows: list[Row] = [[(_(APPOINTMENT_TYPES[value]), value)] for value in types]
-    conv.say(_("What is the appointment for?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(_("What is the appointment for?"), await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def type_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -244,7 +248,7 @@ async def ask_office(conv: Conversation) -> None:
     rows: list[Row] = [
         [(office_name(office, conv.locale), f"o{office_ids.index(office.id)}")] for office in offices
     ]
-    conv.say(_("Which office suits you best?"), await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(_("Which office suits you best?"), await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def office_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
@@ -301,14 +305,14 @@ async def calendar_view(conv: Conversation, place: Place, year: int, month: int)
     position = months.index((year, month)) if (year, month) in months else -1
     paging: Row = []
     if position > 0:
-        paging.append(("◀️ " + _("Previous month"), calendar.month_value(*months[position - 1])))
+        paging.append((_("◀️ Previous month"), calendar.month_value(*months[position - 1])))
     if 0 <= position < len(months) - 1:
-        paging.append((_("Next month") + " ▶️", calendar.month_value(*months[position + 1])))
-    rows += [row for row in (paging, [("⬅️ " + _("Back"), BACK)]) if row]
+        paging.append((_("Next month ▶️"), calendar.month_value(*months[position + 1])))
+    rows += [row for row in (paging, [(_("⬅️ Back"), BACK)]) if row]
     text = "\n".join(
         [
             f"<b>{calendar.month_title(year, month, conv.locale)}</b>",
-            "🏢 " + html.quote(office_name(place.office, conv.locale)),
+            marked_lines("🏢 " + piece(html.quote(office_name(place.office, conv.locale)))),
             "",
             _("Choose a day. Days marked · have no free time."),
         ]
@@ -382,7 +386,7 @@ async def ask_time(conv: Conversation) -> None:
     rows: list[Row] = [buttons[index : index + 4] for index in range(0, len(buttons), 4)]
     name = html.quote(office_name(place.office, conv.locale))
     text = f"<b>{calendar.date_label(day, zone, conv.locale)}</b>\n🏢 {name}\n\n" + _("Choose a time.")
-    conv.say(text, await conv.buttons([*rows, [("⬅️ " + _("Back"), BACK)]]))
+    conv.say(text, await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 
 async def chosen_slot(
@@ -428,7 +432,7 @@ async def ask_confirm(conv: Conversation) -> None:
     )
     rows: list[Row] = [
         [("✅ " + _("Confirm"), CONFIRM)],
-        [("⬅️ " + _("Another time"), BACK)],
+        [(_("⬅️ Another time"), BACK)],
         [(_("Close"), CLOSE)],
     ]
     conv.say(heading + "\n\n" + describe(data["type"], start, place, conv.locale), await conv.buttons(rows))

@@ -9,10 +9,12 @@ from aiogram.filters import Command
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 
+from bot import calendar
 from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.i18n import with_answer
 from programme import consent
+from programme.text import N_
 from storage import journey
 from storage.journey import current_consent, ensure_case, record_consent
 from storage.models_journey import Consent as ConsentRecord
@@ -45,13 +47,22 @@ def consent_text(conv: Conversation) -> str:
     )
 
 
+AGE_QUESTION = N_("Are you 18 years old or older?")
+
+
 @step(Consent.age)
 async def ask_age(conv: Conversation) -> None:
-    conv.say(_("Are you 18 years old or older?"), await conv.buttons(yes_no_rows()))
+    conv.say(_(AGE_QUESTION), await conv.buttons(yes_no_rows()))
+
+
+def echo(conv: Conversation, query: CallbackQuery, question: str, answer: str) -> None:
+    """The question stays in the chat with the choice made, its buttons gone."""
+    conv.outgoing.edit(conv.chat_id, query.message.message_id, with_answer(_(question), f"<b>{answer}</b>"))
 
 
 async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    conv.close_keyboard(query)
+    conv.outgoing.answer_callback(query.id)
+    echo(conv, query, AGE_QUESTION, _("Yes") if tap.value == "yes" else _("No"))
     if tap.value == "yes":
         await conv.go(Consent.text)
         return
@@ -86,12 +97,25 @@ async def ask_casework(conv: Conversation) -> None:
     )
 
 
+# Buttons a phone shows whole (a cut "Yes, without my name…" could read as its opposite); the
+# question above them spells each choice out, in the same order.
+PUBLICITY_BUTTONS: dict[str, str] = {
+    "none": N_("No"),
+    "anonymised": N_("Yes, anonymously"),
+    "partly": N_("Yes, partly"),
+    "not_anonymised": N_("Yes, with my name"),
+}
+
+
+def publicity_rows() -> list[list[tuple[str, str]]]:
+    return [[(_(PUBLICITY_BUTTONS[level.value]), level.value)] for level in consent.PUBLICITY_LEVELS]
+
+
 @step(Consent.publicity)
 async def ask_publicity(conv: Conversation) -> None:
-    rows = [[(_(level.label), level.value)] for level in consent.PUBLICITY_LEVELS]
+    choices = [f"• {_(level.label)}" for level in consent.PUBLICITY_LEVELS]
     conv.say(
-        _(consent.PUBLICITY_QUESTION),
-        await conv.buttons(rows),
+        "\n\n".join([_(consent.PUBLICITY_QUESTION), "\n".join(choices)]), await conv.buttons(publicity_rows())
     )
 
 
@@ -111,7 +135,15 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
     if tap.value not in allowed:
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    conv.close_keyboard(query)
+    conv.outgoing.answer_callback(query.id)
+    if current == Consent.publicity.state:
+        chosen_level = next(level for level in consent.PUBLICITY_LEVELS if level.value == tap.value)
+        echo(conv, query, consent.PUBLICITY_QUESTION, _(chosen_level.label))
+    else:
+        asked = (
+            consent.CASEWORK_QUESTION if current == Consent.casework.state else consent.THIRD_PARTY_QUESTION
+        )
+        echo(conv, query, asked, _("Yes") if tap.value == "yes" else _("No"))
     if current == Consent.casework.state:
         await conv.state.update_data(consent_casework=tap.value == "yes")
         await conv.go(Consent.publicity)
@@ -160,9 +192,7 @@ def choice_lines(record: ConsentRecord) -> list[str]:
 
 
 def describe(record: ConsentRecord, locale: str) -> str:
-    recorded = _("Recorded on {date}.").format(
-        date=format_date(record.recorded_at, format="long", locale=locale)
-    )
+    recorded = _("Recorded on {date}.").format(date=calendar.long_date(record.recorded_at, locale))
     lines = ["• " + line for line in choice_lines(record)]
     return "\n".join([_("<b>Your consent choices</b>"), "", *lines, "", recorded])
 
@@ -178,10 +208,8 @@ async def show_consent(message: Message, conv: Conversation) -> None:
         # Withdrawn already: what is left is to give it again.
         withdrawn = _("You withdrew your consent on {date}.").format(
             # The day in the office's time zone, as the person lives it (not UTC's).
-            date=format_date(
-                conv.beneficiary.withdrawn_at.astimezone(zoneinfo.ZoneInfo(conv.config.timezone)),
-                format="long",
-                locale=conv.locale,
+            date=calendar.long_date(
+                conv.beneficiary.withdrawn_at, conv.locale, zoneinfo.ZoneInfo(conv.config.timezone)
             )
         )
         conv.say(f"{text}\n\n{withdrawn}", await conv.buttons([[(_("Give my consent again"), CHANGE)]]))

@@ -11,14 +11,15 @@ from aiogram.filters import Command
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_datetime
 
+from bot import calendar
 from bot.conversation import BotConfig, Conversation, FreshTap, Tap, step
 from bot.dialogs.menu import CASEWORKER, Menu, is_label
 from programme.text import N_
 from storage.journey import add_case_message, ensure_case
 from storage.models import utcnow
 from storage.queries import open_case_of, record_audit
+from texts.visible import visible
 
 REASONS: tuple[tuple[str, str], ...] = (
     ("programme", N_("A question about the programme")),
@@ -70,9 +71,7 @@ async def ask_message(conv: Conversation) -> None:
     text = _("Write your message below. A caseworker will answer you here.")
     opening = next_opening(utcnow(), conv.config)
     if opening is not None:
-        when = format_datetime(
-            opening, format="EEEE HH:mm", tzinfo=zoneinfo.ZoneInfo(conv.config.timezone), locale=conv.locale
-        )
+        when = calendar.weekday_time(opening, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
         text += "\n\n" + _("Our office is closed now. A caseworker will answer from {when}.").format(
             when=when
         )
@@ -97,14 +96,17 @@ def next_opening(now: dt.datetime, config: BotConfig) -> dt.datetime | None:
 def message_body(message: Message) -> tuple[str, dict[str, Any]] | None:
     """What is kept of a message: its kind and content (Telegram file ids, not the files)."""
     if message.text:
-        return "text", {"text": message.text}
+        return "text", {"text": visible(message.text)}
     if message.photo:
-        return "photo", {"file_id": message.photo[-1].file_id, "caption": message.caption}
+        return "photo", {
+            "file_id": message.photo[-1].file_id,
+            "caption": visible(message.caption or "") or None,
+        }
     if message.document:
         return "document", {
             "file_id": message.document.file_id,
             "file_name": message.document.file_name,
-            "caption": message.caption,
+            "caption": visible(message.caption or "") or None,
         }
     if message.voice:
         return "voice", {"file_id": message.voice.file_id, "duration": message.voice.duration}

@@ -10,12 +10,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.conversation import Conversation, step
+from bot.i18n import in_reading_order
 from programme.text import N_
 from storage.queries import open_case_of
 
 # Labels as msgids: the keyboard shows them translated, and the filters match the translation.
 APPOINTMENTS = N_("📅 Appointments")
-CASEWORKER = N_("💬 Talk to a caseworker")
+CASEWORKER = N_("💬 Ask a caseworker")
 URGENT = N_("🆘 Urgent help")
 MY_DATA = N_("🔒 My data")
 LANGUAGE = N_("🌐 Language")
@@ -29,7 +30,7 @@ class Menu(StatesGroup):
 
 def main_menu() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in ROWS],
+        keyboard=[[KeyboardButton(text=_(label)) for label in row] for row in in_reading_order(ROWS)],
         resize_keyboard=True,
         is_persistent=True,
     )

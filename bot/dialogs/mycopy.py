@@ -21,8 +21,8 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_datetime
 
+from bot import calendar
 from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
@@ -132,9 +132,7 @@ async def copy_lines(conv: Conversation) -> list[str]:
 
 def stamp(conv: Conversation, at: dt.datetime) -> str:
     """A date and time in the office's time zone, as the person's language writes it."""
-    return format_datetime(
-        at, format="short", tzinfo=zoneinfo.ZoneInfo(conv.config.timezone), locale=conv.locale
-    )
+    return calendar.stamp(at, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
 
 
 def answer_text(question: Question, value: object) -> str:
@@ -234,9 +232,7 @@ async def plan_lines(conv: Conversation, case: Case) -> list[str]:
         status = _(ACTIVITY_STATUSES.get(activity.status, activity.status))
         due = ""
         if activity.due_on:
-            due = _(", by {date}").format(
-                date=format_date(activity.due_on, format="long", locale=conv.locale)
-            )
+            due = _(", by {date}").format(date=calendar.long_date(activity.due_on, conv.locale))
         lines.append(f"  {areas.get(activity.service_area, '')}: {text}{due} ({status})")
     referrals = await plans.case_referrals(conv.session, case_id=case.id)
     if referrals:

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import Conversation
 from bot.dialogs.appointments import BOOKING, Appointments, Place, show_first_month
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES
+from bot.i18n import DEFAULT_LOCALE, LANGUAGES, in_reading_order, marked_lines, piece
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_address, office_name, office_schedule, upcoming_appointments
 from storage.models import utcnow
@@ -77,8 +77,8 @@ def reminder_message(
                     "⏰ <b>" + _("Reminder of your appointment") + "</b>",
                     "",
                     "🗓 " + when(starts_at, zone, locale),
-                    "🏢 " + html.quote(office_name(office, locale)),
-                    "📍 " + html.quote(office_address(office, locale)),
+                    marked_lines("🏢 " + piece(html.quote(office_name(office, locale)), locale), locale),
+                    marked_lines("📍 " + piece(html.quote(office_address(office, locale)), locale), locale),
                     "",
                     _("Please confirm that you will come, or cancel or move the appointment."),
                 ]
@@ -93,7 +93,7 @@ def reminder_message(
                 InlineKeyboardButton(text=label, callback_data=ReminderTap(token=token, action=action).pack())
                 for label, action in row
             ]
-            for row in rows
+            for row in in_reading_order(rows, locale)
         ]
     )
     return text, markup.model_dump(exclude_none=True)

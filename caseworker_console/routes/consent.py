@@ -6,12 +6,10 @@ import dataclasses
 import functools
 from typing import Any
 
-from babel.support import Translations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.i18n import DOMAIN as BOT_DOMAIN
-from bot.i18n import LOCALES_DIR as BOT_LOCALES_DIR
+from bot.i18n import bot_catalog
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
 from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
@@ -38,7 +36,7 @@ def consent_text(
 ) -> str:
     """The Annex 4 text in a language as the bot shows it: its catalog, the same data controller,
     contact and retention periods, so the same text has the same hash."""
-    words = Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN)
+    words = bot_catalog(language)
     return consent.rendered(
         words.gettext, words.ngettext, controller=controller, contact=contact, retention=retention
     )

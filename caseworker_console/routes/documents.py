@@ -8,15 +8,12 @@ paper leaves a line for the person to write their name.
 
 from __future__ import annotations
 
-from babel.support import Translations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.i18n import DOMAIN as BOT_DOMAIN
 from bot.i18n import LANGUAGES as BOT_LANGUAGES
-from bot.i18n import LOCALES_DIR as BOT_LOCALES_DIR
-from bot.i18n import RIGHT_TO_LEFT
+from bot.i18n import RIGHT_TO_LEFT, bot_catalog
 from caseworker_console import formview, i18n
 from caseworker_console.casetabs import audit_view
 from caseworker_console.config import config, crypto
@@ -98,7 +95,7 @@ async def consent_pdf(request: Request) -> Response:
     choices with boxes to tick, and lines for the name, signature and date, all in one language."""
     case = request_case(request)
     language = consent_language(request)
-    words = Translations.load(BOT_LOCALES_DIR, [language], BOT_DOMAIN)
+    words = bot_catalog(language)
     say = words.gettext
     text = plain(organisation_consent_text(request, language))
     heading, _, body = text.partition("\n\n")

@@ -29,7 +29,7 @@ async def interview(phone: SandboxClient, t: Translate, user: int, city: str | N
         if question.id == "city" and city is not None:
             await type_and_wait(phone, user, city, following)
         else:
-            await tap_and_wait(phone, user, t("Skip") + " ➡️", following)
+            await tap_and_wait(phone, user, t("Skip ➡️"), following)
     await tap_and_wait(phone, user, "✅ " + t("Send"), t("Thank you! Your answers are saved."))
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from babel.support import Translations
 
-from bot.i18n import DOMAIN, LANGUAGES, LOCALES_DIR
+from bot.i18n import LANGUAGES, bot_catalog
 from caseworker_console.routes.consent import consent_text
 from programme import consent
 from programme.retention import RetentionPolicy
@@ -76,7 +75,7 @@ def test_what_an_organisation_typed_is_escaped_in_the_telegram_html() -> None:
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_every_language_fills_every_part(locale: str) -> None:
     shown = consent_text(locale, "Bridge Aid", "dpo@bridge-aid.example", POLICY)
-    words = Translations.load(LOCALES_DIR, [locale], DOMAIN)
+    words = bot_catalog(locale)
     assert "{" not in shown and "Bridge Aid" in shown and "dpo@bridge-aid.example" in shown
     assert words.ngettext("{count} year", "{count} years", 2).format(count=2) in shown
     for command in ("/mydata", "/correct", "/delete", "/withdraw"):

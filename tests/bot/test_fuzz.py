@@ -48,14 +48,14 @@ async def at_interview_number(phone: SandboxClient, t: Translate) -> int:
     await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
     # Wait for each next question: a press before it arrives would hit the previous, stale message.
     for following in ("interpreter", "city", "country", "status", "adults"):
-        await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, following))
+        await tap_and_wait(phone, user, t("Skip ➡️"), prompt(t, following))
     return user
 
 
 async def at_conversation(phone: SandboxClient, t: Translate) -> int:
     user = await screened(phone, t)
     await tap_and_wait(phone, user, t("Later"), t("What would you like to do? Choose from the menu below."))
-    await tap_and_wait(phone, user, t("💬 Talk to a caseworker"), t("What would you like to talk about?"))
+    await tap_and_wait(phone, user, t("💬 Ask a caseworker"), t("What would you like to talk about?"))
     await tap_and_wait(
         phone, user, t("Health"), t("Write your message below. A caseworker will answer you here.")
     )

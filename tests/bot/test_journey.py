@@ -33,6 +33,7 @@ from storage.models import Beneficiary, Case, DialogState, FormResponse, utcnow
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
 from storage.sealing import unseal, unseal_json
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
+from texts.bidi import without_controls
 
 pytestmark = pytest.mark.slow
 
@@ -99,9 +100,9 @@ async def complete_interview(phone: SandboxClient, t: Translate, user: int, loca
     await phone.share_contact(user, "+994 50 123 45 67")
     await phone.wait_for_bot_message(user, contains=prompt(t, "interpreter", locale))
     await tap_and_wait(phone, user, t("Yes", locale), prompt(t, "city", locale))
-    await tap_and_wait(phone, user, "⬅️ " + t("Back", locale), prompt(t, "interpreter", locale))
+    await tap_and_wait(phone, user, t("⬅️ Back", locale), prompt(t, "interpreter", locale))
     await tap_and_wait(phone, user, t("No", locale), prompt(t, "city", locale))
-    await tap_and_wait(phone, user, t("Skip", locale) + " ➡️", prompt(t, "country", locale))
+    await tap_and_wait(phone, user, t("Skip ➡️", locale), prompt(t, "country", locale))
     await type_and_wait(phone, user, "Afghanistan", prompt(t, "status", locale))
     await tap_and_wait(phone, user, t("Refugee", locale), prompt(t, "adults", locale))
     await type_and_wait(
@@ -126,6 +127,32 @@ async def complete_interview(phone: SandboxClient, t: Translate, user: int, loca
     summary = await type_and_wait(phone, user, "Iran", "Iran")
     await tap_and_wait(phone, user, "✅ " + t("Send", locale), t("Are you 18 years old or older?", locale))
     return summary
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("fa", "فارسی / دری")])
+async def test_a_typed_phone_number_is_confirmed_and_takes_the_share_button_away(
+    phone: SandboxClient, t: Translate, locale: str, label: str
+) -> None:
+    user = await screened(phone, t, locale=locale, label=label)
+    await tap_and_wait(phone, user, t("Start", locale), prompt(t, "phone", locale))
+    assert (await phone.transcript(user))["reply_keyboard"] is not None
+    await type_and_wait(phone, user, "+994 50 123 45 67", prompt(t, "interpreter", locale))
+    saved = next(m for m in await phone.bot_messages(user) if "+994501234567" in m["text"])
+    assert without_controls(saved["text"]) == without_controls(
+        t("Phone number saved: {phone}", locale, phone="+994501234567")
+    )
+    assert (await phone.transcript(user))["reply_keyboard"] is None
+
+
+async def test_done_with_nothing_ticked_says_so(phone: SandboxClient, t: Translate) -> None:
+    user = await screened(phone, t)
+    await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
+    following = ("interpreter", "city", "country", "status", "adults", "children")
+    for question_id in (*following, "unaccompanied_child", "heard_from", "urgent_need", "contact_times"):
+        await tap_and_wait(phone, user, t("Skip ➡️"), prompt(t, question_id))
+    await tap_and_wait(phone, user, t("Done"), prompt(t, "safe_contact"))
+    asked = next(m for m in await phone.bot_messages(user) if prompt(t, "contact_times") in m["text"])
+    assert asked["text"].endswith("➡️ " + t("None of these"))
 
 
 EXPECTED_INTERVIEW = {
@@ -247,20 +274,36 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     text = await tap_and_wait(phone, user, t("Yes", locale), "Bridge Aid Association")
     await tap_and_wait(phone, user, t("I have read it", locale), plain(t(CASEWORK_QUESTION, locale)))
     await tap_and_wait(phone, user, t("Yes", locale), plain(t(PUBLICITY_QUESTION, locale)))
+    # A short button; the question above it spells the choice out, and so does the summary.
+    asked = plain(t(PUBLICITY_QUESTION, locale))
+    publicity = next(m for m in reversed(await phone.bot_messages(user)) if asked in m["text"])
     anonymised = t("Yes, without my name, address or photo", locale)
-    await tap_and_wait(phone, user, anonymised, plain(t(THIRD_PARTY_QUESTION, locale)))
+    assert plain(anonymised) in publicity["text"]
+    await tap_and_wait(phone, user, t("Yes, anonymously", locale), plain(t(THIRD_PARTY_QUESTION, locale)))
+    # Each choice stays in the chat under its question once made, the buttons gone.
+    messages = {m["message_id"]: m for m in await phone.bot_messages(user)}
+    casework = next(m for m in messages.values() if plain(t(CASEWORK_QUESTION, locale)) in m["text"])
+    assert without_controls(casework["text"]).endswith(t("Yes", locale)) and not casework.get("reply_markup")
+    story = messages[publicity["message_id"]]
+    assert without_controls(story["text"]).endswith(
+        without_controls(t("Yes, without my name, address or photo", locale))
+    )
     saved = "Thank you. Your choices are saved. You can see or change them at any time with /consent."
     await tap_and_wait(phone, user, t("No", locale), t(saved, locale))
     menu = await phone.wait_for_bot_message(
         user, contains=t("What would you like to do? Choose from the menu below.", locale)
     )
     assert menu["reply_markup"]["keyboard"][0][0]["text"] == t("📅 Appointments", locale)
-    assert menu["reply_markup"]["keyboard"][1][0]["text"] == t("💬 Talk to a caseworker", locale)
+    # A right-to-left reader reads a row from the right.
+    assert menu["reply_markup"]["keyboard"][1][-1 if locale == "fa" else 0]["text"] == t(
+        "💬 Ask a caseworker", locale
+    )
     async with sessionmaker() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
     assert (consent.language, consent.text_version, consent.channel) == (locale, "2026-12", "bot")
-    assert consent.text_hash == hashlib.sha256(text["html"].encode()).hexdigest()
+    # The words shown, without the direction marks around their left-to-right pieces (texts.bidi).
+    assert consent.text_hash == hashlib.sha256(without_controls(text["html"]).encode()).hexdigest()
     # The organisation's contact and retention periods, in words a person reads.
     assert "privacy@bridge-aid.example" in text["text"]
     years = i18n.gettext("{count} year", "{count} years", 3, locale=locale).format(count=3)
@@ -310,7 +353,7 @@ async def test_urgent_help_mid_interview_alerts_caseworkers_and_returns_to_the_s
 ) -> None:
     user = await screened(phone, t)
     await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
-    await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, "interpreter"))
+    await tap_and_wait(phone, user, t("Skip ➡️"), prompt(t, "interpreter"))
     await tap_and_wait(phone, user, t("Yes"), step_of(t, 3))
     help_message = await type_and_wait(phone, user, "/urgent", "112")
     assert "102" in help_message["text"] and "103" in help_message["text"]
@@ -329,7 +372,7 @@ async def test_crisis_words_take_the_urgent_path_gently_once_without_leaving_the
 ) -> None:
     user = await screened(phone, t)
     await tap_and_wait(phone, user, t("Start"), prompt(t, "phone"))
-    await tap_and_wait(phone, user, t("Skip") + " ➡️", prompt(t, "interpreter"))
+    await tap_and_wait(phone, user, t("Skip ➡️"), prompt(t, "interpreter"))
     await tap_and_wait(phone, user, t("No"), prompt(t, "city"))
     note = await type_and_wait(phone, user, "my husband beats me", "You are not alone")
     assert "112" in note["text"]
@@ -355,7 +398,7 @@ async def test_a_person_can_talk_to_a_caseworker_and_every_message_is_kept_seale
         phone, user, t("Later", locale), t("What would you like to do? Choose from the menu below.", locale)
     )
     await tap_and_wait(
-        phone, user, t("💬 Talk to a caseworker", locale), t("What would you like to talk about?", locale)
+        phone, user, t("💬 Ask a caseworker", locale), t("What would you like to talk about?", locale)
     )
     prompt_message = await tap_and_wait(
         phone,

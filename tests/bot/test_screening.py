@@ -75,7 +75,7 @@ async def database_text(session: AsyncSession) -> str:
 
 @pytest.mark.parametrize(
     ("locale", "label", "name"),
-    [("en", "English", "Amina Rahimi"), ("fa", "فارسی / دری", "زهرا احمدی")],
+    [("en", "English", "Amina Rahimi"), ("fa", "فارسی / دری", "زهرا عبدالله\u200cزاده")],
 )
 async def test_a_person_completes_screening_and_a_new_case_appears_without_plaintext_personal_data(
     phone: SandboxClient,

@@ -117,7 +117,7 @@ async def test_withdraw_my_consent_asks_first_and_a_double_tap_withdraws_once(
     await tap_and_wait(phone, user, t("Yes"), "Bridge Aid Association")
     await tap_and_wait(phone, user, t("I have read it"), "1 of 3")
     await tap_and_wait(phone, user, t("Yes"), "2 of 3")
-    await tap_and_wait(phone, user, t("No, do not use my story"), "3 of 3")
+    await tap_and_wait(phone, user, t("No"), "3 of 3")
     await tap_and_wait(phone, user, t("No"), "/consent")
     await type_and_wait(phone, user, "/consent", t("Your consent choices"))
     # "No, keep my consent" changes nothing.
@@ -155,7 +155,7 @@ async def test_withdraw_my_consent_asks_first_and_a_double_tap_withdraws_once(
     await tap_and_wait(phone, user, t("Give my consent again"), "Bridge Aid Association")
     await tap_and_wait(phone, user, t("I have read it"), "1 of 3")
     await tap_and_wait(phone, user, t("Yes"), "2 of 3")
-    await tap_and_wait(phone, user, t("No, do not use my story"), "3 of 3")
+    await tap_and_wait(phone, user, t("No"), "3 of 3")
     await tap_and_wait(phone, user, t("No"), "/consent")
     async with sessionmaker() as session:
         assert (await session.execute(select(Beneficiary.withdrawn_at))).scalar_one() is None

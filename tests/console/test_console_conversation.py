@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
+from bot.replies import caseworker_reply
 from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from programme.canned import CANNED
@@ -117,8 +118,10 @@ async def test_a_reply_is_kept_escaped_in_the_outbox_pauses_the_bot_and_is_audit
     [outbox] = await rows(sessionmaker, OutboxMessage)
     assert outbox.lane == Lane.REPLY and outbox.status == Status.PENDING
     assert outbox.beneficiary_id == case.beneficiary_id
+    # Under a line saying who wrote it, in the person's language (the case's: Russian).
     assert unseal_json(crypto, outbox, "payload_enc") == {
-        "text": "&lt;b&gt;Tomorrow&lt;/b&gt; at 10:00 &amp; bring &lt;script&gt;the papers&lt;/script&gt;"
+        "text": "💬 Ваш социальный работник:\n"
+        "&lt;b&gt;Tomorrow&lt;/b&gt; at 10:00 &amp; bring &lt;script&gt;the papers&lt;/script&gt;"
     }
     messages = sorted(await rows(sessionmaker, CaseMessage), key=lambda m: m.created_at)
     assert [(m.direction, m.staff_id) for m in messages] == [("in", None), ("out", me.id)]
@@ -154,7 +157,9 @@ async def test_a_ready_reply_goes_in_the_beneficiarys_language_or_english(
     sent = await client.post(f"{PAGE}/reply", data={"csrf_token": form_token(page), "canned": "call_you"})
     assert sent.status_code == 303
     [outbox] = await rows(sessionmaker, OutboxMessage)
-    assert unseal_json(crypto, outbox, "payload_enc")["text"] == CANNED["call_you"].texts[expected]
+    sent_text = unseal_json(crypto, outbox, "payload_enc")["text"]
+    # The label is in the person's language even where the ready reply falls back to English.
+    assert sent_text == caseworker_reply(CANNED["call_you"].texts[expected], language)
 
 
 async def test_empty_unknown_and_overlong_replies_are_refused_and_nothing_is_queued(
@@ -245,7 +250,7 @@ async def test_the_sender_delivers_a_reply_to_the_beneficiarys_chat_exactly_as_t
         finally:
             await bot.session.close()
         [delivered] = await phone.bot_messages(user)
-    assert delivered["text"] == HOSTILE_REPLY
+    assert delivered["text"] == "💬 Your caseworker:\n" + HOSTILE_REPLY
     assert not delivered.get("entities")
     [outbox] = await rows(sessionmaker, OutboxMessage)
     assert outbox.status == Status.SENT

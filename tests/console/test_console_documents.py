@@ -169,6 +169,9 @@ async def test_the_consent_form_in_an_arabic_script_language_is_shaped_and_right
     first = text.splitlines()[0].split()
     assert first == list(reversed(title.split())), (first, title)
     assert CONTROLLER in text
+    # Left-to-right pieces keep their order inside the right-to-left lines (isolated, texts.bidi).
+    assert consent.TEXT_VERSION in text, text[-200:]
+    assert CODE in text
     # Shaped: the letters of the Persian/Urdu text are drawn with several contextual forms.
     forms = forms_per_letter(response, "NotoSansArabic")
     assert forms["م"] >= 3 and forms["ل"] >= 3, forms
