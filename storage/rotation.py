@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import city, person_keys
@@ -25,7 +26,7 @@ from storage.crypto import (
 from storage.models import Base, Case
 from storage.models_keys import PersonKey
 from storage.schema import ENCRYPTED_MODELS
-from storage.sealing import owner_of_row, seal, unseal
+from storage.sealing import open_value, owner_of_row, seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ def _may_need_work(model: type[Base], crypto: Crypto) -> ColumnElement[bool]:
     """Which rows a pass reads: only those with a value under a master key (under an older one, or
     under any when the value is about a person), so values under their person's key are not even
     read; every row where a lookup hash follows the master key."""
-    if model.__blind_indexes__:
-        return true()
     table = model.__table__
     stale = []
     for name in model.__encrypted__:
@@ -81,19 +80,87 @@ async def _hold_owners(session: AsyncSession, crypto: Crypto, rows: list[Base]) 
     await person_keys.load(session, crypto, {owner_of_row(row) for row in rows if _has_owner(row)})
 
 
-def _rewrap(crypto: Crypto, row: PersonKey) -> None:
-    where = {"table": WRAPPED_TABLE, "column": WRAPPED_COLUMN, "row": row.id}
-    row.wrapped = crypto.encrypt(crypto.decrypt_bytes(row.wrapped, **where), **where)
-    PERSON_KEYS.rewrapped(row.id, wrapped_by=crypto.current_key_id)
+_KEYS = PersonKey.__table__
+_SET_WRAPPED = update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(wrapped=bindparam("wrapped"))
+
+
+async def _rewrap_keys(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, *, batch_size: int
+) -> tuple[int, int]:
+    """Every person's key not under the newest master key, rewrapped under it: plain statements, a
+    batch a transaction. (seen, rewritten)."""
+    stale = func.substr(_KEYS.c.wrapped, 2, KEY_ID_BYTES) != crypto.current_key_id
+    seen = rewritten = 0
+    last_id = None
+    while True:
+        async with sessionmaker() as session, session.begin():
+            statement = (
+                select(_KEYS.c.id, _KEYS.c.wrapped).where(stale).order_by(_KEYS.c.id).limit(batch_size)
+            )
+            if last_id is not None:
+                statement = statement.where(_KEYS.c.id > last_id)
+            rows = (await session.execute(statement.with_for_update())).all()
+            changes = []
+            for owner, wrapped in rows:
+                where = {"table": WRAPPED_TABLE, "column": WRAPPED_COLUMN, "row": owner}
+                changes.append(
+                    {
+                        "key_id": owner,
+                        "wrapped": crypto.encrypt(crypto.decrypt_bytes(wrapped, **where), **where),
+                    }
+                )
+            if changes:
+                await session.execute(_SET_WRAPPED, changes)
+        for change in changes:
+            PERSON_KEYS.rewrapped(change["key_id"], wrapped_by=crypto.current_key_id)
+        seen, rewritten = seen + len(rows), rewritten + len(changes)
+        if len(rows) < batch_size:
+            return seen, rewritten
+        last_id = rows[-1].id
+
+
+async def _refresh_hashes(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, model: type[Base], *, batch_size: int
+) -> tuple[int, int]:
+    """The model's lookup hashes recomputed under the newest key where they are not: they follow the
+    master key even where their source is under a person's key and stays as it is. Plain
+    statements (the person's keys are loaded as their rows are read). (seen, changed)."""
+    table = model.__table__
+    pairs = model.__blind_indexes__
+    columns = [table.c.id, *{table.c[source] for source, _ in pairs.values()}, *(table.c[h] for h in pairs)]
+    setting = update(table).where(table.c.id == bindparam("row_id")).values({h: bindparam(h) for h in pairs})
+    seen = changed = 0
+    last_id = None
+    while True:
+        async with sessionmaker() as session, session.begin():
+            statement = select(*columns).order_by(table.c.id).limit(batch_size)
+            if last_id is not None:
+                statement = statement.where(table.c.id > last_id)
+            rows = (await session.execute(statement.with_for_update())).all()
+            changes = [change for row in rows if (change := _fresh_hashes(crypto, model, row._mapping))]
+            if changes:
+                await session.execute(setting, changes)
+        seen, changed = seen + len(rows), changed + len(changes)
+        if len(rows) < batch_size:
+            return seen, changed
+        last_id = rows[-1].id
+
+
+def _fresh_hashes(crypto: Crypto, model: type[Base], row: Any) -> dict[str, Any] | None:
+    """The row's lookup hashes under the newest key, if any differs from what is stored."""
+    fresh = {}
+    for hash_column, (source, purpose) in model.__blind_indexes__.items():
+        value = open_value(crypto, model.__tablename__, source, row["id"], row[source])
+        fresh[hash_column] = row[hash_column] if value is None else crypto.blind_index(purpose, value)
+    if all(fresh[column] == row[column] for column in fresh):
+        return None
+    return {"row_id": row["id"], **fresh}
 
 
 def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> bool:
     """Re-encrypt `columns` and bring the row's lookup hashes under the newest key: whether
     anything changed. A hash follows the master key even where its source is under a person's key
     and stays as it is."""
-    if isinstance(row, PersonKey):
-        _rewrap(crypto, row)
-        return True
     sources = {source for source, _ in row.__blind_indexes__.values()}
     plaintexts = {column: unseal(crypto, row, column) for column in {*columns, *sources}}
     for column in columns:
@@ -124,6 +191,11 @@ async def rotate_keys(
     for model in ENCRYPTED_MODELS:
         name = model.__tablename__
         report.rows_seen[name] = report.rows_rewritten[name] = 0
+        if model is PersonKey:
+            report.rows_seen[name], report.rows_rewritten[name] = await _rewrap_keys(
+                sessionmaker, crypto, batch_size=batch_size
+            )
+            continue
         last_id = None
         while True:
             async with sessionmaker() as session, session.begin():
@@ -140,12 +212,16 @@ async def rotate_keys(
                 await _hold_owners(session, crypto, [row for row in rows if _stale_columns(crypto, row)])
                 for row in rows:
                     stale = _stale_columns(crypto, row)
-                    if (stale or row.__blind_indexes__) and _reseal(crypto, row, stale):
+                    if stale and _reseal(crypto, row, stale):
                         report.rows_rewritten[name] += 1
                 report.rows_seen[name] += len(rows)
             if len(rows) < batch_size:
                 break
             last_id = rows[-1].id
+        if model.__blind_indexes__:
+            report.rows_rewritten[name] += await _refresh_hashes(
+                sessionmaker, crypto, model, batch_size=batch_size
+            )
         log.info(
             "rotated %s: %d of %d rows rewritten", name, report.rows_rewritten[name], report.rows_seen[name]
         )
