@@ -219,9 +219,9 @@ async def rotate_keys(
                 break
             last_id = rows[-1].id
         if model.__blind_indexes__:
-            report.rows_rewritten[name] += await _refresh_hashes(
-                sessionmaker, crypto, model, batch_size=batch_size
-            )
+            seen, changed = await _refresh_hashes(sessionmaker, crypto, model, batch_size=batch_size)
+            report.rows_seen[name] = max(report.rows_seen[name], seen)
+            report.rows_rewritten[name] += changed
         log.info(
             "rotated %s: %d of %d rows rewritten", name, report.rows_rewritten[name], report.rows_seen[name]
         )
