@@ -82,7 +82,7 @@ SAVED: dict[str, Saved] = {
     "Journey:consent_publicity": Saved(
         {"consent_casework": True},
         asked="2 of 3",
-        press="No, do not use my story",
+        press="No",
         then="3 of 3",
         state="Consent:third_party",
     ),
