@@ -291,6 +291,9 @@ class StaffUser(Base):
     # Made or enabled with access to case data by an administrator: disabled until a supervisor
     # approves it (caseworker_console.accounts.approve_grant).
     awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A temporary password (an administrator's reset, or the first one of an account an
+    # administrator made): the holder chooses their own before anything else works.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
