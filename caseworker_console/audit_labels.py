@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, str] = {
     # Lists, calendars and exports.
     "queue.list": N_("Queue viewed"),
     "cases.list": N_("Case list viewed"),
+    "cases.searched": N_("Cases searched"),
     "calendar.viewed": N_("Calendar viewed"),
     "calendar_feed.created": N_("Calendar feed created"),
     "calendar_feed.revoked": N_("Calendar feed revoked"),
