@@ -172,6 +172,9 @@ async def reset_password(request: Request) -> Response:
     """A temporary password for the account, shown once in this answer; the holder must change it."""
     db = database(request)
     target = await target_account(request)
+    if target.id == signed_in_user(request).staff_id:
+        # One's own password is changed on "My account", after the current one.
+        return RedirectResponse(request.url_for("account").path, status_code=303)
     password = await accounts.reset_password(db, user=target, actor=signed_in_user(request).actor)
     await db.commit()
     throttle: SignInThrottle = request.app.state.throttle

@@ -232,6 +232,9 @@ async def test_a_role_that_opens_more_case_data_waits_for_a_supervisor_and_less_
     assert (aysel.role, aysel.active, aysel.awaiting_approval) == ("caseworker", True, False)
     assert "staff.role_changed" in await actions_on(sessionmaker, chief)
 
+    own_reset = await client.post(f"/accounts/{me.id}/password", data={"csrf_token": token})
+    assert (own_reset.status_code, own_reset.headers["location"]) == (303, "/account")
+    assert not (await stored(sessionmaker, "admin1")).must_change_password
     own = await client.post(f"/accounts/{me.id}/role", data={"csrf_token": token, "role": "supervisor"})
     assert own.status_code == 400
     assert (await stored(sessionmaker, "admin1")).role == "admin"
