@@ -30,6 +30,8 @@ RESULTS = Path(__file__).with_name("results")
 GOAL_RATIO = 0.60
 GOAL_P99_MS = 100.0
 GOAL_P4_P95_MS = 100.0
+# Issue 15: a case found by code or phone within 100 ms among 100,000.
+GOAL_SEARCH_MS = 100.0
 PAGES = {1: 40, 2: 20, 20: 20, 200: 20}  # page number -> requests timed
 
 
@@ -249,8 +251,22 @@ def _p4_rows(results: list[P4Result]) -> list[list[str]]:
                     goal,
                 ]
             )
+        for search in r.searches:
+            met = "met" if search.p95_ms < GOAL_SEARCH_MS else "NOT met"
+            rows.append(
+                [
+                    f"P4 console case search by {search.by}",
+                    r.backend,
+                    f"{r.cases:,} cases",
+                    f"p50 {search.p50_ms:.1f} ms, p95 {search.p95_ms:.1f} ms, max {search.max_ms:.1f} ms"
+                    f" ({search.requests} requests)",
+                    f"p95 < {GOAL_SEARCH_MS:.0f} ms: {met}",
+                ]
+            )
         scans = "; ".join(r.full_scans) or "none"
-        rows.append(["P4 query plans: full scans", r.backend, "every SELECT of a page", scans, "none"])
+        rows.append(
+            ["P4 query plans: full scans", r.backend, "every SELECT of a page or a search", scans, "none"]
+        )
     return rows
 
 

@@ -1,5 +1,6 @@
 """P4: the console's case list over 100,000 seeded cases, in-process, as a signed-in caseworker, with
-the query plans of every SELECT a page makes checked for full scans."""
+the query plans of every SELECT a page makes checked for full scans; and finding a case among them by
+its code and by phone (through the phone's lookup hash, storage.phone)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
-from storage import staff
+from storage import phone, staff
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, CaseCounter, utcnow
 from storage.queries import TELEGRAM_PURPOSE
@@ -29,6 +30,7 @@ STAGES = ("new", "new", "new", "screening", "assessment", "active", "closed")
 LANGUAGES = ("az", "ru", "en", "fa", "ps", "ur", "tr")
 SEED_CHUNK = 5_000
 FIRST_TELEGRAM_ID = 700_000_000
+SEARCHES = 20  # requests timed for each kind of search
 
 
 @dataclass
@@ -40,12 +42,22 @@ class PageTiming:
 
 
 @dataclass
+class SearchTiming:
+    by: str  # "code" or "phone"
+    requests: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+@dataclass
 class P4Result:
     backend: str
     cases: int
     seed_seconds: float
     pages: list[PageTiming]
     full_scans: list[str] = field(default_factory=list)
+    searches: list[SearchTiming] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +85,8 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, c
                         telegram_id, table="beneficiaries", column="telegram_id_enc", row=person_id
                     ),
                     "language": language,
+                    # Only the lookup hash: the search reads nothing else of the person.
+                    "phone_hash": phone.phone_hash(crypto, phone_number(number)),
                     "created_at": created,
                     "last_active_at": created,
                 }
@@ -98,6 +112,42 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, c
         # New cases (the memory benchmark's dialogs) continue after the seeded codes.
         session.add(CaseCounter(year=year, last=count))
     return time.perf_counter() - started
+
+
+def phone_number(number: int) -> str:
+    """The seeded person's number: a distinct Azerbaijani mobile number each."""
+    return f"+99450{number:07d}"
+
+
+async def time_searches(client: httpx.AsyncClient, *, cases: int) -> list[SearchTiming]:
+    """The case search by code and by phone, each for people spread over the seeded cases."""
+    rng = random.Random(7)  # noqa: S311 - which seeded people are looked for
+    year = utcnow().year
+    queries = {
+        "code": lambda n: f"IP-{year}-{n + 1:06d}",
+        # Typed as a person says it on the phone: local, with spaces.
+        "phone": lambda n: f"050 {n // 10_000 % 1000:03d} {n // 100 % 100:02d} {n % 100:02d}",
+    }
+    timings = []
+    for by, query in queries.items():
+        samples = []
+        for _ in range(SEARCHES):
+            number = rng.randrange(cases)
+            started = time.perf_counter()
+            answer = await client.get("/cases", params={"q": query(number)})
+            samples.append(time.perf_counter() - started)
+            if answer.status_code != 200:
+                raise RuntimeError(f"a search by {by} answered {answer.status_code}")
+        timings.append(
+            SearchTiming(
+                by,
+                SEARCHES,
+                round(_percentile(samples, 0.50) * 1000, 2),
+                round(_percentile(samples, 0.95) * 1000, 2),
+                round(max(samples) * 1000, 2),
+            )
+        )
+    return timings
 
 
 async def signed_in_client(sessionmaker: async_sessionmaker[AsyncSession], app: Any) -> httpx.AsyncClient:
@@ -193,12 +243,13 @@ async def run_p4(
     *,
     cases: int,
     pages: dict[int, int],
+    searching: bool = True,
 ) -> P4Result:
     seed_seconds = await seed(sessionmaker, crypto, cases)
     if engine.dialect.name == "postgresql":
         async with engine.begin() as connection:
             await connection.exec_driver_sql("ANALYZE")  # a real server's autovacuum would have by now
-    app = create_app(sessionmaker=sessionmaker)
+    app = create_app(sessionmaker=sessionmaker, crypto=crypto)
     async with await signed_in_client(sessionmaker, app) as client:
         await time_pages(client, {1: 3})  # templates compiled, pools warm
         captured: list[tuple[str, Any]] = []
@@ -212,8 +263,11 @@ async def run_p4(
         try:
             for page in pages:
                 await client.get("/cases", params={"page": str(page)})
+            await client.get("/cases", params={"q": phone_number(cases // 2)})
+            await client.get("/cases", params={"q": f"IP-{utcnow().year}-{cases // 2:06d}"})
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", capture)
         timings = await time_pages(client, pages)
+        searches = await time_searches(client, cases=cases) if searching else []
     scans = await full_scans(engine, captured)
-    return P4Result(engine.dialect.name, cases, round(seed_seconds, 1), timings, scans)
+    return P4Result(engine.dialect.name, cases, round(seed_seconds, 1), timings, scans, searches)

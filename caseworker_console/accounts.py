@@ -35,6 +35,16 @@ def reads_cases(role: str) -> bool:
     return allows(role, Permission.CASE_READ)
 
 
+def _case_reach(role: str) -> int:
+    """How much case data a role opens: none, one's own and the queue's, every case."""
+    return 2 if role == "supervisor" else 1 if reads_cases(role) else 0
+
+
+def gives_more(old_role: str, new_role: str) -> bool:
+    """Whether a change of role opens more case data (so needs a supervisor's approval)."""
+    return _case_reach(new_role) > _case_reach(old_role)
+
+
 USERNAME_PATTERN = re.compile(r"[a-z0-9._-]{3,64}")
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -49,6 +59,11 @@ LOCKOUT = dt.timedelta(minutes=30)
 # (Busy) rather than letting a flood of sign-ins take every core from the bot and the console.
 ARGON2_AT_ONCE = 2
 ARGON2_QUEUE = 16
+
+# A temporary password: 16 letters and digits (about 80 bits), in groups of four, without the ones
+# people mistake for each other when it is read out or copied from a screen (0/O, 1/l/I).
+TEMPORARY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+TEMPORARY_GROUPS = 4
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
@@ -177,12 +192,15 @@ async def create_user(
     language: str = "en",
     actor: str = "system",
     needs_approval: bool = False,
+    temporary_password: bool = False,
 ) -> StaffUser:
     """Add an active account (flushed, not committed: the caller owns the transaction).
 
     `actor` names who created it in the audit log (the CLI, or an administrator). With
     `needs_approval` (an administrator in the console) an account whose role reads cases is made
     disabled and waits for a supervisor's approval (approve_grant): no one gives case data alone.
+    With `temporary_password` (also an administrator's) the holder must choose their own password
+    at their first sign-in: whoever made the account does not keep one that works.
     """
     name = validate_username(username)
     password = validate_password(password, username=name)
@@ -204,6 +222,7 @@ async def create_user(
                 language=language,
                 at=utcnow(),
                 awaiting_approval=waits,
+                must_change_password=temporary_password,
             )
     except IntegrityError:
         raise AccountError(N_("The username {username} is already taken."), username=name) from None
@@ -275,6 +294,81 @@ async def set_password(
     password = validate_password(password, username=user.username)
     await staff.replace_password_hash(session, user_id=user.id, password_hash=await hash_password(password))
     await _audit_account(session, user, "staff.password_set", actor=actor)
+
+
+def new_temporary_password() -> str:
+    return "-".join(
+        "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(TEMPORARY_GROUPS)
+    )
+
+
+async def reset_password(session: AsyncSession, *, user: StaffUser, actor: str) -> str:
+    """An administrator's reset: a new temporary password, returned to be shown once and stored only
+    as its hash. It lifts a lock and ends the account's sessions; the holder must change it at their
+    next sign-in (nothing else works until they do)."""
+    password = new_temporary_password()
+    await staff.replace_password_hash(
+        session, user_id=user.id, password_hash=await hash_password(password), temporary=True
+    )
+    await _audit_account(session, user, "staff.password_reset", actor=actor)
+    return password
+
+
+async def change_own_password(
+    session: AsyncSession, *, user: StaffUser, current: str, new: str, repeated: str, keep_session: str
+) -> None:
+    """The holder's own change, proving the current password first; their other sessions end."""
+    if not await _verify(user.password_hash, current):
+        raise AccountError(N_("The current password is not right."))
+    if normalise_password(new) != normalise_password(repeated):
+        raise AccountError(N_("The new password and its repetition differ."))
+    password = validate_password(new, username=user.username)
+    if password == normalise_password(current):
+        raise AccountError(N_("The new password must differ from the current one."))
+    await staff.replace_password_hash(
+        session, user_id=user.id, password_hash=await hash_password(password), keep_session=keep_session
+    )
+    await _audit_account(session, user, "staff.password_changed")
+
+
+async def change_role(session: AsyncSession, *, user: StaffUser, role: str, actor: str) -> bool:
+    """An administrator changes an account's role, audited; True when it holds now. A change that
+    opens more case data (gives_more) waits, the account disabled, for a supervisor's approval."""
+    if role not in ROLES:
+        raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
+    if user.awaiting_approval:
+        raise AccountError(N_("This account waits for a supervisor's approval: its role cannot change now."))
+    old = user.role
+    if role == old:
+        return True
+    waits = gives_more(old, role) and user.active
+    await staff.set_role(session, user_id=user.id, role=role, awaiting_approval=waits)
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.grant_requested" if waits else "staff.role_changed",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"role": role, "from": old},
+    )
+    return not waits
+
+
+async def change_language(session: AsyncSession, *, user: StaffUser, language: str, actor: str) -> None:
+    """The console's language for an account (by its holder or an administrator), audited."""
+    if language not in LANGUAGES:
+        raise AccountError(N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES))
+    if language == user.language:
+        return
+    await staff.set_language(session, user_id=user.id, language=language)
+    await record_audit(
+        session,
+        actor=actor,
+        action="staff.language_set",
+        object_type="staff_user",
+        object_id=str(user.id),
+        details={"language": language},
+    )
 
 
 @functools.cache

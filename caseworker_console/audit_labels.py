@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, str] = {
     # Lists, calendars and exports.
     "queue.list": N_("Queue viewed"),
     "cases.list": N_("Case list viewed"),
+    "cases.searched": N_("Cases searched"),
     "calendar.viewed": N_("Calendar viewed"),
     "calendar_feed.created": N_("Calendar feed created"),
     "calendar_feed.revoked": N_("Calendar feed revoked"),
@@ -86,6 +87,10 @@ ACTION_LABELS: dict[str, str] = {
     # Accounts.
     "staff.created": N_("Account created"),
     "staff.password_set": N_("Password set"),
+    "staff.password_reset": N_("Password reset to a temporary one"),
+    "staff.password_changed": N_("Password changed by its holder"),
+    "staff.role_changed": N_("Role changed"),
+    "staff.language_set": N_("Console language changed"),
     "staff.enabled": N_("Account enabled"),
     "staff.disabled": N_("Account disabled"),
     "staff.grant_requested": N_("Access to cases asked for an account"),

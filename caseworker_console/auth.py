@@ -54,6 +54,7 @@ class ConsoleUser(BaseUser):
         self._display_name = user.display_name
         self._role = user.role
         self._language = user.language
+        self.must_change_password: bool = user.must_change_password
         self._csrf_token = session.csrf_token
         self.session_id: str = session.id
 

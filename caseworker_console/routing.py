@@ -1,9 +1,10 @@
 """The route table's entries: each route declares the permission it needs, and one guard enforces it.
 
 Routes are built with `page(...)` or `action(...)` (POST). The guard answers, in this order:
-anonymous → sign in; a role without the permission → 403; a POST without the session's CSRF
-token → 403; for a route with {code}: a case the person may not see (or none) → 404, a case they
-may see but not change → 403. Only then does the endpoint run, with the case in `request_case()`.
+anonymous → sign in; a temporary password → the page to change it; a role without the
+permission → 403; a POST without the session's CSRF token → 403; for a route with {code}: a case
+the person may not see (or none) → 404, a case they may see but not change → 403. Only then does
+the endpoint run, with the case in `request_case()`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_login
@@ -31,6 +32,9 @@ from storage.models import Case
 from storage.models_erasure import CaseTombstone
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+# What a holder of a temporary password may open: the page where they choose their own, and the way out.
+PASSWORD_CHANGE_ROUTES = frozenset({"account", "account_password", "account_language", "logout"})
 
 CASE_PARAM = "code"
 CASE_STATE = "case"
@@ -50,7 +54,9 @@ class ConsoleRoute(Route):
         if permission is not None and self.case_scoped != (permission in CASE_PERMISSIONS):
             # A case route under a non-case permission would skip the caseload check entirely.
             raise ValueError(f"{path}: permission {permission} does not fit a route of this kind")
-        guarded = endpoint if permission is None else _guard(endpoint, permission, method, self.case_scoped)
+        guarded = (
+            endpoint if permission is None else _guard(endpoint, permission, method, self.case_scoped, name)
+        )
         super().__init__(path, guarded, methods=[method], name=name)
 
 
@@ -99,7 +105,7 @@ def identity_shown(request: Request) -> bool:
     return sees_identity(role=user.role, staff_id=user.staff_id, case=request_case(request))
 
 
-def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped: bool) -> Endpoint:
+def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped: bool, name: str) -> Endpoint:
     async def checked(request: Request) -> Response:
         if case_scoped:
             await _load_case(request, permission)
@@ -111,6 +117,9 @@ def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped:
         user = request.user
         if not isinstance(user, ConsoleUser):
             return redirect_to_login(request)
+        if user.must_change_password and name not in PASSWORD_CHANGE_ROUTES:
+            # Nothing else works until the temporary password is replaced (not even a read).
+            return RedirectResponse(request.url_for("account").path, status_code=303)
         if not allows(user.role, permission):
             raise HTTPException(status_code=403)
         return await inner(request)

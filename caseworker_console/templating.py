@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from caseworker_console import i18n
 from caseworker_console.config import config
-from caseworker_console.permissions import ROLE_PERMISSIONS
+from caseworker_console.permissions import ROLE_PERMISSIONS, Permission
 
 TRANSLATIONS_KEY = "translations"
 
@@ -68,6 +68,10 @@ class Pages:
         locale = i18n.request_locale(request)
         user = request.scope.get("user")
         signed_in = user if getattr(user, "is_authenticated", False) else None
+        permissions = ROLE_PERMISSIONS.get(signed_in.role, frozenset()) if signed_in else frozenset()
+        if signed_in is not None and getattr(signed_in, "must_change_password", False):
+            # A temporary password opens nothing but "My account" (caseworker_console.routing).
+            permissions = frozenset({Permission.SIGNED_IN})
         return {
             "request": request,
             "locale": locale,
@@ -76,7 +80,7 @@ class Pages:
             "user": signed_in,
             "csrf_token": signed_in.csrf_token if signed_in is not None else None,
             # What the navigation may offer: the same table the routes are guarded by.
-            "permissions": ROLE_PERMISSIONS.get(signed_in.role, frozenset()) if signed_in else frozenset(),
+            "permissions": permissions,
             "url_for": _url_for(request),
             "timezone_name": i18n.timezone_name(config(request).timezone, locale=locale),
         }

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.channels import RESERVED_CODES
 from programme.figures import DIALOG_STATES
-from storage import person_keys
+from storage import person_keys, phone
 from storage.city import city_hash
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
@@ -77,7 +77,7 @@ async def add_story(session: AsyncSession, crypto: Crypto, story: Story, *, tele
     person_keys.add_new(session, crypto, beneficiary.id)
     seal(crypto, beneficiary, "telegram_id_enc", str(telegram_id))
     seal(crypto, beneficiary, "name_enc", story.name)
-    seal(crypto, beneficiary, "phone_enc", story.phone)
+    phone.set_phone(crypto, beneficiary, story.phone)
     stage = "closed" if story.closed else story.stage
     case = Case(
         code=story.code,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import advance_statuses, expand_batch, to_expand
 from outreach.leader import wait_or_stop
-from storage import city
+from storage import city, phone
 from storage.crypto import Crypto
 from storage.models import utcnow
 
@@ -44,6 +44,8 @@ class CampaignWorker:
         # People who answered the interview before the city index existed get theirs before any
         # campaign is expanded (the migration could only mark them: it has no keys).
         await city.fill_pending(self._sessionmaker, self._crypto)
+        # The same for the phone index the console searches (storage.phone).
+        await phone.fill_pending(self._sessionmaker, self._crypto)
         while not stop.is_set():
             await self.run_once(stop)
             await wait_or_stop(stop, self._interval)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import priority
 from programme.forms import INTERVIEW
-from storage import city, person_keys
+from storage import city, person_keys, phone
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, FormResponse, StaffUser
 from storage.models_casework import CaseClosure
@@ -63,6 +63,30 @@ async def list_cases(
     if caseworker_id is not None:
         statement = statement.where(or_(Case.assigned_to == caseworker_id, _open_unassigned()))
     statement = statement.order_by(Case.created_at.desc(), Case.code.desc()).limit(limit).offset(offset)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def search_cases(
+    session: AsyncSession,
+    *,
+    code: str | None = None,
+    phone_hashes: Sequence[str] = (),
+    caseworker_id: int | None,
+    limit: int,
+) -> Sequence[Case]:
+    """Cases by their exact code, or by the lookup hashes of a phone number (storage.phone: nothing is
+    decrypted), newest first. With a caseworker: among their caseload and the queue only, as list_cases."""
+    statement = select(Case)
+    if code is not None:
+        statement = statement.where(Case.code == code)
+    elif phone_hashes:
+        people = select(Beneficiary.id).where(Beneficiary.phone_hash.in_(list(phone_hashes)))
+        statement = statement.where(Case.beneficiary_id.in_(people))
+    else:
+        return []
+    if caseworker_id is not None:
+        statement = statement.where(or_(Case.assigned_to == caseworker_id, _open_unassigned()))
+    statement = statement.order_by(Case.created_at.desc(), Case.code.desc()).limit(limit)
     return (await session.execute(statement)).scalars().all()
 
 
@@ -189,6 +213,11 @@ async def add_form_response(
     if form_id == INTERVIEW.id:
         # A caseworker's correction of the interview is the person's city from now on.
         await city.index_interview(session, crypto, beneficiary_id=case.beneficiary_id, answers=answers)
+        if answers.get("phone"):
+            # And the number they gave on the call is theirs, sealed and indexed as the bot does.
+            beneficiary = await session.get(Beneficiary, case.beneficiary_id)
+            if beneficiary is not None:
+                phone.set_phone(crypto, beneficiary, answers["phone"])
     return response
 
 

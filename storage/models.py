@@ -82,7 +82,9 @@ class Beneficiary(UuidPrimaryKey, Base):
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
     __owner__ = "id"
     __blind_indexes__: ClassVar[dict[str, tuple[str, str]]] = {
-        "telegram_hash": ("telegram_id_enc", "telegram")
+        "telegram_hash": ("telegram_id_enc", "telegram"),
+        # The number's digits (storage.phone.index_value), so the console finds a case by phone.
+        "phone_hash": ("phone_enc", "phone"),
     }
 
     telegram_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -94,6 +96,8 @@ class Beneficiary(UuidPrimaryKey, Base):
     # The lookup hash of the city in their newest interview (storage.city), so campaigns can select
     # on it; the answer itself is sealed in the interview's form response.
     city_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The lookup hash of the phone number in phone_enc (storage.phone): finding a case by phone.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # When they stopped taking part (/withdraw, or consent withdrawn in /consent): from then on no
@@ -291,6 +295,9 @@ class StaffUser(Base):
     # Made or enabled with access to case data by an administrator: disabled until a supervisor
     # approves it (caseworker_console.accounts.approve_grant).
     awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A temporary password (an administrator's reset, or the first one of an account an
+    # administrator made): the holder chooses their own before anything else works.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

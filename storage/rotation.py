@@ -8,13 +8,14 @@ which is made for them if they have none."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import city, person_keys
+from storage import city, person_keys, phone
 from storage.crypto import (
     FORMAT_VERSION,
     KEY_ID_BYTES,
@@ -29,6 +30,9 @@ from storage.schema import ENCRYPTED_MODELS
 from storage.sealing import open_value, owner_of_row, seal, unseal
 
 log = logging.getLogger(__name__)
+
+# What a lookup hash is computed from, where it is not its source column's value as it is.
+INDEX_VALUES: dict[str, Callable[[str], str]] = {phone.PURPOSE: phone.index_value}
 
 
 @dataclass
@@ -168,7 +172,8 @@ def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> bool:
     changed = bool(columns)
     for hash_column, (source, purpose) in row.__blind_indexes__.items():
         if plaintexts[source] is not None:
-            fresh = crypto.blind_index(purpose, plaintexts[source])
+            value = INDEX_VALUES.get(purpose, str)(plaintexts[source])
+            fresh = crypto.blind_index(purpose, value) if value else None
             changed |= getattr(row, hash_column) != fresh
             setattr(row, hash_column, fresh)
     return changed

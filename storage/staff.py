@@ -26,6 +26,7 @@ async def add_user(
     language: str,
     at: dt.datetime,
     awaiting_approval: bool = False,
+    must_change_password: bool = False,
 ) -> StaffUser:
     """Insert an account and flush, so a duplicate username fails here rather than at commit.
     An account `awaiting_approval` is made disabled."""
@@ -37,6 +38,7 @@ async def add_user(
         language=language,
         active=not awaiting_approval,
         awaiting_approval=awaiting_approval,
+        must_change_password=must_change_password,
         failed_logins=0,
         created_at=at,
     )
@@ -83,14 +85,44 @@ async def unlock_user(session: AsyncSession, *, user_id: int) -> None:
     )
 
 
-async def replace_password_hash(session: AsyncSession, *, user_id: int, password_hash: str) -> None:
-    """A new password lifts any lock and ends every session opened with the old one."""
+async def replace_password_hash(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    password_hash: str,
+    temporary: bool = False,
+    keep_session: str | None = None,
+) -> None:
+    """A new password lifts any lock and ends every session opened with the old one (but
+    `keep_session`, the one the holder changed it in). A `temporary` one must be changed by its
+    holder at their next sign-in."""
     await session.execute(
         update(StaffUser)
         .where(StaffUser.id == user_id)
-        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+        .values(
+            password_hash=password_hash, failed_logins=0, locked_until=None, must_change_password=temporary
+        )
     )
+    ended = delete(StaffSession).where(StaffSession.user_id == user_id)
+    if keep_session is not None:
+        ended = ended.where(StaffSession.id != keep_session)
+    await session.execute(ended)
+
+
+async def set_role(
+    session: AsyncSession, *, user_id: int, role: str, awaiting_approval: bool = False
+) -> None:
+    """Give an account another role; one `awaiting_approval` is disabled (its sessions ended) until a
+    supervisor approves it. Sessions of the old role end either way: they carried its rights."""
+    values: dict[str, object] = {"role": role}
+    if awaiting_approval:
+        values.update(active=False, awaiting_approval=True)
+    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(**values))
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+async def set_language(session: AsyncSession, *, user_id: int, language: str) -> None:
+    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(language=language))
 
 
 async def set_user_active(

@@ -17,8 +17,8 @@ from bot.questionnaire import Questionnaire
 from programme import priority
 from programme.forms import INTERVIEW
 from programme.text import N_
+from storage import phone
 from storage.journey import ensure_case, save_form_response
-from storage.sealing import seal
 
 START, LATER = "start", "later"
 
@@ -76,7 +76,7 @@ async def submit(conv: Conversation, answers: dict[str, Any]) -> None:
     if priority.from_bot(under_18=False, interview=answers):
         case.priority = True
     if "phone" in answers:
-        seal(conv.crypto, conv.beneficiary, "phone_enc", answers["phone"])
+        phone.set_phone(conv.crypto, conv.beneficiary, answers["phone"])
     conv.say(_("Thank you! Your answers are saved."))
     await conv.go(Consent.age)
 

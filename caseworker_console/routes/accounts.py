@@ -1,5 +1,6 @@
-"""The administrators' accounts page: every account, creating one, disabling and enabling, and
-unlocking one locked after failed sign-ins."""
+"""The administrators' accounts page: every account, creating one, disabling and enabling,
+unlocking one locked after failed sign-ins, resetting a password (a temporary one, shown once),
+changing a role (one that opens more case data waits for a supervisor) and a language."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from storage.models import StaffUser, utcnow
 from storage.queries import record_audit
 
 CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
+CANNOT_CHANGE_OWN_ROLE = N_("You cannot change your own role.")
+ROLE_WAITS = N_("The role of {username} is changed; the account waits for a supervisor's approval.")
+ROLE_CHANGED = N_("The role of {username} is changed.")
+LANGUAGE_CHANGED = N_("The language of {username} is changed.")
 
 ROLE_LABELS: dict[str, str] = {
     "caseworker": N_("Caseworker"),
@@ -35,6 +40,8 @@ async def render(
     error: str | None = None,
     entered: dict[str, str] | None = None,
     status_code: int = 200,
+    done: str | None = None,
+    temporary: tuple[str, str] | None = None,
 ) -> Response:
     db = database(request)
     translate = gettext_for(request)
@@ -47,6 +54,8 @@ async def render(
             "username": person.username,
             "display_name": person.display_name,
             "role": translate.gettext(ROLE_LABELS.get(person.role, person.role)),
+            "role_code": person.role,
+            "language_code": person.language,
             "language": i18n.LANGUAGES.get(person.language, person.language),
             "active": person.active,
             "awaiting": person.awaiting_approval,
@@ -64,6 +73,9 @@ async def render(
             "active": "accounts",
             "people": people,
             "error": error,
+            "done": done,
+            # (username, password): shown in this answer only, never stored or logged.
+            "temporary": temporary,
             "entered": entered or {},
             "roles": [(role, translate.gettext(ROLE_LABELS[role])) for role in accounts.ROLES],
             "languages": list(i18n.LANGUAGES.items()),
@@ -95,6 +107,7 @@ async def create(request: Request) -> Response:
             language=entered["language"],
             actor=signed_in_user(request).actor,
             needs_approval=True,
+            temporary_password=True,
         )
     except accounts.AccountError as refused:
         await db.rollback()
@@ -155,9 +168,74 @@ async def unlock(request: Request) -> Response:
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
 
+async def reset_password(request: Request) -> Response:
+    """A temporary password for the account, shown once in this answer; the holder must change it."""
+    db = database(request)
+    target = await target_account(request)
+    if target.id == signed_in_user(request).staff_id:
+        # One's own password is changed on "My account", after the current one.
+        return RedirectResponse(request.url_for("account").path, status_code=303)
+    password = await accounts.reset_password(db, user=target, actor=signed_in_user(request).actor)
+    await db.commit()
+    throttle: SignInThrottle = request.app.state.throttle
+    throttle.forget(target.username)
+    # Not a redirect: the password exists only in this answer (pages are never cached).
+    return await render(request, temporary=(target.username, password))
+
+
+async def change_role(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    target = await target_account(request)
+    translate = gettext_for(request)
+    if target.id == user.staff_id:
+        return await render(request, error=translate.gettext(CANNOT_CHANGE_OWN_ROLE), status_code=400)
+    form = await request.form()
+    username = target.username
+    try:
+        holds = await accounts.change_role(
+            db, user=target, role=str(form.get("role", ""))[:32], actor=user.actor
+        )
+    except accounts.AccountError as refused:
+        await db.rollback()
+        message = translate.gettext(refused.message).format(**refused.params)
+        return await render(request, error=message, status_code=400)
+    await db.commit()
+    done = translate.gettext(ROLE_CHANGED if holds else ROLE_WAITS).format(username=username)
+    return await render(request, done=done)
+
+
+async def change_language(request: Request) -> Response:
+    db = database(request)
+    target = await target_account(request)
+    translate = gettext_for(request)
+    form = await request.form()
+    username = target.username
+    try:
+        await accounts.change_language(
+            db, user=target, language=str(form.get("language", ""))[:16], actor=signed_in_user(request).actor
+        )
+    except accounts.AccountError as refused:
+        await db.rollback()
+        message = translate.gettext(refused.message).format(**refused.params)
+        return await render(request, error=message, status_code=400)
+    await db.commit()
+    return await render(request, done=translate.gettext(LANGUAGE_CHANGED).format(username=username))
+
+
 routes = [
     page("/accounts", accounts_page, name="accounts", permission=Permission.ACCOUNTS),
     action("/accounts", create, name="accounts_create", permission=Permission.ACCOUNTS),
     action("/accounts/{user_id}/active", set_active, name="account_active", permission=Permission.ACCOUNTS),
     action("/accounts/{user_id}/unlock", unlock, name="account_unlock", permission=Permission.ACCOUNTS),
+    action(
+        "/accounts/{user_id}/password", reset_password, name="account_reset", permission=Permission.ACCOUNTS
+    ),
+    action("/accounts/{user_id}/role", change_role, name="account_role", permission=Permission.ACCOUNTS),
+    action(
+        "/accounts/{user_id}/language",
+        change_language,
+        name="account_set_language",
+        permission=Permission.ACCOUNTS,
+    ),
 ]

@@ -115,6 +115,10 @@ async def login(request: Request) -> Response:
         # One answer for an unknown name, a wrong password and a locked account.
         return _login_page(request, failed=True, username=typed, status_code=400)
     throttle.succeeded(name, source)
+    chosen = i18n.supported(request.query_params.get("lang"))
+    if chosen is not None:
+        # The language picked on the sign-in page is theirs from now on (also on "My account").
+        await accounts.change_language(db, user=user, language=chosen, actor=f"staff:{user.id}")
     token = await start_session(request, user=user)
     await db.commit()
     policy = config(request).sessions

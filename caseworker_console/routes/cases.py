@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gettext
+import re
 import zoneinfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from caseworker_console import i18n
-from caseworker_console.config import config
+from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import page, signed_in_user
@@ -19,7 +20,8 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import stage_label
 from programme.forms import SERVICE_AREAS
 from programme.plan import ACTIVITY_STATUSES
-from storage import casework
+from programme.text import N_
+from storage import casework, phone
 from storage.digest import DueActivity, due_activities
 from storage.journey import withdrawn_cases
 from storage.models import Case
@@ -27,6 +29,15 @@ from storage.queries import record_audit
 
 # Deep offsets make the database walk every earlier row; nobody pages this far by hand.
 MAX_PAGE = 10_000
+# A search shows at most this many cases (one person's, or one code's).
+SEARCH_LIMIT = 50
+MAX_QUERY = 64
+CODE_PATTERN = re.compile(r"IP-\d{4}-\d{6}")
+NOT_A_SEARCH = N_("Type a case code (such as IP-2026-000123) or a phone number with at least 6 digits.")
+NO_USERNAMES = N_(
+    "The bot does not keep Telegram usernames, so a case cannot be found by one. "
+    "Search by the case code or the phone number."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,11 +110,85 @@ def page_number(request: Request) -> int:
     return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
 
 
+def _search_kind(query: str) -> tuple[str, str | None]:
+    """What a search is for: ("code", the code), ("phone", None), ("username", None) or ("", None)."""
+    code = query.strip().upper()
+    if CODE_PATTERN.fullmatch(code):
+        return "code", code
+    if query.strip().startswith("@"):
+        return "username", None
+    return ("phone", None) if phone.index_value(query) else ("", None)
+
+
+async def search(request: Request, query: str) -> Response:
+    """Finding a case within what the reader may see: the same rows as the list (never a name), and a
+    case opened from here is pseudonymised for anyone not on it, as everywhere."""
+    db = database(request)
+    user = signed_in_user(request)
+    settings = config(request)
+    translate = gettext_for(request)
+    kind, code = _search_kind(query)
+    found: list[Case] = []
+    if kind in ("code", "phone"):
+        found = list(
+            await casework.search_cases(
+                db,
+                code=code,
+                phone_hashes=phone.lookup_hashes(crypto(request), query) if kind == "phone" else (),
+                caseworker_id=None if user.role == "supervisor" else user.staff_id,
+                limit=SEARCH_LIMIT,
+            )
+        )
+        # What was looked for is not recorded (a phone number is personal data): only how.
+        await record_audit(
+            db,
+            actor=user.actor,
+            action="cases.searched",
+            object_type="case",
+            object_id=None,
+            details={"by": kind, "found": len(found)},
+        )
+    locale = i18n.request_locale(request)
+    withdrawn = await withdrawn_cases(db, case_ids=[case.id for case in found])
+    rows = [
+        case_row(
+            case,
+            locale=locale,
+            timezone=settings.timezone,
+            translate=translate,
+            withdrawn=case.id in withdrawn,
+        )
+        for case in found
+    ]
+    await db.commit()
+    advice = {"username": NO_USERNAMES, "": NOT_A_SEARCH}.get(kind)
+    return pages(request).render(
+        request,
+        "cases.html",
+        {
+            "rows": rows,
+            "digest": [],
+            "show_digest": False,
+            "page": 1,
+            "previous_page": None,
+            "next_page": None,
+            "query": query,
+            "searched": kind in ("code", "phone"),
+            "advice": translate.gettext(advice) if advice else None,
+        },
+        status_code=200 if advice is None else 400,
+    )
+
+
 async def case_list(request: Request) -> Response:
     """Supervisors see every case; a caseworker their own caseload and the unassigned queue."""
     db = database(request)
     user = signed_in_user(request)
     settings = config(request)
+    if "q" in request.query_params:
+        query = request.query_params["q"][:MAX_QUERY]
+        if query.strip():
+            return await search(request, query)
     number = page_number(request)
     found = await casework.list_cases(
         db,
@@ -147,6 +232,9 @@ async def case_list(request: Request) -> Response:
             "page": number,
             "previous_page": number - 1 if number > 1 else None,
             "next_page": number + 1 if len(found) > settings.page_size and number < MAX_PAGE else None,
+            "query": "",
+            "searched": False,
+            "advice": None,
         },
     )
 

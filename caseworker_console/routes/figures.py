@@ -55,6 +55,9 @@ FORMAT_NEEDED = N_("Choose CSV or XLSX.")
 # The chart's geometry (SVG user units); presentation attributes only, the CSP allows no styles.
 CHART_WIDTH = 720
 CHART_LABEL = 210
+# A generous average width of a letter at the labels' font size: the label column widens to the
+# longest label of the reader's language (Russian's run past 210), so none is cut at the left edge.
+CHART_LETTER = 8.6
 CHART_BAR = 420
 CHART_ROW = 34
 CHART_BAR_HEIGHT = 22
@@ -161,6 +164,8 @@ class PartnerRow:
 class Figures:
     bars: list[Bar]
     chart_height: int
+    # The room left of the bars for their labels, and so the chart's width.
+    label_room: int
     groups: list[GroupRow]
     sections: list[Section]
     reply_mean: str | None
@@ -222,6 +227,8 @@ async def compute(request: Request, filters: Filters) -> Figures:
     cells = {step: rules.masked(count) for step, count in whole.items()}
     top = cells["screened"]
     widest = max((cell.drawn for cell in cells.values()), default=0) or 1
+    longest = max(len(translate.gettext(step.label)) for step in rules.FUNNEL)
+    label_room = max(CHART_LABEL, round(CHART_LETTER * longest) + 16)
     bars = []
     for index, step in enumerate(rules.FUNNEL):
         cell = cells[step.key]
@@ -236,7 +243,7 @@ async def compute(request: Request, filters: Filters) -> Figures:
                 y=index * CHART_ROW + 6,
                 text_y=index * CHART_ROW + 6 + CHART_BAR_HEIGHT - 6,
                 width=width,
-                value_x=CHART_LABEL + width + 8,
+                value_x=label_room + width + 8,
             )
         )
 
@@ -334,6 +341,7 @@ async def compute(request: Request, filters: Filters) -> Figures:
     return Figures(
         bars=bars,
         chart_height=len(bars) * CHART_ROW + 8,
+        label_room=label_room,
         groups=groups,
         sections=sections,
         reply_mean=reply_mean,
@@ -369,7 +377,10 @@ async def dashboard(request: Request) -> Response:
             "languages": [(code, i18n.language_name(code, locale) or code) for code in languages],
             "channels": [(code, source_label(code, translate)) for code in channels],
             "offices": [(str(office.id), office.name) for office in offices],
-            "chart": {"width": CHART_WIDTH, "label": CHART_LABEL},
+            "chart": {
+                "width": CHART_WIDTH - CHART_LABEL + figures.label_room,
+                "label": figures.label_room,
+            },
             "query": ("?" + query) if query else "",
             "amp_query": ("&" + query) if query else "",
             "can_export_cases": allows(user.role, Permission.EXPORT_CASES),

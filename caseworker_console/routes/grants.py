@@ -19,7 +19,13 @@ from programme.text import N_
 from storage import staff
 
 # Audit actions that give (or ask to give, or refuse) an account access to case data.
-GRANT_ACTIONS = ("staff.created", "staff.grant_requested", "staff.grant_approved", "staff.grant_refused")
+GRANT_ACTIONS = (
+    "staff.created",
+    "staff.grant_requested",
+    "staff.grant_approved",
+    "staff.grant_refused",
+    "staff.role_changed",
+)
 ASKED = ("staff.created", "staff.grant_requested")
 RECENT = 50
 NO_LONGER_WAITING = N_("This account no longer waits for approval: someone decided already.")
@@ -29,6 +35,7 @@ ACTION_WORDS: dict[str, str] = {
     "staff.grant_requested": N_("enabled: access to cases asked for"),
     "staff.grant_approved": N_("approved"),
     "staff.grant_refused": N_("refused"),
+    "staff.role_changed": N_("role changed"),
 }
 
 

@@ -1,7 +1,9 @@
-"""The signed-in person's own account page: who they are here, and their linked Telegram chat
-(where a campaign's "send a test to me" goes), linked by a one-time code the bot takes.
+"""The signed-in person's own account page: who they are here, their password and the console's
+language, and their linked Telegram chat (where a campaign's "send a test to me" goes), linked by a
+one-time code the bot takes.
 
 The code is shown once, in the answer that makes it; only its keyed hash is stored (storage.staff_link).
+A holder of a temporary password lands here and can do nothing else until they choose their own.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from caseworker_console import accounts, i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -19,14 +22,19 @@ from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import local_time
 from outreach.campaigns import deep_link
-from storage import staff_link
+from storage import staff, staff_link
 from storage.models import utcnow
 from storage.models_staff_link import StaffTelegramLink
 from storage.queries import record_audit
 
 
 async def _render(
-    request: Request, *, code: str | None = None, expires: dt.datetime | None = None
+    request: Request,
+    *,
+    code: str | None = None,
+    expires: dt.datetime | None = None,
+    password_error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     db = database(request)
     user = signed_in_user(request)
@@ -41,10 +49,16 @@ async def _render(
         "code": code,
         "code_link": deep_link(username, staff_link.DEEP_LINK_PREFIX + code) if code and username else None,
         "code_expires": local_time(request, expires) if expires is not None else None,
+        "must_change": user.must_change_password,
+        "password_error": password_error,
+        "password_changed": request.query_params.get("changed") == "password",
+        "language_changed": request.query_params.get("changed") == "language",
+        "languages": list(i18n.LANGUAGES.items()),
+        "language": user.language,
     }
     await db.commit()
     # Like every page, not cached (caseworker_console.security): the code is not kept anywhere.
-    return pages(request).render(request, "own_account.html", context)
+    return pages(request).render(request, "own_account.html", context, status_code=status_code)
 
 
 async def account_page(request: Request) -> Response:
@@ -86,8 +100,54 @@ async def unlink(request: Request) -> Response:
     return RedirectResponse(request.url_for("account").path, status_code=303)
 
 
+def _account_url(request: Request, changed: str) -> str:
+    return request.url_for("account").path + "?changed=" + changed
+
+
+async def change_password(request: Request) -> Response:
+    """The holder's new password, after their current one; their other sessions end."""
+    db = database(request)
+    user = signed_in_user(request)
+    form = await request.form()
+    account = await staff.find_user(db, user_id=user.staff_id)
+    if account is None:  # disabled and removed meanwhile: the session is gone too
+        return RedirectResponse(request.url_for("login").path, status_code=303)
+    try:
+        await accounts.change_own_password(
+            db,
+            user=account,
+            current=str(form.get("current", ""))[: accounts.PASSWORD_MAX_LENGTH + 1],
+            new=str(form.get("new", ""))[: accounts.PASSWORD_MAX_LENGTH + 1],
+            repeated=str(form.get("repeated", ""))[: accounts.PASSWORD_MAX_LENGTH + 1],
+            keep_session=user.session_id,
+        )
+    except accounts.AccountError as refused:
+        await db.rollback()
+        message = gettext_for(request).gettext(refused.message).format(**refused.params)
+        return await _render(request, password_error=message, status_code=400)
+    await db.commit()
+    return RedirectResponse(_account_url(request, "password"), status_code=303)
+
+
+async def change_language(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    form = await request.form()
+    account = await staff.find_user(db, user_id=user.staff_id)
+    language = i18n.supported(str(form.get("language", "")))
+    if account is None or language is None:
+        # Only a forged form names a language the list does not offer.
+        await db.rollback()
+        return await _render(request, status_code=400)
+    await accounts.change_language(db, user=account, language=language, actor=user.actor)
+    await db.commit()
+    return RedirectResponse(_account_url(request, "language"), status_code=303)
+
+
 routes = [
     page("/account", account_page, name="account", permission=Permission.SIGNED_IN),
+    action("/account/password", change_password, name="account_password", permission=Permission.SIGNED_IN),
+    action("/account/language", change_language, name="account_language", permission=Permission.SIGNED_IN),
     action("/account/telegram/code", new_code, name="account_telegram_code", permission=Permission.SIGNED_IN),
     action(
         "/account/telegram/unlink", unlink, name="account_telegram_unlink", permission=Permission.SIGNED_IN

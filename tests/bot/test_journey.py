@@ -31,6 +31,7 @@ from storage.appointments import book_appointment, ensure_demo_office
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, DialogState, FormResponse, utcnow
 from storage.models_journey import Alert, CaseMessage, Consent, DataRequest
+from storage.phone import phone_hash
 from storage.sealing import unseal, unseal_json
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
 from texts.bidi import without_controls
@@ -189,6 +190,8 @@ async def test_the_interview_with_back_skip_and_edit_is_saved_as_the_form_define
         assert unseal_json(crypto, response, "answers_enc") == EXPECTED_INTERVIEW
         beneficiary = (await session.execute(select(Beneficiary))).scalar_one()
         assert unseal(crypto, beneficiary, "phone_enc") == "+994501234567"
+        # Indexed with it, so the console finds the case by phone (storage.phone).
+        assert beneficiary.phone_hash == phone_hash(crypto, "050 123 45 67")
         assert "Afghanistan" not in await database_text(session)
 
 

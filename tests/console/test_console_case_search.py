@@ -1,0 +1,223 @@
+"""Issue 15 §5: finding a case by its code or by phone (exact, through the phone's blind index: no
+number is decrypted), within what the reader may see; the index kept in step with the sealed number."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from caseworker_console.audit_labels import ACTION_LABELS
+from storage import person_keys, phone
+from storage.crypto import Crypto
+from storage.models import AuditEntry, Beneficiary, Case, StaffUser
+from storage.rotation import rotate_keys
+from storage.sealing import seal, unseal
+from tests.console.conftest import form_token
+
+SignIn = Callable[..., Awaitable[StaffUser]]
+MakeUser = Callable[..., Awaitable[StaffUser]]
+NUMBER = "+994501234567"
+
+
+@pytest.fixture
+def person(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> Callable[..., Awaitable[Case]]:
+    async def make(code: str, number: str | None, *, name: str = "Zarina Nazarova", **fields: object) -> Case:
+        async with sessionmaker() as session:
+            telegram_id = str(secrets.randbelow(10**10))
+            beneficiary = Beneficiary(telegram_hash=crypto.blind_index("telegram", telegram_id))
+            person_keys.add_new(session, crypto, beneficiary.id)
+            seal(crypto, beneficiary, "telegram_id_enc", telegram_id)
+            seal(crypto, beneficiary, "name_enc", name)
+            phone.set_phone(crypto, beneficiary, number)
+            case = Case(beneficiary=beneficiary, code=code, **{"stage": "new", "language": "ru", **fields})
+            session.add(case)
+            await session.commit()
+            return case
+
+    return make
+
+
+def found_codes(response: httpx.Response) -> set[str]:
+    page = BeautifulSoup(response.text, "lxml")
+    return {row.select_one("th").get_text(strip=True) for row in page.select("table.cases tbody tr")}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["+994501234567", "+994 50 123 45 67", "050-123-45-67", "994501234567", " (050) 1234567 ", "۰۵۰۱۲۳۴۵۶۷"],
+)
+async def test_a_supervisor_finds_a_case_by_the_phone_however_it_is_typed(
+    client: httpx.AsyncClient, sign_in_as: SignIn, person: Callable[..., Awaitable[Case]], typed: str
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    await person("IP-2026-000102", "+994551112233")
+    await sign_in_as("boss", role="supervisor")
+    answer = await client.get("/cases", params={"q": typed})
+    assert answer.status_code == 200
+    assert found_codes(answer) == {"IP-2026-000101"}
+    assert "Zarina" not in answer.text and "1234567" not in answer.text.replace(typed, "")
+
+
+async def test_a_case_is_found_by_its_code_in_any_case_of_letters(
+    client: httpx.AsyncClient, sign_in_as: SignIn, person: Callable[..., Awaitable[Case]]
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    await person("IP-2026-000102", None)
+    await sign_in_as("boss", role="supervisor")
+    assert found_codes(await client.get("/cases", params={"q": " ip-2026-000102 "})) == {"IP-2026-000102"}
+    none = await client.get("/cases", params={"q": "IP-2026-000999"})
+    assert found_codes(none) == set()
+    assert "0 cases found" in BeautifulSoup(none.text, "lxml").select_one("#search-result").get_text()
+
+
+async def test_a_caseworker_finds_only_their_own_and_queued_cases_and_a_queued_one_pseudonymised(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    make_user: MakeUser,
+    person: Callable[..., Awaitable[Case]],
+) -> None:
+    other = await make_user("other")
+    await person("IP-2026-000201", NUMBER, name="Queued Person")
+    await person("IP-2026-000202", NUMBER, name="Someone Elses", assigned_to=other.id, stage="screening")
+    me = await sign_in_as("leyla")
+    await person("IP-2026-000203", NUMBER, name="My Own", assigned_to=me.id, stage="screening")
+    answer = await client.get("/cases", params={"q": "050 123 45 67"})
+    assert found_codes(answer) == {"IP-2026-000201", "IP-2026-000203"}
+    assert found_codes(await client.get("/cases", params={"q": "IP-2026-000202"})) == set()
+    # Opening the queued case found by phone shows it pseudonymised: no name, no number.
+    queued = await client.get("/cases/IP-2026-000201")
+    assert queued.status_code == 200
+    assert "Queued Person" not in queued.text and "1234567" not in queued.text
+
+
+async def test_roles_without_case_data_cannot_search(
+    client: httpx.AsyncClient, sign_in_as: SignIn, person: Callable[..., Awaitable[Case]]
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    for role in ("outreach", "admin"):
+        await sign_in_as(f"{role}1", role=role)
+        assert (await client.get("/cases", params={"q": NUMBER})).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "advice"),
+    [
+        ("@zarina_n", "does not keep Telegram usernames"),
+        ("<script>alert(1)</script>", "at least 6 digits"),
+        ("12345", "at least 6 digits"),
+        ("Zarina", "at least 6 digits"),
+        ("' OR 1=1 --", "at least 6 digits"),
+        ("\u202e\u200b", "at least 6 digits"),
+    ],
+)
+async def test_a_search_that_is_not_a_code_or_number_says_what_to_type(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    person: Callable[..., Awaitable[Case]],
+    typed: str,
+    advice: str,
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    await sign_in_as("boss", role="supervisor")
+    answer = await client.get("/cases", params={"q": typed})
+    assert answer.status_code == 400
+    page = BeautifulSoup(answer.text, "lxml")
+    assert advice in page.select_one("#search-advice").get_text()
+    assert page.select_one("#case-search")["value"] == typed
+    assert page.select("script:not([src])") == []
+    assert found_codes(answer) == set()
+
+
+async def test_a_long_search_is_cut_and_an_empty_one_is_the_list(
+    client: httpx.AsyncClient, sign_in_as: SignIn, person: Callable[..., Awaitable[Case]]
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    await sign_in_as("boss", role="supervisor")
+    long = await client.get("/cases", params={"q": "9" * 10_000})
+    assert long.status_code == 200 and found_codes(long) == set()
+    assert found_codes(await client.get("/cases", params={"q": "  "})) == {"IP-2026-000101"}
+
+
+async def test_the_audit_records_how_a_case_was_searched_never_the_number(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    person: Callable[..., Awaitable[Case]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await person("IP-2026-000101", NUMBER)
+    await sign_in_as("boss", role="supervisor")
+    await client.get("/cases", params={"q": NUMBER})
+    async with sessionmaker() as session:
+        entry = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "cases.searched"))
+        ).scalar_one()
+    assert entry.details == {"by": "phone", "found": 1}
+    assert "cases.searched" in ACTION_LABELS
+
+
+async def test_the_consoles_interview_correction_seals_and_indexes_the_new_number(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    person: Callable[..., Awaitable[Case]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    me = await sign_in_as("leyla")
+    case = await person("IP-2026-000301", NUMBER, assigned_to=me.id, stage="screening")
+    page = await client.get(f"/cases/{case.code}/interview")
+    form = BeautifulSoup(page.text, "lxml").select_one("form[method=post][action$='/interview']")
+    data = {"csrf_token": form_token(page), "phone": "055 111 22 33", "call_outcome": "interested"}
+    version = form.select_one("input[name=version]")
+    if version is not None:
+        data["version"] = version["value"]
+    saved = await client.post(f"/cases/{case.code}/interview", data=data)
+    assert saved.status_code == 303, saved.text[:2000]
+    async with sessionmaker() as session:
+        beneficiary = await session.get(Beneficiary, case.beneficiary_id)
+        assert unseal(crypto, beneficiary, "phone_enc") == "+994551112233"
+        assert beneficiary.phone_hash == phone.phone_hash(crypto, "+994551112233")
+    assert found_codes(await client.get("/cases", params={"q": "+994551112233"})) == {case.code}
+    assert found_codes(await client.get("/cases", params={"q": NUMBER})) == set()
+
+
+async def test_the_migrations_pending_marks_are_filled_by_the_worker_and_rotation_follows_the_key(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    data_key: bytes,
+    person: Callable[..., Awaitable[Case]],
+) -> None:
+    first = await person("IP-2026-000401", NUMBER)
+    second = await person("IP-2026-000402", "+994551112233")
+    await person("IP-2026-000403", None)
+    async with sessionmaker() as session:
+        # What 0012_phone_index leaves: every number marked, none hashed (it has no keys).
+        await session.execute(
+            update(Beneficiary).where(Beneficiary.phone_enc.is_not(None)).values(phone_hash=phone.PENDING)
+        )
+        await session.commit()
+    report = await phone.fill_pending(sessionmaker, crypto, batch_size=1)
+    assert (report.seen, report.rewritten, report.unreadable) == (2, 2, 0)
+    async with sessionmaker() as session:
+        hashes = dict((await session.execute(select(Beneficiary.id, Beneficiary.phone_hash))).all())
+    assert hashes[first.beneficiary_id] == phone.phone_hash(crypto, NUMBER)
+    assert hashes[second.beneficiary_id] == phone.phone_hash(crypto, "+994551112233")
+    assert None in hashes.values()  # no number, no hash
+
+    new_key = os.urandom(32)
+    await rotate_keys(sessionmaker, Crypto([new_key, data_key]))
+    only_new = Crypto([new_key])
+    async with sessionmaker() as session:
+        stored = (
+            await session.execute(
+                select(Beneficiary.phone_hash).where(Beneficiary.id == first.beneficiary_id)
+            )
+        ).scalar_one()
+    assert stored == phone.phone_hash(only_new, "050 123 45 67")
+    assert stored in phone.lookup_hashes(only_new, NUMBER)
