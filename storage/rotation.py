@@ -154,8 +154,11 @@ def _fresh_hashes(crypto: Crypto, model: type[Base], row: Any) -> dict[str, Any]
     """The row's lookup hashes under the newest key, if any differs from what is stored."""
     fresh = {}
     for hash_column, (source, purpose) in model.__blind_indexes__.items():
-        value = open_value(crypto, model.__tablename__, source, row["id"], row[source])
-        fresh[hash_column] = row[hash_column] if value is None else crypto.blind_index(purpose, value)
+        plaintext = open_value(crypto, model.__tablename__, source, row["id"], row[source])
+        value = None if plaintext is None else INDEX_VALUES.get(purpose, str)(plaintext)
+        fresh[hash_column] = (
+            crypto.blind_index(purpose, value) if value else (None if plaintext else row[hash_column])
+        )
     if all(fresh[column] == row[column] for column in fresh):
         return None
     return {"row_id": row["id"], **fresh}
