@@ -3,8 +3,8 @@
 A GET or HEAD request reads without SQLite's write lock (storage.engine.reading): a page being
 read never holds up the bot's writes, and pages read side by side. Such a request that writes (an
 audit entry, a session's last-seen time) takes the lock only then; if another connection wrote
-since the request began reading, SQLite refuses the upgrade, and the request runs once more as a
-writer from the start, before anything of its answer was sent.
+since the request began reading, or holds the lock at that moment, SQLite refuses the upgrade, and
+the request runs once more as a writer from the start, before anything of its answer was sent.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from storage.engine import reading
 
 STATE_KEY = "db"
 READS = frozenset({"GET", "HEAD"})
-# SQLite's answer to a reader that tried to write after another connection wrote.
-_STALE = sqlite3.SQLITE_BUSY_SNAPSHOT
+# SQLite's answers to a reader that tried to write after another connection wrote, or while
+# another connection holds the write lock (a reader's upgrade does not wait for it).
+_RUN_AGAIN = frozenset({sqlite3.SQLITE_BUSY_SNAPSHOT, sqlite3.SQLITE_BUSY})
 
 
 class DatabaseSessionMiddleware:
@@ -62,7 +63,7 @@ class DatabaseSessionMiddleware:
                 await self._with_session(self.sessionmaker(bind=self.reader), scope, receiving, sending)
                 return
             except OperationalError as error:
-                if answered or getattr(error.orig, "sqlite_errorcode", None) != _STALE:
+                if answered or getattr(error.orig, "sqlite_errorcode", None) not in _RUN_AGAIN:
                     raise
             receive = again
         # Opening a session costs nothing until it is used: /healthz and /static never connect.

@@ -4,6 +4,7 @@ writes, and a GET that writes after the bot did is run again as a writer, answer
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,3 +118,27 @@ async def test_a_post_takes_the_write_lock_from_its_first_statement(
     async with client(console, page) as http:
         answer = await http.post("/page")
     assert answer.status_code == 200 and page.read_only == [False]
+
+
+async def test_a_page_that_writes_while_another_connection_holds_the_lock_runs_again_and_waits_its_turn(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    console, _ = engines
+    page = Page()
+    other = sqlite3.connect(str(console.url.database), isolation_level=None)
+    try:
+        async with client(console, page) as http:
+            reading = asyncio.create_task(http.get("/page", params={"audit": "1"}))
+            await asyncio.wait_for(page.reading.wait(), 5)
+            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock, wrote nothing yet
+            page.release.set()
+            await asyncio.sleep(0.3)
+            other.execute("COMMIT")
+            answer = await asyncio.wait_for(reading, 10)
+    finally:
+        other.close()
+    assert answer.status_code == 200
+    assert page.runs == 2 and page.read_only == [True, False]
+    async with console.connect() as connection:
+        audited = await connection.execute(select(func.count()).select_from(AuditEntry))
+        assert audited.scalar_one() == 1
