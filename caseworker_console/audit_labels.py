@@ -114,6 +114,10 @@ ACTION_LABELS: dict[str, str] = {
     "campaign.resumed": N_("Campaign resumed"),
     "campaign.cancelled": N_("Campaign cancelled"),
     "campaign.test_sent": N_("Campaign test sent to oneself"),
+    "campaign.approval_needed": N_("Campaign refused: it needs a supervisor's approval"),
+    "campaign.approved": N_("Campaign approved by a supervisor"),
+    "campaign.approval_voided": N_("Campaign changed after approval: approval void"),
+    "campaign.held_for_approval": N_("Campaign back to draft: it now needs a supervisor's approval"),
     # Offices, kept by administrators.
     "office.created": N_("Office created"),
     "office.changed": N_("Office changed"),

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     retain_updates_days: int = Field(7, alias="INTAKE_RETAIN_UPDATES_DAYS", ge=1, le=365)
     retain_audit_days: int = Field(2190, alias="INTAKE_RETAIN_AUDIT_DAYS", ge=1, le=36500)
     erasure_due_days: int = Field(30, alias="INTAKE_ERASURE_DUE_DAYS", ge=1, le=90)
+    campaign_approval_below: int = Field(10, alias="INTAKE_CAMPAIGN_APPROVAL_BELOW", ge=0, le=100_000)
 
     @field_validator("timezone")
     @classmethod
