@@ -118,6 +118,10 @@ ACTION_LABELS: dict[str, str] = {
     "campaign.approved": N_("Campaign approved by a supervisor"),
     "campaign.approval_voided": N_("Campaign changed after approval: approval void"),
     "campaign.held_for_approval": N_("Campaign back to draft: it now needs a supervisor's approval"),
+    "campaign.uncertain_resent": N_("Campaign sent again to the recipients whose delivery was uncertain"),
+    "campaign.uncertain_left": N_("Campaign's uncertain deliveries left as they are"),
+    "case.uncertain_resent": N_("Message whose delivery was uncertain sent again"),
+    "case.uncertain_left": N_("Message whose delivery was uncertain left as it is"),
     # Offices, kept by administrators.
     "office.created": N_("Office created"),
     "office.changed": N_("Office changed"),

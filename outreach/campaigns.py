@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast import opt_out_line
 from bot.i18n import LANGUAGES
+from outreach import outbox
 from outreach.outbox import Lane, Status, enqueue
 from programme.cycle import Stage
 from programme.forms import INTERVIEW, SERVICE_AREAS
@@ -644,6 +645,42 @@ async def cancel(session: AsyncSession, campaign: Campaign) -> bool:
 
 
 UNSETTLED = (Status.PENDING, Status.SENDING, Status.PAUSED)
+# Where its uncertain rows may be sent again: not a draft, not cancelled (nothing more goes then).
+RESENDABLE = frozenset({CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.DONE})
+
+
+async def undecided_uncertain(session: AsyncSession, campaign_id: uuid.UUID) -> int:
+    """Its rows settled uncertain that the officer has not decided about (exact: for the rule)."""
+    return int(
+        (
+            await session.execute(
+                select(func.count()).where(OutboxMessage.campaign_id == campaign_id, outbox.undecided())
+            )
+        ).scalar_one()
+    )
+
+
+async def send_uncertain_again(
+    session: AsyncSession, campaign: Campaign, *, zone: zoneinfo.ZoneInfo, now: dt.datetime | None = None
+) -> int:
+    """Its undecided uncertain rows go out again, as soon as its quiet hours allow (held, if it
+    is paused); a done campaign runs again until they are settled. Returns how many."""
+    if campaign.status not in RESENDABLE:
+        return 0
+    paused = campaign.status == CampaignStatus.PAUSED
+    count = await outbox.send_uncertain_again(
+        session,
+        OutboxMessage.campaign_id == campaign.id,
+        not_before=next_allowed(now or utcnow(), zone, quiet_hours(campaign)),
+        status=Status.PAUSED if paused else Status.PENDING,
+    )
+    if count and campaign.status == CampaignStatus.DONE:
+        campaign.status = CampaignStatus.RUNNING
+    return count
+
+
+async def leave_uncertain(session: AsyncSession, campaign: Campaign) -> int:
+    return await outbox.leave_uncertain(session, OutboxMessage.campaign_id == campaign.id)
 
 
 async def advance_statuses(session: AsyncSession, *, now: dt.datetime) -> None:

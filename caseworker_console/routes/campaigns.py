@@ -83,6 +83,8 @@ SENSITIVE_LABELS: dict[str, str] = {
     "appointment": N_("Appointments"),
     "cities": N_("City or district they gave in the interview, one per line"),
 }
+CONFIRM_TWICE = N_("Tick the box to confirm that some of them may get it twice.")
+NOTHING_UNCERTAIN = N_("No recipient's delivery is uncertain now: there is nothing to decide.")
 NOTHING_TO_APPROVE = N_("This campaign uses no sensitive filter: it needs no approval.")
 NOT_TELEGRAM_HTML = N_(
     "Telegram would refuse this text. Write < as &lt;, > as &gt; and & as &amp;, and use only "
@@ -567,6 +569,7 @@ async def render_campaign(
     draft: Draft | None = None,
     errors: dict[str, str] | None = None,
     test_error: str | None = None,
+    uncertain_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     db = database(request)
@@ -582,6 +585,7 @@ async def render_campaign(
         "tested": int(tested) if tested.isdigit() and len(tested) < 4 else None,
         "test_error": gettext_for(request).gettext(test_error) if test_error else None,
         "test_needs_link": test_error == NOT_LINKED,
+        "uncertain_error": gettext_for(request).gettext(uncertain_error) if uncertain_error else None,
     }
     if campaign.status == CampaignStatus.DRAFT:
         context.update(await form_context(request, draft or Draft.of(campaign, zone), errors or {}))
@@ -591,6 +595,10 @@ async def render_campaign(
         context["errors"] = {}
         context["progress"] = await progress_of(request, campaign)
         context["results"] = await results(request, campaign)
+        # Whether to ask about the uncertain ones (at least one undecided); their number is shown
+        # masked in the figures, never here.
+        context["uncertain_waiting"] = await work.undecided_uncertain(db, campaign.id) > 0
+        context["can_resend"] = campaign.status in work.RESENDABLE
     author = await db.get(StaffUser, campaign.created_by) if campaign.created_by else None
     await db.commit()
     translate = gettext_for(request)
@@ -759,6 +767,37 @@ async def approve(request: Request) -> Response:
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
+async def uncertain(request: Request) -> Response:
+    """The officer's choice for the recipients whose delivery is uncertain (the sender stopped while
+    sending to them): send it to them again, knowing some may get it twice, or leave them."""
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    form = await request.form()
+    choice = form.get("choice")
+    if choice not in ("resend", "leave"):
+        raise HTTPException(status_code=400)
+    if choice == "resend" and form.get("twice") != "on":
+        return await render_campaign(request, campaign, uncertain_error=CONFIRM_TWICE, status_code=400)
+    if choice == "resend":
+        count = await work.send_uncertain_again(db, campaign, zone=config(request).timezone)
+    else:
+        count = await work.leave_uncertain(db, campaign)
+    if not count:
+        # A second tap, another officer was quicker, or the campaign was cancelled meanwhile.
+        return await render_campaign(request, campaign, uncertain_error=NOTHING_UNCERTAIN, status_code=409)
+    campaign.version += 1
+    await record_audit(
+        db,
+        actor=signed_in_user(request).actor,
+        action="campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
+        object_type="campaign",
+        object_id=str(campaign.id),
+        details={"rows": count},
+    )
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
 async def send_test(request: Request) -> Response:
     """The campaign's message in each of its languages (or the one chosen), as its readers get it,
     to the officer's own linked Telegram chat; never counted in the campaign's figures."""
@@ -851,6 +890,12 @@ routes = [
         approve,
         name="campaign_approve",
         permission=Permission.CAMPAIGN_APPROVE,
+    ),
+    action(
+        "/campaigns/{campaign_id}/uncertain",
+        uncertain,
+        name="campaign_uncertain",
+        permission=Permission.CAMPAIGNS,
     ),
     action(
         "/campaigns/{campaign_id}/test",
