@@ -465,7 +465,8 @@ async def previews(request: Request, campaign: Campaign) -> tuple[rules.Cell, li
     counts = await work.count_by_language(
         database(request), segment, campaign.starts_at or utcnow(), crypto=crypto(request)
     )
-    listed = [code for code in LANGUAGES] + ([None] if counts.get(None) else [])
+    # "Not chosen" is listed even when empty: its presence would tell that someone is in it.
+    listed: list[str | None] = [*LANGUAGES, None]
     cells, total = rules.breakdown({code or "": counts.get(code, 0) for code in listed})
     shown = []
     for code in listed:

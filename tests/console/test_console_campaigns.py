@@ -412,6 +412,8 @@ async def test_a_segment_of_under_five_people_shows_as_under_five_everywhere_on_
     # A masked total masks its whole breakdown: the languages cannot be added up either.
     assert {row.select_one("td").get_text() for row in draft.select(".campaign-preview tbody tr")} == {"<5"}
     assert "3" not in {td.get_text() for td in draft.select(".campaign-preview td")}
+    # "Language not chosen" is there though nobody is in it: its presence would tell someone was.
+    assert "" in {row["data-language"] for row in draft.select(".campaign-preview tbody tr")}
 
     token = form_token(answer)
     await client.post(f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "1"})
