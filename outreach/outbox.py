@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import person_keys
@@ -81,20 +81,28 @@ async def leave_uncertain(session: AsyncSession, *conditions: ColumnElement[bool
     return int(done.rowcount)  # type: ignore[attr-defined]
 
 
+def _uncertain_to(beneficiary_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    # A campaign's are decided on the campaign's page.
+    return (
+        undecided(),
+        OutboxMessage.beneficiary_id == beneficiary_id,
+        OutboxMessage.campaign_id.is_(None),
+        OutboxMessage.lane.in_([int(Lane.REPLY), int(Lane.REMINDER)]),
+    )
+
+
 async def uncertain_to(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> list[OutboxMessage]:
-    """A person's replies and reminders left uncertain and undecided, oldest first (a campaign's
-    are decided on the campaign's page)."""
+    """A person's replies and reminders left uncertain and undecided, oldest first."""
     rows = await session.execute(
-        select(OutboxMessage)
-        .where(
-            undecided(),
-            OutboxMessage.beneficiary_id == beneficiary_id,
-            OutboxMessage.campaign_id.is_(None),
-            OutboxMessage.lane.in_([int(Lane.REPLY), int(Lane.REMINDER)]),
-        )
-        .order_by(OutboxMessage.created_at)
+        select(OutboxMessage).where(*_uncertain_to(beneficiary_id)).order_by(OutboxMessage.created_at)
     )
     return list(rows.scalars())
+
+
+async def count_uncertain_to(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> int:
+    """How many of them there are (the case header's note, on every tab)."""
+    found = await session.execute(select(func.count()).where(*_uncertain_to(beneficiary_id)))
+    return int(found.scalar_one())
 
 
 def _utf16_length(text: str) -> int:

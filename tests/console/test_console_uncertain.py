@@ -210,6 +210,11 @@ async def test_a_reply_or_reminder_left_uncertain_is_listed_for_the_caseworker_i
     case = await seed_person(assigned_to=me.id, stage="screening")
     made = await uncertain_messages(sessionmaker, crypto, case)
     tab = f"/cases/{case.code}/conversation"
+    # Every other tab of the case points to them.
+    overview = soup(await client.get(f"/cases/{case.code}"))
+    note = overview.select_one(".case-uncertain a")
+    assert note["href"] == f"/cases/{case.code}/conversation#uncertain-heading"
+    assert ": 2." in note.get_text()
     answer = await client.get(tab)
     page = soup(answer)
     listed = page.select(".uncertain-message")
@@ -238,6 +243,7 @@ async def test_a_reply_or_reminder_left_uncertain_is_listed_for_the_caseworker_i
     assert (rows[made["reminder"]].status, rows[made["reminder"]].error) == (Status.UNCERTAIN, LEFT_UNCERTAIN)
     assert rows[made["campaign"]].status == Status.UNCERTAIN  # decided on its campaign's page
     assert soup(await client.get(tab)).select_one(".conversation-uncertain") is None
+    assert soup(await client.get(f"/cases/{case.code}")).select_one(".case-uncertain") is None
     assert [action for action, _ in await actions(sessionmaker, "case.uncertain")] == [
         "case.uncertain_resent",
         "case.uncertain_left",
