@@ -74,6 +74,7 @@ def create_app(
     data_contact: str = "",
     retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
+    campaign_approval_below: int = 10,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -93,6 +94,7 @@ def create_app(
         data_contact=data_contact,
         retention=retention,
         bot_username=bot_username,
+        campaign_approval_below=campaign_approval_below,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

@@ -45,6 +45,9 @@ class ConsoleConfig:
     retention: RetentionPolicy = DEFAULT_RETENTION
     # The bot's @username for deep links and flyers (TELEGRAM_BOT_USERNAME, or getMe); None: unknown.
     bot_username: str | None = None
+    # A campaign that sensitive filters narrow under this many people waits for a supervisor's
+    # approval (INTAKE_CAMPAIGN_APPROVAL_BELOW).
+    campaign_approval_below: int = 10
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

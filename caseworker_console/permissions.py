@@ -32,6 +32,8 @@ class Permission(enum.StrEnum):
     PARTNERS_MANAGE = "partners.manage"
     CALENDAR_FEED = "calendar.feed"  # one's own appointments as a calendar feed
     CAMPAIGNS = "campaigns.manage"  # outreach campaigns: notices and counts, never who got them
+    # Approving a campaign that sensitive filters narrow to few people (the second person).
+    CAMPAIGN_APPROVE = "campaigns.approve"
     ERASURE = "erasure.decide"  # erasure requests: carry one out (erasing the person) or refuse it
     # What the retention purge will erase soon, and legal holds that keep a case past its period.
     LEGAL_HOLD = "retention.hold"
@@ -68,6 +70,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.EXPORT_CASES,
         Permission.PARTNERS_MANAGE,
         Permission.CAMPAIGNS,
+        Permission.CAMPAIGN_APPROVE,
         Permission.ERASURE,
         Permission.LEGAL_HOLD,
         Permission.OFFICES,

@@ -15,6 +15,7 @@ from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.routing import identity_shown, request_withdrawn_at
 from caseworker_console.templating import gettext_for
+from outreach import outbox
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
@@ -73,6 +74,9 @@ class CaseSummary:
     hold_review_iso: str | None = None
     # The reader is not on this case (permissions.sees_identity): its pages show it pseudonymised.
     pseudonymised: bool = False
+    # Replies and reminders to the person whose delivery is uncertain, waiting for a decision on
+    # the Conversation tab.
+    uncertain: int = 0
 
 
 def waiting_since(case: Case) -> dt.datetime:
@@ -148,4 +152,5 @@ async def case_header(request: Request, case: Case, *, assignee: StaffUser | Non
     whether its pages are pseudonymised for this reader."""
     hold = await retention.hold_of(database(request), case_id=case.id)
     summary = case_summary(request, case, assignee=assignee, hold=hold)
-    return dataclasses.replace(summary, pseudonymised=not identity_shown(request))
+    uncertain = await outbox.count_uncertain_to(database(request), beneficiary_id=case.beneficiary_id)
+    return dataclasses.replace(summary, pseudonymised=not identity_shown(request), uncertain=uncertain)

@@ -169,6 +169,7 @@ async def run_sender(
         zone=zoneinfo.ZoneInfo(runtime.settings.timezone),
         rate=runtime.settings.send_rate,
         bot_username=lambda: bot_username(runtime.settings, bot),
+        approval_below=runtime.settings.campaign_approval_below,
     )
     purge = RetentionWorker(runtime.sessionmaker, runtime.crypto, policy=runtime.settings.retention_policy())
 
@@ -229,6 +230,7 @@ def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
         data_contact=settings.data_contact,
         retention=settings.retention_policy(),
         bot_username=bot_username,
+        campaign_approval_below=settings.campaign_approval_below,
     )
 
 

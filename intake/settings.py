@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     # Read by intake.speedups before anything else (the patches precede aiogram's import); here so
     # that a malformed value stops start-up with one sentence, as every other setting does.
     speedups: str = Field("on", alias="INTAKE_SPEEDUPS")
+    campaign_approval_below: int = Field(10, alias="INTAKE_CAMPAIGN_APPROVAL_BELOW", ge=0, le=100_000)
 
     @field_validator("timezone")
     @classmethod

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.campaigns import advance_statuses, expand_batch, to_expand
+from outreach.campaigns import DEFAULT_APPROVAL_BELOW, advance_statuses, expand_batch, to_expand
 from outreach.leader import wait_or_stop
 from storage import city, phone
 from storage.crypto import Crypto
@@ -31,6 +31,7 @@ class CampaignWorker:
         bot_username: Callable[[], Awaitable[str | None]],
         batch: int = 1000,
         interval: float = 1.0,
+        approval_below: int = DEFAULT_APPROVAL_BELOW,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._crypto = crypto
@@ -39,6 +40,7 @@ class CampaignWorker:
         self._bot_username = bot_username
         self._batch = batch
         self._interval = interval
+        self._approval_below = approval_below
 
     async def run(self, stop: asyncio.Event) -> None:
         # People who answered the interview before the city index existed get theirs before any
@@ -69,6 +71,7 @@ class CampaignWorker:
                         rate=self._rate,
                         bot_username=username,
                         batch=self._batch,
+                        approval_below=self._approval_below,
                     )
                 made += count
                 if count < self._batch:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcast import opt_out_line
 from bot.i18n import LANGUAGES
+from outreach import outbox
 from outreach.outbox import Lane, Status, enqueue
 from programme.cycle import Stage
 from programme.forms import INTERVIEW, SERVICE_AREAS
@@ -31,6 +32,7 @@ from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
 from storage.models_outreach import Campaign
 from storage.models_plan import PlanActivity
+from storage.queries import record_audit
 from storage.reminders import WITHDRAWN
 
 # With the /stop line a campaign message stays one Telegram message (4,096 UTF-16 units).
@@ -203,6 +205,47 @@ def segment_condition(
     elif segment.appointment is AppointmentFilter.NO_SHOW:
         conditions.append(_appointments(Appointment.status == "no_show"))
     return and_(*conditions)
+
+
+# Filters that narrow a segment by what the programme knows of a person's situation: their case's
+# stage, their plan's service areas (health among them), their appointments and their city. The
+# figures page offers none of them as a filter; its own (period, language, channel, office) are the
+# only ones it treats as safe to narrow by. A segment these narrow under the approval threshold
+# (INTAKE_CAMPAIGN_APPROVAL_BELOW) is sent only once a supervisor has approved it (docs/console.md).
+SENSITIVE_FILTERS = ("stages", "service_areas", "appointment", "cities")
+DEFAULT_APPROVAL_BELOW = 10
+
+
+def sensitive_filters(segment: Segment) -> list[str]:
+    """The sensitive filters the segment uses, by name."""
+    used = {
+        "stages": bool(segment.stages),
+        "service_areas": bool(segment.service_areas),
+        "appointment": segment.appointment is not AppointmentFilter.ANY,
+        "cities": bool(segment.cities),
+    }
+    return [name for name in SENSITIVE_FILTERS if used[name]]
+
+
+def needs_approval(segment: Segment, count: int, *, below: int) -> bool:
+    """Sensitive filters narrow it under the threshold: a supervisor approves it before it is sent."""
+    return count < below and bool(sensitive_filters(segment))
+
+
+def approved(campaign: Campaign) -> bool:
+    return campaign.approved_at is not None
+
+
+def approve(campaign: Campaign, *, staff_id: int, at: dt.datetime) -> None:
+    campaign.approved_by, campaign.approved_at = staff_id, at
+
+
+def void_approval(campaign: Campaign) -> bool:
+    """The approval is for the segment it was given on: changing who gets it voids it. True if
+    there was one."""
+    had = approved(campaign)
+    campaign.approved_by = campaign.approved_at = None
+    return had
 
 
 async def count_by_language(
@@ -419,6 +462,7 @@ async def expand_batch(
     rate: float,
     bot_username: str | None,
     batch: int = 1000,
+    approval_below: int = DEFAULT_APPROVAL_BELOW,
 ) -> int:
     """The next `batch` recipients' outbox rows, in the caller's transaction; returns how many.
 
@@ -440,6 +484,22 @@ async def expand_batch(
         campaign.planned = (
             await session.execute(select(func.count()).select_from(Beneficiary).where(condition))
         ).scalar_one()
+        segment = Segment.from_data(campaign.segment)
+        if not approved(campaign) and needs_approval(segment, campaign.planned, below=approval_below):
+            # Fewer people than when it was scheduled (people stopped, or a filter of days moved on):
+            # back to a draft, for a supervisor to approve, before anyone gets it.
+            campaign.status = CampaignStatus.DRAFT
+            campaign.segment_at = campaign.planned = None
+            campaign.version += 1
+            await record_audit(
+                session,
+                actor="worker",
+                action="campaign.held_for_approval",
+                object_type="campaign",
+                object_id=str(campaign.id),
+                details={"filters": sensitive_filters(segment)},
+            )
+            return 0
     statement = select(Beneficiary.id, Beneficiary.language).where(condition)
     if campaign.expanded_through is not None:
         statement = statement.where(Beneficiary.id > campaign.expanded_through)
@@ -585,6 +645,42 @@ async def cancel(session: AsyncSession, campaign: Campaign) -> bool:
 
 
 UNSETTLED = (Status.PENDING, Status.SENDING, Status.PAUSED)
+# Where its uncertain rows may be sent again: not a draft, not cancelled (nothing more goes then).
+RESENDABLE = frozenset({CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.DONE})
+
+
+async def undecided_uncertain(session: AsyncSession, campaign_id: uuid.UUID) -> int:
+    """Its rows settled uncertain that the officer has not decided about (exact: for the rule)."""
+    return int(
+        (
+            await session.execute(
+                select(func.count()).where(OutboxMessage.campaign_id == campaign_id, outbox.undecided())
+            )
+        ).scalar_one()
+    )
+
+
+async def send_uncertain_again(
+    session: AsyncSession, campaign: Campaign, *, zone: zoneinfo.ZoneInfo, now: dt.datetime | None = None
+) -> int:
+    """Its undecided uncertain rows go out again, as soon as its quiet hours allow (held, if it
+    is paused); a done campaign runs again until they are settled. Returns how many."""
+    if campaign.status not in RESENDABLE:
+        return 0
+    paused = campaign.status == CampaignStatus.PAUSED
+    count = await outbox.send_uncertain_again(
+        session,
+        OutboxMessage.campaign_id == campaign.id,
+        not_before=next_allowed(now or utcnow(), zone, quiet_hours(campaign)),
+        status=Status.PAUSED if paused else Status.PENDING,
+    )
+    if count and campaign.status == CampaignStatus.DONE:
+        campaign.status = CampaignStatus.RUNNING
+    return count
+
+
+async def leave_uncertain(session: AsyncSession, campaign: Campaign) -> int:
+    return await outbox.leave_uncertain(session, OutboxMessage.campaign_id == campaign.id)
 
 
 async def advance_statuses(session: AsyncSession, *, now: dt.datetime) -> None:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import person_keys
@@ -41,6 +41,68 @@ class Status(enum.StrEnum):
 
 FINAL = frozenset({Status.SENT, Status.FAILED, Status.UNCERTAIN, Status.CANCELLED})
 STOPPED_AFTER_SENDING = "sender stopped after sending"
+# An uncertain row someone chose to leave as it is (it stays uncertain, and is not asked about again).
+LEFT_UNCERTAIN = "left uncertain"
+
+
+def undecided() -> ColumnElement[bool]:
+    """Rows settled uncertain that nobody has decided about yet: the sender never repeats them by
+    itself (Telegram has no idempotency key), so a person sends them again or leaves them."""
+    return (OutboxMessage.status == Status.UNCERTAIN) & or_(
+        OutboxMessage.error.is_(None), OutboxMessage.error != LEFT_UNCERTAIN
+    )
+
+
+async def send_uncertain_again(
+    session: AsyncSession,
+    *conditions: ColumnElement[bool],
+    not_before: dt.datetime,
+    status: Status = Status.PENDING,
+) -> int:
+    """The undecided uncertain rows the conditions pick go out again (or are held, `status`
+    PAUSED, with a paused campaign): the person who chose it was warned some may get them twice."""
+    done = await session.execute(
+        update(OutboxMessage)
+        .where(undecided(), *conditions)
+        .values(status=status, error=None, lease_until=None, attempt_started_at=None, not_before=not_before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+async def leave_uncertain(session: AsyncSession, *conditions: ColumnElement[bool]) -> int:
+    """The undecided uncertain rows the conditions pick stay as they are, decided."""
+    done = await session.execute(
+        update(OutboxMessage)
+        .where(undecided(), *conditions)
+        .values(error=LEFT_UNCERTAIN)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _uncertain_to(beneficiary_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    # A campaign's are decided on the campaign's page.
+    return (
+        undecided(),
+        OutboxMessage.beneficiary_id == beneficiary_id,
+        OutboxMessage.campaign_id.is_(None),
+        OutboxMessage.lane.in_([int(Lane.REPLY), int(Lane.REMINDER)]),
+    )
+
+
+async def uncertain_to(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> list[OutboxMessage]:
+    """A person's replies and reminders left uncertain and undecided, oldest first."""
+    rows = await session.execute(
+        select(OutboxMessage).where(*_uncertain_to(beneficiary_id)).order_by(OutboxMessage.created_at)
+    )
+    return list(rows.scalars())
+
+
+async def count_uncertain_to(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> int:
+    """How many of them there are (the case header's note, on every tab)."""
+    found = await session.execute(select(func.count()).where(*_uncertain_to(beneficiary_id)))
+    return int(found.scalar_one())
 
 
 def _utf16_length(text: str) -> int:

@@ -51,3 +51,9 @@ class Campaign(Base):
     expanded: Mapped[int] = mapped_column(Integer, default=0)
     expanded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # A supervisor's approval of a segment that sensitive filters narrow under the threshold
+    # (outreach.campaigns.needs_approval); cleared when the segment changes.
+    approved_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_campaigns_approved_by", ondelete="SET NULL")
+    )
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -22,7 +22,7 @@ from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
 from caseworker_console import i18n, telegram_preview
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
-from caseworker_console.permissions import Permission
+from caseworker_console.permissions import Permission, allows
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from outreach import campaigns as work
@@ -36,6 +36,7 @@ from outreach.campaigns import (
     AppointmentFilter,
     CampaignStatus,
 )
+from programme import figures as rules
 from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import SERVICE_AREAS
 from programme.text import N_
@@ -75,6 +76,16 @@ NOT_LINKED = N_("No Telegram chat is linked to your account yet: link yours on y
 NO_SUCH_VARIANT = N_("Choose a language the campaign has a text in.")
 CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
 # Messages go out as Telegram HTML: one stray "<" and Telegram refuses the message for everyone.
+# The sensitive filters (outreach.campaigns.SENSITIVE_FILTERS), by the form's names for them.
+SENSITIVE_LABELS: dict[str, str] = {
+    "stages": N_("Stage of their case"),
+    "service_areas": N_("Service area of their plan"),
+    "appointment": N_("Appointments"),
+    "cities": N_("City or district they gave in the interview, one per line"),
+}
+CONFIRM_TWICE = N_("Tick the box to confirm that some of them may get it twice.")
+NOTHING_UNCERTAIN = N_("No recipient's delivery is uncertain now: there is nothing to decide.")
+NOTHING_TO_APPROVE = N_("This campaign uses no sensitive filter: it needs no approval.")
 NOT_TELEGRAM_HTML = N_(
     "Telegram would refuse this text. Write < as &lt;, > as &gt; and & as &amp;, and use only "
     'the tags <b>, <i>, <u>, <s>, <a href="…">, <code>, <pre> and <blockquote>, each closed.'
@@ -438,7 +449,7 @@ class Preview:
     language: str
     name: str
     direction: str
-    recipients: int
+    recipients: rules.Cell  # masked as on the figures page
     variant: str
     text: str
     shown: Markup | None  # the text as Telegram shows it (None: it would refuse it)
@@ -446,18 +457,19 @@ class Preview:
     link: str | None
 
 
-async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Preview]]:
-    """Who would get it now, by language, and exactly what each language's readers would see."""
+async def previews(request: Request, campaign: Campaign) -> tuple[rules.Cell, list[Preview]]:
+    """Who would get it now, by language, and exactly what each language's readers would see; the
+    counts masked as on the figures page (a segment is a filter too: under 5 shows as "<5")."""
     locale = i18n.request_locale(request)
     segment = work.Segment.from_data(campaign.segment)
     counts = await work.count_by_language(
         database(request), segment, campaign.starts_at or utcnow(), crypto=crypto(request)
     )
+    # "Not chosen" is listed even when empty: its presence would tell that someone is in it.
+    listed: list[str | None] = [*LANGUAGES, None]
+    cells, total = rules.breakdown({code or "": counts.get(code, 0) for code in listed})
     shown = []
-    for code in [*LANGUAGES, None]:
-        count = counts.get(code, 0)
-        if code is None and not count:
-            continue
+    for code in listed:
         # Unknown until the bot has been asked: the link is shown with a stand-in for its name.
         payload = work.render(campaign, code, bot_username=config(request).bot_username or "…")
         markup = payload.get("reply_markup")
@@ -468,7 +480,7 @@ async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Prev
                 language=code or "",
                 name=i18n.language_name(code, locale) or gettext_for(request).gettext(NOT_CHOSEN),
                 direction="rtl" if variant in RIGHT_TO_LEFT or code in RIGHT_TO_LEFT else "ltr",
-                recipients=count,
+                recipients=cells[code or ""],
                 variant=i18n.language_name(variant, locale) or variant,
                 text=payload["text"],
                 shown=telegram_preview.as_shown(payload["text"]),
@@ -476,7 +488,16 @@ async def previews(request: Request, campaign: Campaign) -> tuple[int, list[Prev
                 link=button["url"] if button else None,
             )
         )
-    return sum(counts.values()), shown
+    return total, shown
+
+
+FIGURE_NAMES = ("sent", "failed", "blocked", "opted_out", "uncertain", "cancelled", "remaining")
+
+
+def masked_figures(figures: work.Figures) -> tuple[dict[str, rules.Cell], rules.Cell]:
+    """A campaign's figures as the officer may read them: its recipients by outcome are a breakdown
+    of its segment, masked as the figures page masks campaign delivery."""
+    return rules.breakdown({name: getattr(figures, name) for name in FIGURE_NAMES})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -484,9 +505,9 @@ class Progress:
     status: str
     status_code: str
     final: bool
-    figures: work.Figures
+    figures: dict[str, rules.Cell]
     estimated_finish: str | None
-    percent: int
+    percent: int | None  # None: not shown (a share of a masked count), the bar runs indeterminate
 
 
 async def progress_of(request: Request, campaign: Campaign) -> Progress:
@@ -499,13 +520,16 @@ async def progress_of(request: Request, campaign: Campaign) -> Progress:
         else None
     )
     final = campaign.status in (CampaignStatus.DONE, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
+    cells, _ = masked_figures(figures)
+    # As on the figures page, a percentage only between two shown counts.
+    percent = rules.share(rules.masked(figures.settled), rules.masked(total))
     return Progress(
         status=gettext_for(request).gettext(STATUS_LABELS.get(campaign.status, campaign.status)),
         status_code=campaign.status,
         final=final,
-        figures=figures,
+        figures=cells,
         estimated_finish=_local(request, finish),
-        percent=100 * figures.settled // total if total else (100 if final else 0),
+        percent=100 if final else percent,
     )
 
 
@@ -513,21 +537,30 @@ async def progress_of(request: Request, campaign: Campaign) -> Progress:
 class LanguageResult:
     name: str
     variant: str
-    figures: work.Figures
+    figures: dict[str, rules.Cell]
 
 
 async def results(request: Request, campaign: Campaign) -> list[LanguageResult]:
+    """The figures by language, masked: within each language's row, and across the languages (a
+    language with under 5 recipients is masked whole, and if it is the only one, the smallest other
+    is too, so the campaign's total minus the others gives nothing away)."""
     locale = i18n.request_locale(request)
     by_language = await work.figures_by_language(database(request), campaign.id)
     order = {code: n for n, code in enumerate(LANGUAGES)}
-    return [
-        LanguageResult(
-            name=i18n.language_name(code, locale) or gettext_for(request).gettext(NOT_CHOSEN),
-            variant=i18n.language_name(work.variant_for(campaign, code), locale) or "",
-            figures=figures,
+    totals, _ = rules.breakdown({code or "": figures.total for code, figures in by_language.items()})
+    shown = []
+    for code, figures in sorted(by_language.items(), key=lambda item: order.get(item[0] or "", 99)):
+        cells, _ = masked_figures(figures)
+        if totals[code or ""].masked:
+            cells = {name: rules.Cell(value=cell.value, masked=True) for name, cell in cells.items()}
+        shown.append(
+            LanguageResult(
+                name=i18n.language_name(code, locale) or gettext_for(request).gettext(NOT_CHOSEN),
+                variant=i18n.language_name(work.variant_for(campaign, code), locale) or "",
+                figures=cells,
+            )
         )
-        for code, figures in sorted(by_language.items(), key=lambda item: order.get(item[0] or "", 99))
-    ]
+    return shown
 
 
 async def render_campaign(
@@ -537,6 +570,7 @@ async def render_campaign(
     draft: Draft | None = None,
     errors: dict[str, str] | None = None,
     test_error: str | None = None,
+    uncertain_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     db = database(request)
@@ -552,14 +586,20 @@ async def render_campaign(
         "tested": int(tested) if tested.isdigit() and len(tested) < 4 else None,
         "test_error": gettext_for(request).gettext(test_error) if test_error else None,
         "test_needs_link": test_error == NOT_LINKED,
+        "uncertain_error": gettext_for(request).gettext(uncertain_error) if uncertain_error else None,
     }
     if campaign.status == CampaignStatus.DRAFT:
         context.update(await form_context(request, draft or Draft.of(campaign, zone), errors or {}))
         context["recipients"], context["previews"] = await previews(request, campaign)
+        context["approval"] = await approval_of(request, campaign, context["recipients"].value)
     else:
         context["errors"] = {}
         context["progress"] = await progress_of(request, campaign)
         context["results"] = await results(request, campaign)
+        # Whether to ask about the uncertain ones (at least one undecided); their number is shown
+        # masked in the figures, never here.
+        context["uncertain_waiting"] = await work.undecided_uncertain(db, campaign.id) > 0
+        context["can_resend"] = campaign.status in work.RESENDABLE
     author = await db.get(StaffUser, campaign.created_by) if campaign.created_by else None
     await db.commit()
     translate = gettext_for(request)
@@ -577,6 +617,49 @@ async def render_campaign(
         can_cancel=campaign.status in (*work.EXPANDING, CampaignStatus.DRAFT),
     )
     return pages(request).render(request, "campaign.html", context, status_code=status_code)
+
+
+@dataclasses.dataclass(frozen=True)
+class Approval:
+    """Where the draft stands with the supervisor's approval (outreach.campaigns.needs_approval)."""
+
+    required: bool  # sensitive filters narrow it under the threshold now
+    filters: list[str]  # the sensitive filters it uses, as the form names them
+    threshold: int
+    approved_by: str | None
+    approved_at: str | None
+    can_approve: bool  # the reader may approve it (a supervisor), and it uses sensitive filters
+
+    @property
+    def blocks_sending(self) -> bool:
+        return self.required and self.approved_by is None and self.approved_at is None
+
+
+async def approval_of(request: Request, campaign: Campaign, count: int) -> Approval:
+    segment = work.Segment.from_data(campaign.segment)
+    threshold = config(request).campaign_approval_below
+    translate = gettext_for(request)
+    approver = await database(request).get(StaffUser, campaign.approved_by) if campaign.approved_by else None
+    used = work.sensitive_filters(segment)
+    return Approval(
+        required=work.needs_approval(segment, count, below=threshold),
+        filters=[translate.gettext(SENSITIVE_LABELS[name]) for name in used],
+        threshold=threshold,
+        approved_by=(approver.display_name or approver.username) if approver else None,
+        approved_at=_local(request, campaign.approved_at) if work.approved(campaign) else None,
+        can_approve=bool(used) and allows(signed_in_user(request).role, Permission.CAMPAIGN_APPROVE),
+    )
+
+
+async def _reach(request: Request, campaign: Campaign) -> int:
+    """How many people the draft's segment holds now (exact: for the rule, never shown)."""
+    counts = await work.count_by_language(
+        database(request),
+        work.Segment.from_data(campaign.segment),
+        campaign.starts_at or utcnow(),
+        crypto=crypto(request),
+    )
+    return sum(counts.values())
 
 
 async def campaign_page(request: Request) -> Response:
@@ -603,12 +686,16 @@ async def edit(request: Request) -> Response:
     if str(form.get("version")) != str(campaign.version):
         errors = {"form": CHANGED_MEANWHILE}
         return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=409)
+    # What a supervisor approved: who gets it and what they get.
+    approved_as = (campaign.segment, campaign.texts, campaign.button)
     # Nothing is set on the campaign unless every field is right.
     errors = apply(draft, campaign, config(request).timezone)
     if errors:
         return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=400)
     campaign.version += 1
     await _audit(request, "campaign.changed", campaign)
+    if approved_as != (campaign.segment, campaign.texts, campaign.button) and work.void_approval(campaign):
+        await _audit(request, "campaign.approval_voided", campaign)
     await db.commit()
     if form.get("then") == THEN_TEST:
         return await _send_test(request, campaign, work.text_languages(campaign))
@@ -627,12 +714,87 @@ async def schedule(request: Request) -> Response:
     if not (campaign.texts.get(campaign.fallback_language) or "").strip():
         errors = {"form": N_("The campaign has no text in its fallback language yet.")}
         return await render_campaign(request, campaign, errors=errors, status_code=400)
+    segment = work.Segment.from_data(campaign.segment)
+    threshold = config(request).campaign_approval_below
+    if not work.approved(campaign) and work.needs_approval(
+        segment, await _reach(request, campaign), below=threshold
+    ):
+        await record_audit(
+            db,
+            actor=signed_in_user(request).actor,
+            action="campaign.approval_needed",
+            object_type="campaign",
+            object_id=str(campaign.id),
+            details={"filters": work.sensitive_filters(segment)},
+        )
+        await db.commit()
+        return await render_campaign(request, campaign, status_code=403)
     now = utcnow()
     if campaign.starts_at is None or campaign.starts_at < now:
         campaign.starts_at = now
     campaign.status = CampaignStatus.SCHEDULED
     campaign.version += 1
     await _audit(request, "campaign.scheduled", campaign)
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def approve(request: Request) -> Response:
+    """A supervisor approves the draft as it stands (who gets it and what): the second person for a
+    campaign that sensitive filters narrow to few people. Changing it afterwards voids this."""
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    form = await request.form()
+    if campaign.status != CampaignStatus.DRAFT or work.approved(campaign):
+        # A second tap, or another supervisor was quicker: show how it stands now.
+        return await render_campaign(request, campaign, status_code=409)
+    if str(form.get("version")) != str(campaign.version):
+        return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
+    segment = work.Segment.from_data(campaign.segment)
+    if not work.sensitive_filters(segment):
+        return await render_campaign(request, campaign, errors={"form": NOTHING_TO_APPROVE}, status_code=409)
+    user = signed_in_user(request)
+    work.approve(campaign, staff_id=user.staff_id, at=utcnow())
+    campaign.version += 1
+    await record_audit(
+        db,
+        actor=user.actor,
+        action="campaign.approved",
+        object_type="campaign",
+        object_id=str(campaign.id),
+        details={"filters": work.sensitive_filters(segment)},
+    )
+    await db.commit()
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+
+
+async def uncertain(request: Request) -> Response:
+    """The officer's choice for the recipients whose delivery is uncertain (the sender stopped while
+    sending to them): send it to them again, knowing some may get it twice, or leave them."""
+    db = database(request)
+    campaign = await _load(request, lock=True)
+    form = await request.form()
+    choice = form.get("choice")
+    if choice not in ("resend", "leave"):
+        raise HTTPException(status_code=400)
+    if choice == "resend" and form.get("twice") != "on":
+        return await render_campaign(request, campaign, uncertain_error=CONFIRM_TWICE, status_code=400)
+    if choice == "resend":
+        count = await work.send_uncertain_again(db, campaign, zone=config(request).timezone)
+    else:
+        count = await work.leave_uncertain(db, campaign)
+    if not count:
+        # A second tap, another officer was quicker, or the campaign was cancelled meanwhile.
+        return await render_campaign(request, campaign, uncertain_error=NOTHING_UNCERTAIN, status_code=409)
+    campaign.version += 1
+    await record_audit(
+        db,
+        actor=signed_in_user(request).actor,
+        action="campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
+        object_type="campaign",
+        object_id=str(campaign.id),
+        details={"rows": count},
+    )
     await db.commit()
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
@@ -722,6 +884,18 @@ routes = [
         "/campaigns/{campaign_id}/schedule",
         schedule,
         name="campaign_schedule",
+        permission=Permission.CAMPAIGNS,
+    ),
+    action(
+        "/campaigns/{campaign_id}/approve",
+        approve,
+        name="campaign_approve",
+        permission=Permission.CAMPAIGN_APPROVE,
+    ),
+    action(
+        "/campaigns/{campaign_id}/uncertain",
+        uncertain,
+        name="campaign_uncertain",
         permission=Permission.CAMPAIGNS,
     ),
     action(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -17,11 +19,15 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
+from outreach import outbox
+from outreach.outbox import Lane
 from programme.canned import CANNED, CANNED_REPLIES
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework
 from storage.journey import case_messages
+from storage.models import OutboxMessage, utcnow
+from storage.queries import record_audit
 from storage.sealing import unseal_json
 
 # Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
@@ -37,6 +43,12 @@ KIND_LABELS: dict[str, str] = {
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
+# Messages to the person whose delivery is uncertain (the sender stopped while sending them).
+UNCERTAIN_KINDS: dict[int, str] = {
+    int(Lane.REPLY): N_("A reply or a proposal of a time"),
+    int(Lane.REMINDER): N_("An appointment reminder"),
+}
+NOTHING_UNCERTAIN = N_("That message is no longer waiting for a decision: the page now shows how it stands.")
 # A file whose content the retention purge removed (storage.retention): the message stays.
 FILE_REMOVED = N_("%(kind)s: removed on %(date)s, after the retention period")
 
@@ -51,6 +63,15 @@ class MessageView:
     at_iso: str
     unread: bool
     by: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class UncertainView:
+    id: str
+    kind: str
+    text: str  # what was sent ("Hidden" for a reader not on the case)
+    at: str
+    at_iso: str
 
 
 def _attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
@@ -104,6 +125,18 @@ async def render(
                 by=staff_name(people.get(row.staff_id or 0)),
             )
         )
+    uncertain = [
+        UncertainView(
+            id=str(row.id),
+            kind=translate.gettext(UNCERTAIN_KINDS[row.lane]),
+            text=str((unseal_json(keys, row, "payload_enc") or {}).get("text") or "")
+            if identity
+            else translate.gettext(formview.HIDDEN),
+            at=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
+            at_iso=row.created_at.isoformat(),
+        )
+        for row in await outbox.uncertain_to(db, beneficiary_id=case.beneficiary_id)
+    ]
     context = await tab_context(request, "conversation")
     return pages(request).render(
         request,
@@ -113,6 +146,7 @@ async def render(
             "error": translate.gettext(error) if error else None,
             "sent": request.query_params.get("sent") == "1",
             "messages": messages,
+            "uncertain": uncertain,
             "unread": sum(1 for message in messages if message.unread),
             "draft": draft,
             "max_reply": MAX_REPLY,
@@ -165,6 +199,45 @@ async def reply(request: Request) -> Response:
     )
 
 
+async def uncertain(request: Request) -> Response:
+    """The caseworker's choice for one message left uncertain: send it again (the person may get it
+    twice) or leave it; only a reply or reminder of this case's person, not yet decided."""
+    db = database(request)
+    case = request_case(request)
+    form = await request.form()
+    choice = form.get("choice")
+    try:
+        message_id = uuid.UUID(str(form.get("message")))
+    except ValueError:
+        message_id = None
+    if choice not in ("resend", "leave") or message_id is None:
+        raise HTTPException(status_code=400)
+    if choice == "resend" and case.stage == Stage.CLOSED:
+        return await render(request, error=CLOSED, status_code=400)
+    this = (
+        OutboxMessage.id == message_id,
+        OutboxMessage.beneficiary_id == case.beneficiary_id,
+        OutboxMessage.campaign_id.is_(None),
+        OutboxMessage.lane.in_(list(UNCERTAIN_KINDS)),
+    )
+    if choice == "resend":
+        count = await outbox.send_uncertain_again(db, *this, not_before=utcnow())
+    else:
+        count = await outbox.leave_uncertain(db, *this)
+    if not count:
+        return await render(request, error=NOTHING_UNCERTAIN, status_code=409)
+    await record_audit(
+        db,
+        actor=signed_in_user(request).actor,
+        action="case.uncertain_resent" if choice == "resend" else "case.uncertain_left",
+        object_type="case",
+        object_id=case.code,
+        details={},
+    )
+    await db.commit()
+    return RedirectResponse(request.url_for("case_conversation", code=case.code).path, status_code=303)
+
+
 async def mark_read(request: Request) -> Response:
     db = database(request)
     case = request_case(request)
@@ -199,6 +272,12 @@ routes = [
         "/cases/{code}/conversation/reply",
         reply,
         name="case_conversation_reply",
+        permission=Permission.CASE_WRITE,
+    ),
+    action(
+        "/cases/{code}/conversation/uncertain",
+        uncertain,
+        name="case_conversation_uncertain",
         permission=Permission.CASE_WRITE,
     ),
     action(

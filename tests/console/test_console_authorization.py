@@ -77,6 +77,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.CALENDAR_FEED: {"caseworker": A, "supervisor": A, "outreach": D, "admin": D},
     # Outreach campaigns: notices and counts, no case content (docs/programme.md "Roles").
     Permission.CAMPAIGNS: {"caseworker": D, "supervisor": A, "outreach": A, "admin": D},
+    # Sending a campaign that sensitive filters narrow to few people: a supervisor approves it.
+    Permission.CAMPAIGN_APPROVE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # Erasure requests: carrying one out erases a person; supervisors only.
     Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # What the retention purge will erase, and legal holds: supervisors only.

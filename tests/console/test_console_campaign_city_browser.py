@@ -58,7 +58,9 @@ async def test_an_officer_types_cities_into_the_segment_and_the_count_follows_in
         await page.screenshot(path=str(shots / "campaign-city-1-compose.png"), full_page=True)
         await form.get_by_role("button", name="Save the draft and preview it").click()
         count = page.locator(".campaign-recipients")
-        await expect(count).to_have_text("People who would get it now: 3")
+        # Three people: under 5, masked as on the figures page (the exact counts are checked in
+        # test_console_campaign_city.py).
+        await expect(count).to_have_text("People who would get it now: <5")
 
         # On the draft: a second city, then one nobody gave.
         form = page.locator("form.campaign-form")
@@ -71,5 +73,5 @@ async def test_an_officer_types_cities_into_the_segment_and_the_count_follows_in
         form = page.locator("form.campaign-form")
         await form.get_by_label("City or district they gave in the interview, one per line").fill("Şəki")
         await form.get_by_role("button", name="Save the draft and preview it").click()
-        await expect(count).to_have_text("People who would get it now: 0")
+        await expect(count).to_have_text("People who would get it now: <5")
     assert problems == []

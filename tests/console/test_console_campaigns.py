@@ -88,7 +88,8 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
 ) -> None:
-    await people(sessionmaker, ru=3, fa=2, tr=1, unknown=1)
+    # Five or more in each language, so the counts show (under 5 they are masked, see below).
+    await people(sessionmaker, ru=6, fa=5, tr=5, unknown=5)
     await sign_in_as("olga", role="outreach")
     menu = soup(await client.get("/campaigns")).select_one(".site-nav a[aria-current=page]")
     assert menu is not None and menu.get_text() == "Campaigns"
@@ -111,9 +112,9 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     location = created.headers["location"]
     campaign_id = uuid.UUID(location.rsplit("/", 1)[1])
     draft = soup(await client.get(location))
-    assert "People who would get it now: 7" in draft.select_one(".campaign-recipients").get_text()
+    assert "People who would get it now: 21" in draft.select_one(".campaign-recipients").get_text()
     preview = {row["data-language"]: row for row in draft.select(".campaign-preview tbody tr")}
-    assert preview["ru"].select_one("td").get_text() == "3"
+    assert preview["ru"].select_one("td").get_text() == "6"
     assert preview["ru"].select_one(".campaign-message").get_text() == (
         f"{FORM['text_ru']}\n\n{opt_out_line('ru')}"
     )
@@ -123,7 +124,8 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     )
     assert preview["fa"].select_one(".campaign-message")["dir"] == "rtl"
     assert preview["ru"].select_one(".campaign-button .badge").get_text() == "Подробнее"
-    assert preview[""].select_one("td").get_text() == "1"
+    assert preview[""].select_one("td").get_text() == "5"
+    assert preview["az"].select_one("td").get_text() == "<5"  # nobody, masked as on the figures page
 
     # Only three languages: narrow the segment, and see the count follow.
     token = form_token(await client.get(location))
@@ -133,7 +135,7 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     )
     assert changed.status_code == 303
     draft = soup(await client.get(location))
-    assert "People who would get it now: 6" in draft.select_one(".campaign-recipients").get_text()
+    assert "People who would get it now: 16" in draft.select_one(".campaign-recipients").get_text()
     # A stale form (version 1 again) is refused without losing what was typed.
     stale = await client.post(
         f"/campaigns/{campaign_id}/edit", data={**FORM, "csrf_token": token, "version": "1", "name": "Mine"}
@@ -151,12 +153,12 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
     assert again.status_code == 409
 
     worker = campaign_worker(sessionmaker, crypto)
-    assert await worker.run_once() == 6
-    assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 6}
+    assert await worker.run_once() == 16
+    assert await rows_by_status(sessionmaker, campaign_id) == {Status.PENDING: 16}
     progress = soup(await client.get(f"/campaigns/{campaign_id}/progress"))
-    assert figures(progress)["remaining"] == "6" and figures(progress)["sent"] == "0"
+    assert figures(progress)["remaining"] == "16" and figures(progress)["sent"] == "<5"
 
-    # Two rows out, one blocked: the figures are the rows'.
+    # Five rows out, five blocked: the figures are the rows'.
     async with sessionmaker() as session, session.begin():
         ids = list(
             (
@@ -166,11 +168,11 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
             ).scalars()
         )
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(status=Status.SENT)
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids[:5])).values(status=Status.SENT)
         )
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == ids[2])
+            .where(OutboxMessage.id.in_(ids[5:10]))
             .values(status=Status.FAILED, error="blocked")
         )
     assert (
@@ -180,39 +182,40 @@ async def test_an_outreach_officer_composes_previews_schedules_and_follows_a_cam
         await client.post(f"/campaigns/{campaign_id}/pause", data={"csrf_token": token})
     ).status_code == 409
     assert await rows_by_status(sessionmaker, campaign_id) == {
-        Status.SENT: 2,
-        Status.FAILED: 1,
-        Status.PAUSED: 3,
+        Status.SENT: 5,
+        Status.FAILED: 5,
+        Status.PAUSED: 6,
     }
     page = soup(await client.get(location))
     assert figures(page) | {"finish": ""} == {
-        "sent": "2",
-        "failed": "0",
-        "blocked": "1",
-        "opted_out": "0",
-        "uncertain": "0",
-        "cancelled": "0",
-        "remaining": "3",
+        "sent": "5",
+        "failed": "<5",
+        "blocked": "5",
+        "opted_out": "<5",
+        "uncertain": "<5",
+        "cancelled": "<5",
+        "remaining": "6",
         "finish": "",
     }
+    assert page.select_one(".progress-percent").get_text() == "62%"  # 10 of 16 settled
     assert (
         await client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": token})
     ).status_code == 303
     assert await rows_by_status(sessionmaker, campaign_id) == {
-        Status.SENT: 2,
-        Status.FAILED: 1,
-        Status.PENDING: 3,
+        Status.SENT: 5,
+        Status.FAILED: 5,
+        Status.PENDING: 6,
     }
     assert (
         await client.post(f"/campaigns/{campaign_id}/cancel", data={"csrf_token": token})
     ).status_code == 303
     assert await rows_by_status(sessionmaker, campaign_id) == {
-        Status.SENT: 2,
-        Status.FAILED: 1,
-        Status.CANCELLED: 3,
+        Status.SENT: 5,
+        Status.FAILED: 5,
+        Status.CANCELLED: 6,
     }
     page = soup(await client.get(location))
-    assert figures(page)["cancelled"] == "3"
+    assert figures(page)["cancelled"] == "6"
     results = [
         row.select_one("th").get_text(" ", strip=True) for row in page.select(".campaign-results tbody tr")
     ]
@@ -243,7 +246,7 @@ async def test_campaign_pages_show_counts_never_a_person_or_a_case(
     await sign_in_as("olga", role="outreach")
     created = await compose(client)
     page = (await client.get(created.headers["location"])).text
-    assert "People who would get it now: 1" in page
+    assert "People who would get it now: &lt;5" in page
     for secret in ("Zarina", "+994501234567", case.code):
         assert secret not in page
     assert (await client.get(f"/cases/{case.code}")).status_code == 403
@@ -269,7 +272,12 @@ async def test_the_source_channels_are_offered_by_the_names_the_channels_page_gi
     }
     chosen = await compose(client, sources=["sumgait-1"])
     page = soup(await client.get(chosen.headers["location"]))
-    assert page.select_one(".campaign-recipients").get_text(strip=True) == "People who would get it now: 1"
+    assert page.select_one(".campaign-recipients").get_text(strip=True) == "People who would get it now: <5"
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, uuid.UUID(chosen.headers["location"].rsplit("/", 1)[1]))
+        assert campaign is not None
+        segment = work.Segment.from_data(campaign.segment)
+        assert await work.count_by_language(session, segment, campaign.created_at) == {None: 1}
 
 
 async def test_a_forged_or_unknown_campaign_is_not_found(
@@ -386,3 +394,54 @@ async def test_the_preview_shows_the_formatting_as_telegram_does(
     assert message.select_one("a")["href"] == "https://example.org/map"
     assert "3 < 4" in message.get_text()
     assert "<b>" not in message.get_text()
+
+
+async def test_a_segment_of_under_five_people_shows_as_under_five_everywhere_on_the_campaign(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await people(sessionmaker, ru=3, fa=1)
+    await sign_in_as("olga", role="outreach")
+    location = (await compose(client)).headers["location"]
+    campaign_id = uuid.UUID(location.rsplit("/", 1)[1])
+    answer = await client.get(location)
+    draft = soup(answer)
+    assert draft.select_one(".campaign-recipients").get_text() == "People who would get it now: <5"
+    # A masked total masks its whole breakdown: the languages cannot be added up either.
+    assert {row.select_one("td").get_text() for row in draft.select(".campaign-preview tbody tr")} == {"<5"}
+    assert "3" not in {td.get_text() for td in draft.select(".campaign-preview td")}
+    # "Language not chosen" is there though nobody is in it: its presence would tell someone was.
+    assert "" in {row["data-language"] for row in draft.select(".campaign-preview tbody tr")}
+
+    token = form_token(answer)
+    await client.post(f"/campaigns/{campaign_id}/schedule", data={"csrf_token": token, "version": "1"})
+    assert await campaign_worker(sessionmaker, crypto).run_once() == 4
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id).values(status=Status.SENT)
+        )
+    page = soup(await client.get(location))
+    # While it runs, no share of a masked count: the bar runs without a value.
+    assert page.select_one("#campaign-progress progress").get("value") is None
+    await campaign_worker(sessionmaker, crypto).run_once()
+    page = soup(await client.get(location))
+    assert set((figures(page) | {"finish": "<5"}).values()) == {"<5"}
+    assert {td.get_text() for td in page.select(".campaign-results td")} == {"<5"}
+    # Done: the bar is full, whatever the count.
+    assert page.select_one(".progress-percent").get_text() == "100%"
+
+
+async def test_a_language_under_five_is_masked_and_the_rest_shown(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await people(sessionmaker, ru=6, fa=7, tr=2)
+    await sign_in_as("olga", role="outreach")
+    draft = soup(await client.get((await compose(client)).headers["location"]))
+    counts = {
+        row["data-language"]: row.select_one("td").get_text()
+        for row in draft.select(".campaign-preview tbody tr")
+    }
+    assert (counts["ru"], counts["fa"], counts["tr"], counts["en"]) == ("6", "7", "<5", "<5")
+    assert draft.select_one(".campaign-recipients").get_text() == "People who would get it now: 15"

@@ -40,6 +40,7 @@ NAMES = [
     "INTAKE_RETAIN_AUDIT_DAYS",
     "INTAKE_ERASURE_DUE_DAYS",
     "INTAKE_SPEEDUPS",
+    "INTAKE_CAMPAIGN_APPROVAL_BELOW",
 ]
 
 
@@ -80,6 +81,7 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
         ("INTAKE_FLOOD_LIMIT", "fast", "INTAKE_FLOOD_LIMIT is invalid: expected updates per seconds"),
         ("INTAKE_RETAIN_CLOSED_DAYS", "0", "INTAKE_RETAIN_CLOSED_DAYS is invalid:"),
         ("INTAKE_ERASURE_DUE_DAYS", "soon", "INTAKE_ERASURE_DUE_DAYS is invalid:"),
+        ("INTAKE_CAMPAIGN_APPROVAL_BELOW", "-1", "INTAKE_CAMPAIGN_APPROVAL_BELOW is invalid:"),
         ("TELEGRAM_API_URL", "api.telegram.org", "TELEGRAM_API_URL is invalid: expected an http"),
         ("TELEGRAM_BOT_USERNAME", "t.me/intake", "TELEGRAM_BOT_USERNAME is invalid: expected the bot's"),
         (
