@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     retain_updates_days: int = Field(7, alias="INTAKE_RETAIN_UPDATES_DAYS", ge=1, le=365)
     retain_audit_days: int = Field(2190, alias="INTAKE_RETAIN_AUDIT_DAYS", ge=1, le=36500)
     erasure_due_days: int = Field(30, alias="INTAKE_ERASURE_DUE_DAYS", ge=1, le=90)
+    feedback_answer_days: int = Field(7, alias="INTAKE_FEEDBACK_ANSWER_DAYS", ge=1, le=90)
+    retain_feedback_days: int = Field(365, alias="INTAKE_RETAIN_FEEDBACK_DAYS", ge=30, le=3650)
 
     @field_validator("timezone")
     @classmethod
@@ -180,6 +182,8 @@ class Settings(BaseSettings):
             updates_days=self.retain_updates_days,
             audit_days=self.retain_audit_days,
             erasure_due_days=self.erasure_due_days,
+            feedback_answer_days=self.feedback_answer_days,
+            feedback_kept_days=self.retain_feedback_days,
         )
 
     def webhook_secret_value(self) -> str:

@@ -72,6 +72,14 @@ COVERAGE: dict[str, Coverage] = {
     "consents": _erased("their consent records"),
     "data_requests": _erased("their requests, this one included"),
     "alerts": _erased("alerts about their cases"),
+    "feedback": _erased(
+        "feedback they gave with their case; anonymous feedback holds no link to anyone, so no "
+        "erasure reaches it: it is erased INTAKE_RETAIN_FEEDBACK_DAYS after it is closed "
+        "(storage.feedback.purge_closed), kept that long so a complaint can be followed up"
+    ),
+    "feedback_notes": _erased(
+        "answers to their feedback and what staff did; those of anonymous feedback go with it"
+    ),
     "case_closures": _erased("closings of their cases (the tombstone keeps the date)"),
     "legal_holds": _erased("holds on their cases (a hold keeps the purge away, not a supervisor's erasure)"),
     "appointments": _erased("their appointments"),
@@ -179,6 +187,8 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
     ("consents", _by_case("consents")),
     ("form_responses", _by_case("form_responses")),
     ("data_requests", _by_beneficiary("data_requests")),
+    ("feedback_notes", _by_beneficiary("feedback_notes")),
+    ("feedback", _by_beneficiary("feedback")),
     ("outbox", _by_beneficiary("outbox")),
     ("dialog_states", _by_beneficiary("dialog_states", "id")),
     ("cases", _by_beneficiary("cases")),

@@ -291,6 +291,9 @@ class StaffUser(Base):
     # Made or enabled with access to case data by an administrator: disabled until a supervisor
     # approves it (caseworker_console.accounts.approve_grant).
     awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A supervisor an administrator named a focal point: reads the complaints about staff and what
+    # people are afraid to tell their caseworker (programme.feedback), which nobody else reads.
+    focal_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -310,7 +310,7 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
     assert resumed.closed == 4
     # Two windows (3 people, then the last one: a short window ends the rule), each erased in one
     # transaction; then one batch per other rule and step.
-    assert resumed.batches == 2 + 2 + 1 + 5
+    assert resumed.batches == 2 + 2 + 1 + 6
     assert not any([await world.exists(person) for person in people])
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
