@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from programme.feedback import Kind, Routing, Status, new_reference, routing_of
 from storage import person_keys
 from storage.crypto import Crypto
-from storage.models import Beneficiary, utcnow
+from storage.models import Beneficiary, Case, utcnow
 from storage.models_feedback import Feedback, FeedbackNote
 from storage.queries import record_audit
 from storage.sealing import seal_json, unseal_json
@@ -194,3 +194,30 @@ def is_anonymous(feedback: Feedback) -> bool:
 
 def owner_of(feedback: Feedback) -> uuid.UUID | None:
     return feedback.beneficiary_id
+
+
+async def case_code_of(session: AsyncSession, *, feedback: Feedback) -> str | None:
+    """The open case of the person who gave it with their case (for its readers to follow it up)."""
+    if feedback.beneficiary_id is None:
+        return None
+    return await session.scalar(
+        select(Case.code)
+        .where(Case.beneficiary_id == feedback.beneficiary_id, Case.stage != "closed")
+        .order_by(Case.created_at.desc())
+        .limit(1)
+    )
+
+
+async def language_of(session: AsyncSession, *, feedback: Feedback) -> str | None:
+    """The language to answer in: the person's now, else the one the feedback was given in."""
+    if feedback.beneficiary_id is not None:
+        chosen = await session.scalar(
+            select(Beneficiary.language).where(Beneficiary.id == feedback.beneficiary_id)
+        )
+        if chosen:
+            return chosen
+    return feedback.language
+
+
+async def note_count(session: AsyncSession, *, feedback: Feedback) -> int:
+    return int(await session.scalar(select(func.count()).where(FeedbackNote.feedback_id == feedback.id)) or 0)
