@@ -7,9 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feedback import answered
+from outreach.outbox import enqueue
+from outreach.sender import Sender
 from programme.feedback import KIND_LABELS, Kind, Routing
 from sandbox.client import SandboxClient
 from storage import feedback as store
@@ -19,7 +23,11 @@ from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.sealing import unseal
 from tests.bot.test_journey import screened, tap_and_wait, type_and_wait
+from tests.bot.test_reminder_buttons import sender_bot
 from tests.bot.test_screening import Translate, choose_language
+from tests.outreach.conftest import drain
+
+__all__ = ["sender_bot"]  # the fixture, shared with the reminder tests
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +176,54 @@ async def test_someone_elses_reference_is_not_found_and_guessing_stops_after_fiv
     await type_and_wait(
         phone, other, reference, t("Too many numbers were not found. Please try again tomorrow.")
     )
+
+
+def stored(reference: str) -> str:
+    """FB-4829-1736 as kept: FB-48291736."""
+    return "FB-" + reference.removeprefix("FB-").replace("-", "")
+
+
+async def answer(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, reference: str, text: str
+) -> None:
+    """What the console's feedback page does with an answer (caseworker_console.routes.feedback)."""
+    async with sessionmaker() as session, session.begin():
+        found = await store.find_by_reference(session, reference=reference)
+        assert found is not None
+        await store.add_note(
+            session, crypto, feedback=found, kind=store.ANSWER, text=text, staff_id=None, actor="t"
+        )  # type: ignore[arg-type]
+        if found.beneficiary_id is not None:
+            locale = await store.language_of(session, feedback=found) or "en"
+            message = answered(locale=locale, reference=found.reference, answer=text)
+            await enqueue(session, crypto, beneficiary_id=found.beneficiary_id, text=message)
+
+
+async def test_an_answer_reaches_the_chat_in_the_persons_language_and_an_anonymous_one_by_its_number(
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    sender_bot: Bot,
+) -> None:
+    user = await screened(phone, t, locale="ru", label="Русский")
+    await give(phone, t, user, Kind.SERVICE, "With my case", "ru")
+    done = await type_and_wait(phone, user, "Никто не пришёл на встречу.", "FB-")
+    [linked] = REFERENCE.findall(done["text"])
+    await give(phone, t, user, Kind.STAFF, "Anonymously", "ru")
+    done = await type_and_wait(phone, user, "Сотрудник кричал на меня.", "FB-")
+    [anonymous] = REFERENCE.findall(done["text"])
+
+    await answer(sessionmaker, crypto, stored(linked), "Извините <нас>.")
+    await answer(sessionmaker, crypto, stored(anonymous), "Мы поговорили с сотрудником.")
+    await drain(Sender(sender_bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    told = await phone.wait_for_bot_message(
+        user, contains=t("An answer to your feedback {reference}:", "ru", reference=linked)
+    )
+    assert "Извините <нас>." in told["text"]
+    # The anonymous answer is not in the chat: it is read with the number.
+    assert not any("Мы поговорили" in m["text"] for m in await phone.bot_messages(user))
+    await type_and_wait(phone, user, "/feedback", t(KINDS, "ru"))
+    await tap_and_wait(phone, user, "🔎 " + t("My feedback", "ru"), "FB-1234-5678")
+    status = await type_and_wait(phone, user, anonymous, "Мы поговорили с сотрудником.")
+    assert t("answered", "ru") in status["text"]
