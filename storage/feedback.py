@@ -221,3 +221,33 @@ async def language_of(session: AsyncSession, *, feedback: Feedback) -> str | Non
 
 async def note_count(session: AsyncSession, *, feedback: Feedback) -> int:
     return int(await session.scalar(select(func.count()).where(FeedbackNote.feedback_id == feedback.id)) or 0)
+
+
+FIGURE_GROUPS = ("kind", "language", "channel", "month")
+
+
+async def counts_by(session: AsyncSession, *, routings: Collection[Routing], group: str) -> dict[str, int]:
+    """How many pieces of feedback the reader may see, by kind, language, channel or month received."""
+    if group not in FIGURE_GROUPS:
+        raise ValueError(group)
+    if group == "month":
+        if session.get_bind().dialect.name == "postgresql":
+            key: Any = func.to_char(func.timezone("UTC", Feedback.created_at), "YYYY-MM")
+        else:
+            key = func.substr(Feedback.created_at, 1, 7)
+    else:
+        key = getattr(Feedback, group)
+    statement = (
+        select(key, func.count())
+        .where(Feedback.routing.in_([str(routing) for routing in routings]))
+        .group_by(key)
+    )
+    return {str(value or "—"): int(count) for value, count in (await session.execute(statement)).all()}
+
+
+async def first_answer_times(session: AsyncSession, *, routings: Collection[Routing]) -> list[dt.timedelta]:
+    """How long each answered piece of feedback waited for its first answer."""
+    statement = select(Feedback.created_at, Feedback.first_answered_at).where(
+        Feedback.routing.in_([str(routing) for routing in routings]), Feedback.first_answered_at.is_not(None)
+    )
+    return [answered - created for created, answered in (await session.execute(statement)).all()]

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot import feedback as messages
 from bot import proposals
+from caseworker_console import exports
 from caseworker_console.config import crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, feedback_routings
@@ -20,6 +21,7 @@ from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import local_time
 from outreach.outbox import Lane, enqueue
+from programme import figures as rules
 from programme.feedback import Kind, Routing, Status, read_reference, shown
 from programme.text import N_
 from storage import feedback as store
@@ -287,4 +289,101 @@ routes = [
     action(
         "/feedback/{reference}/status", change_status, name="feedback_status", permission=Permission.FEEDBACK
     ),
+]
+
+
+GROUP_TITLES: dict[str, str] = {
+    "kind": N_("By kind"),
+    "language": N_("By language"),
+    "channel": N_("By channel"),
+    "month": N_("By month received"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureLine:
+    label: str
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureSection:
+    title: str
+    lines: list[FigureLine]
+    total: str
+
+
+async def _figures(request: Request) -> tuple[list[FigureSection], str, str]:
+    """Counts of the feedback the reader may see, masked under 5 as on the figures page; the
+    median days to a first answer (shown from 5 answers)."""
+    db = database(request)
+    translate = gettext_for(request).gettext
+    routings = _routings(request)
+    sections = []
+    for group, title in GROUP_TITLES.items():
+        counts = await store.counts_by(db, routings=routings, group=group)
+        cells, total = rules.breakdown(counts)
+        labels = KIND_LABELS if group == "kind" else {}
+        lines = [
+            FigureLine(label=translate(labels[key]) if key in labels else key, text=cell.text)
+            for key, cell in sorted(cells.items())
+        ]
+        sections.append(FigureSection(title=translate(title), lines=lines, total=total.text))
+    waits = sorted(await store.first_answer_times(db, routings=routings))
+    answered_count = rules.masked(len(waits))
+    median = "—"
+    if waits and not answered_count.masked:
+        middle = waits[len(waits) // 2]
+        median = f"{middle.total_seconds() / 86400:.1f}"
+    return sections, answered_count.text, median
+
+
+async def feedback_figures(request: Request) -> Response:
+    sections, answered_count, median = await _figures(request)
+    return pages(request).render(
+        request,
+        "feedback_figures.html",
+        {"active": "feedback", "sections": sections, "answered_count": answered_count, "median": median},
+    )
+
+
+async def export_feedback_figures(request: Request) -> Response:
+    wanted = request.query_params.get("format", "")
+    if wanted not in exports.FORMATS:
+        raise HTTPException(status_code=400)
+    translate = gettext_for(request).gettext
+    sections, answered_count, median = await _figures(request)
+    table: list[list[object]] = [[translate("Figure"), translate("Category"), translate("Count")]]
+    for section in sections:
+        table.extend([section.title, line.label, line.text] for line in section.lines)
+        table.append([section.title, translate("Total"), section.total])
+    table.append([translate("First answers"), translate("Answered"), answered_count])
+    table.append([translate("First answers"), translate(N_("Median days to the first answer")), median])
+    db = database(request)
+    await record_audit(
+        db,
+        actor=signed_in_user(request).actor,
+        action="feedback.figures_exported",
+        object_type="figures",
+        object_id=None,
+        details={"format": wanted},
+    )
+    await db.commit()
+    content = exports.render(table, file_format=wanted, sheet="feedback")
+    return Response(
+        content,
+        media_type=exports.FORMATS[wanted],
+        headers={"Content-Disposition": f'attachment; filename="feedback-{utcnow():%Y%m%d}.{wanted}"'},
+    )
+
+
+routes = [
+    page("/feedback/figures", feedback_figures, name="feedback_figures", permission=Permission.FEEDBACK),
+    page(
+        "/feedback/figures/export",
+        export_feedback_figures,
+        name="feedback_figures_export",
+        permission=Permission.FEEDBACK,
+    ),
+    *routes,
 ]

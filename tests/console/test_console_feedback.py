@@ -224,3 +224,28 @@ async def test_an_administrator_names_a_supervisor_a_focal_point_and_only_a_supe
         assert not (await session.get(StaffUser, caseworker.id)).focal_point  # type: ignore[union-attr]
         actions = (await session.execute(select(AuditEntry.action))).scalars().all()
         assert "staff.focal_point" in actions
+
+
+async def test_feedback_figures_count_by_kind_and_mask_under_five_also_in_the_export(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    for _ in range(6):
+        await give(sessionmaker, crypto, case=None, kind=Kind.SERVICE, text="Long wait.")
+    await give(sessionmaker, crypto, case=None, kind=Kind.THANKS, text="Thanks.")
+    await give(sessionmaker, crypto, case=None, kind=Kind.STAFF, text=COMPLAINT)
+    await sign_in_as("sabina", role="supervisor")  # not a focal point: the complaint is not counted
+    page = BeautifulSoup((await client.get("/feedback/figures")).text, "lxml")
+    [by_kind, *_] = page.select("main table.figures-table")
+    rows = {row.th.get_text(strip=True): row.td.get_text(strip=True) for row in by_kind.select("tr")}
+    # One category under 5 would be had by subtracting: the smallest other is masked too.
+    assert rows == {"Problem with the service": "<5", "Thank-you or suggestion": "<5", "Total": "7"}
+    assert "Complaint about a staff member" not in page.get_text()
+    export = await client.get("/feedback/figures/export?format=csv")
+    assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
+    text = export.content.decode("utf-8-sig")
+    assert "Thank-you or suggestion,<5" in text and "Problem with the service,<5" in text
+    assert "By kind,Total,7" in text
+    assert (await client.get("/feedback/figures/export?format=pdf")).status_code == 400
