@@ -249,3 +249,22 @@ async def test_feedback_figures_count_by_kind_and_mask_under_five_also_in_the_ex
     assert "Thank-you or suggestion,<5" in text and "Problem with the service,<5" in text
     assert "By kind,Total,7" in text
     assert (await client.get("/feedback/figures/export?format=pdf")).status_code == 400
+
+
+async def test_overdue_feedback_is_announced_on_the_case_list_to_supervisors_only(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await give(sessionmaker, crypto, case=None, kind=Kind.SERVICE, text="Long wait.", overdue=True)
+    await give(sessionmaker, crypto, case=None, kind=Kind.STAFF, text=COMPLAINT, overdue=True)
+    await sign_in_as("murad", role="caseworker")
+    assert BeautifulSoup((await client.get("/cases")).text, "lxml").select("[data-feedback-overdue]") == []
+    supervisor = await sign_in_as("sabina", role="supervisor")
+    [alert] = BeautifulSoup((await client.get("/cases")).text, "lxml").select("[data-feedback-overdue]")
+    assert "1." in alert.get_text()
+    async with sessionmaker() as session, session.begin():
+        (await session.get(StaffUser, supervisor.id)).focal_point = True  # type: ignore[union-attr]
+    [alert] = BeautifulSoup((await client.get("/cases")).text, "lxml").select("[data-feedback-overdue]")
+    assert "2." in alert.get_text()
