@@ -251,3 +251,11 @@ async def first_answer_times(session: AsyncSession, *, routings: Collection[Rout
         Feedback.routing.in_([str(routing) for routing in routings]), Feedback.first_answered_at.is_not(None)
     )
     return [answered - created for created, answered in (await session.execute(statement)).all()]
+
+
+async def feedback_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[Feedback]:
+    """What the person gave with their case (for their own copy); anonymous feedback leads nowhere."""
+    statement = (
+        select(Feedback).where(Feedback.beneficiary_id == beneficiary_id).order_by(Feedback.created_at)
+    )
+    return (await session.execute(statement)).scalars().all()

@@ -16,13 +16,14 @@ from outreach.outbox import enqueue
 from outreach.sender import Sender
 from programme.feedback import KIND_LABELS, Kind, Routing
 from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
 from storage import feedback as store
 from storage.crypto import Crypto
 from storage.models import AuditEntry, DialogState
 from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.sealing import unseal
-from tests.bot.test_journey import screened, tap_and_wait, type_and_wait
+from tests.bot.test_journey import fetch_document, screened, tap_and_wait, type_and_wait
 from tests.bot.test_reminder_buttons import sender_bot
 from tests.bot.test_screening import Translate, choose_language
 from tests.outreach.conftest import drain
@@ -227,3 +228,29 @@ async def test_an_answer_reaches_the_chat_in_the_persons_language_and_an_anonymo
     await tap_and_wait(phone, user, "🔎 " + t("My feedback", "ru"), "FB-1234-5678")
     status = await type_and_wait(phone, user, anonymous, "Мы поговорили с сотрудником.")
     assert t("answered", "ru") in status["text"]
+
+
+async def test_the_persons_copy_holds_feedback_given_with_their_case_and_never_the_anonymous_one(
+    phone: SandboxClient,
+    t: Translate,
+    sandbox: SandboxServer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    user = await screened(phone, t)
+    await give(phone, t, user, Kind.SERVICE, "With my case")
+    done = await type_and_wait(phone, user, "The interpreter did not come.", "FB-")
+    [linked] = REFERENCE.findall(done["text"])
+    await give(phone, t, user, Kind.AFRAID, "Anonymously")
+    done = await type_and_wait(phone, user, "Something only I know.", "FB-")
+    [anonymous] = REFERENCE.findall(done["text"])
+    await answer(sessionmaker, crypto, stored(linked), "We have booked an interpreter for you.")
+    await type_and_wait(phone, user, "/mydata", t("Send the file now?")[:10])
+    await tap_and_wait(
+        phone, user, t("Yes, send the file"), t("Here is a copy of everything we hold about you.")
+    )
+    document = [m for m in await phone.bot_messages(user) if m["kind"] == "document"][-1]
+    text = await fetch_document(sandbox.url, document)
+    assert linked in text and "The interpreter did not come." in text
+    assert "We have booked an interpreter for you." in text
+    assert anonymous not in text and "Something only I know." not in text
