@@ -126,7 +126,7 @@ async def add_note(
     feedback: Feedback,
     kind: str,
     text: str,
-    staff_id: int,
+    staff_id: int | None,
     actor: str,
 ) -> FeedbackNote:
     """An answer to the person (the caller queues it for them) or a record of what was done; an
@@ -160,7 +160,7 @@ async def add_note(
 
 
 async def set_status(
-    session: AsyncSession, *, feedback: Feedback, status: Status, staff_id: int, actor: str
+    session: AsyncSession, *, feedback: Feedback, status: Status, staff_id: int | None, actor: str
 ) -> None:
     """Close it, reopen it, or take it in hand (assigned to whoever did)."""
     feedback.status = status

@@ -193,7 +193,7 @@ async def answer(
         assert found is not None
         await store.add_note(
             session, crypto, feedback=found, kind=store.ANSWER, text=text, staff_id=None, actor="t"
-        )  # type: ignore[arg-type]
+        )
         if found.beneficiary_id is not None:
             locale = await store.language_of(session, feedback=found) or "en"
             message = answered(locale=locale, reference=found.reference, answer=text)

@@ -86,7 +86,7 @@ async def test_erasing_the_person_erases_their_feedback_and_not_the_anonymous_on
                 text="We are sorry.",
                 staff_id=None,
                 actor="t",
-            )  # type: ignore[arg-type]
+            )
         person = await get_or_create_beneficiary(session, crypto, telegram_id=777)
         await erase_person(session, crypto, beneficiary_id=person.id, reason="request", actor="test")
     async with sessionmaker() as session:
@@ -104,7 +104,7 @@ async def test_closed_feedback_is_purged_after_its_retention_period(
         for reference in (old, recent):
             found = await store.find_by_reference(session, reference=reference)
             assert found is not None
-            await store.set_status(session, feedback=found, status=Status.CLOSED, staff_id=None, actor="t")  # type: ignore[arg-type]
+            await store.set_status(session, feedback=found, status=Status.CLOSED, staff_id=None, actor="t")
         found = await store.find_by_reference(session, reference=old)
         assert found is not None
         found.closed_at = utcnow() - dt.timedelta(days=400)
