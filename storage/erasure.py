@@ -77,6 +77,7 @@ COVERAGE: dict[str, Coverage] = {
         "erasure reaches it: it is erased INTAKE_RETAIN_FEEDBACK_DAYS after it is closed "
         "(storage.feedback.purge_closed), kept that long so a complaint can be followed up"
     ),
+    "satisfaction_prompts": _erased("the question asked after their case closed, and their answer"),
     "feedback_notes": _erased(
         "answers to their feedback and what staff did; those of anonymous feedback go with it"
     ),
@@ -181,6 +182,7 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
     ("plan_needs", _by_case("plan_needs")),
     ("appointments", _by_case("appointments")),
     ("alerts", _by_case("alerts")),
+    ("satisfaction_prompts", _by_case("satisfaction_prompts")),
     ("case_closures", _by_case("case_closures")),
     ("legal_holds", _by_case("legal_holds")),
     ("case_messages", _by_case("case_messages")),

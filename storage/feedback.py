@@ -4,6 +4,7 @@ answered and closed. Audited by reference only: never a case code, never what wa
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from programme.feedback import Kind, Routing, Status, new_reference, routing_of
 from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, utcnow
-from storage.models_feedback import Feedback, FeedbackNote
+from storage.models_feedback import Feedback, FeedbackNote, SatisfactionPrompt
 from storage.queries import record_audit
 from storage.sealing import seal_json, unseal_json
 
@@ -259,3 +260,61 @@ async def feedback_of(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Se
         select(Feedback).where(Feedback.beneficiary_id == beneficiary_id).order_by(Feedback.created_at)
     )
     return (await session.execute(statement)).scalars().all()
+
+
+RATINGS = ("yes", "partly", "no")
+
+
+async def ask_satisfaction(session: AsyncSession, *, case: Case) -> tuple[str, str | None] | None:
+    """The token and language of the one question asked after `case` closed; None when it was asked
+    before (it is never repeated, even if the case is closed again)."""
+    asked = await session.scalar(select(SatisfactionPrompt.id).where(SatisfactionPrompt.case_id == case.id))
+    if asked is not None:
+        return None
+    language = await session.scalar(select(Beneficiary.language).where(Beneficiary.id == case.beneficiary_id))
+    prompt = SatisfactionPrompt(
+        case_id=case.id,
+        token=secrets.token_urlsafe(16),
+        language=language or case.language,
+        asked_at=utcnow(),
+    )
+    session.add(prompt)
+    return prompt.token, prompt.language
+
+
+async def answer_satisfaction(
+    session: AsyncSession, *, token: str, beneficiary_id: uuid.UUID, rating: str
+) -> bool:
+    """Record the person's answer once; False for an unknown token, someone else's question, a
+    value that is not a rating, or a question already answered (a double tap)."""
+    if rating not in RATINGS:
+        return False
+    prompt = await session.scalar(
+        select(SatisfactionPrompt)
+        .join(Case, Case.id == SatisfactionPrompt.case_id)
+        .where(SatisfactionPrompt.token == token, Case.beneficiary_id == beneficiary_id)
+    )
+    if prompt is None or prompt.answered_at is not None:
+        return False
+    prompt.rating = rating
+    prompt.answered_at = utcnow()
+    await record_audit(
+        session,
+        actor="bot",
+        action="satisfaction.answered",
+        object_type="satisfaction",
+        object_id=None,
+        details={},
+    )
+    return True
+
+
+async def rating_counts(session: AsyncSession) -> dict[str, int]:
+    statement = (
+        select(SatisfactionPrompt.rating, func.count())
+        .where(SatisfactionPrompt.rating.is_not(None))
+        .group_by(SatisfactionPrompt.rating)
+    )
+    counts = {rating: 0 for rating in RATINGS}
+    counts.update({str(rating): int(count) for rating, count in (await session.execute(statement)).all()})
+    return counts

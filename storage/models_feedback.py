@@ -64,3 +64,18 @@ class FeedbackNote(UuidPrimaryKey, Base):
         ForeignKey("staff_users.id", name="fk_feedback_notes_staff_users", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SatisfactionPrompt(UuidPrimaryKey, Base):
+    """The one question asked after a case is closed ("was the programme helpful?"): asked once per
+    case, never again; the answer is a button's value, counted in the feedback figures."""
+
+    __tablename__ = "satisfaction_prompts"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    # The buttons' own one-time token (as a reminder's): a tap is checked against it.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rating: Mapped[str | None] = mapped_column(String(8))  # yes, partly, no
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

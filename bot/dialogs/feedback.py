@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.conversation import Conversation, FreshTap, Tap, step
 from bot.dialogs import urgent
 from bot.dialogs.menu import FEEDBACK, is_label
+from bot.feedback import SatisfactionTap
 from programme.feedback import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -234,8 +235,28 @@ async def _kind(conv: Conversation) -> Kind | None:
     return Kind(value) if value in {str(kind) for kind in Kind} else None
 
 
+async def satisfaction_tapped(
+    query: CallbackQuery, callback_data: SatisfactionTap, conv: Conversation
+) -> None:
+    """The question asked after a case closed: counted once; a double tap or a forgery changes nothing."""
+    recorded = await store.answer_satisfaction(
+        conv.session,
+        token=callback_data.token,
+        beneficiary_id=conv.beneficiary.id,
+        rating=callback_data.rating,
+    )
+    if not recorded:
+        conv.outgoing.answer_callback(
+            query.id, _("This button is no longer active. Please use the newest message.")
+        )
+        return
+    conv.close_keyboard(query)
+    conv.say(_("Thank you. To tell us more, send /feedback."))
+
+
 def create_router() -> Router:
     router = Router(name="feedback")
+    router.callback_query.register(satisfaction_tapped, SatisfactionTap.filter(), F.message)
     router.message.register(start, Command("feedback"))
     router.message.register(start, is_label(FEEDBACK))
     kinds = [str(kind) for kind in Kind]

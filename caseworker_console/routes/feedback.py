@@ -300,6 +300,10 @@ GROUP_TITLES: dict[str, str] = {
 }
 
 
+RATING_TITLE = N_("Was the programme helpful? (asked once after a case closed)")
+RATING_LABELS: dict[str, str] = {"yes": N_("It helped"), "partly": N_("Partly"), "no": N_("It did not help")}
+
+
 @dataclasses.dataclass(frozen=True)
 class FigureLine:
     label: str
@@ -329,6 +333,10 @@ async def _figures(request: Request) -> tuple[list[FigureSection], str, str]:
             for key, cell in sorted(cells.items())
         ]
         sections.append(FigureSection(title=translate(title), lines=lines, total=total.text))
+    # The question asked after a case closed: every supervisor's to read (no complaint in it).
+    cells, total = rules.breakdown(await store.rating_counts(db))
+    lines = [FigureLine(label=translate(RATING_LABELS[key]), text=cell.text) for key, cell in cells.items()]
+    sections.append(FigureSection(title=translate(RATING_TITLE), lines=lines, total=total.text))
     waits = sorted(await store.first_answer_times(db, routings=routings))
     answered_count = rules.masked(len(waits))
     median = "—"

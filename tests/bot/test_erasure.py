@@ -364,6 +364,7 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
             details=None,
             due_after=dt.timedelta(days=30),
         )
+        assert await feedback.ask_satisfaction(session, case=case) is not None
         [given] = await feedback.feedback_of(session, beneficiary_id=beneficiary.id)
         await feedback.add_note(
             session,

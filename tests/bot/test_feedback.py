@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.feedback import answered
+from caseworker_console import casework as work
 from outreach.outbox import enqueue
 from outreach.sender import Sender
 from programme.feedback import KIND_LABELS, Kind, Routing
@@ -19,7 +20,7 @@ from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage import feedback as store
 from storage.crypto import Crypto
-from storage.models import AuditEntry, DialogState
+from storage.models import AuditEntry, Case, DialogState
 from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.sealing import unseal
@@ -254,3 +255,32 @@ async def test_the_persons_copy_holds_feedback_given_with_their_case_and_never_t
     assert linked in text and "The interpreter did not come." in text
     assert "We have booked an interpreter for you." in text
     assert anonymous not in text and "Something only I know." not in text
+
+
+async def test_the_question_after_a_case_closes_is_answered_once_with_a_tap(
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    sender_bot: Bot,
+) -> None:
+    user = await screened(phone, t, locale="tr", label="Türkçe")
+    async with sessionmaker() as session, session.begin():
+        case = (await session.execute(select(Case))).scalar_one()
+        await work.close(
+            session, crypto, case=case, reason="goals_reached", details=None, staff_id=None, actor="t"
+        )
+    await drain(Sender(sender_bot, sessionmaker, crypto, rate=25, idle_interval=0.05), sessionmaker)
+    asked = await phone.wait_for_bot_message(
+        user,
+        contains=t("Your case is closed. Was the programme helpful to you? You do not have to answer.", "tr"),
+    )
+    await tap_and_wait(phone, user, t("Partly", "tr"), t("Thank you. To tell us more, send /feedback.", "tr"))
+    # The same button again (a double tap), and a forged token: nothing more is counted.
+    data = asked["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    again = await phone.press_for_answer(user, message_id=asked["message_id"], callback_data=data)
+    assert again["text"] == t("This button is no longer active. Please use the newest message.", "tr")
+    forged = await phone.press_for_answer(user, message_id=asked["message_id"], callback_data="sat:forged:no")
+    assert forged["text"] == again["text"]
+    async with sessionmaker() as session:
+        assert await store.rating_counts(session) == {"yes": 0, "partly": 1, "no": 0}

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from bot.feedback import answered
+from caseworker_console import casework as work
 from programme.feedback import Kind, shown
 from programme.retention import RetentionPolicy
 from storage import feedback as store
@@ -268,3 +269,37 @@ async def test_overdue_feedback_is_announced_on_the_case_list_to_supervisors_onl
         (await session.get(StaffUser, supervisor.id)).focal_point = True  # type: ignore[union-attr]
     [alert] = BeautifulSoup((await client.get("/cases")).text, "lxml").select("[data-feedback-overdue]")
     assert "2." in alert.get_text()
+
+
+async def test_closing_a_case_asks_the_one_question_once_and_never_after_a_withdrawal(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    seed_person: Callable[..., Awaitable[Case]],
+    make_user: Callable[..., Awaitable[StaffUser]],
+) -> None:
+    supervisor = await make_user("sabina", role="supervisor")
+    case = await seed_person(stage="implementation")
+    left = await seed_person(code="IP-2026-000101", stage="implementation")
+
+    async def close(target: Case, reason: str) -> None:
+        async with sessionmaker() as session, session.begin():
+            found = await session.get(Case, target.id)
+            assert found is not None
+            await work.close(
+                session, crypto, case=found, reason=reason, details=None, staff_id=supervisor.id, actor="t"
+            )
+
+    await close(case, "other_institution")
+    async with sessionmaker() as session, session.begin():
+        found = await session.get(Case, case.id)
+        assert found is not None
+        await work.reopen(session, crypto, case=found, staff_id=supervisor.id, actor="t")
+    await close(case, "goals_reached")
+    await close(left, "withdrew")
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+        assert [row.beneficiary_id for row in rows] == [case.beneficiary_id]
+        payload = unseal_json(crypto, rows[0], "payload_enc")
+        assert payload["text"].startswith("Ваше дело закрыто.")
+        buttons = [row[0]["callback_data"] for row in payload["reply_markup"]["inline_keyboard"]]
+        assert [data.rsplit(":", 1)[1] for data in buttons] == ["yes", "partly", "no"]

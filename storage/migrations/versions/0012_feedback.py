@@ -74,9 +74,24 @@ def upgrade() -> None:
     )
     op.create_index("ix_feedback_notes_feedback_id", "feedback_notes", ["feedback_id"])
     op.create_index("ix_feedback_notes_beneficiary_id", "feedback_notes", ["beneficiary_id"])
+    op.create_table(
+        "satisfaction_prompts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("asked_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rating", sa.String(length=8), nullable=True),
+        sa.Column("answered_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id"),
+        sa.UniqueConstraint("token"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("satisfaction_prompts")
     op.drop_table("feedback_notes")
     op.drop_table("feedback")
     with op.batch_alter_table("staff_users", schema=None) as batch_op:
