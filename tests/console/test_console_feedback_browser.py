@@ -38,7 +38,9 @@ async def test_a_focal_point_answers_and_closes_a_complaint_in_the_browser(
     async with chromium() as browser:
         page = await open_page(browser, problems)
         await sign_in(page, console_url, "farida")
-        await page.get_by_role("link", name="Feedback", exact=True).click()
+        # The case list announces the overdue one; the header's link opens the page.
+        await expect(page.locator("main [data-feedback-overdue]")).to_be_visible()
+        await page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Feedback").click()
         await expect(page.get_by_role("heading", name="Feedback and complaints")).to_be_visible()
         rows = page.locator("main tr[data-reference]")
         await expect(rows).to_have_count(4)
