@@ -219,6 +219,9 @@ class Step:
     # "first": where a conversation begins; "home": where a finished side trip with nothing to
     # return to lands. One step of all the dialogs has each.
     mark: str | None = None
+    # The step looks for crisis words in what it is sent itself (bot.dialogs.feedback), instead of
+    # the urgent dialog's middleware.
+    handles_crisis: bool = False
 
 
 # Every dialog state maps to how it is asked, so any step can be re-asked after a restart,
@@ -227,10 +230,12 @@ STEPS: dict[str, Step] = {}
 
 
 def step(
-    state: State, *, expects_text: bool = False, mark: str | None = None
+    state: State, *, expects_text: bool = False, mark: str | None = None, handles_crisis: bool = False
 ) -> Callable[[Callable[[Conversation], Awaitable[None]]], Any]:
     def register(ask: Callable[[Conversation], Awaitable[None]]) -> Callable[[Conversation], Awaitable[None]]:
-        STEPS[state.state or ""] = Step(ask=ask, expects_text=expects_text, mark=mark)
+        STEPS[state.state or ""] = Step(
+            ask=ask, expects_text=expects_text, mark=mark, handles_crisis=handles_crisis
+        )
         return ask
 
     return register

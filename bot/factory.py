@@ -79,6 +79,7 @@ def commands(i18n: I18n, locale: str) -> list[BotCommand]:
             BotCommand(command="appointments", description=i18n.gettext(menu.APPOINTMENTS)),
             BotCommand(command="caseworker", description=i18n.gettext(menu.CASEWORKER)),
             BotCommand(command="mydata", description=i18n.gettext(menu.MY_DATA)),
+            BotCommand(command="feedback", description=i18n.gettext(menu.FEEDBACK)),
             BotCommand(command="language", description=i18n.gettext("Change the language")),
             BotCommand(command="help", description=i18n.gettext("Help")),
         ]

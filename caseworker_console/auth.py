@@ -53,6 +53,8 @@ class ConsoleUser(BaseUser):
         self._username = user.username
         self._display_name = user.display_name
         self._role = user.role
+        # A supervisor named a focal point reads complaints about staff (programme.feedback).
+        self.focal_point: bool = user.focal_point
         self._language = user.language
         self.must_change_password: bool = user.must_change_password
         self._csrf_token = session.csrf_token

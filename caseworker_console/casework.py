@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot import feedback as satisfaction
 from bot import proposals
 from bot.replies import caseworker_reply
 from outreach.outbox import Lane, enqueue
@@ -24,7 +25,7 @@ from programme import cycle, priority
 from programme.assessment import ADVERSE_EVENT
 from programme.cycle import CaseFacts, Stage
 from programme.text import N_
-from storage import appointments, casework
+from storage import appointments, casework, feedback
 from storage.crypto import Crypto
 from storage.journey import add_case_message
 from storage.models import Case, utcnow
@@ -160,6 +161,22 @@ async def close(
     # A closed case gets no more reminders (the scheduler checks the stage too, at sending time).
     await drop_case_reminders(session, case_id=case.id, reason="closed")
     await _audit(session, actor=actor, action="case.closed", case=case, reason=termination.value)
+    if termination is not cycle.TerminationReason.WITHDREW:
+        # One short question, once per case, never to someone who asked to stop taking part.
+        asked = await feedback.ask_satisfaction(session, case=case)
+        if asked is not None:
+            token, language = asked
+            text, markup = satisfaction.satisfaction_question(
+                locale=proposals.locale_of(language), token=token
+            )
+            await enqueue(
+                session,
+                crypto,
+                beneficiary_id=case.beneficiary_id,
+                text=text,
+                reply_markup=markup,
+                lane=Lane.REPLY,
+            )
 
 
 async def reopen(session: AsyncSession, crypto: Crypto, *, case: Case, staff_id: int, actor: str) -> None:

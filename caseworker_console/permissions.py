@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
+from programme.feedback import Routing
 from storage.models import Case
 
 
@@ -39,6 +40,9 @@ class Permission(enum.StrEnum):
     LEGAL_HOLD = "retention.hold"
     OFFICES = "offices.read"  # the offices' addresses, hours, holidays and closures
     OFFICES_MANAGE = "offices.manage"  # creating, changing, closing and deactivating an office
+    # Feedback and complaints from the people served: the supervisors read feedback about the
+    # service; complaints about staff only those of them named focal points (`feedback_routings`).
+    FEEDBACK = "feedback.read"
 
 
 _CASEWORK = frozenset(
@@ -74,6 +78,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.ERASURE,
         Permission.LEGAL_HOLD,
         Permission.OFFICES,
+        Permission.FEEDBACK,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(
@@ -127,3 +132,12 @@ def sees_identity(*, role: str, staff_id: int, case: Case) -> bool:
     and takes the case to see more."""
     access = case_access(role=role, staff_id=staff_id, case=case)
     return access is CaseAccess.OWN and allows(role, Permission.IDENTITY)
+
+
+def feedback_routings(*, role: str, focal_point: bool) -> frozenset[Routing]:
+    """Which feedback a reader sees: a supervisor the feedback about the service, a supervisor named
+    a focal point also the complaints about staff and what people are afraid to tell their
+    caseworker. Nobody else sees any, the case's own caseworker least of all."""
+    if not allows(role, Permission.FEEDBACK):
+        return frozenset()
+    return frozenset({Routing.SUPERVISORS, Routing.FOCAL_POINTS} if focal_point else {Routing.SUPERVISORS})

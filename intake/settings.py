@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # that a malformed value stops start-up with one sentence, as every other setting does.
     speedups: str = Field("on", alias="INTAKE_SPEEDUPS")
     campaign_approval_below: int = Field(10, alias="INTAKE_CAMPAIGN_APPROVAL_BELOW", ge=0, le=100_000)
+    feedback_answer_days: int = Field(7, alias="INTAKE_FEEDBACK_ANSWER_DAYS", ge=1, le=90)
+    retain_feedback_days: int = Field(365, alias="INTAKE_RETAIN_FEEDBACK_DAYS", ge=30, le=3650)
 
     @field_validator("timezone")
     @classmethod
@@ -190,6 +192,8 @@ class Settings(BaseSettings):
             updates_days=self.retain_updates_days,
             audit_days=self.retain_audit_days,
             erasure_due_days=self.erasure_due_days,
+            feedback_answer_days=self.feedback_answer_days,
+            feedback_kept_days=self.retain_feedback_days,
         )
 
     def webhook_secret_value(self) -> str:

@@ -48,6 +48,11 @@ class RetentionPolicy:
     # An erasure request the person made after a caseworker took their case is carried out or
     # refused (with a reason told to them) within this many days.
     erasure_due_days: int = 30
+    # Feedback and complaints (programme.feedback): the first answer is due within this many days;
+    # closed feedback is erased this many days after its closing (the people's own is erased with
+    # them before that, if they are).
+    feedback_answer_days: int = 7
+    feedback_kept_days: int = 365
 
     @property
     def closed(self) -> dt.timedelta:
@@ -72,6 +77,14 @@ class RetentionPolicy:
     @property
     def erasure_due(self) -> dt.timedelta:
         return dt.timedelta(days=self.erasure_due_days)
+
+    @property
+    def feedback_answer(self) -> dt.timedelta:
+        return dt.timedelta(days=self.feedback_answer_days)
+
+    @property
+    def feedback_kept(self) -> dt.timedelta:
+        return dt.timedelta(days=self.feedback_kept_days)
 
 
 DEFAULT_RETENTION = RetentionPolicy()

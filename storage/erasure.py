@@ -72,6 +72,15 @@ COVERAGE: dict[str, Coverage] = {
     "consents": _erased("their consent records"),
     "data_requests": _erased("their requests, this one included"),
     "alerts": _erased("alerts about their cases"),
+    "feedback": _erased(
+        "feedback they gave with their case; anonymous feedback holds no link to anyone, so no "
+        "erasure reaches it: it is erased INTAKE_RETAIN_FEEDBACK_DAYS after it is closed "
+        "(storage.feedback.purge_closed), kept that long so a complaint can be followed up"
+    ),
+    "satisfaction_prompts": _erased("the question asked after their case closed, and their answer"),
+    "feedback_notes": _erased(
+        "answers to their feedback and what staff did; those of anonymous feedback go with it"
+    ),
     "case_closures": _erased("closings of their cases (the tombstone keeps the date)"),
     "legal_holds": _erased("holds on their cases (a hold keeps the purge away, not a supervisor's erasure)"),
     "appointments": _erased("their appointments"),
@@ -173,12 +182,15 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
     ("plan_needs", _by_case("plan_needs")),
     ("appointments", _by_case("appointments")),
     ("alerts", _by_case("alerts")),
+    ("satisfaction_prompts", _by_case("satisfaction_prompts")),
     ("case_closures", _by_case("case_closures")),
     ("legal_holds", _by_case("legal_holds")),
     ("case_messages", _by_case("case_messages")),
     ("consents", _by_case("consents")),
     ("form_responses", _by_case("form_responses")),
     ("data_requests", _by_beneficiary("data_requests")),
+    ("feedback_notes", _by_beneficiary("feedback_notes")),
+    ("feedback", _by_beneficiary("feedback")),
     ("outbox", _by_beneficiary("outbox")),
     ("dialog_states", _by_beneficiary("dialog_states", "id")),
     ("cases", _by_beneficiary("cases")),

@@ -298,6 +298,9 @@ class StaffUser(Base):
     # A temporary password (an administrator's reset, or the first one of an account an
     # administrator made): the holder chooses their own before anything else works.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A supervisor an administrator named a focal point: reads the complaints about staff and what
+    # people are afraid to tell their caseworker (programme.feedback), which nobody else reads.
+    focal_point: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -44,6 +44,7 @@ from storage.inbound import MAX_ATTEMPTS
 from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate, UTCDateTime
 from storage.models_casework import CaseClosure
 from storage.models_erasure import RETENTION
+from storage.models_feedback import Feedback, FeedbackNote
 from storage.models_figures import FullExport
 from storage.models_journey import CaseMessage
 from storage.models_retention import LegalHold
@@ -363,6 +364,28 @@ async def forget_old_audit(
     return await _delete_rows(session, AuditEntry, AuditEntry.id, chosen)
 
 
+async def forget_closed_feedback(
+    session: AsyncSession, *, policy: RetentionPolicy, now: dt.datetime, limit: int = ROW_BATCH
+) -> int:
+    """One batch of feedback closed longer ago than `policy.feedback_kept`, with its notes: the
+    only erasure anonymous feedback ever gets (nothing leads from a person to it)."""
+    chosen = (
+        (
+            await session.execute(
+                select(Feedback.id).where(Feedback.closed_at < now - policy.feedback_kept).limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not chosen:
+        return 0
+    await session.execute(delete(FeedbackNote).where(FeedbackNote.feedback_id.in_(chosen)))
+    return await _delete_rows(
+        session, Feedback, Feedback.id, select(Feedback.id).where(Feedback.id.in_(chosen))
+    )
+
+
 @dataclass
 class PurgeReport:
     """What one run removed, counts only (this is what the worker logs and audits)."""
@@ -374,6 +397,7 @@ class PurgeReport:
     inbound_updates: int = 0
     exports: int = 0
     audit: int = 0
+    feedback: int = 0
     batches: int = field(default=0, compare=False)
     # The longest of its transactions: what the bot may have waited for, at worst.
     longest_ms: float = field(default=0.0, compare=False)
@@ -453,6 +477,7 @@ async def purge(
         ("inbound_updates", lambda s: forget_given_up_updates(s, policy=policy, now=now, limit=row_batch)),
         ("exports", lambda s: delete_expired_exports(s, now=now, limit=row_batch)),
         ("audit", lambda s: forget_old_audit(s, policy=policy, now=now, limit=row_batch)),
+        ("feedback", lambda s: forget_closed_feedback(s, policy=policy, now=now, limit=row_batch)),
     )
     for name, step in rows:
         while not stopped():

@@ -9,6 +9,7 @@ from storage import (  # noqa: F401
     models_casework,
     models_channels,
     models_erasure,
+    models_feedback,
     models_figures,
     models_journey,
     models_keys,

@@ -21,7 +21,8 @@ URGENT = N_("🆘 Urgent help")
 MY_DATA = N_("🔒 My data")
 LANGUAGE = N_("🌐 Language")
 HELP = N_("❓ Help")
-ROWS: list[list[str]] = [[APPOINTMENTS], [CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [HELP]]
+FEEDBACK = N_("💬 Feedback or a complaint")
+ROWS: list[list[str]] = [[APPOINTMENTS], [CASEWORKER, URGENT], [MY_DATA, LANGUAGE], [FEEDBACK], [HELP]]
 
 
 class Menu(StatesGroup):
@@ -74,6 +75,8 @@ async def show_help(message: Message, conv: Conversation) -> None:
             "/stop — no more news from us\n\n"
             "You can stop at any time. Your answers are kept safe."
         )
+        + "\n\n"
+        + _("/feedback — feedback or a complaint, also anonymously")
     )
     await conv.ask_current()
 

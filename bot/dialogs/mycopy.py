@@ -27,11 +27,13 @@ from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
 from bot.i18n import LANGUAGES
+from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
 from programme.cycle import STAGE_PLAIN
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
+from storage import feedback
 from storage import plan as plans
 from storage.appointments import case_appointments, office_name, office_schedule
 from storage.casework import consent_history, latest_answers
@@ -127,6 +129,32 @@ async def copy_lines(conv: Conversation) -> list[str]:
             made = stamp(conv, request.created_at)
             kind = _(REQUEST_KINDS.get(request.kind, request.kind))
             lines.append(f"  {made} {kind}: {_(REQUEST_STATUSES.get(request.status, request.status))}")
+    lines += await feedback_lines(conv)
+    return lines
+
+
+async def feedback_lines(conv: Conversation) -> list[str]:
+    """Feedback they gave with their case, what they wrote and our answers (anonymous feedback holds
+    nothing that leads to them, so it is not here)."""
+    given = await feedback.feedback_of(conv.session, beneficiary_id=conv.beneficiary.id)
+    if not given:
+        return []
+    lines = ["", _("My feedback")]
+    for item in given:
+        status = _(rules.STATUS_LABELS[rules.Status(item.status)])
+        lines.append(
+            f"  {stamp(conv, item.created_at)} "
+            + _("Your feedback {reference}: {status}.").format(
+                reference=rules.shown(item.reference), status=status
+            )
+        )
+        lines.append("    " + _(rules.KIND_LABELS[rules.Kind(item.kind)]))
+        body = feedback.body_of(conv.crypto, item)
+        if body.get("text") or body.get("caption"):
+            lines.append("    " + str(body.get("text") or body.get("caption")))
+        for note, text in await feedback.notes_of(conv.session, conv.crypto, feedback=item):
+            if note.kind == feedback.ANSWER:
+                lines += ["    " + _("Our answer:"), "    " + text]
     return lines
 
 

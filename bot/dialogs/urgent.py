@@ -10,7 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation
+from bot.conversation import STEPS, Conversation
 from bot.dialogs.menu import URGENT, is_label
 from programme.urgent import EMERGENCY_NUMBERS, mentions_crisis
 from storage.journey import ensure_case, raise_alert
@@ -55,7 +55,9 @@ class CrisisWords(BaseMiddleware):
         conv: Conversation | None = data.get("conv")
         text = event.text if isinstance(event, Message) else None
         if conv is not None and text and not text.startswith("/") and mentions_crisis(text, conv.locale):
-            await note_crisis(conv)
+            current = STEPS.get(await conv.state.get_state() or "")
+            if current is None or not current.handles_crisis:
+                await note_crisis(conv)
         return await handler(event, data)
 
 

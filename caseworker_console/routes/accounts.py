@@ -25,6 +25,7 @@ CANNOT_CHANGE_OWN_ROLE = N_("You cannot change your own role.")
 ROLE_WAITS = N_("The role of {username} is changed; the account waits for a supervisor's approval.")
 ROLE_CHANGED = N_("The role of {username} is changed.")
 LANGUAGE_CHANGED = N_("The language of {username} is changed.")
+FOCAL_SUPERVISORS_ONLY = N_("Only a supervisor can be a focal point for complaints.")
 
 ROLE_LABELS: dict[str, str] = {
     "caseworker": N_("Caseworker"),
@@ -59,6 +60,8 @@ async def render(
             "language": i18n.LANGUAGES.get(person.language, person.language),
             "active": person.active,
             "awaiting": person.awaiting_approval,
+            "supervisor": person.role == "supervisor",
+            "focal_point": person.focal_point,
             "locked": accounts.is_locked(person, now),
             "last_login": i18n.format_local_datetime(person.last_login_at, locale=locale, timezone=zone)
             if person.last_login_at
@@ -157,6 +160,31 @@ async def set_active(request: Request) -> Response:
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
 
 
+async def set_focal_point(request: Request) -> Response:
+    """Name a supervisor a focal point for complaints, or no longer (audited): focal points read
+    the complaints about staff and what people are afraid to tell their caseworker."""
+    db = database(request)
+    target = await target_account(request)
+    form = await request.form()
+    if target.role != "supervisor":
+        return await render(
+            request, error=gettext_for(request).gettext(FOCAL_SUPERVISORS_ONLY), status_code=400
+        )
+    wanted = form.get("focal_point") == "1"
+    if target.focal_point != wanted:
+        target.focal_point = wanted
+        await record_audit(
+            db,
+            actor=signed_in_user(request).actor,
+            action="staff.focal_point" if wanted else "staff.focal_point_removed",
+            object_type="staff_user",
+            object_id=str(target.id),
+            details={},
+        )
+        await db.commit()
+    return RedirectResponse(request.url_for("accounts").path, status_code=303)
+
+
 async def unlock(request: Request) -> Response:
     """Lift the lock of an account locked after failed sign-ins (audited)."""
     db = database(request)
@@ -236,6 +264,12 @@ routes = [
         "/accounts/{user_id}/language",
         change_language,
         name="account_set_language",
+        permission=Permission.ACCOUNTS,
+    ),
+    action(
+        "/accounts/{user_id}/focal-point",
+        set_focal_point,
+        name="account_focal_point",
         permission=Permission.ACCOUNTS,
     ),
 ]

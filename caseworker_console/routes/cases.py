@@ -14,17 +14,17 @@ from starlette.responses import Response
 from caseworker_console import i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
-from caseworker_console.permissions import Permission
+from caseworker_console.permissions import Permission, feedback_routings
 from caseworker_console.routing import page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import stage_label
 from programme.forms import SERVICE_AREAS
 from programme.plan import ACTIVITY_STATUSES
 from programme.text import N_
-from storage import casework, phone
+from storage import casework, feedback, phone
 from storage.digest import DueActivity, due_activities
 from storage.journey import withdrawn_cases
-from storage.models import Case
+from storage.models import Case, utcnow
 from storage.queries import record_audit
 
 # Deep offsets make the database walk every earlier row; nobody pages this far by hand.
@@ -213,6 +213,11 @@ async def case_list(request: Request) -> Response:
     # The digest heads the first page: the reader's own cases, the office's today.
     today = dt.datetime.now(settings.timezone).date()
     due = await due_activities(db, staff_id=user.staff_id, today=today) if number == 1 else []
+    # Feedback past its due time for a first answer, for those who answer it (never a caseworker).
+    routings = feedback_routings(role=user.role, focal_point=user.focal_point)
+    feedback_overdue = (
+        await feedback.overdue_count(db, routings=routings, now=utcnow()) if number == 1 and routings else 0
+    )
     await record_audit(
         db,
         actor=user.actor,
@@ -229,6 +234,7 @@ async def case_list(request: Request) -> Response:
             "rows": rows,
             "digest": digest_rows(due, today=today, locale=locale, translate=translate),
             "show_digest": number == 1,
+            "feedback_overdue": feedback_overdue,
             "page": number,
             "previous_page": number - 1 if number > 1 else None,
             "next_page": number + 1 if len(found) > settings.page_size and number < MAX_PAGE else None,

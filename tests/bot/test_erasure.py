@@ -22,9 +22,10 @@ from caseworker_console import erasure as decide
 from caseworker_console import exports
 from outreach.outbox import FINAL, Lane, enqueue
 from outreach.sender import Sender
+from programme.feedback import Kind
 from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
-from storage import casework, city, inbound, plan, retention, staff, staff_link
+from storage import casework, city, feedback, inbound, plan, retention, staff, staff_link
 from storage.appointments import book_appointment, ensure_demo_office, propose
 from storage.crypto import Crypto, owner_of
 from storage.engine import clear_erased
@@ -38,6 +39,7 @@ from storage.models_outreach import Campaign
 from storage.schema import ENCRYPTED_MODELS, Base
 from storage.sealing import seal
 from tests.bot.conftest import BOT_ID, BotProcess
+from tests.bot.test_feedback import give as give_feedback
 from tests.bot.test_journey import OFFER, prompt, screened, tap_and_wait, type_and_wait
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
 
@@ -345,6 +347,8 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
     await type_and_wait(
         phone, user, f"My name is {name}", t("Thank you. A caseworker will correct it and tell you.")
     )
+    await give_feedback(phone, t, user, Kind.SERVICE, "With my case")
+    await type_and_wait(phone, user, f"I am {name} and nobody called me back.", "FB-")
     async with sessionmaker() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         await console_work(session, crypto, case=case, user=user, name=name, number=number)
@@ -359,6 +363,17 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
             kind="deletion",
             details=None,
             due_after=dt.timedelta(days=30),
+        )
+        assert await feedback.ask_satisfaction(session, case=case) is not None
+        [given] = await feedback.feedback_of(session, beneficiary_id=beneficiary.id)
+        await feedback.add_note(
+            session,
+            crypto,
+            feedback=given,
+            kind=feedback.ANSWER,
+            text=f"Dear {name}, sorry.",
+            staff_id=None,
+            actor="t",
         )
 
     erased_tables = [name for name, coverage in COVERAGE.items() if coverage.cover is Cover.ERASED]

@@ -319,7 +319,16 @@ async def test_the_command_list_is_set_in_every_language(
     described = {command.command: command.description for command in commands}
     assert described["urgent"] == t("🆘 Urgent help", "fa")
     assert described["start"] == t("Start or continue", "fa")
-    assert set(described) == {"start", "urgent", "appointments", "caseworker", "mydata", "language", "help"}
+    assert set(described) == {
+        "start",
+        "urgent",
+        "appointments",
+        "caseworker",
+        "mydata",
+        "feedback",
+        "language",
+        "help",
+    }
 
 
 async def test_group_chats_are_ignored(

@@ -26,11 +26,14 @@ from caseworker_console.auth import SESSION_COOKIE
 from caseworker_console.permissions import Permission
 from caseworker_console.routes.calendar import token_hash
 from caseworker_console.routing import ConsoleRoute
+from storage.crypto import Crypto
 from storage.models import Case, StaffSession, StaffUser, utcnow
 from storage.models_channels import Channel
+from storage.models_feedback import Feedback
 from storage.models_figures import CalendarFeed, FullExport
 from storage.models_outreach import Campaign
 from storage.schema import Base
+from storage.sealing import seal_json
 from tests.console.conftest import case_for, form_token
 
 SignIn = Callable[..., Awaitable[StaffUser]]
@@ -81,6 +84,9 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.CAMPAIGN_APPROVE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # Erasure requests: carrying one out erases a person; supervisors only.
     Permission.ERASURE: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
+    # Feedback and complaints: supervisors (complaints about staff only focal points among them,
+    # tests/console/test_console_feedback.py); never a caseworker, whose case it may be about.
+    Permission.FEEDBACK: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # What the retention purge will erase, and legal holds: supervisors only.
     Permission.LEGAL_HOLD: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
     # Offices: administrators keep them, supervisors read them (no case content either way).
@@ -203,6 +209,8 @@ class World:
 # Stand-ins for the path parameters of a walk without a World: a missing export, an unknown token.
 NO_EXPORT = "00000000-0000-0000-0000-000000000000"
 NO_TOKEN = "t" * 43
+# Feedback about the service, made by the walk: a supervisor may open it.
+FEEDBACK_REFERENCE = "FB-12345678"
 
 
 def path_for(
@@ -223,6 +231,7 @@ def path_for(
         "token": token,
         "campaign_id": str(campaign_id or uuid.UUID(int=0)),
         "request_id": str(uuid.UUID(int=0)),
+        "reference": FEEDBACK_REFERENCE,
     }
     unknown = set(route.param_convertors) - set(params)
     assert not unknown, f"{route.path}: teach this test a value for {unknown}"
@@ -277,9 +286,24 @@ async def make_campaign(sessionmaker: async_sessionmaker[AsyncSession], created_
     return campaign.id
 
 
+async def make_feedback(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> None:
+    async with sessionmaker() as session, session.begin():
+        feedback = Feedback(
+            reference=FEEDBACK_REFERENCE,
+            kind="service",
+            routing="supervisors",
+            medium="text",
+            status="new",
+            due_at=utcnow() + dt.timedelta(days=7),
+        )
+        seal_json(crypto, feedback, "body_enc", {"text": "The wait was long."})
+        session.add(feedback)
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_authorization_matrix(
     role: str,
+    crypto: Crypto,
     app: Starlette,
     client: httpx.AsyncClient,
     make_user: MakeUser,
@@ -289,6 +313,7 @@ async def test_authorization_matrix(
     world = await make_world(role, make_user, sign_in_as, sessionmaker)
     channel_id = await make_channel(sessionmaker)
     campaign_id = await make_campaign(sessionmaker, world.other.id)
+    await make_feedback(sessionmaker, crypto)
     plan = [(route, relation, world.case(relation) if relation else None) for route, relation in cells(app)]
     async with sessionmaker() as session:
         session.add_all([case for _, _, case in plan if case is not None])

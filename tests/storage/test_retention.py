@@ -310,7 +310,7 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
     assert resumed.closed == 4
     # Two windows (3 people, then the last one: a short window ends the rule), each erased in one
     # transaction; then one batch per other rule and step.
-    assert resumed.batches == 2 + 2 + 1 + 5
+    assert resumed.batches == 2 + 2 + 1 + 6
     assert not any([await world.exists(person) for person in people])
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
@@ -359,7 +359,7 @@ async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
     report = await run(sessionmaker, crypto, scan=50, budget=0.0)
 
     # No time at all: after the window's read, one person per transaction, and still everyone.
-    assert report.closed == 4 and report.batches == 1 + 4 + 1 + 5
+    assert report.closed == 4 and report.batches == 1 + 4 + 1 + 6
     assert not any([await world.exists(person) for person in people])
 
 
