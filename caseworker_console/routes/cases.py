@@ -169,6 +169,7 @@ async def search(request: Request, query: str) -> Response:
             "rows": rows,
             "digest": [],
             "show_digest": False,
+            "feedback_overdue": 0,
             "page": 1,
             "previous_page": None,
             "next_page": None,
