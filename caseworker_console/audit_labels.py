@@ -132,10 +132,22 @@ ACTION_LABELS: dict[str, str] = {
     "office.changed": N_("Office changed"),
     "office.closed": N_("Office closed for a day or a range"),
     "office.reopened": N_("Office's closure removed"),
+    # Feedback and complaints (codes only: the reference, never the text).
+    "feedback.received": N_("Feedback received from the bot"),
+    "feedback.read": N_("Feedback read"),
+    "feedback.answered": N_("Feedback answered"),
+    "feedback.action_recorded": N_("What was done about feedback recorded"),
+    "feedback.status": N_("Feedback status changed"),
+    "feedback.figures_exported": N_("Feedback figures exported"),
+    "satisfaction.answered": N_("Question after closing answered"),
+    "staff.focal_point": N_("Account named a focal point for complaints"),
+    "staff.focal_point_removed": N_("Account no longer a focal point for complaints"),
 }
 
 OBJECT_LABELS: dict[str, str] = {
     "case": N_("Case"),
+    "feedback": N_("Feedback"),
+    "satisfaction": N_("Question after closing"),
     "cases": N_("Cases"),
     "appointment": N_("Appointment"),
     "audit_log": N_("Audit log"),

@@ -152,7 +152,7 @@ async def add_note(
     await record_audit(
         session,
         actor=actor,
-        action=f"feedback.{kind}",
+        action="feedback.answered" if kind == ANSWER else "feedback.action_recorded",
         object_type="feedback",
         object_id=feedback.reference,
         details={},

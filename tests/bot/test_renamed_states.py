@@ -147,7 +147,9 @@ SAVED: dict[str, Saved] = {
 
 def test_every_former_state_is_read_as_a_step_that_exists() -> None:
     assert set(SAVED) == set(RENAMED)
-    assert set(RENAMED.values()) == set(STEPS)  # one to one: no step lost, none merged
+    # One to one: no step lost, none merged; only dialogs added after the rename have no former name.
+    added_since = {step for step in STEPS if step.startswith("Feedback:")}
+    assert set(RENAMED.values()) == set(STEPS) - added_since
     assert current_name(None) is None and current_name("Menu:main") == "Menu:main"
 
 

@@ -153,7 +153,7 @@ async def test_a_focal_point_answers_a_complaint_and_the_answer_goes_out_in_the_
             .scalars()
             .all()
         )
-        assert {e.action for e in entries} >= {"feedback.read", "feedback.answer", "feedback.status"}
+        assert {e.action for e in entries} >= {"feedback.read", "feedback.answered", "feedback.status"}
         assert all(e.object_type == "feedback" for e in entries)
         assert not any(answer in str(e.details) or COMPLAINT in str(e.details) for e in entries)
         case_entries = (
