@@ -226,12 +226,11 @@ async def create_user(
             )
     except IntegrityError:
         raise AccountError(N_("The username {username} is already taken."), username=name) from None
-    await record_audit(
+    await _audit_account(
         session,
+        user,
+        "staff.created",
         actor=actor,
-        action="staff.created",
-        object_type="staff_user",
-        object_id=str(user.id),
         details={"role": role, "awaiting_approval": True} if waits else {"role": role},
     )
     return user
@@ -245,12 +244,11 @@ async def enable(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
         return False
     waits = reads_cases(user.role)
     await staff.set_user_active(session, user_id=user.id, active=not waits, awaiting_approval=waits)
-    await record_audit(
+    await _audit_account(
         session,
+        user,
+        "staff.grant_requested" if waits else "staff.enabled",
         actor=actor,
-        action="staff.grant_requested" if waits else "staff.enabled",
-        object_type="staff_user",
-        object_id=str(user.id),
         details={"role": user.role} if waits else {},
     )
     return not waits
@@ -261,14 +259,7 @@ async def approve_grant(session: AsyncSession, *, user: StaffUser, actor: str) -
     False (nothing changed) when it no longer waits."""
     if not await staff.approve_user(session, user_id=user.id):
         return False
-    await record_audit(
-        session,
-        actor=actor,
-        action="staff.grant_approved",
-        object_type="staff_user",
-        object_id=str(user.id),
-        details={"role": user.role},
-    )
+    await _audit_account(session, user, "staff.grant_approved", actor=actor, details={"role": user.role})
     return True
 
 
@@ -276,14 +267,7 @@ async def refuse_grant(session: AsyncSession, *, user: StaffUser, actor: str) ->
     """A supervisor refuses it: the account stays disabled, audited. False when it no longer waits."""
     if not await staff.refuse_user(session, user_id=user.id):
         return False
-    await record_audit(
-        session,
-        actor=actor,
-        action="staff.grant_refused",
-        object_type="staff_user",
-        object_id=str(user.id),
-        details={"role": user.role},
-    )
+    await _audit_account(session, user, "staff.grant_refused", actor=actor, details={"role": user.role})
     return True
 
 
@@ -343,12 +327,11 @@ async def change_role(session: AsyncSession, *, user: StaffUser, role: str, acto
         return True
     waits = gives_more(old, role) and user.active
     await staff.set_role(session, user_id=user.id, role=role, awaiting_approval=waits)
-    await record_audit(
+    await _audit_account(
         session,
+        user,
+        "staff.grant_requested" if waits else "staff.role_changed",
         actor=actor,
-        action="staff.grant_requested" if waits else "staff.role_changed",
-        object_type="staff_user",
-        object_id=str(user.id),
         details={"role": role, "from": old},
     )
     return not waits
@@ -361,14 +344,7 @@ async def change_language(session: AsyncSession, *, user: StaffUser, language: s
     if language == user.language:
         return
     await staff.set_language(session, user_id=user.id, language=language)
-    await record_audit(
-        session,
-        actor=actor,
-        action="staff.language_set",
-        object_type="staff_user",
-        object_id=str(user.id),
-        details={"language": language},
-    )
+    await _audit_account(session, user, "staff.language_set", actor=actor, details={"language": language})
 
 
 @functools.cache
@@ -429,7 +405,12 @@ async def unlock(session: AsyncSession, *, user: StaffUser, actor: str) -> None:
 
 
 async def _audit_account(
-    session: AsyncSession, user: StaffUser, action: str, *, actor: str | None = None
+    session: AsyncSession,
+    user: StaffUser,
+    action: str,
+    *,
+    actor: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
     """`action` on the account in the audit log; by default the holder's own act (a sign-in)."""
     await record_audit(
@@ -438,5 +419,5 @@ async def _audit_account(
         action=action,
         object_type="staff_user",
         object_id=str(user.id),
-        details={},
+        details=details or {},
     )

@@ -217,10 +217,10 @@ async def rotate_keys(
                 if last_id is not None:
                     statement = statement.where(model.id > last_id)  # type: ignore[attr-defined]
                 rows = (await session.execute(statement)).scalars().all()
-                await _hold_owners(session, crypto, [row for row in rows if _stale_columns(crypto, row)])
-                for row in rows:
-                    stale = _stale_columns(crypto, row)
-                    if stale and _reseal(crypto, row, stale):
+                stale = {row: columns for row in rows if (columns := _stale_columns(crypto, row))}
+                await _hold_owners(session, crypto, list(stale))
+                for row, columns in stale.items():
+                    if _reseal(crypto, row, columns):
                         report.rows_rewritten[name] += 1
                 report.rows_seen[name] += len(rows)
             if len(rows) < batch_size:
