@@ -124,18 +124,19 @@ class Conversation:
         await self.state.set_state(name)
         await STEPS[name].ask(self)
 
-    async def detour(self, state: State) -> None:
+    async def detour(self, state: State | str) -> None:
         """Step aside into another dialog; its `finish` comes back to this step."""
         await self.push_return(towards=state)
         await self.go(state)
 
-    async def push_return(self, *, towards: State) -> None:
+    async def push_return(self, *, towards: State | str) -> None:
         """Put the current step on the return stack, as `detour` does, before entering `towards`'s
         dialog some other way. Within one dialog nothing is pushed (it is not a side trip), and the
         stack holds one step per dialog: stepping aside from a dialog already on it drops that
         step and what lies above it, so going back and forth never makes the stack grow."""
         current = await self.state.get_state()
-        if not current or dialog_of(current) == dialog_of(towards.state or ""):
+        target = towards if isinstance(towards, str) else towards.state or ""
+        if not current or dialog_of(current) == dialog_of(target):
             return
         stack = await self.returns()
         for depth, frame in enumerate(stack):

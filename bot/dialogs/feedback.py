@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Tap, step
 from bot.dialogs import urgent
+from bot.dialogs.language import notice_first
 from bot.dialogs.menu import FEEDBACK, is_label
 from bot.feedback import SatisfactionTap
 from programme.feedback import (
@@ -53,6 +54,9 @@ class Feedback(StatesGroup):
 
 
 async def start(message: Message, conv: Conversation) -> None:
+    if await conv.state.get_state() is None:
+        await notice_first(conv, Feedback.kind)
+        return
     await conv.detour(Feedback.kind)
 
 

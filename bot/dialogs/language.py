@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Tap, step
 from bot.dialogs.menu import LANGUAGE, is_label
-from bot.dialogs.screening import Screening
+from bot.dialogs.screening import AFTER_NOTICE, Screening
 from bot.i18n import LANGUAGES
 
 
@@ -22,6 +22,13 @@ class Language(StatesGroup):
 async def ask_language(conv: Conversation) -> None:
     rows = [[(name, code)] for code, name in LANGUAGES.items()]
     conv.say("🌐 " + _("Choose your language:"), await conv.buttons(rows))
+
+
+async def notice_first(conv: Conversation, then: State) -> None:
+    """For someone with no dialog yet (their first message is a command such as /feedback): the
+    language and the privacy notice come first, then `then`, then the screening's next step."""
+    await conv.state.update_data({AFTER_NOTICE: then.state})
+    await conv.go(Language.choose)
 
 
 async def change_language(message: Message, conv: Conversation) -> None:

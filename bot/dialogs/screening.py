@@ -29,6 +29,11 @@ class Screening(StatesGroup):
     questions = State()
 
 
+# Dialog data: the step someone asked for before they had read the privacy notice, entered once
+# they have (bot.dialogs.language.notice_first).
+AFTER_NOTICE = "after_notice"
+
+
 # ── privacy notice ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -60,7 +65,16 @@ async def ask_privacy(conv: Conversation) -> None:
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:
     conv.close_keyboard(query)
-    await conv.go(Screening.name)
+    data = await conv.data()
+    then = data.pop(AFTER_NOTICE, None)
+    if then is None:
+        await conv.go(Screening.name)
+        return
+    # Someone who came for another dialog first (bot.dialogs.language.notice_first) goes there now,
+    # and comes back to the screening's next step when it ends.
+    await conv.state.set_data(data)
+    await conv.state.set_state(Screening.name)
+    await conv.detour(then)
 
 
 # ── preferred name ──────────────────────────────────────────────────────────────────────────────

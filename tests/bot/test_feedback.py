@@ -81,6 +81,26 @@ async def test_feedback_before_the_screening_ends_is_kept_with_the_case_and_its_
     assert t("received, not yet read") in status["text"]
 
 
+async def test_feedback_as_the_first_message_comes_after_the_language_and_the_privacy_notice(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    user = await phone.create_user(language_code="en")
+    await type_and_wait(phone, user, "/feedback", "🌐")
+    notice = await tap_and_wait(phone, user, "فارسی / دری", "•")
+    assert t("Continue", "fa") in str(notice["reply_markup"])
+    assert await rows(sessionmaker) == []  # nothing asked about feedback before the notice was read
+    await tap_and_wait(phone, user, t("Continue", "fa"), t(KINDS, "fa"))
+    await tap_and_wait(phone, user, t(KIND_LABELS[Kind.SERVICE], "fa"), t(HOW, "fa")[:30])
+    await tap_and_wait(phone, user, t("With my case", "fa"), t(WRITE, "fa"))
+    await phone.send_text(user, "کسی جواب تلفن را نمی‌دهد.")
+    # Given, the screening goes on from the step after the notice.
+    await phone.wait_for_bot_message(
+        user, contains=t("What name should we use for you? Write it below, or tap Skip.", "fa")
+    )
+    [row] = await rows(sessionmaker)
+    assert row.language == "fa" and row.beneficiary_id is not None
+
+
 async def test_an_anonymous_complaint_about_staff_leaves_no_link_and_goes_to_focal_points_only(
     phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
 ) -> None:
