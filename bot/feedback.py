@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.proposals import translator
 from programme.feedback import shown
@@ -33,6 +34,12 @@ class SatisfactionTap(CallbackData, prefix="sat"):
     rating: str
 
 
+class CommentTap(CallbackData, prefix="satc"):
+    """ "Add a comment" under the thanks for an answer to that question: the question's token."""
+
+    token: str
+
+
 RATING_LABELS: dict[str, str] = {
     "yes": N_("Yes, it helped me"),
     "partly": N_("Partly"),
@@ -51,3 +58,12 @@ def satisfaction_question(*, locale: str, token: str) -> tuple[str, dict[str, An
         ]
     }
     return text, markup
+
+
+def comment_offer(*, locale: str, token: str) -> InlineKeyboardMarkup:
+    """The one button under the thanks for a rating: an optional comment, given as feedback."""
+    _ = translator(locale)
+    button = InlineKeyboardButton(
+        text="✍️ " + _("Add a comment"), callback_data=CommentTap(token=token).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])

@@ -309,6 +309,16 @@ async def answer_satisfaction(
     return True
 
 
+async def rating_given(session: AsyncSession, *, token: str, beneficiary_id: uuid.UUID) -> str | None:
+    """The rating this person gave to the question with `token`; None when they have not, or the
+    question is not theirs."""
+    return await session.scalar(
+        select(SatisfactionPrompt.rating)
+        .join(Case, Case.id == SatisfactionPrompt.case_id)
+        .where(SatisfactionPrompt.token == token, Case.beneficiary_id == beneficiary_id)
+    )
+
+
 async def rating_counts(session: AsyncSession) -> dict[str, int]:
     statement = (
         select(SatisfactionPrompt.rating, func.count())

@@ -19,7 +19,7 @@ from bot.conversation import Conversation, FreshTap, Tap, step
 from bot.dialogs import urgent
 from bot.dialogs.language import notice_first
 from bot.dialogs.menu import FEEDBACK, is_label
-from bot.feedback import SatisfactionTap
+from bot.feedback import CommentTap, SatisfactionTap, comment_offer
 from programme.feedback import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -255,12 +255,35 @@ async def satisfaction_tapped(
         )
         return
     conv.close_keyboard(query)
-    conv.say(_("Thank you. To tell us more, send /feedback."))
+    conv.say(
+        _("Thank you. You can add a comment if you like."),
+        comment_offer(locale=conv.locale, token=callback_data.token),
+    )
+
+
+async def comment_tapped(query: CallbackQuery, callback_data: CommentTap, conv: Conversation) -> None:
+    """The optional comment after that question: written as feedback with the case, a thank-you or
+    suggestion after "yes", a problem with the service otherwise, and answered like any feedback."""
+    rating = await store.rating_given(
+        conv.session, token=callback_data.token, beneficiary_id=conv.beneficiary.id
+    )
+    if rating is None:
+        conv.outgoing.answer_callback(
+            query.id, _("This button is no longer active. Please use the newest message.")
+        )
+        return
+    conv.close_keyboard(query)
+    if await conv.state.get_state() == Feedback.write.state:
+        return  # a double tap: already asked
+    kind = Kind.THANKS if rating == "yes" else Kind.SERVICE
+    await conv.state.update_data({KIND: str(kind), HOW: WITH_CASE})
+    await conv.detour(Feedback.write)
 
 
 def create_router() -> Router:
     router = Router(name="feedback")
     router.callback_query.register(satisfaction_tapped, SatisfactionTap.filter(), F.message)
+    router.callback_query.register(comment_tapped, CommentTap.filter(), F.message)
     router.message.register(start, Command("feedback"))
     router.message.register(start, is_label(FEEDBACK))
     kinds = [str(kind) for kind in Kind]

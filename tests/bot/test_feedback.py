@@ -295,7 +295,9 @@ async def test_the_question_after_a_case_closes_is_answered_once_with_a_tap(
         user,
         contains=t("Your case is closed. Was the programme helpful to you? You do not have to answer.", "tr"),
     )
-    await tap_and_wait(phone, user, t("Partly", "tr"), t("Thank you. To tell us more, send /feedback.", "tr"))
+    thanks = await tap_and_wait(
+        phone, user, t("Partly", "tr"), t("Thank you. You can add a comment if you like.", "tr")
+    )
     # The same button again (a double tap), and a forged token: nothing more is counted.
     data = asked["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     again = await phone.press_for_answer(user, message_id=asked["message_id"], callback_data=data)
@@ -304,3 +306,19 @@ async def test_the_question_after_a_case_closes_is_answered_once_with_a_tap(
     assert forged["text"] == again["text"]
     async with sessionmaker() as session:
         assert await store.rating_counts(session) == {"yes": 0, "partly": 1, "no": 0}
+
+    # The optional comment: feedback with the case, a problem with the service after "Partly".
+    [[comment]] = thanks["reply_markup"]["inline_keyboard"]
+    assert comment["text"] == "✍️ " + t("Add a comment", "tr")
+    forged = await phone.press_for_answer(user, message_id=thanks["message_id"], callback_data="satc:forged")
+    assert forged["text"] == again["text"]
+    await tap_and_wait(phone, user, comment["text"], t(WRITE, "tr"))
+    await phone.press_for_answer(
+        user, message_id=thanks["message_id"], callback_data=comment["callback_data"]
+    )
+    await type_and_wait(phone, user, "Randevu çok geç verildi.", "FB-")
+    [row] = await rows(sessionmaker)
+    assert row.kind == Kind.SERVICE and row.beneficiary_id is not None
+    assert store.body_of(crypto, row) == {"text": "Randevu çok geç verildi."}
+    prompts = [m for m in await phone.bot_messages(user) if t(WRITE, "tr") in (m.get("text") or "")]
+    assert len(prompts) == 1  # the double tap asked nothing more
