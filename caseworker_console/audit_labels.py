@@ -138,6 +138,7 @@ ACTION_LABELS: dict[str, str] = {
     "feedback.answered": N_("Feedback answered"),
     "feedback.action_recorded": N_("What was done about feedback recorded"),
     "feedback.status": N_("Feedback status changed"),
+    "feedback.assigned": N_("Feedback assigned"),
     "feedback.figures_exported": N_("Feedback figures exported"),
     "satisfaction.answered": N_("Question after closing answered"),
     "staff.focal_point": N_("Account named a focal point for complaints"),

@@ -178,6 +178,21 @@ async def set_status(
     )
 
 
+async def assign(session: AsyncSession, *, feedback: Feedback, staff_id: int, actor: str) -> None:
+    """Give it to someone (the console checks that they may read it); new feedback is then in hand."""
+    feedback.assigned_to = staff_id
+    if feedback.status == Status.NEW:
+        feedback.status = Status.IN_PROGRESS
+    await record_audit(
+        session,
+        actor=actor,
+        action="feedback.assigned",
+        object_type="feedback",
+        object_id=feedback.reference,
+        details={"to": staff_id},
+    )
+
+
 async def overdue_count(session: AsyncSession, *, routings: Collection[Routing], now: dt.datetime) -> int:
     """Feedback still waiting for its first answer past its due time."""
     statement = select(func.count()).where(

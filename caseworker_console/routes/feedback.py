@@ -26,9 +26,10 @@ from programme.feedback import Kind, Routing, Status, read_reference, shown
 from programme.text import N_
 from storage import feedback as store
 from storage.casework import staff_by_id
-from storage.models import utcnow
+from storage.models import StaffUser, utcnow
 from storage.models_feedback import Feedback
 from storage.queries import record_audit
+from storage.staff import all_users
 
 TEXT_MAX = 2000
 KIND_LABELS: dict[str, str] = {
@@ -148,7 +149,7 @@ async def _item_page(
     body = store.body_of(keys, found)
     notes = await store.notes_of(db, keys, feedback=found)
     people = {note.staff_user_id for note, _ in notes if note.staff_user_id}
-    staff = await staff_by_id(db, ids=sorted(people))
+    staff = await staff_by_id(db, ids=sorted(people | {found.assigned_to} - {None}))
     await record_audit(
         db,
         actor=signed_in_user(request).actor,
@@ -173,13 +174,14 @@ async def _item_page(
                     "answer": note.kind == store.ANSWER,
                     "text": text,
                     "at": local_time(request, note.created_at),
-                    "by": (staff[note.staff_user_id].display_name or staff[note.staff_user_id].username)
-                    if note.staff_user_id in staff
-                    else "—",
+                    "by": _name(staff[note.staff_user_id]) if note.staff_user_id in staff else "—",
                 }
                 for note, text in notes
             ],
             "seen": len(notes),
+            "assigned": _name(staff[found.assigned_to]) if found.assigned_to in staff else None,
+            "assignable": [(person.id, _name(person)) for person in await _assignable(request, found)],
+            "assigned_id": found.assigned_to,
             "text_max": TEXT_MAX,
             "error": translate(error) % {"length": len(entered.strip()), "limit": TEXT_MAX}
             if error
@@ -190,6 +192,10 @@ async def _item_page(
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _name(person: StaffUser) -> str:
+    return person.display_name or person.username
 
 
 async def feedback_item(request: Request) -> Response:
@@ -277,6 +283,33 @@ async def change_status(request: Request) -> Response:
     return RedirectResponse(_item_path(request, found), status_code=303)
 
 
+async def _assignable(request: Request, found: Feedback) -> list[StaffUser]:
+    """Who may be given it: active accounts that may read its routing (focal points only, for a
+    complaint about staff or what someone is afraid to tell their caseworker)."""
+    return [
+        person
+        for person in await all_users(database(request))
+        if person.active
+        and not person.awaiting_approval
+        and found.routing in feedback_routings(role=person.role, focal_point=person.focal_point)
+    ]
+
+
+async def assign(request: Request) -> Response:
+    """Give it to a supervisor (or focal point) who may read it; anyone else is refused."""
+    db = database(request)
+    found = await _found(request)
+    chosen = (await request.form()).get("staff_id")
+    people = {str(person.id): person for person in await _assignable(request, found)}
+    if not isinstance(chosen, str) or chosen not in people:
+        raise HTTPException(status_code=400)
+    person = people[chosen]
+    if found.assigned_to != person.id:
+        await store.assign(db, feedback=found, staff_id=person.id, actor=signed_in_user(request).actor)
+        await db.commit()
+    return RedirectResponse(_item_path(request, found), status_code=303)
+
+
 def _item_path(request: Request, found: Feedback) -> str:
     return request.url_for("feedback_item", reference=found.reference).path
 
@@ -289,6 +322,7 @@ routes = [
     action(
         "/feedback/{reference}/status", change_status, name="feedback_status", permission=Permission.FEEDBACK
     ),
+    action("/feedback/{reference}/assign", assign, name="feedback_assign", permission=Permission.FEEDBACK),
 ]
 
 

@@ -303,3 +303,52 @@ async def test_closing_a_case_asks_the_one_question_once_and_never_after_a_withd
         assert payload["text"].startswith("Ваше дело закрыто.")
         buttons = [row[0]["callback_data"] for row in payload["reply_markup"]["inline_keyboard"]]
         assert [data.rsplit(":", 1)[1] for data in buttons] == ["yes", "partly", "no"]
+
+
+async def test_feedback_is_given_only_to_someone_who_may_read_it(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    seed_person: Callable[..., Awaitable[Case]],
+    make_user: Callable[..., Awaitable[StaffUser]],
+) -> None:
+    caseworker, _, refs = await world(sessionmaker, crypto, seed_person, make_user)
+    colleague = await make_user("leyla", role="supervisor")
+    focal = await make_user("farida", role="supervisor")
+    async with sessionmaker() as session, session.begin():
+        (await session.get(StaffUser, focal.id)).focal_point = True  # type: ignore[union-attr]
+    me = await sign_in_as("sabina", role="supervisor")
+    async with sessionmaker() as session, session.begin():
+        (await session.get(StaffUser, me.id)).focal_point = True  # type: ignore[union-attr]
+
+    def offered(response: httpx.Response) -> set[str]:
+        page = BeautifulSoup(response.text, "lxml")
+        return {str(option["value"]) for option in page.select("#fb-assign option")}
+
+    # Feedback about the service: any supervisor; a complaint about staff: focal points only.
+    item = await client.get(f"/feedback/{refs['service']}")
+    assert offered(item) == {str(colleague.id), str(focal.id), str(me.id)}
+    complaint = await client.get(f"/feedback/{refs['staff']}")
+    assert offered(complaint) == {str(focal.id), str(me.id)}
+    token = form_token(complaint)
+    for refused in (colleague.id, caseworker.id, 999_999, "x"):
+        answer = await client.post(
+            f"/feedback/{refs['staff']}/assign", data={"csrf_token": token, "staff_id": str(refused)}
+        )
+        assert answer.status_code == 400
+    given = await client.post(
+        f"/feedback/{refs['staff']}/assign", data={"csrf_token": token, "staff_id": str(focal.id)}
+    )
+    assert given.status_code == 303
+    page = BeautifulSoup((await client.get(f"/feedback/{refs['staff']}")).text, "lxml")
+    assert page.select_one("[data-assigned]").get_text(strip=True) == "farida"  # type: ignore[union-attr]
+    async with sessionmaker() as session:
+        found = await store.find_by_reference(session, reference=refs["staff"])
+        assert found is not None and found.assigned_to == focal.id and found.status == "in_progress"
+        entries = (
+            (await session.execute(select(AuditEntry).where(AuditEntry.action == "feedback.assigned")))
+            .scalars()
+            .all()
+        )
+        assert [(e.object_id, e.details) for e in entries] == [(refs["staff"], {"to": focal.id})]
