@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import person_keys, plan
 from storage.casework import add_closure
-from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, owner_of
+from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, PersonKeys, owner_of
 from storage.erasure import clear_logs_if_erased, erase_person
 from storage.journey import add_case_message, add_data_request, ensure_case, save_form_response
 from storage.models import Beneficiary, FormResponse, utcnow
@@ -207,3 +207,18 @@ async def test_on_postgresql_the_erased_key_leaves_no_dead_tuple_in_the_tables_f
     async with sessionmaker() as session:
         after = (await session.execute(text("SELECT pg_relation_filenode('person_keys')"))).scalar_one()
     assert after != before  # rewritten: the old file, with the deleted key's tuple, is gone
+
+
+def test_a_held_key_is_dropped_after_its_time_so_another_processs_erasure_reaches_this_one() -> None:
+    now = [1000.0]
+    keys = PersonKeys(max_age=600, clock=lambda: now[0])
+    person, wrapped_by = uuid.uuid4(), b"k" * 8
+    keys.remember(person, os.urandom(32), wrapped_by=wrapped_by)
+    now[0] += 599
+    held = keys.get(person)
+    assert held is not None and held[1] == wrapped_by
+    nonce = os.urandom(12)
+    assert held[0].decrypt(nonce, held[0].encrypt(nonce, b"Leyla", b""), b"") == b"Leyla"
+    # Used or not, it is read again from person_keys after its time, where an erased one is gone.
+    now[0] += 2
+    assert person not in keys and keys.get(person) is None
