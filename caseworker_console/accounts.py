@@ -255,19 +255,22 @@ async def enable(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
 
 
 async def approve_grant(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
-    """A supervisor approves an account waiting for access to case data: it is enabled, audited.
-    False (nothing changed) when it no longer waits."""
+    """A supervisor approves an account waiting for access to case data: it is enabled, or given the
+    role it waits for, audited. False (nothing changed) when it no longer waits."""
+    role = user.pending_role or user.role
     if not await staff.approve_user(session, user_id=user.id):
         return False
-    await _audit_account(session, user, "staff.grant_approved", actor=actor, details={"role": user.role})
+    await _audit_account(session, user, "staff.grant_approved", actor=actor, details={"role": role})
     return True
 
 
 async def refuse_grant(session: AsyncSession, *, user: StaffUser, actor: str) -> bool:
-    """A supervisor refuses it: the account stays disabled, audited. False when it no longer waits."""
+    """A supervisor refuses it: the account stays as it was (disabled, or in its present role),
+    audited. False when it no longer waits."""
+    role = user.pending_role or user.role
     if not await staff.refuse_user(session, user_id=user.id):
         return False
-    await _audit_account(session, user, "staff.grant_refused", actor=actor, details={"role": user.role})
+    await _audit_account(session, user, "staff.grant_refused", actor=actor, details={"role": role})
     return True
 
 
@@ -317,7 +320,8 @@ async def change_own_password(
 
 async def change_role(session: AsyncSession, *, user: StaffUser, role: str, actor: str) -> bool:
     """An administrator changes an account's role, audited; True when it holds now. A change that
-    opens more case data (gives_more) waits, the account disabled, for a supervisor's approval."""
+    opens more case data (gives_more) waits for a supervisor's approval, the account at work in its
+    present role meanwhile."""
     if role not in ROLES:
         raise AccountError(N_("The role must be one of: {roles}."), roles=", ".join(ROLES))
     if user.awaiting_approval:
@@ -326,7 +330,10 @@ async def change_role(session: AsyncSession, *, user: StaffUser, role: str, acto
     if role == old:
         return True
     waits = gives_more(old, role) and user.active
-    await staff.set_role(session, user_id=user.id, role=role, awaiting_approval=waits)
+    if waits:
+        await staff.ask_for_role(session, user_id=user.id, role=role)
+    else:
+        await staff.set_role(session, user_id=user.id, role=role)
     await _audit_account(
         session,
         user,

@@ -293,8 +293,10 @@ class StaffUser(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # Made or enabled with access to case data by an administrator: disabled until a supervisor
-    # approves it (caseworker_console.accounts.approve_grant).
+    # approves it (caseworker_console.accounts.approve_grant); or, an active account given a role
+    # that opens more case data, at work in its present role with the new one in `pending_role`.
     awaiting_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    pending_role: Mapped[str | None] = mapped_column(String(16))
     # A temporary password (an administrator's reset, or the first one of an account an
     # administrator made): the holder chooses their own before anything else works.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, StaffSession, StaffUser
@@ -109,16 +109,17 @@ async def replace_password_hash(
     await session.execute(ended)
 
 
-async def set_role(
-    session: AsyncSession, *, user_id: int, role: str, awaiting_approval: bool = False
-) -> None:
-    """Give an account another role; one `awaiting_approval` is disabled (its sessions ended) until a
-    supervisor approves it. Sessions of the old role end either way: they carried its rights."""
-    values: dict[str, object] = {"role": role}
-    if awaiting_approval:
-        values.update(active=False, awaiting_approval=True)
-    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(**values))
+async def set_role(session: AsyncSession, *, user_id: int, role: str) -> None:
+    """Give an account another role. Its sessions end: they carried the old role's rights."""
+    await session.execute(update(StaffUser).where(StaffUser.id == user_id).values(role=role))
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+async def ask_for_role(session: AsyncSession, *, user_id: int, role: str) -> None:
+    """A role that waits for a supervisor's approval: the account works on in its present role."""
+    await session.execute(
+        update(StaffUser).where(StaffUser.id == user_id).values(pending_role=role, awaiting_approval=True)
+    )
 
 
 async def set_language(session: AsyncSession, *, user_id: int, language: str) -> None:
@@ -133,7 +134,7 @@ async def set_user_active(
     await session.execute(
         update(StaffUser)
         .where(StaffUser.id == user_id)
-        .values(active=active, awaiting_approval=awaiting_approval and not active)
+        .values(active=active, awaiting_approval=awaiting_approval and not active, pending_role=None)
     )
     if not active:
         await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
@@ -193,22 +194,32 @@ async def users_awaiting_approval(session: AsyncSession) -> Sequence[StaffUser]:
 
 
 async def approve_user(session: AsyncSession, *, user_id: int) -> bool:
-    """Enable an account that waits for approval; False when it no longer waits (a double tap)."""
+    """Enable an account that waits for approval, in the role it waits for (its sessions of the old
+    role ended); False when it no longer waits (a double tap)."""
     result = await session.execute(
         update(StaffUser)
         .where(StaffUser.id == user_id, StaffUser.awaiting_approval)
-        .values(active=True, awaiting_approval=False)
+        .values(
+            active=True,
+            awaiting_approval=False,
+            role=func.coalesce(StaffUser.pending_role, StaffUser.role),
+            pending_role=None,
+        )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    return True
 
 
 async def refuse_user(session: AsyncSession, *, user_id: int) -> bool:
-    """Leave an account that waits for approval disabled; False when it no longer waits."""
+    """Leave an account that waits for approval as it was: disabled, or at work in its present role;
+    False when it no longer waits."""
     result = await session.execute(
         update(StaffUser)
         .where(StaffUser.id == user_id, StaffUser.awaiting_approval)
-        .values(awaiting_approval=False)
+        .values(awaiting_approval=False, pending_role=None)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

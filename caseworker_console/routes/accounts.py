@@ -60,6 +60,9 @@ async def render(
             "language": i18n.LANGUAGES.get(person.language, person.language),
             "active": person.active,
             "awaiting": person.awaiting_approval,
+            "pending": translate.gettext(ROLE_LABELS.get(person.pending_role, person.pending_role))
+            if person.pending_role
+            else None,
             "supervisor": person.role == "supervisor",
             "focal_point": person.focal_point,
             "locked": accounts.is_locked(person, now),

@@ -86,7 +86,7 @@ async def render(request: Request, *, error: str | None = None, status_code: int
                 id=person.id,
                 username=person.username,
                 display_name=person.display_name,
-                role=role_of(person.role),
+                role=role_of(person.pending_role or person.role),
                 asked_by=name_of(asked.actor) if asked else "—",
                 asked_at=local_time(request, asked.at) if asked else "—",
             )

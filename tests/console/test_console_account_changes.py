@@ -218,9 +218,13 @@ async def test_a_role_that_opens_more_case_data_waits_for_a_supervisor_and_less_
     )
     assert promoted.status_code == 200
     assert "waits for a supervisor" in soup(promoted).select_one("#account-done").get_text()
+    # Meanwhile she works on as an outreach officer.
     nigar = await stored(sessionmaker, "nigar")
-    assert (nigar.role, nigar.active, nigar.awaiting_approval) == ("caseworker", False, True)
+    assert (nigar.role, nigar.active, nigar.awaiting_approval) == ("outreach", True, True)
+    assert nigar.pending_role == "caseworker"
     assert "staff.grant_requested" in await actions_on(sessionmaker, officer)
+    listed = soup(await client.get("/accounts")).select_one("tr[data-account='nigar'] [data-awaiting]")
+    assert listed is not None and "Caseworker" in listed.get_text()
 
     up = await client.post(f"/accounts/{worker.id}/role", data={"csrf_token": token, "role": "supervisor"})
     assert up.status_code == 200

@@ -155,3 +155,54 @@ async def test_a_forged_or_unknown_account_on_the_grants_page_is_not_found(
         response = await client.post(f"/grants/{target}/approve", data={"csrf_token": token})
         assert response.status_code == 404, target
     assert (await client.post("/grants/1/approve", data={})).status_code == 403  # no CSRF token
+
+
+async def test_a_role_change_waits_with_the_account_at_work_and_only_approval_gives_the_new_role(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    make_user: MakeUser,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    approved = await make_user("nigar", role="outreach")
+    refused = await make_user("ilkin", role="outreach")
+    await sign_in_as("root1", role="admin")
+    token = form_token(await client.get("/accounts"))
+    for person in (approved, refused):
+        asked = await client.post(
+            f"/accounts/{person.id}/role", data={"csrf_token": token, "role": "supervisor"}
+        )
+        assert asked.status_code == 200
+    for username in ("nigar", "ilkin"):
+        waiting = await account(sessionmaker, username)
+        assert (waiting.role, waiting.active, waiting.pending_role) == ("outreach", True, "supervisor")
+        assert await can_sign_in(sessionmaker, username)
+    # While it waits, the administrator cannot change it again.
+    again = await client.post(
+        f"/accounts/{approved.id}/role", data={"csrf_token": token, "role": "caseworker"}
+    )
+    assert (await account(sessionmaker, "nigar")).pending_role == "supervisor" and again.status_code != 303
+
+    await sign_in_as("sara", role="supervisor")
+    page = soup(await client.get("/grants"))
+    row = page.select_one("tr[data-account='nigar']")
+    assert row is not None and "Supervisor" in row.get_text()
+    token = form_token(await client.get("/grants"))
+    assert (
+        await client.post(f"/grants/{approved.id}/approve", data={"csrf_token": token})
+    ).status_code == 303
+    assert (await client.post(f"/grants/{refused.id}/refuse", data={"csrf_token": token})).status_code == 303
+    nigar, ilkin = await account(sessionmaker, "nigar"), await account(sessionmaker, "ilkin")
+    assert (nigar.role, nigar.active, nigar.awaiting_approval, nigar.pending_role) == (
+        "supervisor", True, False, None,
+    )  # fmt: skip
+    assert (ilkin.role, ilkin.active, ilkin.awaiting_approval, ilkin.pending_role) == (
+        "outreach", True, False, None,
+    )  # fmt: skip
+    assert [(action, details) for _, action, details in await entries(sessionmaker, approved)][-1] == (
+        "staff.grant_approved",
+        {"role": "supervisor"},
+    )
+    assert [(action, details) for _, action, details in await entries(sessionmaker, refused)][-1] == (
+        "staff.grant_refused",
+        {"role": "supervisor"},
+    )
