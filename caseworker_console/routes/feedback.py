@@ -290,7 +290,6 @@ async def _assignable(request: Request, found: Feedback) -> list[StaffUser]:
         person
         for person in await all_users(database(request))
         if person.active
-        and not person.awaiting_approval
         and found.routing in feedback_routings(role=person.role, focal_point=person.focal_point)
     ]
 
