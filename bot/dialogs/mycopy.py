@@ -30,7 +30,7 @@ from bot.i18n import LANGUAGES
 from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
-from programme.cycle import STAGE_PLAIN
+from programme.cycle import Stage
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
 from storage import feedback
@@ -67,6 +67,21 @@ REFERRAL_STATUSES = {
     "accepted": N_("Accepted by the partner"),
     "done": N_("Done"),
     "declined": N_("Declined by the partner"),
+}
+
+
+# The stage as the person reads it: what is happening, in plain words. The guidelines' names
+# (programme.cycle.STAGE_LABELS: "Intervention planning", read as "interference" in Persian and
+# Russian) are the console's, and the bot's catalogs do not hold them.
+STAGE_PLAIN: dict[Stage, str] = {
+    Stage.NEW: N_("We have your request and will look at it soon."),
+    Stage.SCREENING: N_("We are checking whether the programme can help you."),
+    Stage.INITIAL_ASSESSMENT: N_("We are getting to know your situation and what you need."),
+    Stage.INTERVENTION_PLANNING: N_("We are making a plan with you."),
+    Stage.IMPLEMENTATION: N_("You are carrying out your plan, with our help."),
+    Stage.FINAL_ASSESSMENT: N_("We are looking back with you at what your plan achieved."),
+    Stage.MONITORING: N_("Your plan is finished; we stay in touch to see how you are doing."),
+    Stage.CLOSED: N_("Your case is closed."),
 }
 
 
@@ -172,11 +187,17 @@ def answer_text(question: Question, value: object) -> str:
     return labels.get(str(value), str(value))
 
 
+def stage_line(stage: str) -> str | None:
+    """Where the case is, in plain words; None for a stage this version does not know."""
+    plain = STAGE_PLAIN.get(stage)  # Stage is a StrEnum: its values are the stored codes
+    return None if plain is None else _("Where your case is: {stage}").format(stage=_(plain))
+
+
 async def case_lines(conv: Conversation, case: Case) -> list[str]:
     lines = ["", _("Case number: {code}").format(code=case.code)]
-    plain = STAGE_PLAIN.get(case.stage)  # Stage is a StrEnum: its values are the stored codes
-    if plain is not None:
-        lines.append(_("Where your case is: {stage}").format(stage=_(plain)))
+    stage = stage_line(case.stage)
+    if stage is not None:
+        lines.append(stage)
     forms = await latest_answers(
         conv.session, conv.crypto, case_id=case.id, form_ids=[*FORMS, SCREENING_DECISION]
     )

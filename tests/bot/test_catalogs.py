@@ -15,7 +15,7 @@ from bot.dialogs import DIALOGS
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 # The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
-BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "cycle.py", "appointments.py", "feedback.py")
+BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "appointments.py", "feedback.py")
 PLACEHOLDER = re.compile(r"\{\w*\}")
 TAG = re.compile(r"</?\w+>")
 
