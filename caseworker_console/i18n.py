@@ -7,12 +7,16 @@ import functools
 import gettext
 import logging
 import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
 from babel.support import Translations
 from starlette.requests import HTTPConnection
+
+from programme.text import Plural
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "console"
@@ -26,6 +30,15 @@ LANGUAGES: dict[str, str] = {
 }
 
 logger = logging.getLogger(__name__)
+
+
+def translated(
+    translations: gettext.NullTranslations, message: str | Plural, params: Mapping[str, Any]
+) -> str:
+    """A msgid, or a Plural counted by `params["num"]`, in the reader's language, %-filled."""
+    if isinstance(message, Plural):
+        return translations.ngettext(*message, params["num"]) % params
+    return translations.gettext(message) % params
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from bot.conversation import Conversation, FreshTap, Tap, step
 from bot.dialogs import urgent
 from bot.dialogs.menu import FEEDBACK, is_label
 from bot.feedback import SatisfactionTap
+from bot.questionnaire import too_long
 from programme.feedback import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -144,7 +145,7 @@ async def written(message: Message, conv: Conversation) -> None:
         return
     medium, content, said = body
     if len(said) > TEXT_LIMIT:
-        conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=TEXT_LIMIT))
+        conv.say(too_long(TEXT_LIMIT))
         return
     anonymous = (await conv.data()).get(HOW) == ANONYMOUS
     crisis = bool(said) and mentions_crisis(said, conv.locale)
@@ -169,7 +170,9 @@ async def written(message: Message, conv: Conversation) -> None:
         )
     else:
         text = _(
-            "Thank you. Your reference number is {reference}. We will answer you here within {days} days."
+            "Thank you. Your reference number is {reference}. We will answer you here within {days} day.",
+            "Thank you. Your reference number is {reference}. We will answer you here within {days} days.",
+            conv.config.retention.feedback_answer_days,
         )
     conv.say(
         "✓ " + text.format(reference=f"<b>{reference}</b>", days=conv.config.retention.feedback_answer_days)

@@ -152,7 +152,15 @@ async def test_a_sticker_a_long_text_a_forged_button_and_a_double_tap_store_noth
     await phone.send(user, sticker=True)
     await phone.wait_for_bot_message(user, contains=t("Please send text, a voice message or a photo."))
     await type_and_wait(
-        phone, user, "x" * 4000, t("That is too long. Please write at most {limit} characters.", limit=2000)
+        phone,
+        user,
+        "x" * 4000,
+        t(
+            "That is too long. Please write at most {limit} character.",
+            plural="That is too long. Please write at most {limit} characters.",
+            n=2000,
+            limit=2000,
+        ),
     )
     assert await rows(sessionmaker) == []
     await phone.send(user, photo=True)
