@@ -97,7 +97,19 @@ def language_name(code: str | None, locale: str) -> str | None:
     if not code:
         return None
     name = Locale.parse(locale).languages.get(code)
-    return name[:1].upper() + name[1:] if name else code
+    return capitalised(name, locale) if name else code
+
+
+# Azerbaijani and Turkish capitalise i as İ and ı as I; str.upper knows only the English pair.
+_DOTTED_CAPITALS = {"i": "İ", "ı": "I"}
+
+
+def capitalised(word: str, locale: str) -> str:
+    """The word with its first letter capital, as the reader's language writes it ("İngilis")."""
+    first = word[:1]
+    if Locale.parse(locale).language in ("az", "tr"):
+        first = _DOTTED_CAPITALS.get(first, first.upper())
+    return first.upper() + word[1:]
 
 
 def format_local_datetime(value: dt.datetime, *, locale: str, timezone: zoneinfo.ZoneInfo) -> str:

@@ -12,7 +12,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 
-from caseworker_console.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, negotiate
+from caseworker_console.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, language_name, negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [locale for locale in LANGUAGES if locale != "en"]
@@ -93,6 +93,16 @@ def test_no_translation_has_a_percent_sign_the_templates_would_misread(locale: s
 )
 def test_accept_language_picks_the_best_console_language(header: str, expected: str) -> None:
     assert negotiate(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "expected"),
+    [("en", "az", "İngilis"), ("ru", "az", "Rus"), ("en", "ru", "Английский"), ("fa", "en", "Persian")],
+)
+def test_a_language_is_named_with_the_capital_letter_of_the_readers_alphabet(
+    code: str, locale: str, expected: str
+) -> None:
+    assert language_name(code, locale) == expected
 
 
 def page_language(response: httpx.Response) -> tuple[str, str]:
