@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
-BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/appointments.py programme/feedback.py
+BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/handoff.py programme/appointments.py programme/feedback.py
 
 AXE_DIR := tests/console/axe
 AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js

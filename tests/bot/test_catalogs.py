@@ -15,7 +15,14 @@ from bot.dialogs import DIALOGS
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 # The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
-BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "appointments.py", "feedback.py")
+BOT_PROGRAMME_SOURCES = (
+    "forms.py",
+    "consent.py",
+    "urgent.py",
+    "handoff.py",
+    "appointments.py",
+    "feedback.py",
+)
 
 
 def singular(msgid: str | tuple[str, ...]) -> str:
