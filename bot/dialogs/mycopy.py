@@ -26,7 +26,7 @@ from bot import calendar
 from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, piece
 from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
@@ -178,6 +178,12 @@ def stamp(conv: Conversation, at: dt.datetime) -> str:
     return calendar.stamp(at, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
 
 
+def answer_line(question: Question, value: object, locale: str) -> str:
+    """A question's short label and the answer, which keeps its own direction (a phone number or a
+    name in Latin letters inside a Persian line)."""
+    return f"  {_(question.short_label)}: {piece(answer_text(question, value), locale)}"
+
+
 def answer_text(question: Question, value: object) -> str:
     labels = {option.value: _(option.label) for option in question.options}
     if question.kind is Kind.YES_NO:
@@ -210,7 +216,7 @@ async def case_lines(conv: Conversation, case: Case) -> list[str]:
         asked = [question for question in form.questions if question.id in answers]
         if asked:
             lines += ["", _(form.title)]
-            lines += [f"  {_(q.short_label)}: {answer_text(q, answers[q.id])}" for q in asked]
+            lines += [answer_line(q, answers[q.id], conv.locale) for q in asked]
     lines += await appointment_lines(conv, case)
     lines += await plan_lines(conv, case)
     lines += await consent_lines(conv, case)
@@ -263,7 +269,7 @@ async def appointment_lines(conv: Conversation, case: Case) -> list[str]:
             )
             kind = _(APPOINTMENT_TYPES.get(appointment.type, appointment.type))
             status = _(APPOINTMENT_STATUSES.get(appointment.status, appointment.status))
-            name = office_name(appointment.office, conv.locale)
+            name = piece(office_name(appointment.office, conv.locale), conv.locale)
             lines.append(f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {name} ({status})")
     return lines
 
@@ -282,13 +288,14 @@ async def plan_lines(conv: Conversation, case: Case) -> list[str]:
         due = ""
         if activity.due_on:
             due = _(", by {date}").format(date=calendar.long_date(activity.due_on, conv.locale))
-        lines.append(f"  {areas.get(activity.service_area, '')}: {text}{due} ({status})")
+        lines.append(f"  {areas.get(activity.service_area, '')}: {piece(text, conv.locale)}{due} ({status})")
     referrals = await plans.case_referrals(conv.session, case_id=case.id)
     if referrals:
         lines += ["", _("Referrals to partner organisations")]
         for referral, partner in referrals:
             status = _(REFERRAL_STATUSES.get(referral.status, referral.status))
-            lines.append(f"  {stamp(conv, referral.created_at)} {partner}: {status}")
+            at, name = piece(stamp(conv, referral.created_at), conv.locale), piece(partner, conv.locale)
+            lines.append(f"  {at} {name}: {status}")
     return lines
 
 
