@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
-BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/cycle.py programme/appointments.py programme/feedback.py
+BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/handoff.py programme/appointments.py programme/feedback.py
 
 AXE_DIR := tests/console/axe
 AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
@@ -56,16 +56,18 @@ test: catalogs browser axe
 	$(BIN)/python -m pytest
 	INTAKE_SPEEDUPS=off $(BIN)/python -m pytest $(STOCK_SLICE) -k "not postgresql" -p no:cacheprovider
 
+# The catalogs through translate-toolkit's checks (tests/test_po_lint.py); `make test` runs it too.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest tests/test_po_lint.py -q -p no:cacheprovider
 
 # Refresh the message templates and merge them into every catalog (then translate what is new).
 extract: $(STAMP)
-	$(BIN)/pybabel extract --no-location -F bot/babel.cfg -k _:1,1t -k _:1,2 -k __ -k N_ \
+	$(BIN)/pybabel extract --no-location -F bot/babel.cfg -k _:1,1t -k _:1,2 -k __ -k N_ -k NP_:1,2 \
 		-o bot/locales/messages.pot $(BOT_SOURCES)
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -d bot/locales -D messages -i bot/locales/messages.pot
-	$(BIN)/pybabel extract --no-location -F caseworker_console/babel.cfg -k _ -k N_ \
+	$(BIN)/pybabel extract --no-location -F caseworker_console/babel.cfg -k _ -k N_ -k NP_:1,2 \
 		-o caseworker_console/locales/console.pot caseworker_console programme
 	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \
 		-i caseworker_console/locales/console.pot

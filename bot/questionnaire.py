@@ -237,7 +237,15 @@ def invalid_hint(question: Question) -> str:
             "That does not look like a phone number. "
             "Please write it with the country code, for example +994 50 123 45 67."
         )
-    return _("That is too long. Please write at most {limit} characters.").format(limit=question.max_length)
+    return too_long(question.max_length)
+
+
+def too_long(limit: int) -> str:
+    return _(
+        "That is too long. Please write at most {limit} character.",
+        "That is too long. Please write at most {limit} characters.",
+        limit,
+    ).format(limit=limit)
 
 
 def shown(question: Question, answer: Any) -> str:

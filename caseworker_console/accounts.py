@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import functools
+import gettext
 import logging
 import re
 import secrets
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from caseworker_console.i18n import LANGUAGES
 from caseworker_console.permissions import Permission, allows
-from programme.text import N_
+from programme.text import N_, NP_, Plural
 from storage import staff
 from storage.models import StaffUser, utcnow
 from storage.queries import record_audit
@@ -107,14 +108,20 @@ _argon2 = _Argon2Pool(ARGON2_AT_ONCE, ARGON2_QUEUE)
 class AccountError(ValueError):
     """An account cannot be created as asked; str() is one clear English sentence.
 
-    `message` is a gettext msgid (marked for extraction) and `params` fill its {placeholders}
-    after translation, so the console can show the same sentence in the reader's language.
+    `message` is a gettext msgid (marked for extraction), or a Plural counted by `params["count"]`,
+    and `params` fill its {placeholders} after translation, so the console can show the same
+    sentence in the reader's language.
     """
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str | Plural, **params: Any) -> None:
         self.message = message
         self.params = params
-        super().__init__(message.format(**params))
+        super().__init__(self.translated(gettext.NullTranslations()))
+
+    def translated(self, translations: gettext.NullTranslations) -> str:
+        if isinstance(self.message, Plural):
+            return translations.ngettext(*self.message, self.params["count"]).format(**self.params)
+        return translations.gettext(self.message).format(**self.params)
 
 
 @functools.cache
@@ -148,10 +155,20 @@ def validate_password(password: str, *, username: str = "") -> str:
     """Length and a list of common passwords only: composition rules make passwords weaker in practice."""
     password = normalise_password(password)
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise AccountError(N_("A password needs at least {minimum} characters."), minimum=PASSWORD_MIN_LENGTH)
+        raise AccountError(
+            NP_(
+                "A password needs at least {count} character.",
+                "A password needs at least {count} characters.",
+            ),
+            count=PASSWORD_MIN_LENGTH,
+        )
     if len(password) > PASSWORD_MAX_LENGTH:
         raise AccountError(
-            N_("A password can have at most {maximum} characters."), maximum=PASSWORD_MAX_LENGTH
+            NP_(
+                "A password can have at most {count} character.",
+                "A password can have at most {count} characters.",
+            ),
+            count=PASSWORD_MAX_LENGTH,
         )
     folded = password.casefold()
     if folded in common_passwords():
@@ -173,7 +190,11 @@ def _validate_choice(role: str, language: str, display_name: str) -> None:
         raise AccountError(N_("The language must be one of: {languages}."), languages=", ".join(LANGUAGES))
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
         raise AccountError(
-            N_("A display name can have at most {maximum} characters."), maximum=DISPLAY_NAME_MAX_LENGTH
+            NP_(
+                "A display name can have at most {count} character.",
+                "A display name can have at most {count} characters.",
+            ),
+            count=DISPLAY_NAME_MAX_LENGTH,
         )
 
 

@@ -7,12 +7,16 @@ import functools
 import gettext
 import logging
 import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
 from babel.support import Translations
 from starlette.requests import HTTPConnection
+
+from programme.text import Plural
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "console"
@@ -26,6 +30,15 @@ LANGUAGES: dict[str, str] = {
 }
 
 logger = logging.getLogger(__name__)
+
+
+def translated(
+    translations: gettext.NullTranslations, message: str | Plural, params: Mapping[str, Any]
+) -> str:
+    """A msgid, or a Plural counted by `params["num"]`, in the reader's language, %-filled."""
+    if isinstance(message, Plural):
+        return translations.ngettext(*message, params["num"]) % params
+    return translations.gettext(message) % params
 
 
 @functools.cache
@@ -84,7 +97,19 @@ def language_name(code: str | None, locale: str) -> str | None:
     if not code:
         return None
     name = Locale.parse(locale).languages.get(code)
-    return name[:1].upper() + name[1:] if name else code
+    return capitalised(name, locale) if name else code
+
+
+# Azerbaijani and Turkish capitalise i as İ and ı as I; str.upper knows only the English pair.
+_DOTTED_CAPITALS = {"i": "İ", "ı": "I"}
+
+
+def capitalised(word: str, locale: str) -> str:
+    """The word with its first letter capital, as the reader's language writes it ("İngilis")."""
+    first = word[:1]
+    if Locale.parse(locale).language in ("az", "tr"):
+        first = _DOTTED_CAPITALS.get(first, first.upper())
+    return first.upper() + word[1:]
 
 
 def format_local_datetime(value: dt.datetime, *, locale: str, timezone: zoneinfo.ZoneInfo) -> str:

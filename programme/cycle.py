@@ -19,6 +19,8 @@ class Stage(enum.StrEnum):
     CLOSED = "closed"
 
 
+# The guidelines' names, for staff: the console shows them; a beneficiary reads the plain words of
+# bot/dialogs/mycopy.py instead, and the bot's catalogs do not hold these.
 STAGE_LABELS: dict[Stage, str] = {
     Stage.NEW: N_("New"),
     Stage.SCREENING: N_("Screening"),
@@ -28,19 +30,6 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.FINAL_ASSESSMENT: N_("Final assessment"),
     Stage.MONITORING: N_("Monitoring"),
     Stage.CLOSED: N_("Closed"),
-}
-
-# The stage as the person reads it (their copy, /mydata): what is happening, in plain words, not
-# the guidelines' names above, which the console shows.
-STAGE_PLAIN: dict[Stage, str] = {
-    Stage.NEW: N_("We have your request and will look at it soon."),
-    Stage.SCREENING: N_("We are checking whether the programme can help you."),
-    Stage.INITIAL_ASSESSMENT: N_("We are getting to know your situation and what you need."),
-    Stage.INTERVENTION_PLANNING: N_("We are making a plan with you."),
-    Stage.IMPLEMENTATION: N_("You are carrying out your plan, with our help."),
-    Stage.FINAL_ASSESSMENT: N_("We are looking back with you at what your plan achieved."),
-    Stage.MONITORING: N_("Your plan is finished; we stay in touch to see how you are doing."),
-    Stage.CLOSED: N_("Your case is closed."),
 }
 
 # The order of the cycle (docs/programme.md); a case moves forward one stage at a time.

@@ -16,7 +16,7 @@ from typing import Any
 import holidays as public_holidays
 
 from programme.appointments import Interval, Schedule
-from programme.text import N_
+from programme.text import N_, NP_
 
 NAME_MAX, ADDRESS_MAX, LABEL_MAX = 120, 300, 120
 SLOT_MIN, SLOT_MAX = 5, 240
@@ -52,7 +52,10 @@ HOURS_FORMAT = N_(
 )
 HOURS_INVERTED = N_("%(span)s ends before it begins.")
 HOURS_OVERLAP = N_("%(first)s and %(second)s overlap.")
-HOURS_SHORT = N_("%(span)s is shorter than one slot (%(minutes)s minutes).")
+HOURS_SHORT = NP_(
+    "%(span)s is shorter than one slot (%(num)s minute).",
+    "%(span)s is shorter than one slot (%(num)s minutes).",
+)
 NO_HOURS = N_("Give the opening hours of at least one day.")
 SLOT_WRONG = N_("A slot lasts from 5 to 240 minutes (a whole number).")
 PLACES_WRONG = N_("Places per slot: a whole number from 1 to 50.")
@@ -285,7 +288,7 @@ def read_office(
         if error is None and slot is not None:
             short = next((s for s in spans if _minutes(s) < slot), None)
             if short is not None:
-                error = (HOURS_SHORT, {"span": span_text(short), "minutes": slot})
+                error = (HOURS_SHORT, {"span": span_text(short), "num": slot})
         if error is not None:
             errors[f"hours_{weekday}"] = error
         elif spans:

@@ -124,8 +124,11 @@ def i18n() -> I18n:
 def t(i18n: I18n) -> Callable[..., str]:
     """The text a beneficiary reads for a msgid in a locale (so tests follow the catalogs)."""
 
-    def translate(msgid: str, locale: str = "en", **values: object) -> str:
-        text = i18n.gettext(msgid, locale=locale)
+    def translate(
+        msgid: str, locale: str = "en", *, plural: str | None = None, n: int = 1, **values: object
+    ) -> str:
+        """`plural` and `n` for a plural entry (msgid is its singular)."""
+        text = i18n.gettext(msgid, plural, n, locale=locale) if plural else i18n.gettext(msgid, locale=locale)
         return text.format(**values) if values else text
 
     return translate

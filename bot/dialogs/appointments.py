@@ -64,6 +64,14 @@ class Place:
     schedule: Schedule
 
 
+def limit_reached() -> str:
+    return _(
+        "You already have {count} appointment. Please cancel it before booking another.",
+        "You already have {count} appointments. Please cancel one before booking another.",
+        MAX_UPCOMING,
+    ).format(count=MAX_UPCOMING)
+
+
 async def booking(conv: Conversation) -> dict[str, Any]:
     return dict((await conv.data()).get(BOOKING) or {})
 
@@ -171,9 +179,7 @@ async def list_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
         if len(await listed(conv)) >= MAX_UPCOMING:
             conv.outgoing.answer_callback(
                 query.id,
-                _("You already have {count} appointments. Please cancel one before booking another.").format(
-                    count=MAX_UPCOMING
-                ),
+                limit_reached(),
                 show_alert=True,
             )
             return
@@ -465,11 +471,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
             await conv.go(Appointments.overview)
             return
     elif len(await listed(conv)) >= MAX_UPCOMING:
-        conv.say(
-            _("You already have {count} appointments. Please cancel one before booking another.").format(
-                count=MAX_UPCOMING
-            )
-        )
+        conv.say(limit_reached())
         await conv.go(Appointments.overview)
         return
     start = await chosen_slot(conv, place, data, data.get("slot") or "")

@@ -20,6 +20,7 @@ from bot.dialogs import urgent
 from bot.dialogs.language import notice_first
 from bot.dialogs.menu import FEEDBACK, is_label
 from bot.feedback import CommentTap, SatisfactionTap, comment_offer
+from bot.questionnaire import too_long
 from programme.feedback import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -148,7 +149,7 @@ async def written(message: Message, conv: Conversation) -> None:
         return
     medium, content, said = body
     if len(said) > TEXT_LIMIT:
-        conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=TEXT_LIMIT))
+        conv.say(too_long(TEXT_LIMIT))
         return
     anonymous = (await conv.data()).get(HOW) == ANONYMOUS
     crisis = bool(said) and mentions_crisis(said, conv.locale)
@@ -173,7 +174,9 @@ async def written(message: Message, conv: Conversation) -> None:
         )
     else:
         text = _(
-            "Thank you. Your reference number is {reference}. We will answer you here within {days} days."
+            "Thank you. Your reference number is {reference}. We will answer you here within {days} day.",
+            "Thank you. Your reference number is {reference}. We will answer you here within {days} days.",
+            conv.config.retention.feedback_answer_days,
         )
     conv.say(
         "✓ " + text.format(reference=f"<b>{reference}</b>", days=conv.config.retention.feedback_answer_days)
@@ -256,7 +259,7 @@ async def satisfaction_tapped(
         return
     conv.close_keyboard(query)
     conv.say(
-        _("Thank you. You can add a comment if you like."),
+        _("Thank you. If you like, you can add a comment."),
         comment_offer(locale=conv.locale, token=callback_data.token),
     )
 

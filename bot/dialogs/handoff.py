@@ -15,20 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from bot import calendar
 from bot.conversation import BotConfig, Conversation, FreshTap, Tap, step
 from bot.dialogs.menu import CASEWORKER, Menu, is_label
-from programme.text import N_
+from programme.handoff import TOPICS
 from storage.journey import add_case_message, ensure_case
 from storage.models import utcnow
 from storage.queries import open_case_of, record_audit
 from texts.visible import visible
-
-REASONS: tuple[tuple[str, str], ...] = (
-    ("programme", N_("A question about the programme")),
-    ("documents", N_("Documents")),
-    ("housing", N_("Housing")),
-    ("health", N_("Health")),
-    ("work", N_("Work or study")),
-    ("other", N_("Something else")),
-)
 
 
 class Handoff(StatesGroup):
@@ -42,12 +33,12 @@ async def talk(message: Message, conv: Conversation) -> None:
 
 @step(Handoff.reason)
 async def ask_reason(conv: Conversation) -> None:
-    rows = [[(_(label), value)] for value, label in REASONS]
+    rows = [[(_(label), value)] for value, label in TOPICS]
     conv.say(_("What would you like to talk about?"), await conv.buttons(rows))
 
 
 async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
-    if tap.value not in dict(REASONS):
+    if tap.value not in dict(TOPICS):
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
     conv.close_keyboard(query)

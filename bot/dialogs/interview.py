@@ -36,8 +36,11 @@ class Interview(StatesGroup):
 async def ask_offer(conv: Conversation) -> None:
     conv.say(
         _(
+            "Can you answer {count} more short question? It takes about two minutes and helps the "
+            "caseworker prepare. You can skip any question.",
             "Can you answer {count} more short questions? It takes about two minutes and helps the "
-            "caseworker prepare. You can skip any question."
+            "caseworker prepare. You can skip any question.",
+            len(QUESTIONNAIRE.questions),
         ).format(count=len(QUESTIONNAIRE.questions)),
         await conv.buttons([[(_("Start"), START), (_("Later"), LATER)]]),
     )

@@ -26,11 +26,11 @@ from bot import calendar
 from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, piece
 from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
-from programme.cycle import STAGE_PLAIN
+from programme.cycle import Stage
 from programme.forms import FORMS, SERVICE_AREAS, Kind, Question
 from programme.text import N_
 from storage import feedback
@@ -67,6 +67,21 @@ REFERRAL_STATUSES = {
     "accepted": N_("Accepted by the partner"),
     "done": N_("Done"),
     "declined": N_("Declined by the partner"),
+}
+
+
+# The stage as the person reads it: what is happening, in plain words. The guidelines' names
+# (programme.cycle.STAGE_LABELS: "Intervention planning", read as "interference" in Persian and
+# Russian) are the console's, and the bot's catalogs do not hold them.
+STAGE_PLAIN: dict[Stage, str] = {
+    Stage.NEW: N_("We have your request and will look at it soon."),
+    Stage.SCREENING: N_("We are checking whether the programme can help you."),
+    Stage.INITIAL_ASSESSMENT: N_("We are getting to know your situation and what you need."),
+    Stage.INTERVENTION_PLANNING: N_("We are making a plan with you."),
+    Stage.IMPLEMENTATION: N_("You are carrying out your plan, with our help."),
+    Stage.FINAL_ASSESSMENT: N_("We are looking back with you at what your plan achieved."),
+    Stage.MONITORING: N_("Your plan is finished; we stay in touch to see how you are doing."),
+    Stage.CLOSED: N_("Your case is closed."),
 }
 
 
@@ -163,6 +178,12 @@ def stamp(conv: Conversation, at: dt.datetime) -> str:
     return calendar.stamp(at, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
 
 
+def answer_line(question: Question, value: object, locale: str) -> str:
+    """A question's short label and the answer, which keeps its own direction (a phone number or a
+    name in Latin letters inside a Persian line)."""
+    return f"  {_(question.short_label)}: {piece(answer_text(question, value), locale)}"
+
+
 def answer_text(question: Question, value: object) -> str:
     labels = {option.value: _(option.label) for option in question.options}
     if question.kind is Kind.YES_NO:
@@ -172,11 +193,17 @@ def answer_text(question: Question, value: object) -> str:
     return labels.get(str(value), str(value))
 
 
+def stage_line(stage: str) -> str | None:
+    """Where the case is, in plain words; None for a stage this version does not know."""
+    plain = STAGE_PLAIN.get(stage)  # Stage is a StrEnum: its values are the stored codes
+    return None if plain is None else _("Where your case is: {stage}").format(stage=_(plain))
+
+
 async def case_lines(conv: Conversation, case: Case) -> list[str]:
     lines = ["", _("Case number: {code}").format(code=case.code)]
-    plain = STAGE_PLAIN.get(case.stage)  # Stage is a StrEnum: its values are the stored codes
-    if plain is not None:
-        lines.append(_("Where your case is: {stage}").format(stage=_(plain)))
+    stage = stage_line(case.stage)
+    if stage is not None:
+        lines.append(stage)
     forms = await latest_answers(
         conv.session, conv.crypto, case_id=case.id, form_ids=[*FORMS, SCREENING_DECISION]
     )
@@ -189,7 +216,7 @@ async def case_lines(conv: Conversation, case: Case) -> list[str]:
         asked = [question for question in form.questions if question.id in answers]
         if asked:
             lines += ["", _(form.title)]
-            lines += [f"  {_(q.short_label)}: {answer_text(q, answers[q.id])}" for q in asked]
+            lines += [answer_line(q, answers[q.id], conv.locale) for q in asked]
     lines += await appointment_lines(conv, case)
     lines += await plan_lines(conv, case)
     lines += await consent_lines(conv, case)
@@ -242,7 +269,7 @@ async def appointment_lines(conv: Conversation, case: Case) -> list[str]:
             )
             kind = _(APPOINTMENT_TYPES.get(appointment.type, appointment.type))
             status = _(APPOINTMENT_STATUSES.get(appointment.status, appointment.status))
-            name = office_name(appointment.office, conv.locale)
+            name = piece(office_name(appointment.office, conv.locale), conv.locale)
             lines.append(f"  {kind}: {when(appointment.starts_at, place, conv.locale)}, {name} ({status})")
     return lines
 
@@ -261,13 +288,14 @@ async def plan_lines(conv: Conversation, case: Case) -> list[str]:
         due = ""
         if activity.due_on:
             due = _(", by {date}").format(date=calendar.long_date(activity.due_on, conv.locale))
-        lines.append(f"  {areas.get(activity.service_area, '')}: {text}{due} ({status})")
+        lines.append(f"  {areas.get(activity.service_area, '')}: {piece(text, conv.locale)}{due} ({status})")
     referrals = await plans.case_referrals(conv.session, case_id=case.id)
     if referrals:
         lines += ["", _("Referrals to partner organisations")]
         for referral, partner in referrals:
             status = _(REFERRAL_STATUSES.get(referral.status, referral.status))
-            lines.append(f"  {stamp(conv, referral.created_at)} {partner}: {status}")
+            at, name = piece(stamp(conv, referral.created_at), conv.locale), piece(partner, conv.locale)
+            lines.append(f"  {at} {name}: {status}")
     return lines
 
 

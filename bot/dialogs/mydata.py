@@ -14,6 +14,7 @@ from bot import erasure
 from bot.conversation import Conversation, FreshTap, Tap, clean_text, step
 from bot.dialogs import consent, mycopy
 from bot.dialogs.menu import MY_DATA, is_label
+from bot.questionnaire import too_long
 from programme.cycle import Stage
 from storage.erasure import open_erasure_request_of
 from storage.journey import (
@@ -100,7 +101,7 @@ async def request_written(message: Message, conv: Conversation) -> None:
         await conv.ask_current()
         return
     if len(text) > REQUEST_LIMIT:
-        conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=REQUEST_LIMIT))
+        conv.say(too_long(REQUEST_LIMIT))
         return
     if await conv.state.get_state() == MyData.withdrawal.state:
         await consent.stop_taking_part(conv, reason=text)

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, clean_text, step
 from bot.dialogs.interview import Interview
-from bot.questionnaire import Questionnaire
+from bot.questionnaire import Questionnaire, too_long
 from programme import consent
 from programme.eligibility import is_eligible
 from programme.forms import SCREENING
@@ -94,7 +94,7 @@ async def name_given(message: Message, conv: Conversation) -> None:
         await ask_name(conv)
         return
     if len(name) > NAME_LIMIT:
-        conv.say(_("That is too long. Please write at most {limit} characters.").format(limit=NAME_LIMIT))
+        conv.say(too_long(NAME_LIMIT))
         return
     seal(conv.crypto, conv.beneficiary, "name_enc", name)
     conv.say(_("Thank you, {name}.").format(name=html.quote(name)))

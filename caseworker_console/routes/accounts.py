@@ -117,7 +117,7 @@ async def create(request: Request) -> Response:
         )
     except accounts.AccountError as refused:
         await db.rollback()
-        message = gettext_for(request).gettext(refused.message).format(**refused.params)
+        message = refused.translated(gettext_for(request))
         return await render(request, error=message, entered=entered, status_code=400)
     await db.commit()
     return RedirectResponse(request.url_for("accounts").path, status_code=303)
@@ -229,7 +229,7 @@ async def change_role(request: Request) -> Response:
         )
     except accounts.AccountError as refused:
         await db.rollback()
-        message = translate.gettext(refused.message).format(**refused.params)
+        message = refused.translated(translate)
         return await render(request, error=message, status_code=400)
     await db.commit()
     done = translate.gettext(ROLE_CHANGED if holds else ROLE_WAITS).format(username=username)
@@ -248,7 +248,7 @@ async def change_language(request: Request) -> Response:
         )
     except accounts.AccountError as refused:
         await db.rollback()
-        message = translate.gettext(refused.message).format(**refused.params)
+        message = refused.translated(translate)
         return await render(request, error=message, status_code=400)
     await db.commit()
     return await render(request, done=translate.gettext(LANGUAGE_CHANGED).format(username=username))

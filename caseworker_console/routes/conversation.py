@@ -23,6 +23,7 @@ from outreach import outbox
 from outreach.outbox import Lane
 from programme.canned import CANNED, CANNED_REPLIES
 from programme.cycle import Stage
+from programme.handoff import TOPICS
 from programme.text import N_
 from storage import casework
 from storage.journey import case_messages
@@ -156,9 +157,19 @@ async def render(
             ],
             "caseworker_active": case.caseworker_active,
             "handed_off": case.handoff_at is not None,
+            "topic": _topic(case.handoff_reason, translate, shown=identity),
         },
         status_code=status_code,
     )
+
+
+def _topic(value: str | None, translate: Any, *, shown: bool) -> str | None:
+    """The topic the person chose before writing; like the messages, hidden from a reader not on
+    the case."""
+    label = dict(TOPICS).get(value or "")
+    if label is None:
+        return None
+    return translate.gettext(label) if shown else translate.gettext(formview.HIDDEN)
 
 
 async def conversation_tab(request: Request) -> Response:

@@ -11,11 +11,12 @@ from starlette.responses import RedirectResponse, Response
 from caseworker_console import erasure as work
 from caseworker_console.config import crypto
 from caseworker_console.database import database
+from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import local_time
-from programme.text import N_
+from programme.text import N_, NP_
 from storage import erasure
 from storage.models import utcnow
 
@@ -27,8 +28,9 @@ NOT_OPEN = N_(
     "a moment ago, or it never existed. Nothing was changed."
 )
 REASON_NEEDED = N_("Write the reason for refusing: the person will read it. Nothing was sent.")
-REASON_TOO_LONG = N_(
-    "The reason is %(length)s characters long; at most %(limit)s fit. Shorten it: nothing was sent."
+REASON_TOO_LONG = NP_(
+    "The reason is %(num)s character long; at most %(limit)s fit. Shorten it: nothing was sent.",
+    "The reason is %(num)s characters long; at most %(limit)s fit. Shorten it: nothing was sent.",
 )
 CONFIRM_NEEDED = N_("Tick the box to confirm that everything about this person is to be erased.")
 
@@ -149,7 +151,7 @@ async def refuse(request: Request) -> Response:
             request, found, reason=written, error=translate(REASON_NEEDED), status_code=400
         )
     if len(reason) > REASON_MAX:
-        message = translate(REASON_TOO_LONG) % {"length": len(reason), "limit": REASON_MAX}
+        message = translated(gettext_for(request), REASON_TOO_LONG, {"num": len(reason), "limit": REASON_MAX})
         return await _request_page(request, found, reason=written, error=message, status_code=400)
     await work.refuse(
         db, crypto(request), found=found, reason=reason, staff_id=user.staff_id, actor=user.actor

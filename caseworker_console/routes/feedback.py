@@ -16,6 +16,7 @@ from bot import proposals
 from caseworker_console import exports
 from caseworker_console.config import crypto
 from caseworker_console.database import database
+from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission, feedback_routings
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
@@ -23,7 +24,7 @@ from caseworker_console.views import local_time
 from outreach.outbox import Lane, enqueue
 from programme import figures as rules
 from programme.feedback import Kind, Routing, Status, read_reference, shown
-from programme.text import N_
+from programme.text import N_, NP_, Plural
 from storage import feedback as store
 from storage.casework import staff_by_id
 from storage.models import StaffUser, utcnow
@@ -49,7 +50,10 @@ MEDIUM_LABELS: dict[str, str] = {
     "photo": N_("A photo (kept in Telegram; not shown here)"),
 }
 TEXT_NEEDED = N_("Write something first. Nothing was saved.")
-TEXT_TOO_LONG = N_("The text is %(length)s characters long; at most %(limit)s fit. Nothing was saved.")
+TEXT_TOO_LONG = NP_(
+    "The text is %(num)s character long; at most %(limit)s fit. Nothing was saved.",
+    "The text is %(num)s characters long; at most %(limit)s fit. Nothing was saved.",
+)
 CHANGED = N_("Someone changed this feedback a moment ago. Check it again: nothing was saved.")
 LISTS = ("open", *(str(status) for status in Status), "all")
 
@@ -141,7 +145,12 @@ async def _found(request: Request) -> Feedback:
 
 
 async def _item_page(
-    request: Request, found: Feedback, *, error: str | None = None, entered: str = "", status_code: int = 200
+    request: Request,
+    found: Feedback,
+    *,
+    error: str | Plural | None = None,
+    entered: str = "",
+    status_code: int = 200,
 ) -> Response:
     db = database(request)
     keys = crypto(request)
@@ -183,7 +192,7 @@ async def _item_page(
             "assignable": [(person.id, _name(person)) for person in await _assignable(request, found)],
             "assigned_id": found.assigned_to,
             "text_max": TEXT_MAX,
-            "error": translate(error) % {"length": len(entered.strip()), "limit": TEXT_MAX}
+            "error": translated(gettext_for(request), error, {"num": len(entered.strip()), "limit": TEXT_MAX})
             if error
             else None,
             "entered": entered,

@@ -25,6 +25,7 @@ from caseworker_console import casework as work
 from caseworker_console import i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
+from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission, allows
 from caseworker_console.routes.appointments import refusal, status_label, type_label
 from caseworker_console.routing import action, page, signed_in_user
@@ -250,7 +251,9 @@ async def render_form(
             "active": "offices",
             "office": office,
             "values": values,
-            "errors": {field: translate.gettext(msgid) % params for field, (msgid, params) in errors.items()},
+            "errors": {
+                field: translated(translate, message, params) for field, (message, params) in errors.items()
+            },
             "summary": translate.gettext(FIX_BELOW) if errors else None,
             "notice": translate.gettext(notice) if notice else None,
             "weekdays": [translate.gettext(label) for label in rules.WEEKDAYS],

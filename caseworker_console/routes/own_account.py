@@ -123,7 +123,7 @@ async def change_password(request: Request) -> Response:
         )
     except accounts.AccountError as refused:
         await db.rollback()
-        message = gettext_for(request).gettext(refused.message).format(**refused.params)
+        message = refused.translated(gettext_for(request))
         return await _render(request, password_error=message, status_code=400)
     await db.commit()
     return RedirectResponse(_account_url(request, "password"), status_code=303)

@@ -20,6 +20,7 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name, stage_label
+from programme.consent import period
 from programme.retention import HOLD_REASON_MAX, HoldRefused, check_hold
 from programme.text import N_
 from storage import casework, retention
@@ -115,7 +116,8 @@ async def overview(request: Request) -> Response:
                 )
                 for row in held
             ],
-            "policy": config(request).retention,
+            "closed": period(gettext_for(request).ngettext, config(request).retention.closed_days),
+            "unenrolled": period(gettext_for(request).ngettext, config(request).retention.unenrolled_days),
         },
     )
 
@@ -172,7 +174,8 @@ async def _render_hold(
             "current": current,
             "values": values or {"reason": "", "review_on": ""},
             "error": translate.gettext(error) % (error_values or {}) if error else None,
-            "reason_max": format_decimal(HOLD_REASON_MAX, locale=locale),
+            "reason_max": HOLD_REASON_MAX,
+            "reason_max_shown": format_decimal(HOLD_REASON_MAX, locale=locale),
             "min_review": (_today(request) + dt.timedelta(days=1)).isoformat(),
         },
         status_code=status_code,

@@ -13,10 +13,11 @@ import pytest
 from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
-from bot.dialogs import consent, handoff, interview, menu, screening
+from bot.dialogs import consent, interview, menu, screening
 from bot.i18n import LANGUAGES, create_i18n
 from programme.appointments import APPOINTMENT_TYPES
 from programme.forms import INTERVIEW, SCREENING
+from programme.handoff import TOPICS
 from texts.width import fits, label_width
 
 
@@ -42,7 +43,7 @@ def every_row(locale: str) -> list[list[str]]:
     rows += labels(consent.yes_no_rows()) + labels(consent.publicity_rows())
     rows += [[_("I have read it")], [_("Give my consent again")], [_("Change my choices")]]
     rows += [[_("Withdraw my consent")], [_("Yes, withdraw my consent")], [_("No, keep my consent")]]
-    rows += [[_(label)] for _value, label in handoff.REASONS]
+    rows += [[_(label)] for _value, label in TOPICS]
     rows += [["📄 " + _("Get a copy of my data")], ["✏️ " + _("Correct my data")], ["🤝 " + _("My consent")]]
     rows += [["✋ " + _("Stop taking part")], ["🗑 " + _("Delete my data")], [_("Yes, send the file")]]
     rows += [[_("No, not now")], [_("Yes, delete everything")], [_("Yes, delete")], [_("No, keep my data")]]

@@ -1,8 +1,8 @@
-"""Catalogs: every msgid translated in every language, placeholders and markup kept, every state asked."""
+"""Catalogs: every msgid translated in every language, every state asked (placeholders and markup:
+tests/test_po_lint.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,14 @@ from bot.dialogs import DIALOGS
 from bot.i18n import LANGUAGES, LOCALES_DIR
 
 # The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
-BOT_PROGRAMME_SOURCES = ("forms.py", "consent.py", "urgent.py", "cycle.py", "appointments.py", "feedback.py")
-PLACEHOLDER = re.compile(r"\{\w*\}")
-TAG = re.compile(r"</?\w+>")
+BOT_PROGRAMME_SOURCES = (
+    "forms.py",
+    "consent.py",
+    "urgent.py",
+    "handoff.py",
+    "appointments.py",
+    "feedback.py",
+)
 
 
 def singular(msgid: str | tuple[str, ...]) -> str:
@@ -50,14 +55,6 @@ def test_every_msgid_is_translated(locale: str) -> None:
     assert [msgid for msgid, forms in messages if not all(forms)] == []
 
 
-@pytest.mark.parametrize("locale", LANGUAGES)
-def test_translations_keep_placeholders_and_markup(locale: str) -> None:
-    for msgid, forms in catalog(locale):
-        for translation in forms:
-            assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(msgid)), msgid
-            assert sorted(TAG.findall(translation)) == sorted(TAG.findall(msgid)), msgid
-
-
 def test_every_dialog_state_can_be_asked_again() -> None:
     groups = [
         group
@@ -71,7 +68,7 @@ def test_every_dialog_state_can_be_asked_again() -> None:
 
 
 def test_the_template_holds_exactly_the_strings_of_the_source() -> None:
-    keywords = {**DEFAULT_KEYWORDS, "__": None, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, "__": None, "N_": None, "NP_": (1, 2)}
     root = Path(__file__).resolve().parents[2]
     found = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(

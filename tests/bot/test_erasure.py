@@ -40,7 +40,7 @@ from storage.schema import ENCRYPTED_MODELS, Base
 from storage.sealing import seal
 from tests.bot.conftest import BOT_ID, BotProcess
 from tests.bot.test_feedback import give as give_feedback
-from tests.bot.test_journey import OFFER, prompt, screened, tap_and_wait, type_and_wait
+from tests.bot.test_journey import offer, prompt, screened, tap_and_wait, type_and_wait
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
 
 pytestmark = pytest.mark.slow
@@ -341,7 +341,7 @@ async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(
     await choose_language(phone, user, "English")
     await answer_screening(phone, t, user, "en", name)
     await phone.wait_for_bot_message(user, contains="IP-")
-    await phone.wait_for_bot_message(user, contains=t(OFFER, count=12)[:40])
+    await phone.wait_for_bot_message(user, contains=offer(t))
     await interview(phone, t, user, number, town)
     await type_and_wait(phone, user, "/correct", t("What is wrong, and what should it be? Write it below."))
     await type_and_wait(

@@ -172,7 +172,15 @@ async def test_a_sticker_a_long_text_a_forged_button_and_a_double_tap_store_noth
     await phone.send(user, sticker=True)
     await phone.wait_for_bot_message(user, contains=t("Please send text, a voice message or a photo."))
     await type_and_wait(
-        phone, user, "x" * 4000, t("That is too long. Please write at most {limit} characters.", limit=2000)
+        phone,
+        user,
+        "x" * 4000,
+        t(
+            "That is too long. Please write at most {limit} character.",
+            plural="That is too long. Please write at most {limit} characters.",
+            n=2000,
+            limit=2000,
+        ),
     )
     assert await rows(sessionmaker) == []
     await phone.send(user, photo=True)
@@ -296,7 +304,7 @@ async def test_the_question_after_a_case_closes_is_answered_once_with_a_tap(
         contains=t("Your case is closed. Was the programme helpful to you? You do not have to answer.", "tr"),
     )
     thanks = await tap_and_wait(
-        phone, user, t("Partly", "tr"), t("Thank you. You can add a comment if you like.", "tr")
+        phone, user, t("Partly", "tr"), t("Thank you. If you like, you can add a comment.", "tr")
     )
     # The same button again (a double tap), and a forged token: nothing more is counted.
     data = asked["reply_markup"]["inline_keyboard"][0][0]["callback_data"]

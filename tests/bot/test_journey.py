@@ -43,7 +43,15 @@ WITHDRAW_QUESTION = (
     "information at once, and a caseworker closes your case.\n\nDo you want to withdraw your consent?"
 )
 
-OFFER = "Can you answer {count} more short questions? It takes about two minutes and helps the caseworker prepare. You can skip any question."
+OFFER = (
+    "Can you answer {count} more short question? It takes about two minutes and helps the caseworker prepare. You can skip any question.",
+    "Can you answer {count} more short questions? It takes about two minutes and helps the caseworker prepare. You can skip any question.",
+)
+
+
+def offer(t: Translate, locale: str = "en") -> str:
+    """The start of the offer of the interview's twelve questions."""
+    return t(OFFER[0], locale, plural=OFFER[1], n=12, count=12)[:40]
 
 
 @pytest.fixture
@@ -72,7 +80,7 @@ async def screened(phone: SandboxClient, t: Translate, *, locale: str = "en", la
     await choose_language(phone, user, label)
     await answer_screening(phone, t, user, locale, "Amina Rahimi")
     await phone.wait_for_bot_message(user, contains="IP-")
-    await phone.wait_for_bot_message(user, contains=t(OFFER, locale, count=12)[:40])
+    await phone.wait_for_bot_message(user, contains=offer(t, locale))
     return user
 
 

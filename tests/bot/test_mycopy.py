@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dialogs.mycopy import STAGE_PLAIN
 from programme import consent
 from programme.assessment import ADVERSE_EVENT, INITIAL_ASSESSMENT, SCREENING_CONFIRMATION
-from programme.cycle import STAGE_LABELS, STAGE_PLAIN, Stage
+from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import INTERVIEW
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer

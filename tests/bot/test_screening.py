@@ -276,7 +276,13 @@ async def test_unexpected_input_gets_a_short_re_ask_and_loses_nothing(
     await phone.wait_for_bot_message(user, contains=t("Please send your answer as text."))
     await phone.send_text(user, "x" * 4000)
     await phone.wait_for_bot_message(
-        user, contains=t("That is too long. Please write at most {limit} characters.", limit=100)
+        user,
+        contains=t(
+            "That is too long. Please write at most {limit} character.",
+            plural="That is too long. Please write at most {limit} characters.",
+            n=100,
+            limit=100,
+        ),
     )
     await phone.send_text(user, "<b>Nadia</b> & \u202eco")
     thanks = await phone.wait_for_bot_message(user, contains=t("Thank you, {name}.", name="")[:8])

@@ -254,3 +254,33 @@ async def test_the_sender_delivers_a_reply_to_the_beneficiarys_chat_exactly_as_t
     assert not delivered.get("entities")
     [outbox] = await rows(sessionmaker, OutboxMessage)
     assert outbox.status == Status.SENT
+
+
+async def test_the_topic_the_person_chose_shows_above_the_conversation_but_not_to_a_reader_not_on_the_case(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    case = await seed_person(stage="screening", handoff_at=utcnow(), handoff_reason="housing")
+    await sign_in_as("rashad")  # the case waits in the queue: pseudonymised for him
+    assert (
+        soup(await client.get(PAGE)).select_one(".handoff-topic").get_text()
+        == "Topic the person chose: Hidden"
+    )
+    me = await sign_in_as("leyla", language="ru")
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        stored.assigned_to = me.id
+        await session.commit()
+    topic = soup(await client.get(PAGE)).select_one(".handoff-topic")
+    assert topic.get_text() == "Тема, которую выбрал человек: Жильё"
+
+
+async def test_no_topic_line_before_the_person_chose_one(
+    client: httpx.AsyncClient, sign_in_as: SignIn, seed_person: SeedPerson
+) -> None:
+    me = await sign_in_as("leyla")
+    await seed_person(assigned_to=me.id, stage="screening")
+    assert soup(await client.get(PAGE)).select_one(".handoff-topic") is None

@@ -12,12 +12,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 
-from caseworker_console.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, negotiate
+from caseworker_console.i18n import DOMAIN, LANGUAGES, LOCALES_DIR, language_name, negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [locale for locale in LANGUAGES if locale != "en"]
-BRACE = re.compile(r"\{(\w*)\}")
-PERCENT = re.compile(r"%\((\w+)\)s")
 # What a stray "%" looks like to the newstyle gettext of the templates, which %-formats every string.
 BARE_PERCENT = re.compile(r"%(?!\(\w+\)s|%)")
 
@@ -48,7 +46,7 @@ def source_ids() -> set[str]:
     """Every msgid the code and templates use now, extracted the way `make extract` does."""
     with (ROOT / "caseworker_console" / "babel.cfg").open() as mapping:
         method_map, options_map = parse_mapping_cfg(mapping)
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "NP_": (1, 2)}
     found: set[str] = set()
     for directory in ("caseworker_console", "programme"):
         for _, _, message, _, _ in extract_from_dir(
@@ -76,12 +74,9 @@ def test_every_msgid_is_translated(locale: str) -> None:
 
 
 @pytest.mark.parametrize("locale", TRANSLATED)
-def test_translations_keep_their_placeholders(locale: str) -> None:
-    for msgid, forms in catalog(locale).items():
-        for translation in forms:
-            assert sorted(BRACE.findall(translation)) == sorted(BRACE.findall(msgid)), msgid
-            assert sorted(PERCENT.findall(translation)) == sorted(PERCENT.findall(msgid)), msgid
-            assert not BARE_PERCENT.search(translation), msgid
+def test_no_translation_has_a_percent_sign_the_templates_would_misread(locale: str) -> None:
+    # Placeholders themselves are checked with the bot's catalogs (tests/test_po_lint.py).
+    assert [msgid for msgid, forms in catalog(locale).items() if any(map(BARE_PERCENT.search, forms))] == []
 
 
 @pytest.mark.parametrize(
@@ -98,6 +93,16 @@ def test_translations_keep_their_placeholders(locale: str) -> None:
 )
 def test_accept_language_picks_the_best_console_language(header: str, expected: str) -> None:
     assert negotiate(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "expected"),
+    [("en", "az", "İngilis"), ("ru", "az", "Rus"), ("en", "ru", "Английский"), ("fa", "en", "Persian")],
+)
+def test_a_language_is_named_with_the_capital_letter_of_the_readers_alphabet(
+    code: str, locale: str, expected: str
+) -> None:
+    assert language_name(code, locale) == expected
 
 
 def page_language(response: httpx.Response) -> tuple[str, str]:
