@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import gettext
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
+from babel.lists import format_list
 from babel.support import Translations
 
 from texts.bidi import directed, isolate, mark_lines
@@ -99,11 +101,21 @@ def with_answer(question: str, answer: str) -> str:
 Button = TypeVar("Button")
 
 
-def _right_to_left(locale: str | None) -> bool:
+def _reader(locale: str | None) -> str:
     if locale is None:
         current = I18n.get_current(no_error=True)  # None outside an update: no reader to ask
         locale = current.current_locale if current is not None else DEFAULT_LOCALE
-    return locale in RIGHT_TO_LEFT
+    return locale
+
+
+def _right_to_left(locale: str | None) -> bool:
+    return _reader(locale) in RIGHT_TO_LEFT
+
+
+def listed(items: Sequence[str], locale: str | None = None) -> str:
+    """Items joined as the reader's language joins them (CLDR, through Babel): «a، b و c» in
+    Persian, «a, b и c» in Russian, never a Latin comma inside right-to-left text."""
+    return format_list(list(items), locale=format_locale(_reader(locale)))
 
 
 def in_reading_order(rows: list[list[Button]], locale: str | None = None) -> list[list[Button]]:

@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardM
 from aiogram.utils.i18n import gettext as _
 
 from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
-from bot.i18n import with_answer
+from bot.i18n import listed, with_answer
 from programme.forms import Form, InvalidAnswer, Kind, Question, clean_answer
 from programme.text import N_
 
@@ -254,7 +254,7 @@ def shown(question: Question, answer: Any) -> str:
         return _("Yes") if answer == "yes" else _("No")
     labels = {option.value: _(option.label) for option in question.options}
     if question.kind is Kind.MULTI:
-        return ", ".join(labels[value] for value in answer) or _("None of these")
+        return listed([labels[value] for value in answer]) or _("None of these")
     if question.kind is Kind.CHOICE:
         return labels[answer]
     return html.quote(str(answer))

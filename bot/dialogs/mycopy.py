@@ -26,7 +26,7 @@ from bot import calendar
 from bot.conversation import Conversation, FreshTap, Tap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
-from bot.i18n import LANGUAGES, piece
+from bot.i18n import LANGUAGES, listed, piece
 from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
@@ -189,7 +189,7 @@ def answer_text(question: Question, value: object) -> str:
     if question.kind is Kind.YES_NO:
         return _("Yes") if value == "yes" else _("No")
     if isinstance(value, list):
-        return ", ".join(labels.get(item, str(item)) for item in value)
+        return listed([labels.get(item, str(item)) for item in value])
     return labels.get(str(value), str(value))
 
 
