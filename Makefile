@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# What beneficiaries may read; the console's own forms (programme/assessment.py) are in its catalog.
-BOT_SOURCES := bot programme/forms.py programme/consent.py programme/urgent.py programme/handoff.py programme/appointments.py programme/feedback.py
+# What beneficiaries may read (the bot's, and what wording/ writes to them for the console and the
+# worker); the console's own forms (programme/assessment.py) are in its catalog.
+BOT_SOURCES := bot wording programme/forms.py programme/consent.py programme/urgent.py programme/handoff.py programme/appointments.py programme/feedback.py
 
 AXE_DIR := tests/console/axe
 AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
@@ -53,13 +54,16 @@ STOCK_SLICE := tests/speedups/test_switch.py tests/bot/test_screening.py tests/b
 
 test: catalogs browser axe
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest
 	INTAKE_SPEEDUPS=off $(BIN)/python -m pytest $(STOCK_SLICE) -k "not postgresql" -p no:cacheprovider
 
-# The catalogs through translate-toolkit's checks (tests/test_po_lint.py); `make test` runs it too.
+# The layers of docs/architecture.md as import-linter contracts (pyproject.toml), and the catalogs
+# through translate-toolkit's checks (tests/test_po_lint.py); `make test` runs both too.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest tests/test_po_lint.py -q -p no:cacheprovider
 
 # Refresh the message templates and merge them into every catalog (then translate what is new).

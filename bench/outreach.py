@@ -32,7 +32,6 @@ from bench.infra import (
 from bot.factory import create_bot
 from intake.runtime import settle_heap
 from outreach.campaigns import CampaignStatus, Segment
-from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage import person_keys
@@ -40,6 +39,7 @@ from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.models_outreach import Campaign
+from storage.outbox import FINAL, Lane, Status, enqueue
 from storage.queries import TELEGRAM_PURPOSE
 from storage.sealing import seal
 
@@ -252,7 +252,7 @@ async def rate_holding(backend: str, work: Path, rate: float, seconds: float) ->
 
 
 async def campaign_memory(backend: str, work: Path, count: int, rate: float) -> dict[str, Any]:
-    """A worker process (`python -m outreach.sender_process`: campaign loop, reminder scheduler and
+    """A worker process (`python -m intake.sender_process`: campaign loop, reminder scheduler and
     sender, as in `intake worker`) expands and sends a campaign to `count` people; its resident memory
     (VmRSS) idle before the campaign, and its peak (VmHWM) through it."""
     bot_id, token = new_bot()
@@ -266,7 +266,7 @@ async def campaign_memory(backend: str, work: Path, count: int, rate: float) -> 
                 "TELEGRAM_BOT_TOKEN": token, "INTAKE_SEND_RATE": str(rate),
             }  # fmt: skip
             child = await Child.start(
-                ["-m", "outreach.sender_process"], child_environment(**settings), work / "sender.log"
+                ["-m", "intake.sender_process"], child_environment(**settings), work / "sender.log"
             )
             try:
                 idle = await settled_memory(child)

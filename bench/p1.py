@@ -14,9 +14,9 @@ from typing import Any
 
 from bench.crowd import Crowd, echo_steps, screening_steps, step_latencies
 from bench.infra import Child, child_environment, free_port, scratch_database
-from bot.i18n import create_i18n
 from sandbox.server import SandboxServer
 from storage.crypto import generate_key
+from wording.languages import create_i18n
 
 DIALOG_STEPS = 9
 WEBHOOK_SECRET = "bench-webhook-secret-" + "0" * 16

@@ -25,7 +25,6 @@ from sqlalchemy import func, insert, select
 from bench.crowd import Crowd, screening_steps
 from bench.infra import Child, child_environment, free_port, scratch_database, standalone_start
 from bench.p1 import _measure
-from bot.i18n import create_i18n
 from programme.retention import DEFAULT_RETENTION
 from sandbox.server import SandboxServer
 from storage.crypto import generate_key
@@ -33,6 +32,7 @@ from storage.engine import create_engine
 from storage.models import Beneficiary, Case, FormResponse
 from storage.models_casework import CaseClosure
 from storage.models_journey import CaseMessage
+from wording.languages import create_i18n
 
 GOAL_P99_MS = 100.0
 CHUNK = 2000

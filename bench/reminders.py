@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.infra import scratch_database, standalone_start
 from bot.dialogs.reminders import reminder_message
-from bot.i18n import create_i18n
 from outreach.reminders import Scheduler
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
@@ -34,6 +33,7 @@ from storage.models import Beneficiary, Case, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import Reminder
 from storage.reminders import due_reminders
+from wording.languages import create_i18n
 
 CHUNK = 5000
 SCANS = 200

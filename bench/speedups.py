@@ -34,11 +34,11 @@ from sqlalchemy import text
 
 from bench.infra import ROOT, child_environment, machine
 from bot.factory import create_dispatcher
-from bot.i18n import create_i18n
 from intake import speedups
 from intake.speedups import filters, sqlite_one_trip, sqlite_turns
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import STOCK, SqliteSpeedups, create_engine, create_sessionmaker
+from wording.languages import create_i18n
 
 GOAL = 0.10  # of the patch's own path
 ROUNDS = 5

@@ -14,8 +14,8 @@ import aiohttp
 
 from bench.crowd import Crowd, screening_steps
 from bench.infra import Child, child_environment, free_port
-from bot.i18n import create_i18n
 from sandbox.server import SandboxServer
+from wording.languages import create_i18n
 
 
 @dataclass

@@ -1,7 +1,6 @@
-"""An inline month calendar, dates and times in the person's language, formatted by Babel.
-
-Every date and time the bot writes is formatted here, with the Babel locale of the reader's
-language (bot.i18n.format_locale: Dari's for "fa").
+"""An inline month calendar in the person's language, formatted by Babel with the locale of the
+reader's language (wording.languages.format_locale: Dari's for "fa"); dates and times in a line
+are wording.dates'.
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ import datetime as dt
 import zoneinfo
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time, get_day_names
+from babel.dates import format_skeleton, get_day_names
 from babel.numbers import format_decimal
 
 from bot.conversation import Row
-from bot.i18n import RIGHT_TO_LEFT, format_locale
 from texts.width import fits
+from wording.languages import RIGHT_TO_LEFT, format_locale
 
 # Non-tappable cells: a day without a free slot, and the padding outside the month.
 NO_SLOT = "·"
@@ -52,12 +51,6 @@ def slot_value(start: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
     # The office's wall-clock time: unique within a day, because offices are not open in the
     # small hours when a DST change repeats an hour.
     return "s" + start.astimezone(zone).strftime("%H%M")
-
-
-# Times as the language writes them where CLDR's short time does not: Urdu's is "2:30 PM", Latin
-# letters in an Urdu sentence that then says بجے ("o'clock") as well; Urdu names the part of the
-# day first: "دوپہر 2:30" (and "دوپہر 2:30 بجے" in a sentence).
-TIME_PATTERNS: dict[str, str] = {"ur": "B h:mm"}
 
 
 def month_title(year: int, month: int, locale: str) -> str:
@@ -109,33 +102,3 @@ def month_rows(year: int, month: int, free: set[dt.date], locale: str) -> list[R
                 row.append((NO_SLOT, NOOP))
         rows.append(row)
     return rows
-
-
-def time_label(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
-    pattern = TIME_PATTERNS.get(locale, "short")
-    return format_time(start, format=pattern, tzinfo=zone, locale=format_locale(locale))
-
-
-def date_label(start: dt.datetime | dt.date, zone: zoneinfo.ZoneInfo, locale: str) -> str:
-    """The full date with its weekday (Monday, 2 March 2026)."""
-    day = start.astimezone(zone).date() if isinstance(start, dt.datetime) else start
-    return format_date(day, format="full", locale=format_locale(locale))
-
-
-def long_date(day: dt.datetime | dt.date, locale: str, zone: zoneinfo.ZoneInfo | None = None) -> str:
-    """The date without its weekday (2 March 2026); a moment is read in `zone` when given."""
-    if isinstance(day, dt.datetime) and zone is not None:
-        day = day.astimezone(zone)
-    return format_date(day, format="long", locale=format_locale(locale))
-
-
-def weekday_time(at: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
-    """A weekday and a time within the coming week (Monday 09:00)."""
-    weekday = format_date(at.astimezone(zone), format="EEEE", locale=format_locale(locale))
-    return f"{weekday} {time_label(at, zone, locale)}"
-
-
-def stamp(at: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
-    """A short date and a time, in the office's time zone (02.03.2026 14:30)."""
-    day = format_date(at.astimezone(zone), format="short", locale=format_locale(locale))
-    return f"{day} {time_label(at, zone, locale)}"

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
@@ -32,6 +31,7 @@ from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
 from texts.visible import clean_line
+from wording.taps import read_tap, tap_data
 
 DEFAULT_REMINDERS = ReminderPolicy()
 
@@ -52,14 +52,6 @@ class BotConfig:
     # Updates of one chat beyond this are answered once with "please wait" and dropped (bot.flood);
     # None: no limit.
     flood: FloodLimit | None = DEFAULT_FLOOD
-
-
-class Tap(CallbackData, prefix="t"):
-    """A button press. The token names the one message whose buttons are live; anything else is
-    a stale button or a forgery and changes nothing."""
-
-    token: str
-    value: str
 
 
 Row = list[tuple[str, str]]  # (label, value) pairs
@@ -189,28 +181,6 @@ def keyboard(token: str, rows: list[Row], locale: str | None = None) -> InlineKe
             ]
         }
     )
-
-
-_TAP_PREFIX = Tap.__prefix__ + Tap.__separator__
-
-
-def tap_data(token: str, value: str) -> str:
-    """`Tap(token=token, value=value).pack()`, without building a model per button."""
-    separator = Tap.__separator__
-    if separator in token or separator in value:
-        raise ValueError(f"a button's token or value may not contain {separator!r}")
-    data = f"{_TAP_PREFIX}{token}{separator}{value}"
-    if len(data.encode()) > MAX_CALLBACK_LENGTH:
-        raise ValueError(f"callback data longer than Telegram's {MAX_CALLBACK_LENGTH} bytes")
-    return data
-
-
-def read_tap(data: str) -> Tap | None:
-    """What `Tap.unpack` reads, or None for data that is not a tap (another kind or a forgery)."""
-    prefix, *parts = data.split(Tap.__separator__)
-    if prefix != Tap.__prefix__ or len(parts) != 2:
-        return None
-    return Tap.model_construct(token=parts[0], value=parts[1])
 
 
 @dataclass(frozen=True, slots=True)

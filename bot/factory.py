@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation import BotConfig
 from bot.dialogs import DIALOGS, menu, urgent
 from bot.fsm_storage import SqlStorage
-from bot.i18n import LANGUAGES, BeneficiaryLocaleMiddleware, create_i18n, telegram_locale
+from bot.i18n import BeneficiaryLocaleMiddleware, telegram_locale
 from bot.middlewares import UpdateMiddleware
 from bot.telegram_session import TelegramSession
 from storage.crypto import Crypto
+from wording.languages import LANGUAGES, create_i18n
 
 log = logging.getLogger(__name__)
 

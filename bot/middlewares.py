@@ -19,7 +19,7 @@ from bot import staff_link
 from bot.conversation import BotConfig, Conversation
 from bot.flood import FloodGuard, Verdict
 from bot.fsm_storage import open_chat, save_dialog, update_session
-from bot.i18n import LANGUAGES, telegram_locale
+from bot.i18n import telegram_locale
 from bot.outgoing import Outgoing
 from programme.text import N_
 from storage.crypto import Crypto
@@ -28,6 +28,7 @@ from storage.inbound import forget_handled
 from storage.journey import ERASED
 from storage.models import utcnow
 from storage.queries import mark_update_processed
+from wording.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,12 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Row, Tap, clean_text, keyboard, step
-from bot.i18n import listed, with_answer
+from bot.conversation import Conversation, FreshTap, Row, clean_text, keyboard, step
+from bot.i18n import with_answer
 from programme.forms import Form, InvalidAnswer, Kind, Question, clean_answer
 from programme.text import N_
+from wording.languages import listed
+from wording.taps import Tap
 
 BACK, SKIP, DONE, SUBMIT, EDIT = "back", "skip", "done", "submit", "edit"
 TYPED = (Kind.TEXT, Kind.NUMBER, Kind.PHONE)

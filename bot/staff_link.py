@@ -11,13 +11,14 @@ from aiogram.types import Update, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import LANGUAGES, telegram_locale
+from bot.i18n import telegram_locale
 from bot.outgoing import Outgoing
 from programme.text import N_
 from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import utcnow
 from storage.queries import find_beneficiary, record_audit
+from wording.languages import LANGUAGES
 
 _START = re.compile(r"/start(?:@\w+)?\s+" + re.escape(staff_link.DEEP_LINK_PREFIX) + "(.*)", re.DOTALL)
 _LINK = re.compile(r"/link(?:@\w+)?(?:\s+(.*))?", re.DOTALL)

@@ -17,10 +17,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot import feedback as satisfaction
-from bot import proposals
-from bot.replies import caseworker_reply
-from outreach.outbox import Lane, enqueue
 from programme import cycle, priority
 from programme.assessment import ADVERSE_EVENT
 from programme.cycle import CaseFacts, Stage
@@ -31,8 +27,13 @@ from storage.journey import add_case_message
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_journey import CaseMessage, DataRequest
+from storage.outbox import Lane, enqueue
 from storage.queries import record_audit
 from storage.reminders import drop_case_reminders
+from wording import feedback as satisfaction
+from wording import proposals
+from wording.languages import locale_of
+from wording.replies import caseworker_reply
 
 STALE_MESSAGE = N_(
     "This case was changed by someone else while you had it open. Nothing was saved: "
@@ -166,9 +167,7 @@ async def close(
         asked = await feedback.ask_satisfaction(session, case=case)
         if asked is not None:
             token, language = asked
-            text, markup = satisfaction.satisfaction_question(
-                locale=proposals.locale_of(language), token=token
-            )
+            text, markup = satisfaction.satisfaction_question(locale=locale_of(language), token=token)
             await enqueue(
                 session,
                 crypto,
@@ -352,7 +351,7 @@ async def propose_time(
     if proposal is None:
         return None
     beneficiary = await casework.beneficiary_of(session, case=case)
-    locale = proposals.locale_of(beneficiary.language, case.language)
+    locale = locale_of(beneficiary.language, case.language)
     text, markup = proposals.proposal_message(
         locale=locale,
         token=proposal.token,
@@ -396,7 +395,7 @@ async def withdraw_proposal(
         return False
     beneficiary = await casework.beneficiary_of(session, case=case)
     text = proposals.withdrawn_message(
-        locale=proposals.locale_of(beneficiary.language, case.language),
+        locale=locale_of(beneficiary.language, case.language),
         starts_at=proposal.appointment.starts_at,
         zone=zone,
     )

@@ -16,14 +16,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import erasure as messages
-from bot import proposals
-from outreach.outbox import Lane, Status, enqueue, enqueue_call
 from storage import erasure
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_erasure import REQUEST
+from storage.outbox import Lane, Status, enqueue, enqueue_call
 from storage.queries import record_audit
+from wording import erasure as messages
+from wording.languages import locale_of
 
 # Telegram lets a bot delete its own messages for 48 hours after they were sent.
 DELETABLE_FOR = dt.timedelta(hours=48)
@@ -32,7 +32,7 @@ DELETE_BATCH = 100
 
 
 def _locale(beneficiary: Beneficiary, case_language: str | None) -> str:
-    return proposals.locale_of(beneficiary.language, case_language)
+    return locale_of(beneficiary.language, case_language)
 
 
 async def _case_language(session: AsyncSession, found: erasure.ErasureRequest) -> str | None:

@@ -22,9 +22,9 @@ import uharfbuzz as hb
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont, ImageMath, features
 
-from bot import flyer as texts
-from bot.i18n import RIGHT_TO_LEFT, bot_catalog
 from caseworker_console import fonts
+from wording import flyer as texts
+from wording.languages import RIGHT_TO_LEFT, bot_catalog
 
 PAGE_WIDTH = 210.0  # A4, in millimetres
 PAGE_HEIGHT = 297.0

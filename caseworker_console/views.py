@@ -15,11 +15,10 @@ from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.routing import identity_shown, request_withdrawn_at
 from caseworker_console.templating import gettext_for
-from outreach import outbox
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
-from storage import retention
+from storage import outbox, retention
 from storage.models import Case, StaffUser, utcnow
 from storage.models_erasure import CaseTombstone
 from storage.models_retention import LegalHold

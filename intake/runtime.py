@@ -24,19 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.conversation import BotConfig
 from bot.dialogs.reminders import reminder_message
 from bot.factory import create_bot, create_dispatcher, set_commands
-from bot.i18n import create_i18n
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from intake import speedups
 from intake.settings import Settings, SettingsError
 from outreach.campaign_worker import CampaignWorker
 from outreach.leader import lead_then_run
-from outreach.outbox import recover_orphans
 from outreach.reminders import Scheduler
 from outreach.retention import RetentionWorker
 from outreach.sender import PER_CHAT_INTERVAL, Sender
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
+from storage.outbox import recover_orphans
+from wording.languages import create_i18n
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

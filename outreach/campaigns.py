@@ -20,20 +20,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, insert, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.broadcast import opt_out_line
-from bot.i18n import LANGUAGES
-from outreach import outbox
-from outreach.outbox import Lane, Status, enqueue
 from programme.cycle import Stage
 from programme.forms import INTERVIEW, SERVICE_AREAS
-from storage import city, person_keys
+from storage import city, outbox, person_keys
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
 from storage.models_outreach import Campaign
 from storage.models_plan import PlanActivity
+from storage.outbox import Lane, Status, enqueue
 from storage.queries import record_audit
 from storage.reminders import WITHDRAWN
+from wording.broadcast import opt_out_line
+from wording.languages import LANGUAGES
 
 # With the /stop line a campaign message stays one Telegram message (4,096 UTF-16 units).
 MAX_TEXT = 3500

@@ -30,7 +30,6 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.leader import wait_or_stop
-from outreach.outbox import Lane, enqueue
 from outreach.windows import QUIET
 from programme.cycle import Stage
 from programme.reminders import NO_SHOW_WINDOW, QuietHours
@@ -38,6 +37,7 @@ from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import BEFORE, DROPPED, ENQUEUED, NO_SHOW, Reminder
+from storage.outbox import Lane, enqueue
 from storage.reminders import WITHDRAWN, add_no_show_follow_ups, due_reminders, has_upcoming_booking
 
 log = logging.getLogger(__name__)

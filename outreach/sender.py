@@ -26,13 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
 from outreach.leader import wait_or_stop
-from outreach.outbox import FINAL, Lane, Status, claim, mark_attempts_started, settle_many
 from outreach.posting import Answer, Poster, Reply
 from outreach.windows import Window, seconds_quiet, windows_of
 from programme.reminders import QuietHours
 from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
+from storage.outbox import FINAL, Lane, Status, claim, mark_attempts_started, settle_many
 from storage.queries import mark_unreachable
 from storage.reminders import WITHDRAWN, drop_unsent_reminders
 from storage.sealing import open_value

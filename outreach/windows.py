@@ -22,12 +22,12 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from outreach.campaigns import CampaignStatus, QuietHours, next_allowed
-from outreach.outbox import Lane
 from programme import reminders as reminder_rules
 from storage.appointments import BOOKED, NO_SHOW
 from storage.models_appointments import Appointment, Office
 from storage.models_outreach import Campaign
 from storage.models_reminders import BEFORE, Reminder
+from storage.outbox import Lane
 
 # Why a reminder was dropped: its appointment would have begun, or only the quiet hours were left.
 PAST, QUIET = "past", "quiet hours"
@@ -75,7 +75,7 @@ async def windows_of(
     zone: zoneinfo.ZoneInfo,
     reminder_quiet: QuietHours | None,
 ) -> dict[uuid.UUID, Window]:
-    """The windows of the claimed broadcast and reminder rows (`outreach.outbox.claim`'s), by row id
+    """The windows of the claimed broadcast and reminder rows (`storage.outbox.claim`'s), by row id
     (replies have none)."""
     found: dict[uuid.UUID, Window] = {}
     campaign_ids = {row.campaign_id for row in rows if row.lane == Lane.BROADCAST and row.campaign_id}

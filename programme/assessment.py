@@ -292,7 +292,7 @@ CLOSING = Form(
 
 # --- Annex 4 signed on paper: what the caseworker records from the signed sheet -----------------------
 
-# The bot's languages, each named in its own script (the same list as bot.i18n.LANGUAGES, which a
+# The bot's languages, each named in its own script (the same list as wording.languages.LANGUAGES, which a
 # test keeps equal): the consent text is signed in the language the person knows best.
 CONSENT_LANGUAGES: tuple[Option, ...] = (
     Option("az", "Azərbaycanca"),

@@ -15,7 +15,7 @@ from programme.offices import closed_days, country_holidays, stored_days_off
 from programme.reminders import ReminderPolicy
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
-from storage.queries import _insert, record_audit
+from storage.queries import dialect_insert, record_audit
 from storage.reminders import DEFAULT_POLICY, drop_reminders, schedule_reminders
 
 DEMO_OFFICE = "Integration Centre Baku"
@@ -119,7 +119,7 @@ async def _claim_seat(session: AsyncSession, *, appointment: Appointment, capaci
     )
     for seat in range(capacity):
         statement = (
-            _insert(session, SlotBooking)
+            dialect_insert(session, SlotBooking)
             .values(
                 office_id=appointment.office_id,
                 starts_at=appointment.starts_at,

@@ -27,7 +27,8 @@ from storage.sealing import seal
 TELEGRAM_PURPOSE = "telegram"
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT of the session's dialect, for its ON CONFLICT clauses (SQLite's or PostgreSQL's)."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -106,7 +107,7 @@ async def create_beneficiary(session: AsyncSession, crypto: Crypto, *, telegram_
 
 async def next_case_code(session: AsyncSession, *, year: int) -> str:
     statement = (
-        _insert(session, CaseCounter)
+        dialect_insert(session, CaseCounter)
         .values(year=year, last=1)
         .on_conflict_do_update(index_elements=["year"], set_={"last": CaseCounter.last + 1})
         .returning(CaseCounter.last)

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from outreach.outbox import Status
 from programme.reminders import NO_SHOW_WINDOW, ReminderPolicy, due_times
 from storage.models import Beneficiary, Case, OutboxMessage
 from storage.models_appointments import Appointment
 from storage.models_reminders import BEFORE, CONFIRMED, DROPPED, ENQUEUED, NO_SHOW, PENDING, Reminder
-from storage.queries import _insert
+from storage.outbox import Status
+from storage.queries import dialect_insert
 
 DEFAULT_POLICY = ReminderPolicy()
 # Why a reminder (or a queued campaign message) did not go: the person stopped taking part.
@@ -129,7 +129,7 @@ async def add_no_show_follow_ups(session: AsyncSession, *, now: dt.datetime) -> 
     added = 0
     for appointment_id in ids:
         statement = (
-            _insert(session, Reminder)
+            dialect_insert(session, Reminder)
             .values(
                 id=uuid.uuid4(),
                 appointment_id=appointment_id,

@@ -20,11 +20,11 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.i18n import create_i18n
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.schema import Base
+from wording.languages import create_i18n
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 

@@ -12,11 +12,11 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from bot.i18n import LOCALES_DIR as BOT_LOCALES
-from bot.i18n import create_i18n
 from bot.questionnaire import too_long
 from caseworker_console import i18n as console
 from caseworker_console.accounts import AccountError, validate_password
+from wording.languages import LOCALES_DIR as BOT_LOCALES
+from wording.languages import create_i18n
 
 BOT_DIRS = sorted(path for path in BOT_LOCALES.iterdir() if path.is_dir())
 CATALOGS = [path / "LC_MESSAGES" / "messages.po" for path in BOT_DIRS] + [

@@ -15,9 +15,9 @@ import pytest
 from babel.messages.pofile import read_po
 from translate.filters import checks
 
-from bot.i18n import LANGUAGES as BOT_LANGUAGES
-from bot.i18n import LOCALES_DIR as BOT_LOCALES
 from caseworker_console import i18n as console
+from wording.languages import LANGUAGES as BOT_LANGUAGES
+from wording.languages import LOCALES_DIR as BOT_LOCALES
 
 # Left out: endpunc, startpunc and puncspacing (Persian, Pashto and Urdu end a sentence with «۔»
 # or «؟», Russian and Azerbaijani quote with «»), sentencecount and long/short (a careful

@@ -14,9 +14,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
-from bot.conversation import Conversation, FreshTap, Row, Tap, keyboard, step
+from bot.conversation import Conversation, FreshTap, Row, keyboard, step
 from bot.dialogs.menu import APPOINTMENTS, is_label
-from bot.i18n import marked_lines, piece
 from programme.appointments import (
     APPOINTMENT_TYPES,
     MAX_UPCOMING,
@@ -41,6 +40,9 @@ from storage.appointments import (
 from storage.journey import ensure_case
 from storage.models import utcnow
 from storage.models_appointments import Appointment, Office
+from wording import dates
+from wording.languages import marked_lines, piece
+from wording.taps import Tap
 
 # Dialog data: the appointments listed (ids by position, so buttons carry only a position) and
 # the booking being made.
@@ -102,7 +104,7 @@ async def day_free_slots(conv: Conversation, place: Place, day: dt.date) -> list
 def when(start: dt.datetime, place: Place, locale: str) -> str:
     zone = place.schedule.zone
     return _("{date} at {time}").format(
-        date=calendar.date_label(start, zone, locale), time=calendar.time_label(start, zone, locale)
+        date=dates.date_label(start, zone, locale), time=dates.time_label(start, zone, locale)
     )
 
 
@@ -387,11 +389,11 @@ async def ask_time(conv: Conversation) -> None:
         return
     zone = place.schedule.zone
     buttons = [
-        (calendar.time_label(start, zone, conv.locale), calendar.slot_value(start, zone)) for start in slots
+        (dates.time_label(start, zone, conv.locale), calendar.slot_value(start, zone)) for start in slots
     ]
     rows: list[Row] = [buttons[index : index + 4] for index in range(0, len(buttons), 4)]
     name = html.quote(office_name(place.office, conv.locale))
-    text = f"<b>{calendar.date_label(day, zone, conv.locale)}</b>\n🏢 {name}\n\n" + _("Choose a time.")
+    text = f"<b>{dates.date_label(day, zone, conv.locale)}</b>\n🏢 {name}\n\n" + _("Choose a time.")
     conv.say(text, await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 

@@ -10,14 +10,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import calendar
-from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.conversation import Conversation, FreshTap, step
 from bot.i18n import with_answer
 from programme import consent
 from programme.text import N_
 from storage import journey
 from storage.journey import current_consent, ensure_case, record_consent
 from storage.models_journey import Consent as ConsentRecord
+from wording import dates
+from wording.taps import Tap
 
 READ, CHANGE, WITHDRAW = "read", "change", "withdraw"
 WITHDRAW_SURE, KEEP = "withdraw.sure", "withdraw.keep"
@@ -192,7 +193,7 @@ def choice_lines(record: ConsentRecord) -> list[str]:
 
 
 def describe(record: ConsentRecord, locale: str) -> str:
-    recorded = _("Recorded on {date}.").format(date=calendar.long_date(record.recorded_at, locale))
+    recorded = _("Recorded on {date}.").format(date=dates.long_date(record.recorded_at, locale))
     lines = ["• " + line for line in choice_lines(record)]
     return "\n".join([_("<b>Your consent choices</b>"), "", *lines, "", recorded])
 
@@ -208,7 +209,7 @@ async def show_consent(message: Message, conv: Conversation) -> None:
         # Withdrawn already: what is left is to give it again.
         withdrawn = _("You withdrew your consent on {date}.").format(
             # The day in the office's time zone, as the person lives it (not UTC's).
-            date=calendar.long_date(
+            date=dates.long_date(
                 conv.beneficiary.withdrawn_at, conv.locale, zoneinfo.ZoneInfo(conv.config.timezone)
             )
         )

@@ -1,4 +1,5 @@
-"""Last in line: stale or forged buttons, and messages the current step did not expect."""
+"""Last in line: stale or forged buttons, messages the current step did not expect, and a first
+message that is not /start (the language question)."""
 
 from __future__ import annotations
 

@@ -15,11 +15,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.conversation import Conversation, FreshTap, step
 from bot.dialogs import urgent
 from bot.dialogs.language import notice_first
 from bot.dialogs.menu import FEEDBACK, is_label
-from bot.feedback import CommentTap, SatisfactionTap, comment_offer
 from bot.questionnaire import too_long
 from programme.feedback import (
     KIND_LABELS,
@@ -34,6 +33,8 @@ from programme.feedback import (
 from programme.urgent import mentions_crisis
 from storage import feedback as store
 from storage.models import utcnow
+from wording.feedback import CommentTap, SatisfactionTap, comment_offer
+from wording.taps import Tap
 
 # As long as a written request elsewhere in the bot (bot.dialogs.mydata); a longer text is refused
 # whole, never cut.

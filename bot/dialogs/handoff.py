@@ -12,14 +12,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import calendar
-from bot.conversation import BotConfig, Conversation, FreshTap, Tap, step
+from bot.conversation import BotConfig, Conversation, FreshTap, step
 from bot.dialogs.menu import CASEWORKER, Menu, is_label
 from programme.handoff import TOPICS
 from storage.journey import add_case_message, ensure_case
 from storage.models import utcnow
 from storage.queries import open_case_of, record_audit
 from texts.visible import visible
+from wording import dates
+from wording.taps import Tap
 
 
 class Handoff(StatesGroup):
@@ -62,7 +63,7 @@ async def ask_message(conv: Conversation) -> None:
     text = _("Write your message below. A caseworker will answer you here.")
     opening = next_opening(utcnow(), conv.config)
     if opening is not None:
-        when = calendar.weekday_time(opening, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
+        when = dates.weekday_time(opening, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
         text += "\n\n" + _("Our office is closed now. A caseworker will answer from {when}.").format(
             when=when
         )

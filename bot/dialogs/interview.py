@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.conversation import Conversation, FreshTap, step
 from bot.dialogs.consent import Consent
 from bot.dialogs.menu import Menu
 from bot.questionnaire import Questionnaire
@@ -19,6 +19,7 @@ from programme.forms import INTERVIEW
 from programme.text import N_
 from storage import phone
 from storage.journey import ensure_case, save_form_response
+from wording.taps import Tap
 
 START, LATER = "start", "later"
 

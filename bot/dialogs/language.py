@@ -8,10 +8,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, FreshTap, Tap, step
+from bot.conversation import Conversation, FreshTap, step
 from bot.dialogs.menu import LANGUAGE, is_label
 from bot.dialogs.screening import AFTER_NOTICE, Screening
-from bot.i18n import LANGUAGES
+from wording.languages import LANGUAGES
+from wording.taps import Tap
 
 
 class Language(StatesGroup):

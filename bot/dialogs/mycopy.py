@@ -22,11 +22,9 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import calendar
-from bot.conversation import Conversation, FreshTap, Tap
+from bot.conversation import Conversation, FreshTap
 from bot.dialogs import consent
 from bot.dialogs.appointments import Place, when
-from bot.i18n import LANGUAGES, listed, piece
 from programme import feedback as rules
 from programme.appointments import APPOINTMENT_STATUSES, APPOINTMENT_TYPES
 from programme.assessment import SCREENING_CONFIRMATION
@@ -41,6 +39,9 @@ from storage.journey import case_messages, cases_of, data_requests
 from storage.models import Case, utcnow
 from storage.queries import open_case_of, record_audit
 from storage.sealing import unseal, unseal_json
+from wording import dates
+from wording.languages import LANGUAGES, listed, piece
+from wording.taps import Tap
 
 SEND, NOT_NOW = "copy.send", "copy.no"
 # No name, no case number, no date: a file name is shown in the chat list and in the phone's files.
@@ -175,7 +176,7 @@ async def feedback_lines(conv: Conversation) -> list[str]:
 
 def stamp(conv: Conversation, at: dt.datetime) -> str:
     """A date and time in the office's time zone, as the person's language writes it."""
-    return calendar.stamp(at, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
+    return dates.stamp(at, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
 
 
 def answer_line(question: Question, value: object, locale: str) -> str:
@@ -287,7 +288,7 @@ async def plan_lines(conv: Conversation, case: Case) -> list[str]:
         status = _(ACTIVITY_STATUSES.get(activity.status, activity.status))
         due = ""
         if activity.due_on:
-            due = _(", by {date}").format(date=calendar.long_date(activity.due_on, conv.locale))
+            due = _(", by {date}").format(date=dates.long_date(activity.due_on, conv.locale))
         lines.append(f"  {areas.get(activity.service_area, '')}: {piece(text, conv.locale)}{due} ({status})")
     referrals = await plans.case_referrals(conv.session, case_id=case.id)
     if referrals:

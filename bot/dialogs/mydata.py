@@ -10,8 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import erasure
-from bot.conversation import Conversation, FreshTap, Tap, clean_text, step
+from bot.conversation import Conversation, FreshTap, clean_text, step
 from bot.dialogs import consent, mycopy
 from bot.dialogs.menu import MY_DATA, is_label
 from bot.questionnaire import too_long
@@ -24,6 +23,8 @@ from storage.journey import (
     erase_beneficiary,
 )
 from storage.models import utcnow
+from wording import erasure
+from wording.taps import Tap
 
 REQUEST_LIMIT = 2000
 # Stages before any caseworker's work: nothing there must be kept, so erasure is immediate (unless

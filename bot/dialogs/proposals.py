@@ -11,9 +11,8 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import Conversation, Tap, read_tap
+from bot.conversation import Conversation
 from bot.dialogs.appointments import BOOKING, Appointments, Place, answer_invalid, describe, show_first_month
-from bot.proposals import ACCEPT, OTHER
 from storage.appointments import (
     BOOKED,
     accept_proposal,
@@ -25,6 +24,8 @@ from storage.appointments import (
 from storage.casework import CLOSED
 from storage.models import Case, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal
+from wording.proposals import ACCEPT, OTHER
+from wording.taps import Tap, read_tap
 
 
 class ProposalTap(Filter):

@@ -18,10 +18,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import calendar
 from bot.conversation import Conversation
 from bot.dialogs.appointments import BOOKING, Appointments, Place, show_first_month
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES, in_reading_order, marked_lines, piece
+from bot.i18n import in_reading_order
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_address, office_name, office_schedule, upcoming_appointments
 from storage.models import utcnow
@@ -29,6 +28,8 @@ from storage.models_appointments import Appointment, Office
 from storage.models_reminders import BOOK, CANCEL, CONFIRMED, NO_SHOW, RESCHEDULE
 from storage.queries import record_audit
 from storage.reminders import reminder_by_token
+from wording import dates
+from wording.languages import DEFAULT_LOCALE, LANGUAGES, marked_lines, piece
 
 # Button values, one letter each: the callback data stays far below Telegram's 64 bytes.
 ACTIONS = {"y": CONFIRMED, "c": CANCEL, "r": RESCHEDULE, "b": BOOK}
@@ -43,7 +44,7 @@ class ReminderTap(CallbackData, prefix="rm"):
 
 def when(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
     return _("{date} at {time}").format(
-        date=calendar.date_label(start, zone, locale), time=calendar.time_label(start, zone, locale)
+        date=dates.date_label(start, zone, locale), time=dates.time_label(start, zone, locale)
     )
 
 

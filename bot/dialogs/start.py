@@ -1,4 +1,5 @@
-"""/start (with an outreach deep link), /help, and what is said to someone with no dialog yet."""
+"""/start, with an outreach deep link or without: news again for someone who stopped it, the
+language question for someone with no dialog yet, and anyone else back at their step."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
 from caseworker_console import i18n, telegram_preview
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
@@ -46,6 +45,7 @@ from storage.models import StaffUser, utcnow
 from storage.models_channels import Channel
 from storage.models_outreach import Campaign
 from storage.queries import record_audit
+from wording.languages import LANGUAGES, RIGHT_TO_LEFT
 
 STATUS_LABELS: dict[str, str] = {
     CampaignStatus.DRAFT: N_("Draft"),

@@ -16,7 +16,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
 from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -27,6 +26,7 @@ from programme.text import N_
 from storage import channels as store
 from storage.models_channels import Channel
 from storage.queries import record_audit
+from wording.languages import LANGUAGES, RIGHT_TO_LEFT
 
 KIND_LABELS: dict[ChannelKind, str] = {
     ChannelKind.UNIVERSITY: N_("University"),

@@ -9,7 +9,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.i18n import bot_catalog
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
 from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
@@ -26,6 +25,7 @@ from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 from storage import casework
 from storage.journey import record_consent
+from wording.languages import bot_catalog
 
 CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed on paper")}
 

@@ -19,15 +19,14 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
-from outreach import outbox
-from outreach.outbox import Lane
 from programme.canned import CANNED, CANNED_REPLIES
 from programme.cycle import Stage
 from programme.handoff import TOPICS
 from programme.text import N_
-from storage import casework
+from storage import casework, outbox
 from storage.journey import case_messages
 from storage.models import OutboxMessage, utcnow
+from storage.outbox import Lane
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 

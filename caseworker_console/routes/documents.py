@@ -12,8 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.i18n import LANGUAGES as BOT_LANGUAGES
-from bot.i18n import RIGHT_TO_LEFT, bot_catalog
 from caseworker_console import formview, i18n
 from caseworker_console.casetabs import audit_view
 from caseworker_console.config import config, crypto
@@ -28,6 +26,8 @@ from caseworker_console.templating import gettext_for
 from programme import consent
 from programme.assessment import INITIAL_ASSESSMENT, INITIAL_ASSESSMENT_SECTIONS
 from storage import casework
+from wording.languages import LANGUAGES as BOT_LANGUAGES
+from wording.languages import RIGHT_TO_LEFT, bot_catalog
 
 PDF = "application/pdf"
 

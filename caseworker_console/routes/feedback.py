@@ -11,8 +11,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot import feedback as messages
-from bot import proposals
 from caseworker_console import exports
 from caseworker_console.config import crypto
 from caseworker_console.database import database
@@ -21,7 +19,6 @@ from caseworker_console.permissions import Permission, feedback_routings
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import local_time
-from outreach.outbox import Lane, enqueue
 from programme import figures as rules
 from programme.feedback import Kind, Routing, Status, read_reference, shown
 from programme.text import N_, NP_, Plural
@@ -29,8 +26,11 @@ from storage import feedback as store
 from storage.casework import staff_by_id
 from storage.models import StaffUser, utcnow
 from storage.models_feedback import Feedback
+from storage.outbox import Lane, enqueue
 from storage.queries import record_audit
 from storage.staff import all_users
+from wording import feedback as messages
+from wording.languages import locale_of
 
 TEXT_MAX = 2000
 KIND_LABELS: dict[str, str] = {
@@ -241,7 +241,7 @@ async def answer(request: Request) -> Response:
         db, keys, feedback=found, kind=store.ANSWER, text=text, staff_id=user.staff_id, actor=user.actor
     )
     if found.beneficiary_id is not None:
-        locale = proposals.locale_of(await store.language_of(db, feedback=found))
+        locale = locale_of(await store.language_of(db, feedback=found))
         await enqueue(
             db,
             keys,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import create_i18n, listed
 from bot.questionnaire import shown
 from programme.forms import SCREENING
+from wording.languages import create_i18n, listed
 
 DIRECTIONS = next(q for q in SCREENING.questions if q.id == "directions")
 CHOSEN = [option.value for option in DIRECTIONS.options[:3]]

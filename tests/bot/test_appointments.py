@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import calendar
-from bot.conversation import Tap
-from bot.i18n import format_locale, in_reading_order
+from bot.i18n import in_reading_order
 from programme.appointments import Schedule, day_slots, free_days, free_slots
 from sandbox.client import SandboxClient
 from storage.appointments import book_appointment, cancel_appointment, ensure_demo_office
@@ -25,6 +24,9 @@ from storage.models_appointments import Appointment, Office, SlotBooking
 from storage.queries import get_or_create_beneficiary
 from tests.bot.test_journey import prompt, screened, step_of, tap_and_wait, type_and_wait
 from tests.bot.test_screening import Translate
+from wording import dates
+from wording.languages import format_locale
+from wording.taps import Tap
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 MENU = "What would you like to do? Choose from the menu below."
@@ -246,7 +248,7 @@ async def choose_slot(
     await open_month(phone, t, user, day, locale)
     await tap_and_wait(phone, user, calendar.day_label(day, locale), t("Choose a time.", locale))
     start = dt.datetime.combine(day, dt.time(hour), tzinfo=BAKU)
-    await phone.press(user, calendar.time_label(start, BAKU, locale))
+    await phone.press(user, dates.time_label(start, BAKU, locale))
 
 
 slow = pytest.mark.slow
@@ -284,7 +286,7 @@ async def test_a_person_books_with_the_calendar_in_their_language_and_sees_where
     )
     assert (
         t("First meeting", locale) in check["text"]
-        and calendar.time_label(dt.datetime.combine(day, dt.time(10), tzinfo=BAKU), BAKU, locale)
+        and dates.time_label(dt.datetime.combine(day, dt.time(10), tzinfo=BAKU), BAKU, locale)
         in check["text"]
     )
     await tap_and_wait(phone, user, "✅ " + t("Confirm", locale), t("Your appointment is booked.", locale))
@@ -355,8 +357,8 @@ async def test_two_people_racing_for_the_last_place_one_gets_it_the_other_is_off
     loser = second if booked == [first] else first
     assert any(t("Sorry, that time was just taken.")[:30] in text for text in texts[loser])
     times = values_of(await latest_keyboard(phone, loser))
-    assert calendar.time_label(ten, BAKU, "en") not in times
-    assert calendar.time_label(ten + dt.timedelta(minutes=30), BAKU, "en") in times
+    assert dates.time_label(ten, BAKU, "en") not in times
+    assert dates.time_label(ten + dt.timedelta(minutes=30), BAKU, "en") in times
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(SlotBooking))).scalar_one() == 2
 
@@ -451,7 +453,7 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
     for value in ("s0300", "s1200", "s0915", calendar.day_value(target_day()), "c0"):
         assert await forged(times, value) == invalid, value
     assert await state() == "Appointments:time"
-    nine = calendar.time_label(dt.datetime.combine(target_day(), dt.time(9), tzinfo=BAKU), BAKU, "en")
+    nine = dates.time_label(dt.datetime.combine(target_day(), dt.time(9), tzinfo=BAKU), BAKU, "en")
     await tap_and_wait(phone, user, nine, "Please check your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     listing = await type_and_wait(phone, user, "/appointments", t("<b>Your appointments</b>")[3:-4])

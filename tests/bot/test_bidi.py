@@ -16,13 +16,13 @@ import pytest
 from babel.messages.pofile import read_po
 from bidi import get_display
 
-from bot import calendar
 from bot.dialogs.reminders import reminder_message
-from bot.i18n import LOCALES_DIR, RIGHT_TO_LEFT, bot_catalog, create_i18n
 from programme import consent
 from storage.models_appointments import Office
 from texts.bidi import BIDI_CONTROLS, FSI, PDI, RLM, directed, isolate, without_controls
 from texts.telegram_html import parse_html
+from wording import dates
+from wording.languages import LOCALES_DIR, RIGHT_TO_LEFT, bot_catalog, create_i18n
 
 # A value for every placeholder the bot's catalog has, written left to right where a real one may
 # be; multi-line values are paragraphs of the reader's own language.
@@ -188,7 +188,7 @@ def test_a_reminder_shows_the_office_address_and_time_in_order(locale: str) -> N
     lines = [line for line in parse_html(text).text.split("\n") if line.strip()]
     # As a client shows it that lays every line of a message out in the message's direction.
     shown = [without_controls(get_display(line, base_dir="R")) for line in lines]
-    for piece in ("12 Nizami St., Baku", "Office 7", calendar.time_label(start, zone, locale)):
+    for piece in ("12 Nizami St., Baku", "Office 7", dates.time_label(start, zone, locale)):
         assert any(visual(piece) in row for row in shown), (piece, shown)
     for line in lines:
         assert get_display(line) == get_display(line, base_dir="R"), line

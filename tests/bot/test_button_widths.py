@@ -14,11 +14,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import calendar
 from bot.dialogs import consent, interview, menu, screening
-from bot.i18n import LANGUAGES, create_i18n
 from programme.appointments import APPOINTMENT_TYPES
 from programme.forms import INTERVIEW, SCREENING
 from programme.handoff import TOPICS
 from texts.width import fits, label_width
+from wording.languages import LANGUAGES, create_i18n
 
 
 def labels(rows: list[list[tuple[str, str]]]) -> list[list[str]]:

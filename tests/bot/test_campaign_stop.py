@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaign_worker import CampaignWorker
 from outreach.campaigns import CampaignStatus, Segment
-from outreach.outbox import FINAL, Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.models_outreach import Campaign
+from storage.outbox import FINAL, Status
 from tests.bot.conftest import BotProcess
 
 Translate = Callable[..., str]

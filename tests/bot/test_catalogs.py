@@ -3,6 +3,7 @@ tests/test_po_lint.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,17 +13,7 @@ from babel.messages.pofile import read_po
 
 from bot.conversation import STEPS
 from bot.dialogs import DIALOGS
-from bot.i18n import LANGUAGES, LOCALES_DIR
-
-# The programme modules whose strings beneficiaries read (the Makefile's BOT_SOURCES).
-BOT_PROGRAMME_SOURCES = (
-    "forms.py",
-    "consent.py",
-    "urgent.py",
-    "handoff.py",
-    "appointments.py",
-    "feedback.py",
-)
+from wording.languages import LANGUAGES, LOCALES_DIR
 
 
 def singular(msgid: str | tuple[str, ...]) -> str:
@@ -67,16 +58,29 @@ def test_every_dialog_state_can_be_asked_again() -> None:
     assert [step.mark for step in STEPS.values() if step.mark] in (["first", "home"], ["home", "first"])
 
 
+def bot_sources(root: Path) -> list[Path]:
+    """The folders and modules whose strings beneficiaries read: the Makefile's BOT_SOURCES."""
+    makefile = (root / "Makefile").read_text()
+    listed = re.search(r"^BOT_SOURCES\s*:=(.*)$", makefile, re.MULTILINE)
+    assert listed is not None, "the Makefile lists the bot's sources as BOT_SOURCES"
+    return [root / source for source in listed.group(1).split()]
+
+
+def test_the_bot_sources_include_every_package_that_writes_to_beneficiaries() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert {root / "bot", root / "wording"} <= set(bot_sources(root))
+
+
 def test_the_template_holds_exactly_the_strings_of_the_source() -> None:
     keywords = {**DEFAULT_KEYWORDS, "__": None, "N_": None, "NP_": (1, 2)}
     root = Path(__file__).resolve().parents[2]
     found = set()
-    for _filename, _line, message, _comments, _context in extract_from_dir(
-        str(root / "bot"), method_map=[("**.py", "python")], keywords=keywords
-    ):
-        found.add(singular(message))
-    for source in BOT_PROGRAMME_SOURCES:
-        with (root / "programme" / source).open("rb") as code:
+    for source in bot_sources(root):
+        if source.is_dir():
+            extracted = extract_from_dir(str(source), method_map=[("**.py", "python")], keywords=keywords)
+            found.update(singular(message) for _filename, _line, message, _comments, _context in extracted)
+            continue
+        with source.open("rb") as code:
             found.update(
                 singular(message)
                 for _line, message, _comments, _context in extract("python", code, keywords=keywords)

@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from bot.i18n import LANGUAGES, bot_catalog
 from caseworker_console.routes.consent import consent_text
 from programme import consent
 from programme.retention import RetentionPolicy
+from wording.languages import LANGUAGES, bot_catalog
 
 POLICY = RetentionPolicy()
 

@@ -7,8 +7,8 @@ import pytest
 from bidi import get_display
 
 from bot.dialogs.mycopy import answer_line
-from bot.i18n import create_i18n
 from programme.forms import INTERVIEW
+from wording.languages import create_i18n
 
 PHONE = next(question for question in INTERVIEW.questions if question.id == "phone")
 

@@ -8,8 +8,9 @@ import zoneinfo
 import pytest
 
 from bot import calendar
-from bot.i18n import LANGUAGES, RIGHT_TO_LEFT, create_i18n
 from texts.bidi import without_controls
+from wording import dates
+from wording.languages import LANGUAGES, RIGHT_TO_LEFT, create_i18n
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 # Monday 2 March 2026, 14:30 in Baku.
@@ -32,9 +33,9 @@ EXPECTED = {
 @pytest.mark.parametrize("locale", LANGUAGES)
 def test_every_language_writes_the_date_time_and_weekday_as_its_readers_do(locale: str) -> None:
     full, time, weekday_time, first_column = EXPECTED[locale]
-    assert calendar.date_label(AT, BAKU, locale) == full
-    assert calendar.time_label(AT, BAKU, locale) == time
-    assert calendar.weekday_time(AT, BAKU, locale) == weekday_time
+    assert dates.date_label(AT, BAKU, locale) == full
+    assert dates.time_label(AT, BAKU, locale) == time
+    assert dates.weekday_time(AT, BAKU, locale) == weekday_time
     header = calendar.weekday_header(locale)
     assert (header[0] if header else None) == first_column
     rows = calendar.month_rows(2026, 3, {AT.date()}, locale)
@@ -48,7 +49,7 @@ def test_a_date_at_a_time_says_the_time_once_in_the_readers_script(locale: str) 
     when = without_controls(
         create_i18n()
         .gettext("{date} at {time}", locale=locale)
-        .format(date=calendar.date_label(AT, BAKU, locale), time=calendar.time_label(AT, BAKU, locale))
+        .format(date=dates.date_label(AT, BAKU, locale), time=dates.time_label(AT, BAKU, locale))
     )
     if locale in RIGHT_TO_LEFT:
         assert not any("a" <= char.lower() <= "z" for char in when), when

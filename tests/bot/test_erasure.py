@@ -15,12 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import erasure as messages
 from bot.conversation import BotConfig
 from caseworker_console import casework as work
 from caseworker_console import erasure as decide
 from caseworker_console import exports
-from outreach.outbox import FINAL, Lane, enqueue
 from outreach.sender import Sender
 from programme.feedback import Kind
 from programme.retention import RetentionPolicy
@@ -36,12 +34,14 @@ from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport, Partner, Referral
 from storage.models_journey import DataRequest
 from storage.models_outreach import Campaign
+from storage.outbox import FINAL, Lane, enqueue
 from storage.schema import ENCRYPTED_MODELS, Base
 from storage.sealing import seal
 from tests.bot.conftest import BOT_ID, BotProcess
 from tests.bot.test_feedback import give as give_feedback
 from tests.bot.test_journey import offer, prompt, screened, tap_and_wait, type_and_wait
 from tests.bot.test_screening import Translate, answer_screening, choose_language, database_text
+from wording import erasure as messages
 
 pytestmark = pytest.mark.slow
 

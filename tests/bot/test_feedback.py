@@ -11,9 +11,7 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.feedback import answered
 from caseworker_console import casework as work
-from outreach.outbox import enqueue
 from outreach.sender import Sender
 from programme.feedback import KIND_LABELS, Kind, Routing
 from sandbox.client import SandboxClient
@@ -23,11 +21,13 @@ from storage.crypto import Crypto
 from storage.models import AuditEntry, Case, DialogState
 from storage.models_feedback import Feedback
 from storage.models_journey import Alert
+from storage.outbox import enqueue
 from storage.sealing import unseal
 from tests.bot.test_journey import fetch_document, screened, tap_and_wait, type_and_wait
 from tests.bot.test_reminder_buttons import sender_bot
 from tests.bot.test_screening import Translate, choose_language
 from tests.outreach.conftest import drain
+from wording.feedback import answered
 
 __all__ = ["sender_bot"]  # the fixture, shared with the reminder tests
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR
 from caseworker_console import i18n as console
+from wording.languages import LANGUAGES, LOCALES_DIR
 
 GLOSSARY = tomllib.loads((LOCALES_DIR / "glossary.toml").read_text(encoding="utf-8"))
 # What the reader does not read as words: commands (/consent), placeholders, markup.

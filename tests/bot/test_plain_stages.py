@@ -9,9 +9,9 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.dialogs.mycopy import STAGE_PLAIN, stage_line
-from bot.i18n import LANGUAGES, LOCALES_DIR, create_i18n
 from caseworker_console import i18n as console
 from programme.cycle import STAGE_LABELS, Stage
+from wording.languages import LANGUAGES, LOCALES_DIR, create_i18n
 
 # "New" and "Closed" are words anyone reads as they are ("Your case is closed."); the other names
 # are the guidelines' own.

@@ -15,7 +15,6 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import calendar
 from bot.dialogs.reminders import ReminderTap, reminder_message
 from bot.factory import create_bot
 from outreach.reminders import Scheduler
@@ -34,6 +33,7 @@ from tests.bot.test_appointments import BAKU, choose_slot, offices, target_day
 from tests.bot.test_journey import screened, tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.outreach.conftest import drain
+from wording import dates
 
 pytestmark = pytest.mark.slow
 
@@ -145,8 +145,8 @@ async def test_a_reminder_in_the_persons_language_is_confirmed_once_stale_and_fo
     )
     # A right-to-left reader reads the row of two from the right.
     assert labels(message) == ([confirm, move, cancel] if locale == "fa" else [confirm, cancel, move])
-    assert calendar.time_label(start, BAKU, locale) in message["text"]
-    assert calendar.date_label(start, BAKU, locale) in message["text"]
+    assert dates.time_label(start, BAKU, locale) in message["text"]
+    assert dates.date_label(start, BAKU, locale) in message["text"]
     assert "Office A street 1, Baku" in message["text"] and "IP-" not in message["text"]
     if locale == "fa":
         assert "یادآوری" in message["text"]  # Persian, right to left, not the English msgid

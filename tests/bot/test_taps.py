@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import Tap, keyboard, read_tap, tap_data
+from bot.conversation import keyboard
+from wording.taps import Tap, read_tap, tap_data
 
 
 @pytest.mark.parametrize(("token", "value"), [("Ab3_-x9Q", "yes"), ("t0k3n", "do.erase"), ("x", "")])

@@ -11,12 +11,12 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import Lane, Status
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.models_journey import DataRequest
 from storage.models_reminders import DROPPED, ENQUEUED
+from storage.outbox import Lane, Status
 from tests.bot.conftest import BotProcess
 from tests.bot.test_appointments import offices
 from tests.bot.test_campaign_stop import campaign

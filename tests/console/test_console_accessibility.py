@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.accounts import create_user
-from outreach.outbox import Status
 from storage import plan as plan_store
 from storage.appointments import book_appointment
 from storage.crypto import Crypto
@@ -29,6 +28,7 @@ from storage.journey import record_consent
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Office
 from storage.models_outreach import Campaign
+from storage.outbox import Status
 from tests.bot.test_appointments import add_office
 from tests.console.browser import BROWSER_TEST, REQUIRED, chromium
 from tests.console.conftest import PASSWORD

@@ -12,16 +12,16 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import Tap
-from bot.i18n import create_i18n
-from outreach.outbox import Lane
 from storage.appointments import book_appointment, booked_counts, office_appointments, propose
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office, SlotBooking
 from storage.models_journey import DataRequest
+from storage.outbox import Lane
 from storage.sealing import unseal_json
 from tests.bot.test_appointments import add_office
+from wording.languages import create_i18n
+from wording.taps import Tap
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]

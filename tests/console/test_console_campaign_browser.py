@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import opt_out_line
 from bot.factory import create_bot
-from outreach.outbox import Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, StaffUser
+from storage.outbox import Status
 from tests.conftest import Database
 from tests.console.browser import (
     ARTIFACTS,
@@ -33,6 +32,7 @@ from tests.console.browser import (
 )
 from tests.console.test_console_browser import console_url
 from tests.outreach.conftest import campaign_worker, recipients
+from wording.broadcast import opt_out_line
 
 __all__ = ["console_url"]  # the fixture, shared with the case work browser test
 

@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
-from outreach.outbox import Status
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
+from storage.outbox import Status
 from tests.conftest import Database
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.console.test_console_browser import console_url

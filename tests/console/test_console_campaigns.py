@@ -14,15 +14,15 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import opt_out_line
 from outreach import campaigns as work
-from outreach.outbox import Status
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_channels import Channel
 from storage.models_outreach import Campaign
+from storage.outbox import Status
 from tests.console.conftest import form_token
 from tests.outreach.conftest import campaign_worker
+from wording.broadcast import opt_out_line
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from bot.i18n import LANGUAGES, RIGHT_TO_LEFT
 from caseworker_console import flyer, fonts
 from caseworker_console.app import create_app
 from storage.crypto import Crypto
@@ -31,6 +30,7 @@ from storage.models import AuditEntry, Case, StaffUser
 from storage.models_channels import Channel
 from storage.models_journey import Consent
 from tests.console.conftest import BASE_URL, case_for, form_token
+from wording.languages import LANGUAGES, RIGHT_TO_LEFT
 
 BOT = "bridge_intake_bot"
 SignIn = Callable[..., Awaitable[StaffUser]]

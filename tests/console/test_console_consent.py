@@ -10,7 +10,6 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import LANGUAGES as BOT_LANGUAGES
 from caseworker_console.routes.consent import consent_text
 from programme import consent
 from programme.assessment import CONSENT_LANGUAGES
@@ -18,6 +17,7 @@ from storage.journey import record_consent
 from storage.models import Case, StaffUser
 from storage.models_journey import Consent
 from tests.console.conftest import form_token
+from wording.languages import LANGUAGES as BOT_LANGUAGES
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]

@@ -14,8 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
-from bot.replies import caseworker_reply
-from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from programme.canned import CANNED
 from sandbox.client import SandboxClient
@@ -24,9 +22,11 @@ from storage.crypto import Crypto
 from storage.journey import add_case_message
 from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_journey import CaseMessage
+from storage.outbox import Lane, Status
 from storage.queries import get_or_create_beneficiary
 from storage.sealing import unseal_json
 from tests.console.conftest import form_token
+from wording.replies import caseworker_reply
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]

@@ -21,14 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from bot.i18n import DOMAIN as BOT_DOMAIN
-from bot.i18n import LOCALES_DIR as BOT_LOCALES_DIR
 from caseworker_console.app import create_app
 from caseworker_console.pdf import plain
 from programme import consent
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Case, StaffUser
 from tests.console.test_console_plan import add_need, with_consent
+from wording.languages import DOMAIN as BOT_DOMAIN
+from wording.languages import LOCALES_DIR as BOT_LOCALES_DIR
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]

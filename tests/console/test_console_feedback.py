@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from bot.feedback import answered
 from caseworker_console import casework as work
 from programme.feedback import Kind, shown
 from programme.retention import RetentionPolicy
@@ -23,6 +22,7 @@ from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUs
 from storage.sealing import unseal_json
 from tests.console.conftest import form_token
 from tests.console.test_console_authorization import console_routes, path_for
+from wording.feedback import answered
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 COMPLAINT = "The caseworker Rashad shouted at me and asked for money."

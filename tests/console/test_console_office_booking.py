@@ -27,6 +27,7 @@ from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.console.test_console_appointments import soup
 from tests.console.test_console_offices import office_form
+from wording import dates
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 
@@ -124,8 +125,8 @@ async def test_an_office_made_in_the_console_is_exactly_what_the_bot_offers_and_
     await tap_and_wait(phone, user, calendar.day_label(day, "en"), t("Choose a time."))
     times = [label for label in values_of(await latest_keyboard(phone, user)) if re.match(r"^\d", label)]
     starts = [dt.datetime.combine(day, time, tzinfo=BAKU) for time in TIMES]
-    assert times == [calendar.time_label(start, BAKU, "en") for start in starts]
-    await phone.press(user, calendar.time_label(starts[-1], BAKU, "en"))
+    assert times == [dates.time_label(start, BAKU, "en") for start in starts]
+    await phone.press(user, dates.time_label(starts[-1], BAKU, "en"))
     await phone.wait_for_bot_message(user, contains="Please check your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     async with sessionmaker() as session:

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import create_i18n
 from storage.appointments import propose
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.sealing import unseal_json
 from tests.console.test_console_appointments import BAKU, all_rows, at, baku_day, book, office_with, soup
+from wording.languages import create_i18n
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]

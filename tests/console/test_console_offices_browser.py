@@ -27,6 +27,7 @@ from tests.conftest import Database
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.console.test_console_browser import console_url
 from tests.console.test_console_office_booking import bot_process, phone, sandbox, working_days
+from wording import dates
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 
@@ -108,7 +109,7 @@ async def test_an_administrator_sets_up_an_office_from_an_empty_database_and_a_p
         await tap_and_wait(phone, user, calendar.day_label(day, "en"), t("Choose a time."))
         times = [label for label in values_of(await latest_keyboard(phone, user)) if re.match(r"^\d", label)]
         starts = [dt.datetime.combine(day, time, tzinfo=BAKU) for time in TIMES]
-        assert times == [calendar.time_label(start, BAKU, "en") for start in starts]
+        assert times == [dates.time_label(start, BAKU, "en") for start in starts]
         await phone.press(user, times[1])
         await phone.wait_for_bot_message(user, contains="Please check your appointment")
         await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))

@@ -12,8 +12,6 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation import Tap
-from bot.proposals import ACCEPT, OTHER
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
@@ -33,6 +31,8 @@ from tests.console.test_console_appointments import (
     propose_via_page,
     seats,
 )
+from wording.proposals import ACCEPT, OTHER
+from wording.taps import Tap
 
 Translate = Callable[..., str]
 SignIn = Callable[..., Awaitable[StaffUser]]

@@ -18,12 +18,12 @@ from starlette.applications import Starlette
 
 from caseworker_console.app import create_app
 from outreach import campaigns
-from outreach.outbox import Lane, Status
 from storage import staff_link
 from storage.crypto import Crypto
 from storage.models import AuditEntry, OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
 from storage.models_staff_link import LINK_CODE_PURPOSE, StaffLinkCode
+from storage.outbox import Lane, Status
 from storage.sealing import unseal_json
 from tests.console.conftest import form_token
 from tests.console.test_console_campaigns import FORM, compose

@@ -15,18 +15,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import opt_out_line
 from bot.factory import create_bot
 from bot.staff_link import LINKED
 from caseworker_console.app import create_app
 from intake.runtime import poll
-from outreach.outbox import Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, StaffUser
 from storage.models_outreach import Campaign
+from storage.outbox import Status
 from tests.conftest import Database
 from tests.console.browser import (
     ARTIFACTS,
@@ -38,6 +37,7 @@ from tests.console.browser import (
     sign_in,
 )
 from tests.outreach.conftest import until
+from wording.broadcast import opt_out_line
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 Translate = Callable[..., str]

@@ -13,10 +13,10 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import LEFT_UNCERTAIN, STOPPED_AFTER_SENDING, Lane, Status, enqueue
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_outreach import Campaign
+from storage.outbox import LEFT_UNCERTAIN, STOPPED_AFTER_SENDING, Lane, Status, enqueue
 from tests.console.conftest import form_token
 from tests.console.test_console_campaigns import FORM
 from tests.outreach.conftest import campaign_worker

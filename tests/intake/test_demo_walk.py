@@ -26,20 +26,21 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from bot import calendar
-from bot.broadcast import opt_out_line
-from outreach.outbox import Lane, Status
 from programme.appointments import day_slots
 from sandbox.client import SandboxClient
 from storage.appointments import demo_office, office_schedule
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import AuditEntry, OutboxMessage, utcnow
 from storage.models_reminders import Reminder
+from storage.outbox import Lane, Status
 from tests.bot.test_appointments import open_month, to_booking
 from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.conftest import BACKENDS
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.intake.test_demo import ROOT, console_login, free_port, read_banner, sandbox_bots
+from wording import dates
+from wording.broadcast import opt_out_line
 
 pytestmark = [
     *BROWSER_TEST,
@@ -121,7 +122,7 @@ async def book_the_time(phone: SandboxClient, t: Translate, start: dt.datetime) 
     await tap_and_wait(phone, user, t("First meeting"), t("Choose a day. Days marked · have no free time."))
     await open_month(phone, t, user, day)
     await tap_and_wait(phone, user, calendar.day_label(day, "en"), t("Choose a time."))
-    await phone.press(user, calendar.time_label(start, zone, "en"))
+    await phone.press(user, dates.time_label(start, zone, "en"))
     await phone.wait_for_bot_message(user, contains="Please check your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     return user, code.group()
@@ -285,7 +286,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
             reminder = await phone.wait_for_bot_message(
                 booker, contains=t("Reminder of your appointment"), timeout=240
             )
-            assert calendar.time_label(slot, zoneinfo.ZoneInfo(OFFICE_ZONE), "en") in reminder["text"]
+            assert dates.time_label(slot, zoneinfo.ZoneInfo(OFFICE_ZONE), "en") in reminder["text"]
             thanks = t("Thank you for confirming. See you on {when}.").split("{when}")[0].strip()
             await tap_and_wait(phone, booker, "✅ " + t("Confirm"), thanks)
 

@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from outreach.campaign_worker import CampaignWorker
-from outreach.outbox import FINAL, Lane, Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
@@ -36,6 +35,7 @@ from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.models import Beneficiary, OutboxMessage
+from storage.outbox import FINAL, Lane, Status, enqueue
 from storage.queries import TELEGRAM_PURPOSE
 from storage.sealing import seal
 from tests.conftest import POSTGRES_URL, Database

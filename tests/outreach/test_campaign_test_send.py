@@ -10,17 +10,17 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import opt_out_line
 from outreach import campaigns
-from outreach.outbox import Status
 from outreach.sender import NOT_LINKED, Sender
 from sandbox.client import SandboxClient
 from storage import staff, staff_link
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
+from storage.outbox import Status
 from tests.outreach.conftest import campaign_worker, drain, recipients
 from tests.outreach.test_campaigns import TEXTS, add, new_campaign
+from wording.broadcast import opt_out_line
 
 BUTTON = {
     "kind": "url",

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach import campaigns
 from outreach.campaigns import CampaignStatus
-from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.models_outreach import Campaign
+from storage.outbox import Lane, Status
 from tests.outreach.conftest import campaign_worker, copies_per_chat, drain, recipients
 from tests.outreach.test_campaigns import (
     BAKU,

@@ -15,8 +15,6 @@ from aiogram import Bot
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcast import OPT_OUT, opt_out_line
-from bot.i18n import LANGUAGES
 from outreach import campaigns
 from outreach.campaigns import (
     AppointmentFilter,
@@ -28,7 +26,6 @@ from outreach.campaigns import (
     next_allowed,
     send_step,
 )
-from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage import figures as store_figures
@@ -37,8 +34,11 @@ from storage.models import Beneficiary, Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_outreach import Campaign
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed
+from storage.outbox import Lane, Status
 from storage.sealing import unseal_json
 from tests.outreach.conftest import campaign_worker, drain, recipients
+from wording.broadcast import OPT_OUT, opt_out_line
+from wording.languages import LANGUAGES
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")  # UTC+4, no daylight saving
 NIGHT = QuietHours(21 * 3600, 9 * 3600)

@@ -12,11 +12,11 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import TEXT_LIMIT, Lane, Status, claim, enqueue, mark_attempts_started, split_text
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
+from storage.outbox import TEXT_LIMIT, Lane, Status, claim, enqueue, mark_attempts_started, split_text
 from tests.outreach.conftest import drain, queue, recipients, until
 
 pytestmark = pytest.mark.slow

@@ -13,11 +13,11 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import Lane, Status
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage
+from storage.outbox import Lane, Status
 from tests.outreach.conftest import check_exactly_once, copies_per_chat, drain, queue, recipients
 
 pytestmark = pytest.mark.slow

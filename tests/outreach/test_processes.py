@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
-from outreach.outbox import Lane, Status
 from programme.figures import breakdown
 from sandbox.client import SandboxClient
 from storage import staff
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
 from storage.models import utcnow
+from storage.outbox import Lane, Status
 from tests.conftest import Database
 from tests.console.conftest import form_token
 from tests.outreach.conftest import (
@@ -90,7 +90,7 @@ async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message
         log = tmp_path / "sender.log"
         kill_points = sorted(random.sample(range(100, CAMPAIGN - 300), 3))
         for point in kill_points:
-            child = await Child.start(["-m", "outreach.sender_process", "--lease", "1.5"], settings, log)
+            child = await Child.start(["-m", "intake.sender_process", "--lease", "1.5"], settings, log)
             try:
 
                 async def reached(point: int = point) -> bool:
@@ -100,7 +100,7 @@ async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message
             finally:
                 child.kill()
                 await child.process.wait()
-        child = await Child.start(["-m", "outreach.sender_process", "--lease", "1.5"], settings, log)
+        child = await Child.start(["-m", "intake.sender_process", "--lease", "1.5"], settings, log)
         try:
 
             async def finished() -> bool:
@@ -138,7 +138,7 @@ async def test_on_sqlite_a_restarted_sender_sends_what_the_killed_one_held_witho
         }
         log = tmp_path / "sender.log"
         # The production lease: a minute, which the restarted process must not wait out.
-        child = await Child.start(["-m", "outreach.sender_process", "--lease", "60"], settings, log)
+        child = await Child.start(["-m", "intake.sender_process", "--lease", "60"], settings, log)
         try:
             await until(lambda: reached(phone, 100), within=STARTED_AND_WORKING, every=0.01)
         finally:
@@ -146,7 +146,7 @@ async def test_on_sqlite_a_restarted_sender_sends_what_the_killed_one_held_witho
             await child.process.wait()
         held = {row.id: row.lease_until for row in await outbox_rows(url) if row.status == Status.SENDING}
         assert held  # at 1,000 a second a round is always out
-        child = await Child.start(["-m", "outreach.sender_process", "--lease", "60"], settings, log)
+        child = await Child.start(["-m", "intake.sender_process", "--lease", "60"], settings, log)
         try:
 
             async def finished() -> bool:
@@ -257,7 +257,7 @@ async def test_a_campaign_made_in_the_console_survives_killed_workers_and_its_fi
                 kill_points = [0, *sorted(random.sample(range(100, CAMPAIGN - 300), 2))]
                 for point in kill_points:
                     child = await Child.start(
-                        ["-m", "outreach.sender_process", "--lease", "1.5"], settings, log
+                        ["-m", "intake.sender_process", "--lease", "1.5"], settings, log
                     )
                     try:
 
@@ -270,7 +270,7 @@ async def test_a_campaign_made_in_the_console_survives_killed_workers_and_its_fi
                     finally:
                         child.kill()
                         await child.process.wait()
-                child = await Child.start(["-m", "outreach.sender_process", "--lease", "1.5"], settings, log)
+                child = await Child.start(["-m", "intake.sender_process", "--lease", "1.5"], settings, log)
                 try:
 
                     async def done() -> bool:

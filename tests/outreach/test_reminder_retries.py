@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialogs.reminders import reminder_message
 from outreach.campaigns import QuietHours as CampaignQuietHours
-from outreach.outbox import Lane, Status
 from outreach.reminders import Scheduler
 from outreach.sender import Sender
 from outreach.windows import PAST, QUIET, Window
@@ -30,6 +29,7 @@ from storage.crypto import Crypto
 from storage.models import OutboxMessage, utcnow
 from storage.models_appointments import Appointment
 from storage.models_reminders import Reminder
+from storage.outbox import Lane, Status
 from tests.bot.test_appointments import add_office, new_case
 from tests.outreach.conftest import drain, queue, recipients, until
 

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialogs.reminders import ReminderTap, reminder_message
 from intake.settings import SettingsError, load_settings
-from outreach.outbox import Lane, Status
 from outreach.reminders import HOLD, Scheduler
 from programme.reminders import QuietHours, ReminderPolicy, due_times, parse_offsets, parse_quiet_hours
 from storage.appointments import accept_proposal, book_appointment, cancel_appointment, propose
@@ -24,6 +23,7 @@ from storage.crypto import Crypto
 from storage.models import Case, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_reminders import Reminder
+from storage.outbox import Lane, Status
 from storage.reminders import drop_case_reminders
 from storage.sealing import unseal_json
 from tests.bot.test_appointments import add_office, new_case

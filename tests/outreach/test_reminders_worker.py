@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import FINAL
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
@@ -21,6 +20,7 @@ from storage.journey import ensure_case
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.models_appointments import Appointment
 from storage.models_reminders import Reminder
+from storage.outbox import FINAL
 from tests.bot.test_appointments import add_office
 from tests.conftest import Database
 from tests.outreach.conftest import (
@@ -107,7 +107,7 @@ async def test_a_worker_killed_and_restarted_across_due_times_sends_each_reminde
                 "INTAKE_REMINDER_QUIET_HOURS": "off",
             }
             log = tmp_path / "worker.log"
-            command = ["-m", "outreach.sender_process", "--lease", "1.5"]
+            command = ["-m", "intake.sender_process", "--lease", "1.5"]
 
             worker = await Child.start(command, settings, log)
             try:

@@ -10,11 +10,11 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from outreach.outbox import Status, claim
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
+from storage.outbox import Status, claim
 from tests.outreach.conftest import busiest_second, drain, queue, recipients, send_times
 
 pytestmark = pytest.mark.slow

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
-from outreach.outbox import Status, enqueue
 from outreach.sender import Sender
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
+from storage.outbox import Status, enqueue
 from tests.outreach.conftest import TOKEN, free_port, recipients
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.crowd import Crowd, Person, screening_steps
-from bot.i18n import create_i18n
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
@@ -29,6 +28,7 @@ from storage.models_webhook import InboundUpdate
 from storage.sealing import unseal_json
 from tests.conftest import BACKENDS, POSTGRES_URL
 from tests.webhook.conftest import BOT_ID, PATH, SECRET, TOKEN, free_port, wait_until_listening
+from wording.languages import create_i18n
 
 pytestmark = [
     pytest.mark.slow,

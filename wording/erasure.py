@@ -1,5 +1,5 @@
 """What a person is told about their erasure request, in their language: written by the console and
-sent through the outbox (bot.proposals has the same arrangement for proposed times)."""
+sent through the outbox (wording.proposals has the same arrangement for proposed times)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 import html
 import zoneinfo
 
-from bot import calendar
-from bot.proposals import translator
+from wording.dates import date_label
+from wording.languages import translator
 
 
 def request_recorded(*, locale: str, due: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
@@ -17,7 +17,7 @@ def request_recorded(*, locale: str, due: dt.datetime, zone: zoneinfo.ZoneInfo) 
         "A caseworker already has your case, so a supervisor must check whether any of it must be "
         "kept by law. Your request is recorded: by {date} your data will be erased, or we will tell "
         "you here why it cannot be yet."
-    ).format(date=calendar.date_label(due, zone, locale))
+    ).format(date=date_label(due, zone, locale))
 
 
 def erased(*, locale: str) -> str:

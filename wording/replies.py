@@ -1,12 +1,12 @@
-"""What the bot puts above a caseworker's reply: who is writing, in the reader's language.
+"""The line above a caseworker's reply: who is writing, in the reader's language.
 
 A reply arrives in the same chat as the bot's own questions; the line says a person wrote it.
 """
 
 from __future__ import annotations
 
-from bot.proposals import locale_of, translator
 from programme.text import N_
+from wording.languages import locale_of, translator
 
 FROM_CASEWORKER = N_("💬 Your caseworker:")
 

@@ -1,6 +1,6 @@
 """What a person is told when the programme answers their feedback, and the one question asked after
 their case closed, in their language: written by the console and sent through the outbox (as
-bot.erasure is for erasure requests)."""
+wording.erasure is for erasure requests)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.proposals import translator
 from programme.feedback import shown
 from programme.text import N_
+from wording.languages import translator
 
 
 def answered(*, locale: str, reference: str, answer: str) -> str:

@@ -1,7 +1,7 @@
 """The message that tells a person a caseworker proposed a time, in the person's language.
 
 Written by the console and sent through the outbox; its two buttons carry the proposal's own
-token (bot.conversation.Tap), which bot.dialogs.proposals checks against the stored proposal, so
+token (wording.taps.Tap), which bot.dialogs.proposals checks against the stored proposal, so
 a forged or outdated button changes nothing.
 """
 
@@ -10,42 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import html
 import zoneinfo
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from aiogram.utils.i18n import I18n
-
-from bot import calendar
-from bot.conversation import tap_data
-from bot.i18n import DEFAULT_LOCALE, LANGUAGES, create_i18n, marked_lines, piece
 from programme.appointments import APPOINTMENT_TYPES
+from wording.dates import date_label, time_label
+from wording.languages import marked_lines, piece, translator
+from wording.taps import tap_data
 
 ACCEPT, OTHER = "pa", "po"
 # Proposal tokens are longer than a dialog step's (bot.conversation.Conversation.buttons).
 TOKEN_BYTES = 12
 
 
-@cache
-def _i18n() -> I18n:
-    return create_i18n()
-
-
-def locale_of(*languages: str | None) -> str:
-    """The first of the person's languages the bot speaks."""
-    return next((language for language in languages if language in LANGUAGES), DEFAULT_LOCALE)
-
-
-def translator(locale: str) -> Callable[[str], str]:
-    """gettext in the person's language (not the console reader's)."""
-    i18n = _i18n()
-    return lambda msgid: i18n.gettext(msgid, locale=locale)
-
-
 def when(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
     _ = translator(locale)
     return _("{date} at {time}").format(
-        date=calendar.date_label(start, zone, locale), time=calendar.time_label(start, zone, locale)
+        date=date_label(start, zone, locale), time=time_label(start, zone, locale)
     )
 
 

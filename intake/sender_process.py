@@ -1,4 +1,4 @@
-"""`python -m outreach.sender_process [--lease S]`: the worker's sender alone, for tests and benchmarks
+"""`python -m intake.sender_process [--lease S]`: the worker's sender alone, for tests and benchmarks
 that kill it; settings from the environment as for `intake worker`."""
 
 from __future__ import annotations
