@@ -382,6 +382,38 @@ async def partners_named(session: AsyncSession, *, ids: Sequence[int]) -> dict[i
     return {partner.id: partner for partner in (await session.execute(statement)).scalars()}
 
 
+@dataclasses.dataclass(frozen=True)
+class Dashboard:
+    """Every count the figures dashboard shows, unmasked: the console masks and labels them."""
+
+    funnel: dict[str, int]
+    # The funnel by the chosen breakdown: {group value: {step: count}}.
+    grouped: dict[str | None, dict[str, int]]
+    dropoff: dict[str, int]
+    replies: ReplyTimes
+    attendance: dict[str, int]
+    delivery: Delivery
+    closings: dict[str, int]
+    referrals: dict[int, dict[str, int]]
+    partners: dict[int, Partner]
+
+
+async def dashboard(session: AsyncSession, *, where: FigureFilter, group: str) -> Dashboard:
+    """The dashboard's figures under one filter, the funnel also by `group` (one of GROUPS)."""
+    referrals = await referrals_by_partner(session, where=where)
+    return Dashboard(
+        funnel=(await funnel(session, where=where))[None],
+        grouped=await funnel(session, where=where, group=group),
+        dropoff=await dialog_dropoff(session, where=where),
+        replies=await first_replies(session, where=where),
+        attendance=await attendance(session, where=where),
+        delivery=await campaign_delivery(session, where=where),
+        closings=await closing_reasons(session, where=where),
+        referrals=referrals,
+        partners=await partners_named(session, ids=list(referrals)),
+    )
+
+
 # --- case rows for the exports --------------------------------------------------------------------
 
 

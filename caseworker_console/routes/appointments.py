@@ -18,11 +18,11 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_time
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.casetabs import CLOSED, open_tab, tab_context
+from caseworker_console.casetabs import CLOSED, Refused, commit_change, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -412,12 +412,6 @@ async def appointments_tab(request: Request) -> Response:
     return await open_tab(request, "appointments", render)
 
 
-def _done(request: Request, case: Case) -> Response:
-    return RedirectResponse(
-        request.url_for("case_appointments", code=case.code).path + "?saved=1", status_code=303
-    )
-
-
 async def mark(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
@@ -435,8 +429,8 @@ async def mark(request: Request) -> Response:
         return await render(request, error=NOT_MARKABLE, status_code=400)
     if not markable(appointment, office_zone(request, appointment.office), utcnow()):
         return await render(request, error=NOT_YET, status_code=400)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         await work.mark_appointment(
             db,
             case=case,
@@ -445,11 +439,10 @@ async def mark(request: Request) -> Response:
             staff_id=user.staff_id,
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return _done(request, case)
+
+    return await commit_change(
+        request, version=form.get("version"), change=change, render=render, tab="case_appointments"
+    )
 
 
 async def propose(request: Request) -> Response:
@@ -483,8 +476,8 @@ async def propose(request: Request) -> Response:
     starts_at = free.get(values["slot"])
     if starts_at is None:
         return await render(request, values=values, error=TIME_TAKEN, status_code=409)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         proposal = await work.propose_time(
             db,
             crypto(request),
@@ -497,14 +490,17 @@ async def propose(request: Request) -> Response:
             staff_id=user.staff_id,
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=values, error=work.STALE_MESSAGE, status_code=409)
-    if proposal is None:
-        await work.discard(db, case)
-        return await render(request, values=values, error=TIME_TAKEN, status_code=409)
-    await db.commit()
-    return _done(request, case)
+        if proposal is None:
+            raise Refused(TIME_TAKEN)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=change,
+        render=render,
+        values=values,
+        tab="case_appointments",
+    )
 
 
 async def withdraw(request: Request) -> Response:
@@ -515,8 +511,8 @@ async def withdraw(request: Request) -> Response:
     proposal = await store.find_proposal(db, case_id=case.id, proposal_id=str(form.get("proposal")))
     if proposal is None or proposal.status != store.PENDING:
         return await render(request, error=NO_SUCH_PROPOSAL, status_code=400)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         withdrawn = await work.withdraw_proposal(
             db,
             crypto(request),
@@ -525,14 +521,12 @@ async def withdraw(request: Request) -> Response:
             zone=office_zone(request, proposal.appointment.office),
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    if not withdrawn:
-        await work.discard(db, case)
-        return await render(request, error=PROPOSAL_CLOSED, status_code=409)
-    await db.commit()
-    return _done(request, case)
+        if not withdrawn:
+            raise Refused(PROPOSAL_CLOSED)
+
+    return await commit_change(
+        request, version=form.get("version"), change=change, render=render, tab="case_appointments"
+    )
 
 
 routes = [

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import CLOSED, open_tab, tab_context
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -251,14 +251,18 @@ async def hand_back(request: Request) -> Response:
     db = database(request)
     case = request_case(request)
     form = await request.form()
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         await work.hand_back(db, case=case, actor=signed_in_user(request).actor)
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(request.url_for("case_conversation", code=case.code).path, status_code=303)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=change,
+        render=render,
+        tab="case_conversation",
+        saved=False,
+    )
 
 
 routes = [

@@ -6,16 +6,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import Refused, audit_view, commit_change, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -320,23 +321,26 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
     access, note = await plan_access(request)
     if access is not Access.OPEN:
         return await render(request, failed=name, values=echo, error=note or LOCKED, status_code=409)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def run() -> None:
         details = await change(request, form, answers)
+        if details == "referred":
+            raise Refused(rules.REFERRED)
         if isinstance(details, str):
-            await work.discard(db, case)
-            if details == "referred":
-                return await render(request, failed=name, values=echo, error=rules.REFERRED, status_code=409)
             refused = {details: rules.NO_SUCH_PART if details == "link" else rules.NOT_A_DATE}
-            return await render(request, failed=name, values=echo, errors=refused, status_code=400)
+            raise Refused(errors=refused, status_code=400)
         await work.plan_changed(
             db, case=case, actor=user.actor, change=name, agreed_via=answers["agreed_via"], **details
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, failed=name, values=echo, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(request.url_for("case_plan", code=case.code).path + "?saved=1", status_code=303)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=run,
+        render=functools.partial(render, failed=name),
+        values=echo,
+        tab="case_plan",
+    )
 
 
 def _text(form: FormData, key: str) -> str:
