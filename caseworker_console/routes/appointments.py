@@ -28,7 +28,8 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import staff_name
+from caseworker_console.viewmodels import appointments as view
+from caseworker_console.viewmodels.appointments import markable, parse_day, status_label, type_label
 from programme.appointments import APPOINTMENT_TYPES, Schedule, day_slots, free_slots
 from programme.cycle import Stage
 from programme.offices import stored_days_off
@@ -36,24 +37,10 @@ from programme.text import N_
 from storage import appointments as store
 from storage import casework
 from storage.models import Case, utcnow
-from storage.models_appointments import Appointment, AppointmentProposal, Office
+from storage.models_appointments import AppointmentProposal, Office
 from storage.queries import record_audit
 from storage.reminders import confirmations
 
-STATUS_LABELS: dict[str, str] = {
-    store.BOOKED: N_("Booked"),
-    store.PROPOSED: N_("Proposed, waiting for an answer"),
-    store.ATTENDED: N_("Attended"),
-    store.NO_SHOW: N_("Did not come"),
-    store.CANCELLED: N_("Cancelled"),
-}
-PROPOSAL_LABELS: dict[str, str] = {
-    store.PENDING: N_("Waiting for the beneficiary's answer"),
-    store.ACCEPTED: N_("Accepted"),
-    store.DECLINED: N_("The beneficiary asked for another time"),
-    store.WITHDRAWN: N_("Withdrawn"),
-    store.EXPIRED: N_("Expired without an answer"),
-}
 NOT_YET = N_("Only an appointment of today or earlier can be marked.")
 NOT_MARKABLE = N_("That appointment cannot be marked.")
 NO_SUCH_APPOINTMENT = N_("That appointment is not one of this case's appointments.")
@@ -98,7 +85,7 @@ class DayView:
 
 
 def office_zone(request: Request, office: Office) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(office.timezone or config(request).timezone.key)
+    return view.office_zone(office, config(request).timezone)
 
 
 def schedule_of(request: Request, office: Office) -> Schedule:
@@ -109,25 +96,6 @@ def day_span(day: dt.date, days: int, zone: zoneinfo.ZoneInfo) -> tuple[dt.datet
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
     end = dt.datetime.combine(day + dt.timedelta(days=days), dt.time(), tzinfo=zone).astimezone(dt.UTC)
     return start, end
-
-
-def parse_day(value: object) -> dt.date | None:
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    # A calendar never needs more; the bound keeps week arithmetic away from year 9999.
-    return day if 2000 <= day.year <= 2100 else None
-
-
-def type_label(value: str, translate: Any) -> str:
-    return translate.gettext(APPOINTMENT_TYPES[value]) if value in APPOINTMENT_TYPES else value
-
-
-def status_label(value: str, translate: Any) -> str:
-    return translate.gettext(STATUS_LABELS[value]) if value in STATUS_LABELS else value
 
 
 # ── the calendar of an office ──────────────────────────────────────────────────────────────────────
@@ -229,45 +197,6 @@ def _week_title(first: dt.date, locale: str) -> str:
 # ── a case's appointments ─────────────────────────────────────────────────────────────────────────
 
 
-@dataclasses.dataclass(frozen=True)
-class AppointmentView:
-    id: str
-    when: str
-    when_iso: str
-    office: str
-    type: str
-    status: str
-    status_code: str
-    marked: str | None
-    can_mark: bool
-    movable: bool
-    # When the person confirmed it with a reminder's button.
-    confirmed: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ProposalView:
-    id: str
-    when: str
-    office: str
-    type: str
-    state: str
-    state_code: str
-    made: str
-    made_by: str | None
-    until: str
-    moving: str | None
-    open: bool
-
-
-def markable(appointment: Appointment, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> bool:
-    """Booked (or already marked, to correct it) and on a day that has begun in the office."""
-    return (
-        appointment.status in (store.BOOKED, *store.MARKS)
-        and appointment.starts_at.astimezone(zone).date() <= now.astimezone(zone).date()
-    )
-
-
 async def refusal(request: Request, case: Case) -> str | None:
     """Why no time can be proposed for this case now (a msgid), or None."""
     if case.stage == Stage.CLOSED:
@@ -285,6 +214,29 @@ async def open_proposal(request: Request, case: Case, now: dt.datetime) -> Appoi
     return proposal if proposal is not None and proposal.expires_at > now else None
 
 
+async def load(request: Request, case: Case, chosen: dict[str, Any], now: dt.datetime) -> view.Loaded:
+    """The case's appointments and proposals, and the seats held on the day the form looks at."""
+    db = database(request)
+    offices = {office.id: office for office in await store.active_offices(db)}
+    rows = list(await store.case_appointments(db, case_id=case.id))
+    proposals = list(await store.case_proposals(db, case_id=case.id))
+    staff_ids = [row.marked_by for row in rows if row.marked_by]
+    staff_ids += [proposal.proposed_by for proposal in proposals if proposal.proposed_by]
+    office, day = view.looked_at(chosen, offices)
+    held: dict[dt.datetime, int] = {}
+    if office is not None and day is not None:
+        start, end = day_span(day, 1, office_zone(request, office))
+        held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
+    return view.Loaded(
+        appointments=rows,
+        proposals=proposals,
+        staff=await casework.staff_by_id(db, ids=staff_ids),
+        confirmed=await confirmations(db, appointment_ids=[row.id for row in rows]),
+        offices=offices,
+        held=held,
+    )
+
+
 async def render(
     request: Request,
     *,
@@ -292,90 +244,22 @@ async def render(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    db = database(request)
     case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
     context = await tab_context(request, "appointments")
     now = utcnow()
-    offices = {office.id: office for office in await store.active_offices(db)}
-    rows = await store.case_appointments(db, case_id=case.id)
-    people = await casework.staff_by_id(db, ids=[row.marked_by for row in rows if row.marked_by])
-    confirmed = await confirmations(db, appointment_ids=[row.id for row in rows])
-
-    def when(at: dt.datetime, office: Office) -> str:
-        return i18n.format_local_datetime(at, locale=locale, timezone=office_zone(request, office))
-
-    listed = []
-    for row in rows:
-        if row.status == store.PROPOSED:
-            continue  # shown with its proposal below
-        zone = office_zone(request, row.office)
-        marked = None
-        if row.marked_at is not None:
-            marked = translate.gettext("Marked by %(name)s, %(when)s.") % {
-                "name": staff_name(people.get(row.marked_by or 0)) or "—",
-                "when": i18n.format_local_datetime(row.marked_at, locale=locale, timezone=zone),
-            }
-        listed.append(
-            AppointmentView(
-                id=str(row.id),
-                when=when(row.starts_at, row.office),
-                when_iso=row.starts_at.isoformat(),
-                office=row.office.name,
-                type=type_label(row.type, translate),
-                status=status_label(row.status, translate),
-                status_code=row.status,
-                marked=marked,
-                can_mark=context["can_write"] and markable(row, zone, now),
-                movable=row.status == store.BOOKED and row.starts_at > now,
-                confirmed=(
-                    translate.gettext("Confirmed by the person with a reminder, %(when)s.")
-                    % {"when": i18n.format_local_datetime(confirmed[row.id], locale=locale, timezone=zone)}
-                    if row.id in confirmed
-                    else None
-                ),
-            )
-        )
-    proposals = await store.case_proposals(db, case_id=case.id)
-    proposers = await casework.staff_by_id(db, ids=[p.proposed_by for p in proposals if p.proposed_by])
-    by_id = {row.id: row for row in rows}
-    shown_proposals = []
-    for proposal in proposals:
-        state = proposal.status
-        if state == store.PENDING and proposal.expires_at <= now:
-            state = store.EXPIRED
-        appointment = proposal.appointment
-        replaced = by_id.get(proposal.replaces_id) if proposal.replaces_id else None
-        shown_proposals.append(
-            ProposalView(
-                id=str(proposal.id),
-                when=when(appointment.starts_at, appointment.office),
-                office=appointment.office.name,
-                type=type_label(appointment.type, translate),
-                state=translate.gettext(PROPOSAL_LABELS[state]),
-                state_code=state,
-                made=when(proposal.created_at, appointment.office),
-                made_by=staff_name(proposers.get(proposal.proposed_by or 0)),
-                until=when(proposal.expires_at, appointment.office),
-                moving=when(replaced.starts_at, replaced.office) if replaced else None,
-                open=state == store.PENDING,
-            )
-        )
     # The proposing form: office, type, day and what it moves come back through a GET (which
     # only reads), and the free times of that day are offered.
     chosen = {**dict(request.query_params), **(values or {})}
-    office = offices.get(int(chosen["office"])) if str(chosen.get("office", "")).isdigit() else None
-    day = parse_day(chosen.get("day"))
-    slots: list[tuple[str, str]] = []
-    if office is not None and day is not None:
-        zone = office_zone(request, office)
-        start, end = day_span(day, 1, zone)
-        held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
-        slots = [
-            (at.isoformat(), format_time(at, "short", tzinfo=zone, locale=locale))
-            for at in free_slots(schedule_of(request, office), day, booked=held, now=now)
-        ]
+    loaded = await load(request, case, chosen, now)
+    reader = view.Reader(
+        translate=translate,
+        locale=i18n.request_locale(request),
+        zone=config(request).timezone,
+        now=now,
+        can_write=context["can_write"],
+    )
+    tab = view.build_appointments(loaded, chosen=chosen, reader=reader)
     refused = await refusal(request, case)
     waiting = await open_proposal(request, case, now)
     return pages(request).render(
@@ -385,24 +269,16 @@ async def render(
             **context,
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
-            "appointments": listed,
-            "proposals": shown_proposals,
+            "appointments": tab.appointments,
+            "proposals": tab.proposals,
             "refused": translate.gettext(refused) if refused else None,
             "waiting": waiting is not None,
-            "offices": list(offices.values()),
+            "offices": list(loaded.offices.values()),
             "types": [(value, translate.gettext(label)) for value, label in APPOINTMENT_TYPES.items()],
-            "chosen": {
-                "office": office.id if office else None,
-                "type": chosen.get("type") if chosen.get("type") in APPOINTMENT_TYPES else None,
-                "day": day.isoformat()
-                if day
-                else now.astimezone(config(request).timezone).date().isoformat(),
-                "replaces": str(chosen.get("replaces") or ""),
-                "slot": str(chosen.get("slot") or ""),
-            },
-            "looked": office is not None and day is not None,
-            "slots": slots,
-            "today": now.astimezone(config(request).timezone).date().isoformat(),
+            "chosen": tab.chosen,
+            "looked": tab.looked,
+            "slots": tab.slots,
+            "today": tab.today,
         },
         status_code=status_code,
     )
