@@ -14,6 +14,7 @@ from caseworker_console.auth import ConsoleUser
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import identity_shown, request_case, signed_in_user
+from caseworker_console.routing import saved as saved_page
 from caseworker_console.views import case_header
 from programme.cycle import Stage
 from programme.text import N_
@@ -112,8 +113,9 @@ async def commit_change(
         refused = error
     else:
         await db.commit()
-        target = request.url_for(tab, code=case.code).path + ("?saved=1" if saved else "") + fragment
-        return RedirectResponse(target, status_code=303)
+        if saved:
+            return saved_page(request, tab, code=case.code)
+        return RedirectResponse(request.url_for(tab, code=case.code).path + fragment, status_code=303)
     await work.discard(db, case)
     kept = {} if values is None else {"values": values}
     return await render(request, **kept, **refused.shown, status_code=refused.status_code)

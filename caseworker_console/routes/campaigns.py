@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -208,15 +209,33 @@ async def create(request: Request) -> Response:
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
-async def _audit(request: Request, what: str, campaign: Campaign) -> None:
+async def _audit(
+    request: Request, what: str, campaign: Campaign, details: dict[str, Any] | None = None
+) -> None:
     await record_audit(
         database(request),
         actor=signed_in_user(request).actor,
         action=what,
         object_type="campaign",
         object_id=str(campaign.id),
-        details={},
+        details=details or {},
     )
+
+
+def _changed_meanwhile(form: FormData, campaign: Campaign) -> bool:
+    """The form was made from an older version of the campaign than the one now stored."""
+    return str(form.get("version")) != str(campaign.version)
+
+
+async def _save(request: Request, campaign: Campaign, *, then_test: bool = False) -> Response:
+    """A change made to the campaign (and audited) is saved: its version moves on (a page showing
+    the old one is now stale), it is committed, and the officer goes back to its page (or on to
+    send the test)."""
+    campaign.version += 1
+    await database(request).commit()
+    if then_test:
+        return await _send_test(request, campaign, work.text_languages(campaign))
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
 # ── one campaign ────────────────────────────────────────────────────────────────────────────────
@@ -455,13 +474,12 @@ async def progress(request: Request) -> Response:
 
 
 async def edit(request: Request) -> Response:
-    db = database(request)
     campaign = await _load(request, lock=True)
     form = await request.form()
     draft = Draft.read(form)
     if campaign.status != CampaignStatus.DRAFT:
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         errors = {"form": CHANGED_MEANWHILE}
         return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=409)
     # What a supervisor approved: who gets it and what they get.
@@ -471,14 +489,10 @@ async def edit(request: Request) -> Response:
     if not isinstance(settings, Settings):
         return await render_campaign(request, campaign, draft=draft, errors=settings, status_code=400)
     apply(settings, campaign)
-    campaign.version += 1
     await _audit(request, "campaign.changed", campaign)
     if approved_as != (campaign.segment, campaign.texts, campaign.button) and work.void_approval(campaign):
         await _audit(request, "campaign.approval_voided", campaign)
-    await db.commit()
-    if form.get("then") == THEN_TEST:
-        return await _send_test(request, campaign, work.text_languages(campaign))
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign, then_test=form.get("then") == THEN_TEST)
 
 
 async def schedule(request: Request) -> Response:
@@ -488,7 +502,7 @@ async def schedule(request: Request) -> Response:
     form = await request.form()
     if campaign.status != CampaignStatus.DRAFT:
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
     if not (campaign.texts.get(campaign.fallback_language) or "").strip():
         errors = {"form": N_("The campaign has no text in its fallback language yet.")}
@@ -512,39 +526,26 @@ async def schedule(request: Request) -> Response:
     if campaign.starts_at is None or campaign.starts_at < now:
         campaign.starts_at = now
     campaign.status = CampaignStatus.SCHEDULED
-    campaign.version += 1
     await _audit(request, "campaign.scheduled", campaign)
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def approve(request: Request) -> Response:
     """A supervisor approves the draft as it stands (who gets it and what): the second person for a
     campaign that sensitive filters narrow to few people. Changing it afterwards voids this."""
-    db = database(request)
     campaign = await _load(request, lock=True)
     form = await request.form()
     if campaign.status != CampaignStatus.DRAFT or work.approved(campaign):
         # A second tap, or another supervisor was quicker: show how it stands now.
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
     segment = work.Segment.from_data(campaign.segment)
     if not work.sensitive_filters(segment):
         return await render_campaign(request, campaign, errors={"form": NOTHING_TO_APPROVE}, status_code=409)
-    user = signed_in_user(request)
-    work.approve(campaign, staff_id=user.staff_id, at=utcnow())
-    campaign.version += 1
-    await record_audit(
-        db,
-        actor=user.actor,
-        action="campaign.approved",
-        object_type="campaign",
-        object_id=str(campaign.id),
-        details={"filters": work.sensitive_filters(segment)},
-    )
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    work.approve(campaign, staff_id=signed_in_user(request).staff_id, at=utcnow())
+    await _audit(request, "campaign.approved", campaign, {"filters": work.sensitive_filters(segment)})
+    return await _save(request, campaign)
 
 
 async def uncertain(request: Request) -> Response:
@@ -565,17 +566,13 @@ async def uncertain(request: Request) -> Response:
     if not count:
         # A second tap, another officer was quicker, or the campaign was cancelled meanwhile.
         return await render_campaign(request, campaign, uncertain_error=NOTHING_UNCERTAIN, status_code=409)
-    campaign.version += 1
-    await record_audit(
-        db,
-        actor=signed_in_user(request).actor,
-        action="campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
-        object_type="campaign",
-        object_id=str(campaign.id),
-        details={"rows": count},
+    await _audit(
+        request,
+        "campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
+        campaign,
+        {"rows": count},
     )
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def send_test(request: Request) -> Response:
@@ -629,10 +626,8 @@ async def _transition(request: Request, what: str) -> Response:
     if not changed:
         # A second tap, or another officer was quicker: show how it stands now.
         return await render_campaign(request, campaign, status_code=409)
-    campaign.version += 1
     await _audit(request, f"campaign.{what}", campaign)
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def pause(request: Request) -> Response:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import uuid
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import i18n
 from caseworker_console.casetabs import audit_view, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
-from caseworker_console.routing import action, page, request_case, request_withdrawn_at, signed_in_user
+from caseworker_console.routing import action, page, request_case, request_withdrawn_at, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.viewmodels import referrals as view
 from caseworker_console.viewmodels.referrals import CLOSED, LOCKED, NO_CONSENT, WITHDRAWN
@@ -97,8 +97,7 @@ async def referrals_tab(request: Request) -> Response:
 
 
 def _done(request: Request) -> Response:
-    code = request_case(request).code
-    return RedirectResponse(request.url_for("case_referrals", code=code).path + "?saved=1", status_code=303)
+    return saved(request, "case_referrals", code=request_case(request).code)
 
 
 async def refer(request: Request) -> Response:
