@@ -12,11 +12,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections import defaultdict
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_time
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,10 +26,10 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.viewmodels import appointments as view
-from caseworker_console.viewmodels.appointments import markable, parse_day, status_label, type_label
-from programme.appointments import APPOINTMENT_TYPES, Schedule, day_slots, free_slots
+from caseworker_console.viewmodels import calendar
+from caseworker_console.viewmodels.appointments import markable, parse_day
+from programme.appointments import APPOINTMENT_TYPES, Schedule, free_slots
 from programme.cycle import Stage
-from programme.offices import stored_days_off
 from programme.text import N_
 from storage import appointments as store
 from storage import casework
@@ -59,31 +56,6 @@ ASKED_TO_DELETE = N_(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Booking:
-    code: str
-    type: str
-    status: str
-    status_code: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SlotView:
-    time: str
-    at_iso: str
-    bookings: list[Booking]
-    free: int | None  # seats left; None for a time that has begun or is outside the opening hours
-
-
-@dataclasses.dataclass(frozen=True)
-class DayView:
-    label: str
-    iso: str
-    today: bool
-    slots: list[SlotView]
-    closed: str | None = None  # the holiday's name or the closure's reason
-
-
 def office_zone(request: Request, office: Office) -> zoneinfo.ZoneInfo:
     return view.office_zone(office, config(request).timezone)
 
@@ -103,8 +75,6 @@ def day_span(day: dt.date, days: int, zone: zoneinfo.ZoneInfo) -> tuple[dt.datet
 
 async def calendar_page(request: Request) -> Response:
     db = database(request)
-    user = signed_in_user(request)
-    translate = gettext_for(request)
     locale = i18n.request_locale(request)
     offices = await store.active_offices(db)
     wanted = request.query_params.get("office", "")
@@ -113,85 +83,30 @@ async def calendar_page(request: Request) -> Response:
     context: dict[str, Any] = {"active": "calendar", "offices": offices, "office": office, "view": view}
     if office is None:
         return pages(request).render(request, "calendar.html", context)
-    zone = office_zone(request, office)
-    schedule = schedule_of(request, office)
     now = utcnow()
-    today = now.astimezone(zone).date()
-    shown = parse_day(request.query_params.get("date")) or today
-    if view == "week":
-        first = (shown.weekday() - Locale.parse(locale).first_week_day) % 7
-        start_day, count, step = shown - dt.timedelta(days=first), 7, 7
-    else:
-        start_day, count, step = shown, 1, 1
-    start, end = day_span(start_day, count, zone)
-    held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
-    by_time: dict[dt.datetime, list[Booking]] = defaultdict(list)
-    for appointment, code in await store.office_appointments(db, office_id=office.id, start=start, end=end):
-        by_time[appointment.starts_at].append(
-            Booking(
-                code=code,
-                type=type_label(appointment.type, translate),
-                status=status_label(appointment.status, translate),
-                status_code=appointment.status,
-            )
-        )
-    days_off = {
-        day: item.label
-        for item in [*stored_days_off(office.holidays), *stored_days_off(office.closures)]
-        for day in item.days()
-    }
-    days = []
-    for offset in range(count):
-        day = start_day + dt.timedelta(days=offset)
-        opening = set(day_slots(schedule, day))
-        times = sorted(opening | {at for at in by_time if at.astimezone(zone).date() == day})
-        days.append(
-            DayView(
-                label=format_date(day, "full", locale=locale),
-                iso=day.isoformat(),
-                today=day == today,
-                closed=days_off.get(day),
-                slots=[
-                    SlotView(
-                        time=format_time(at, "short", tzinfo=zone, locale=locale),
-                        at_iso=at.isoformat(),
-                        bookings=by_time.get(at, []),
-                        free=max(office.capacity - held.get(at, 0), 0)
-                        if at in opening and at > now
-                        else None,
-                    )
-                    for at in times
-                ],
-            )
-        )
+    shown = parse_day(request.query_params.get("date")) or now.astimezone(office_zone(request, office)).date()
+    days = calendar.span(view, shown, locale)
+    start, end = day_span(days.first, days.count, office_zone(request, office))
+    loaded = calendar.Loaded(
+        office=office,
+        schedule=schedule_of(request, office),
+        appointments=await store.office_appointments(db, office_id=office.id, start=start, end=end),
+        held=await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now),
+    )
+    shown_view = calendar.build_calendar(
+        loaded, days=days, shown=shown, now=now, translate=gettext_for(request), locale=locale
+    )
     await record_audit(
         db,
-        actor=user.actor,
+        actor=signed_in_user(request).actor,
         action="calendar.viewed",
         object_type="office",
         object_id=str(office.id),
-        details={"from": start_day.isoformat(), "days": count},
+        details={"from": days.first.isoformat(), "days": days.count},
     )
     await db.commit()
-    context.update(
-        days=days,
-        zone=i18n.timezone_name(zone, locale=locale),
-        previous=(start_day - dt.timedelta(days=step)).isoformat(),
-        following=(start_day + dt.timedelta(days=step)).isoformat(),
-        shown=shown.isoformat(),
-        today=today.isoformat(),
-        title=(
-            _week_title(start_day, locale)
-            if view == "week"
-            else format_date(start_day, "full", locale=locale)
-        ),
-    )
+    context.update({field.name: getattr(shown_view, field.name) for field in dataclasses.fields(shown_view)})
     return pages(request).render(request, "calendar.html", context)
-
-
-def _week_title(first: dt.date, locale: str) -> str:
-    last = first + dt.timedelta(days=6)
-    return f"{format_date(first, 'medium', locale=locale)} – {format_date(last, 'medium', locale=locale)}"
 
 
 # ── a case's appointments ─────────────────────────────────────────────────────────────────────────

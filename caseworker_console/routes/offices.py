@@ -26,9 +26,10 @@ from caseworker_console import i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
-from caseworker_console.routes.appointments import refusal, status_label, type_label
+from caseworker_console.routes.appointments import refusal
 from caseworker_console.routing import action, page, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.viewmodels.appointments import status_label, type_label
 from programme import offices as rules
 from programme.appointments import APPOINTMENT_TYPES, parse_hours
 from programme.assessment import CONSENT_LANGUAGES
