@@ -108,30 +108,10 @@ def build_calendar(
         for item in [*stored_days_off(loaded.office.holidays), *stored_days_off(loaded.office.closures)]
         for day in item.days()
     }
-    shown_days = []
-    for offset in range(days.count):
-        day = days.first + dt.timedelta(days=offset)
-        opening = set(day_slots(loaded.schedule, day))
-        times = sorted(opening | {at for at in by_time if at.astimezone(zone).date() == day})
-        shown_days.append(
-            DayView(
-                label=format_date(day, "full", locale=locale),
-                iso=day.isoformat(),
-                today=day == today,
-                closed=days_off.get(day),
-                slots=[
-                    SlotView(
-                        time=format_time(at, "short", tzinfo=zone, locale=locale),
-                        at_iso=at.isoformat(),
-                        bookings=by_time.get(at, []),
-                        free=max(loaded.office.capacity - loaded.held.get(at, 0), 0)
-                        if at in opening and at > now
-                        else None,
-                    )
-                    for at in times
-                ],
-            )
-        )
+    shown_days = [
+        _day(days.first + dt.timedelta(days=offset), loaded, by_time, days_off, now=now, locale=locale)
+        for offset in range(days.count)
+    ]
     return CalendarView(
         days=shown_days,
         zone=i18n.timezone_name(zone, locale=locale),
@@ -140,6 +120,39 @@ def build_calendar(
         shown=shown.isoformat(),
         today=today.isoformat(),
         title=_title(days, locale),
+    )
+
+
+def _day(
+    day: dt.date,
+    loaded: Loaded,
+    by_time: dict[dt.datetime, list[Booking]],
+    days_off: dict[dt.date, str],
+    *,
+    now: dt.datetime,
+    locale: str,
+) -> DayView:
+    """One day: its opening slots and any other time booked, with the seats left where a booking
+    can still be made."""
+    zone = loaded.schedule.zone
+    opening = set(day_slots(loaded.schedule, day))
+    times = sorted(opening | {at for at in by_time if at.astimezone(zone).date() == day})
+    return DayView(
+        label=format_date(day, "full", locale=locale),
+        iso=day.isoformat(),
+        today=day == now.astimezone(zone).date(),
+        closed=days_off.get(day),
+        slots=[
+            SlotView(
+                time=format_time(at, "short", tzinfo=zone, locale=locale),
+                at_iso=at.isoformat(),
+                bookings=by_time.get(at, []),
+                free=max(loaded.office.capacity - loaded.held.get(at, 0), 0)
+                if at in opening and at > now
+                else None,
+            )
+            for at in times
+        ],
     )
 
 
