@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import gettext
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -17,22 +15,11 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routes.cases import MAX_PAGE, page_number
 from caseworker_console.routing import page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.viewmodels.audit import entry_rows
 from storage import casework, staff
 from storage.queries import record_audit
 
 FILTER_MAX_LENGTH = 80
-
-
-@dataclasses.dataclass(frozen=True)
-class EntryRow:
-    at: str
-    at_iso: str
-    actor: str
-    action: str
-    action_label: str
-    object_type: str
-    object: str
-    details: str
 
 
 def _text(request: Request, name: str) -> str:
@@ -44,14 +31,6 @@ def _day(request: Request, name: str) -> dt.date | None:
         return dt.date.fromisoformat(_text(request, name))
     except ValueError:
         return None
-
-
-def _details(translations: gettext.NullTranslations, action: str, details: dict[str, object]) -> str:
-    # Details hold codes and counts only (never personal data); a code with a label shows the label.
-    return ", ".join(
-        f"{key}: {audit_labels.detail_value(translations, action, key, value)}"
-        for key, value in sorted(details.items())
-    )
 
 
 async def audit_page(request: Request) -> Response:
@@ -74,25 +53,14 @@ async def audit_page(request: Request) -> Response:
     )
     people = await staff.all_users(db)
     names = {f"staff:{person.id}": person.display_name or person.username for person in people}
-    locale = i18n.request_locale(request)
     translations = gettext_for(request)
-    rows = [
-        EntryRow(
-            at=i18n.format_local_datetime(entry.at, locale=locale, timezone=zone),
-            at_iso=entry.at.isoformat(),
-            actor=names.get(entry.actor, entry.actor),
-            action=entry.action,
-            action_label=audit_labels.action_label(translations, entry.action),
-            object_type=entry.object_type,
-            object=" ".join(
-                part
-                for part in (audit_labels.object_label(translations, entry.object_type), entry.object_id)
-                if part
-            ),
-            details=_details(translations, entry.action, entry.details or {}),
-        )
-        for entry in found[: settings.page_size]
-    ]
+    rows = entry_rows(
+        found[: settings.page_size],
+        names=names,
+        translate=translations,
+        locale=i18n.request_locale(request),
+        zone=zone,
+    )
     actions = await casework.audit_actions(db)
     await record_audit(
         db,
