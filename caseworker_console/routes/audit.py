@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -33,13 +34,10 @@ def _day(request: Request, name: str) -> dt.date | None:
         return None
 
 
-async def audit_page(request: Request) -> Response:
-    db = database(request)
-    user = signed_in_user(request)
-    settings = config(request)
-    zone = settings.timezone
+def read_filter(request: Request, zone: zoneinfo.ZoneInfo) -> casework.AuditFilter:
+    """The query's filters; an unreadable day is dropped rather than refused."""
     first, last = _day(request, "from"), _day(request, "to")
-    where = casework.AuditFilter(
+    return casework.AuditFilter(
         actor=_text(request, "actor") or None,
         action=_text(request, "action") or None,
         case_code=_text(request, "case").upper() or None,
@@ -47,6 +45,14 @@ async def audit_page(request: Request) -> Response:
         since=dt.datetime.combine(first, dt.time(), tzinfo=zone) if first else None,
         before=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone) if last else None,
     )
+
+
+async def audit_page(request: Request) -> Response:
+    db = database(request)
+    user = signed_in_user(request)
+    settings = config(request)
+    zone = settings.timezone
+    where = read_filter(request, zone)
     number = page_number(request)
     found = await casework.audit_entries(
         db, where=where, limit=settings.page_size + 1, offset=(number - 1) * settings.page_size
