@@ -14,7 +14,6 @@ import gettext
 import uuid
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,10 +29,10 @@ from caseworker_console.views import source_label, stage_label
 from programme import figures as rules
 from programme.text import N_
 from storage import figures as store
-from storage.models import Beneficiary, utcnow
+from storage.models import utcnow
 from storage.models_figures import FullExport
 from storage.queries import record_audit
-from storage.sealing import seal, unseal
+from storage.sealing import seal
 
 FILTER_MAX_LENGTH = 64
 BREAKDOWNS = {
@@ -308,32 +307,17 @@ async def full_export(request: Request) -> Response:
         return await _render_full_form(request, values=values, error=REASON_NEEDED, status_code=400)
     now = utcnow()
     # Expired archives go first: nothing outlives its expiry for longer than the next request.
-    await db.execute(delete(FullExport).where(FullExport.expires_at <= now))
+    await store.drop_expired_exports(db, now=now)
     filters = read_filters(request)
     rows = await store.case_rows(db, where=filters.where, limit=EXPORT_LIMIT)
     # Someone who stopped taking part or asked to be erased is not handed out by name, at all.
     left_out = await store.left_out_of_named_exports(db, beneficiary_ids={row.beneficiary_id for row in rows})
     rows = [row for row in rows if row.beneficiary_id not in left_out]
-    wanted = {row.beneficiary_id for row in rows}
-    identities: dict[uuid.UUID, tuple[str, str]] = {}
-    if wanted:
-        for person in (await db.execute(select(Beneficiary).where(Beneficiary.id.in_(wanted)))).scalars():
-            identities[person.id] = (
-                unseal(keys, person, "name_enc") or "",
-                unseal(keys, person, "phone_enc") or "",
-            )
+    identities = await store.identities(db, keys, beneficiary_ids={row.beneficiary_id for row in rows})
     table = case_table(rows, gettext_for(request), identities=identities)
-    content = exports.render(table, file_format=file_format, sheet="cases")
     passphrase = exports.new_passphrase()
-    inner = f"cases-full-{now:%Y%m%d-%H%M}.{file_format}"
-    record = FullExport(
-        requested_by=user.staff_id,
-        file_name=inner.rsplit(".", 1)[0] + ".zip",
-        archive=exports.encrypted_archive({inner: content}, passphrase=passphrase),
-        rows=len(rows),
-        created_at=now,
-        expires_at=now + dt.timedelta(hours=FULL_EXPORT_HOURS),
-    )
+    record = full_export_record(table, file_format=file_format, passphrase=passphrase, now=now)
+    record.requested_by, record.rows = user.staff_id, len(rows)
     seal(keys, record, "reason_enc", reason)
     db.add(record)
     await db.flush()
@@ -359,6 +343,20 @@ async def full_export(request: Request) -> Response:
                 record.expires_at, locale=locale, timezone=config(request).timezone
             ),
         },
+    )
+
+
+def full_export_record(
+    table: list[list[object]], *, file_format: str, passphrase: str, now: dt.datetime
+) -> FullExport:
+    """The table as a file in an archive encrypted with the passphrase, kept until it expires."""
+    inner = f"cases-full-{now:%Y%m%d-%H%M}.{file_format}"
+    content = exports.render(table, file_format=file_format, sheet="cases")
+    return FullExport(
+        file_name=inner.rsplit(".", 1)[0] + ".zip",
+        archive=exports.encrypted_archive({inner: content}, passphrase=passphrase),
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=FULL_EXPORT_HOURS),
     )
 
 
