@@ -14,6 +14,7 @@ from caseworker_console.auth import ConsoleUser
 from caseworker_console.database import database
 from caseworker_console.permissions import CaseAccess, Permission, allows, case_access
 from caseworker_console.routing import identity_shown, request_case, signed_in_user
+from caseworker_console.routing import saved as saved_page
 from caseworker_console.views import case_header
 from programme.cycle import Stage
 from programme.text import N_
@@ -71,24 +72,50 @@ def signed(answers: dict[str, Any], user: ConsoleUser, at: dt.datetime) -> dict[
     }
 
 
+class Refused(Exception):
+    """A change that cannot be made as asked: nothing is saved and the page says why.
+
+    `error` is a msgid shown at the top; `shown` goes to the page's render as it is (`errors` by
+    field, `failed` for the form that failed, ...).
+    """
+
+    def __init__(self, error: str | None = None, *, status_code: int = 409, **shown: Any) -> None:
+        super().__init__(error)
+        self.status_code = status_code
+        self.shown = {**({"error": error} if error is not None else {}), **shown}
+
+
 async def commit_change(
     request: Request,
     *,
     version: object,
-    change: Callable[[], Awaitable[None]],
+    change: Callable[[], Awaitable[object]],
     render: Render,
-    values: dict[str, Any],
     tab: str,
+    values: dict[str, Any] | None = None,
+    saved: bool = True,
+    fragment: str = "",
 ) -> Response:
-    """Apply a change made on a page showing `version` of the case: a stale page gets 409 and
-    nothing is saved; otherwise commit and go back to the tab."""
+    """The one way a case's page saves a change made on a page showing `version` of the case.
+
+    The version is checked, `change` runs (it may raise Refused), the change is committed and the
+    browser goes to the page `tab` (303), with "saved" to say so. A stale page (409) or a refused
+    change saves nothing: the page comes again with `values` as they were typed and why.
+    """
     db = database(request)
     case = request_case(request)
     try:
         work.expect_version(case, version)
         await change()
     except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=values, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(request.url_for(tab, code=case.code).path + "?saved=1", status_code=303)
+        refused = Refused(work.STALE_MESSAGE)
+    except Refused as error:
+        refused = error
+    else:
+        await db.commit()
+        if saved:
+            return saved_page(request, tab, code=case.code)
+        return RedirectResponse(request.url_for(tab, code=case.code).path + fragment, status_code=303)
+    await work.discard(db, case)
+    kept = {} if values is None else {"values": values}
+    return await render(request, **kept, **refused.shown, status_code=refused.status_code)

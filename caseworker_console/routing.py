@@ -83,6 +83,11 @@ def signed_in_user(request: Request) -> ConsoleUser:
     return user
 
 
+def saved(request: Request, name: str, **path_params: str) -> RedirectResponse:
+    """After a change is committed: back to the page `name` (303), which then says it was saved."""
+    return RedirectResponse(request.url_for(name, **path_params).path + "?saved=1", status_code=303)
+
+
 def request_withdrawn_at(request: Request, case: Case) -> dt.datetime | None:
     """When the person of `case`, the {code} route's case, stopped taking part (None: they have not,
     or `case` is another one, such as a row of the queue)."""

@@ -15,18 +15,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme.cycle import ORDER, Stage
 from programme.figures import DIALOG_STATES, DIALOG_STEPS, REPLY_BUCKETS, STALLED_AFTER_HOURS
+from storage.crypto import Crypto
 from storage.erasure import DELETION
 from storage.models import Beneficiary, Case, DialogState, FormResponse, OutboxMessage, utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_casework import CaseClosure
-from storage.models_figures import Partner, Referral
+from storage.models_figures import FullExport, Partner, Referral
 from storage.models_journey import CaseMessage, Consent, DataRequest
 from storage.models_plan import PlanNeed
+from storage.sealing import unseal
 
 SCREENING_FORMS = ("screening", "screening_confirmation")
 ASSESSMENT_FORM = "initial_assessment"
@@ -382,6 +384,38 @@ async def partners_named(session: AsyncSession, *, ids: Sequence[int]) -> dict[i
     return {partner.id: partner for partner in (await session.execute(statement)).scalars()}
 
 
+@dataclasses.dataclass(frozen=True)
+class Dashboard:
+    """Every count the figures dashboard shows, unmasked: the console masks and labels them."""
+
+    funnel: dict[str, int]
+    # The funnel by the chosen breakdown: {group value: {step: count}}.
+    grouped: dict[str | None, dict[str, int]]
+    dropoff: dict[str, int]
+    replies: ReplyTimes
+    attendance: dict[str, int]
+    delivery: Delivery
+    closings: dict[str, int]
+    referrals: dict[int, dict[str, int]]
+    partners: dict[int, Partner]
+
+
+async def dashboard(session: AsyncSession, *, where: FigureFilter, group: str) -> Dashboard:
+    """The dashboard's figures under one filter, the funnel also by `group` (one of GROUPS)."""
+    referrals = await referrals_by_partner(session, where=where)
+    return Dashboard(
+        funnel=(await funnel(session, where=where))[None],
+        grouped=await funnel(session, where=where, group=group),
+        dropoff=await dialog_dropoff(session, where=where),
+        replies=await first_replies(session, where=where),
+        attendance=await attendance(session, where=where),
+        delivery=await campaign_delivery(session, where=where),
+        closings=await closing_reasons(session, where=where),
+        referrals=referrals,
+        partners=await partners_named(session, ids=list(referrals)),
+    )
+
+
 # --- case rows for the exports --------------------------------------------------------------------
 
 
@@ -461,3 +495,21 @@ async def left_out_of_named_exports(
         DataRequest.beneficiary_id.in_(beneficiary_ids), DataRequest.kind == DELETION
     )
     return set((await session.execute(withdrawn.union(erasure))).scalars())
+
+
+async def identities(
+    session: AsyncSession, crypto: Crypto, *, beneficiary_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Each person's name and phone, decrypted, for a full export: {beneficiary id: (name, phone)}."""
+    if not beneficiary_ids:
+        return {}
+    statement = select(Beneficiary).where(Beneficiary.id.in_(beneficiary_ids))
+    return {
+        person.id: (unseal(crypto, person, "name_enc") or "", unseal(crypto, person, "phone_enc") or "")
+        for person in (await session.execute(statement)).scalars()
+    }
+
+
+async def drop_expired_exports(session: AsyncSession, *, now: dt.datetime) -> None:
+    """Delete the full export archives whose time is up."""
+    await session.execute(delete(FullExport).where(FullExport.expires_at <= now))

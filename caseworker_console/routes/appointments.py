@@ -12,48 +12,32 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections import defaultdict
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_time
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.casetabs import CLOSED, open_tab, tab_context
+from caseworker_console.casetabs import CLOSED, Refused, commit_change, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import staff_name
-from programme.appointments import APPOINTMENT_TYPES, Schedule, day_slots, free_slots
+from caseworker_console.viewmodels import appointments as view
+from caseworker_console.viewmodels import calendar
+from caseworker_console.viewmodels.appointments import markable, parse_day
+from programme.appointments import APPOINTMENT_TYPES, Schedule, free_slots
 from programme.cycle import Stage
-from programme.offices import stored_days_off
 from programme.text import N_
 from storage import appointments as store
 from storage import casework
 from storage.models import Case, utcnow
-from storage.models_appointments import Appointment, AppointmentProposal, Office
+from storage.models_appointments import AppointmentProposal, Office
 from storage.queries import record_audit
 from storage.reminders import confirmations
 
-STATUS_LABELS: dict[str, str] = {
-    store.BOOKED: N_("Booked"),
-    store.PROPOSED: N_("Proposed, waiting for an answer"),
-    store.ATTENDED: N_("Attended"),
-    store.NO_SHOW: N_("Did not come"),
-    store.CANCELLED: N_("Cancelled"),
-}
-PROPOSAL_LABELS: dict[str, str] = {
-    store.PENDING: N_("Waiting for the beneficiary's answer"),
-    store.ACCEPTED: N_("Accepted"),
-    store.DECLINED: N_("The beneficiary asked for another time"),
-    store.WITHDRAWN: N_("Withdrawn"),
-    store.EXPIRED: N_("Expired without an answer"),
-}
 NOT_YET = N_("Only an appointment of today or earlier can be marked.")
 NOT_MARKABLE = N_("That appointment cannot be marked.")
 NO_SUCH_APPOINTMENT = N_("That appointment is not one of this case's appointments.")
@@ -72,33 +56,8 @@ ASKED_TO_DELETE = N_(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Booking:
-    code: str
-    type: str
-    status: str
-    status_code: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SlotView:
-    time: str
-    at_iso: str
-    bookings: list[Booking]
-    free: int | None  # seats left; None for a time that has begun or is outside the opening hours
-
-
-@dataclasses.dataclass(frozen=True)
-class DayView:
-    label: str
-    iso: str
-    today: bool
-    slots: list[SlotView]
-    closed: str | None = None  # the holiday's name or the closure's reason
-
-
 def office_zone(request: Request, office: Office) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(office.timezone or config(request).timezone.key)
+    return view.office_zone(office, config(request).timezone)
 
 
 def schedule_of(request: Request, office: Office) -> Schedule:
@@ -111,32 +70,11 @@ def day_span(day: dt.date, days: int, zone: zoneinfo.ZoneInfo) -> tuple[dt.datet
     return start, end
 
 
-def parse_day(value: object) -> dt.date | None:
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    # A calendar never needs more; the bound keeps week arithmetic away from year 9999.
-    return day if 2000 <= day.year <= 2100 else None
-
-
-def type_label(value: str, translate: Any) -> str:
-    return translate.gettext(APPOINTMENT_TYPES[value]) if value in APPOINTMENT_TYPES else value
-
-
-def status_label(value: str, translate: Any) -> str:
-    return translate.gettext(STATUS_LABELS[value]) if value in STATUS_LABELS else value
-
-
 # ── the calendar of an office ──────────────────────────────────────────────────────────────────────
 
 
 async def calendar_page(request: Request) -> Response:
     db = database(request)
-    user = signed_in_user(request)
-    translate = gettext_for(request)
     locale = i18n.request_locale(request)
     offices = await store.active_offices(db)
     wanted = request.query_params.get("office", "")
@@ -145,127 +83,33 @@ async def calendar_page(request: Request) -> Response:
     context: dict[str, Any] = {"active": "calendar", "offices": offices, "office": office, "view": view}
     if office is None:
         return pages(request).render(request, "calendar.html", context)
-    zone = office_zone(request, office)
-    schedule = schedule_of(request, office)
     now = utcnow()
-    today = now.astimezone(zone).date()
-    shown = parse_day(request.query_params.get("date")) or today
-    if view == "week":
-        first = (shown.weekday() - Locale.parse(locale).first_week_day) % 7
-        start_day, count, step = shown - dt.timedelta(days=first), 7, 7
-    else:
-        start_day, count, step = shown, 1, 1
-    start, end = day_span(start_day, count, zone)
-    held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
-    by_time: dict[dt.datetime, list[Booking]] = defaultdict(list)
-    for appointment, code in await store.office_appointments(db, office_id=office.id, start=start, end=end):
-        by_time[appointment.starts_at].append(
-            Booking(
-                code=code,
-                type=type_label(appointment.type, translate),
-                status=status_label(appointment.status, translate),
-                status_code=appointment.status,
-            )
-        )
-    days_off = {
-        day: item.label
-        for item in [*stored_days_off(office.holidays), *stored_days_off(office.closures)]
-        for day in item.days()
-    }
-    days = []
-    for offset in range(count):
-        day = start_day + dt.timedelta(days=offset)
-        opening = set(day_slots(schedule, day))
-        times = sorted(opening | {at for at in by_time if at.astimezone(zone).date() == day})
-        days.append(
-            DayView(
-                label=format_date(day, "full", locale=locale),
-                iso=day.isoformat(),
-                today=day == today,
-                closed=days_off.get(day),
-                slots=[
-                    SlotView(
-                        time=format_time(at, "short", tzinfo=zone, locale=locale),
-                        at_iso=at.isoformat(),
-                        bookings=by_time.get(at, []),
-                        free=max(office.capacity - held.get(at, 0), 0)
-                        if at in opening and at > now
-                        else None,
-                    )
-                    for at in times
-                ],
-            )
-        )
+    shown = parse_day(request.query_params.get("date")) or now.astimezone(office_zone(request, office)).date()
+    days = calendar.span(view, shown, locale)
+    start, end = day_span(days.first, days.count, office_zone(request, office))
+    loaded = calendar.Loaded(
+        office=office,
+        schedule=schedule_of(request, office),
+        appointments=await store.office_appointments(db, office_id=office.id, start=start, end=end),
+        held=await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now),
+    )
+    shown_view = calendar.build_calendar(
+        loaded, days=days, shown=shown, now=now, translate=gettext_for(request), locale=locale
+    )
     await record_audit(
         db,
-        actor=user.actor,
+        actor=signed_in_user(request).actor,
         action="calendar.viewed",
         object_type="office",
         object_id=str(office.id),
-        details={"from": start_day.isoformat(), "days": count},
+        details={"from": days.first.isoformat(), "days": days.count},
     )
     await db.commit()
-    context.update(
-        days=days,
-        zone=i18n.timezone_name(zone, locale=locale),
-        previous=(start_day - dt.timedelta(days=step)).isoformat(),
-        following=(start_day + dt.timedelta(days=step)).isoformat(),
-        shown=shown.isoformat(),
-        today=today.isoformat(),
-        title=(
-            _week_title(start_day, locale)
-            if view == "week"
-            else format_date(start_day, "full", locale=locale)
-        ),
-    )
+    context.update({field.name: getattr(shown_view, field.name) for field in dataclasses.fields(shown_view)})
     return pages(request).render(request, "calendar.html", context)
 
 
-def _week_title(first: dt.date, locale: str) -> str:
-    last = first + dt.timedelta(days=6)
-    return f"{format_date(first, 'medium', locale=locale)} – {format_date(last, 'medium', locale=locale)}"
-
-
 # ── a case's appointments ─────────────────────────────────────────────────────────────────────────
-
-
-@dataclasses.dataclass(frozen=True)
-class AppointmentView:
-    id: str
-    when: str
-    when_iso: str
-    office: str
-    type: str
-    status: str
-    status_code: str
-    marked: str | None
-    can_mark: bool
-    movable: bool
-    # When the person confirmed it with a reminder's button.
-    confirmed: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class ProposalView:
-    id: str
-    when: str
-    office: str
-    type: str
-    state: str
-    state_code: str
-    made: str
-    made_by: str | None
-    until: str
-    moving: str | None
-    open: bool
-
-
-def markable(appointment: Appointment, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> bool:
-    """Booked (or already marked, to correct it) and on a day that has begun in the office."""
-    return (
-        appointment.status in (store.BOOKED, *store.MARKS)
-        and appointment.starts_at.astimezone(zone).date() <= now.astimezone(zone).date()
-    )
 
 
 async def refusal(request: Request, case: Case) -> str | None:
@@ -285,6 +129,29 @@ async def open_proposal(request: Request, case: Case, now: dt.datetime) -> Appoi
     return proposal if proposal is not None and proposal.expires_at > now else None
 
 
+async def load(request: Request, case: Case, chosen: dict[str, Any], now: dt.datetime) -> view.Loaded:
+    """The case's appointments and proposals, and the seats held on the day the form looks at."""
+    db = database(request)
+    offices = {office.id: office for office in await store.active_offices(db)}
+    rows = list(await store.case_appointments(db, case_id=case.id))
+    proposals = list(await store.case_proposals(db, case_id=case.id))
+    staff_ids = [row.marked_by for row in rows if row.marked_by]
+    staff_ids += [proposal.proposed_by for proposal in proposals if proposal.proposed_by]
+    office, day = view.looked_at(chosen, offices)
+    held: dict[dt.datetime, int] = {}
+    if office is not None and day is not None:
+        start, end = day_span(day, 1, office_zone(request, office))
+        held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
+    return view.Loaded(
+        appointments=rows,
+        proposals=proposals,
+        staff=await casework.staff_by_id(db, ids=staff_ids),
+        confirmed=await confirmations(db, appointment_ids=[row.id for row in rows]),
+        offices=offices,
+        held=held,
+    )
+
+
 async def render(
     request: Request,
     *,
@@ -292,90 +159,22 @@ async def render(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    db = database(request)
     case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
     context = await tab_context(request, "appointments")
     now = utcnow()
-    offices = {office.id: office for office in await store.active_offices(db)}
-    rows = await store.case_appointments(db, case_id=case.id)
-    people = await casework.staff_by_id(db, ids=[row.marked_by for row in rows if row.marked_by])
-    confirmed = await confirmations(db, appointment_ids=[row.id for row in rows])
-
-    def when(at: dt.datetime, office: Office) -> str:
-        return i18n.format_local_datetime(at, locale=locale, timezone=office_zone(request, office))
-
-    listed = []
-    for row in rows:
-        if row.status == store.PROPOSED:
-            continue  # shown with its proposal below
-        zone = office_zone(request, row.office)
-        marked = None
-        if row.marked_at is not None:
-            marked = translate.gettext("Marked by %(name)s, %(when)s.") % {
-                "name": staff_name(people.get(row.marked_by or 0)) or "—",
-                "when": i18n.format_local_datetime(row.marked_at, locale=locale, timezone=zone),
-            }
-        listed.append(
-            AppointmentView(
-                id=str(row.id),
-                when=when(row.starts_at, row.office),
-                when_iso=row.starts_at.isoformat(),
-                office=row.office.name,
-                type=type_label(row.type, translate),
-                status=status_label(row.status, translate),
-                status_code=row.status,
-                marked=marked,
-                can_mark=context["can_write"] and markable(row, zone, now),
-                movable=row.status == store.BOOKED and row.starts_at > now,
-                confirmed=(
-                    translate.gettext("Confirmed by the person with a reminder, %(when)s.")
-                    % {"when": i18n.format_local_datetime(confirmed[row.id], locale=locale, timezone=zone)}
-                    if row.id in confirmed
-                    else None
-                ),
-            )
-        )
-    proposals = await store.case_proposals(db, case_id=case.id)
-    proposers = await casework.staff_by_id(db, ids=[p.proposed_by for p in proposals if p.proposed_by])
-    by_id = {row.id: row for row in rows}
-    shown_proposals = []
-    for proposal in proposals:
-        state = proposal.status
-        if state == store.PENDING and proposal.expires_at <= now:
-            state = store.EXPIRED
-        appointment = proposal.appointment
-        replaced = by_id.get(proposal.replaces_id) if proposal.replaces_id else None
-        shown_proposals.append(
-            ProposalView(
-                id=str(proposal.id),
-                when=when(appointment.starts_at, appointment.office),
-                office=appointment.office.name,
-                type=type_label(appointment.type, translate),
-                state=translate.gettext(PROPOSAL_LABELS[state]),
-                state_code=state,
-                made=when(proposal.created_at, appointment.office),
-                made_by=staff_name(proposers.get(proposal.proposed_by or 0)),
-                until=when(proposal.expires_at, appointment.office),
-                moving=when(replaced.starts_at, replaced.office) if replaced else None,
-                open=state == store.PENDING,
-            )
-        )
     # The proposing form: office, type, day and what it moves come back through a GET (which
     # only reads), and the free times of that day are offered.
     chosen = {**dict(request.query_params), **(values or {})}
-    office = offices.get(int(chosen["office"])) if str(chosen.get("office", "")).isdigit() else None
-    day = parse_day(chosen.get("day"))
-    slots: list[tuple[str, str]] = []
-    if office is not None and day is not None:
-        zone = office_zone(request, office)
-        start, end = day_span(day, 1, zone)
-        held = await store.booked_counts(db, office_id=office.id, start=start, end=end, now=now)
-        slots = [
-            (at.isoformat(), format_time(at, "short", tzinfo=zone, locale=locale))
-            for at in free_slots(schedule_of(request, office), day, booked=held, now=now)
-        ]
+    loaded = await load(request, case, chosen, now)
+    reader = view.Reader(
+        translate=translate,
+        locale=i18n.request_locale(request),
+        zone=config(request).timezone,
+        now=now,
+        can_write=context["can_write"],
+    )
+    tab = view.build_appointments(loaded, chosen=chosen, reader=reader)
     refused = await refusal(request, case)
     waiting = await open_proposal(request, case, now)
     return pages(request).render(
@@ -385,24 +184,16 @@ async def render(
             **context,
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
-            "appointments": listed,
-            "proposals": shown_proposals,
+            "appointments": tab.appointments,
+            "proposals": tab.proposals,
             "refused": translate.gettext(refused) if refused else None,
             "waiting": waiting is not None,
-            "offices": list(offices.values()),
+            "offices": list(loaded.offices.values()),
             "types": [(value, translate.gettext(label)) for value, label in APPOINTMENT_TYPES.items()],
-            "chosen": {
-                "office": office.id if office else None,
-                "type": chosen.get("type") if chosen.get("type") in APPOINTMENT_TYPES else None,
-                "day": day.isoformat()
-                if day
-                else now.astimezone(config(request).timezone).date().isoformat(),
-                "replaces": str(chosen.get("replaces") or ""),
-                "slot": str(chosen.get("slot") or ""),
-            },
-            "looked": office is not None and day is not None,
-            "slots": slots,
-            "today": now.astimezone(config(request).timezone).date().isoformat(),
+            "chosen": tab.chosen,
+            "looked": tab.looked,
+            "slots": tab.slots,
+            "today": tab.today,
         },
         status_code=status_code,
     )
@@ -410,12 +201,6 @@ async def render(
 
 async def appointments_tab(request: Request) -> Response:
     return await open_tab(request, "appointments", render)
-
-
-def _done(request: Request, case: Case) -> Response:
-    return RedirectResponse(
-        request.url_for("case_appointments", code=case.code).path + "?saved=1", status_code=303
-    )
 
 
 async def mark(request: Request) -> Response:
@@ -435,8 +220,8 @@ async def mark(request: Request) -> Response:
         return await render(request, error=NOT_MARKABLE, status_code=400)
     if not markable(appointment, office_zone(request, appointment.office), utcnow()):
         return await render(request, error=NOT_YET, status_code=400)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         await work.mark_appointment(
             db,
             case=case,
@@ -445,11 +230,10 @@ async def mark(request: Request) -> Response:
             staff_id=user.staff_id,
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return _done(request, case)
+
+    return await commit_change(
+        request, version=form.get("version"), change=change, render=render, tab="case_appointments"
+    )
 
 
 async def propose(request: Request) -> Response:
@@ -483,8 +267,8 @@ async def propose(request: Request) -> Response:
     starts_at = free.get(values["slot"])
     if starts_at is None:
         return await render(request, values=values, error=TIME_TAKEN, status_code=409)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         proposal = await work.propose_time(
             db,
             crypto(request),
@@ -497,14 +281,17 @@ async def propose(request: Request) -> Response:
             staff_id=user.staff_id,
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, values=values, error=work.STALE_MESSAGE, status_code=409)
-    if proposal is None:
-        await work.discard(db, case)
-        return await render(request, values=values, error=TIME_TAKEN, status_code=409)
-    await db.commit()
-    return _done(request, case)
+        if proposal is None:
+            raise Refused(TIME_TAKEN)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=change,
+        render=render,
+        values=values,
+        tab="case_appointments",
+    )
 
 
 async def withdraw(request: Request) -> Response:
@@ -515,8 +302,8 @@ async def withdraw(request: Request) -> Response:
     proposal = await store.find_proposal(db, case_id=case.id, proposal_id=str(form.get("proposal")))
     if proposal is None or proposal.status != store.PENDING:
         return await render(request, error=NO_SUCH_PROPOSAL, status_code=400)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         withdrawn = await work.withdraw_proposal(
             db,
             crypto(request),
@@ -525,14 +312,12 @@ async def withdraw(request: Request) -> Response:
             zone=office_zone(request, proposal.appointment.office),
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    if not withdrawn:
-        await work.discard(db, case)
-        return await render(request, error=PROPOSAL_CLOSED, status_code=409)
-    await db.commit()
-    return _done(request, case)
+        if not withdrawn:
+            raise Refused(PROPOSAL_CLOSED)
+
+    return await commit_change(
+        request, version=form.get("version"), change=change, render=render, tab="case_appointments"
+    )
 
 
 routes = [

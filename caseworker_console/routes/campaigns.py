@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import i18n, telegram_preview
+from caseworker_console.campaign_form import Draft, Settings, apply, clock, validate
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
@@ -27,8 +28,6 @@ from caseworker_console.templating import gettext_for, pages
 from outreach import campaigns as work
 from outreach.campaigns import (
     DIRECT,
-    MAX_CITIES,
-    MAX_CITY,
     MAX_SPREAD_HOURS,
     MAX_TEXT,
     NO_CASE,
@@ -40,7 +39,6 @@ from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import SERVICE_AREAS
 from programme.text import N_
 from storage import staff_link
-from storage.city import normalise_city
 from storage.models import StaffUser, utcnow
 from storage.models_channels import Channel
 from storage.models_outreach import Campaign
@@ -64,18 +62,12 @@ APPOINTMENT_LABELS: dict[str, str] = {
 NO_CASE_LABEL = N_("No case yet")
 NOT_CHOSEN = N_("Language not chosen")
 DIRECT_LABEL = N_("No channel (came without a link)")
-BUTTON_KINDS = ("none", "url", "start")
-MAX_NAME = 120
-MAX_LABEL = 64
-MAX_TARGET = 300
-MAX_DAYS = 3650
 LIST_SIZE = 100
 # The compose and edit forms' second button: save, then send a test.
 THEN_TEST = "test"
 NOT_LINKED = N_("No Telegram chat is linked to your account yet: link yours on your account page first.")
 NO_SUCH_VARIANT = N_("Choose a language the campaign has a text in.")
 CHANGED_MEANWHILE = N_("Someone else changed this campaign meanwhile: check it and save again.")
-# Messages go out as Telegram HTML: one stray "<" and Telegram refuses the message for everyone.
 # The sensitive filters (outreach.campaigns.SENSITIVE_FILTERS), by the form's names for them.
 SENSITIVE_LABELS: dict[str, str] = {
     "stages": N_("Stage of their case"),
@@ -86,10 +78,6 @@ SENSITIVE_LABELS: dict[str, str] = {
 CONFIRM_TWICE = N_("Tick the box to confirm that some of them may get it twice.")
 NOTHING_UNCERTAIN = N_("No recipient's delivery is uncertain now: there is nothing to decide.")
 NOTHING_TO_APPROVE = N_("This campaign uses no sensitive filter: it needs no approval.")
-NOT_TELEGRAM_HTML = N_(
-    "Telegram would refuse this text. Write < as &lt;, > as &gt; and & as &amp;, and use only "
-    'the tags <b>, <i>, <u>, <s>, <a href="…">, <code>, <pre> and <blockquote>, each closed.'
-)
 
 
 def _campaign_id(request: Request) -> uuid.UUID:
@@ -117,217 +105,7 @@ def _local(request: Request, value: dt.datetime | None) -> str | None:
     )
 
 
-def _clock(seconds: int | None) -> str:
-    return "" if seconds is None else f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
-
-
 # ── the form ────────────────────────────────────────────────────────────────────────────────────
-
-
-@dataclasses.dataclass
-class Draft:
-    """What the compose form holds, as typed (kept as is when it is sent back with errors)."""
-
-    name: str = ""
-    fallback_language: str = "en"
-    texts: dict[str, str] = dataclasses.field(default_factory=dict)
-    button_kind: str = "none"
-    button_target: str = ""
-    button_labels: dict[str, str] = dataclasses.field(default_factory=dict)
-    languages: list[str] = dataclasses.field(default_factory=list)
-    stages: list[str] = dataclasses.field(default_factory=list)
-    service_areas: list[str] = dataclasses.field(default_factory=list)
-    sources: list[str] = dataclasses.field(default_factory=list)
-    active_within_days: str = ""
-    inactive_for_days: str = ""
-    appointment: str = AppointmentFilter.ANY
-    cities: str = ""  # one per line, as typed
-    start_date: str = ""
-    start_time: str = ""
-    quiet: bool = True
-    quiet_from: str = "21:00"
-    quiet_until: str = "09:00"
-    spread_hours: str = "0"
-
-    @classmethod
-    def of(cls, campaign: Campaign, zone: Any) -> Draft:
-        segment = work.Segment.from_data(campaign.segment)
-        button = campaign.button or {}
-        local = campaign.starts_at.astimezone(zone) if campaign.starts_at else None
-        return cls(
-            name=campaign.name,
-            fallback_language=campaign.fallback_language,
-            texts=dict(campaign.texts),
-            button_kind=str(button.get("kind") or "none"),
-            button_target=str(button.get("target") or ""),
-            button_labels=dict(button.get("labels") or {}),
-            languages=list(segment.languages),
-            stages=list(segment.stages),
-            service_areas=list(segment.service_areas),
-            sources=list(segment.sources),
-            active_within_days=str(segment.active_within_days or ""),
-            inactive_for_days=str(segment.inactive_for_days or ""),
-            appointment=segment.appointment,
-            cities="\n".join(segment.cities),
-            start_date=local.date().isoformat() if local else "",
-            start_time=local.strftime("%H:%M") if local else "",
-            quiet=campaign.quiet_from is not None,
-            quiet_from=_clock(campaign.quiet_from) or "21:00",
-            quiet_until=_clock(campaign.quiet_until) or "09:00",
-            spread_hours=f"{campaign.spread_seconds / 3600:g}",
-        )
-
-    @classmethod
-    def read(cls, form: FormData) -> Draft:
-        def text(name: str) -> str:
-            value = form.get(name)
-            # Longer than allowed is kept whole, so the error can say so and nothing is lost.
-            return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-
-        def chosen(name: str) -> list[str]:
-            return [value for value in form.getlist(name) if isinstance(value, str)][:50]
-
-        return cls(
-            name=text("name"),
-            fallback_language=text("fallback_language"),
-            texts={language: text(f"text_{language}") for language in LANGUAGES},
-            button_kind=text("button_kind") or "none",
-            button_target=text("button_target"),
-            button_labels={language: text(f"label_{language}") for language in LANGUAGES},
-            languages=chosen("languages"),
-            stages=chosen("stages"),
-            service_areas=chosen("service_areas"),
-            sources=chosen("sources"),
-            active_within_days=text("active_within_days"),
-            inactive_for_days=text("inactive_for_days"),
-            appointment=text("appointment") or AppointmentFilter.ANY,
-            cities=text("cities"),
-            start_date=text("start_date"),
-            start_time=text("start_time"),
-            quiet=form.get("quiet") == "on",
-            quiet_from=text("quiet_from"),
-            quiet_until=text("quiet_until"),
-            spread_hours=text("spread_hours") or "0",
-        )
-
-
-def _clock_seconds(value: str) -> int | None:
-    try:
-        parsed = dt.time.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.hour * 3600 + parsed.minute * 60
-
-
-def _whole(value: str) -> int | bool | None:
-    """A count of days: None when empty, False when not a whole number in range."""
-    if not value:
-        return None
-    if not value.isdigit() or not 0 < int(value) <= MAX_DAYS:
-        return False
-    return int(value)
-
-
-def apply(draft: Draft, campaign: Campaign, zone: Any) -> dict[str, str]:
-    """The draft's values on the campaign; the errors by field (msgids), nothing set if any."""
-    errors: dict[str, str] = {}
-    if not draft.name:
-        errors["name"] = N_("Give the campaign a name.")
-    elif len(draft.name) > MAX_NAME:
-        errors["name"] = N_("The name is too long.")
-    if draft.fallback_language not in LANGUAGES:
-        errors["fallback_language"] = N_("Choose a language from the list.")
-    elif not draft.texts.get(draft.fallback_language):
-        errors[f"text_{draft.fallback_language}"] = N_(
-            "Write the text in the fallback language: everyone without their own variant gets it."
-        )
-    for language, text in draft.texts.items():
-        if len(text) > MAX_TEXT:
-            errors[f"text_{language}"] = N_("The text is too long for one Telegram message.")
-        elif telegram_preview.as_shown(text) is None:
-            errors[f"text_{language}"] = NOT_TELEGRAM_HTML
-    button: dict[str, Any] | None = None
-    if draft.button_kind not in BUTTON_KINDS:
-        errors["button_kind"] = N_("Choose a kind of button from the list.")
-    elif draft.button_kind != "none":
-        target = draft.button_target
-        if draft.button_kind == "url" and not (
-            target.startswith("https://") and 8 < len(target) <= MAX_TARGET
-        ):
-            errors["button_target"] = N_("A button's link must be a full https:// address.")
-        if draft.button_kind == "start" and not work.DEEP_LINK_CODE.fullmatch(target):
-            errors["button_target"] = N_(
-                "A link into the bot takes a code of up to 64 letters, digits, _ and -."
-            )
-        labels = {lang: label for lang, label in draft.button_labels.items() if label}
-        if not labels.get(draft.fallback_language):
-            errors[f"label_{draft.fallback_language}"] = N_(
-                "Give the button a label in the fallback language."
-            )
-        if any(len(label) > MAX_LABEL for label in labels.values()):
-            errors["button_labels"] = N_("A button's label is too long.")
-        button = {"kind": draft.button_kind, "target": target, "labels": labels}
-    active, inactive = _whole(draft.active_within_days), _whole(draft.inactive_for_days)
-    if active is False:
-        errors["active_within_days"] = N_("Give a whole number of days, or leave it empty.")
-    if inactive is False:
-        errors["inactive_for_days"] = N_("Give a whole number of days, or leave it empty.")
-    cities = [line.strip() for line in draft.cities.split("\n") if line.strip()]
-    if len(cities) > MAX_CITIES:
-        errors["cities"] = N_("Name at most 20 cities.")
-    elif any(len(name) > MAX_CITY for name in cities):
-        errors["cities"] = N_("A city can be at most 80 characters long.")
-    elif any(not normalise_city(name) for name in cities):
-        errors["cities"] = N_("Write each city with at least one letter or digit, one city per line.")
-    try:
-        appointment = AppointmentFilter(draft.appointment)
-    except ValueError:
-        appointment = AppointmentFilter.ANY
-        errors["appointment"] = N_("Choose an option from the list.")
-    starts_at = None
-    if draft.start_date or draft.start_time:
-        try:
-            day = dt.date.fromisoformat(draft.start_date)
-            clock = dt.time.fromisoformat(draft.start_time or "00:00")
-            starts_at = dt.datetime.combine(
-                day, clock.replace(second=0, microsecond=0), tzinfo=zone
-            ).astimezone(dt.UTC)
-        except ValueError:
-            errors["start"] = N_("Give the start as a date and a time, or leave both empty to send now.")
-    quiet_from = quiet_until = None
-    if draft.quiet:
-        quiet_from, quiet_until = _clock_seconds(draft.quiet_from), _clock_seconds(draft.quiet_until)
-        if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
-            errors["quiet"] = N_("Give the quiet hours as two different times, such as 21:00 and 09:00.")
-    try:
-        spread = float(draft.spread_hours.replace(",", "."))
-        if not 0 <= spread <= MAX_SPREAD_HOURS:
-            raise ValueError
-    except ValueError:
-        spread = 0.0
-        errors["spread_hours"] = N_("Give the spread as a number of hours from 0 to 72.")
-    if errors:
-        return errors
-    campaign.name = draft.name
-    campaign.fallback_language = draft.fallback_language
-    campaign.texts = {language: text for language, text in draft.texts.items() if text}
-    campaign.button = button
-    campaign.segment = work.Segment.from_data(
-        {
-            "languages": draft.languages,
-            "stages": draft.stages,
-            "service_areas": draft.service_areas,
-            "sources": draft.sources,
-            "active_within_days": active or None,
-            "inactive_for_days": inactive or None,
-            "appointment": appointment,
-            "cities": cities,
-        }
-    ).as_data()
-    campaign.starts_at = starts_at
-    campaign.quiet_from, campaign.quiet_until = quiet_from, quiet_until
-    campaign.spread_seconds = spread * 3600
-    return {}
 
 
 async def form_context(request: Request, draft: Draft, errors: dict[str, str]) -> dict[str, Any]:
@@ -414,13 +192,14 @@ async def create(request: Request) -> Response:
     user = signed_in_user(request)
     form = await request.form()
     draft = Draft.read(form)
-    campaign = Campaign(status=CampaignStatus.DRAFT, created_by=user.staff_id, expanded=0, version=1)
-    errors = apply(draft, campaign, config(request).timezone)
-    if errors:
-        context = await form_context(request, draft, errors)
+    settings = validate(draft, config(request).timezone)
+    if not isinstance(settings, Settings):
+        context = await form_context(request, draft, settings)
         return pages(request).render(
             request, "campaign_form.html", {**context, "campaign": None}, status_code=400
         )
+    campaign = Campaign(status=CampaignStatus.DRAFT, created_by=user.staff_id, expanded=0, version=1)
+    apply(settings, campaign)
     db.add(campaign)
     await db.flush()
     await _audit(request, "campaign.created", campaign)
@@ -430,15 +209,33 @@ async def create(request: Request) -> Response:
     return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
-async def _audit(request: Request, what: str, campaign: Campaign) -> None:
+async def _audit(
+    request: Request, what: str, campaign: Campaign, details: dict[str, Any] | None = None
+) -> None:
     await record_audit(
         database(request),
         actor=signed_in_user(request).actor,
         action=what,
         object_type="campaign",
         object_id=str(campaign.id),
-        details={},
+        details=details or {},
     )
+
+
+def _changed_meanwhile(form: FormData, campaign: Campaign) -> bool:
+    """The form was made from an older version of the campaign than the one now stored."""
+    return str(form.get("version")) != str(campaign.version)
+
+
+async def _save(request: Request, campaign: Campaign, *, then_test: bool = False) -> Response:
+    """A change made to the campaign (and audited) is saved: its version moves on (a page showing
+    the old one is now stale), it is committed, and the officer goes back to its page (or on to
+    send the test)."""
+    campaign.version += 1
+    await database(request).commit()
+    if then_test:
+        return await _send_test(request, campaign, work.text_languages(campaign))
+    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
 
 
 # ── one campaign ────────────────────────────────────────────────────────────────────────────────
@@ -607,7 +404,7 @@ async def render_campaign(
         status=translate.gettext(STATUS_LABELS.get(campaign.status, campaign.status)),
         starts=_local(request, campaign.starts_at),
         created_by=(author.display_name or author.username) if author else "—",
-        quiet=(_clock(campaign.quiet_from), _clock(campaign.quiet_until))
+        quiet=(clock(campaign.quiet_from), clock(campaign.quiet_until))
         if campaign.quiet_from is not None
         else None,
         spread_hours=f"{campaign.spread_seconds / 3600:g}",
@@ -677,29 +474,25 @@ async def progress(request: Request) -> Response:
 
 
 async def edit(request: Request) -> Response:
-    db = database(request)
     campaign = await _load(request, lock=True)
     form = await request.form()
     draft = Draft.read(form)
     if campaign.status != CampaignStatus.DRAFT:
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         errors = {"form": CHANGED_MEANWHILE}
         return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=409)
     # What a supervisor approved: who gets it and what they get.
     approved_as = (campaign.segment, campaign.texts, campaign.button)
     # Nothing is set on the campaign unless every field is right.
-    errors = apply(draft, campaign, config(request).timezone)
-    if errors:
-        return await render_campaign(request, campaign, draft=draft, errors=errors, status_code=400)
-    campaign.version += 1
+    settings = validate(draft, config(request).timezone)
+    if not isinstance(settings, Settings):
+        return await render_campaign(request, campaign, draft=draft, errors=settings, status_code=400)
+    apply(settings, campaign)
     await _audit(request, "campaign.changed", campaign)
     if approved_as != (campaign.segment, campaign.texts, campaign.button) and work.void_approval(campaign):
         await _audit(request, "campaign.approval_voided", campaign)
-    await db.commit()
-    if form.get("then") == THEN_TEST:
-        return await _send_test(request, campaign, work.text_languages(campaign))
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign, then_test=form.get("then") == THEN_TEST)
 
 
 async def schedule(request: Request) -> Response:
@@ -709,7 +502,7 @@ async def schedule(request: Request) -> Response:
     form = await request.form()
     if campaign.status != CampaignStatus.DRAFT:
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
     if not (campaign.texts.get(campaign.fallback_language) or "").strip():
         errors = {"form": N_("The campaign has no text in its fallback language yet.")}
@@ -733,39 +526,26 @@ async def schedule(request: Request) -> Response:
     if campaign.starts_at is None or campaign.starts_at < now:
         campaign.starts_at = now
     campaign.status = CampaignStatus.SCHEDULED
-    campaign.version += 1
     await _audit(request, "campaign.scheduled", campaign)
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def approve(request: Request) -> Response:
     """A supervisor approves the draft as it stands (who gets it and what): the second person for a
     campaign that sensitive filters narrow to few people. Changing it afterwards voids this."""
-    db = database(request)
     campaign = await _load(request, lock=True)
     form = await request.form()
     if campaign.status != CampaignStatus.DRAFT or work.approved(campaign):
         # A second tap, or another supervisor was quicker: show how it stands now.
         return await render_campaign(request, campaign, status_code=409)
-    if str(form.get("version")) != str(campaign.version):
+    if _changed_meanwhile(form, campaign):
         return await render_campaign(request, campaign, errors={"form": CHANGED_MEANWHILE}, status_code=409)
     segment = work.Segment.from_data(campaign.segment)
     if not work.sensitive_filters(segment):
         return await render_campaign(request, campaign, errors={"form": NOTHING_TO_APPROVE}, status_code=409)
-    user = signed_in_user(request)
-    work.approve(campaign, staff_id=user.staff_id, at=utcnow())
-    campaign.version += 1
-    await record_audit(
-        db,
-        actor=user.actor,
-        action="campaign.approved",
-        object_type="campaign",
-        object_id=str(campaign.id),
-        details={"filters": work.sensitive_filters(segment)},
-    )
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    work.approve(campaign, staff_id=signed_in_user(request).staff_id, at=utcnow())
+    await _audit(request, "campaign.approved", campaign, {"filters": work.sensitive_filters(segment)})
+    return await _save(request, campaign)
 
 
 async def uncertain(request: Request) -> Response:
@@ -786,17 +566,13 @@ async def uncertain(request: Request) -> Response:
     if not count:
         # A second tap, another officer was quicker, or the campaign was cancelled meanwhile.
         return await render_campaign(request, campaign, uncertain_error=NOTHING_UNCERTAIN, status_code=409)
-    campaign.version += 1
-    await record_audit(
-        db,
-        actor=signed_in_user(request).actor,
-        action="campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
-        object_type="campaign",
-        object_id=str(campaign.id),
-        details={"rows": count},
+    await _audit(
+        request,
+        "campaign.uncertain_resent" if choice == "resend" else "campaign.uncertain_left",
+        campaign,
+        {"rows": count},
     )
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def send_test(request: Request) -> Response:
@@ -850,10 +626,8 @@ async def _transition(request: Request, what: str) -> Response:
     if not changed:
         # A second tap, or another officer was quicker: show how it stands now.
         return await render_campaign(request, campaign, status_code=409)
-    campaign.version += 1
     await _audit(request, f"campaign.{what}", campaign)
-    await db.commit()
-    return RedirectResponse(request.url_for("campaign", campaign_id=campaign.id).path, status_code=303)
+    return await _save(request, campaign)
 
 
 async def pause(request: Request) -> Response:

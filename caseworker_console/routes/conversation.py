@@ -2,87 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import uuid
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
-from caseworker_console import formview, i18n
-from caseworker_console.casetabs import CLOSED, open_tab, tab_context
+from caseworker_console import i18n
+from caseworker_console.casetabs import CLOSED, commit_change, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import staff_name
+from caseworker_console.viewmodels import conversation as view
 from programme.canned import CANNED, CANNED_REPLIES
 from programme.cycle import Stage
-from programme.handoff import TOPICS
 from programme.text import N_
 from storage import casework, outbox
 from storage.journey import case_messages
 from storage.models import OutboxMessage, utcnow
-from storage.outbox import Lane
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 
 # Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
 MAX_REPLY = 4000
 
-KIND_LABELS: dict[str, str] = {
-    "text": N_("Text"),
-    "photo": N_("Photo"),
-    "document": N_("Document"),
-    "voice": N_("Voice message"),
-    "location": N_("Location"),
-}
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
-# Messages to the person whose delivery is uncertain (the sender stopped while sending them).
-UNCERTAIN_KINDS: dict[int, str] = {
-    int(Lane.REPLY): N_("A reply or a proposal of a time"),
-    int(Lane.REMINDER): N_("An appointment reminder"),
-}
 NOTHING_UNCERTAIN = N_("That message is no longer waiting for a decision: the page now shows how it stands.")
-# A file whose content the retention purge removed (storage.retention): the message stays.
-FILE_REMOVED = N_("%(kind)s: removed on %(date)s, after the retention period")
-
-
-@dataclasses.dataclass(frozen=True)
-class MessageView:
-    incoming: bool
-    kind: str
-    text: str  # the message, or an attachment's caption ("Hidden" for a reader not on the case)
-    attachment: str | None  # kind of attachment and its file name, coordinates or length
-    at: str
-    at_iso: str
-    unread: bool
-    by: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class UncertainView:
-    id: str
-    kind: str
-    text: str  # what was sent ("Hidden" for a reader not on the case)
-    at: str
-    at_iso: str
-
-
-def _attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
-    if kind == "text":
-        return None
-    detail = body.get("file_name")
-    if kind == "location" and "latitude" in body:
-        detail = f"{body.get('latitude')}, {body.get('longitude')}"
-    elif kind == "voice" and body.get("duration") is not None:
-        detail = f"{body['duration']} s"
-    return f"{label}: {detail}" if detail else label
 
 
 async def render(
@@ -92,51 +43,18 @@ async def render(
     case = request_case(request)
     keys = crypto(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
-    zone = config(request).timezone
     rows = await case_messages(db, case_id=case.id)
     people = await casework.staff_by_id(db, ids=[row.staff_id for row in rows if row.staff_id])
     # A reader who is not on the case sees that messages were written, when and of which kind,
     # never what they say (permissions.sees_identity): nothing is decrypted for them.
-    identity = identity_shown(request)
-    messages = []
-    for row in rows:
-        body = (unseal_json(keys, row, "body_enc") or {}) if identity else {}
-        label = (
-            translate.gettext(KIND_LABELS.get(row.kind, row.kind)) if row.kind in KIND_LABELS else row.kind
-        )
-        messages.append(
-            MessageView(
-                incoming=row.direction == "in",
-                kind=label,
-                text=str(body.get("text") or body.get("caption") or "")
-                if identity
-                else translate.gettext(formview.HIDDEN),
-                attachment=_attachment(row.kind, body, label)
-                if row.removed_at is None
-                else translate.gettext(FILE_REMOVED)
-                % {
-                    "kind": label,
-                    "date": i18n.format_day(row.removed_at.astimezone(zone).date(), locale=locale),
-                },
-                at=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
-                at_iso=row.created_at.isoformat(),
-                unread=row.direction == "in" and row.read_at is None,
-                by=staff_name(people.get(row.staff_id or 0)),
-            )
-        )
-    uncertain = [
-        UncertainView(
-            id=str(row.id),
-            kind=translate.gettext(UNCERTAIN_KINDS[row.lane]),
-            text=str((unseal_json(keys, row, "payload_enc") or {}).get("text") or "")
-            if identity
-            else translate.gettext(formview.HIDDEN),
-            at=i18n.format_local_datetime(row.created_at, locale=locale, timezone=zone),
-            at_iso=row.created_at.isoformat(),
-        )
-        for row in await outbox.uncertain_to(db, beneficiary_id=case.beneficiary_id)
-    ]
+    reader = view.Reader(
+        translate=translate,
+        locale=i18n.request_locale(request),
+        zone=config(request).timezone,
+        reveal=functools.partial(unseal_json, keys) if identity_shown(request) else None,
+    )
+    uncertain = await outbox.uncertain_to(db, beneficiary_id=case.beneficiary_id)
+    messages, waiting = view.build_conversation(rows, uncertain, people=people, reader=reader)
     context = await tab_context(request, "conversation")
     return pages(request).render(
         request,
@@ -146,7 +64,7 @@ async def render(
             "error": translate.gettext(error) if error else None,
             "sent": request.query_params.get("sent") == "1",
             "messages": messages,
-            "uncertain": uncertain,
+            "uncertain": waiting,
             "unread": sum(1 for message in messages if message.unread),
             "draft": draft,
             "max_reply": MAX_REPLY,
@@ -156,19 +74,10 @@ async def render(
             ],
             "caseworker_active": case.caseworker_active,
             "handed_off": case.handoff_at is not None,
-            "topic": _topic(case.handoff_reason, translate, shown=identity),
+            "topic": view.topic(case.handoff_reason, reader),
         },
         status_code=status_code,
     )
-
-
-def _topic(value: str | None, translate: Any, *, shown: bool) -> str | None:
-    """The topic the person chose before writing; like the messages, hidden from a reader not on
-    the case."""
-    label = dict(TOPICS).get(value or "")
-    if label is None:
-        return None
-    return translate.gettext(label) if shown else translate.gettext(formview.HIDDEN)
 
 
 async def conversation_tab(request: Request) -> Response:
@@ -228,7 +137,7 @@ async def uncertain(request: Request) -> Response:
         OutboxMessage.id == message_id,
         OutboxMessage.beneficiary_id == case.beneficiary_id,
         OutboxMessage.campaign_id.is_(None),
-        OutboxMessage.lane.in_(list(UNCERTAIN_KINDS)),
+        OutboxMessage.lane.in_(list(view.UNCERTAIN_KINDS)),
     )
     if choice == "resend":
         count = await outbox.send_uncertain_again(db, *this, not_before=utcnow())
@@ -261,14 +170,18 @@ async def hand_back(request: Request) -> Response:
     db = database(request)
     case = request_case(request)
     form = await request.form()
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         await work.hand_back(db, case=case, actor=signed_in_user(request).actor)
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(request.url_for("case_conversation", code=case.code).path, status_code=303)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=change,
+        render=render,
+        tab="case_conversation",
+        saved=False,
+    )
 
 
 routes = [

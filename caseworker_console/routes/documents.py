@@ -19,10 +19,11 @@ from caseworker_console.database import database
 from caseworker_console.pdf import Document, plain
 from caseworker_console.permissions import Permission
 from caseworker_console.routes.consent import organisation_consent_text
-from caseworker_console.routes.plan import Access, Agreement, plan_access, plan_views
+from caseworker_console.routes.plan import plan_access, plan_views
 from caseworker_console.routes.plan import render as render_plan
 from caseworker_console.routing import identity_shown, page, request_case
 from caseworker_console.templating import gettext_for
+from caseworker_console.viewmodels.plan import Access, Agreement
 from programme import consent
 from programme.assessment import INITIAL_ASSESSMENT, INITIAL_ASSESSMENT_SECTIONS
 from storage import casework

@@ -12,11 +12,8 @@ import dataclasses
 import datetime as dt
 import gettext
 import uuid
-from typing import Any
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal
-from sqlalchemy import delete, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,17 +24,15 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.viewmodels.figures import CHART_LABEL, CHART_WIDTH, Figures, build_figures
 from caseworker_console.views import source_label, stage_label
-from outreach.campaigns import Figures as CampaignFigures
 from programme import figures as rules
-from programme.cycle import TERMINATION_LABELS, TerminationReason
-from programme.forms import SERVICE_AREAS
 from programme.text import N_
 from storage import figures as store
-from storage.models import Beneficiary, utcnow
+from storage.models import utcnow
 from storage.models_figures import FullExport
 from storage.queries import record_audit
-from storage.sealing import seal, unseal
+from storage.sealing import seal
 
 FILTER_MAX_LENGTH = 64
 BREAKDOWNS = {
@@ -51,16 +46,6 @@ REASON_MIN_LENGTH = 20
 REASON_MAX_LENGTH = 2000
 REASON_NEEDED = N_("Write why the full export is needed (at least 20 characters).")
 FORMAT_NEEDED = N_("Choose CSV or XLSX.")
-
-# The chart's geometry (SVG user units); presentation attributes only, the CSP allows no styles.
-CHART_WIDTH = 720
-CHART_LABEL = 210
-# A generous average width of a letter at the labels' font size: the label column widens to the
-# longest label of the reader's language (Russian's run past 210), so none is cut at the left edge.
-CHART_LETTER = 8.6
-CHART_BAR = 420
-CHART_ROW = 34
-CHART_BAR_HEIGHT = 22
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,242 +101,12 @@ def _query(filters: Filters, **extra: str) -> str:
 # --- the figures, masked ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Line:
-    key: str
-    label: str
-    cell: rules.Cell
-    percent: int | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Section:
-    key: str
-    title: str
-    lines: list[Line]
-    total: rules.Cell
-    note: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Bar:
-    key: str
-    label: str
-    meaning: str
-    cell: rules.Cell
-    percent: int | None
-    y: int
-    text_y: int
-    width: int
-    value_x: int
-
-
-@dataclasses.dataclass(frozen=True)
-class GroupRow:
-    label: str
-    cells: list[rules.Cell]
-
-
-@dataclasses.dataclass(frozen=True)
-class PartnerRow:
-    name: str
-    area: str
-    cells: list[rules.Cell]
-    total: rules.Cell
-
-
-@dataclasses.dataclass(frozen=True)
-class Figures:
-    bars: list[Bar]
-    chart_height: int
-    # The room left of the bars for their labels, and so the chart's width.
-    label_room: int
-    groups: list[GroupRow]
-    sections: list[Section]
-    reply_mean: str | None
-    campaigns: int
-    partners: list[PartnerRow]
-
-
-def _section(
-    key: str,
-    title: str,
-    counts: dict[str, int],
-    labels: dict[str, str],
-    translate: gettext.NullTranslations,
-    note: str | None = None,
-) -> Section:
-    ordered = {name: counts.get(name, 0) for name in labels}
-    ordered.update({name: count for name, count in counts.items() if name not in labels})
-    cells, total = rules.breakdown(ordered)
-    lines = [
-        Line(
-            key=name,
-            label=translate.gettext(labels[name]) if name in labels else name,
-            cell=cell,
-            percent=rules.share(cell, total),
-        )
-        for name, cell in cells.items()
-    ]
-    return Section(
-        key=key,
-        title=translate.gettext(title),
-        lines=lines,
-        total=total,
-        note=note and translate.gettext(note),
-    )
-
-
-def _delivery_counts(delivery: store.Delivery) -> dict[str, int]:
-    outcomes = CampaignFigures()
-    for (status, error), count in delivery.outcomes.items():
-        outcomes.add(status, error, count)
-    return {key: getattr(outcomes, key) for key in rules.DELIVERY_LABELS}
-
-
-def _group_label(breakdown: str, value: str | None, request: Request, translate: Any) -> str:
-    if value is None:
-        return translate.gettext(N_("Not known"))
-    if breakdown == "language":
-        return i18n.language_name(value, i18n.request_locale(request)) or value
-    if breakdown == "channel":
-        return source_label(value, translate)
-    return value
-
-
 async def compute(request: Request, filters: Filters) -> Figures:
-    db = database(request)
-    translate = gettext_for(request)
-    where = filters.where
-    whole = (await store.funnel(db, where=where))[None]
-    cells = {step: rules.masked(count) for step, count in whole.items()}
-    top = cells["screened"]
-    widest = max((cell.drawn for cell in cells.values()), default=0) or 1
-    longest = max(len(translate.gettext(step.label)) for step in rules.FUNNEL)
-    label_room = max(CHART_LABEL, round(CHART_LETTER * longest) + 16)
-    bars = []
-    for index, step in enumerate(rules.FUNNEL):
-        cell = cells[step.key]
-        width = max(1, round(CHART_BAR * cell.drawn / widest))
-        bars.append(
-            Bar(
-                key=step.key,
-                label=translate.gettext(step.label),
-                meaning=translate.gettext(step.meaning),
-                cell=cell,
-                percent=rules.share(cell, top) if step.key != "screened" else None,
-                y=index * CHART_ROW + 6,
-                text_y=index * CHART_ROW + 6 + CHART_BAR_HEIGHT - 6,
-                width=width,
-                value_x=label_room + width + 8,
-            )
-        )
-
-    grouped = await store.funnel(db, where=where, group=filters.breakdown)
-    columns = {
-        step.key: rules.breakdown({str(key): counts[step.key] for key, counts in grouped.items()})[0]
-        for step in rules.FUNNEL
-    }
-    groups = [
-        GroupRow(
-            label=_group_label(filters.breakdown, key, request, translate),
-            cells=[columns[step.key][str(key)] for step in rules.FUNNEL],
-        )
-        for key in grouped
-    ]
-
-    replies = await store.first_replies(db, where=where)
-    reply_labels = {key: label for key, label, _ in rules.REPLY_BUCKETS} | {
-        rules.NO_REPLY[0]: rules.NO_REPLY[1]
-    }
-    locale = i18n.request_locale(request)
-    reply_mean = None
-    if replies.mean_hours is not None and replies.answered >= rules.THRESHOLD:
-        reply_mean = format_decimal(round(replies.mean_hours, 1), locale=locale)
-
-    delivery = await store.campaign_delivery(db, where=where)
-    closings = await store.closing_reasons(db, where=where)
-    closing_labels = {reason.value: TERMINATION_LABELS[reason] for reason in TerminationReason}
-    sections = [
-        _section(
-            "dropoff",
-            N_("Where people stopped in the bot"),
-            await store.dialog_dropoff(db, where=where),
-            dict(rules.DIALOG_STEPS),
-            translate,
-            N_(
-                "People whose conversation with the bot has rested at this step for more than two "
-                "days, by when they first wrote. The office filter does not apply."
-            ),
-        ),
-        _section(
-            "replies",
-            N_("Time from handoff to a caseworker's first reply"),
-            replies.buckets,
-            reply_labels,
-            translate,
-            N_("Cases handed off to a person in the period."),
-        ),
-        _section(
-            "attendance",
-            N_("Appointment attendance"),
-            await store.attendance(db, where=where),
-            rules.ATTENDANCE_LABELS,
-            translate,
-            N_("Appointments starting in the period."),
-        ),
-        _section(
-            "delivery",
-            N_("Campaign delivery"),
-            _delivery_counts(delivery),
-            rules.DELIVERY_LABELS,
-            translate,
-            N_(
-                "Broadcast messages queued in the period, by the recipient's language and channel. "
-                "The office filter does not apply."
-            ),
-        ),
-        _section(
-            "closing",
-            N_("Closing reasons"),
-            closings,
-            closing_labels,
-            translate,
-            N_("Cases closed in the period."),
-        ),
-    ]
-
-    by_partner = await store.referrals_by_partner(db, where=where)
-    named = await store.partners_named(db, ids=list(by_partner))
-    areas = dict(_service_areas(translate))
-    partners = []
-    for partner_id, counts in sorted(by_partner.items(), key=lambda item: named[item[0]].name.casefold()):
-        cells_by_status, total = rules.breakdown(
-            {status: counts.get(status, 0) for status in rules.REFERRAL_STATUSES}
-        )
-        partner = named[partner_id]
-        partners.append(
-            PartnerRow(
-                name=partner.name,
-                area=areas.get(partner.service_area, partner.service_area),
-                cells=list(cells_by_status.values()),
-                total=total,
-            )
-        )
-    return Figures(
-        bars=bars,
-        chart_height=len(bars) * CHART_ROW + 8,
-        label_room=label_room,
-        groups=groups,
-        sections=sections,
-        reply_mean=reply_mean,
-        campaigns=delivery.campaigns,
-        partners=partners,
+    """The dashboard under the query's filters, in the reader's language."""
+    data = await store.dashboard(database(request), where=filters.where, group=filters.breakdown)
+    return build_figures(
+        data, breakdown=filters.breakdown, translate=gettext_for(request), locale=i18n.request_locale(request)
     )
-
-
-def _service_areas(translate: gettext.NullTranslations) -> list[tuple[str, str]]:
-    return [(option.value, translate.gettext(option.label)) for option in SERVICE_AREAS]
 
 
 async def dashboard(request: Request) -> Response:
@@ -552,32 +307,17 @@ async def full_export(request: Request) -> Response:
         return await _render_full_form(request, values=values, error=REASON_NEEDED, status_code=400)
     now = utcnow()
     # Expired archives go first: nothing outlives its expiry for longer than the next request.
-    await db.execute(delete(FullExport).where(FullExport.expires_at <= now))
+    await store.drop_expired_exports(db, now=now)
     filters = read_filters(request)
     rows = await store.case_rows(db, where=filters.where, limit=EXPORT_LIMIT)
     # Someone who stopped taking part or asked to be erased is not handed out by name, at all.
     left_out = await store.left_out_of_named_exports(db, beneficiary_ids={row.beneficiary_id for row in rows})
     rows = [row for row in rows if row.beneficiary_id not in left_out]
-    wanted = {row.beneficiary_id for row in rows}
-    identities: dict[uuid.UUID, tuple[str, str]] = {}
-    if wanted:
-        for person in (await db.execute(select(Beneficiary).where(Beneficiary.id.in_(wanted)))).scalars():
-            identities[person.id] = (
-                unseal(keys, person, "name_enc") or "",
-                unseal(keys, person, "phone_enc") or "",
-            )
+    identities = await store.identities(db, keys, beneficiary_ids={row.beneficiary_id for row in rows})
     table = case_table(rows, gettext_for(request), identities=identities)
-    content = exports.render(table, file_format=file_format, sheet="cases")
     passphrase = exports.new_passphrase()
-    inner = f"cases-full-{now:%Y%m%d-%H%M}.{file_format}"
-    record = FullExport(
-        requested_by=user.staff_id,
-        file_name=inner.rsplit(".", 1)[0] + ".zip",
-        archive=exports.encrypted_archive({inner: content}, passphrase=passphrase),
-        rows=len(rows),
-        created_at=now,
-        expires_at=now + dt.timedelta(hours=FULL_EXPORT_HOURS),
-    )
+    record = full_export_record(table, file_format=file_format, passphrase=passphrase, now=now)
+    record.requested_by, record.rows = user.staff_id, len(rows)
     seal(keys, record, "reason_enc", reason)
     db.add(record)
     await db.flush()
@@ -603,6 +343,20 @@ async def full_export(request: Request) -> Response:
                 record.expires_at, locale=locale, timezone=config(request).timezone
             ),
         },
+    )
+
+
+def full_export_record(
+    table: list[list[object]], *, file_format: str, passphrase: str, now: dt.datetime
+) -> FullExport:
+    """The table as a file in an archive encrypted with the passphrase, kept until it expires."""
+    inner = f"cases-full-{now:%Y%m%d-%H%M}.{file_format}"
+    content = exports.render(table, file_format=file_format, sheet="cases")
+    return FullExport(
+        file_name=inner.rsplit(".", 1)[0] + ".zip",
+        archive=exports.encrypted_archive({inner: content}, passphrase=passphrase),
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=FULL_EXPORT_HOURS),
     )
 
 

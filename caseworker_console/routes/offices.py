@@ -27,9 +27,10 @@ from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission, allows
-from caseworker_console.routes.appointments import refusal, status_label, type_label
-from caseworker_console.routing import action, page, signed_in_user
+from caseworker_console.routes.appointments import refusal
+from caseworker_console.routing import action, page, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.viewmodels.appointments import status_label, type_label
 from programme import offices as rules
 from programme.appointments import APPOINTMENT_TYPES, parse_hours
 from programme.assessment import CONSENT_LANGUAGES
@@ -374,7 +375,7 @@ async def save_office(request: Request) -> Response:
     await db.commit()
     if outcomes:
         return await render_moved(request, office, outcomes)
-    return RedirectResponse(request.url_for("offices").path + "?saved=1", status_code=303)
+    return saved(request, "offices")
 
 
 def _audit_values(office: Office) -> dict[str, Any]:
@@ -516,7 +517,7 @@ async def close_office(request: Request) -> Response:
     await db.commit()
     if outcomes:
         return await render_moved(request, office, outcomes)
-    return RedirectResponse(request.url_for("offices").path + "?saved=1", status_code=303)
+    return saved(request, "offices")
 
 
 async def render_closure(
@@ -578,7 +579,7 @@ async def reopen_office(request: Request) -> Response:
         details={"closure": key},
     )
     await db.commit()
-    return RedirectResponse(request.url_for("offices").path + "?saved=1", status_code=303)
+    return saved(request, "offices")
 
 
 async def list_page(request: Request) -> Response:

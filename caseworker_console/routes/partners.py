@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, allows
-from caseworker_console.routing import action, page, signed_in_user
+from caseworker_console.routing import action, page, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from programme.assessment import CONSENT_LANGUAGES
 from programme.forms import SERVICE_AREAS
@@ -149,7 +149,7 @@ async def add_partner(request: Request) -> Response:
         details={"service_area": partner.service_area},
     )
     await db.commit()
-    return RedirectResponse(request.url_for("partners").path + "?saved=1", status_code=303)
+    return saved(request, "partners")
 
 
 async def update_partner(request: Request) -> Response:
@@ -178,7 +178,7 @@ async def update_partner(request: Request) -> Response:
         details={"service_area": partner.service_area, "active": partner.active},
     )
     await db.commit()
-    return RedirectResponse(request.url_for("partners").path + "?saved=1", status_code=303)
+    return saved(request, "partners")
 
 
 routes = [

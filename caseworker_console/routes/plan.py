@@ -3,114 +3,39 @@ recorded with the beneficiary's agreement. Open once the case has entered interv
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import enum
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
-from caseworker_console.casetabs import audit_view, tab_context
+from caseworker_console.casetabs import Refused, audit_view, commit_change, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import staff_name
+from caseworker_console.viewmodels import plan as view
+from caseworker_console.viewmodels.plan import LOCKED, Access, NeedView, ReviewView
 from programme import plan as rules
-from programme.cycle import Stage, stage_of
-from programme.forms import SERVICE_AREAS, Form
-from programme.text import N_
+from programme.forms import Form
 from storage import casework
 from storage import plan as store
 from storage.models import utcnow
 
-LOCKED = N_(
-    "The integration plan opens once the case has moved on to intervention planning, which needs "
-    "the beneficiary's consent to share their data for case work."
-)
-NO_CONSENT = N_(
-    "The beneficiary's current consent does not allow case work: the plan can be read but not changed."
-)
-CLOSED = N_("This case is closed. Reopen it first.")
-
-
-class Access(enum.Enum):
-    LOCKED = "locked"  # before intervention planning: nothing to show
-    READ = "read"  # closed, or consent for case work withdrawn: shown, not changed
-    OPEN = "open"
-
 
 async def plan_access(request: Request) -> tuple[Access, str | None]:
+    """How the {code} route's case's plan may be used now, and why not (a msgid)."""
     case = request_case(request)
-    try:
-        stage = stage_of(case.stage)
-    except ValueError:
-        return Access.LOCKED, LOCKED
-    if stage is Stage.CLOSED:
-        return Access.READ, CLOSED
-    if stage not in rules.PLAN_STAGES:
-        return Access.LOCKED, LOCKED
-    if not await casework.has_casework_consent(database(request), case_id=case.id):
-        return Access.READ, NO_CONSENT
-    return Access.OPEN, None
-
-
-@dataclasses.dataclass(frozen=True)
-class Agreement:
-    by: str | None
-    at: str
-    how: str | None  # in person, by phone, through the bot; None for entries made before it was asked
-
-
-@dataclasses.dataclass(frozen=True)
-class ActivityView:
-    id: str
-    text: str
-    area: str
-    area_code: str
-    due: str | None
-    due_iso: str | None
-    who: str | None
-    status: str
-    status_code: str
-    agreement: Agreement
-
-
-@dataclasses.dataclass(frozen=True)
-class GoalView:
-    id: str
-    term: str
-    term_code: str
-    text: str
-    agreement: Agreement
-    activities: list[ActivityView]
-
-
-@dataclasses.dataclass(frozen=True)
-class NeedView:
-    id: str
-    rank: int
-    text: str
-    agreement: Agreement
-    goals: list[GoalView]
-
-
-@dataclasses.dataclass(frozen=True)
-class ReviewView:
-    on: str
-    on_iso: str
-    note: str
-    agreement: Agreement
-
-
-def _labels(options: Any, translate: Any) -> dict[str, str]:
-    return {option.value: translate.gettext(option.label) for option in options}
+    consent = view.needs_consent(case.stage) and await casework.has_casework_consent(
+        database(request), case_id=case.id
+    )
+    return view.access_of(case.stage, consent=consent)
 
 
 async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]]:
@@ -119,81 +44,20 @@ async def plan_views(request: Request) -> tuple[list[NeedView], list[ReviewView]
     on the case (permissions.sees_identity) every text the caseworker wrote with the person is
     "Hidden", and nothing is decrypted."""
     db = database(request)
-    case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
-    zone = config(request).timezone
     keys = crypto(request)
     hidden = None if identity_shown(request) else translate.gettext(formview.HIDDEN)
 
-    def text(row: Any, column: str) -> str:
+    def reveal(row: Any, column: str) -> str:
         return hidden if hidden is not None else store.text_of(keys, row, column)
 
-    stored = await store.load_plan(db, case_id=case.id)
+    stored = await store.load_plan(db, case_id=request_case(request).id)
     rows = [*stored.needs, *stored.goals, *stored.activities, *stored.reviews]
     people = await casework.staff_by_id(db, ids=[row.changed_by for row in rows if row.changed_by])
-    terms = _labels(rules.GOAL_TERMS, translate)
-    statuses = _labels(rules.ACTIVITY_STATUSES, translate)
-    areas = _labels(SERVICE_AREAS, translate)
-    channels = _labels(rules.AGREEMENT_CHANNELS, translate)
-
-    def agreement(row: Any) -> Agreement:
-        when = i18n.format_local_datetime(row.changed_at, locale=locale, timezone=zone)
-        how = channels.get(row.agreed_via) if row.agreed_via else None
-        return Agreement(by=staff_name(people.get(row.changed_by or 0)), at=when, how=how)
-
-    def day(value: dt.date | None) -> str | None:
-        return None if value is None else i18n.format_day(value, locale=locale)
-
-    activities: dict[Any, list[ActivityView]] = {}
-    for row in stored.activities:
-        activities.setdefault(row.goal_id, []).append(
-            ActivityView(
-                id=str(row.id),
-                text=text(row, "text_enc"),
-                area=areas.get(row.service_area, row.service_area),
-                area_code=row.service_area,
-                due=day(row.due_on),
-                due_iso=row.due_on.isoformat() if row.due_on else None,
-                who=(text(row, "who_enc") or None) if row.who_enc is not None else None,
-                status=statuses.get(row.status, row.status),
-                status_code=row.status,
-                agreement=agreement(row),
-            )
-        )
-    goals: dict[Any, list[GoalView]] = {}
-    # Short-term goals first under each need: they are what happens next.
-    for row in sorted(stored.goals, key=lambda goal: goal.term != "short"):
-        goals.setdefault(row.need_id, []).append(
-            GoalView(
-                id=str(row.id),
-                term=terms.get(row.term, row.term),
-                term_code=row.term,
-                text=text(row, "text_enc"),
-                agreement=agreement(row),
-                activities=activities.get(row.id, []),
-            )
-        )
-    needs = [
-        NeedView(
-            id=str(row.id),
-            rank=position,
-            text=text(row, "text_enc"),
-            agreement=agreement(row),
-            goals=goals.get(row.id, []),
-        )
-        for position, row in enumerate(stored.needs, start=1)
-    ]
-    reviews = [
-        ReviewView(
-            on=day(row.reviewed_on) or "",
-            on_iso=row.reviewed_on.isoformat(),
-            note=text(row, "note_enc"),
-            agreement=agreement(row),
-        )
-        for row in stored.reviews
-    ]
-    return needs, reviews
+    reader = view.Reader(
+        translate=translate, locale=i18n.request_locale(request), zone=config(request).timezone, reveal=reveal
+    )
+    return view.build_plan(stored, people=people, reader=reader)
 
 
 async def render(
@@ -207,46 +71,13 @@ async def render(
 ) -> Response:
     """The tab; `failed` names the form whose `values` and `errors` come back to be corrected."""
     translate = gettext_for(request)
-    zone = config(request).timezone
     access, note = await plan_access(request)
     context = await tab_context(request, "plan")
     needs: list[NeedView] = []
     reviews: list[ReviewView] = []
     if access is not Access.LOCKED:
         needs, reviews = await plan_views(request)
-
-    def form_fields(form: Form, name: str) -> list[formview.FieldView]:
-        mine = failed == name
-        return formview.fields(
-            form,
-            translate,
-            values=(values or {}) if mine else {"status": "planned"},
-            errors=(errors or {}) if mine else None,
-        )
-
-    def edit_form(form: Form, name: str, item_id: str, current: dict[str, Any]) -> list[formview.FieldView]:
-        # The form of the entry that failed comes back with what was typed; the others as stored.
-        mine = failed == name and (values or {}).get(f"{name.removeprefix('edit-')}_id") == item_id
-        shown = (values or {}) if mine else current
-        return formview.fields(form, translate, values=shown, errors=(errors or {}) if mine else None)
-
-    edit_fields: dict[str, list[formview.FieldView]] = {}
-    for need in needs:
-        edit_fields[need.id] = edit_form(rules.EDIT_NEED, "edit-need", need.id, {"text": need.text})
-        for goal in need.goals:
-            current = {"term": goal.term_code, "text": goal.text}
-            edit_fields[goal.id] = edit_form(rules.EDIT_GOAL, "edit-goal", goal.id, current)
-            for activity in goal.activities:
-                current = {
-                    "text": activity.text,
-                    "service_area": activity.area_code,
-                    "who": activity.who or "",
-                    "status": activity.status_code,
-                }
-                edit_fields[activity.id] = edit_form(
-                    rules.EDIT_ACTIVITY, "edit-activity", activity.id, current
-                )
-
+    forms = view.build_forms(needs, view.Failed(failed, values or {}, errors or {}), translate)
     # Errors outside the form definitions: the agreement, a link to a need or goal, a date.
     other = {key: translate.gettext(msgid) for key, msgid in (errors or {}).items()}
     return pages(request).render(
@@ -263,20 +94,20 @@ async def render(
             "values": values or {},
             "agreed_error": other.get("agreed"),
             "via_error": other.get("agreed_via"),
-            "channels": list(_labels(rules.AGREEMENT_CHANNELS, translate).items()),
-            "edit_fields": edit_fields,
+            "channels": list(view.labels(rules.AGREEMENT_CHANNELS, translate).items()),
+            "edit_fields": forms.edits,
             "link_error": other.get("link"),
             "date_error": other.get("date"),
             "error_count": len(errors or {}),
             "needs": needs,
             "goals": [goal for need in needs for goal in need.goals],
             "reviews": reviews,
-            "statuses": list(_labels(rules.ACTIVITY_STATUSES, translate).items()),
-            "need_fields": form_fields(rules.NEED, "need"),
-            "goal_fields": form_fields(rules.GOAL, "goal"),
-            "activity_fields": form_fields(rules.ACTIVITY, "activity"),
-            "review_fields": form_fields(rules.REVIEW, "review"),
-            "today": dt.datetime.now(zone).date().isoformat(),
+            "statuses": list(view.labels(rules.ACTIVITY_STATUSES, translate).items()),
+            "need_fields": forms.need,
+            "goal_fields": forms.goal,
+            "activity_fields": forms.activity,
+            "review_fields": forms.review,
+            "today": dt.datetime.now(config(request).timezone).date().isoformat(),
         },
         status_code=status_code,
     )
@@ -320,23 +151,26 @@ async def _change(request: Request, name: str, form_def: Form, change: Change) -
     access, note = await plan_access(request)
     if access is not Access.OPEN:
         return await render(request, failed=name, values=echo, error=note or LOCKED, status_code=409)
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def run() -> None:
         details = await change(request, form, answers)
+        if details == "referred":
+            raise Refused(rules.REFERRED)
         if isinstance(details, str):
-            await work.discard(db, case)
-            if details == "referred":
-                return await render(request, failed=name, values=echo, error=rules.REFERRED, status_code=409)
             refused = {details: rules.NO_SUCH_PART if details == "link" else rules.NOT_A_DATE}
-            return await render(request, failed=name, values=echo, errors=refused, status_code=400)
+            raise Refused(errors=refused, status_code=400)
         await work.plan_changed(
             db, case=case, actor=user.actor, change=name, agreed_via=answers["agreed_via"], **details
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render(request, failed=name, values=echo, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(request.url_for("case_plan", code=case.code).path + "?saved=1", status_code=303)
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=run,
+        render=functools.partial(render, failed=name),
+        values=echo,
+        tab="case_plan",
+    )
 
 
 def _text(form: FormData, key: str) -> str:

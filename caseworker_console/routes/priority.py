@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
-from caseworker_console.casetabs import CLOSED
+from caseworker_console.casetabs import CLOSED, commit_change
 from caseworker_console.config import crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -44,8 +44,8 @@ async def save(request: Request) -> Response:
         return await render_overview(request, error=CLOSED, status_code=400)
     keys = crypto(request)
     from_bot, _flagged = (await casework.priority_groups(db, keys, cases=[case]))[case.id]
-    try:
-        work.expect_version(case, form.get("version"))
+
+    async def change() -> None:
         await work.set_priority_groups(
             db,
             keys,
@@ -56,12 +56,15 @@ async def save(request: Request) -> Response:
             user_name=user.display_name,
             actor=user.actor,
         )
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render_overview(request, error=work.STALE_MESSAGE, status_code=409)
-    await db.commit()
-    return RedirectResponse(
-        request.url_for("case", code=case.code).path + "#priority-heading", status_code=303
+
+    return await commit_change(
+        request,
+        version=form.get("version"),
+        change=change,
+        render=render_overview,
+        tab="case",
+        saved=False,
+        fragment="#priority-heading",
     )
 
 

@@ -8,160 +8,82 @@ a double tap makes one referral.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
-from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from caseworker_console import formview, i18n
+from caseworker_console import i18n
 from caseworker_console.casetabs import audit_view, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
-from caseworker_console.routing import action, page, request_case, request_withdrawn_at, signed_in_user
+from caseworker_console.routing import action, page, request_case, request_withdrawn_at, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.viewmodels import referrals as view
+from caseworker_console.viewmodels.referrals import CLOSED, LOCKED, NO_CONSENT, WITHDRAWN
 from programme import figures as rules
 from programme.cycle import Stage
-from programme.forms import SERVICE_AREAS
 from programme.plan import PLAN_STAGES
 from programme.text import N_
 from storage import casework
 from storage import plan as plans
+from storage import referrals as store
 from storage.journey import withdrawn_at
-from storage.models import utcnow
-from storage.models_figures import Partner, Referral
-from storage.models_plan import PlanActivity
+from storage.models import Case, utcnow
+from storage.models_figures import Referral
 from storage.queries import record_audit
 
-LOCKED = N_(
-    "Referrals are made from the activities of the integration plan, which opens at intervention planning."
-)
-NO_CONSENT = N_(
-    "The beneficiary's current consent does not allow sharing their data with partners: no referral "
-    "can be made. Record a new consent first."
-)
-WITHDRAWN = N_(
-    "The beneficiary has stopped taking part and withdrawn their consent: no referral can be made. "
-    "Close the case with reason 1."
-)
-CLOSED = N_("This case is closed. Reopen it first.")
 CHOOSE = N_("Choose an activity of the plan and an active partner.")
 ALREADY_OPEN = N_("This activity is already referred to this partner and the referral is still open.")
 BAD_MOVE = N_("A referral moves from sent to accepted or declined, and from accepted to done or declined.")
 UNKNOWN = N_("This referral is not part of this case.")
 
 
-@dataclasses.dataclass(frozen=True)
-class ReferralView:
-    id: str
-    partner: str
-    area: str
-    activity: str
-    status: str
-    status_code: str
-    made: str
-    changed: str
-    moves: list[tuple[str, str]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
+async def load(request: Request, case: Case, *, identity: bool) -> view.Loaded:
+    """The case's referrals, partners and plan activities; the activities' texts only for a reader
+    who may see them (nothing is decrypted otherwise)."""
+    db = database(request)
+    activities = (await plans.load_plan(db, case_id=case.id)).activities if view.plan_open(case.stage) else []
+    keys = crypto(request)
+    return view.Loaded(
+        stage=case.stage,
+        consent=await casework.has_casework_consent(db, case_id=case.id),
+        withdrawn=request_withdrawn_at(request, case) is not None,
+        activities=activities,
+        texts={
+            activity.id: plans.text_of(keys, activity, "text_enc") if identity else None
+            for activity in activities
+        },
+        partners=await store.all_partners(db),
+        referrals=await store.case_referrals(db, case_id=case.id),
+    )
 
 
 async def render(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
-    db = database(request)
-    case = request_case(request)
     translate = gettext_for(request)
-    locale = i18n.request_locale(request)
-    zone = config(request).timezone
     context = await tab_context(request, "referrals")
-    areas = {option.value: translate.gettext(option.label) for option in SERVICE_AREAS}
-    statuses = {key: translate.gettext(label) for key, label in rules.REFERRAL_STATUSES.items()}
-    open_plan = case.stage in PLAN_STAGES or case.stage == Stage.CLOSED
-    consent = await casework.has_casework_consent(db, case_id=case.id)
-    activities: dict[uuid.UUID, PlanActivity] = {}
-    texts: dict[uuid.UUID, str] = {}
-    if open_plan:
-        keys = crypto(request)
-        # The activities' texts only for a reader on the case (permissions.sees_identity).
-        hidden = None if context["identity"] else translate.gettext(formview.HIDDEN)
-        for activity in (await plans.load_plan(db, case_id=case.id)).activities:
-            activities[activity.id] = activity
-            texts[activity.id] = hidden or plans.text_of(keys, activity, "text_enc")
-    partners = (
-        (await db.execute(select(Partner).order_by(Partner.service_area, Partner.name))).scalars().all()
-    )
-    named = {partner.id: partner for partner in partners}
-    made = (
-        await db.execute(
-            select(Referral).where(Referral.case_id == case.id).order_by(Referral.created_at, Referral.id)
-        )
-    ).scalars()
-
-    def when(value: object) -> str:
-        return i18n.format_local_datetime(value, locale=locale, timezone=zone)  # type: ignore[arg-type]
-
-    referrals = [
-        ReferralView(
-            id=str(row.id),
-            partner=named[row.partner_id].name,
-            area=areas.get(named[row.partner_id].service_area, ""),
-            activity=texts.get(row.activity_id, ""),
-            status=statuses.get(row.status, row.status),
-            status_code=row.status,
-            made=when(row.created_at),
-            changed=when(row.changed_at),
-            moves=[
-                (move, statuses[move])
-                for move in rules.REFERRAL_STATUSES
-                if move in rules.REFERRAL_MOVES[row.status]
-            ],
-        )
-        for row in made
-    ]
-    withdrawn = request_withdrawn_at(request, case) is not None
-    note = None
-    if not open_plan:
-        note = LOCKED
-    elif case.stage == Stage.CLOSED:
-        note = CLOSED
-    elif withdrawn:
-        note = WITHDRAWN
-    elif not consent:
-        note = NO_CONSENT
-    can_refer = (
-        context["can_write"] and open_plan and consent and not withdrawn and case.stage != Stage.CLOSED
+    loaded = await load(request, request_case(request), identity=context["identity"])
+    tab = view.build_referrals(
+        loaded,
+        can_write=context["can_write"],
+        translate=translate,
+        locale=i18n.request_locale(request),
+        zone=config(request).timezone,
     )
     return pages(request).render(
         request,
         "referrals.html",
         {
             **context,
-            "referrals": referrals,
-            "note": translate.gettext(note) if note else None,
+            "referrals": tab.referrals,
+            "note": tab.note,
             "error": translate.gettext(error) if error else None,
             "saved": request.query_params.get("saved") == "1",
-            "can_refer": can_refer,
+            "can_refer": tab.can_refer,
             "can_track": context["can_write"],
-            "activities": [
-                Choice(str(activity.id), f"{areas.get(activity.service_area, '')}: {texts[activity.id]}")
-                for activity in activities.values()
-            ],
-            "partner_groups": [
-                (
-                    label,
-                    [
-                        Choice(str(partner.id), partner.name)
-                        for partner in partners
-                        if partner.active and partner.service_area == area
-                    ],
-                )
-                for area, label in areas.items()
-            ],
+            "activities": tab.activities,
+            "partner_groups": tab.partner_groups,
         },
         status_code=status_code,
     )
@@ -175,8 +97,7 @@ async def referrals_tab(request: Request) -> Response:
 
 
 def _done(request: Request) -> Response:
-    code = request_case(request).code
-    return RedirectResponse(request.url_for("case_referrals", code=code).path + "?saved=1", status_code=303)
+    return saved(request, "case_referrals", code=request_case(request).code)
 
 
 async def refer(request: Request) -> Response:
@@ -194,20 +115,12 @@ async def refer(request: Request) -> Response:
     if not await casework.has_casework_consent(db, case_id=case.id):
         return await render(request, error=NO_CONSENT, status_code=400)
     activity = await plans.find_activity(db, case=case, activity_id=str(form.get("activity", "")))
-    raw_partner = str(form.get("partner", ""))
-    partner = (
-        await db.get(Partner, int(raw_partner)) if raw_partner.isdigit() and len(raw_partner) < 10 else None
-    )
+    partner = await store.partner(db, partner_id=str(form.get("partner", "")))
     if activity is None or partner is None or not partner.active:
         return await render(request, error=CHOOSE, status_code=400)
-    already = await db.execute(
-        select(Referral.id).where(
-            Referral.activity_id == activity.id,
-            Referral.partner_id == partner.id,
-            Referral.status.in_(rules.OPEN_REFERRAL),
-        )
-    )
-    if already.first() is not None:
+    if await store.open_referral_exists(
+        db, activity_id=activity.id, partner_id=partner.id, open_statuses=rules.OPEN_REFERRAL
+    ):
         return await render(request, error=ALREADY_OPEN, status_code=409)
     now = utcnow()
     referral = Referral(
@@ -243,9 +156,7 @@ async def track(request: Request) -> Response:
         wanted = uuid.UUID(str(form.get("referral", "")))
     except ValueError:
         return await render(request, error=UNKNOWN, status_code=400)
-    referral = (
-        await db.execute(select(Referral).where(Referral.id == wanted, Referral.case_id == case.id))
-    ).scalar_one_or_none()
+    referral = await store.find_referral(db, case_id=case.id, referral_id=wanted)
     if referral is None:
         return await render(request, error=UNKNOWN, status_code=400)
     status = str(form.get("status", ""))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from caseworker_console import casework as work
+from caseworker_console.casetabs import Refused, commit_change
 from caseworker_console.config import crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
@@ -22,34 +23,33 @@ async def _apply(request: Request, change: str) -> Response:
     case = request_case(request)
     form = await request.form()
     keys = crypto(request)
-    try:
-        work.expect_version(case, form.get("version"))
-        if change == "advance":
-            target = form.get("to")
-            if not isinstance(target, str) or target not in set(cycle.Stage):
-                raise cycle.TransitionRefused(N_("A case moves forward one stage at a time."))
-            await work.advance(db, keys, case=case, to=cycle.Stage(target), actor=user.actor)
-        elif change == "close":
-            reason, details = form.get("reason"), form.get("details")
-            await work.close(
-                db,
-                keys,
-                case=case,
-                reason=reason if isinstance(reason, str) else None,
-                details=" ".join(details.split())[:4000] if isinstance(details, str) else None,
-                staff_id=user.staff_id,
-                actor=user.actor,
-            )
-        else:
-            await work.reopen(db, keys, case=case, staff_id=user.staff_id, actor=user.actor)
-    except work.StaleCase:
-        await work.discard(db, case)
-        return await render_overview(request, error=work.STALE_MESSAGE, status_code=409)
-    except cycle.TransitionRefused as refused:
-        await work.discard(db, case)
-        return await render_overview(request, error=refused.message, status_code=400)
-    await db.commit()
-    return RedirectResponse(request.url_for("case", code=case.code).path, status_code=303)
+
+    async def run() -> None:
+        try:
+            if change == "advance":
+                target = form.get("to")
+                if not isinstance(target, str) or target not in set(cycle.Stage):
+                    raise cycle.TransitionRefused(N_("A case moves forward one stage at a time."))
+                await work.advance(db, keys, case=case, to=cycle.Stage(target), actor=user.actor)
+            elif change == "close":
+                reason, details = form.get("reason"), form.get("details")
+                await work.close(
+                    db,
+                    keys,
+                    case=case,
+                    reason=reason if isinstance(reason, str) else None,
+                    details=" ".join(details.split())[:4000] if isinstance(details, str) else None,
+                    staff_id=user.staff_id,
+                    actor=user.actor,
+                )
+            else:
+                await work.reopen(db, keys, case=case, staff_id=user.staff_id, actor=user.actor)
+        except cycle.TransitionRefused as refused:
+            raise Refused(refused.message, status_code=400) from None
+
+    return await commit_change(
+        request, version=form.get("version"), change=run, render=render_overview, tab="case", saved=False
+    )
 
 
 async def advance(request: Request) -> Response:
