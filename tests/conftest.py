@@ -10,6 +10,7 @@ import intake  # noqa: F401
 # isort: split
 import asyncio
 import os
+import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -146,6 +147,15 @@ async def engine(database: Database, inline_sqlite: bool) -> AsyncIterator[Async
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """Randomness a failure can be replayed from: the seed (INTAKE_TEST_SEED, else a new one) is
+    printed before the test runs, and shown with the output of a test that fails."""
+    seed = int(os.environ.get("INTAKE_TEST_SEED") or secrets.randbits(32))
+    print(f"{request.node.nodeid}: random seed {seed} (INTAKE_TEST_SEED={seed} replays it)")
+    return random.Random(seed)
 
 
 @pytest.fixture

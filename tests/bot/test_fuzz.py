@@ -92,7 +92,12 @@ actions = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(reach=st.sampled_from(STEPS), inputs=actions)
 async def test_random_input_at_any_step_never_crashes_and_every_reply_fits(
     phone: SandboxClient, t: Translate, caplog: pytest.LogCaptureFixture, reach: Reach, inputs: list
