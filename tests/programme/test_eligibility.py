@@ -3,6 +3,8 @@ single answer that must make them not eligible (the bot's provisional result dep
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from programme.eligibility import STANDARD_RULE, WIDER_MANDATE_RULE, EligibilityRule, is_eligible
@@ -48,3 +50,8 @@ def test_a_rule_that_needs_no_direction_accepts_none() -> None:
     assert is_eligible({**ELIGIBLE, "directions": []}, rule) is True
     assert is_eligible({**ELIGIBLE, "directions": [], "has_permit": "no"}, rule) is False
     assert STANDARD_RULE.needs_a_direction is True
+
+
+def test_the_shared_rules_cannot_be_changed_in_place() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        STANDARD_RULE.must_be_yes = ()  # type: ignore[misc]
