@@ -10,7 +10,7 @@ BOT_SOURCES := bot wording programme/forms.py programme/consent.py programme/urg
 AXE_DIR := tests/console/axe
 AXE     := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test lint catalogs extract bench clean browser axe
+.PHONY: demo test lint catalogs extract bench mutate clean browser axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ extract: $(STAMP)
 # BENCH_ARGS, e.g. BENCH_ARGS="--users 100,1000" for the full P1 run (see docs/benchmarks.md).
 bench: catalogs
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A mutation score per module of the code that keeps promises, each against its own fast tests
+# (bench/mutate.py; minutes per module, not in CI). MUTATE_ARGS: some of its modules.
+mutate: catalogs
+	$(BIN)/pip install --quiet -e '.[test,mutate]'
+	$(BIN)/python -m bench.mutate $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache $(AXE_DIR)/node_modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,7 @@ from caseworker_console.throttle import SignInThrottle
 from caseworker_console.views import erased_view
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
+from storage.models import utcnow
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Forms are short text; anything bigger is refused before it is parsed.
@@ -75,6 +77,7 @@ def create_app(
     retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
     campaign_approval_below: int = 10,
+    clock: Callable[[], dt.datetime] = utcnow,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -95,6 +98,7 @@ def create_app(
         retention=retention,
         bot_username=bot_username,
         campaign_approval_below=campaign_approval_below,
+        clock=clock,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

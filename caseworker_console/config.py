@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
-from storage.models import StaffSession
+from storage.models import StaffSession, utcnow
 
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 
@@ -48,11 +49,20 @@ class ConsoleConfig:
     # A campaign that sensitive filters narrow under this many people waits for a supervisor's
     # approval (INTAKE_CAMPAIGN_APPROVAL_BELOW).
     campaign_approval_below: int = 10
+    # What time it is for the dates the console decides by (the digest's today, the offices' and
+    # retention's first allowed days): utcnow, or a test's fixed moment.
+    clock: Callable[[], dt.datetime] = utcnow
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:
     settings: ConsoleConfig = connection.app.state.config
     return settings
+
+
+def today(connection: HTTPConnection, zone: zoneinfo.ZoneInfo | None = None) -> dt.date:
+    """The date now in `zone`, by default the office's time zone (INTAKE_TIMEZONE)."""
+    settings = config(connection)
+    return settings.clock().astimezone(zone or settings.timezone).date()
 
 
 def crypto(connection: HTTPConnection) -> Crypto:

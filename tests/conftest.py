@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database on SQLite and, when reachable, PostgreSQL; keys; a sandbox."""
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL (its tests reported skipped, with
+the reason, when the configured one does not answer, and failing where it is required); keys."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ import intake  # noqa: F401
 # isort: split
 import asyncio
 import os
+import random
 import secrets
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiogram.utils.i18n import I18n
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.crypto import Crypto
@@ -27,17 +29,59 @@ from storage.schema import Base
 from wording.languages import create_i18n
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
+# CI sets this: there a PostgreSQL that does not answer fails the run instead of skipping its half.
+REQUIRE_POSTGRES = os.environ.get("INTAKE_REQUIRE_POSTGRES") == "1"
+PROBE_TIMEOUT = 10.0
 
 
-def postgres_reachable() -> bool:
+def postgres_missing() -> str | None:
+    """Why the configured PostgreSQL cannot be used (a real connection is tried), or None when it can."""
+    url = make_url(POSTGRES_URL)
+
+    async def connect() -> None:
+        connection = await asyncpg.connect(
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            timeout=PROBE_TIMEOUT,
+        )
+        await connection.close()
+
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
+        asyncio.run(connect())
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        where = url.render_as_string(hide_password=True)
+        return f"PostgreSQL at {where} (INTAKE_TEST_POSTGRES_URL) does not answer: {type(error).__name__}: {error}"
+    return None
 
 
-BACKENDS = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
+POSTGRES_MISSING = postgres_missing()
+# Every database test runs once per backend; PostgreSQL's runs are reported skipped, and why, when it
+# does not answer (never left out of the count).
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(POSTGRES_MISSING is not None, reason=POSTGRES_MISSING or ""),
+    ),
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and POSTGRES_MISSING:
+        raise pytest.UsageError(f"INTAKE_REQUIRE_POSTGRES=1, but {POSTGRES_MISSING}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Said at the end of the run, beside the counts: the PostgreSQL half did not run, and why."""
+    if POSTGRES_MISSING is None:
+        return
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if POSTGRES_MISSING in str(r.longrepr)]
+    terminalreporter.write_sep("=", f"{len(skipped)} PostgreSQL tests skipped", yellow=True)
+    terminalreporter.write_line(POSTGRES_MISSING)
 
 
 class Database:
@@ -103,6 +147,15 @@ async def engine(database: Database, inline_sqlite: bool) -> AsyncIterator[Async
 @pytest.fixture
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """Randomness a failure can be replayed from: the seed (INTAKE_TEST_SEED, else a new one) is
+    printed before the test runs, and shown with the output of a test that fails."""
+    seed = int(os.environ.get("INTAKE_TEST_SEED") or secrets.randbits(32))
+    print(f"{request.node.nodeid}: random seed {seed} (INTAKE_TEST_SEED={seed} replays it)")
+    return random.Random(seed)
 
 
 @pytest.fixture

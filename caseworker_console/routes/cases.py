@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from caseworker_console import i18n
 from caseworker_console.config import config, crypto
+from caseworker_console.config import today as office_today
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission, feedback_routings
 from caseworker_console.routing import page, signed_in_user
@@ -212,7 +213,7 @@ async def case_list(request: Request) -> Response:
         for case in shown
     ]
     # The digest heads the first page: the reader's own cases, the office's today.
-    today = dt.datetime.now(settings.timezone).date()
+    today = office_today(request)
     due = await due_activities(db, staff_id=user.staff_id, today=today) if number == 1 else []
     # Feedback past its due time for a first answer, for those who answer it (never a caseworker).
     routings = feedback_routings(role=user.role, focal_point=user.focal_point)

@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import casework as work
 from caseworker_console import i18n
-from caseworker_console.config import config, crypto
+from caseworker_console.config import config, crypto, today
 from caseworker_console.database import database
 from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission, allows
@@ -149,8 +149,7 @@ def _view(request: Request, office: Office) -> OfficeView:
 
 
 def _today(request: Request, timezone: str | None = None) -> dt.date:
-    zone = zoneinfo.ZoneInfo(timezone) if timezone in time_zones() else config(request).timezone
-    return utcnow().astimezone(zone).date()
+    return today(request, zoneinfo.ZoneInfo(timezone) if timezone in time_zones() else None)
 
 
 async def offices_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
@@ -463,7 +462,7 @@ async def _new_time(
 ) -> tuple[Office, dt.datetime] | None:
     """The earliest free time of the same office (if it still offers the type), else of another."""
     db = database(request)
-    now = utcnow()
+    now = config(request).clock()
     offices = await store.active_offices(db, appointment_type=appointment_type)
     offices.sort(key=lambda office: office.id != prefer)
     for office in offices:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import i18n
-from caseworker_console.config import config, crypto
+from caseworker_console.config import config, crypto, today
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
@@ -70,7 +70,7 @@ def _reason(request: Request, hold: LegalHold) -> str:
 
 
 def _today(request: Request) -> dt.date:
-    return utcnow().astimezone(config(request).timezone).date()
+    return today(request)
 
 
 async def overview(request: Request) -> Response:
@@ -80,7 +80,7 @@ async def overview(request: Request) -> Response:
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
     zone = config(request).timezone
-    now = utcnow()
+    now = config(request).clock()
     due = await retention.due_for_erasure(db, policy=config(request).retention, now=now, within=DUE_WITHIN)
     held = await retention.held_cases(db)
     today = _today(request)

@@ -20,6 +20,7 @@ from caseworker_console import casework as work
 from caseworker_console import erasure as decide
 from caseworker_console import exports
 from outreach.sender import Sender
+from programme.cycle import Stage
 from programme.feedback import Kind
 from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
@@ -29,7 +30,7 @@ from storage.crypto import Crypto, owner_of
 from storage.engine import clear_erased
 from storage.erasure import COVERAGE, Cover, find_erasure_request, open_erasure_requests
 from storage.journey import add_case_message, add_data_request, raise_alert, record_consent
-from storage.models import Beneficiary, Case, OutboxMessage, StaffUser, utcnow
+from storage.models import Beneficiary, Case, FormResponse, OutboxMessage, StaffUser, utcnow
 from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport, Partner, Referral
 from storage.models_journey import DataRequest
@@ -324,6 +325,35 @@ def blob_pieces(blob: bytes) -> list[bytes]:
     pieces = [blob[-16:]]
     pieces += [blob[start : start + 24] for start in range(16, max(17, len(blob) - 24), 1024)]
     return [piece for piece in pieces if len(piece) >= 16]
+
+
+@pytest.mark.parametrize("how", ["assigned", "past_screening"])
+async def test_delete_once_casework_began_records_a_request_and_erases_nothing(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], how: str
+) -> None:
+    """The branch that must not erase: a case a supervisor assigned before anyone took it (still
+    new), or one past screening whose caseworker is gone (their account removed: `assigned_to` set
+    to null) — /delete confirmed twice records a request, and everything stays until it is decided."""
+    user = await screened(phone, t)
+    async with sessionmaker() as session, session.begin():
+        case = (await session.execute(select(Case))).scalar_one()
+        if how == "assigned":
+            leyla = await add_staff(session, "leyla", "caseworker")
+            sofia = await add_staff(session, "sofia", "supervisor")
+            await work.assign(session, case=case, staff_id=leyla.id, actor=f"staff:{sofia.id}")
+        else:
+            case.stage = Stage.INITIAL_ASSESSMENT
+    await type_and_wait(phone, user, "/delete", t("Do you want us to delete all your data?"))
+    await tap_and_wait(phone, user, t("Yes, delete"), t(SURE)[:10])
+    await tap_and_wait(phone, user, t("Yes, delete everything"), t("A caseworker already has your case")[:30])
+    await phone.wait_idle(user)
+    async with sessionmaker() as session:
+        requests = (await session.execute(select(DataRequest))).scalars().all()
+        for model in (Beneficiary, Case, FormResponse):
+            assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 1
+    assert [(request.kind, request.status) for request in requests] == [("deletion", "open")]
+    deleted = t("Your data is deleted. If you write to us again, we will start from the beginning.")
+    assert not any(deleted in message["text"] for message in await phone.bot_messages(user))
 
 
 async def test_erasure_leaves_nothing_of_a_person_who_is_in_every_table(

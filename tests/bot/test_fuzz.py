@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.forms import SCREENING
 from sandbox.client import SandboxClient
+from storage.models import ProcessedUpdate
 from tests.bot.test_journey import prompt, screened, tap_and_wait
 from tests.bot.test_screening import Translate, choose_language
 
 pytestmark = pytest.mark.slow
 
 TELEGRAM_TEXT_LIMIT = 4096
+PROCESSING_TIMEOUT = 30
 Reach = Callable[[SandboxClient, Translate], Awaitable[int]]
 
 
@@ -92,24 +97,52 @@ actions = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def until_processed(sessionmaker: async_sessionmaker[AsyncSession], update_ids: list[int]) -> None:
+    async with asyncio.timeout(PROCESSING_TIMEOUT):
+        while True:
+            async with sessionmaker() as session:
+                done = await session.scalar(
+                    select(func.count())
+                    .select_from(ProcessedUpdate)
+                    .where(ProcessedUpdate.update_id.in_(update_ids))
+                )
+            if done == len(update_ids):
+                return
+            await asyncio.sleep(0.05)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(reach=st.sampled_from(STEPS), inputs=actions)
 async def test_random_input_at_any_step_never_crashes_and_every_reply_fits(
-    phone: SandboxClient, t: Translate, caplog: pytest.LogCaptureFixture, reach: Reach, inputs: list
+    phone: SandboxClient,
+    t: Translate,
+    caplog: pytest.LogCaptureFixture,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    reach: Reach,
+    inputs: list,
 ) -> None:
     caplog.clear()
     caplog.set_level(logging.INFO)
     user = await reach(phone, t)
+    sent: list[int] = []
     for kind, value in inputs:
         if kind == "text" and value.strip():
-            await phone.send_text(user, value)
+            sent.append(await phone.send_text(user, value))
         elif kind == "forged":
             last = (await phone.bot_messages(user))[-1]
-            await phone.press_data(user, last["message_id"], value or "x")
+            sent.append(await phone.press_data(user, last["message_id"], value or "x"))
         elif kind == "contact":
-            await phone.share_contact(user, value)
+            sent.append(await phone.share_contact(user, value))
         elif kind != "text":
-            await phone.send(user, **{kind: value})
+            sent.append(await phone.send(user, **{kind: value}))
+    # What must happen first: every update handled and committed; then its replies, sent after the
+    # commit, and anything they log.
+    await until_processed(sessionmaker, sent)
     await phone.wait_idle(user, quiet=0.4)
     problems = [
         record.getMessage()

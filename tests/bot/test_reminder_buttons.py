@@ -148,6 +148,7 @@ async def test_a_reminder_in_the_persons_language_is_confirmed_once_stale_and_fo
     assert dates.time_label(start, BAKU, locale) in message["text"]
     assert dates.date_label(start, BAKU, locale) in message["text"]
     assert "Office A street 1, Baku" in message["text"] and "IP-" not in message["text"]
+    assert t("First meeting", locale) not in message["text"]  # never what the appointment is about
     if locale == "fa":
         assert "یادآوری" in message["text"]  # Persian, right to left, not the English msgid
     stale = data_of(message, confirm)

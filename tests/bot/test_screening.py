@@ -265,6 +265,54 @@ async def test_forged_and_stale_buttons_change_nothing(
         assert data["answers"] == {}
 
 
+def button_data(message: dict, label: str) -> str:
+    return next(
+        button["callback_data"]
+        for row in message["reply_markup"]["inline_keyboard"]
+        for button in row
+        if button["text"] == label
+    )
+
+
+async def test_an_earlier_questions_genuine_buttons_and_a_double_tap_answer_once(
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    """Each keyboard has a token of its own: the first question's real buttons, pressed once the
+    second is asked, are stale (the same values would answer it), and a double tap answers once."""
+    q1, q2, q3 = (t(question.prompt) for question in SCREENING.bot_questions())
+    stale = t("This button is no longer active. Please use the newest message.")
+    user = await at_the_first_question(phone, t)
+    first = (await phone.bot_messages(user))[-1]
+    assert q1 in first["text"]
+    await phone.press(user, t("Yes"))
+    second = await phone.wait_for_bot_message(user, contains=q2)
+    assert button_data(second, t("No")) != button_data(first, t("No"))
+
+    for label in (t("No"), t("Yes")):  # a late tap of the first question's buttons
+        pressed = button_data(first, label)
+        answer = await phone.press_for_answer(user, message_id=first["message_id"], callback_data=pressed)
+        assert answer["text"] == stale
+    async with sessionmaker() as session:
+        data = unseal_json(crypto, (await session.execute(select(DialogState))).scalar_one(), "data_enc")
+    assert data["q"] == "has_permit" and data["answers"] == {"resides_for_reason": "yes"}
+
+    # The second question's No, tapped twice at once: one answer, and the second tap is stale.
+    pressed = button_data(second, t("No"))
+    answers = await asyncio.gather(
+        *(
+            phone.press_for_answer(user, message_id=second["message_id"], callback_data=pressed)
+            for _ in range(2)
+        )
+    )
+    assert sorted(answer.get("text") or "" for answer in answers) == ["", stale]
+    await phone.wait_for_bot_message(user, contains=q3)
+    await phone.wait_idle(user)
+    async with sessionmaker() as session:
+        data = unseal_json(crypto, (await session.execute(select(DialogState))).scalar_one(), "data_enc")
+    assert data["q"] == "directions" and data["answers"] == {"resides_for_reason": "yes", "has_permit": "no"}
+    assert sum(q3 in message["text"] for message in await phone.bot_messages(user)) == 1
+
+
 async def test_unexpected_input_gets_a_short_re_ask_and_loses_nothing(
     phone: SandboxClient, t: Translate
 ) -> None:

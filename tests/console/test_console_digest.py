@@ -9,9 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from caseworker_console.app import create_app
 from storage import person_keys
 from storage.crypto import Crypto
 from storage.models import Case, StaffUser
@@ -21,9 +24,21 @@ from storage.sealing import seal
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedCases = Callable[..., Awaitable[list[Case]]]
 
-TODAY = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Baku")).date()  # the console's office time zone
+# The console's clock, set: half past midnight in Baku (the console's office time zone) while it is
+# still the day before in UTC, so the digest's today is the office's, whatever hour the test runs at.
+NOW = dt.datetime(2026, 3, 11, 0, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Baku"))
+TODAY = NOW.date()
 DAY = dt.timedelta(days=1)
 SECRET = "Go with Leyla to the clinic"
+
+
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> Starlette:
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: NOW.astimezone(dt.UTC))
+
+
+def test_the_set_moment_is_another_day_in_utc() -> None:
+    assert NOW.astimezone(dt.UTC).date() == TODAY - DAY
 
 
 async def activities(

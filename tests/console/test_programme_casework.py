@@ -66,6 +66,27 @@ def test_no_intervention_planning_before_consent_to_share_data_for_case_work() -
     )
 
 
+@pytest.mark.parametrize(
+    ("stage", "eligible", "consent"),
+    [
+        (Stage.INITIAL_ASSESSMENT, None, True),
+        (Stage.INTERVENTION_PLANNING, None, False),
+        (Stage.IMPLEMENTATION, None, False),
+        (Stage.FINAL_ASSESSMENT, None, False),
+    ],
+)
+def test_each_guard_holds_its_own_step_and_no_later_one(
+    stage: Stage, eligible: bool | None, consent: bool
+) -> None:
+    """Eligibility is confirmed on the way into the initial assessment and consent recorded on the way
+    into planning; the steps after those do not ask again (a withdrawal closes the case instead)."""
+    following = cycle.next_stage(stage)
+    assert following is not None
+    cycle.check_advance(
+        CaseFacts(stage, confirmed_eligible=eligible, has_casework_consent=consent), following
+    )
+
+
 @pytest.mark.parametrize("reason", [None, "", "bored", "closed"])
 def test_no_closing_without_one_of_the_reasons(reason: str | None) -> None:
     with pytest.raises(TransitionRefused):

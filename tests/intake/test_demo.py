@@ -17,7 +17,6 @@ from bs4 import BeautifulSoup
 
 from sandbox.client import SandboxClient
 from tests.bot.test_screening import Translate, answer_screening, choose_language
-from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +54,6 @@ async def console_login(client: httpx.AsyncClient, password: str) -> None:
     assert answer.status_code in (200, 303), answer.text
 
 
-@pytest.mark.skipif("sqlite" not in BACKENDS, reason="the demo runs on SQLite")
 async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Translate) -> None:
     sandbox_port, console_port = free_port(), free_port()
     environment = {

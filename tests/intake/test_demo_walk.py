@@ -21,7 +21,6 @@ import zoneinfo
 from pathlib import Path
 
 import httpx
-import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
@@ -36,16 +35,12 @@ from storage.outbox import Lane, Status
 from tests.bot.test_appointments import open_month, to_booking
 from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
-from tests.conftest import BACKENDS
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.intake.test_demo import ROOT, console_login, free_port, read_banner, sandbox_bots
 from wording import dates
 from wording.broadcast import opt_out_line
 
-pytestmark = [
-    *BROWSER_TEST,
-    pytest.mark.skipif("sqlite" not in BACKENDS, reason="the demo runs on SQLite"),
-]
+pytestmark = BROWSER_TEST
 
 OFFICE_ZONE = "Asia/Baku"  # the demo's default INTAKE_TIMEZONE, its office's time zone
 # The reminder falls due this long after the demo starts: time enough to book, and not much more.

@@ -71,7 +71,7 @@ async def sent_so_far(phone: SandboxClient) -> int:
 
 
 async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message_at_most_once(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, rng: random.Random
 ) -> None:
     key = generate_key()
     async with (
@@ -88,7 +88,7 @@ async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message
             "INTAKE_SEND_RATE": "1000",
         }
         log = tmp_path / "sender.log"
-        kill_points = sorted(random.sample(range(100, CAMPAIGN - 300), 3))
+        kill_points = sorted(rng.sample(range(100, CAMPAIGN - 300), 3))
         for point in kill_points:
             child = await Child.start(["-m", "intake.sender_process", "--lease", "1.5"], settings, log)
             try:
@@ -229,7 +229,7 @@ async def test_of_two_workers_on_postgresql_one_sends_and_the_other_takes_over_w
 
 
 async def test_a_campaign_made_in_the_console_survives_killed_workers_and_its_figures_are_the_transcript(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, rng: random.Random
 ) -> None:
     """The console schedules it; the worker process expands and sends it, killed with SIGKILL at random
     points (during the expansion too); every recipient gets it at most once, and the console's
@@ -254,7 +254,7 @@ async def test_a_campaign_made_in_the_console_survives_killed_workers_and_its_fi
                     "INTAKE_SEND_RATE": "1000",
                 }
                 log = tmp_path / "worker.log"
-                kill_points = [0, *sorted(random.sample(range(100, CAMPAIGN - 300), 2))]
+                kill_points = [0, *sorted(rng.sample(range(100, CAMPAIGN - 300), 2))]
                 for point in kill_points:
                     child = await Child.start(
                         ["-m", "intake.sender_process", "--lease", "1.5"], settings, log

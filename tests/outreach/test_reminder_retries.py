@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 import functools
 import math
-import time
 import uuid
 import zoneinfo
 
@@ -100,7 +99,6 @@ async def test_reminder_retries_that_would_go_late_are_dropped_with_their_reason
         quiet_hours=quiet,
     )
     assert await scheduler.run_once() == 3
-    wall, mono = utcnow(), time.monotonic()
     await phone.inject_fault("500", count=3, method="sendMessage")
     sender = Sender(
         bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC, reminder_quiet_hours=quiet
@@ -128,8 +126,10 @@ async def test_reminder_retries_that_would_go_late_are_dropped_with_their_reason
     assert sum(not entry["ok"] for entry in log) == 3
     delivered = [entry for entry in log if entry["ok"]]
     assert [entry["chat_id"] for entry in delivered] == [users["later"]]
-    [sent_at] = [wall + dt.timedelta(seconds=entry["t"] - mono) for entry in delivered]
-    assert sent_at >= quiet_until - dt.timedelta(milliseconds=50)  # the two clocks, read a moment apart
+    # Its retry was placed at the quiet hours' end, and its attempt was not made before that.
+    later = rows[reminders[reminder_of["later"]].outbox_id]  # type: ignore[index]
+    assert later.not_before == quiet_until
+    assert later.sent_at is not None and later.sent_at >= later.not_before
     for name in ("soon", "in_quiet"):
         assert not await phone.bot_messages(users[name])
 
@@ -199,3 +199,66 @@ async def test_a_reminder_back_for_a_retry_after_its_appointment_was_cancelled_i
     assert (reminder.status, reminder.reason) == ("dropped", "cancelled")
     assert (row.status, row.error) == (Status.CANCELLED, "reminder cancelled")
     assert not await phone.bot_messages(user)
+
+
+@pytest.mark.slow
+async def test_a_reminder_held_by_a_429_pause_that_outlasts_its_time_left_is_dropped_not_sent_late(
+    phone: SandboxClient,
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+) -> None:
+    """A reply's 429 pauses every send for RETRY_AFTER seconds; the reminders claimed meanwhile
+    wait in the rate limiter. When the pause ends, the one whose appointment began during it is
+    dropped (the last check before its request), and the one with time left goes."""
+    retry_after, time_left = 5, dt.timedelta(seconds=3)
+    (replied, reply_to), *_ = await recipients(phone, sessionmaker, crypto, 1)
+    users = {name: await phone.create_user() for name in ("soon", "later")}
+    appointments: dict[str, uuid.UUID] = {}
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        office = await add_office(session, capacity=10)
+        for name, user in users.items():
+            case = await new_case(session, crypto, user)
+            appointment = Appointment(
+                case_id=case.id, office_id=office.id, type="first", starts_at=now + dt.timedelta(hours=1)
+            )
+            session.add(appointment)
+            await session.flush()
+            session.add(Reminder(appointment_id=appointment.id, kind="before", offset_minutes=60, due_at=now))
+            appointments[name] = appointment.id
+    render = functools.partial(reminder_message, i18n)
+    assert await Scheduler(sessionmaker, crypto, render, default_timezone="UTC").run_once() == 2
+    await queue(sessionmaker, crypto, [reply_to], lane=Lane.REPLY)  # its lane goes first
+    await phone.inject_fault("429", count=1, method="sendMessage", retry_after=retry_after)
+    # One send a second: the reply's 429 is back long before the first reminder's turn.
+    sender = Sender(bot, sessionmaker, crypto, rate=1, idle_interval=0.05, zone=UTC)
+    async with sessionmaker() as session, session.begin():
+        # Time left for "soon", from now: less than the pause, more than its claim takes.
+        await session.execute(
+            Appointment.__table__.update()
+            .where(Appointment.id == appointments["soon"])
+            .values(starts_at=utcnow() + time_left)
+        )
+    await drain(sender, sessionmaker, within=30)
+
+    async with sessionmaker() as session:
+        reminders = {
+            reminder.appointment_id: reminder
+            for reminder in (await session.execute(select(Reminder))).scalars()
+        }
+        rows = {row.id: row for row in (await session.execute(select(OutboxMessage))).scalars()}
+    soon, later = reminders[appointments["soon"]], reminders[appointments["later"]]
+    assert (soon.status, soon.reason) == ("dropped", PAST)
+    assert (rows[soon.outbox_id].status, rows[soon.outbox_id].error) == (Status.CANCELLED, f"reminder {PAST}")
+    assert rows[later.outbox_id].status == Status.SENT
+    calls = [
+        (entry["chat_id"], entry["ok"])
+        for entry in await phone.call_log()
+        if entry["method"] == "sendMessage"
+    ]
+    # The 429 first; "soon" never reached Telegram; the reply went again after the pause.
+    assert calls[0] == (replied, False)
+    assert sorted(calls[1:]) == sorted([(replied, True), (users["later"], True)])
+    assert not await phone.bot_messages(users["soon"])

@@ -81,7 +81,7 @@ async def delivered(phone: SandboxClient) -> int:
 
 
 async def test_a_worker_killed_and_restarted_across_due_times_sends_each_reminder_once(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, rng: random.Random
 ) -> None:
     key = generate_key()
     async with (
@@ -125,7 +125,7 @@ async def test_a_worker_killed_and_restarted_across_due_times_sends_each_reminde
             )
             await asyncio.sleep(max(0.0, (down_due - utcnow()).total_seconds()) + 0.2)  # past the due time
 
-            kill_point = GROUP * 2 + random.randint(1, GROUP - 2)  # somewhere in the spread group
+            kill_point = GROUP * 2 + rng.randint(1, GROUP - 2)  # somewhere in the spread group
             worker = await Child.start(command, settings, log)
             try:
                 await until(lambda: _at_least(phone, kill_point), within=60)

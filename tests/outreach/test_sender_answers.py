@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,7 @@ from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.models import Beneficiary, OutboxMessage, utcnow
 from storage.outbox import Status, enqueue
-from tests.outreach.conftest import TOKEN, free_port, recipients
+from tests.outreach.conftest import TOKEN, recipients
 
 pytestmark = pytest.mark.slow
 
@@ -118,9 +119,11 @@ async def test_no_answer_in_time_settles_the_message_uncertain(
 
 @pytest.fixture
 async def unreachable_bot() -> AsyncIterator[Bot]:
-    bot = create_bot(TOKEN, f"http://127.0.0.1:{free_port()}")  # nothing listens there
-    yield bot
-    await bot.session.close()
+    with socket.socket() as silent:  # bound by us and never listening: every connection is refused
+        silent.bind(("127.0.0.1", 0))
+        bot = create_bot(TOKEN, f"http://127.0.0.1:{silent.getsockname()[1]}")
+        yield bot
+        await bot.session.close()
 
 
 async def test_a_connection_that_could_not_be_made_puts_the_message_back_for_later(

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
@@ -30,9 +31,17 @@ PATH = "/telegram/webhook"
 
 
 def free_port() -> int:
+    """A port for a child process to listen on (it is told the number; in-process servers bind port 0
+    themselves and say where they are: `bound_url`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def bound_url(runner: web.AppRunner) -> str:
+    """Where a server started on port 0 listens."""
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
 
 
 @pytest.fixture

@@ -26,13 +26,15 @@ from storage.migrate import upgrade
 from storage.models import Beneficiary, Case, FormResponse
 from storage.models_webhook import InboundUpdate
 from storage.sealing import unseal_json
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import POSTGRES_MISSING, POSTGRES_URL
 from tests.webhook.conftest import BOT_ID, PATH, SECRET, TOKEN, free_port, wait_until_listening
 from wording.languages import create_i18n
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif("postgresql" not in BACKENDS, reason="replicas share a PostgreSQL database"),
+    pytest.mark.skipif(
+        POSTGRES_MISSING is not None, reason=f"replicas share a PostgreSQL database; {POSTGRES_MISSING}"
+    ),
 ]
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 200

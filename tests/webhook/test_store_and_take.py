@@ -22,7 +22,7 @@ from storage.engine import create_engine, create_sessionmaker
 from storage.inbound import claim_updates
 from storage.models import utcnow
 from storage.models_webhook import InboundUpdate
-from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, Replica, free_port, text_update
+from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, Replica, bound_url, text_update
 from tests.webhook.test_webhook_delivery import queue_size
 
 CHAT = 100_000_777
@@ -220,11 +220,10 @@ async def test_a_database_outage_answers_503_when_the_consumer_would_take_the_up
     app = create_webhook_app(
         bot_id=BOT_ID, secret=SECRET, paths=[PATH], sessionmaker=unreachable, crypto=crypto, consumer=consumer
     )
-    port = free_port()
-    runner = await serve_app(app, "127.0.0.1", port)
+    runner = await serve_app(app, "127.0.0.1", 0)
     try:
         for update_id in (9, 10):
-            assert await post(f"http://127.0.0.1:{port}{PATH}", text_update(update_id, CHAT, "hello")) == 503
+            assert await post(f"{bound_url(runner)}{PATH}", text_update(update_id, CHAT, "hello")) == 503
         assert consumer.stats.store_failures == 2
         assert consumer.stats.updates_taken == 0 and dispatcher.started == []
     finally:

@@ -21,7 +21,7 @@ from storage.crypto import Crypto, generate_key
 from storage.engine import create_engine, create_sessionmaker
 from storage.models_webhook import InboundUpdate
 from storage.sealing import unseal
-from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, free_port, text_update
+from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, bound_url, text_update
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,10 +33,9 @@ async def serve_storing_only(
     app = create_webhook_app(
         bot_id=BOT_ID, secret=SECRET, paths=[PATH], sessionmaker=sessionmaker, crypto=crypto, consumer=None
     )
-    port = free_port()
-    runner = await serve_app(app, "127.0.0.1", port)
+    runner = await serve_app(app, "127.0.0.1", 0)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield bound_url(runner)
     finally:
         await runner.cleanup()
 
