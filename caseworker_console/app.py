@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from aiogram.types import WebhookInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -75,6 +77,7 @@ def create_app(
     retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
     campaign_approval_below: int = 10,
+    webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -95,6 +98,7 @@ def create_app(
         retention=retention,
         bot_username=bot_username,
         campaign_approval_below=campaign_approval_below,
+        webhook_info=webhook_info,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Awaitable, Callable
 
+from aiogram.types import WebhookInfo
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
@@ -48,6 +50,8 @@ class ConsoleConfig:
     # A campaign that sensitive filters narrow under this many people waits for a supervisor's
     # approval (INTAKE_CAMPAIGN_APPROVAL_BELOW).
     campaign_approval_below: int = 10
+    # getWebhookInfo of the process's bot, for the operations page; None: this console has no bot.
+    webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

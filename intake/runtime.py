@@ -216,7 +216,7 @@ async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
         return None
 
 
-def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
+def console_app(runtime: Runtime, *, bot_username: str | None, bot: Bot | None = None) -> Starlette:
     """The console as the settings describe it: behind HTTPS (INTAKE_CONSOLE_URL) its cookies are
     Secure and it sends HSTS; listening beyond loopback without that, it says so once."""
     # Imported here: a bot or a worker process need not load the console (PDF, images, fonts).
@@ -239,6 +239,7 @@ def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
         retention=settings.retention_policy(),
         bot_username=bot_username,
         campaign_approval_below=settings.campaign_approval_below,
+        webhook_info=None if bot is None else bot.get_webhook_info,
     )
 
 
@@ -251,7 +252,7 @@ def console_socket(settings: Settings) -> contextlib.AbstractContextManager[sock
 async def run_console(
     runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None, *, sock: socket.socket
 ) -> None:
-    app = console_app(runtime, bot_username=await bot_username(runtime.settings, bot))
+    app = console_app(runtime, bot_username=await bot_username(runtime.settings, bot), bot=bot)
     config = uvicorn.Config(
         app,
         host=runtime.settings.console_host,

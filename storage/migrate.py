@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -71,4 +71,8 @@ def _schema_state(connection: Connection) -> SchemaState:
 
 async def schema_state(engine: AsyncEngine) -> SchemaState:
     async with engine.connect() as connection:
-        return await connection.run_sync(_schema_state)
+        return await schema_state_of(connection)
+
+
+async def schema_state_of(connection: AsyncConnection) -> SchemaState:
+    return await connection.run_sync(_schema_state)

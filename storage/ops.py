@@ -57,23 +57,28 @@ async def _older_data_opens(session: AsyncSession, crypto: Crypto) -> bool:
     return _opens(crypto, wrapped, table="person_keys", column="wrapped", row=owner) is not None
 
 
-async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:
-    """Whether the configured keys open this database's data: its check row opened, or, the first
-    time, written under the newest key once the data already there is seen to open."""
+async def key_state(session: AsyncSession, crypto: Crypto) -> KeyState | None:
+    """Whether the configured keys open the check row; None when there is none yet."""
     row = await session.get(OpsMarker, KEY_CHECK)
     if row is None or row.sealed is None:
-        if not await _older_data_opens(session, crypto):
-            return KeyState.WRONG
-        sealed = crypto.encrypt(KEY_CHECK_TEXT, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
-        if row is None:
-            session.add(OpsMarker(name=KEY_CHECK, at=utcnow(), sealed=sealed))
-        else:
-            row.sealed = sealed
-        return KeyState.CURRENT
+        return None
     opened = _opens(crypto, row.sealed, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
     if opened != KEY_CHECK_TEXT.encode():
         return KeyState.WRONG
     return KeyState.CURRENT if crypto.is_current(row.sealed) else KeyState.OLDER
+
+
+async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:
+    """Whether the configured keys open this database's data: its check row opened, or, the first
+    time, written under the newest key once the data already there is seen to open."""
+    state = await key_state(session, crypto)
+    if state is not None:
+        return state
+    if not await _older_data_opens(session, crypto):
+        return KeyState.WRONG
+    sealed = crypto.encrypt(KEY_CHECK_TEXT, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
+    await session.merge(OpsMarker(name=KEY_CHECK, at=utcnow(), sealed=sealed))
+    return KeyState.CURRENT
 
 
 @dataclasses.dataclass(frozen=True)
