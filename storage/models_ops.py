@@ -26,7 +26,9 @@ class OpsMarker(Base):
     __tablename__ = "ops_markers"
     __encrypted__ = ("sealed",)
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Which fact: `sender_heartbeat` or `key_check` (named `id` as every sealed row's key is: the
+    # rotation and the sealing bind a value to its row by it).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[str | None] = mapped_column(String(120))
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -32,7 +32,7 @@ async def beat(session: AsyncSession, name: str, detail: str, *, now: dt.datetim
     """A heartbeat: the marker `name` rewritten with the time and who wrote it."""
     marker = await session.get(OpsMarker, name)
     if marker is None:
-        session.add(OpsMarker(name=name, at=now or utcnow(), detail=detail))
+        session.add(OpsMarker(id=name, at=now or utcnow(), detail=detail))
     else:
         marker.at, marker.detail = now or utcnow(), detail
 
@@ -77,7 +77,7 @@ async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:
     if not await _older_data_opens(session, crypto):
         return KeyState.WRONG
     sealed = crypto.encrypt(KEY_CHECK_TEXT, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
-    await session.merge(OpsMarker(name=KEY_CHECK, at=utcnow(), sealed=sealed))
+    await session.merge(OpsMarker(id=KEY_CHECK, at=utcnow(), sealed=sealed))
     return KeyState.CURRENT
 
 

@@ -24,11 +24,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "ops_markers",
-        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("at", storage.models.UTCDateTime(), nullable=False),
         sa.Column("detail", sa.String(length=120), nullable=True),
         sa.Column("sealed", sa.LargeBinary(), nullable=True),
-        sa.PrimaryKeyConstraint("name"),
+        sa.PrimaryKeyConstraint("id"),
     )
 
 
