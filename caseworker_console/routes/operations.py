@@ -146,8 +146,8 @@ async def _bot(request: Request, translate: gettext.NullTranslations, now: dt.da
         }
     if queued:
         state += " " + translate.ngettext(
-            "%(count)d update received by the webhook waits to be handled.",
-            "%(count)d updates received by the webhook wait to be handled.",
+            "%(count)s update received by the webhook waits to be handled.",
+            "%(count)s updates received by the webhook wait to be handled.",
             queued,
         ) % {"count": queued}
     return Check("bot", name, True, state)
@@ -180,8 +180,8 @@ async def _webhook(request: Request, translate: gettext.NullTranslations, now: d
         else translate.gettext("Long polling (no webhook is set).")
     )
     waiting = translate.ngettext(
-        "%(count)d update waits at Telegram.",
-        "%(count)d updates wait at Telegram.",
+        "%(count)s update waits at Telegram.",
+        "%(count)s updates wait at Telegram.",
         info.pending_update_count,
     ) % {"count": info.pending_update_count}
     if info.last_error_date is None:
