@@ -50,7 +50,8 @@ async def _run_parts(
             parts.append(lambda stop: rt.run_console(runtime, stop, sock=sock))
         await rt.run_together(stop, *parts)
         return
-    async with rt.telegram_bot(runtime, token) as bot:
+    # A console alone asks Telegram only for its pages: Telegram out of reach does not stop it.
+    async with rt.telegram_bot(runtime, token, check=with_polling or with_sender) as bot:
         if sock is not None:
             parts.append(lambda stop: rt.run_console(runtime, stop, bot, sock=sock))
         if with_polling:
@@ -91,8 +92,11 @@ def cmd_bot(args: argparse.Namespace) -> None:
 def cmd_console(args: argparse.Namespace) -> None:
     settings = load_settings()
     settings.keys()
+    # The token is optional here: with it, the operations page shows Telegram's webhook status.
+    given = settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value().strip()
+    token = settings.token() if given else None
     asyncio.run(
-        _serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=None)
+        _serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=token)
     )
 
 

@@ -161,7 +161,7 @@ async def _webhook(request: Request, translate: gettext.NullTranslations, now: d
             "telegram",
             name,
             True,
-            translate.gettext("Not asked: this console runs without the bot (intake console)."),
+            translate.gettext("Not asked: this console has no TELEGRAM_BOT_TOKEN."),
         )
     try:
         info = await ask()

@@ -88,7 +88,7 @@ async def test_a_new_installation_says_what_is_not_running_yet(
         "Restart the processes: each checks the keys when it starts.",
     )
     assert found["bot"][1] == "It has not received a message yet (or none in the days updates are kept)."
-    assert found["telegram"] == ("yes", "Not asked: this console runs without the bot (intake console).", "")
+    assert found["telegram"] == ("yes", "Not asked: this console has no TELEGRAM_BOT_TOKEN.", "")
     assert "Nothing is waiting to be sent." in (await client.get("/operations")).text
     # A process starts: it writes the key check, which the page then opens.
     async with sessionmaker() as session, session.begin():

@@ -268,3 +268,26 @@ async def test_serve_refuses_the_demos_database(tmp_path: Path, fresh: str) -> N
             "database of its own in DATABASE_URL (`intake demo` keeps its own under ./var/demo/)."
         ),
     )
+
+
+async def test_the_webhook_port_in_use(tmp_path: Path, sandbox: SandboxServer, taken_port: int) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    await migrate(url, tmp_path)
+    code, output = await intake(
+        "bot",
+        cwd=tmp_path,
+        DATABASE_URL=url,
+        INTAKE_DATA_KEYS=generate_key(),
+        TELEGRAM_BOT_TOKEN=GOOD_TOKEN,
+        TELEGRAM_API_URL=sandbox.url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
+        TELEGRAM_WEBHOOK_SECRET="s" * 32,
+        INTAKE_WEBHOOK_ADDR=f"127.0.0.1:{taken_port}",
+    )
+    assert (code, output) == (
+        2,
+        one_sentence(
+            f"Port {taken_port} on 127.0.0.1 is already in use by another program: stop it, "
+            "or choose another port in INTAKE_WEBHOOK_ADDR."
+        ),
+    )
