@@ -280,22 +280,9 @@ async def run_together(stop: asyncio.Event, *parts: Callable[[asyncio.Event], Aw
         finally:
             stop.set()
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for part in parts:
-                group.create_task(watched(part))
-    except ExceptionGroup as errors:
-        # A part that could not start (a port in use) says so in its one sentence.
-        if (mistake := first_mistake(errors)) is not None:
-            raise mistake from None
-        raise
-
-
-def first_mistake(errors: BaseExceptionGroup) -> SettingsError | None:
-    found = errors.subgroup(SettingsError)
-    while isinstance(found, BaseExceptionGroup):
-        found = found.exceptions[0]
-    return found
+    async with asyncio.TaskGroup() as group:
+        for part in parts:
+            group.create_task(watched(part))
 
 
 @contextlib.asynccontextmanager

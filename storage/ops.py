@@ -8,6 +8,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto, DecryptionError
@@ -59,7 +60,7 @@ async def _older_data_opens(session: AsyncSession, crypto: Crypto) -> bool:
 
 async def key_state(session: AsyncSession, crypto: Crypto) -> KeyState | None:
     """Whether the configured keys open the check row; None when there is none yet."""
-    row = await session.get(OpsMarker, KEY_CHECK)
+    row = (await session.execute(select(OpsMarker).where(OpsMarker.id == KEY_CHECK))).scalar_one_or_none()
     if row is None or row.sealed is None:
         return None
     opened = _opens(crypto, row.sealed, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
@@ -77,8 +78,13 @@ async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:
     if not await _older_data_opens(session, crypto):
         return KeyState.WRONG
     sealed = crypto.encrypt(KEY_CHECK_TEXT, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
-    await session.merge(OpsMarker(id=KEY_CHECK, at=utcnow(), sealed=sealed))
-    return KeyState.CURRENT
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OpsMarker)
+    # Replicas starting together: the first one's row stands, and the others check against it.
+    await session.execute(
+        insert.values(id=KEY_CHECK, at=utcnow(), sealed=sealed).on_conflict_do_nothing(index_elements=["id"])
+    )
+    return await key_state(session, crypto) or KeyState.WRONG
 
 
 @dataclasses.dataclass(frozen=True)
