@@ -18,6 +18,7 @@ from outreach.heartbeat import who
 from storage import ops
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, ProcessedUpdate, StaffUser, utcnow
+from storage.models_appointments import Office
 from tests.conftest import Database
 from tests.console.browser import BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.console.test_console_browser import console_url
@@ -107,6 +108,12 @@ async def test_the_checklist_and_the_operations_page_in_russian_and_azerbaijani(
     await make_user("ruslan", role="admin", language="ru", display_name="Руслан")
     await make_user("aysel", role="admin", language="az", display_name="Aysel")
     await running_installation(sessionmaker, crypto)
+    async with sessionmaker() as session, session.begin():
+        session.add(
+            Office(
+                name="Integration Centre Ganja", address="1 Example Street", latitude=40.68, longitude=46.36
+            )
+        )
     shots = tmp_path / database.backend
     shots.mkdir()
     problems: list[str] = []
@@ -119,7 +126,11 @@ async def test_the_checklist_and_the_operations_page_in_russian_and_azerbaijani(
         for username, (locale, checklist_name, operations, running) in expected.items():
             page = await open_page(browser, problems)
             await sign_in(page, console_url, username)
-            await expect(page.get_by_role("region", name=checklist_name)).to_be_visible()
+            checklist = page.get_by_role("region", name=checklist_name)
+            await expect(checklist).to_be_visible()
+            # A step done is ticked off and stays in the list, the others still to do.
+            await expect(checklist.locator("li[data-done=yes]")).to_have_count(1)
+            await expect(checklist.locator("li[data-step=office]")).to_have_attribute("data-done", "yes")
             await page.screenshot(path=str(shots / f"checklist-{locale}.png"), full_page=True)
             await page.get_by_role("link", name=operations).click()
             await expect(page.get_by_role("heading", name=operations, level=1)).to_be_visible()
