@@ -73,7 +73,7 @@ extract: $(STAMP)
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -d bot/locales -D messages -i bot/locales/messages.pot
 	$(BIN)/pybabel extract --no-location -F caseworker_console/babel.cfg -k _ -k N_ -k NP_:1,2 \
 		-o caseworker_console/locales/console.pot caseworker_console programme
-	$(BIN)/pybabel update --no-fuzzy-matching -d caseworker_console/locales -D console \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -d caseworker_console/locales -D console \
 		-i caseworker_console/locales/console.pot
 
 # BENCH_ARGS, e.g. BENCH_ARGS="--users 100,1000" for the full P1 run (see docs/benchmarks.md).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from aiogram.types import WebhookInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -78,6 +79,7 @@ def create_app(
     bot_username: str | None = None,
     campaign_approval_below: int = 10,
     clock: Callable[[], dt.datetime] = utcnow,
+    webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -99,6 +101,7 @@ def create_app(
         bot_username=bot_username,
         campaign_approval_below=campaign_approval_below,
         clock=clock,
+        webhook_info=webhook_info,
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from aiogram.types import WebhookInfo
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
@@ -52,6 +53,8 @@ class ConsoleConfig:
     # What time it is for the dates the console decides by (the digest's today, the offices' and
     # retention's first allowed days): utcnow, or a test's fixed moment.
     clock: Callable[[], dt.datetime] = utcnow
+    # getWebhookInfo of the process's bot, for the operations page; None: this console has no bot.
+    webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

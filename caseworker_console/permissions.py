@@ -43,6 +43,8 @@ class Permission(enum.StrEnum):
     # Feedback and complaints from the people served: the supervisors read feedback about the
     # service; complaints about staff only those of them named focal points (`feedback_routings`).
     FEEDBACK = "feedback.read"
+    # The operations page: the worker's heartbeat, the outbox backlog, the bot, the database, the keys.
+    OPERATIONS = "operations.read"
 
 
 _CASEWORK = frozenset(
@@ -86,7 +88,13 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
     ),
     # Administrators set the organisation up (accounts, offices), never seeing case content.
     "admin": frozenset(
-        {Permission.SIGNED_IN, Permission.ACCOUNTS, Permission.OFFICES, Permission.OFFICES_MANAGE}
+        {
+            Permission.SIGNED_IN,
+            Permission.ACCOUNTS,
+            Permission.OFFICES,
+            Permission.OFFICES_MANAGE,
+            Permission.OPERATIONS,
+        }
     ),
 }
 

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from caseworker_console.auth import ConsoleUser, csrf_protected, redirect_to_login
+from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.permissions import (
     CASE_PERMISSIONS,
@@ -27,6 +28,7 @@ from caseworker_console.permissions import (
     case_access,
     sees_identity,
 )
+from caseworker_console.setup import setup_steps
 from storage import casework, erasure
 from storage.models import Case
 from storage.models_erasure import CaseTombstone
@@ -127,6 +129,10 @@ def _guard(endpoint: Endpoint, permission: Permission, method: str, case_scoped:
             return RedirectResponse(request.url_for("account").path, status_code=303)
         if not allows(user.role, permission):
             raise HTTPException(status_code=403)
+        if method == "GET" and allows(user.role, Permission.OPERATIONS):
+            # Until the installation is set up, its administrators see what is left at the top.
+            steps = await setup_steps(database(request), config(request))
+            request.state.setup_steps = steps if not all(step.done for step in steps) else []
         return await inner(request)
 
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")

@@ -83,6 +83,8 @@ class Pages:
             "permissions": permissions,
             "url_for": _url_for(request),
             "timezone_name": i18n.timezone_name(config(request).timezone, locale=locale),
+            # The setup checklist (caseworker_console.setup): an administrator's, until it is done.
+            "setup_steps": getattr(request.state, "setup_steps", []),
         }
 
     def render(

@@ -6,15 +6,16 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from intake.logs import configure_logging
-from intake.settings import Settings, SettingsError, demo_keys, load_settings
+from intake.settings import Settings, SettingsError, load_settings
 
-VAR_DIR = Path("var")
+if TYPE_CHECKING:
+    from intake.runtime import Runtime
 
 
 async def _serve_until_stopped(
@@ -24,21 +25,40 @@ async def _serve_until_stopped(
 
     stop = asyncio.Event()
     rt.stop_on_signals(stop)
-    async with rt.open_runtime(settings) as runtime:
-        parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
-        if token is None:
-            if with_console:
-                parts.append(lambda stop: rt.run_console(runtime, stop))
-            await rt.run_together(stop, *parts)
-            return
-        async with rt.telegram_bot(runtime, token) as bot:
-            if with_console:
-                parts.append(lambda stop: rt.run_console(runtime, stop, bot))
-            if with_polling:
-                parts.append(lambda stop: rt.run_polling(runtime, bot, stop))
-            if with_sender:
-                parts.append(lambda stop: rt.run_sender(runtime, bot, stop))
-            await rt.run_together(stop, *parts)
+    with contextlib.ExitStack() as sockets:
+        sock = sockets.enter_context(rt.console_socket(settings)) if with_console else None
+        async with rt.open_runtime(settings) as runtime:
+            await _run_parts(
+                runtime, stop, sock, with_polling=with_polling, with_sender=with_sender, token=token
+            )
+
+
+async def _run_parts(
+    runtime: Runtime,
+    stop: asyncio.Event,
+    sock: socket.socket | None,
+    *,
+    with_polling: bool,
+    with_sender: bool,
+    token: str | None,
+) -> None:
+    from intake import runtime as rt
+
+    parts: list[Callable[[asyncio.Event], Awaitable[None]]] = []
+    if token is None:
+        if sock is not None:
+            parts.append(lambda stop: rt.run_console(runtime, stop, sock=sock))
+        await rt.run_together(stop, *parts)
+        return
+    # A console alone asks Telegram only for its pages: Telegram out of reach does not stop it.
+    async with rt.telegram_bot(runtime, token, check=with_polling or with_sender) as bot:
+        if sock is not None:
+            parts.append(lambda stop: rt.run_console(runtime, stop, bot, sock=sock))
+        if with_polling:
+            parts.append(lambda stop: rt.run_polling(runtime, bot, stop))
+        if with_sender:
+            parts.append(lambda stop: rt.run_sender(runtime, bot, stop))
+        await rt.run_together(stop, *parts)
 
 
 # ── commands ────────────────────────────────────────────────────────────────────────────────────
@@ -72,8 +92,11 @@ def cmd_bot(args: argparse.Namespace) -> None:
 def cmd_console(args: argparse.Namespace) -> None:
     settings = load_settings()
     settings.keys()
+    # The token is optional here: with it, the operations page shows Telegram's webhook status.
+    given = settings.telegram_bot_token is not None and settings.telegram_bot_token.get_secret_value().strip()
+    token = settings.token() if given else None
     asyncio.run(
-        _serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=None)
+        _serve_until_stopped(settings, with_polling=False, with_sender=False, with_console=True, token=token)
     )
 
 
@@ -87,6 +110,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    from intake.startup import reachable
     from storage.engine import create_engine
     from storage.migrate import upgrade
 
@@ -95,6 +119,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     async def run() -> None:
         engine = create_engine(settings.database_url)
         try:
+            await reachable(engine)
             await upgrade(engine)
         finally:
             await engine.dispose()
@@ -104,26 +129,20 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
-    from sqlalchemy import inspect
-
     from caseworker_console.accounts import AccountError, create_user
+    from intake.demo import DEMO_DATABASE_URL
+    from intake.startup import migrated
     from storage.engine import create_engine, create_sessionmaker
 
-    settings = load_settings()
+    database_url = DEMO_DATABASE_URL if args.demo else load_settings().database_url
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
 
     async def run() -> None:
         # An account holds nothing sealed: the database is enough, so it works beside `intake demo`
-        # (whose data key stays in ./var) without INTAKE_DATA_KEYS, as `migrate` does.
-        engine = create_engine(settings.database_url)
+        # (`--demo`: its database under ./var/demo) without INTAKE_DATA_KEYS, as `migrate` does.
+        engine = create_engine(database_url)
         try:
-            async with engine.connect() as connection:
-                migrated = await connection.run_sync(lambda sync: inspect(sync).has_table("staff_users"))
-            if not migrated:
-                raise SettingsError(
-                    "The database at DATABASE_URL has no tables yet: run `intake migrate` first "
-                    "(`intake demo` does it when it starts)."
-                )
+            await migrated(engine)
             async with create_sessionmaker(engine)() as session, session.begin():
                 await create_user(
                     session,
@@ -178,7 +197,6 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from intake.demo import run_demo
 
-    os.environ.setdefault("INTAKE_DATA_KEYS", demo_keys(VAR_DIR))
     asyncio.run(run_demo(sandbox_port=args.sandbox_port))
 
 
@@ -216,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--language", choices=["en", "az", "ru"], default="en")
     create_user.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_user.add_argument(
+        "--demo", action="store_true", help="in the demo's database (./var/demo), not DATABASE_URL's"
     )
     rotate = add(
         "rotate-keys",

@@ -225,10 +225,28 @@ DEMO_CITIES = ("Bakı", "Baki", "BAKU", "Sumqayıt", "Sumqayit", "Gəncə", "Xı
 DEMO_TELEGRAM_BASE = 9_100_000_000_000
 
 
+def outcome(drawn: str, *, starts_at: dt.datetime, now: dt.datetime, closed: bool) -> str:
+    """An appointment's status as it can be today: one still ahead is booked (cancelled when its
+    case is closed), never already attended or missed."""
+    if starts_at <= now:
+        return drawn
+    return "cancelled" if closed else "booked"
+
+
+def replied(after: dt.timedelta, *, handoff: dt.datetime | None, now: dt.datetime) -> dt.timedelta | None:
+    """A caseworker's reply only if its time has come: none yet for a handoff too recent."""
+    return after if handoff is not None and handoff + after <= now else None
+
+
+async def holds_demo_data(session: AsyncSession) -> bool:
+    """The demo's made-up data is in this database (its first partner is its sign)."""
+    first = DEMO_PARTNERS[0][0]
+    return (await session.execute(select(Partner.id).where(Partner.name == first))).first() is not None
+
+
 async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, staff_id: int | None) -> bool:
     """Seed the demo data set once; False when it is already there."""
-    first = DEMO_PARTNERS[0][0]
-    if (await session.execute(select(Partner.id).where(Partner.name == first))).first() is not None:
+    if await holds_demo_data(session):
         return False
     partners = [
         Partner(name=name, service_area=area, address=address, languages=languages, contact=contact)
@@ -275,13 +293,18 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
             plan=rank >= 3,
             closed=closed,
             handoff_at=handoff,
-            reply_after=dt.timedelta(hours=pick.choice((0.5, 2, 20, 50)))
+            reply_after=replied(dt.timedelta(hours=pick.choice((0.5, 2, 20, 50))), handoff=handoff, now=now)
             if handoff and pick.random() < 0.85
             else None,
             appointments=[
                 (
                     office.id,
-                    pick.choice(("attended", "attended", "no_show", "cancelled")),
+                    outcome(
+                        pick.choice(("attended", "attended", "no_show", "cancelled")),
+                        starts_at=created + dt.timedelta(days=3),
+                        now=now,
+                        closed=closed is not None,
+                    ),
                     created + dt.timedelta(days=3),
                 )
             ]
@@ -307,8 +330,8 @@ async def seed_demo(session: AsyncSession, crypto: Crypto, *, office: Office, st
                     status=status,
                     created_by=staff_id,
                     changed_by=staff_id,
-                    created_at=created + dt.timedelta(days=2),
-                    changed_at=created + dt.timedelta(days=4),
+                    created_at=min(created + dt.timedelta(days=2), now),
+                    changed_at=min(created + dt.timedelta(days=4), now),
                 )
             )
     # People who stopped in the bot before screening ended, and a campaign's delivery.

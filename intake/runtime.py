@@ -10,6 +10,7 @@ import gc
 import logging
 import secrets
 import signal
+import socket
 import zoneinfo
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import aiohttp
 import uvicorn
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.token import TokenValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
@@ -27,7 +29,9 @@ from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from intake import speedups
 from intake.settings import Settings, SettingsError
+from intake.startup import bind_error, check_database, check_telegram, listening
 from outreach.campaign_worker import CampaignWorker
+from outreach.heartbeat import beat_while_running
 from outreach.leader import lead_then_run
 from outreach.reminders import Scheduler
 from outreach.retention import RetentionWorker
@@ -58,13 +62,15 @@ class Runtime:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Runtime]:
-    """The database and keys. The bot gets an engine of its own: on SQLite, with the speed patches
-    (intake.speedups), its statements (all short) run on the event loop's thread while the console's
-    and the sender's (some long) stay on the driver's thread, all taking turns on the process's
-    write lock on the file; on PostgreSQL its pool
-    does not ping connections before use, a round trip of the six an update makes: the bot applies
-    an update again when its connection was lost (bot.middlewares)."""
+async def open_runtime(settings: Settings, *, demo: bool = False) -> AsyncIterator[Runtime]:
+    """The database and keys, checked (intake.startup): the demo's (`demo`) is migrated first and
+    may hold made-up data, a real installation's may not.
+
+    The bot gets an engine of its own: on SQLite, with the speed patches (intake.speedups), its
+    statements (all short) run on the event loop's thread while the console's and the sender's (some
+    long) stay on the driver's thread, all taking turns on the process's write lock on the file; on
+    PostgreSQL its pool does not ping connections before use, a round trip of the six an update
+    makes: the bot applies an update again when its connection was lost (bot.middlewares)."""
     crypto = Crypto(settings.keys())
     engine = create_engine(settings.database_url)
     if is_sqlite(settings.database_url):
@@ -72,8 +78,9 @@ async def open_runtime(settings: Settings, *, migrate: bool = False) -> AsyncIte
     else:
         bot_engine = create_engine(settings.database_url, pool_pre_ping=False)
     try:
-        if migrate:
+        if demo:
             await upgrade(engine)
+        await check_database(engine, crypto, refuse_demo=not demo)
         yield Runtime(settings, engine, create_sessionmaker(engine), crypto, create_sessionmaker(bot_engine))
     finally:
         await engine.dispose()
@@ -179,6 +186,7 @@ async def run_sender(
             group.create_task(scheduler.run(stop))
             group.create_task(campaigns.run(stop))
             group.create_task(purge.run(stop))
+            group.create_task(beat_while_running(runtime.sessionmaker, stop))
 
     async def take_over() -> None:
         # What the last sender sent in its last second counts against Telegram's limit too.
@@ -208,7 +216,7 @@ async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
         return None
 
 
-def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
+def console_app(runtime: Runtime, *, bot_username: str | None, bot: Bot | None = None) -> Starlette:
     """The console as the settings describe it: behind HTTPS (INTAKE_CONSOLE_URL) its cookies are
     Secure and it sends HSTS; listening beyond loopback without that, it says so once."""
     # Imported here: a bot or a worker process need not load the console (PDF, images, fonts).
@@ -231,11 +239,20 @@ def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
         retention=settings.retention_policy(),
         bot_username=bot_username,
         campaign_approval_below=settings.campaign_approval_below,
+        webhook_info=None if bot is None else bot.get_webhook_info,
     )
 
 
-async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None) -> None:
-    app = console_app(runtime, bot_username=await bot_username(runtime.settings, bot))
+def console_socket(settings: Settings) -> contextlib.AbstractContextManager[socket.socket]:
+    """The console's listening socket, bound before anything else starts: a port in use is then
+    one sentence before the bot or the sender has done anything."""
+    return listening(settings.console_host, settings.console_port, "INTAKE_CONSOLE_ADDR")
+
+
+async def run_console(
+    runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None, *, sock: socket.socket
+) -> None:
+    app = console_app(runtime, bot_username=await bot_username(runtime.settings, bot), bot=bot)
     config = uvicorn.Config(
         app,
         host=runtime.settings.console_host,
@@ -248,7 +265,7 @@ async def run_console(runtime: Runtime, stop: asyncio.Event, bot: Bot | None = N
         forwarded_allow_ips=runtime.settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True
     await serving
@@ -269,9 +286,18 @@ async def run_together(stop: asyncio.Event, *parts: Callable[[asyncio.Event], Aw
 
 
 @contextlib.asynccontextmanager
-async def telegram_bot(runtime: Runtime, token: str) -> AsyncIterator[Bot]:
-    bot = create_bot(token, runtime.settings.telegram_api_url)
+async def telegram_bot(runtime: Runtime, token: str, *, check: bool = True) -> AsyncIterator[Bot]:
+    """A bot on the token; `check`: getMe first, so a rejected token or no answer is one sentence."""
     try:
+        bot = create_bot(token, runtime.settings.telegram_api_url)
+    except TokenValidationError:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not a bot token (digits, a colon, then letters): "
+            "copy it again from @BotFather."
+        ) from None
+    try:
+        if check:
+            await check_telegram(bot, runtime.settings.telegram_api_url)
         yield bot
     finally:
         await bot.session.close()
@@ -300,7 +326,10 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
         crypto=runtime.crypto,
         consumer=consumer,
     )
-    runner = await serve_app(app, settings.webhook_host, settings.webhook_port)
+    try:
+        runner = await serve_app(app, settings.webhook_host, settings.webhook_port)
+    except OSError as error:
+        raise bind_error(error, settings.webhook_host, settings.webhook_port, "INTAKE_WEBHOOK_ADDR") from None
     try:
         await set_commands(bot, i18n)
         try:

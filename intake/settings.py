@@ -25,6 +25,10 @@ WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{2,29}[Bb][Oo][Tt]")
 
 
+# The only drivers the processes run on: SQLite through aiosqlite, PostgreSQL through asyncpg.
+ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one sentence for an operator."""
 
@@ -123,6 +127,24 @@ class Settings(BaseSettings):
         if not BOT_USERNAME.fullmatch(name):
             raise ValueError("expected the bot's username, 5 to 32 of A-Z, a-z, 0-9 and _, ending in bot")
         return name
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, found, rest = value.partition("://")
+        if scheme in ASYNC_DRIVERS:
+            return value
+        if not found:
+            raise ValueError("expected a URL such as sqlite+aiosqlite:///./var/intake.db, not a plain path")
+        if scheme.startswith("sqlite"):
+            # The path is no secret; PostgreSQL's URL may hold a password, so it is never repeated.
+            raise ValueError(f"name the async driver, sqlite+aiosqlite://{rest}")
+        if scheme.startswith(("postgres", "postgresql")):
+            raise ValueError("name the async driver, postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE")
+        raise ValueError(
+            "expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE"
+        )
 
     @field_validator("webhook_secret")
     @classmethod

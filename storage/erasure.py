@@ -108,6 +108,10 @@ COVERAGE: dict[str, Coverage] = {
         "once the row is gone"
     ),
     "staff_telegram_links": _kept("staff members' own chats, not beneficiaries'; removed with the link"),
+    "ops_markers": _kept(
+        "the sender's heartbeat (host and process id) and the data keys' check row (a fixed text): "
+        "nothing about any person"
+    ),
     "case_counters": _not_personal("the yearly sequence of case codes"),
     "offices": _not_personal("the programme's offices: hours, holidays and closures, nothing about a person"),
     "partners": _not_personal("partner organisations"),

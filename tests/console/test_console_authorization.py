@@ -92,6 +92,8 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     # Offices: administrators keep them, supervisors read them (no case content either way).
     Permission.OFFICES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": A},
     Permission.OFFICES_MANAGE: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The operations page: the running system, no case data; administrators keep it running.
+    Permission.OPERATIONS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}

@@ -93,8 +93,10 @@ async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Tra
         assert len([code for code in codes if re.fullmatch(r"IP-\d{4}-0\d{5}", code)]) == 2
         screened = figures.select_one("table.funnel tr[data-step=screened] td.count")
         assert screened is not None and int(screened.get_text()) > 100
-        assert (tmp_path / "var" / "intake.db").exists()
-        assert (tmp_path / "var" / "data-keys").stat().st_mode & 0o077 == 0
+        # Apart from a real installation's ./var/intake.db: its own file and key under ./var/demo.
+        assert (tmp_path / "var" / "demo" / "intake.db").exists()
+        assert not (tmp_path / "var" / "intake.db").exists()
+        assert (tmp_path / "var" / "demo" / "data-keys").stat().st_mode & 0o077 == 0
     finally:
         process.send_signal(signal.SIGINT)
         output = await asyncio.wait_for(process.communicate(), 30)

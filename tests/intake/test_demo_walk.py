@@ -94,6 +94,7 @@ async def create_officer(directory: Path, environment: dict[str, str]) -> None:
         "--display-name",
         "Olga Outreach",
         "--password-stdin",
+        "--demo",
         cwd=directory,
         env=environment,
         stdin=asyncio.subprocess.PIPE,
@@ -165,7 +166,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'intake.db'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'demo' / 'intake.db'}")
     sessionmaker = create_sessionmaker(engine)
     shots = ARTIFACTS / "demo-walk"
     shots.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
     try:
         banner = await read_banner(process)
         demo_password = re.search(r"demo / (\S+)", banner).group(1)
-        assert "intake create-user NAME --role outreach" in banner
+        assert "intake create-user NAME --role outreach --demo" in banner
         [bot] = await sandbox_bots(sandbox_port)
         await create_officer(tmp_path, environment)
         console = f"http://127.0.0.1:{console_port}"

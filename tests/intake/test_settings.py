@@ -155,8 +155,7 @@ def test_create_user_needs_the_database_not_the_data_keys(tmp_path: Path) -> Non
     empty = _intake(*account, stdin="walk-the-demo-2026\n", DATABASE_URL=url)
     assert empty.returncode == 2 and "Traceback" not in empty.stderr
     assert empty.stderr.strip().splitlines()[-1] == (
-        "intake: The database at DATABASE_URL has no tables yet: run `intake migrate` first "
-        "(`intake demo` does it when it starts)."
+        "intake: The database at DATABASE_URL has no tables yet: run `intake migrate` first."
     )
     assert _intake("migrate", DATABASE_URL=url).returncode == 0
     made = _intake(*account, stdin="walk-the-demo-2026\n", DATABASE_URL=url)

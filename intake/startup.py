@@ -1,0 +1,151 @@
+"""What every process checks before it starts, each mistake one sentence for the operator.
+
+The database is reachable with DATABASE_URL's login and at this version's schema; a real
+installation's database holds none of the demo's made-up data; the data keys open the data (the
+key check row, storage.ops); Telegram is reachable and takes the bot token; the ports are free.
+Each failure is a `SettingsError` naming the setting or the step to take (intake.cli prints it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+from collections.abc import Iterator
+
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from intake.demo_data import holds_demo_data
+from intake.settings import SettingsError
+from storage.crypto import Crypto
+from storage.engine import create_sessionmaker
+from storage.migrate import SchemaState, schema_state
+from storage.ops import KeyState, check_keys
+
+# PostgreSQL's error codes for a refused login and a database that does not exist.
+BAD_LOGIN = {"28P01": "password", "28000": "user name"}
+NO_DATABASE = "3D000"
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL error code somewhere in the chain SQLAlchemy and asyncpg wrap it in."""
+    seen: BaseException | None = error
+    while seen is not None:
+        code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(code, str):
+            return code
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+def database_error(error: BaseException) -> SettingsError:
+    """A failed first connection as one sentence."""
+    code = _sqlstate(error)
+    if code in BAD_LOGIN:
+        return SettingsError(
+            f"PostgreSQL refused the login in DATABASE_URL (wrong {BAD_LOGIN[code]}): "
+            "give a user and password the server accepts."
+        )
+    if code == NO_DATABASE:
+        return SettingsError(
+            "The database named in DATABASE_URL does not exist on the PostgreSQL server: "
+            "create it (createdb NAME) or correct the name."
+        )
+    return SettingsError(
+        f"Could not open the database in DATABASE_URL ({type(error).__name__}): "
+        "check that the server is running and the URL's host, port and path."
+    )
+
+
+def schema_problem(state: SchemaState) -> str | None:
+    if state.empty:
+        return "The database at DATABASE_URL has no tables yet: run `intake migrate` first."
+    if state.newer:
+        return (
+            "The database at DATABASE_URL was upgraded by a newer version of Intake Bridge: "
+            "run that version, or restore a backup made before the upgrade."
+        )
+    if not state.at_head:
+        return "The database at DATABASE_URL is at an older schema: run `intake migrate` first."
+    return None
+
+
+KEYS_WRONG = (
+    "INTAKE_DATA_KEYS does not open the data in DATABASE_URL: give the keys this database was "
+    "written with (newest first), or the DATABASE_URL these keys belong to."
+)
+DEMO_DATABASE = (
+    "The database at DATABASE_URL holds the demo's made-up cases: give this installation a database "
+    "of its own in DATABASE_URL (`intake demo` keeps its own under ./var/demo/)."
+)
+
+
+async def reachable(engine: AsyncEngine) -> SchemaState:
+    """The database's schema, read on a first connection whose failure is one sentence."""
+    try:
+        return await schema_state(engine)
+    except (DBAPIError, InterfaceError, OperationalError, OSError) as error:
+        raise database_error(error) from None
+
+
+async def migrated(engine: AsyncEngine) -> None:
+    """Reachable and at this version's schema (what needs no data keys: `create-user`)."""
+    if problem := schema_problem(await reachable(engine)):
+        raise SettingsError(problem)
+
+
+async def check_database(engine: AsyncEngine, crypto: Crypto, *, refuse_demo: bool) -> None:
+    """Reachable, migrated, not the demo's (when `refuse_demo`), and opened by the keys."""
+    if problem := schema_problem(await reachable(engine)):
+        raise SettingsError(problem)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        if refuse_demo and await holds_demo_data(session):
+            raise SettingsError(DEMO_DATABASE)
+        if await check_keys(session, crypto) is KeyState.WRONG:
+            raise SettingsError(KEYS_WRONG)
+
+
+async def check_telegram(bot: Bot, api_url: str) -> None:
+    """getMe once: the token is accepted and the Bot API answers."""
+    try:
+        await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise SettingsError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: copy the token again from @BotFather (/mybots, API Token)."
+        ) from None
+    except (TelegramNetworkError, TelegramServerError, aiohttp.ClientError, TimeoutError, OSError):
+        raise SettingsError(
+            f"Could not reach the Telegram Bot API at {api_url}: check the network, "
+            "or TELEGRAM_API_URL if you set it."
+        ) from None
+
+
+@contextlib.contextmanager
+def listening(host: str, port: int, setting: str) -> Iterator[socket.socket]:
+    """A listening socket on host:port, made here so that a port in use is one sentence."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise bind_error(error, host, port, setting) from None
+        sock.listen(2048)
+        sock.setblocking(False)
+        yield sock
+    finally:
+        sock.close()
+
+
+def bind_error(error: OSError, host: str, port: int, setting: str) -> SettingsError:
+    if error.errno == errno.EADDRINUSE:
+        return SettingsError(
+            f"Port {port} on {host} is already in use by another program: stop it, "
+            f"or choose another port in {setting}."
+        )
+    return SettingsError(f"Could not listen on {host}:{port} ({error.strerror}): check {setting}.")
