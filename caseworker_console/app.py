@@ -28,6 +28,7 @@ from caseworker_console.templating import Pages, pages
 from caseworker_console.throttle import SignInThrottle
 from caseworker_console.views import erased_view
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
+from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -75,6 +76,7 @@ def create_app(
     retention: RetentionPolicy = DEFAULT_RETENTION,
     bot_username: str | None = None,
     campaign_approval_below: int = 10,
+    alert_policy: AlertPolicy | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -95,6 +97,7 @@ def create_app(
         retention=retention,
         bot_username=bot_username,
         campaign_approval_below=campaign_approval_below,
+        alert_policy=alert_policy or AlertPolicy(),
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

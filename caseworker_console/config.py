@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
+from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
 from storage.models import StaffSession
 
@@ -48,6 +49,9 @@ class ConsoleConfig:
     # A campaign that sensitive filters narrow under this many people waits for a supervisor's
     # approval (INTAKE_CAMPAIGN_APPROVAL_BELOW).
     campaign_approval_below: int = 10
+    # When staff phones are told of an unopened urgent alert, and of a handoff left waiting
+    # (INTAKE_ALERT_ESCALATE_AFTER, INTAKE_ALERT_WAITING_AFTER), as the account page says.
+    alert_policy: AlertPolicy = dataclasses.field(default_factory=AlertPolicy)
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

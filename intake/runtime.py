@@ -260,6 +260,7 @@ def console_app(runtime: Runtime, *, bot_username: str | None) -> Starlette:
         retention=settings.retention_policy(),
         bot_username=bot_username,
         campaign_approval_below=settings.campaign_approval_below,
+        alert_policy=settings.alert_policy(),
     )
 
 

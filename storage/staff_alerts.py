@@ -188,3 +188,16 @@ async def mark_opened(
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+async def case_alerts(
+    session: AsyncSession, *, case_id: uuid.UUID
+) -> Sequence[tuple[Alert, CaseMessage | None]]:
+    """Every alert of a case, newest first, with the message that raised it (sealed, as stored)."""
+    statement = (
+        select(Alert, CaseMessage)
+        .outerjoin(CaseMessage, CaseMessage.id == Alert.message_id)
+        .where(Alert.case_id == case_id)
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+    )
+    return [(alert, message) for alert, message in (await session.execute(statement)).all()]

@@ -193,6 +193,7 @@ async def test_a_new_handoff_message_is_told_once_until_it_is_read(
     await assign(sessionmaker, case, cara)
 
     await phone.send_text(person, "/caseworker")
+    await phone.wait_for_bot_message(person, contains=t("What would you like to talk about?"))
     await phone.press(person, t("Documents"))
     await phone.wait_for_bot_message(
         person, contains=t("Write your message below. A caseworker will answer you here.")
