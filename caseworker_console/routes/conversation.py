@@ -16,6 +16,7 @@ from caseworker_console.casetabs import CLOSED, open_tab, tab_context
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.permissions import Permission
+from caseworker_console.routes.adverse import ALERT_KINDS
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
@@ -63,6 +64,7 @@ class MessageView:
     at_iso: str
     unread: bool
     by: str | None
+    alert: str | None = None  # the kind of alert it raised (urgent help, crisis words)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +125,9 @@ async def render(
                 at_iso=row.created_at.isoformat(),
                 unread=row.direction == "in" and row.read_at is None,
                 by=staff_name(people.get(row.staff_id or 0)),
+                alert=translate.gettext(ALERT_KINDS[body["alert"]])
+                if body.get("alert") in ALERT_KINDS
+                else None,
             )
         )
     uncertain = [

@@ -75,7 +75,10 @@ async def test_the_alert_shows_what_raised_it_and_the_words_and_the_audit_names_
     assert "Aysel" in shown.select_one(".alert-opened").get_text()
     # The Conversation tab holds it like any message the person sent.
     conversation = soup(await client.get(f"/cases/{CODE}/conversation"))
-    assert WRITTEN in conversation.get_text()
+    kept = conversation.select_one(".message-in")
+    assert kept.select_one(".message-text").get_text() == WRITTEN
+    assert kept.select_one(".message-alert").get_text() == "Words of crisis noticed"
+    assert kept.select_one(".message-alert")["href"] == f"{PAGE}#alerts"
 
     async with sessionmaker() as session:
         audit = (await session.execute(select(AuditEntry).where(AuditEntry.action.like("alert%")))).scalars()
