@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -26,6 +27,7 @@ from programme.cycle import Stage
 from programme.text import N_
 from storage import casework, staff_alerts
 from storage.models import utcnow
+from storage.models_journey import Alert
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 
@@ -37,13 +39,19 @@ ALERT_KINDS: dict[str, str] = {
 }
 
 
+# Crisis words in feedback given with the case alert it too; the feedback is kept apart, for the
+# supervisors (bot.dialogs.feedback), never on the case.
+IN_FEEDBACK = N_("Written in feedback given with the case: supervisors read it on the feedback page.")
+
+
 @dataclasses.dataclass(frozen=True)
 class AlertView:
     id: int
     kind: str
     raised: str
-    # What was written with it ("" when nothing was; "Hidden" for a reader not on the case).
-    written: str
+    # What was written with it ("" when nothing was; "Hidden" for a reader not on the case; None
+    # for an adverse event, whose report is below).
+    written: str | None
     words: list[str]
     opened: str | None  # "time, by whom"
     escalated: str | None
@@ -125,7 +133,7 @@ async def alert_views(request: Request) -> list[AlertView]:
                 id=alert.id,
                 kind=translate.gettext(ALERT_KINDS.get(alert.kind, alert.kind)),
                 raised=local_time(request, alert.created_at),
-                written=str(body.get("text") or "")
+                written=_written(alert, body, translate.gettext)
                 if identity or message is None
                 else translate.gettext(formview.HIDDEN),
                 words=[str(word) for word in body.get("crisis_words") or []],
@@ -135,6 +143,14 @@ async def alert_views(request: Request) -> list[AlertView]:
             )
         )
     return views
+
+
+def _written(alert: Alert, body: dict[str, Any], gettext: Callable[[str], str]) -> str | None:
+    if alert.kind == ADVERSE_EVENT.id:
+        return None
+    if alert.message_id is None and alert.kind == "crisis_words":
+        return gettext(IN_FEEDBACK)
+    return str(body.get("text") or "")
 
 
 async def adverse_tab(request: Request) -> Response:

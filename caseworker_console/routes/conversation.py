@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -87,6 +88,12 @@ def _attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
     return f"{label}: {detail}" if detail else label
 
 
+def _alert_label(body: dict[str, Any], gettext: Callable[[str], str]) -> str | None:
+    """The kind of alert a message raised (bot.dialogs.urgent keeps it in the body), translated."""
+    raised = body.get("alert")
+    return gettext(ALERT_KINDS[raised]) if raised in ALERT_KINDS else None
+
+
 async def render(
     request: Request, *, draft: str = "", error: str | None = None, status_code: int = 200
 ) -> Response:
@@ -125,9 +132,7 @@ async def render(
                 at_iso=row.created_at.isoformat(),
                 unread=row.direction == "in" and row.read_at is None,
                 by=staff_name(people.get(row.staff_id or 0)),
-                alert=translate.gettext(ALERT_KINDS[body["alert"]])
-                if body.get("alert") in ALERT_KINDS
-                else None,
+                alert=_alert_label(body, translate.gettext),
             )
         )
     uncertain = [

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.reminders import QuietHours
 from programme.staff_alerts import Choice
-from storage import staff_alerts
+from storage import casework, staff_alerts
 from storage.crypto import Crypto
 from storage.journey import add_case_message, raise_alert
-from storage.models import AuditEntry, Case, StaffUser
+from storage.models import AuditEntry, Case, StaffUser, utcnow
 from storage.models_journey import Alert
 from tests.console.conftest import form_token
 
@@ -183,3 +183,25 @@ async def test_accounts_that_see_no_cases_choose_no_alerts(
     assert (
         await client.post("/account/alerts", data={"csrf_token": token, "urgent": "1"})
     ).status_code == 403
+
+
+async def test_crisis_words_in_feedback_say_where_the_text_is_and_an_adverse_event_points_below(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await sign_in_as("boss", role="supervisor")
+    case = await seed_person()
+    feedback = await bot_alert(sessionmaker, crypto, case, "crisis_words")
+    async with sessionmaker() as session, session.begin():
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        adverse = (await casework.add_alert(session, case=stored, kind="adverse_event", at=utcnow())).id
+    page = soup(await client.get(PAGE))
+    written = page.select_one(f".case-alert[data-alert='{feedback}'] .alert-written").get_text()
+    assert written.startswith("Written in feedback given with the case")
+    shown = page.select_one(f".case-alert[data-alert='{adverse}']")
+    assert "Adverse event recorded" in shown.select_one("h3").get_text()
+    assert shown.select_one(".alert-written") is None
