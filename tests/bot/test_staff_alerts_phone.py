@@ -5,6 +5,9 @@ linked chat of the case's caseworker, or of the supervisors, and the alert holds
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import AsyncIterator, Callable
 
@@ -13,10 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
+from caseworker_console.i18n import translations
 from intake.runtime import staff_alert_texts
 from intake.settings import Settings
 from outreach.sender import Sender
 from outreach.staff_alerts import StaffAlerts
+from programme.staff_alerts import AlertPolicy, Kind
+from programme.staff_alerts import render as staff_alert_text
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage import person_keys, phone, staff
@@ -35,24 +41,28 @@ CONSOLE = "https://console.example.org"
 NAME, PHONE = "Amina Rahimi", "+994 50 123 45 67"
 
 
-@pytest.fixture
-async def worker(
-    sandbox: SandboxServer,
-    bot_process: BotProcess,
+@contextlib.asynccontextmanager
+async def running_worker(
+    sandbox_url: str,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    policy: AlertPolicy | None = None,
 ) -> AsyncIterator[None]:
-    """The sender and the staff alerts, against the sandbox, until the test ends."""
+    """The sender and the staff alerts, against the sandbox, as `intake worker` runs them."""
     settings = Settings(INTAKE_CONSOLE_URL=CONSOLE)  # type: ignore[call-arg]
-    bot = create_bot(TOKEN, sandbox.url)
+    texts = staff_alert_texts(settings)  # as intake.runtime wires it
+    if policy is not None:  # a policy no setting can give (seconds)
+        texts = functools.partial(render, base_url=CONSOLE, policy=policy)
+    bot = create_bot(TOKEN, sandbox_url)
     sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.1)
     alerts = StaffAlerts(
         sessionmaker,
         crypto,
-        staff_alert_texts(settings),
-        policy=settings.alert_policy(),
+        texts,
+        policy=policy or settings.alert_policy(),
         zone=zoneinfo.ZoneInfo("Asia/Baku"),
         interval=0.1,
+        sweep_every=0.2,
     )
     stop = asyncio.Event()
     tasks = [asyncio.create_task(sender.run(stop)), asyncio.create_task(alerts.run(stop))]
@@ -62,6 +72,23 @@ async def worker(
         stop.set()
         await asyncio.gather(*tasks)
         await bot.session.close()
+
+
+def render(kind: Kind, code: str, language: str, *, base_url: str, policy: AlertPolicy) -> str:
+    """What intake.runtime.staff_alert_texts gives the worker, for any policy."""
+    gettext = translations(language).gettext
+    return staff_alert_text(kind, code=code, base_url=base_url, gettext=gettext, policy=policy)
+
+
+@pytest.fixture
+async def worker(
+    sandbox: SandboxServer,
+    bot_process: BotProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> AsyncIterator[None]:
+    async with running_worker(sandbox.url, sessionmaker, crypto):
+        yield
 
 
 async def account(
@@ -209,3 +236,34 @@ async def test_a_new_handoff_message_is_told_once_until_it_is_read(
     )
     await phone.wait_idle(cara_chat, quiet=1.0)
     assert len(await phone.bot_messages(cara_chat)) == 2  # the link's confirmation, one alert
+
+
+async def test_an_urgent_alert_nobody_opens_goes_to_every_supervisor(
+    phone: SandboxClient,
+    t: Translate,
+    sandbox: SandboxServer,
+    bot_process: BotProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    cara = await account(sessionmaker, "cara", "caseworker")
+    sam = await account(sessionmaker, "sam", "supervisor", language="az")
+    cara_chat = await linked_phone(phone, sessionmaker, crypto, cara)
+    sam_chat = await linked_phone(phone, sessionmaker, crypto, sam)
+    person, case = await screened_person(phone, t, sessionmaker, crypto)
+    await assign(sessionmaker, case, cara)
+    policy = AlertPolicy(escalate_after=dt.timedelta(seconds=2))
+
+    async with running_worker(sandbox.url, sessionmaker, crypto, policy):
+        await phone.send_text(person, "/urgent")
+        await phone.wait_for_bot_message(cara_chat, contains=case.code)
+        escalated = await phone.wait_for_bot_message(sam_chat, contains=case.code)
+
+    assert escalated["text"] == (
+        f"🚨 0 dəqiqə ərzində heç kimin açmadığı təcili siqnal, iş {case.code}.\n"
+        f"Konsolda açın: {CONSOLE}/cases/{case.code}/adverse#alerts"
+    )
+    holds_nothing_personal(escalated["text"])
+    async with sessionmaker() as session:
+        alert = (await session.execute(select(Alert))).scalar_one()
+    assert alert.escalated_at is not None and alert.opened_at is None
