@@ -47,6 +47,8 @@ def upgrade() -> None:
     op.add_column(
         "alerts", sa.Column("escalated_at", storage.models.UTCDateTime(timezone=True), nullable=True)
     )
+    # Alerts raised before phones were told of them are not escalated all at once after the upgrade.
+    op.execute("UPDATE alerts SET escalated_at = created_at")
     # A plain ADD COLUMN on both engines: a batch would rebuild the cases table on SQLite.
     op.add_column(
         "cases", sa.Column("waiting_alerted_at", storage.models.UTCDateTime(timezone=True), nullable=True)
