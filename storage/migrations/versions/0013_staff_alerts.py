@@ -47,12 +47,14 @@ def upgrade() -> None:
     op.add_column(
         "alerts", sa.Column("escalated_at", storage.models.UTCDateTime(timezone=True), nullable=True)
     )
-    # Alerts raised before phones were told of them are not escalated all at once after the upgrade.
+    # Alerts raised, and handoffs made, before phones were told of them do not all reach the
+    # supervisors' phones at once after the upgrade (the console lists them as before).
     op.execute("UPDATE alerts SET escalated_at = created_at")
     # A plain ADD COLUMN on both engines: a batch would rebuild the cases table on SQLite.
     op.add_column(
         "cases", sa.Column("waiting_alerted_at", storage.models.UTCDateTime(timezone=True), nullable=True)
     )
+    op.execute("UPDATE cases SET waiting_alerted_at = handoff_at WHERE handoff_at IS NOT NULL")
     op.create_table(
         "staff_alert_settings",
         sa.Column("staff_user_id", sa.Integer(), autoincrement=False, nullable=False),
