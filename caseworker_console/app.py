@@ -30,6 +30,7 @@ from caseworker_console.templating import Pages, pages
 from caseworker_console.throttle import SignInThrottle
 from caseworker_console.views import erased_view
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
+from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
 from storage.models import utcnow
 
@@ -80,6 +81,7 @@ def create_app(
     campaign_approval_below: int = 10,
     clock: Callable[[], dt.datetime] = utcnow,
     webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None,
+    alert_policy: AlertPolicy | None = None,
 ) -> Starlette:
     """The console app. `secure_cookies` must be on whenever it is served over HTTPS; it also sends
     Strict-Transport-Security.
@@ -102,6 +104,7 @@ def create_app(
         campaign_approval_below=campaign_approval_below,
         clock=clock,
         webhook_info=webhook_info,
+        alert_policy=alert_policy or AlertPolicy(),
     )
     app = Starlette(
         routes=[*all_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],

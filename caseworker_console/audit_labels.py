@@ -46,6 +46,7 @@ ACTION_LABELS: dict[str, str] = {
     "requests.revealed": N_("Request text shown"),
     "adverse_event.recorded": N_("Adverse event recorded"),
     "alerts.acknowledged": N_("Alerts acknowledged"),
+    "alerts.opened": N_("Alerts opened"),
     "appointment.marked": N_("Appointment attendance marked"),
     "appointment.proposed": N_("Appointment times proposed"),
     "appointment.proposal_withdrawn": N_("Proposed times withdrawn"),
@@ -104,6 +105,7 @@ ACTION_LABELS: dict[str, str] = {
     "staff.logout": N_("Signed out"),
     "staff.telegram_code": N_("Telegram link code made"),
     "staff.telegram_linked": N_("Telegram chat linked"),
+    "staff.alerts_chosen": N_("Alerts on the phone chosen"),
     "staff.telegram_unlinked": N_("Telegram chat unlinked"),
     # Partners, channels and campaigns.
     "partner.added": N_("Partner added"),

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
+from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
 from storage.models import StaffSession, utcnow
 
@@ -55,6 +56,9 @@ class ConsoleConfig:
     clock: Callable[[], dt.datetime] = utcnow
     # getWebhookInfo of the process's bot, for the operations page; None: this console has no bot.
     webhook_info: Callable[[], Awaitable[WebhookInfo]] | None = None
+    # When staff phones are told of an unopened urgent alert, and of a handoff left waiting
+    # (INTAKE_ALERT_ESCALATE_AFTER, INTAKE_ALERT_WAITING_AFTER), as the account page says.
+    alert_policy: AlertPolicy = dataclasses.field(default_factory=AlertPolicy)
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

@@ -36,6 +36,9 @@ from outreach.leader import lead_then_run
 from outreach.reminders import Scheduler
 from outreach.retention import RetentionWorker
 from outreach.sender import PER_CHAT_INTERVAL, Sender
+from outreach.staff_alerts import Render, StaffAlerts
+from programme.staff_alerts import Kind
+from programme.staff_alerts import render as staff_alert_text
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker, is_sqlite
 from storage.migrate import upgrade
@@ -152,7 +155,8 @@ async def poll(
 async def run_sender(
     runtime: Runtime, bot: Bot, stop: asyncio.Event, *, lease: dt.timedelta = dt.timedelta(seconds=60)
 ) -> None:
-    """The outbox sender, the reminder scheduler, the campaign loop and the daily retention purge; on
+    """The outbox sender, the reminder scheduler, the campaign loop, the daily retention purge and the
+    staff's alerts on their phones; on
     PostgreSQL only while this process is the elected one (see leader), so exactly one of each runs."""
     sender = Sender(
         bot,
@@ -179,6 +183,13 @@ async def run_sender(
         approval_below=runtime.settings.campaign_approval_below,
     )
     purge = RetentionWorker(runtime.sessionmaker, runtime.crypto, policy=runtime.settings.retention_policy())
+    alerts = StaffAlerts(
+        runtime.sessionmaker,
+        runtime.crypto,
+        staff_alert_texts(runtime.settings),
+        policy=runtime.settings.alert_policy(),
+        zone=zoneinfo.ZoneInfo(runtime.settings.timezone),
+    )
 
     async def work(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
@@ -187,6 +198,7 @@ async def run_sender(
             group.create_task(campaigns.run(stop))
             group.create_task(purge.run(stop))
             group.create_task(beat_while_running(runtime.sessionmaker, stop))
+            group.create_task(alerts.run(stop))
 
     async def take_over() -> None:
         # What the last sender sent in its last second counts against Telegram's limit too.
@@ -203,6 +215,23 @@ async def run_sender(
     # tenth of a second every few seconds while sending: sends held up, then sent together.
     settle_heap()
     await lead_then_run(runtime.engine, work, stop, on_lead=take_over)
+
+
+def staff_alert_texts(settings: Settings) -> Render:
+    """Staff alerts in each reader's console language: their texts are the console's (its catalog,
+    en/az/ru), with links to INTAKE_CONSOLE_URL (programme.staff_alerts)."""
+    # Only the console's catalogs, not the console (PDF, images, fonts).
+    from caseworker_console.i18n import translations
+
+    policy = settings.alert_policy()
+
+    def render(kind: Kind, code: str, language: str) -> str:
+        gettext = translations(language).gettext
+        return staff_alert_text(
+            kind, code=code, base_url=settings.console_link, gettext=gettext, policy=policy
+        )
+
+    return render
 
 
 async def bot_username(settings: Settings, bot: Bot | None) -> str | None:
@@ -240,6 +269,7 @@ def console_app(runtime: Runtime, *, bot_username: str | None, bot: Bot | None =
         bot_username=bot_username,
         campaign_approval_below=settings.campaign_approval_below,
         webhook_info=None if bot is None else bot.get_webhook_info,
+        alert_policy=settings.alert_policy(),
     )
 
 

@@ -16,6 +16,7 @@ from bot.flood import FloodLimit, parse_flood_limit
 from intake import speedups
 from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
+from programme.staff_alerts import DEFAULT_ESCALATE_AFTER, AlertPolicy, parse_duration
 from storage.crypto import KeyConfigError, generate_key, parse_keys
 
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
     campaign_approval_below: int = Field(10, alias="INTAKE_CAMPAIGN_APPROVAL_BELOW", ge=0, le=100_000)
     feedback_answer_days: int = Field(7, alias="INTAKE_FEEDBACK_ANSWER_DAYS", ge=1, le=90)
     retain_feedback_days: int = Field(365, alias="INTAKE_RETAIN_FEEDBACK_DAYS", ge=30, le=3650)
+    alert_escalate_after: str = Field("15m", alias="INTAKE_ALERT_ESCALATE_AFTER")
+    alert_waiting_after: str = Field("4h", alias="INTAKE_ALERT_WAITING_AFTER")
 
     @field_validator("timezone")
     @classmethod
@@ -86,6 +89,18 @@ class Settings(BaseSettings):
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
+        return value
+
+    @field_validator("alert_escalate_after")
+    @classmethod
+    def _escalate_after(cls, value: str) -> str:
+        parse_duration(value, allow_off=False)
+        return value
+
+    @field_validator("alert_waiting_after")
+    @classmethod
+    def _waiting_after(cls, value: str) -> str:
+        parse_duration(value, allow_off=True)
         return value
 
     @field_validator("speedups")
@@ -202,6 +217,18 @@ class Settings(BaseSettings):
             offsets=parse_offsets(self.reminder_offsets),
             quiet_hours=parse_quiet_hours(self.reminder_quiet_hours),
         )
+
+    def alert_policy(self) -> AlertPolicy:
+        return AlertPolicy(
+            escalate_after=parse_duration(self.alert_escalate_after, allow_off=False)
+            or DEFAULT_ESCALATE_AFTER,
+            waiting_after=parse_duration(self.alert_waiting_after, allow_off=True),
+        )
+
+    @property
+    def console_link(self) -> str:
+        """Where staff alerts' links lead: INTAKE_CONSOLE_URL, else the address the console listens on."""
+        return self.console_url or f"http://{self.console_addr}"
 
     def flood(self) -> FloodLimit | None:
         return parse_flood_limit(self.flood_limit)

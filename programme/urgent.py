@@ -293,17 +293,25 @@ _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(_fold(word)) for word in words) + ")")
+    # A stem matches with the rest of its word, so a reader sees "suicidal", not "suicid".
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(_fold(word)) for word in words) + r")\w*")
 
 
-def mentions_crisis(text: str, locale: str) -> bool:
-    """True when the text has a crisis word of the person's language or of English."""
+def crisis_words_in(text: str, locale: str) -> list[str]:
+    """The crisis words of the person's language or of English the text has, as they wrote them
+    (case and width folded), each once."""
     folded = _fold(text)
+    found: dict[str, None] = {}
     for language in dict.fromkeys((locale, "en")):
         words = CRISIS_WORDS.get(language)
         if words is None:
             continue
         pattern = _PATTERNS.setdefault(language, _pattern(words))
-        if pattern.search(folded):
-            return True
-    return False
+        for match in pattern.finditer(folded):
+            found.setdefault(match.group(0).strip(), None)
+    return list(found)
+
+
+def mentions_crisis(text: str, locale: str) -> bool:
+    """True when the text has a crisis word of the person's language or of English."""
+    return bool(crisis_words_in(text, locale))

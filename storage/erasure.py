@@ -72,6 +72,7 @@ COVERAGE: dict[str, Coverage] = {
     "consents": _erased("their consent records"),
     "data_requests": _erased("their requests, this one included"),
     "alerts": _erased("alerts about their cases"),
+    "staff_notices": _erased("alerts about their cases the worker has yet to send to staff phones"),
     "feedback": _erased(
         "feedback they gave with their case; anonymous feedback holds no link to anyone, so no "
         "erasure reaches it: it is erased INTAKE_RETAIN_FEEDBACK_DAYS after it is closed "
@@ -122,6 +123,7 @@ COVERAGE: dict[str, Coverage] = {
     "staff_users": _not_personal("console accounts"),
     "staff_sessions": _not_personal("console sessions"),
     "staff_link_codes": _not_personal("one-time codes of console accounts"),
+    "staff_alert_settings": _not_personal("which alerts console accounts chose, and their quiet hours"),
 }
 
 
@@ -186,6 +188,7 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
     ("plan_needs", _by_case("plan_needs")),
     ("appointments", _by_case("appointments")),
     ("alerts", _by_case("alerts")),
+    ("staff_notices", _by_case("staff_notices")),
     ("satisfaction_prompts", _by_case("satisfaction_prompts")),
     ("case_closures", _by_case("case_closures")),
     ("legal_holds", _by_case("legal_holds")),

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import consent as consent_rules
 from programme.forms import INTERVIEW
-from storage import city, person_keys
+from programme.staff_alerts import Kind
+from storage import city, person_keys, staff_alerts
 from storage.crypto import Crypto
 from storage.erasure import ERASED as ERASED  # the bot's middlewares read it from here
 from storage.erasure import erase_person
@@ -280,9 +281,13 @@ async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> 
     return (await session.execute(statement)).scalars().all()
 
 
-async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
-    """An alert for the case's caseworker and the supervisors; the same kind asked for again while
-    one raised within ALERT_REPEAT is still unacknowledged is that alert (one alert, not many)."""
+async def raise_alert(
+    session: AsyncSession, *, case: Case, kind: str, message: CaseMessage | None = None
+) -> Alert:
+    """An alert for the case's caseworker and the supervisors, on their badge and their phones
+    (storage.staff_alerts); the same kind asked for again while one raised within ALERT_REPEAT is
+    still unacknowledged is that alert (one alert, not many). `message` is what raised it, kept on
+    the case; the audit names the alert and the message, never what it says."""
     case.urgent = True
     now = utcnow()
     repeated = (
@@ -299,10 +304,15 @@ async def raise_alert(session: AsyncSession, *, case: Case, kind: str) -> Alert:
     ).scalar_one_or_none()
     if repeated is not None:
         return repeated
-    alert = Alert(case_id=case.id, kind=kind, created_at=now)
+    alert = Alert(case_id=case.id, kind=kind, created_at=now, message_id=message.id if message else None)
     session.add(alert)
+    await session.flush()
+    staff_alerts.note(session, case=case, kind=Kind(kind))
+    details: dict[str, Any] = {"alert": alert.id}
+    if message is not None:
+        details["message"] = str(message.id)
     await record_audit(
-        session, actor="bot", action=f"alert.{kind}", object_type="case", object_id=case.code, details={}
+        session, actor="bot", action=f"alert.{kind}", object_type="case", object_id=case.code, details=details
     )
     return alert
 

@@ -163,6 +163,9 @@ class Case(UuidPrimaryKey, Base):
     # In the handoff queue since (None: not asked for a person) and why, from the bot's short list.
     handoff_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     handoff_reason: Mapped[str | None] = mapped_column(String(32))
+    # When the supervisors were told this handoff waits unassigned (outreach.staff_alerts): once a
+    # handoff, so a restarted worker does not tell them again.
+    waiting_alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The person said they are under 18: a parent's or guardian's consent is needed.
     guardian_consent_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A caseworker is handling the conversation: the bot's automated prompts pause.

@@ -90,3 +90,16 @@ class Alert(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # What raised it, kept sealed on the case like any handoff message (the crisis message, or what
+    # was written with /urgent); None when nothing was written (the button, a bare /urgent).
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("case_messages.id", name="fk_alerts_message", ondelete="SET NULL")
+    )
+    # Opened by the case's caseworker or a supervisor (its tab): an urgent alert opened in time is
+    # not escalated (outreach.staff_alerts).
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_by: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", name="fk_alerts_opened_by", ondelete="SET NULL")
+    )
+    # When it went to every supervisor, nobody having opened it in time: once only.
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -152,12 +152,14 @@ async def enqueue(
     reply_markup: dict[str, Any] | None = None,
     not_before: dt.datetime | None = None,
     campaign_id: uuid.UUID | None = None,
+    link_preview: bool = True,
 ) -> list[OutboxMessage]:
     """One outbox row per message Telegram will get (long texts are split; buttons go on the last).
 
     The parts' creation times are a microsecond apart, so the claim's order keeps them in order.
     A message goes to a beneficiary, or to a staff member's own linked chat (a campaign's test), or
     to a bare chat (`chat_id`, sealed): the last message to a person whose rows are being erased.
+    Without `link_preview`, Telegram shows no preview of a link in it (nor fetches the page).
     """
     if sum(target is not None for target in (beneficiary_id, staff_user_id, chat_id)) != 1:
         raise ValueError("an outbox message goes to a beneficiary, a staff member or a chat: one of them")
@@ -180,6 +182,8 @@ async def enqueue(
             campaign_id=campaign_id,
         )
         payload: dict[str, Any] = {"text": part}
+        if not link_preview:
+            payload["link_preview_options"] = {"is_disabled": True}
         if reply_markup is not None and n == len(parts) - 1:
             payload["reply_markup"] = reply_markup
         seal_json(crypto, message, "payload_enc", payload)

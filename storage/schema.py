@@ -18,6 +18,7 @@ from storage import (  # noqa: F401
     models_plan,
     models_reminders,
     models_retention,
+    models_staff_alerts,
     models_staff_link,
     models_webhook,
 )

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.conversation import BotConfig, Conversation, FreshTap, step
 from bot.dialogs.menu import CASEWORKER, Menu, is_label
 from programme.handoff import TOPICS
+from storage import staff_alerts
 from storage.journey import add_case_message, ensure_case
 from storage.models import utcnow
 from storage.queries import open_case_of, record_audit
@@ -107,13 +108,19 @@ def message_body(message: Message) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-async def relay(message: Message, conv: Conversation) -> None:
+async def relay(message: Message, conv: Conversation, kept_on_case: bool = False) -> None:
+    """Keep the message on the case (unless crisis words kept it already, bot.dialogs.urgent.KEPT);
+    the first one nobody has read yet is told to the case's caseworker on their phone."""
     body = message_body(message)
     if body is None:
         conv.say(_("Please send text, a photo, a document, a voice message or a location."))
         return
-    case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
-    await add_case_message(conv.session, conv.crypto, case=case, direction="in", kind=body[0], body=body[1])
+    if not kept_on_case:
+        case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+        await staff_alerts.note_message(conv.session, case=case)
+        await add_case_message(
+            conv.session, conv.crypto, case=case, direction="in", kind=body[0], body=body[1]
+        )
     conv.say("✓ " + _("Received. A caseworker will answer you here."))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from caseworker_console import formview, i18n
+from caseworker_console.routes.adverse import ALERT_KINDS
 from caseworker_console.views import staff_name
 from programme.handoff import TOPICS
 from programme.text import N_
@@ -48,6 +49,7 @@ class MessageView:
     at_iso: str
     unread: bool
     by: str | None
+    alert: str | None = None  # the kind of alert it raised (urgent help, crisis words)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +80,12 @@ def attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
     return f"{label}: {detail}" if detail else label
 
 
+def _alert_label(body: dict[str, Any], gettext: Callable[[str], str]) -> str | None:
+    """The kind of alert a message raised (bot.dialogs.urgent keeps it in the body), translated."""
+    raised = body.get("alert")
+    return gettext(ALERT_KINDS[raised]) if raised in ALERT_KINDS else None
+
+
 def _when(at: dt.datetime, reader: Reader) -> str:
     return i18n.format_local_datetime(at, locale=reader.locale, timezone=reader.zone)
 
@@ -101,6 +109,7 @@ def message_view(row: CaseMessage, people: Mapping[int, StaffUser], reader: Read
         at_iso=row.created_at.isoformat(),
         unread=row.direction == "in" and row.read_at is None,
         by=staff_name(people.get(row.staff_id or 0)),
+        alert=_alert_label(body, translate.gettext),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from intake.settings import Settings, SettingsError, load_settings
+from programme.staff_alerts import AlertPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = [
@@ -43,6 +45,8 @@ NAMES = [
     "INTAKE_CAMPAIGN_APPROVAL_BELOW",
     "INTAKE_FEEDBACK_ANSWER_DAYS",
     "INTAKE_RETAIN_FEEDBACK_DAYS",
+    "INTAKE_ALERT_ESCALATE_AFTER",
+    "INTAKE_ALERT_WAITING_AFTER",
 ]
 
 
@@ -60,6 +64,21 @@ def test_defaults_are_those_of_the_design() -> None:
     assert (settings.console_host, settings.console_port) == ("127.0.0.1", 8000)
     assert settings.send_rate == 25
     assert settings.webhook_url is None
+    assert settings.alert_policy() == AlertPolicy(
+        escalate_after=dt.timedelta(minutes=15), waiting_after=dt.timedelta(hours=4)
+    )
+    assert settings.console_link == "http://127.0.0.1:8000"
+
+
+def test_staff_alerts_link_to_the_public_console_and_waiting_alerts_may_be_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_CONSOLE_URL", "https://console.example.org/")
+    monkeypatch.setenv("INTAKE_ALERT_ESCALATE_AFTER", "30m")
+    monkeypatch.setenv("INTAKE_ALERT_WAITING_AFTER", "off")
+    settings = load_settings()
+    assert settings.console_link == "https://console.example.org"
+    assert settings.alert_policy() == AlertPolicy(escalate_after=dt.timedelta(minutes=30), waiting_after=None)
 
 
 def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_readme() -> None:
@@ -95,6 +114,16 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
             "INTAKE_REMINDER_QUIET_HOURS",
             "9pm",
             "INTAKE_REMINDER_QUIET_HOURS is invalid: expected local times",
+        ),
+        (
+            "INTAKE_ALERT_ESCALATE_AFTER",
+            "off",
+            "INTAKE_ALERT_ESCALATE_AFTER is invalid: 'off' is not a duration like 15m",
+        ),
+        (
+            "INTAKE_ALERT_WAITING_AFTER",
+            "4h,8h",
+            "INTAKE_ALERT_WAITING_AFTER is invalid: '4h,8h' is not a duration like 15m",
         ),
     ],
 )

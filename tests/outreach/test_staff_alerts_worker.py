@@ -1,0 +1,269 @@
+"""The worker's staff alerts at chosen clock times: who gets what, quiet hours kept or ignored, an
+unopened urgent alert escalated to every supervisor once, a handoff left waiting told once to the
+supervisors on duty, and none of it sent twice by a restarted worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from outreach.staff_alerts import StaffAlerts
+from programme.staff_alerts import AlertPolicy, Kind
+from storage import person_keys, staff, staff_alerts, staff_link
+from storage.crypto import Crypto
+from storage.journey import add_case_message, raise_alert
+from storage.models import Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models_journey import Alert
+from storage.outbox import Lane
+from storage.sealing import seal, unseal_json
+
+BAKU = zoneinfo.ZoneInfo("Asia/Baku")
+# 11:00 in Baku, a weekday.
+NOON = dt.datetime(2026, 12, 8, 7, 0, tzinfo=dt.UTC)
+POLICY = AlertPolicy(escalate_after=dt.timedelta(minutes=15), waiting_after=dt.timedelta(hours=4))
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def worker(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock) -> StaffAlerts:
+    """The staff alerts as intake.runtime runs them, with a plain renderer: kind, code, language."""
+    return StaffAlerts(
+        sessionmaker,
+        crypto,
+        lambda kind, code, language: f"{kind} {code} {language}",
+        policy=POLICY,
+        zone=BAKU,
+        sweep_every=0,
+        clock=clock,
+    )
+
+
+async def account(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    username: str,
+    role: str,
+    *,
+    linked: bool = True,
+    **choice: object,
+) -> StaffUser:
+    async with sessionmaker() as session, session.begin():
+        user = await staff.add_user(
+            session,
+            username=username,
+            password_hash="x",
+            role=role,
+            display_name=username,
+            language="az",
+            at=NOON,
+        )
+        if linked:
+            code = await staff_link.new_code(session, crypto, staff_user_id=user.id, now=NOON)
+            await staff_link.redeem(session, crypto, code=code, chat_id=7_000_000 + user.id, now=NOON)
+        if choice:
+            fields = {
+                "urgent": True,
+                "messages": True,
+                "waiting": True,
+                "quiet_from": None,
+                "quiet_until": None,
+            }
+            await staff_alerts.save_choice(session, staff_user_id=user.id, **{**fields, **choice})
+    return user
+
+
+async def a_case(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    *,
+    assigned_to: int | None = None,
+    handoff_at: dt.datetime | None = None,
+) -> Case:
+    async with sessionmaker() as session, session.begin():
+        person = Beneficiary(telegram_hash=crypto.blind_index("telegram", "1"))
+        person_keys.add_new(session, crypto, person.id)
+        seal(crypto, person, "telegram_id_enc", "1")
+        seal(crypto, person, "name_enc", "Amina Rahimi")
+        case = Case(
+            code="IP-2026-000007",
+            beneficiary=person,
+            assigned_to=assigned_to,
+            handoff_at=handoff_at,
+            created_at=NOON - dt.timedelta(days=1),
+        )
+        session.add(case)
+    return case
+
+
+async def alert_on(
+    sessionmaker: async_sessionmaker[AsyncSession], case: Case, kind: str, at: dt.datetime
+) -> int:
+    async with sessionmaker() as session, session.begin():
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+        alert = await raise_alert(session, case=stored, kind=kind)
+        alert.created_at = at
+        await session.flush()
+        return alert.id
+
+
+async def sent(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> list[tuple[int, str]]:
+    """(staff account, text) of every alert in the outbox, oldest first; all on the replies lane."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.staff_user_id.is_not(None))
+                .order_by(OutboxMessage.created_at, OutboxMessage.staff_user_id)
+            )
+        ).scalars()
+        found = []
+        for row in rows:
+            assert row.lane == Lane.REPLY
+            payload = unseal_json(crypto, row, "payload_enc")
+            assert payload["link_preview_options"] == {"is_disabled": True}
+            found.append((row.staff_user_id, payload["text"]))
+        return found
+
+
+async def test_an_urgent_alert_goes_to_the_caseworker_at_once_even_in_their_quiet_hours(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker", quiet_from="10:00", quiet_until="12:00")
+    await account(sessionmaker, crypto, "sam", "supervisor")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    clock = Clock(NOON)
+    await alert_on(sessionmaker, case, "urgent", NOON)
+
+    assert await worker(sessionmaker, crypto, clock).run_once() == 1
+    assert await sent(sessionmaker, crypto) == [(cara.id, f"urgent {case.code} az")]
+    # The notice is gone with the sending: a restarted worker has nothing more to send.
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0
+
+
+@pytest.mark.parametrize(
+    ("choice", "linked"),
+    [({"urgent": False}, True), ({}, False)],
+    ids=["chose urgent alerts off", "no linked chat"],
+)
+async def test_an_urgent_alert_its_caseworker_cannot_get_goes_to_the_supervisors(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, choice: dict[str, bool], linked: bool
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker", linked=linked, **choice)
+    sam = await account(sessionmaker, crypto, "sam", "supervisor")
+    await account(sessionmaker, crypto, "olga", "outreach")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    await alert_on(sessionmaker, case, "crisis_words", NOON)
+    await worker(sessionmaker, crypto, Clock(NOON)).run_once()
+    assert await sent(sessionmaker, crypto) == [(sam.id, f"crisis_words {case.code} az")]
+
+
+async def test_a_new_message_is_not_sent_in_quiet_hours_and_not_later_either(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker", quiet_from="10:00", quiet_until="12:00")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    async with sessionmaker() as session, session.begin():
+        await staff_alerts.note_message(session, case=case)
+    clock = Clock(NOON)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0
+    clock.now = NOON + dt.timedelta(hours=2)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0
+    assert await sent(sessionmaker, crypto) == []
+
+
+async def test_an_unopened_urgent_alert_goes_to_every_supervisor_once(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker")
+    sam = await account(sessionmaker, crypto, "sam", "supervisor")
+    # Escalations go to every supervisor, whatever they chose and in their quiet hours too.
+    tom = await account(
+        sessionmaker, crypto, "tom", "supervisor", urgent=False, quiet_from="10:00", quiet_until="12:00"
+    )
+    await account(sessionmaker, crypto, "una", "supervisor", linked=False)
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    clock = Clock(NOON)
+    alert_id = await alert_on(sessionmaker, case, "urgent", NOON)
+    alerts = worker(sessionmaker, crypto, clock)
+    await alerts.run_once()  # to the caseworker
+
+    clock.now = NOON + dt.timedelta(minutes=14)
+    assert await alerts.run_once() == 0
+    clock.now = NOON + dt.timedelta(minutes=15)
+    assert await alerts.run_once() == 2
+    escalated = f"escalated {case.code} az"
+    assert (await sent(sessionmaker, crypto))[1:] == [(sam.id, escalated), (tom.id, escalated)]
+
+    clock.now = NOON + dt.timedelta(minutes=40)
+    assert await alerts.run_once() == 0
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # restarted
+    async with sessionmaker() as session:
+        alert = await session.get(Alert, alert_id)
+        assert alert is not None and alert.escalated_at == NOON + dt.timedelta(minutes=15)
+
+
+@pytest.mark.parametrize("seen", ["opened", "acknowledged"])
+async def test_an_urgent_alert_opened_or_acknowledged_in_time_is_not_escalated(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, seen: str
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker")
+    await account(sessionmaker, crypto, "sam", "supervisor")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    alert_id = await alert_on(sessionmaker, case, "urgent", NOON)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Alert).where(Alert.id == alert_id).values({f"{seen}_at": NOON + dt.timedelta(minutes=5)})
+        )
+    await worker(sessionmaker, crypto, Clock(NOON + dt.timedelta(hours=1))).run_once()
+    assert await sent(sessionmaker, crypto) == [(cara.id, f"urgent {case.code} az")]
+
+
+async def test_a_handoff_left_waiting_is_told_once_to_the_supervisors_on_duty(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    await account(sessionmaker, crypto, "cara", "caseworker")
+    sam = await account(sessionmaker, crypto, "sam", "supervisor", quiet_from="10:00", quiet_until="12:00")
+    tom = await account(sessionmaker, crypto, "tom", "supervisor", quiet_from="10:00", quiet_until="11:30")
+    await account(sessionmaker, crypto, "una", "supervisor", waiting=False)
+    case = await a_case(sessionmaker, crypto, handoff_at=NOON - dt.timedelta(hours=3, minutes=59))
+    clock = Clock(NOON)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # not four hours yet
+
+    # Four hours, every supervisor who would get it in quiet hours: it waits for one on duty.
+    clock.now = NOON + dt.timedelta(minutes=5)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0
+    clock.now = NOON + dt.timedelta(minutes=30)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 1
+    assert await sent(sessionmaker, crypto) == [(tom.id, f"waiting {case.code} az")]
+
+    clock.now = NOON + dt.timedelta(hours=2)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # restarted, later: once only
+    assert sam.id not in {who for who, _ in await sent(sessionmaker, crypto)}
+
+
+async def test_the_first_unread_message_is_noted_not_those_after_it(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    for text in ("first", "second"):
+        async with sessionmaker() as session, session.begin():
+            stored = await session.get(Case, case.id)
+            assert stored is not None
+            await staff_alerts.note_message(session, case=stored)
+            await add_case_message(
+                session, crypto, case=stored, direction="in", kind="text", body={"text": text}
+            )
+    await worker(sessionmaker, crypto, Clock(NOON)).run_once()
+    assert await sent(sessionmaker, crypto) == [(cara.id, f"{Kind.MESSAGE} {case.code} az")]
