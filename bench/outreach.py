@@ -251,6 +251,14 @@ async def rate_holding(backend: str, work: Path, rate: float, seconds: float) ->
     }  # fmt: skip
 
 
+def worker_settings(url: str, key: str, sandbox_url: str, token: str, rate: float) -> dict[str, str]:
+    """A worker process's settings: the database, its key, the sandbox's bot and the send rate."""
+    return {
+        "DATABASE_URL": url, "INTAKE_DATA_KEYS": key, "TELEGRAM_API_URL": sandbox_url,
+        "TELEGRAM_BOT_TOKEN": token, "INTAKE_SEND_RATE": str(rate),
+    }  # fmt: skip
+
+
 async def campaign_memory(backend: str, work: Path, count: int, rate: float) -> dict[str, Any]:
     """A worker process (`python -m intake.sender_process`: campaign loop, reminder scheduler and
     sender, as in `intake worker`) expands and sends a campaign to `count` people; its resident memory
@@ -261,10 +269,7 @@ async def campaign_memory(backend: str, work: Path, count: int, rate: float) -> 
     try:
         async with SandboxClient(sandbox_url, bot_id) as phone, scratch_database(backend, work) as url:
             await seed_beneficiaries(url, key, await people(phone, count))
-            settings = {
-                "DATABASE_URL": url, "INTAKE_DATA_KEYS": key, "TELEGRAM_API_URL": sandbox_url,
-                "TELEGRAM_BOT_TOKEN": token, "INTAKE_SEND_RATE": str(rate),
-            }  # fmt: skip
+            settings = worker_settings(url, key, sandbox_url, token, rate)
             child = await Child.start(
                 ["-m", "intake.sender_process"], child_environment(**settings), work / "sender.log"
             )
@@ -303,10 +308,7 @@ async def killed_mid_campaign(
     try:
         async with SandboxClient(sandbox_url, bot_id) as phone, scratch_database(backend, work) as url:
             await fill_outbox(url, key, await people(phone, count))
-            settings = {
-                "DATABASE_URL": url, "INTAKE_DATA_KEYS": key, "TELEGRAM_API_URL": sandbox_url,
-                "TELEGRAM_BOT_TOKEN": token, "INTAKE_SEND_RATE": str(rate),
-            }  # fmt: skip
+            settings = worker_settings(url, key, sandbox_url, token, rate)
             environment = child_environment(**settings)
             started = time.monotonic()
             child = await Child.start(["-m", "intake", "worker"], environment, work / "worker.log")
