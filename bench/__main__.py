@@ -55,7 +55,7 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="p1,webhook,paced,flood,p4,startup,memory,sender,campaign,reminders,purge,keys,speedups",
+        default="p1,webhook,paced,flood,p4,startup,memory,sender,restart,campaign,reminders,purge,keys,speedups",
         help="which parts to run (default: all)",
     )
     parser.add_argument(
@@ -177,8 +177,9 @@ async def _outreach(
     runs = {
         "sender": (
             "bench.outreach",
-            ["--messages", str(args.messages), "--recipients", str(args.recipients)],
+            ["--runs", "sender", "--messages", str(args.messages), "--recipients", str(args.recipients)],
         ),
+        "restart": ("bench.outreach", ["--runs", "restart"]),
         "campaign": ("bench.campaigns", ["--recipients", str(args.recipients)]),
         "reminders": ("bench.reminders", ["--appointments", str(args.appointments)]),
         "purge": (

@@ -444,7 +444,7 @@ def rows(results: list[dict[str, Any]]) -> list[list[str]]:
             met = r["ratio"] <= GOAL_RESTART_RATIO and not r["duplicates"]
             table.append(
                 [
-                    "Sender: kill -9 mid-campaign, restart to done", db,
+                    "Restart: kill -9 mid-campaign, restart to done", db,
                     f"{r['recipients']:,} recipients at {r['rate']:,.0f}/s, "
                     f"killed with {r['left_at_kill']} left",
                     f"done {r['restart_to_done_s']:.1f} s after the restart; a fresh start needs "
@@ -475,16 +475,19 @@ def _met(met: bool) -> str:
 async def main(arguments: argparse.Namespace) -> None:
     work, backends, results = await standalone_start(arguments)
     for backend in backends:
-        runs = [
-            functools.partial(sender_vs_bare, backend, work, arguments.messages),
-            functools.partial(rate_holding, backend, work, 25, 20),
-            functools.partial(rate_holding, backend, work, 1000, 10),
-            functools.partial(killed_mid_campaign, backend, work),
-        ]
-        if arguments.recipients:
-            runs.append(
-                functools.partial(campaign_memory, backend, work, arguments.recipients, CAMPAIGN_RATE)
-            )
+        runs = []
+        if "sender" in arguments.runs:
+            runs += [
+                functools.partial(sender_vs_bare, backend, work, arguments.messages),
+                functools.partial(rate_holding, backend, work, 25, 20),
+                functools.partial(rate_holding, backend, work, 1000, 10),
+            ]
+            if arguments.recipients:
+                runs.append(
+                    functools.partial(campaign_memory, backend, work, arguments.recipients, CAMPAIGN_RATE)
+                )
+        if "restart" in arguments.runs:
+            runs.append(functools.partial(killed_mid_campaign, backend, work))
         for run in runs:
             results.append(await run())
             print(json.dumps(results[-1]), flush=True)
@@ -497,6 +500,9 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=5000, help="for the sender vs bare aiohttp (5000)")
     parser.add_argument(
         "--recipients", type=int, default=100_000, help="campaign for the memory bench; 0 skips"
+    )
+    parser.add_argument(
+        "--runs", default="sender,restart", help="sender (rates, memory), restart (kill -9 mid-campaign)"
     )
     parser.add_argument("--work", default="var/bench", help="scratch directory (var/bench)")
     asyncio.run(main(parser.parse_args()))
