@@ -9,6 +9,7 @@ import zoneinfo
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from programme.organisation import Organisation
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import StaffSession
@@ -48,6 +49,10 @@ class ConsoleConfig:
     # A campaign that sensitive filters narrow under this many people waits for a supervisor's
     # approval (INTAKE_CAMPAIGN_APPROVAL_BELOW).
     campaign_approval_below: int = 10
+
+    def organisation_defaults(self) -> Organisation:
+        """The organisation as the environment gives it, until an administrator saves its page."""
+        return Organisation(controller=self.data_controller, contact=self.data_contact)
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

@@ -13,6 +13,7 @@ from storage import (  # noqa: F401
     models_figures,
     models_journey,
     models_keys,
+    models_organisation,
     models_outreach,
     models_plan,
     models_reminders,

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.proposals import locale_of
 from caseworker_console import casework as work
 from caseworker_console import formview, i18n
 from caseworker_console.casetabs import CLOSED, open_tab, tab_context
@@ -21,12 +22,14 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import staff_name
 from outreach import outbox
 from outreach.outbox import Lane
-from programme.canned import CANNED, CANNED_REPLIES
+from programme import ready_replies as replies
+from programme.assessment import CONSENT_LANGUAGES
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework
 from storage.journey import case_messages
-from storage.models import OutboxMessage, utcnow
+from storage.models import Case, OutboxMessage, utcnow
+from storage.organisation import find_ready_reply, ready_replies
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 
@@ -43,6 +46,11 @@ KIND_LABELS: dict[str, str] = {
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
+NO_TEXT_IN_LANGUAGE = N_(
+    "This ready reply has no text in %(language)s, the beneficiary's language: nothing was sent. Write "
+    "your reply yourself, or ask a supervisor to add the text."
+)
+LANGUAGE_NAMES = {option.value: option.label for option in CONSENT_LANGUAGES}
 # Messages to the person whose delivery is uncertain (the sender stopped while sending them).
 UNCERTAIN_KINDS: dict[int, str] = {
     int(Lane.REPLY): N_("A reply or a proposal of a time"),
@@ -66,6 +74,14 @@ class MessageView:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReadyReplyView:
+    id: int
+    label: str
+    text: str | None  # in the beneficiary's language; None: it has none, so it cannot be sent
+    lacking: list[str]  # names of the bot's languages it has no text in
+
+
+@dataclasses.dataclass(frozen=True)
 class UncertainView:
     id: str
     kind: str
@@ -85,8 +101,32 @@ def _attachment(kind: str, body: dict[str, Any], label: str) -> str | None:
     return f"{label}: {detail}" if detail else label
 
 
+async def reader_language(request: Request, case: Case) -> str:
+    """The language the person reads a reply in: the one the line above it is in (bot.replies)."""
+    beneficiary = await casework.beneficiary_of(database(request), case=case)
+    return locale_of(beneficiary.language, case.language)
+
+
+async def ready_reply_views(request: Request, language: str) -> list[ReadyReplyView]:
+    locale = i18n.request_locale(request)
+    return [
+        ReadyReplyView(
+            id=reply.id,
+            label=replies.label_in(reply.labels or {}, locale),
+            text=(reply.texts or {}).get(language) or None,
+            lacking=[LANGUAGE_NAMES[code] for code in replies.lacking(reply.texts or {})],
+        )
+        for reply in await ready_replies(database(request), active_only=True)
+    ]
+
+
 async def render(
-    request: Request, *, draft: str = "", error: str | None = None, status_code: int = 200
+    request: Request,
+    *,
+    draft: str = "",
+    error: str | None = None,
+    error_values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     db = database(request)
     case = request_case(request)
@@ -138,22 +178,23 @@ async def render(
         for row in await outbox.uncertain_to(db, beneficiary_id=case.beneficiary_id)
     ]
     context = await tab_context(request, "conversation")
+    language = await reader_language(request, case)
     return pages(request).render(
         request,
         "conversation.html",
         {
             **context,
-            "error": translate.gettext(error) if error else None,
+            "error": (translate.gettext(error) % error_values if error_values else translate.gettext(error))
+            if error
+            else None,
             "sent": request.query_params.get("sent") == "1",
             "messages": messages,
             "uncertain": uncertain,
             "unread": sum(1 for message in messages if message.unread),
             "draft": draft,
             "max_reply": MAX_REPLY,
-            "canned": [
-                (reply.id, translate.gettext(reply.label), reply.text_for(case.language))
-                for reply in CANNED_REPLIES
-            ],
+            "canned": await ready_reply_views(request, language),
+            "reader_language": LANGUAGE_NAMES.get(language, language),
             "caseworker_active": case.caseworker_active,
             "handed_off": case.handoff_at is not None,
         },
@@ -175,9 +216,17 @@ async def reply(request: Request) -> Response:
     chosen = form.get("canned")
     canned = chosen if isinstance(chosen, str) and chosen else None
     if canned is not None:
-        if canned not in CANNED:
+        ready = await find_ready_reply(db, reply_id=canned)
+        if ready is None or not ready.active:
             return await render(request, error=UNKNOWN_CANNED, status_code=400)
-        text = CANNED[canned].text_for(case.language)
+        language = await reader_language(request, case)
+        # Never in another language than the person's: the page shows such a reply as not sendable.
+        text = (ready.texts or {}).get(language, "")
+        if not text:
+            name = LANGUAGE_NAMES.get(language, language)
+            return await render(
+                request, error=NO_TEXT_IN_LANGUAGE, error_values={"language": name}, status_code=400
+            )
     else:
         text = draft
     if not text:
