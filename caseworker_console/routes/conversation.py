@@ -32,6 +32,7 @@ from storage.models import Case, OutboxMessage, utcnow
 from storage.organisation import find_ready_reply, ready_replies
 from storage.queries import record_audit
 from storage.sealing import unseal_json
+from texts.bidi import isolate
 
 # Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
 MAX_REPLY = 4000
@@ -50,7 +51,8 @@ NO_TEXT_IN_LANGUAGE = N_(
     "This ready reply has no text in %(language)s, the beneficiary's language: nothing was sent. Write "
     "your reply yourself, or ask a supervisor to add the text."
 )
-LANGUAGE_NAMES = {option.value: option.label for option in CONSENT_LANGUAGES}
+# Each name isolated: a right-to-left one in an English sentence or a list keeps its place.
+LANGUAGE_NAMES = {option.value: isolate(option.label) for option in CONSENT_LANGUAGES}
 # Messages to the person whose delivery is uncertain (the sender stopped while sending them).
 UNCERTAIN_KINDS: dict[int, str] = {
     int(Lane.REPLY): N_("A reply or a proposal of a time"),

@@ -24,6 +24,7 @@ from programme.text import N_
 from storage.models_organisation import ReadyReply
 from storage.organisation import find_ready_reply, ready_replies, save_ready_reply
 from storage.queries import record_audit
+from texts.bidi import isolate
 
 FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
 NOT_FOUND = N_("This ready reply does not exist.")
@@ -46,7 +47,8 @@ def reply_view(reply: ReadyReply, locale: str) -> ReplyView:
         id=reply.id,
         label=rules.label_in(reply.labels or {}, locale),
         texts=[(code, LANGUAGE_NAMES[code], texts.get(code, "")) for code in LANGUAGE_NAMES],
-        lacking=[LANGUAGE_NAMES[code] for code in rules.lacking(texts)],
+        # Each name isolated: a right-to-left one in the list keeps its place.
+        lacking=[isolate(LANGUAGE_NAMES[code]) for code in rules.lacking(texts)],
         active=reply.active,
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from caseworker_console.routes.consent import consent_text
@@ -32,6 +32,13 @@ SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
 PERSIAN_NAME = "انجمن یاری پل"
 HOSTILE = '<script>alert("x")</script> Bridge & Aid'
+
+
+@pytest.fixture(autouse=True)
+async def no_replies(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The shipped replies are there only when a test runs first on its database: start without."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(delete(ReadyReply))
 
 
 def organisation_form(**changes: Any) -> dict[str, Any]:
