@@ -92,6 +92,10 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     # Offices: administrators keep them, supervisors read them (no case content either way).
     Permission.OFFICES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": A},
     Permission.OFFICES_MANAGE: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The organisation's name, data contact and hours: administrators set the organisation up.
+    Permission.ORGANISATION: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The ready replies caseworkers send: supervisors keep them (as they keep the partners).
+    Permission.READY_REPLIES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}
