@@ -165,15 +165,11 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
             publicity=data["consent_publicity"],
             third_party=tap.value == "yes",
         )
-        read: tuple[str, str] | None = (
-            (data["consent_hash"], data["consent_version"])
-            if data.get("consent_hash") and data.get("consent_version")
-            else None
-        )
-        if read is None:  # read before versions followed the settings (December 2026)
-            text, version = await consent_text(conv)
-            read = (data.get("consent_hash") or consent.text_hash(text), version)
-        await save(conv, choices, text_hash=read[0], text_version=read[1])
+        read_hash, read_version = data.get("consent_hash"), data.get("consent_version")
+        if not (read_hash and read_version):  # read before versions followed the settings (Dec. 2026)
+            text, read_version = await consent_text(conv)
+            read_hash = read_hash or consent.text_hash(text)
+        await save(conv, choices, text_hash=read_hash, text_version=read_version)
         await conv.state.update_data(
             consent_casework=None, consent_publicity=None, consent_hash=None, consent_version=None
         )
