@@ -9,10 +9,9 @@ person comes back to where they were (the main menu when nothing is left).
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.filters import Filter
@@ -26,10 +25,13 @@ from bot.flood import DEFAULT_FLOOD, FloodLimit
 from bot.i18n import in_reading_order
 from bot.outgoing import Markup, Outgoing
 from bot.renamed_states import current_name
+from programme.appointments import Interval
+from programme.organisation import DEFAULT_HOURS, Organisation
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
 from storage.models import Beneficiary
+from storage.organisation import current_organisation
 from texts.visible import clean_line
 from wording.taps import read_tap, tap_data
 
@@ -44,14 +46,19 @@ class BotConfig:
     # Where people ask about their data (INTAKE_DATA_CONTACT); empty: "write to us here".
     data_contact: str = ""
     timezone: str = "Asia/Baku"
-    office_days: frozenset[int] = frozenset(range(5))  # Monday to Friday
-    office_open: dt.time = dt.time(9)
-    office_close: dt.time = dt.time(18)
+    # When caseworkers answer until an administrator sets the programme's hours in the console.
+    office_hours: Mapping[int, tuple[Interval, ...]] = field(default_factory=lambda: dict(DEFAULT_HOURS))
     reminders: ReminderPolicy = DEFAULT_REMINDERS
     retention: RetentionPolicy = DEFAULT_RETENTION
     # Updates of one chat beyond this are answered once with "please wait" and dropped (bot.flood);
     # None: no limit.
     flood: FloodLimit | None = DEFAULT_FLOOD
+
+    def organisation_defaults(self) -> Organisation:
+        """The organisation as the environment gives it, until an administrator saves its page."""
+        return Organisation(
+            controller=self.data_controller, contact=self.data_contact, hours=self.office_hours
+        )
 
 
 Row = list[tuple[str, str]]  # (label, value) pairs
@@ -79,6 +86,10 @@ class Conversation:
     @property
     def locale(self) -> str:
         return self.i18n.current_locale
+
+    async def organisation(self) -> Organisation:
+        """What an administrator set about the organisation, read now (a change is seen at once)."""
+        return await current_organisation(self.session, defaults=self.config.organisation_defaults())
 
     async def data(self) -> dict[str, Any]:
         return await self.state.get_data()

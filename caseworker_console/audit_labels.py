@@ -134,6 +134,10 @@ ACTION_LABELS: dict[str, str] = {
     "office.changed": N_("Office changed"),
     "office.closed": N_("Office closed for a day or a range"),
     "office.reopened": N_("Office's closure removed"),
+    # The organisation and its ready replies.
+    "organisation.changed": N_("Organisation's settings changed"),
+    "ready_reply.added": N_("Ready reply added"),
+    "ready_reply.changed": N_("Ready reply changed"),
     # Feedback and complaints (codes only: the reference, never the text).
     "feedback.received": N_("Feedback received from the bot"),
     "feedback.read": N_("Feedback read"),
@@ -159,6 +163,8 @@ OBJECT_LABELS: dict[str, str] = {
     "figures": N_("Figures"),
     "full_export": N_("Full export"),
     "office": N_("Office"),
+    "organisation": N_("Organisation"),
+    "ready_reply": N_("Ready reply"),
     "partner": N_("Partner"),
     "retention": N_("Retention"),
     "staff": N_("Staff"),

@@ -11,6 +11,7 @@ from aiogram.types import WebhookInfo
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from programme.organisation import Organisation
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
@@ -59,6 +60,10 @@ class ConsoleConfig:
     # When staff phones are told of an unopened urgent alert, and of a handoff left waiting
     # (INTAKE_ALERT_ESCALATE_AFTER, INTAKE_ALERT_WAITING_AFTER), as the account page says.
     alert_policy: AlertPolicy = dataclasses.field(default_factory=AlertPolicy)
+
+    def organisation_defaults(self) -> Organisation:
+        """The organisation as the environment gives it, until an administrator saves its page."""
+        return Organisation(controller=self.data_controller, contact=self.data_contact)
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

@@ -40,6 +40,9 @@ class Permission(enum.StrEnum):
     LEGAL_HOLD = "retention.hold"
     OFFICES = "offices.read"  # the offices' addresses, hours, holidays and closures
     OFFICES_MANAGE = "offices.manage"  # creating, changing, closing and deactivating an office
+    # The organisation's name and data contact (the consent text names them) and the programme's hours.
+    ORGANISATION = "organisation.manage"
+    READY_REPLIES = "ready_replies.manage"  # the ready replies caseworkers send, in every language
     # Feedback and complaints from the people served: the supervisors read feedback about the
     # service; complaints about staff only those of them named focal points (`feedback_routings`).
     FEEDBACK = "feedback.read"
@@ -81,12 +84,14 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         Permission.LEGAL_HOLD,
         Permission.OFFICES,
         Permission.FEEDBACK,
+        Permission.READY_REPLIES,
     },
     # Outreach officers run channels and read the programme's figures (counts only), never a case.
     "outreach": frozenset(
         {Permission.SIGNED_IN, Permission.CHANNELS, Permission.FIGURES, Permission.CAMPAIGNS}
     ),
-    # Administrators set the organisation up (accounts, offices), never seeing case content.
+    # Administrators set the organisation up (accounts, offices, its name and hours), never seeing
+    # case content.
     "admin": frozenset(
         {
             Permission.SIGNED_IN,
@@ -94,6 +99,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
             Permission.OFFICES,
             Permission.OFFICES_MANAGE,
             Permission.OPERATIONS,
+            Permission.ORGANISATION,
         }
     ),
 }

@@ -15,6 +15,7 @@ from programme.text import N_
 from storage.models import StaffUser
 from storage.models_appointments import Office
 from storage.models_staff_link import StaffTelegramLink
+from storage.organisation import current_organisation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,22 +27,25 @@ class SetupStep:
     route: str | None = None  # the console page where it is done; None: a setting
 
 
-def organisation_steps(settings: ConsoleConfig) -> list[SetupStep]:
-    """The steps settings answer: the organisation's name (INTAKE_DATA_CONTROLLER, which the consent
-    text names) and where people ask about their data (INTAKE_DATA_CONTACT). The one place to point
-    at organisation settings kept in the database once there are some."""
+async def organisation_steps(session: AsyncSession, settings: ConsoleConfig) -> list[SetupStep]:
+    """The organisation's name (which the consent text gives as the data controller) and where
+    people ask about their data: as saved on the Organisation page, else as the server's settings
+    (INTAKE_DATA_CONTROLLER, INTAKE_DATA_CONTACT) give them on a first start."""
+    organisation = await current_organisation(session, defaults=settings.organisation_defaults())
     return [
         SetupStep(
             "organisation",
             N_("Name the organisation"),
-            N_("Set INTAKE_DATA_CONTROLLER to the name the consent text gives it, and restart."),
-            bool(settings.data_controller.strip()),
+            N_("On the Organisation page, give the name the consent text gives it, in each language."),
+            bool(organisation.controller.strip()),
+            "organisation",
         ),
         SetupStep(
             "data_controller",
             N_("Say where people ask about their data"),
-            N_("Set INTAKE_DATA_CONTACT to the data controller's address, phone or e-mail, and restart."),
-            bool(settings.data_contact.strip()),
+            N_("On the Organisation page, give the data controller's address, phone or e-mail."),
+            bool(organisation.contact.strip()),
+            "organisation",
         ),
     ]
 
@@ -51,7 +55,7 @@ async def _any(session: AsyncSession, condition: object) -> bool:
 
 
 async def setup_steps(session: AsyncSession, settings: ConsoleConfig) -> list[SetupStep]:
-    organisation, data_controller = organisation_steps(settings)
+    organisation, data_controller = await organisation_steps(session, settings)
     caseworker = (StaffUser.role.in_(("caseworker", "supervisor"))) & StaffUser.active
     return [
         organisation,

@@ -116,6 +116,8 @@ COVERAGE: dict[str, Coverage] = {
     "case_counters": _not_personal("the yearly sequence of case codes"),
     "offices": _not_personal("the programme's offices: hours, holidays and closures, nothing about a person"),
     "partners": _not_personal("partner organisations"),
+    "organisation_settings": _not_personal("the organisation's name, data contact and hours"),
+    "ready_replies": _not_personal("replies for anyone, written by supervisors"),
     "channels": _not_personal("outreach channels"),
     "calendar_feeds": _not_personal(
         "a staff member's feed token hash; the feed's events are read from appointments when fetched"

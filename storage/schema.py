@@ -14,6 +14,7 @@ from storage import (  # noqa: F401
     models_journey,
     models_keys,
     models_ops,
+    models_organisation,
     models_outreach,
     models_plan,
     models_reminders,

@@ -37,15 +37,19 @@ def yes_no_rows() -> list[list[tuple[str, str]]]:
     return [[(_("Yes"), "yes"), (_("No"), "no")]]
 
 
-def consent_text(conv: Conversation) -> str:
+async def consent_text(conv: Conversation) -> tuple[str, str]:
+    """The text in the person's language, as the organisation's settings name things now, and the
+    version those settings make (programme.organisation.Organisation.consent_version)."""
+    organisation = await conv.organisation()
     # aiogram's gettext is also its ngettext: _(singular, plural, n).
-    return consent.rendered(
+    text = consent.rendered(
         _,
         _,
-        controller=conv.config.data_controller,
-        contact=conv.config.data_contact,
+        controller=organisation.controller_in(conv.locale),
+        contact=organisation.contact_in(conv.locale),
         retention=conv.config.retention,
     )
+    return text, organisation.consent_version(conv.config.retention)
 
 
 AGE_QUESTION = N_("Are you 18 years old or older?")
@@ -81,12 +85,16 @@ async def age_given(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
 
 @step(Consent.text)
 async def ask_text(conv: Conversation) -> None:
-    conv.say(consent_text(conv), await conv.buttons([[(_("I have read it"), READ)]]))
+    text, _version = await consent_text(conv)
+    conv.say(text, await conv.buttons([[(_("I have read it"), READ)]]))
 
 
 async def text_read(query: CallbackQuery, conv: Conversation) -> None:
     conv.close_keyboard(query)
-    await conv.state.update_data(consent_hash=consent.text_hash(consent_text(conv)))
+    # The text and version read now are the ones the choices are recorded under, even when an
+    # administrator changes the organisation's settings before the last choice.
+    text, version = await consent_text(conv)
+    await conv.state.update_data(consent_hash=consent.text_hash(text), consent_version=version)
     await conv.go(Consent.casework)
 
 
@@ -158,15 +166,23 @@ async def chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> None:
             publicity=data["consent_publicity"],
             third_party=tap.value == "yes",
         )
-        await save(conv, choices, data.get("consent_hash") or consent.text_hash(consent_text(conv)))
-        await conv.state.update_data(consent_casework=None, consent_publicity=None, consent_hash=None)
+        read_hash, read_version = data.get("consent_hash"), data.get("consent_version")
+        if not (read_hash and read_version):  # read before versions followed the settings (Dec. 2026)
+            text, read_version = await consent_text(conv)
+            read_hash = read_hash or consent.text_hash(text)
+        await save(conv, choices, text_hash=read_hash, text_version=read_version)
+        await conv.state.update_data(
+            consent_casework=None, consent_publicity=None, consent_hash=None, consent_version=None
+        )
         conv.say(
             _("Thank you. Your choices are saved. You can see or change them at any time with /consent.")
         )
         await conv.finish()
 
 
-async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> ConsentRecord:
+async def save(
+    conv: Conversation, choices: consent.Choices, *, text_hash: str, text_version: str
+) -> ConsentRecord:
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
     return await record_consent(
         conv.session,
@@ -175,7 +191,7 @@ async def save(conv: Conversation, choices: consent.Choices, text_hash: str) -> 
         publicity=choices.publicity,
         third_party=choices.third_party,
         language=conv.locale,
-        text_version=consent.TEXT_VERSION,
+        text_version=text_version,
         text_hash=text_hash,
     )
 
@@ -254,14 +270,15 @@ async def stop_taking_part(conv: Conversation, *, reason: str | None) -> None:
     processing too): `finish` then goes to the menu."""
     if conv.beneficiary.withdrawn_at is None:
         case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
+        text, version = await consent_text(conv)
         await journey.withdraw(
             conv.session,
             conv.crypto,
             beneficiary=conv.beneficiary,
             case=case,
             language=conv.locale,
-            text_version=consent.TEXT_VERSION,
-            text_hash=consent.text_hash(consent_text(conv)),
+            text_version=version,
+            text_hash=consent.text_hash(text),
             reason=reason,
         )
     tell_withdrawn(conv)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from typing import Any
 
@@ -12,7 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.conversation import BotConfig, Conversation, FreshTap, step
+from bot.conversation import Conversation, FreshTap, step
 from bot.dialogs.menu import CASEWORKER, Menu, is_label
 from programme.handoff import TOPICS
 from storage import staff_alerts
@@ -62,28 +61,15 @@ async def reason_chosen(query: CallbackQuery, tap: Tap, conv: Conversation) -> N
 @step(Handoff.conversation, expects_text=True)
 async def ask_message(conv: Conversation) -> None:
     text = _("Write your message below. A caseworker will answer you here.")
-    opening = next_opening(utcnow(), conv.config)
+    zone = zoneinfo.ZoneInfo(conv.config.timezone)
+    # The programme's hours as an administrator set them (console: Organisation), in its time zone.
+    opening = (await conv.organisation()).next_opening(utcnow(), zone)
     if opening is not None:
-        when = dates.weekday_time(opening, zoneinfo.ZoneInfo(conv.config.timezone), conv.locale)
+        when = dates.weekday_time(opening, zone, conv.locale)
         text += "\n\n" + _("Our office is closed now. A caseworker will answer from {when}.").format(
             when=when
         )
     conv.say(text)
-
-
-def next_opening(now: dt.datetime, config: BotConfig) -> dt.datetime | None:
-    """None while the office is open; otherwise when it opens next."""
-    zone = zoneinfo.ZoneInfo(config.timezone)
-    local = now.astimezone(zone)
-    if local.weekday() in config.office_days and config.office_open <= local.time() < config.office_close:
-        return None
-    day = local.date()
-    for _offset in range(8):
-        opening = dt.datetime.combine(day, config.office_open, tzinfo=zone)
-        if day.weekday() in config.office_days and opening > local:
-            return opening
-        day += dt.timedelta(days=1)
-    return None
 
 
 def message_body(message: Message) -> tuple[str, dict[str, Any]] | None:

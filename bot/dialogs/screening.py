@@ -37,7 +37,7 @@ AFTER_NOTICE = "after_notice"
 # ── privacy notice ──────────────────────────────────────────────────────────────────────────────
 
 
-def privacy_notice(conv: Conversation) -> str:
+async def privacy_notice(conv: Conversation) -> str:
     """The notice before the first question: what happens to the answers, who is responsible, whom
     to ask, how long data is kept and the rights, from the same settings as the consent text."""
     intro = _(
@@ -48,11 +48,12 @@ def privacy_notice(conv: Conversation) -> str:
         "• We do not share them with anyone without your consent.\n"
         "• You can stop at any time."
     )
+    organisation = await conv.organisation()
     parts = consent.data_protection(
         _,
         _,
-        controller=conv.config.data_controller,
-        contact=conv.config.data_contact,
+        controller=organisation.controller_in(conv.locale),
+        contact=organisation.contact_in(conv.locale),
         retention=conv.config.retention,
     )
     return "\n\n".join([intro, parts["responsible"], parts["retention"], parts["rights"]])
@@ -60,7 +61,7 @@ def privacy_notice(conv: Conversation) -> str:
 
 @step(Screening.privacy)
 async def ask_privacy(conv: Conversation) -> None:
-    conv.say(privacy_notice(conv), await conv.buttons([[(_("Continue"), CONTINUE)]]))
+    conv.say(await privacy_notice(conv), await conv.buttons([[(_("Continue"), CONTINUE)]]))
 
 
 async def privacy_read(query: CallbackQuery, conv: Conversation) -> None:

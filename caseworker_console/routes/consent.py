@@ -25,6 +25,7 @@ from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 from storage import casework
 from storage.journey import record_consent
+from storage.organisation import current_organisation
 from wording.languages import bot_catalog
 
 CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed on paper")}
@@ -42,10 +43,15 @@ def consent_text(
     )
 
 
-def organisation_consent_text(request: Request, language: str) -> str:
-    """The Annex 4 text in a language, naming what this organisation set (INTAKE_DATA_*, INTAKE_RETAIN_*)."""
+async def organisation_consent_text(request: Request, language: str) -> tuple[str, str]:
+    """The Annex 4 text in a language, naming what this organisation set now (the organisation page,
+    else INTAKE_DATA_*; INTAKE_RETAIN_*), and the version that makes."""
     settings = config(request)
-    return consent_text(language, settings.data_controller, settings.data_contact, settings.retention)
+    organisation = await current_organisation(database(request), defaults=settings.organisation_defaults())
+    text = consent_text(
+        language, organisation.controller_in(language), organisation.contact_in(language), settings.retention
+    )
+    return text, organisation.consent_version(settings.retention)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +104,7 @@ async def render(
     ]
     if values is None:
         values = {"language": case.language} if case.language in languages else {}
+    organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
     context = await tab_context(request, "consent")
     return pages(request).render(
         request,
@@ -109,7 +116,7 @@ async def render(
             "current": next((view for view in views if view.current), None),
             "history": views,
             "guardian_needed": case.guardian_consent_needed,
-            "text_version": consent.TEXT_VERSION,
+            "text_version": organisation.consent_version(config(request).retention),
             "fields": formview.fields(PAPER_CONSENT, translate, values=values, errors=errors),
             "error_count": len(errors or {}),
         },
@@ -135,6 +142,7 @@ async def record_paper(request: Request) -> Response:
         return await render(request, values=raw, error=CLOSED, status_code=400)
 
     async def save() -> None:
+        text, version = await organisation_consent_text(request, answers["language"])
         await record_consent(
             db,
             case=case,
@@ -142,8 +150,8 @@ async def record_paper(request: Request) -> Response:
             publicity=answers["publicity"],
             third_party=answers["third_party"] == "yes",
             language=answers["language"],
-            text_version=consent.TEXT_VERSION,
-            text_hash=consent.text_hash(organisation_consent_text(request, answers["language"])),
+            text_version=version,
+            text_hash=consent.text_hash(text),
             channel="paper",
             staff_id=user.staff_id,
         )

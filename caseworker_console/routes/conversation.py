@@ -18,14 +18,15 @@ from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.viewmodels import conversation as view
-from programme.canned import CANNED, CANNED_REPLIES
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework, outbox
 from storage.journey import case_messages
-from storage.models import OutboxMessage, utcnow
+from storage.models import Case, OutboxMessage, utcnow
+from storage.organisation import find_ready_reply, ready_replies
 from storage.queries import record_audit
 from storage.sealing import unseal_json
+from wording.languages import locale_of
 
 # Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
 MAX_REPLY = 4000
@@ -33,11 +34,26 @@ MAX_REPLY = 4000
 EMPTY_REPLY = N_("Write a reply first.")
 LONG_REPLY = N_("A reply can be at most 4,000 characters.")
 UNKNOWN_CANNED = N_("Choose one of the ready replies.")
+NO_TEXT_IN_LANGUAGE = N_(
+    "This ready reply has no text in %(language)s, the beneficiary's language: nothing was sent. Write "
+    "your reply yourself, or ask a supervisor to add the text."
+)
 NOTHING_UNCERTAIN = N_("That message is no longer waiting for a decision: the page now shows how it stands.")
 
 
+async def reader_language(request: Request, case: Case) -> str:
+    """The language the person reads a reply in: the one the line above it is in (wording.replies)."""
+    beneficiary = await casework.beneficiary_of(database(request), case=case)
+    return locale_of(beneficiary.language, case.language)
+
+
 async def render(
-    request: Request, *, draft: str = "", error: str | None = None, status_code: int = 200
+    request: Request,
+    *,
+    draft: str = "",
+    error: str | None = None,
+    error_values: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     db = database(request)
     case = request_case(request)
@@ -56,22 +72,24 @@ async def render(
     uncertain = await outbox.uncertain_to(db, beneficiary_id=case.beneficiary_id)
     messages, waiting = view.build_conversation(rows, uncertain, people=people, reader=reader)
     context = await tab_context(request, "conversation")
+    language = await reader_language(request, case)
+    shipped = await ready_replies(db, active_only=True)
     return pages(request).render(
         request,
         "conversation.html",
         {
             **context,
-            "error": translate.gettext(error) if error else None,
+            "error": (translate.gettext(error) % error_values if error_values else translate.gettext(error))
+            if error
+            else None,
             "sent": request.query_params.get("sent") == "1",
             "messages": messages,
             "uncertain": waiting,
             "unread": sum(1 for message in messages if message.unread),
             "draft": draft,
             "max_reply": MAX_REPLY,
-            "canned": [
-                (reply.id, translate.gettext(reply.label), reply.text_for(case.language))
-                for reply in CANNED_REPLIES
-            ],
+            "canned": view.ready_reply_views(shipped, language=language, locale=reader.locale),
+            "reader_language": view.LANGUAGE_NAMES.get(language, language),
             "caseworker_active": case.caseworker_active,
             "handed_off": case.handoff_at is not None,
             "topic": view.topic(case.handoff_reason, reader),
@@ -94,9 +112,17 @@ async def reply(request: Request) -> Response:
     chosen = form.get("canned")
     canned = chosen if isinstance(chosen, str) and chosen else None
     if canned is not None:
-        if canned not in CANNED:
+        ready = await find_ready_reply(db, reply_id=canned)
+        if ready is None or not ready.active:
             return await render(request, error=UNKNOWN_CANNED, status_code=400)
-        text = CANNED[canned].text_for(case.language)
+        language = await reader_language(request, case)
+        # Never in another language than the person's: the page shows such a reply as not sendable.
+        text = (ready.texts or {}).get(language, "")
+        if not text:
+            name = view.LANGUAGE_NAMES.get(language, language)
+            return await render(
+                request, error=NO_TEXT_IN_LANGUAGE, error_values={"language": name}, status_code=400
+            )
     else:
         text = draft
     if not text:

@@ -98,7 +98,8 @@ async def consent_pdf(request: Request) -> Response:
     language = consent_language(request)
     words = bot_catalog(language)
     say = words.gettext
-    text = plain(organisation_consent_text(request, language))
+    rendered, version = await organisation_consent_text(request, language)
+    text = plain(rendered)
     heading, _, body = text.partition("\n\n")
     document = Document(title=f"{heading} · {case.code}", language=language, rtl=language in RIGHT_TO_LEFT)
     document.title(heading)
@@ -116,7 +117,7 @@ async def consent_pdf(request: Request) -> Response:
     if case.guardian_consent_needed:
         document.pair(say(consent.PAPER_GUARDIAN), None)
     document.signature(say(consent.PAPER_SIGNATURE), say(consent.PAPER_DATE))
-    document.note(say(consent.PAPER_VERSION).format(version=consent.TEXT_VERSION))
+    document.note(say(consent.PAPER_VERSION).format(version=version))
     await audit_view(request, "consent_pdf")
     await database(request).commit()
     return await pdf_response(document, f"{case.code}-annex-4-{language}.pdf")

@@ -15,11 +15,15 @@ from typing import Any
 from caseworker_console import formview, i18n
 from caseworker_console.routes.adverse import ALERT_KINDS
 from caseworker_console.views import staff_name
+from programme import ready_replies as replies
+from programme.assessment import CONSENT_LANGUAGES
 from programme.handoff import TOPICS
 from programme.text import N_
 from storage.models import OutboxMessage, StaffUser
 from storage.models_journey import CaseMessage
+from storage.models_organisation import ReadyReply
 from storage.outbox import Lane
+from texts.bidi import isolate
 
 KIND_LABELS: dict[str, str] = {
     "text": N_("Text"),
@@ -33,6 +37,8 @@ UNCERTAIN_KINDS: dict[int, str] = {
     int(Lane.REPLY): N_("A reply or a proposal of a time"),
     int(Lane.REMINDER): N_("An appointment reminder"),
 }
+# Each language's name isolated: a right-to-left one in an English sentence or a list keeps its place.
+LANGUAGE_NAMES = {option.value: isolate(option.label) for option in CONSENT_LANGUAGES}
 # A file whose content the retention purge removed (storage.retention): the message stays.
 FILE_REMOVED = N_("%(kind)s: removed on %(date)s, after the retention period")
 # A row's sealed JSON column opened (None: the reader may not see it, and nothing is decrypted).
@@ -50,6 +56,14 @@ class MessageView:
     unread: bool
     by: str | None
     alert: str | None = None  # the kind of alert it raised (urgent help, crisis words)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadyReplyView:
+    id: int
+    label: str
+    text: str | None  # in the beneficiary's language; None: it has none, so it cannot be sent
+    lacking: list[str]  # names of the bot's languages it has no text in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +145,20 @@ def topic(value: str | None, reader: Reader) -> str | None:
     if label is None:
         return None
     return reader.translate.gettext(label if reader.reveal else formview.HIDDEN)
+
+
+def ready_reply_views(rows: Sequence[ReadyReply], *, language: str, locale: str) -> list[ReadyReplyView]:
+    """The ready replies as the reply form offers them: labelled in the reader's language, with the
+    text in the person's (`language`) or none, and the languages each lacks."""
+    return [
+        ReadyReplyView(
+            id=reply.id,
+            label=replies.label_in(reply.labels or {}, locale),
+            text=(reply.texts or {}).get(language) or None,
+            lacking=[LANGUAGE_NAMES[code] for code in replies.lacking(reply.texts or {})],
+        )
+        for reply in rows
+    ]
 
 
 def build_conversation(

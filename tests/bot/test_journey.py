@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
-from bot.dialogs.handoff import next_opening
 from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE, hash_token
 from programme.forms import INTERVIEW
@@ -61,8 +60,8 @@ def bot_config() -> BotConfig:
         data_controller="Bridge Aid Association",
         data_contact="privacy@bridge-aid.example",
         retention=RetentionPolicy(closed_days=1095, unenrolled_days=92),
-        office_open=dt.time(0),
-        office_close=dt.time(0),
+        # An empty span every day: never open, and "open" again each midnight.
+        office_hours={weekday: ((dt.time(0), dt.time(0)),) for weekday in range(7)},
         flood=None,
     )
 
@@ -312,7 +311,9 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
     async with sessionmaker() as session:
         consent = (await session.execute(select(Consent))).scalar_one()
     assert (consent.casework, consent.publicity, consent.third_party) == (True, "anonymised", False)
-    assert (consent.language, consent.text_version, consent.channel) == (locale, "2026-12", "bot")
+    version = bot_config.organisation_defaults().consent_version(bot_config.retention)
+    assert version.startswith("2026-12-")
+    assert (consent.language, consent.text_version, consent.channel) == (locale, version, "bot")
     # The words shown, without the direction marks around their left-to-right pieces (texts.bidi).
     assert consent.text_hash == hashlib.sha256(without_controls(text["html"]).encode()).hexdigest()
     # The organisation's contact and retention periods, in words a person reads.
@@ -340,7 +341,7 @@ async def test_consent_is_recorded_with_its_version_hash_and_language_and_can_be
         sessionmaker, crypto, bot_config, case_id=consent.case_id, locale=locale
     )
     assert (paper.channel, paper.language) == ("paper", locale)
-    assert paper.text_hash == consent.text_hash
+    assert (paper.text_hash, paper.text_version) == (consent.text_hash, consent.text_version)
 
 
 async def test_someone_under_18_is_told_a_guardian_must_consent_and_the_case_is_marked(
@@ -445,14 +446,6 @@ async def test_a_person_can_talk_to_a_caseworker_and_every_message_is_kept_seale
         assert [m.kind for m in messages] == ["text", "photo", "location", "text"]
         assert unseal_json(crypto, messages[0], "body_enc") == {"text": "My landlord wants me out by Friday"}
         assert "landlord" not in await database_text(session)
-
-
-def test_the_office_opening_time_is_found_in_the_office_time_zone() -> None:
-    config = BotConfig(timezone="Asia/Baku")  # UTC+4, Monday to Friday 09:00–18:00
-    friday_evening = dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)  # 20:00 in Baku
-    assert next_opening(friday_evening, config) == dt.datetime(2026, 11, 30, 5, 0, tzinfo=dt.UTC)
-    tuesday_noon = dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC)
-    assert next_opening(tuesday_noon, config) is None
 
 
 async def fetch_document(sandbox_url: str, message: dict) -> str:

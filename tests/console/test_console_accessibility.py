@@ -222,6 +222,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 "sabina",
                 ["/campaigns", "/campaigns/new", f"/campaigns/{draft}", f"/campaigns/{sending}", "/grants"],
             ),
+            ("sabina", ["/ready-replies", "/ready-replies/edit"]),
             # A queued case as a caseworker not on it sees it: pseudonymised, with the note to take it.
             ("rashad", [f"/cases/{QUEUED}/interview", f"/cases/{QUEUED}/conversation"]),
             (
@@ -232,6 +233,7 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                     "/offices/edit",
                     f"/offices/edit?office={office_id}",
                     f"/offices/closure?office={office_id}",
+                    "/organisation",
                 ],
             ),
         ):

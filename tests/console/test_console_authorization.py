@@ -94,6 +94,10 @@ SITE: dict[Permission, dict[str, Outcome]] = {
     Permission.OFFICES_MANAGE: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
     # The operations page: the running system, no case data; administrators keep it running.
     Permission.OPERATIONS: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The organisation's name, data contact and hours: administrators set the organisation up.
+    Permission.ORGANISATION: {"caseworker": D, "supervisor": D, "outreach": D, "admin": A},
+    # The ready replies caseworkers send: supervisors keep them (as they keep the partners).
+    Permission.READY_REPLIES: {"caseworker": D, "supervisor": A, "outreach": D, "admin": D},
 }
 
 _NO_CASES = {"own": D, "other": D, "queued": D, "missing": D}

@@ -15,17 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from outreach.sender import Sender
-from programme.canned import CANNED
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto
 from storage.journey import add_case_message
 from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_journey import CaseMessage
+from storage.organisation import save_ready_reply
 from storage.outbox import Lane, Status
 from storage.queries import get_or_create_beneficiary
 from storage.sealing import unseal_json
 from tests.console.conftest import form_token
+from texts.bidi import without_controls
 from wording.replies import caseworker_reply
 
 SignIn = Callable[..., Awaitable[StaffUser]]
@@ -139,27 +140,99 @@ async def test_a_reply_is_kept_escaped_in_the_outbox_pauses_the_bot_and_is_audit
     assert page.select("li.message b, li.message script") == []
 
 
-@pytest.mark.parametrize(("language", "expected"), [("az", "az"), ("ru", "ru"), ("fa", "en")])
-async def test_a_ready_reply_goes_in_the_beneficiarys_language_or_english(
+EVERY_LANGUAGE = {
+    "en": "A caseworker will call you.",
+    "az": "Sosial işçi sizə zəng edəcək.",
+    "ru": "Социальный работник вам позвонит.",
+    "fa": "یک مددکار اجتماعی به شما تلیفون می‌کند.",
+    "ps": "یو ټولنیز کارکوونکی به تاسو ته ټیلیفون وکړي.",
+    "ur": "ایک سوشل ورکر آپ کو فون کریں گے۔",
+    "tr": "Bir sosyal çalışmacı sizi arayacak.",
+}
+THREE_LANGUAGES = {"en": "Bring your passport.", "az": "Pasportunuzu gətirin.", "ru": "Возьмите паспорт."}
+
+
+async def add_replies(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    """A reply in every language and one in English, Azerbaijani and Russian only."""
+    async with sessionmaker() as session, session.begin():
+        every = await save_ready_reply(
+            session, None, labels={"en": "We will call you"}, texts=EVERY_LANGUAGE, active=True, staff_id=None
+        )
+        three = await save_ready_reply(
+            session,
+            None,
+            labels={"en": "Passport", "ru": "Паспорт"},
+            texts=THREE_LANGUAGES,
+            active=True,
+            staff_id=None,
+        )
+        return every.id, three.id
+
+
+@pytest.mark.parametrize("language", ["az", "ru", "fa", "ps"])
+async def test_a_ready_reply_goes_in_the_beneficiarys_language(
     language: str,
-    expected: str,
     client: httpx.AsyncClient,
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
 ) -> None:
+    every, _three = await add_replies(sessionmaker)
     me = await sign_in_as("leyla", language="ru")
     await seed_person(assigned_to=me.id, stage="screening", language=language)
     page = await client.get(PAGE)
-    shown = soup(page).select_one("label[for=canned-call_you] q").get_text()
-    assert shown == CANNED["call_you"].texts[expected]
-    sent = await client.post(f"{PAGE}/reply", data={"csrf_token": form_token(page), "canned": "call_you"})
+    shown = soup(page).select_one(f"label[for=canned-{every}] q").get_text()
+    assert shown == EVERY_LANGUAGE[language]
+    sent = await client.post(f"{PAGE}/reply", data={"csrf_token": form_token(page), "canned": str(every)})
     assert sent.status_code == 303
     [outbox] = await rows(sessionmaker, OutboxMessage)
     sent_text = unseal_json(crypto, outbox, "payload_enc")["text"]
-    # The label is in the person's language even where the ready reply falls back to English.
-    assert sent_text == caseworker_reply(CANNED["call_you"].texts[expected], language)
+    assert sent_text == caseworker_reply(EVERY_LANGUAGE[language], language)
+    [entry] = [e for e in await rows(sessionmaker, AuditEntry) if e.action == "conversation.replied"]
+    assert entry.details["canned"] == str(every)
+
+
+async def test_a_ready_reply_lacking_the_persons_language_is_marked_and_cannot_be_sent(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    every, three = await add_replies(sessionmaker)
+    me = await sign_in_as("leyla")
+    await seed_person(assigned_to=me.id, stage="screening", language="fa")
+    page = await client.get(PAGE)
+    lacking = soup(page).select_one(f"#canned-{three}")
+    # Shown, with why, but not choosable; its label in the console's language, no Persian text.
+    assert lacking.has_attr("disabled")
+    assert soup(page).select_one(f"label[for=canned-{three}]").get_text() == "Passport"
+    why = soup(page).select_one(f"#canned-{three}-why").get_text()
+    assert "فارسی / دری" in why and "Türkçe" in why and "English" not in why.split(":")[-1]
+    assert not soup(page).select_one(f"#canned-{every}").has_attr("disabled")
+    # A forged or stale form that sends it anyway is refused, and nothing goes out in English.
+    refused = await client.post(f"{PAGE}/reply", data={"csrf_token": form_token(page), "canned": str(three)})
+    assert refused.status_code == 400
+    alert = without_controls(soup(refused).select_one("p.error[role=alert]").get_text())
+    assert "no text in فارسی / دری" in alert
+    assert await rows(sessionmaker, OutboxMessage) == []
+    assert await rows(sessionmaker, CaseMessage) == []
+
+
+async def test_a_ready_reply_in_the_persons_language_says_which_other_languages_it_lacks(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    every, three = await add_replies(sessionmaker)
+    me = await sign_in_as("leyla")
+    await seed_person(assigned_to=me.id, stage="screening", language="az")
+    page = soup(await client.get(PAGE))
+    assert not page.select_one(f"#canned-{three}").has_attr("disabled")
+    lacks = page.select_one(f"#canned-{three}").find_parent("p").select_one(".reply-lacks").get_text()
+    assert all(name in lacks for name in ("فارسی / دری", "پښتو", "اردو", "Türkçe"))
+    assert page.select_one(f"#canned-{every}").find_parent("p").select_one(".reply-lacks") is None
 
 
 async def test_empty_unknown_and_overlong_replies_are_refused_and_nothing_is_queued(
@@ -171,7 +244,7 @@ async def test_empty_unknown_and_overlong_replies_are_refused_and_nothing_is_que
     me = await sign_in_as("leyla")
     await seed_person(assigned_to=me.id, stage="screening")
     token = form_token(await client.get(PAGE))
-    for data in ({"text": "   "}, {"canned": "nope"}, {"text": "x" * 4001}):
+    for data in ({"text": "   "}, {"canned": "nope"}, {"canned": "99999"}, {"text": "x" * 4001}):
         refused = await client.post(f"{PAGE}/reply", data={"csrf_token": token, **data})
         assert refused.status_code == 400, data
         assert soup(refused).select_one("p.error[role=alert]") is not None

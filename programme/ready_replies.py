@@ -1,0 +1,64 @@
+"""Ready replies as supervisors write them: a label in the console's languages, a text in each of
+the bot's languages. Reading and checking the console's form, and which languages a reply lacks.
+
+A reply goes to a person in their language only: one without a text in it is not offered for
+their case (the console says which languages a reply lacks), never sent in another language.
+Plain Python, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from programme.organisation import LANGUAGES
+from programme.text import N_
+from texts.visible import clean_line, visible
+
+# The console's languages, in which the label may be given.
+LABEL_LANGUAGES: tuple[str, ...] = ("en", "az", "ru")
+LABEL_MAX = 120
+# A Telegram message holds 4,096 characters; escaping for HTML and the caseworker's line need room.
+TEXT_MAX = 1000
+
+LABEL_NEEDED = N_("Give the label in at least one of the console's languages.")
+LABEL_TOO_LONG = N_("A label is at most 120 characters.")
+TEXT_NEEDED = N_("Give the text in at least one of the bot's languages.")
+TEXT_TOO_LONG = N_("A text is at most 1,000 characters.")
+
+Message = tuple[str, dict[str, Any]]
+
+
+def label_in(labels: Mapping[str, str], locale: str) -> str:
+    """The label in the console's language, else the first given (English, Azerbaijani, Russian)."""
+    return labels.get(locale) or next((labels[code] for code in LABEL_LANGUAGES if labels.get(code)), "")
+
+
+def lacking(texts: Mapping[str, str]) -> list[str]:
+    """The bot's languages a reply has no text in, in the bot's order."""
+    return [code for code in LANGUAGES if not texts.get(code)]
+
+
+def read_form(
+    form: Mapping[str, Any],
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, Message]]:
+    """The labels and texts the form gives (empty ones left out), the values to show again, and a
+    message per wrong field. A text keeps its lines; both lose invisible characters."""
+    values: dict[str, str] = {}
+    errors: dict[str, Message] = {}
+    for code in LABEL_LANGUAGES:
+        values[f"label_{code}"] = clean_line(str(form.get(f"label_{code}") or ""))
+        if len(values[f"label_{code}"]) > LABEL_MAX:
+            errors[f"label_{code}"] = (LABEL_TOO_LONG, {})
+    for code in LANGUAGES:
+        text = "\n".join(line.strip() for line in visible(str(form.get(f"text_{code}") or "")).splitlines())
+        values[f"text_{code}"] = text.strip()
+        if len(values[f"text_{code}"]) > TEXT_MAX:
+            errors[f"text_{code}"] = (TEXT_TOO_LONG, {})
+    labels = {code: values[f"label_{code}"] for code in LABEL_LANGUAGES if values[f"label_{code}"]}
+    texts = {code: values[f"text_{code}"] for code in LANGUAGES if values[f"text_{code}"]}
+    if not labels:
+        errors[f"label_{LABEL_LANGUAGES[0]}"] = (LABEL_NEEDED, {})
+    if not texts:
+        errors[f"text_{LANGUAGES[0]}"] = (TEXT_NEEDED, {})
+    return labels, texts, values, errors
