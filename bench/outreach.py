@@ -326,7 +326,9 @@ async def killed_mid_campaign(
             finally:
                 await child.stop()
             statuses = await outbox_statuses(url)
-            copies = collections.Counter(e["chat_id"] for e in await phone.call_log() if e["ok"])
+            copies = collections.Counter(
+                e["chat_id"] for e in await phone.call_log() if e["method"] == "sendMessage" and e["ok"]
+            )
     finally:
         await sandbox.stop()
     return {
