@@ -60,7 +60,7 @@ async def test_the_organisation_and_a_persian_ready_reply_are_set_up_and_offered
     async with chromium() as browser:
         page = await open_page(browser, problems)
         await sign_in(page, console_url, "aysel")
-        await page.get_by_role("link", name="Organisation").click()
+        await page.get_by_role("link", name="Organisation", exact=True).click()
         await expect(page.locator("#organisation-first-start")).to_be_visible()
         await page.get_by_label("Organisation's name").fill("Bridge Aid Association")
         await page.get_by_label("Name in فارسی / دری").fill(PERSIAN_NAME)
