@@ -226,9 +226,8 @@ def staff_alert_texts(settings: Settings) -> Render:
     policy = settings.alert_policy()
 
     def render(kind: Kind, code: str, language: str) -> str:
-        gettext = translations(language).gettext
         return staff_alert_text(
-            kind, code=code, base_url=settings.console_link, gettext=gettext, policy=policy
+            kind, code=code, base_url=settings.console_link, translate=translations(language), policy=policy
         )
 
     return render

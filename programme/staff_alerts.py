@@ -14,10 +14,10 @@ import enum
 import html
 import re
 import zoneinfo
-from collections.abc import Callable
+from typing import Protocol
 
 from programme.reminders import QuietHours, parse_offsets
-from programme.text import N_
+from programme.text import N_, NP_, Plural
 
 
 class Kind(enum.StrEnum):
@@ -44,14 +44,29 @@ PAGES: dict[Kind, str] = {
     Kind.WAITING: "/cases/{code}",
 }
 
-TEXTS: dict[Kind, str] = {
+TEXTS: dict[Kind, str | Plural] = {
     Kind.URGENT: N_("🚨 Urgent help asked for, case {code}."),
     Kind.CRISIS: N_("🚨 Words of crisis written, case {code}."),
-    Kind.ESCALATED: N_("🚨 An urgent alert nobody opened within {minutes} minutes, case {code}."),
+    Kind.ESCALATED: NP_(
+        "🚨 An urgent alert nobody opened within {minutes} minute, case {code}.",
+        "🚨 An urgent alert nobody opened within {minutes} minutes, case {code}.",
+    ),
     Kind.MESSAGE: N_("✉️ A new message, case {code}."),
-    Kind.WAITING: N_("⏳ A handoff has waited more than {minutes} minutes for a caseworker, case {code}."),
+    Kind.WAITING: NP_(
+        "⏳ A handoff has waited more than {minutes} minute for a caseworker, case {code}.",
+        "⏳ A handoff has waited more than {minutes} minutes for a caseworker, case {code}.",
+    ),
 }
 OPEN = N_("Open it in the console:")
+
+
+class Translations(Protocol):
+    """A catalog (gettext.NullTranslations or Babel's) in the reader's console language."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int, /) -> str: ...
+
 
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DEFAULT_ESCALATE_AFTER = dt.timedelta(minutes=15)
@@ -130,12 +145,17 @@ def render(
     *,
     code: str,
     base_url: str,
-    gettext: Callable[[str], str],
+    translate: Translations,
     policy: AlertPolicy,
 ) -> str:
     """The alert's text (Telegram HTML) in the reader's console language: kind, case code, link."""
     after = policy.escalate_after if kind is Kind.ESCALATED else policy.waiting_after
     minutes = int((after or dt.timedelta(0)).total_seconds() // 60)
-    line = gettext(TEXTS[kind]).format(code=code, minutes=minutes)
+    text = TEXTS[kind]
+    if isinstance(text, Plural):
+        line = translate.ngettext(text.singular, text.plural, minutes)
+    else:
+        line = translate.gettext(text)
+    line = line.format(code=code, minutes=minutes)
     link = base_url.rstrip("/") + PAGES[kind].format(code=code)
-    return f"{html.escape(line)}\n{html.escape(gettext(OPEN))} {html.escape(link)}"
+    return f"{html.escape(line)}\n{html.escape(translate.gettext(OPEN))} {html.escape(link)}"

@@ -76,8 +76,9 @@ async def running_worker(
 
 def render(kind: Kind, code: str, language: str, *, base_url: str, policy: AlertPolicy) -> str:
     """What intake.runtime.staff_alert_texts gives the worker, for any policy."""
-    gettext = translations(language).gettext
-    return staff_alert_text(kind, code=code, base_url=base_url, gettext=gettext, policy=policy)
+    return staff_alert_text(
+        kind, code=code, base_url=base_url, translate=translations(language), policy=policy
+    )
 
 
 @pytest.fixture
