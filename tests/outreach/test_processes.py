@@ -33,6 +33,7 @@ from tests.outreach.conftest import (
     check_exactly_once,
     copies_per_chat,
     dedicated_database,
+    free_port,
     outbox_rows,
     queue,
     recipients,
@@ -117,7 +118,7 @@ async def test_a_sender_killed_at_random_points_of_a_campaign_sends_each_message
     assert uncertain <= 3 * 100  # at most what was in flight at each kill (the round, not the campaign)
 
 
-async def test_a_restarted_worker_sends_what_the_killed_one_held_without_waiting_out_its_lease(
+async def test_a_restarted_intake_serve_sends_what_the_killed_one_held_without_waiting_out_its_lease(
     database: Database, tmp_path: Path
 ) -> None:
     # On PostgreSQL the restarted process is elected at once (the dead one's lock went with its
@@ -137,9 +138,10 @@ async def test_a_restarted_worker_sends_what_the_killed_one_held_without_waiting
             "INTAKE_SEND_RATE": "1000",
         }
         log = tmp_path / "sender.log"
-        # `intake worker` as an office runs it, with its production lease: a minute, which the
-        # restarted process must not wait out.
-        child = await Child.start(["-m", "intake", "worker"], settings, log)
+        # `intake serve` as an office runs it (bot, console and worker in one process), with the
+        # production lease: a minute, which the restarted process must not wait out.
+        settings["INTAKE_CONSOLE_ADDR"] = f"127.0.0.1:{free_port()}"
+        child = await Child.start(["-m", "intake", "serve"], settings, log)
         try:
             await until(lambda: reached(phone, 100), within=STARTED_AND_WORKING, every=0.01)
         finally:
@@ -147,7 +149,7 @@ async def test_a_restarted_worker_sends_what_the_killed_one_held_without_waiting
             await child.process.wait()
         held = {row.id: row.lease_until for row in await outbox_rows(url) if row.status == Status.SENDING}
         assert held  # at 1,000 a second a round is always out
-        child = await Child.start(["-m", "intake", "worker"], settings, log)
+        child = await Child.start(["-m", "intake", "serve"], settings, log)
         try:
 
             async def finished() -> bool:
