@@ -15,6 +15,7 @@ from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.routing import identity_shown, request_withdrawn_at
 from caseworker_console.templating import gettext_for
+from programme.assessment import ADVERSE_EVENT
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
@@ -22,6 +23,13 @@ from storage import outbox, retention
 from storage.models import Case, StaffUser, utcnow
 from storage.models_erasure import CaseTombstone
 from storage.models_retention import LegalHold
+
+# What raised an alert, as the case's alerts and its conversation show it (the audit's words).
+ALERT_KINDS: dict[str, str] = {
+    "urgent": N_("Urgent help asked for"),
+    "crisis_words": N_("Words of crisis noticed"),
+    ADVERSE_EVENT.id: N_("Adverse event recorded"),
+}
 
 SOURCE_LABELS: dict[str, str] = {
     "bot": N_("Telegram bot"),

@@ -21,7 +21,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, identity_shown, page, request_case, signed_in_user
 from caseworker_console.templating import gettext_for, pages
-from caseworker_console.views import local_time, staff_name
+from caseworker_console.views import ALERT_KINDS, local_time, staff_name
 from programme.assessment import ADVERSE_EVENT, clean_adverse_event
 from programme.cycle import Stage
 from programme.text import N_
@@ -30,14 +30,6 @@ from storage.models import utcnow
 from storage.models_journey import Alert
 from storage.queries import record_audit
 from storage.sealing import unseal_json
-
-# What raised an alert, as its list shows it (the same words as the audit's labels).
-ALERT_KINDS: dict[str, str] = {
-    "urgent": N_("Urgent help asked for"),
-    "crisis_words": N_("Words of crisis noticed"),
-    ADVERSE_EVENT.id: N_("Adverse event recorded"),
-}
-
 
 # Crisis words in feedback given with the case alert it too; the feedback is kept apart, for the
 # supervisors (bot.dialogs.feedback), never on the case.

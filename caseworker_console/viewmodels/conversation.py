@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from caseworker_console import formview, i18n
-from caseworker_console.routes.adverse import ALERT_KINDS
-from caseworker_console.views import staff_name
+from caseworker_console.views import ALERT_KINDS, staff_name
 from programme import ready_replies as replies
 from programme.assessment import CONSENT_LANGUAGES
 from programme.handoff import TOPICS
