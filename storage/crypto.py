@@ -81,13 +81,13 @@ class PersonKeys:
         self._keys: OrderedDict[uuid.UUID, tuple[bytes, bytes, float]] = OrderedDict()
         self._case_owners: OrderedDict[uuid.UUID, uuid.UUID] = OrderedDict()
 
-    def get(self, owner: uuid.UUID) -> tuple[AESGCM, bytes] | None:
-        """The person's key and the id of the master key wrapping it."""
+    def get(self, owner: uuid.UUID) -> tuple[bytes, bytes] | None:
+        """The person's key (its 32 bytes) and the id of the master key wrapping it."""
         if owner not in self:
             return None
         secret, wrapped_by, _ = self._keys[owner]
         self._keys.move_to_end(owner)
-        return AESGCM(secret), wrapped_by
+        return secret, wrapped_by
 
     def __contains__(self, owner: object) -> bool:
         held = self._keys.get(owner)  # type: ignore[call-overload]
@@ -250,7 +250,8 @@ class Crypto:
     def _person_key(self, owner: uuid.UUID) -> AESGCM | None:
         """The person's data key, if held and wrapped by one of this ring's master keys."""
         held = PERSON_KEYS.get(owner)
-        return held[0] if held is not None and held[1] in self._by_id else None
+        # The AES-GCM context is made only for a key this ring may use (a stranger's ring reads nothing).
+        return AESGCM(held[0]) if held is not None and held[1] in self._by_id else None
 
     def _decrypt_person(self, blob: bytes, *, table: str, column: str, row: object) -> bytes:
         owner = blob[1 : 1 + OWNER_BYTES]
