@@ -36,7 +36,7 @@ from outreach.leader import lead_then_run
 from outreach.reminders import Scheduler
 from outreach.retention import RetentionWorker
 from outreach.sender import PER_CHAT_INTERVAL, Sender
-from outreach.staff_alerts import Render, StaffAlerts
+from outreach.staff_alerts import Reads, Render, StaffAlerts
 from programme.staff_alerts import Kind
 from programme.staff_alerts import render as staff_alert_text
 from storage.crypto import Crypto
@@ -189,6 +189,7 @@ async def run_sender(
         staff_alert_texts(runtime.settings),
         policy=runtime.settings.alert_policy(),
         zone=zoneinfo.ZoneInfo(runtime.settings.timezone),
+        reads=feedback_readers(),
     )
 
     async def work(stop: asyncio.Event) -> None:
@@ -231,6 +232,15 @@ def staff_alert_texts(settings: Settings) -> Render:
         )
 
     return render
+
+
+def feedback_readers() -> Reads:
+    """Who may read which feedback, by the console's own rule: the feedback page's readers are the
+    ones its overdue alerts go to."""
+    # Only the console's rules, not the console.
+    from caseworker_console.permissions import feedback_routings
+
+    return feedback_routings
 
 
 async def bot_username(settings: Settings, bot: Bot | None) -> str | None:

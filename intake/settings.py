@@ -223,6 +223,7 @@ class Settings(BaseSettings):
             escalate_after=parse_duration(self.alert_escalate_after, allow_off=False)
             or DEFAULT_ESCALATE_AFTER,
             waiting_after=parse_duration(self.alert_waiting_after, allow_off=True),
+            feedback_answer=self.retention_policy().feedback_answer,
         )
 
     @property

@@ -6,12 +6,14 @@ first unread message of a handoff) to the case's caseworker, or, for an unassign
 supervisors on duty (outside their quiet hours; urgent alerts ignore them). An urgent alert goes to
 the supervisors too when its caseworker cannot get it (no linked chat, chosen off). Every
 `sweep_every` seconds it looks for urgent alerts nobody opened within the setting (to every
-supervisor, whatever they chose) and handoffs waiting unassigned longer than the setting (to the
-supervisors on duty; with none on duty, it is told once one is).
+supervisor, whatever they chose), handoffs waiting unassigned longer than the setting (to the
+supervisors on duty; with none on duty, it is told once one is), and feedback past its due time
+without a first answer (to those on duty who may read it by the console's own rule, `reads`: a
+complaint about staff to the focal points only; with none on duty, it is told once one is).
 
 Each round is one transaction: the outbox rows and the marks that they were made (the notice
 deleted, the alert escalated, the handoff told) commit together, so a worker killed at any point
-neither loses an alert nor, restarted, sends one twice.
+neither loses an alert nor, restarted, sends one twice (the feedback told is marked on its row).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import asyncio
 import datetime as dt
 import logging
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.leader import DATABASE_LOST, wait_or_stop
+from programme.feedback import Routing
 from programme.staff_alerts import URGENT_KINDS, AlertPolicy, Kind
+from storage import feedback as feedback_store
 from storage import staff_alerts
 from storage.crypto import Crypto
 from storage.models import Case, utcnow
@@ -34,8 +39,17 @@ from storage.staff_alerts import SUPERVISOR, Recipient
 
 log = logging.getLogger(__name__)
 
-# kind, case code, the reader's console language → the alert's text.
+# kind, case code ("" for feedback), the reader's console language → the alert's text.
 Render = Callable[[Kind, str, str], str]
+NO_CASE = ""
+
+
+class Reads(Protocol):
+    """Which feedback an account reads: the console's rule (caseworker_console.permissions
+    .feedback_routings), given by intake.runtime, so that a phone is told of no feedback its holder
+    could not open."""
+
+    def __call__(self, *, role: str, focal_point: bool) -> Collection[Routing]: ...
 
 
 class StaffAlerts:
@@ -47,6 +61,7 @@ class StaffAlerts:
         *,
         policy: AlertPolicy,
         zone: zoneinfo.ZoneInfo,
+        reads: Reads,
         batch: int = 200,
         interval: float = 1.0,
         sweep_every: float = 30.0,
@@ -57,6 +72,7 @@ class StaffAlerts:
         self._render = render
         self._policy = policy
         self._zone = zone
+        self._reads = reads
         self._batch = batch
         self._interval = interval
         self._sweep_every = dt.timedelta(seconds=sweep_every)
@@ -80,6 +96,7 @@ class StaffAlerts:
             if sweep:
                 sent += await self._escalate(session, now)
                 sent += await self._waiting(session, now)
+                sent += await self._feedback_overdue(session, now)
         if sweep:
             self._swept_at = now
         if sent:
@@ -91,7 +108,7 @@ class StaffAlerts:
         sent = 0
         for notice, case in found:
             kind = Kind(notice.kind)
-            sent += await self._send(session, case, kind, await self._for_case(session, case, kind, now))
+            sent += await self._send(session, case.code, kind, await self._for_case(session, case, kind, now))
         await staff_alerts.done(session, notice_ids=[notice.id for notice, _ in found])
         return sent
 
@@ -117,7 +134,7 @@ class StaffAlerts:
         supervisors = await staff_alerts.recipients(session, role=SUPERVISOR)
         sent = 0
         for alert, case in found:
-            sent += await self._send(session, case, Kind.ESCALATED, supervisors)
+            sent += await self._send(session, case.code, Kind.ESCALATED, supervisors)
             alert.escalated_at = now
         return sent
 
@@ -137,17 +154,40 @@ class StaffAlerts:
             return 0  # told once a supervisor is on duty
         sent = 0
         for case in cases:
-            sent += await self._send(session, case, Kind.WAITING, on_duty)
+            sent += await self._send(session, case.code, Kind.WAITING, on_duty)
         await staff_alerts.mark_waiting_alerted(session, case_ids=[case.id for case in cases], at=now)
         return sent
 
-    async def _send(self, session: AsyncSession, case: Case, kind: Kind, to: list[Recipient]) -> int:
+    async def _feedback_overdue(self, session: AsyncSession, now: dt.datetime) -> int:
+        """Each overdue piece of feedback, once, to its readers on duty; the alert names nothing of it
+        (programme.staff_alerts). Feedback nobody on duty may read waits, untold, for one who is."""
+        on_duty = [
+            each
+            for each in await staff_alerts.recipients(session, every=True)
+            if each.choice.receives(Kind.FEEDBACK_OVERDUE, now, self._zone)
+        ]
+        readers: dict[str, list[Recipient]] = {}
+        for each in on_duty:
+            for routing in self._reads(role=each.role, focal_point=each.focal_point):
+                readers.setdefault(str(routing), []).append(each)
+        if not readers:
+            return 0
+        found = await feedback_store.overdue_untold(
+            session, routings=[Routing(routing) for routing in readers], now=now, limit=self._batch
+        )
+        sent = 0
+        for feedback in found:
+            sent += await self._send(session, NO_CASE, Kind.FEEDBACK_OVERDUE, readers[feedback.routing])
+        await feedback_store.mark_overdue_told(session, feedback_ids=[each.id for each in found], at=now)
+        return sent
+
+    async def _send(self, session: AsyncSession, code: str, kind: Kind, to: list[Recipient]) -> int:
         for recipient in to:
             await enqueue(
                 session,
                 self._crypto,
                 staff_user_id=recipient.staff_user_id,
-                text=self._render(kind, case.code, recipient.language),
+                text=self._render(kind, code, recipient.language),
                 lane=Lane.REPLY,
                 link_preview=False,
             )

@@ -2,6 +2,8 @@
 
 Plain rules, no I/O. A lock screen shows a message to anyone near the phone, so an alert says only
 its kind, the case code and a link to the console page: never a name, an answer or what was written.
+An alert about feedback says not even its kind or reference number (for anonymous feedback the
+number is all that leads to it): only that one waits, and a link to the feedback list.
 The texts are the console's (its catalog, en/az/ru: the staff member reads them in the language
 they chose for the console); the worker renders them (outreach.staff_alerts).
 """
@@ -28,6 +30,8 @@ class Kind(enum.StrEnum):
     ESCALATED = "escalated"  # an urgent alert nobody opened in time, to every supervisor
     MESSAGE = "message"  # a new message in a handoff, on the case
     WAITING = "waiting"  # a handoff waiting unassigned longer than the setting
+    # feedback past its due time without a first answer, to those who may read it (no case)
+    FEEDBACK_OVERDUE = "feedback_overdue"
 
 
 # The bot's alerts on a case (storage.journey.raise_alert) that go to phones; an adverse event is
@@ -42,6 +46,7 @@ PAGES: dict[Kind, str] = {
     Kind.ESCALATED: "/cases/{code}/adverse#alerts",
     Kind.MESSAGE: "/cases/{code}/conversation",
     Kind.WAITING: "/cases/{code}",
+    Kind.FEEDBACK_OVERDUE: "/feedback",  # the list: an item's address holds its reference
 }
 
 TEXTS: dict[Kind, str | Plural] = {
@@ -55,6 +60,10 @@ TEXTS: dict[Kind, str | Plural] = {
     Kind.WAITING: NP_(
         "⏳ A handoff has waited more than {minutes} minute for a caseworker, case {code}.",
         "⏳ A handoff has waited more than {minutes} minutes for a caseworker, case {code}.",
+    ),
+    Kind.FEEDBACK_OVERDUE: NP_(
+        "⏳ Feedback or a complaint has waited more than {days} day for a first answer.",
+        "⏳ Feedback or a complaint has waited more than {days} days for a first answer.",
     ),
 }
 OPEN = N_("Open it in the console:")
@@ -71,15 +80,18 @@ class Translations(Protocol):
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DEFAULT_ESCALATE_AFTER = dt.timedelta(minutes=15)
 DEFAULT_WAITING_AFTER = dt.timedelta(hours=4)
+DEFAULT_FEEDBACK_ANSWER = dt.timedelta(days=7)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AlertPolicy:
-    """The organisation's settings: when an unopened urgent alert goes to every supervisor, and
-    when an unassigned handoff is said to wait too long (None: never)."""
+    """The organisation's settings: when an unopened urgent alert goes to every supervisor, when
+    an unassigned handoff is said to wait too long (None: never), and the time feedback is given
+    for its first answer (its due time, INTAKE_FEEDBACK_ANSWER_DAYS)."""
 
     escalate_after: dt.timedelta = DEFAULT_ESCALATE_AFTER
     waiting_after: dt.timedelta | None = DEFAULT_WAITING_AFTER
+    feedback_answer: dt.timedelta = DEFAULT_FEEDBACK_ANSWER
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,6 +101,7 @@ class Choice:
     urgent: bool = True
     messages: bool = True
     waiting: bool = True
+    feedback: bool = True
     quiet: QuietHours | None = None
 
     def wants(self, kind: Kind) -> bool:
@@ -98,6 +111,8 @@ class Choice:
             return self.messages
         if kind is Kind.WAITING:
             return self.waiting
+        if kind is Kind.FEEDBACK_OVERDUE:
+            return self.feedback
         return True  # an escalation goes to every supervisor: it cannot be chosen off
 
     def receives(self, kind: Kind, now: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
@@ -148,14 +163,17 @@ def render(
     translate: Translations,
     policy: AlertPolicy,
 ) -> str:
-    """The alert's text (Telegram HTML) in the reader's console language: kind, case code, link."""
+    """The alert's text (Telegram HTML) in the reader's console language: kind, case code (none
+    for feedback), link."""
     after = policy.escalate_after if kind is Kind.ESCALATED else policy.waiting_after
     minutes = int((after or dt.timedelta(0)).total_seconds() // 60)
+    days = policy.feedback_answer.days
     text = TEXTS[kind]
     if isinstance(text, Plural):
-        line = translate.ngettext(text.singular, text.plural, minutes)
+        count = days if kind is Kind.FEEDBACK_OVERDUE else minutes
+        line = translate.ngettext(text.singular, text.plural, count)
     else:
         line = translate.gettext(text)
-    line = line.format(code=code, minutes=minutes)
+    line = line.format(code=code, minutes=minutes, days=days)
     link = base_url.rstrip("/") + PAGES[kind].format(code=code)
     return f"{html.escape(line)}\n{html.escape(translate.gettext(OPEN))} {html.escape(link)}"

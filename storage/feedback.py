@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,15 +193,45 @@ async def assign(session: AsyncSession, *, feedback: Feedback, staff_id: int, ac
     )
 
 
-async def overdue_count(session: AsyncSession, *, routings: Collection[Routing], now: dt.datetime) -> int:
-    """Feedback still waiting for its first answer past its due time."""
-    statement = select(func.count()).where(
+def _overdue(routings: Collection[Routing], now: dt.datetime) -> ColumnElement[bool]:
+    """Feedback of `routings` still waiting for its first answer past its due time."""
+    return and_(
         Feedback.routing.in_([str(routing) for routing in routings]),
         Feedback.first_answered_at.is_(None),
         Feedback.status.in_([Status.NEW, Status.IN_PROGRESS]),
         Feedback.due_at < now,
     )
+
+
+async def overdue_count(session: AsyncSession, *, routings: Collection[Routing], now: dt.datetime) -> int:
+    """Feedback still waiting for its first answer past its due time."""
+    statement = select(func.count()).where(_overdue(routings, now))
     return int(await session.scalar(statement) or 0)
+
+
+async def overdue_untold(
+    session: AsyncSession, *, routings: Collection[Routing], now: dt.datetime, limit: int
+) -> Sequence[Feedback]:
+    """Overdue feedback (as `overdue_count` counts it) its readers were not told of on their phones."""
+    statement = (
+        select(Feedback)
+        .where(_overdue(routings, now), Feedback.overdue_alerted_at.is_(None))
+        .order_by(Feedback.due_at, Feedback.reference)
+        .limit(limit)
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def mark_overdue_told(
+    session: AsyncSession, *, feedback_ids: Sequence[uuid.UUID], at: dt.datetime
+) -> None:
+    if feedback_ids:
+        await session.execute(
+            update(Feedback)
+            .where(Feedback.id.in_(list(feedback_ids)))
+            .values(overdue_alerted_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def is_anonymous(feedback: Feedback) -> bool:

@@ -43,6 +43,8 @@ class Feedback(UuidPrimaryKey, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     first_answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When its readers were told on their phones that its first answer is overdue (once only).
+    overdue_alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 

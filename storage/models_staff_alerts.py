@@ -29,6 +29,7 @@ class StaffAlertSettings(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=True)
     messages: Mapped[bool] = mapped_column(Boolean, default=True)
     waiting: Mapped[bool] = mapped_column(Boolean, default=True)
+    feedback: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     # Local times (the office's time zone), "HH:MM"; both None: no quiet hours.
     quiet_from: Mapped[str | None] = mapped_column(String(5))
     quiet_until: Mapped[str | None] = mapped_column(String(5))

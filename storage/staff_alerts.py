@@ -62,6 +62,7 @@ class Recipient:
     role: str
     language: str
     choice: Choice
+    focal_point: bool = False
 
 
 def _choice(settings: StaffAlertSettings | None) -> Choice:
@@ -71,14 +72,15 @@ def _choice(settings: StaffAlertSettings | None) -> Choice:
         urgent=settings.urgent,
         messages=settings.messages,
         waiting=settings.waiting,
+        feedback=settings.feedback,
         quiet=quiet_hours(settings.quiet_from, settings.quiet_until),
     )
 
 
 async def recipients(
-    session: AsyncSession, *, staff_ids: Sequence[int] = (), role: str | None = None
+    session: AsyncSession, *, staff_ids: Sequence[int] = (), role: str | None = None, every: bool = False
 ) -> list[Recipient]:
-    """The active accounts with a linked chat among `staff_ids`, or of `role`."""
+    """The active accounts with a linked chat among `staff_ids`, or of `role`, or `every` one."""
     statement = (
         select(StaffUser, StaffAlertSettings)
         .join(StaffTelegramLink, StaffTelegramLink.staff_user_id == StaffUser.id)
@@ -88,10 +90,10 @@ async def recipients(
     )
     if role is not None:
         statement = statement.where(StaffUser.role == role)
-    else:
+    elif not every:
         statement = statement.where(StaffUser.id.in_(list(staff_ids)))
     return [
-        Recipient(user.id, user.role, user.language, _choice(settings))
+        Recipient(user.id, user.role, user.language, _choice(settings), user.focal_point)
         for user, settings in (await session.execute(statement)).all()
     ]
 
@@ -107,6 +109,7 @@ async def save_choice(
     urgent: bool,
     messages: bool,
     waiting: bool,
+    feedback: bool,
     quiet_from: str | None,
     quiet_until: str | None,
 ) -> None:
@@ -115,6 +118,7 @@ async def save_choice(
         settings = StaffAlertSettings(staff_user_id=staff_user_id)
         session.add(settings)
     settings.urgent, settings.messages, settings.waiting = urgent, messages, waiting
+    settings.feedback = feedback
     settings.quiet_from, settings.quiet_until = quiet_from, quiet_until
     settings.updated_at = utcnow()
     await session.flush()

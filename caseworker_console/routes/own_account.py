@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from caseworker_console import accounts, i18n
 from caseworker_console.config import config, crypto
 from caseworker_console.database import database
-from caseworker_console.permissions import Permission, allows
+from caseworker_console.permissions import Permission, allows, feedback_routings
 from caseworker_console.routes.accounts import ROLE_LABELS
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
@@ -67,6 +67,9 @@ async def _render(
         # Alerts on the linked chat are about cases: for those who work on them.
         "gets_alerts": allows(user.role, Permission.CASES_LIST),
         "supervisor": user.role == "supervisor",
+        # Overdue feedback is told to its readers (the feedback page's rule).
+        "reads_feedback": bool(feedback_routings(role=user.role, focal_point=user.focal_point)),
+        "feedback_days": config(request).alert_policy.feedback_answer.days,
         "choice": choice,
         "quiet_from": choice.quiet.start.strftime("%H:%M") if choice.quiet else "",
         "quiet_until": choice.quiet.end.strftime("%H:%M") if choice.quiet else "",
@@ -167,7 +170,7 @@ async def change_alerts(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
     form = await request.form()
-    chosen = {name: form.get(name) == "1" for name in ("urgent", "messages", "waiting")}
+    chosen = {name: form.get(name) == "1" for name in ("urgent", "messages", "waiting", "feedback")}
     quiet_from, quiet_until = (
         str(form.get(name) or "").strip()[:5] for name in ("quiet_from", "quiet_until")
     )

@@ -1,6 +1,8 @@
 """Staff alerts on their own phones, end to end: a person writes to the real bot through the sandbox,
 the worker (the sender and the staff alerts beside it, as `intake worker` runs them) tells the
-linked chat of the case's caseworker, or of the supervisors, and the alert holds no personal data."""
+linked chat of the case's caseworker, or of the supervisors, and the alert holds no personal data.
+Feedback left without a first answer past its due time is told once to those who may read it,
+never by its reference number, and a complaint about staff never to the case's caseworker."""
 
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from caseworker_console.i18n import translations
-from intake.runtime import staff_alert_texts
+from intake.runtime import feedback_readers, staff_alert_texts
 from intake.settings import Settings
 from outreach.sender import Sender
 from outreach.staff_alerts import StaffAlerts
+from programme import feedback as feedback_rules
 from programme.staff_alerts import AlertPolicy, Kind
 from programme.staff_alerts import render as staff_alert_text
 from sandbox.client import SandboxClient
@@ -28,9 +31,12 @@ from sandbox.server import SandboxServer
 from storage import person_keys, phone, staff
 from storage.crypto import Crypto
 from storage.models import Beneficiary, Case, StaffUser, utcnow
+from storage.models_feedback import Feedback
 from storage.models_journey import Alert, CaseMessage
 from storage.sealing import unseal_json
 from tests.bot.conftest import TOKEN, BotProcess
+from tests.bot.test_feedback import give
+from tests.bot.test_journey import type_and_wait
 from tests.bot.test_screening import answer_screening, choose_language
 from tests.bot.test_staff_link import code_for
 
@@ -61,6 +67,7 @@ async def running_worker(
         texts,
         policy=policy or settings.alert_policy(),
         zone=zoneinfo.ZoneInfo("Asia/Baku"),
+        reads=feedback_readers(),
         interval=0.1,
         sweep_every=0.2,
     )
@@ -93,7 +100,12 @@ async def worker(
 
 
 async def account(
-    sessionmaker: async_sessionmaker[AsyncSession], username: str, role: str, language: str = "en"
+    sessionmaker: async_sessionmaker[AsyncSession],
+    username: str,
+    role: str,
+    language: str = "en",
+    *,
+    focal_point: bool = False,
 ) -> StaffUser:
     async with sessionmaker() as session:
         user = await staff.add_user(
@@ -105,6 +117,7 @@ async def account(
             language=language,
             at=utcnow(),
         )
+        user.focal_point = focal_point
         await session.commit()
         return user
 
@@ -275,3 +288,68 @@ async def test_an_urgent_alert_nobody_opens_goes_to_every_supervisor(
     async with sessionmaker() as session:
         alert = (await session.execute(select(Alert))).scalar_one()
     assert alert.escalated_at is not None and alert.opened_at is None
+
+
+async def overdue_now(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
+    """The feedback's first answer is due a minute ago (it was given a week to get one); its reference."""
+    async with sessionmaker() as session, session.begin():
+        feedback = (
+            await session.execute(select(Feedback).where(Feedback.overdue_alerted_at.is_(None)))
+        ).scalar_one()
+        feedback.due_at = utcnow() - dt.timedelta(minutes=1)
+        return feedback.reference
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_overdue_feedback_is_told_once_to_its_readers_never_by_its_number(
+    phone: SandboxClient,
+    t: Translate,
+    sandbox: SandboxServer,
+    bot_process: BotProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    anonymous: bool,
+) -> None:
+    cara = await account(sessionmaker, "cara", "caseworker")
+    sam = await account(sessionmaker, "sam", "supervisor")
+    fay = await account(sessionmaker, "fay", "supervisor", language="ru", focal_point=True)
+    chats = {user.id: await linked_phone(phone, sessionmaker, crypto, user) for user in (cara, sam, fay)}
+    person, case = await screened_person(phone, t, sessionmaker, crypto)
+    await assign(sessionmaker, case, cara)
+    how = "Anonymously" if anonymous else "With my case"
+    told = {
+        "en": "⏳ Feedback or a complaint has waited more than 7 days for a first answer.\n"
+        f"Open it in the console: {CONSOLE}/feedback",
+        "ru": "⏳ Отзыв или жалоба ждёт первого ответа больше 7 дней.\n"
+        f"Откройте в консоли: {CONSOLE}/feedback",
+    }
+
+    async with running_worker(sandbox.url, sessionmaker, crypto):
+        # A complaint about how the caseworker treated them: the focal point only.
+        await give(phone, t, person, feedback_rules.Kind.STAFF, how)
+        await type_and_wait(phone, person, "Cara shouted at me", "FB-")
+        complaint = await overdue_now(sessionmaker)
+        to_fay = await phone.wait_for_bot_message(chats[fay.id], contains="⏳")
+        # A problem with the service: the supervisors, the focal point among them.
+        await give(phone, t, person, feedback_rules.Kind.SERVICE, how)
+        await type_and_wait(phone, person, "Nobody came to my appointment", "FB-")
+        service = await overdue_now(sessionmaker)
+        to_sam = await phone.wait_for_bot_message(chats[sam.id], contains="⏳")
+        await phone.wait_for_bot_message(chats[fay.id], count=3)
+        for chat in chats.values():
+            await phone.wait_idle(chat, quiet=1.0)
+
+    # A worker started again tells nobody of either again.
+    async with running_worker(sandbox.url, sessionmaker, crypto):
+        for chat in chats.values():
+            await phone.wait_idle(chat, quiet=1.0)
+
+    assert to_fay["text"] == told["ru"] and to_sam["text"] == told["en"]
+    assert [m["text"] for m in await phone.bot_messages(chats[fay.id])][1:] == [told["ru"], told["ru"]]
+    assert len(await phone.bot_messages(chats[sam.id])) == 2  # the link's confirmation, one alert
+    assert len(await phone.bot_messages(chats[cara.id])) == 1  # the link's confirmation only
+    for reference in (complaint, service):
+        digits = reference.removeprefix(feedback_rules.PREFIX)
+        for alert in (to_fay, to_sam):
+            assert digits[:4] not in alert["text"] and digits[4:] not in alert["text"]
+            holds_nothing_personal(alert["text"], "shouted", "appointment", case.code)

@@ -138,13 +138,18 @@ async def test_an_account_chooses_its_alerts_and_quiet_hours_audited(
             await session.execute(select(AuditEntry).where(AuditEntry.action == "staff.alerts_chosen"))
         ).scalar_one()
     assert choice == Choice(
-        urgent=True, messages=False, waiting=False, quiet=QuietHours(dt.time(21), dt.time(8, 30))
+        urgent=True,
+        messages=False,
+        waiting=False,
+        feedback=False,
+        quiet=QuietHours(dt.time(21), dt.time(8, 30)),
     )
     assert audit.object_id == str(me.id)
     assert audit.details == {
         "urgent": True,
         "messages": False,
         "waiting": False,
+        "feedback": False,
         "quiet_from": "21:00",
         "quiet_until": "08:30",
     }
@@ -152,6 +157,45 @@ async def test_an_account_chooses_its_alerts_and_quiet_hours_audited(
     assert page.select_one("#alerts-changed") is not None
     assert not page.select_one("#alerts input[name=messages]").has_attr("checked")
     assert page.select_one("#a-quiet-from")["value"] == "21:00"
+
+
+async def test_the_readers_of_feedback_choose_its_overdue_alert_and_a_caseworker_keeps_it_unseen(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    sam = await sign_in_as("sam", role="supervisor")
+    box = soup(await client.get("/account")).select_one("#alerts input[name=feedback]")
+    assert box is not None and box["type"] == "checkbox" and box.has_attr("checked")
+    label = box.find_parent("label").get_text(" ", strip=True)
+    assert label == (
+        "Feedback or a complaint waiting more than 7 days for a first answer (the alert names none of it)"
+    )
+    await alerts_form(client, urgent="1", messages="1", waiting="1")
+    async with sessionmaker() as session:
+        assert await staff_alerts.choice_of(session, staff_user_id=sam.id) == Choice(feedback=False)
+
+    # A caseworker reads no feedback: no box, and saving the others keeps what is stored.
+    cara = await sign_in_as("cara")
+    async with sessionmaker() as session, session.begin():
+        await staff_alerts.save_choice(
+            session,
+            staff_user_id=cara.id,
+            urgent=True,
+            messages=True,
+            waiting=True,
+            feedback=False,
+            quiet_from=None,
+            quiet_until=None,
+        )
+    page = await client.get("/account")
+    hidden = soup(page).select_one("#alerts input[name=feedback]")
+    assert hidden is not None and hidden["type"] == "hidden"
+    await client.post(
+        "/account/alerts",
+        data={"csrf_token": form_token(page), "urgent": "1", "feedback": hidden["value"]},
+    )
+    async with sessionmaker() as session:
+        choice = await staff_alerts.choice_of(session, staff_user_id=cara.id)
+    assert (choice.urgent, choice.messages, choice.feedback) == (True, False, False)
 
 
 async def test_half_given_or_equal_quiet_hours_are_refused_and_nothing_changes(

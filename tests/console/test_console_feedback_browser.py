@@ -1,5 +1,6 @@
 """In a real browser (Debian's Chromium, headless): a focal point opens the feedback page, sees the
-overdue feedback marked and the anonymous complaint, opens the complaint, answers it and closes it.
+overdue feedback marked and the anonymous complaint, opens the complaint, answers it and closes it,
+reads the feedback figures, and chooses off the phone alert of overdue feedback on My account.
 No CSP violation or script error. The screenshots go to the test's own temporary directory."""
 
 from __future__ import annotations
@@ -61,5 +62,24 @@ async def test_a_focal_point_answers_and_closes_a_complaint_in_the_browser(
         await page.screenshot(path=str(tmp_path / "feedback-2-answered.png"), full_page=True)
         await page.get_by_role("button", name="Close", exact=True).click()
         await expect(page.locator("[data-status]")).to_have_text("Closed")
+
+        # The figures, counts only; then the alert of overdue feedback among the phone's alerts.
+        await page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Feedback").click()
+        await page.get_by_role("link", name="Feedback figures").click()
+        await expect(page.get_by_role("heading", name="Feedback figures")).to_be_visible()
+        await expect(page.get_by_role("heading", name="By kind")).to_be_visible()
+        await expect(page.locator("main")).not_to_contain_text(ANONYMOUS)
+        await page.screenshot(path=str(tmp_path / "feedback-3-figures.png"), full_page=True)
+        await page.goto(console_url + "/account")
+        overdue_alert = page.get_by_label(
+            "Feedback or a complaint waiting more than 7 days for a first answer (the alert names none of it)"
+        )
+        await expect(overdue_alert).to_be_checked()
+        await overdue_alert.uncheck()
+        await page.get_by_role("button", name="Save my alerts").click()
+        await expect(page.locator("#alerts-changed")).to_be_visible()
+        await expect(overdue_alert).not_to_be_checked()
+        await page.locator("#alerts").screenshot(path=str(tmp_path / "feedback-4-account-alerts.png"))
     assert problems == []
-    assert (tmp_path / "feedback-1-list.png").stat().st_size > 0
+    for name in ("1-list", "2-answered", "3-figures", "4-account-alerts"):
+        assert (tmp_path / f"feedback-{name}.png").stat().st_size > 0

@@ -76,9 +76,13 @@ def test_staff_alerts_link_to_the_public_console_and_waiting_alerts_may_be_off(
     monkeypatch.setenv("INTAKE_CONSOLE_URL", "https://console.example.org/")
     monkeypatch.setenv("INTAKE_ALERT_ESCALATE_AFTER", "30m")
     monkeypatch.setenv("INTAKE_ALERT_WAITING_AFTER", "off")
+    # Overdue feedback is told by the due time its first answer was given.
+    monkeypatch.setenv("INTAKE_FEEDBACK_ANSWER_DAYS", "3")
     settings = load_settings()
     assert settings.console_link == "https://console.example.org"
-    assert settings.alert_policy() == AlertPolicy(escalate_after=dt.timedelta(minutes=30), waiting_after=None)
+    assert settings.alert_policy() == AlertPolicy(
+        escalate_after=dt.timedelta(minutes=30), waiting_after=None, feedback_answer=dt.timedelta(days=3)
+    )
 
 
 def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_readme() -> None:

@@ -1,6 +1,7 @@
 """The worker's staff alerts at chosen clock times: who gets what, quiet hours kept or ignored, an
 unopened urgent alert escalated to every supervisor once, a handoff left waiting told once to the
-supervisors on duty, and none of it sent twice by a restarted worker."""
+supervisors on duty, overdue feedback told once to those who may read it (a complaint about staff
+to the focal points only), and none of it sent twice by a restarted worker."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from caseworker_console.permissions import feedback_routings
 from outreach.staff_alerts import StaffAlerts
+from programme import feedback as feedback_rules
 from programme.staff_alerts import AlertPolicy, Kind
+from storage import feedback as feedback_store
 from storage import person_keys, staff, staff_alerts, staff_link
 from storage.crypto import Crypto
 from storage.journey import add_case_message, raise_alert
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.outbox import Lane
 from storage.sealing import seal, unseal_json
@@ -43,6 +48,7 @@ def worker(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock
         lambda kind, code, language: f"{kind} {code} {language}",
         policy=POLICY,
         zone=BAKU,
+        reads=feedback_routings,  # as intake.runtime gives it: the console's rule
         sweep_every=0,
         clock=clock,
     )
@@ -55,6 +61,7 @@ async def account(
     role: str,
     *,
     linked: bool = True,
+    focal_point: bool = False,
     **choice: object,
 ) -> StaffUser:
     async with sessionmaker() as session, session.begin():
@@ -67,6 +74,7 @@ async def account(
             language="az",
             at=NOON,
         )
+        user.focal_point = focal_point
         if linked:
             code = await staff_link.new_code(session, crypto, staff_user_id=user.id, now=NOON)
             await staff_link.redeem(session, crypto, code=code, chat_id=7_000_000 + user.id, now=NOON)
@@ -75,6 +83,7 @@ async def account(
                 "urgent": True,
                 "messages": True,
                 "waiting": True,
+                "feedback": True,
                 "quiet_from": None,
                 "quiet_until": None,
             }
@@ -267,3 +276,124 @@ async def test_the_first_unread_message_is_noted_not_those_after_it(
             )
     await worker(sessionmaker, crypto, Clock(NOON)).run_once()
     assert await sent(sessionmaker, crypto) == [(cara.id, f"{Kind.MESSAGE} {case.code} az")]
+
+
+async def feedback_given(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    kind: feedback_rules.Kind,
+    *,
+    due_at: dt.datetime,
+    case: Case | None = None,
+) -> Feedback:
+    """Feedback as the bot keeps it: with the case's person, or anonymously (`case` None)."""
+    async with sessionmaker() as session, session.begin():
+        person = None if case is None else await session.get(Beneficiary, case.beneficiary_id)
+        feedback = await feedback_store.add_feedback(
+            session,
+            crypto,
+            beneficiary=person,
+            kind=kind,
+            language="fa",
+            medium="text",
+            body={"text": "Cara shouted at me at the office"},
+            urgent=False,
+            answer_due=dt.timedelta(days=7),
+        )
+        feedback.created_at, feedback.due_at = due_at - dt.timedelta(days=7), due_at
+    return feedback
+
+
+async def test_overdue_feedback_about_the_service_is_told_once_to_its_readers_on_duty(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker")
+    sam = await account(sessionmaker, crypto, "sam", "supervisor")
+    fay = await account(sessionmaker, crypto, "fay", "supervisor", focal_point=True)
+    await account(sessionmaker, crypto, "una", "supervisor", feedback=False)  # chose it off
+    await account(sessionmaker, crypto, "quinn", "supervisor", quiet_from="10:00", quiet_until="12:00")
+    await account(sessionmaker, crypto, "ada", "admin")
+    await account(sessionmaker, crypto, "olga", "outreach")
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    given = await feedback_given(
+        sessionmaker, crypto, feedback_rules.Kind.SERVICE, due_at=NOON + dt.timedelta(minutes=1), case=case
+    )
+    clock = Clock(NOON)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # not due yet
+
+    clock.now = NOON + dt.timedelta(minutes=2)
+    alerts = worker(sessionmaker, crypto, clock)
+    assert await alerts.run_once() == 2
+    told = f"{Kind.FEEDBACK_OVERDUE}  az"  # no case code: feedback is never told by its case
+    assert await sent(sessionmaker, crypto) == [(sam.id, told), (fay.id, told)]
+
+    clock.now = NOON + dt.timedelta(hours=3)  # quinn's quiet hours are over: told once is once
+    assert await alerts.run_once() == 0
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # restarted
+    async with sessionmaker() as session:
+        stored = await session.get(Feedback, given.id)
+        assert stored is not None and stored.overdue_alerted_at == NOON + dt.timedelta(minutes=2)
+
+
+@pytest.mark.parametrize("kind", [feedback_rules.Kind.STAFF, feedback_rules.Kind.AFRAID])
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_an_overdue_complaint_about_staff_goes_to_the_focal_points_only(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    kind: feedback_rules.Kind,
+    anonymous: bool,
+) -> None:
+    cara = await account(sessionmaker, crypto, "cara", "caseworker")
+    await account(sessionmaker, crypto, "sam", "supervisor")
+    fay = await account(sessionmaker, crypto, "fay", "supervisor", focal_point=True)
+    # One focal point in quiet hours, the other away: the complaint waits for one on duty.
+    await account(
+        sessionmaker, crypto, "finn", "supervisor", focal_point=True, quiet_from="10:00", quiet_until="12:00"
+    )
+    case = await a_case(sessionmaker, crypto, assigned_to=cara.id)
+    await feedback_given(
+        sessionmaker, crypto, kind, due_at=NOON - dt.timedelta(hours=1), case=None if anonymous else case
+    )
+    clock = Clock(NOON)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(StaffUser).where(StaffUser.id == fay.id).values(active=False))
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0  # no focal point on duty
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(StaffUser).where(StaffUser.id == fay.id).values(active=True))
+
+    assert await worker(sessionmaker, crypto, clock).run_once() == 1
+    assert await sent(sessionmaker, crypto) == [(fay.id, f"{Kind.FEEDBACK_OVERDUE}  az")]
+    clock.now = NOON + dt.timedelta(days=1)
+    assert await worker(sessionmaker, crypto, clock).run_once() == 0
+
+
+async def test_feedback_answered_closed_or_not_yet_due_is_not_told(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    await account(sessionmaker, crypto, "fay", "supervisor", focal_point=True)
+    answered = await feedback_given(
+        sessionmaker, crypto, feedback_rules.Kind.SERVICE, due_at=NOON - dt.timedelta(days=1)
+    )
+    closed = await feedback_given(sessionmaker, crypto, feedback_rules.Kind.STAFF, due_at=NOON)
+    await feedback_given(sessionmaker, crypto, feedback_rules.Kind.STAFF, due_at=NOON + dt.timedelta(hours=1))
+    async with sessionmaker() as session, session.begin():
+        stored = await session.get(Feedback, answered.id)
+        assert stored is not None
+        await feedback_store.add_note(
+            session,
+            crypto,
+            feedback=stored,
+            kind=feedback_store.ANSWER,
+            text="Thank you.",
+            staff_id=None,
+            actor="t",
+        )
+        # Answered, then taken up again: its first answer was given in time all the same.
+        stored.status = feedback_rules.Status.IN_PROGRESS
+        closing = await session.get(Feedback, closed.id)
+        assert closing is not None
+        await feedback_store.set_status(
+            session, feedback=closing, status=feedback_rules.Status.CLOSED, staff_id=None, actor="t"
+        )
+    assert await worker(sessionmaker, crypto, Clock(NOON + dt.timedelta(minutes=59))).run_once() == 0
+    assert await sent(sessionmaker, crypto) == []

@@ -1,19 +1,22 @@
 """Feedback given with a case is sealed under the person's key and erased with them; anonymous
 feedback holds no link to anyone, sealed under the master key, and goes only when its retention
-period after closing ends."""
+period after closing ends. Feedback overdue at the upgrade that brought its phone alert is not told."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.feedback import Kind, Routing, Status, read_reference, shown
 from programme.retention import RetentionPolicy
 from storage import feedback as store
 from storage.crypto import Crypto, owner_of
+from storage.engine import create_engine
 from storage.erasure import erase_person
+from storage.migrate import upgrade
 from storage.models import AuditEntry, utcnow
 from storage.models_feedback import Feedback, FeedbackNote
 from storage.queries import get_or_create_beneficiary
@@ -112,3 +115,40 @@ async def test_closed_feedback_is_purged_after_its_retention_period(
     assert report.feedback == 1
     async with sessionmaker() as session:
         assert (await session.execute(select(Feedback.reference))).scalars().all() == [recent]
+
+
+async def test_feedback_overdue_at_the_upgrade_is_not_told_on_phones_and_the_rest_will_be(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0013_organisation")
+        async with engine.begin() as connection:
+            for number, (due, answered) in enumerate(
+                (
+                    ("2020-01-08 09:00:00.000000", None),  # overdue: the console highlights it
+                    ("2020-01-08 09:00:00.000000", "2020-01-02 09:00:00.000000"),  # answered in time
+                    ("2999-01-08 09:00:00.000000", None),  # not due yet
+                )
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO feedback (id, reference, kind, routing, channel, medium, body_enc,"
+                        " urgent, status, created_at, due_at, first_answered_at) VALUES (:id, :reference,"
+                        " 'staff', 'focal_points', 'telegram', 'text', x'00', 0, 'new', '2020-01-01 09:00:00.000000',"
+                        " :due, :answered)"
+                    ),
+                    {
+                        "id": f"{number:032x}",
+                        "reference": f"FB-0000000{number}",
+                        "due": due,
+                        "answered": answered,
+                    },
+                )
+        await upgrade(engine, "0014_feedback_overdue")
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT reference, overdue_alerted_at FROM feedback"))
+            told = {reference: at for reference, at in rows}
+    finally:
+        await engine.dispose()
+    assert told == {"FB-00000000": "2020-01-08 09:00:00.000000", "FB-00000001": None, "FB-00000002": None}
