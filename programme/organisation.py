@@ -21,7 +21,7 @@ from programme import consent
 from programme.appointments import Interval, parse_hours
 from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import Message, hours_text, read_hours
-from programme.retention import RetentionPolicy
+from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 from texts.visible import clean_line
 
@@ -75,13 +75,21 @@ class Organisation:
             day += dt.timedelta(days=1)
         return None
 
-    def consent_version(self, retention: RetentionPolicy) -> str:
-        """The consent text's version: the wording's (consent.TEXT_VERSION) and a fingerprint of
-        everything the text names in every language, so a change of any of it is another version.
-        Each consent keeps the version it was given under (storage.models_journey.Consent)."""
-        named = {
-            language: [self.controller_in(language), self.contact_in(language)] for language in LANGUAGES
-        }
+    def named(self) -> dict[str, list[str]]:
+        """What the consent text names of the organisation, in each language: name and contact."""
+        return {language: [self.controller_in(language), self.contact_in(language)] for language in LANGUAGES}
+
+    def consent_version(self, retention: RetentionPolicy, *, defaults: Organisation) -> str:
+        """The consent text's version: the wording's (consent.TEXT_VERSION) while the text names
+        what it named when that wording shipped, the environment's organisation (`defaults`:
+        INTAKE_DATA_CONTROLLER, INTAKE_DATA_CONTACT) and the shipped retention periods; otherwise
+        the wording's and a fingerprint of everything the text names in every language, so a
+        change of any of it is another version. A site upgraded with nothing changed keeps
+        recording the version it did. Each consent keeps the version it was given under
+        (storage.models_journey.Consent)."""
+        named = self.named()
+        if named == defaults.named() and retention == DEFAULT_RETENTION:
+            return consent.TEXT_VERSION
         periods = dataclasses.asdict(retention)
         fingerprint = json.dumps([named, periods], sort_keys=True, ensure_ascii=False)
         return f"{consent.TEXT_VERSION}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:6]}"

@@ -1,13 +1,16 @@
 """Ready replies as supervisors write them: a label in the console's languages, a text in each of
 the bot's languages. Reading and checking the console's form, and which languages a reply lacks.
 
-A reply goes to a person in their language only: one without a text in it is not offered for
-their case (the console says which languages a reply lacks), never sent in another language.
+A text may hold placeholders (PLACEHOLDERS, such as {hours}), filled in the person's language when
+the reply is sent; the form refuses any other name in braces. A reply goes to a person in their
+language only: one without a text in it is not offered for their case (the console says which
+languages a reply lacks), never sent in another language.
 Plain Python, no I/O.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +28,21 @@ LABEL_NEEDED = N_("Give the label in at least one of the console's languages.")
 LABEL_TOO_LONG = N_("A label is at most 120 characters.")
 TEXT_NEEDED = N_("Give the text in at least one of the bot's languages.")
 TEXT_TOO_LONG = N_("A text is at most 1,000 characters.")
+UNKNOWN_PLACEHOLDER = N_(
+    "%(placeholder)s is not a placeholder a ready reply can hold: write %(known)s exactly, or the "
+    "text without the braces."
+)
+
+# What a text may hold in braces, filled in the person's language when the reply is sent
+# (wording.replies.ready_reply_text), and what the form says each is.
+PLACEHOLDERS: dict[str, str] = {
+    "hours": N_(
+        "the programme's hours for each day of the week, as saved on the Organisation page, in the "
+        "person's language; days without hours are said to be closed"
+    ),
+}
+# Anything in braces on one line: a known name or a mistake the form names ({Hours}, { hours }).
+_BRACED = re.compile(r"\{[^{}\n]*\}")
 
 Message = tuple[str, dict[str, Any]]
 
@@ -37,6 +55,12 @@ def label_in(labels: Mapping[str, str], locale: str) -> str:
 def lacking(texts: Mapping[str, str]) -> list[str]:
     """The bot's languages a reply has no text in, in the bot's order."""
     return [code for code in LANGUAGES if not texts.get(code)]
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """What `text` holds in braces that is not exactly a placeholder, in the order written."""
+    known = {"{" + name + "}" for name in PLACEHOLDERS}
+    return list(dict.fromkeys(found for found in _BRACED.findall(text) if found not in known))
 
 
 def read_form(
@@ -55,6 +79,9 @@ def read_form(
         values[f"text_{code}"] = text.strip()
         if len(values[f"text_{code}"]) > TEXT_MAX:
             errors[f"text_{code}"] = (TEXT_TOO_LONG, {})
+        elif unknown := unknown_placeholders(values[f"text_{code}"]):
+            known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+            errors[f"text_{code}"] = (UNKNOWN_PLACEHOLDER, {"placeholder": unknown[0], "known": known})
     labels = {code: values[f"label_{code}"] for code in LABEL_LANGUAGES if values[f"label_{code}"]}
     texts = {code: values[f"text_{code}"] for code in LANGUAGES if values[f"text_{code}"]}
     if not labels:

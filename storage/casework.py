@@ -66,6 +66,30 @@ async def list_cases(
     return (await session.execute(statement)).scalars().all()
 
 
+def search_statement(
+    *,
+    code: str | None = None,
+    phone_hashes: Sequence[str] = (),
+    caseworker_id: int | None,
+    limit: int,
+) -> Select[tuple[Case]] | None:
+    """The search's SELECT (None when there is nothing to look for). An exact code is read through
+    the code's unique index, a phone through the beneficiaries' lookup-hash index and then the cases'
+    beneficiary index: a few rows, whatever the number of cases, so the ordering sorts only those
+    (tests/console/test_console_case_search.py reads the plans)."""
+    statement = select(Case)
+    if code is not None:
+        statement = statement.where(Case.code == code)
+    elif phone_hashes:
+        people = select(Beneficiary.id).where(Beneficiary.phone_hash.in_(list(phone_hashes)))
+        statement = statement.where(Case.beneficiary_id.in_(people))
+    else:
+        return None
+    if caseworker_id is not None:
+        statement = statement.where(or_(Case.assigned_to == caseworker_id, _open_unassigned()))
+    return statement.order_by(Case.created_at.desc(), Case.code.desc()).limit(limit)
+
+
 async def search_cases(
     session: AsyncSession,
     *,
@@ -76,17 +100,11 @@ async def search_cases(
 ) -> Sequence[Case]:
     """Cases by their exact code, or by the lookup hashes of a phone number (storage.phone: nothing is
     decrypted), newest first. With a caseworker: among their caseload and the queue only, as list_cases."""
-    statement = select(Case)
-    if code is not None:
-        statement = statement.where(Case.code == code)
-    elif phone_hashes:
-        people = select(Beneficiary.id).where(Beneficiary.phone_hash.in_(list(phone_hashes)))
-        statement = statement.where(Case.beneficiary_id.in_(people))
-    else:
+    statement = search_statement(
+        code=code, phone_hashes=phone_hashes, caseworker_id=caseworker_id, limit=limit
+    )
+    if statement is None:
         return []
-    if caseworker_id is not None:
-        statement = statement.where(or_(Case.assigned_to == caseworker_id, _open_unassigned()))
-    statement = statement.order_by(Case.created_at.desc(), Case.code.desc()).limit(limit)
     return (await session.execute(statement)).scalars().all()
 
 

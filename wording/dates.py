@@ -22,6 +22,13 @@ def time_label(start: dt.datetime, zone: zoneinfo.ZoneInfo, locale: str) -> str:
     return format_time(start, format=pattern, tzinfo=zone, locale=format_locale(locale))
 
 
+def clock_time(at: dt.time, locale: str) -> str:
+    """A time of day kept without a date (an opening hour), written as time_label writes times.
+    Read as it is: Babel would otherwise move a time without a zone into the server's zone."""
+    pattern = TIME_PATTERNS.get(locale, "short")
+    return format_time(at, format=pattern, tzinfo=dt.UTC, locale=format_locale(locale))
+
+
 def date_label(start: dt.datetime | dt.date, zone: zoneinfo.ZoneInfo, locale: str) -> str:
     """The full date with its weekday (Monday, 2 March 2026)."""
     day = start.astimezone(zone).date() if isinstance(start, dt.datetime) else start

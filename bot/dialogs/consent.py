@@ -49,7 +49,9 @@ async def consent_text(conv: Conversation) -> tuple[str, str]:
         contact=organisation.contact_in(conv.locale),
         retention=conv.config.retention,
     )
-    return text, organisation.consent_version(conv.config.retention)
+    return text, organisation.consent_version(
+        conv.config.retention, defaults=conv.config.organisation_defaults()
+    )
 
 
 AGE_QUESTION = N_("Are you 18 years old or older?")

@@ -51,7 +51,7 @@ async def organisation_consent_text(request: Request, language: str) -> tuple[st
     text = consent_text(
         language, organisation.controller_in(language), organisation.contact_in(language), settings.retention
     )
-    return text, organisation.consent_version(settings.retention)
+    return text, organisation.consent_version(settings.retention, defaults=settings.organisation_defaults())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +116,9 @@ async def render(
             "current": next((view for view in views if view.current), None),
             "history": views,
             "guardian_needed": case.guardian_consent_needed,
-            "text_version": organisation.consent_version(config(request).retention),
+            "text_version": organisation.consent_version(
+                config(request).retention, defaults=config(request).organisation_defaults()
+            ),
             "fields": formview.fields(PAPER_CONSENT, translate, values=values, errors=errors),
             "error_count": len(errors or {}),
         },

@@ -23,10 +23,11 @@ from programme.text import N_
 from storage import casework, outbox
 from storage.journey import case_messages
 from storage.models import Case, OutboxMessage, utcnow
-from storage.organisation import find_ready_reply, ready_replies
+from storage.organisation import current_organisation, find_ready_reply, ready_replies
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 from wording.languages import locale_of
+from wording.replies import ready_reply_text
 
 # Telegram takes at most 4,096 characters; escaping for HTML can lengthen a text, so keep room.
 MAX_REPLY = 4000
@@ -74,6 +75,8 @@ async def render(
     context = await tab_context(request, "conversation")
     language = await reader_language(request, case)
     shipped = await ready_replies(db, active_only=True)
+    # Previewed as they would be sent now: placeholders filled from the settings saved now.
+    organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
     return pages(request).render(
         request,
         "conversation.html",
@@ -88,7 +91,9 @@ async def render(
             "unread": sum(1 for message in messages if message.unread),
             "draft": draft,
             "max_reply": MAX_REPLY,
-            "canned": view.ready_reply_views(shipped, language=language, locale=reader.locale),
+            "canned": view.ready_reply_views(
+                shipped, language=language, locale=reader.locale, hours=organisation.hours
+            ),
             "reader_language": view.LANGUAGE_NAMES.get(language, language),
             "caseworker_active": case.caseworker_active,
             "handed_off": case.handoff_at is not None,
@@ -123,6 +128,9 @@ async def reply(request: Request) -> Response:
             return await render(
                 request, error=NO_TEXT_IN_LANGUAGE, error_values={"language": name}, status_code=400
             )
+        # Its placeholders filled in the person's language from what is saved as it is sent.
+        organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
+        text = ready_reply_text(text, language, hours=organisation.hours)
     else:
         text = draft
     if not text:

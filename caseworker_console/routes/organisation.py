@@ -68,7 +68,7 @@ async def render(
             "languages": LANGUAGES,
             "weekdays": [translate.gettext(day) for day in WEEKDAYS],
             "timezone": settings.timezone.key,
-            "version": current.consent_version(settings.retention),
+            "version": current.consent_version(settings.retention, defaults=settings.organisation_defaults()),
             "first_start": saved is None,
             "saved": request.query_params.get("saved") == "1",
             "limits": {"name": rules.NAME_MAX, "contact": rules.CONTACT_MAX},
@@ -99,7 +99,9 @@ async def save(request: Request) -> Response:
         object_id=None,
         details={
             "changed": _changed(before, organisation),
-            "consent_version": organisation.consent_version(settings.retention),
+            "consent_version": organisation.consent_version(
+                settings.retention, defaults=settings.organisation_defaults()
+            ),
         },
     )
     await db.commit()

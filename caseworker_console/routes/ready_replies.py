@@ -101,6 +101,9 @@ async def render_form(
             "label_languages": [(code, i18n.LANGUAGES[code]) for code in rules.LABEL_LANGUAGES],
             "languages": list(LANGUAGE_NAMES.items()),
             "limits": {"label": rules.LABEL_MAX, "text": rules.TEXT_MAX},
+            "placeholders": [
+                ("{" + name + "}", translate.gettext(meaning)) for name, meaning in rules.PLACEHOLDERS.items()
+            ],
         },
         status_code=status_code,
     )

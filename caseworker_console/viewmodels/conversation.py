@@ -15,6 +15,7 @@ from typing import Any
 from caseworker_console import formview, i18n
 from caseworker_console.views import ALERT_KINDS, staff_name
 from programme import ready_replies as replies
+from programme.appointments import Interval
 from programme.assessment import CONSENT_LANGUAGES
 from programme.handoff import TOPICS
 from programme.text import N_
@@ -23,6 +24,7 @@ from storage.models_journey import CaseMessage
 from storage.models_organisation import ReadyReply
 from storage.outbox import Lane
 from texts.bidi import isolate
+from wording.replies import ready_reply_text
 
 KIND_LABELS: dict[str, str] = {
     "text": N_("Text"),
@@ -146,17 +148,21 @@ def topic(value: str | None, reader: Reader) -> str | None:
     return reader.translate.gettext(label if reader.reveal else formview.HIDDEN)
 
 
-def ready_reply_views(rows: Sequence[ReadyReply], *, language: str, locale: str) -> list[ReadyReplyView]:
+def ready_reply_views(
+    rows: Sequence[ReadyReply], *, language: str, locale: str, hours: Mapping[int, Sequence[Interval]]
+) -> list[ReadyReplyView]:
     """The ready replies as the reply form offers them: labelled in the reader's language, with the
-    text in the person's (`language`) or none, and the languages each lacks."""
+    text in the person's (`language`) as it would be sent, placeholders filled, or none; and the
+    languages each lacks."""
+    texts = [(reply.texts or {}).get(language) for reply in rows]
     return [
         ReadyReplyView(
             id=reply.id,
             label=replies.label_in(reply.labels or {}, locale),
-            text=(reply.texts or {}).get(language) or None,
+            text=ready_reply_text(text, language, hours=hours) if text else None,
             lacking=[LANGUAGE_NAMES[code] for code in replies.lacking(reply.texts or {})],
         )
-        for reply in rows
+        for reply, text in zip(rows, texts, strict=True)
     ]
 
 

@@ -58,6 +58,9 @@ SAMPLES: dict[str, str] = {
     "responsible": "مسئول\nپاراگراف",
     "retention": "نگهداری\nپاراگراف",
     "rights": "حقوق\nپاراگراف",
+    "start": "9:00 AM",
+    "end": "1:00 PM",
+    "hours": "9:00 AM–1:00 PM and 2:00 PM–6:00 PM",
 }
 LEFT_TO_RIGHT = re.compile(r"[A-Za-z0-9]")
 # What must read left to right inside right-to-left catalog text.

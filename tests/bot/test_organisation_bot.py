@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import BotConfig
+from programme import consent
 from programme.organisation import Organisation
+from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
 from storage.models import utcnow
 from storage.models_journey import Consent
@@ -117,8 +119,10 @@ async def test_a_change_of_what_the_consent_text_names_makes_a_new_version_and_o
     sessionmaker: async_sessionmaker[AsyncSession],
     bot_config: BotConfig,
 ) -> None:
-    retention = bot_config.retention
-    first_version = bot_config.organisation_defaults().consent_version(retention)
+    retention, defaults = bot_config.retention, bot_config.organisation_defaults()
+    first_version = defaults.consent_version(retention, defaults=defaults)
+    # Nothing saved, the shipped periods: the wording's own version, as before the console kept it.
+    assert first_version == consent.TEXT_VERSION
     user = await phone.create_user(language_code="en")
     await choose_language(phone, user, "English")
     await type_and_wait(phone, user, "/consent", t("Are you 18 years old or older?"))
@@ -139,15 +143,20 @@ async def test_a_change_of_what_the_consent_text_names_makes_a_new_version_and_o
     await give_consent(phone, t, user)
     old, new = await consents(sessionmaker)
     assert (old.id, old.text_version) == (first.id, first_version)
-    assert new.text_version == SAVED.consent_version(retention) != first_version
+    assert new.text_version == SAVED.consent_version(retention, defaults=defaults) != first_version
     assert new.text_hash != old.text_hash
 
 
 def test_the_version_changes_with_anything_the_text_names_in_any_language_and_only_then() -> None:
     base = Organisation(controller="Bridge Aid", contact="privacy@bridge-aid.example")
     retention = BotConfig().retention
+    environment = Organisation(controller="Bridge Aid")
+
+    def version(organisation: Organisation, periods: RetentionPolicy = retention) -> str:
+        return organisation.consent_version(periods, defaults=environment)
+
     same = Organisation(controller="Bridge Aid", contact="privacy@bridge-aid.example", hours={})
-    assert same.consent_version(retention) == base.consent_version(retention)  # hours are not named
+    assert version(same) == version(base)  # hours are not named
     changes = [
         Organisation(controller="Bridge Aid Association", contact=base.contact),
         Organisation(controller=base.controller, contact="+994 12 555 00 00"),
@@ -158,8 +167,35 @@ def test_the_version_changes_with_anything_the_text_names_in_any_language_and_on
             controller=base.controller, contact=base.contact, contacts={"tr": "veri@bridge.example"}
         ),
     ]
-    versions = {change.consent_version(retention) for change in changes}
-    assert len(versions) == len(changes) and base.consent_version(retention) not in versions
+    versions = {version(change) for change in changes}
+    assert len(versions) == len(changes) and version(base) not in versions
     longer = dataclasses.replace(retention, closed_days=retention.closed_days + 365)
-    assert base.consent_version(longer) != base.consent_version(retention)  # the periods are named too
+    assert version(base, longer) != version(base)  # the periods are named too
     assert all(len(version) <= 16 for version in versions)  # storage.models_journey.Consent.text_version
+
+
+def test_the_shipped_settings_keep_the_wordings_own_version_and_only_they_do() -> None:
+    """A site upgraded from 2026-12 with nothing changed records 2026-12 as it did before; the
+    environment's name (INTAKE_DATA_CONTROLLER) was always part of that text."""
+    environment = Organisation(controller="Bridge Aid", contact="privacy@bridge-aid.example")
+    retention = BotConfig().retention
+    assert environment.consent_version(retention, defaults=environment) == consent.TEXT_VERSION
+    # The same values saved on the organisation page (different hours: not named) change nothing.
+    saved_alike = Organisation(controller="Bridge Aid", contact="privacy@bridge-aid.example", hours={})
+    assert saved_alike.consent_version(retention, defaults=environment) == consent.TEXT_VERSION
+    # Anything the text names that differs from the shipped text is a suffixed version.
+    differing = [
+        (
+            Organisation(
+                controller="Bridge Aid",
+                contact="privacy@bridge-aid.example",
+                controllers={"fa": PERSIAN_NAME},
+            ),
+            retention,
+        ),
+        (Organisation(controller="Bridge Aid Association", contact="privacy@bridge-aid.example"), retention),
+        (environment, dataclasses.replace(retention, unenrolled_days=90)),
+    ]
+    for organisation, periods in differing:
+        version = organisation.consent_version(periods, defaults=environment)
+        assert version.startswith(consent.TEXT_VERSION + "-") and len(version) <= 16, version

@@ -3,22 +3,26 @@ number is decrypted), within what the reader may see; the index kept in step wit
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import select, update
+from sqlalchemy import Select, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.audit_labels import ACTION_LABELS
-from storage import person_keys, phone
+from storage import casework, person_keys, phone
 from storage.crypto import Crypto
-from storage.models import AuditEntry, Beneficiary, Case, StaffUser
+from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.rotation import rotate_keys
 from storage.sealing import seal, unseal
+from tests.conftest import Database
 from tests.console.conftest import form_token
 
 SignIn = Callable[..., Awaitable[StaffUser]]
@@ -221,3 +225,78 @@ async def test_the_migrations_pending_marks_are_filled_by_the_worker_and_rotatio
         ).scalar_one()
     assert stored == phone.phone_hash(only_new, "050 123 45 67")
     assert stored in phone.lookup_hashes(only_new, NUMBER)
+
+
+SEEDED = 3_000  # enough that reading a table whole costs PostgreSQL's planner more than its index
+
+
+async def plan_of(session: AsyncSession, backend: str, statement: Select[tuple[Case]]) -> str:
+    sql = str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    prefix = "EXPLAIN QUERY PLAN " if backend == "sqlite" else "EXPLAIN "
+    return "\n".join(str(row[-1]) for row in (await session.execute(text(prefix + sql))).all())
+
+
+async def test_a_search_reads_the_code_and_phone_indexes_not_every_case(
+    database: Database, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    """The plans the database itself chooses, over a few thousand cases with fresh statistics (as
+    autovacuum keeps them): found through an index each time, never a scan of the cases or people."""
+    people, cases = [], []
+    for number in range(SEEDED):
+        person_id = uuid.uuid4()
+        created = utcnow() - dt.timedelta(minutes=number)
+        people.append(
+            {
+                "id": person_id,
+                "telegram_hash": secrets.token_hex(32),
+                "telegram_id_enc": b"not read by a search",
+                "phone_hash": phone.phone_hash(crypto, f"+99450{number:07d}"),
+                "created_at": created,
+                "last_active_at": created,
+            }
+        )
+        cases.append(
+            {
+                "id": uuid.uuid4(),
+                "code": f"IP-2026-{number + 1:06d}",
+                "beneficiary_id": person_id,
+                "stage": ("new", "screening", "closed")[number % 3],
+                "source": "bot",
+                "language": "ru",
+                "created_at": created,
+                "updated_at": created,
+                "version": 1,
+            }
+        )
+    async with sessionmaker() as session, session.begin():
+        await session.execute(insert(Beneficiary), people)
+        await session.execute(insert(Case), cases)
+        if database.backend == "postgresql":
+            await session.execute(text("ANALYZE beneficiaries"))
+            await session.execute(text("ANALYZE cases"))
+        else:
+            await session.execute(text("ANALYZE"))
+    looked_for = phone.lookup_hashes(crypto, "050 000 12 34")
+    for caseworker_id in (None, 7):  # a supervisor's search and a caseworker's (their own and the queue)
+        by_code = casework.search_statement(code="IP-2026-001235", caseworker_id=caseworker_id, limit=20)
+        by_phone = casework.search_statement(phone_hashes=looked_for, caseworker_id=caseworker_id, limit=20)
+        assert by_code is not None and by_phone is not None
+        async with sessionmaker() as session:
+            code_plan = await plan_of(session, database.backend, by_code)
+            phone_plan = await plan_of(session, database.backend, by_phone)
+            found = await casework.search_cases(
+                session, phone_hashes=looked_for, caseworker_id=None, limit=20
+            )
+        assert [case.code for case in found] == ["IP-2026-001235"]
+        if database.backend == "postgresql":
+            assert "Index Scan using cases_code_key on cases" in code_plan, code_plan
+            assert "Index Scan using ix_beneficiaries_phone_hash on beneficiaries" in phone_plan, phone_plan
+            assert "ix_cases_beneficiary_id" in phone_plan, phone_plan
+            assert "Seq Scan" not in code_plan + phone_plan, (code_plan, phone_plan)
+        else:
+            # The unique constraint's own index (SQLite numbers it among the table's constraints).
+            assert re.search(r"SEARCH cases USING INDEX sqlite_autoindex_cases_\d+ \(code=\?\)", code_plan), (
+                code_plan
+            )
+            assert "ix_beneficiaries_phone_hash" in phone_plan and "ix_cases_beneficiary_id" in phone_plan
+            assert "SCAN " not in code_plan + phone_plan, (code_plan, phone_plan)

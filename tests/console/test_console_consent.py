@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from caseworker_console.routes.consent import consent_text
 from programme import consent
 from programme.assessment import CONSENT_LANGUAGES
-from programme.organisation import Organisation
-from programme.retention import DEFAULT_RETENTION
 from storage.journey import record_consent
 from storage.models import Case, StaffUser
 from storage.models_journey import Consent
@@ -84,7 +82,7 @@ async def test_a_paper_consent_supersedes_the_bots_and_both_stay_in_the_history(
         "paper",
         me.id,
         "az",
-        Organisation().consent_version(DEFAULT_RETENTION),  # nothing set: the environment's (none)
+        consent.TEXT_VERSION,  # nothing set: the environment's (none), the shipped periods
     )
     assert (new.casework, new.publicity, new.third_party) == (True, "anonymised", False)
     assert new.text_hash == consent.text_hash(consent_text("az", ""))

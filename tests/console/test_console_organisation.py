@@ -32,6 +32,8 @@ SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
 PERSIAN_NAME = "انجمن یاری پل"
 HOSTILE = '<script>alert("x")</script> Bridge & Aid'
+# What the environment gives the test console: no name, no contact.
+NOTHING_SET = Organisation()
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +68,8 @@ async def test_an_administrator_sets_the_organisation_and_each_role_sees_what_it
     assert page.select_one("#organisation-first-start") is not None
     assert page.select_one("#org-hours_0")["value"] == "09:00-18:00"
     assert page.select_one("#org-hours_5")["value"] == ""
-    first_version = Organisation().consent_version(DEFAULT_RETENTION)
+    first_version = Organisation().consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET)
+    assert first_version == consent.TEXT_VERSION  # nothing the text names differs from the defaults
     assert first_version in page.select_one("#consent-version").get_text()
     answer = await post(client, "/organisation", "/organisation", organisation_form())
     assert answer.status_code == 303, answer.text[:2000]
@@ -79,17 +82,17 @@ async def test_an_administrator_sets_the_organisation_and_each_role_sees_what_it
     [entry] = [e for e in await all_rows(sessionmaker, AuditEntry) if e.action == "organisation.changed"]
     assert entry.details == {
         "changed": ["controller", "contact", "hours"],
-        "consent_version": saved.consent_version(DEFAULT_RETENTION),
+        "consent_version": saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET),
     }
     page = soup(await client.get("/organisation"))
     assert page.select_one("#organisation-first-start") is None
     assert page.select_one("#org-controller_fa")["value"] == PERSIAN_NAME
-    assert saved.consent_version(DEFAULT_RETENTION) in page.select_one("#consent-version").get_text()
-    assert saved.consent_version(DEFAULT_RETENTION) != first_version
+    assert saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET) in page.select_one("#consent-version").get_text()
+    assert saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET) != first_version
     # Only the hours changed: audited as such, the consent text version stays.
     await post(client, "/organisation", "/organisation", organisation_form(hours_5="10:00-14:00"))
     last = [e for e in await all_rows(sessionmaker, AuditEntry) if e.action == "organisation.changed"][-1]
-    assert last.details == {"changed": ["hours"], "consent_version": saved.consent_version(DEFAULT_RETENTION)}
+    assert last.details == {"changed": ["hours"], "consent_version": saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET)}
     await sign_in_as("sup1", role="supervisor")
     assert (await client.get("/organisation")).status_code == 403
     await sign_in_as("cw1", role="caseworker")
@@ -164,7 +167,7 @@ async def test_a_paper_consent_is_recorded_under_the_saved_name_and_version(
     async with sessionmaker() as session:
         organisation = await stored_organisation(session)
     assert organisation is not None
-    assert paper.text_version == organisation.consent_version(DEFAULT_RETENTION)
+    assert paper.text_version == organisation.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET)
     expected = consent_text("fa", PERSIAN_NAME, "privacy@bridge-aid.example")
     assert paper.text_hash == consent.text_hash(expected)
 
