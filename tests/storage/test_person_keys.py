@@ -213,7 +213,7 @@ async def test_on_postgresql_the_erased_key_leaves_no_dead_tuple_in_the_tables_f
 def test_a_held_key_is_dropped_after_its_time_so_another_processs_erasure_reaches_this_one() -> None:
     now = [1000.0]
     keys = PersonKeys(max_age=600, clock=lambda: now[0])
-    person, wrapped_by = uuid.uuid4(), b"k" * 8
+    person, wrapped_by = uuid.uuid4(), b"k" * 4
     keys.remember(person, os.urandom(32), wrapped_by=wrapped_by)
     now[0] += 599
     held = keys.get(person)
