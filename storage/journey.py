@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from programme import consent as consent_rules
@@ -264,12 +264,17 @@ async def withdrawn_cases(session: AsyncSession, *, case_ids: Sequence[uuid.UUID
     """Those of the cases whose person stopped taking part (for the case list and the queue)."""
     if not case_ids:
         return set()
-    statement = (
+    return set((await session.execute(withdrawn_cases_statement(case_ids))).scalars())
+
+
+def withdrawn_cases_statement(case_ids: Sequence[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
+    """Asked on every page of the case list: the few people who withdrew are found through their
+    own partial index (ix_beneficiaries_withdrawn), never by reading every person."""
+    return (
         select(Case.id)
         .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
         .where(Case.id.in_(list(case_ids)), Beneficiary.withdrawn_at.is_not(None))
     )
-    return set((await session.execute(statement)).scalars())
 
 
 async def data_requests(session: AsyncSession, *, beneficiary_id: uuid.UUID) -> Sequence[DataRequest]:

@@ -78,6 +78,13 @@ class Beneficiary(UuidPrimaryKey, Base):
         # The retention purge walks the people out of contact longest first (storage.retention);
         # campaigns select on the last contact too.
         Index("ix_beneficiaries_last_active", "last_active_at", "id"),
+        # The few who withdrew, looked up on every page of the case list (journey.withdrawn_cases).
+        Index(
+            "ix_beneficiaries_withdrawn",
+            "id",
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+        ),
     )
     __encrypted__ = ("telegram_id_enc", "name_enc", "phone_enc")
     __owner__ = "id"

@@ -17,7 +17,7 @@ from sqlalchemy import Select, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.audit_labels import ACTION_LABELS
-from storage import casework, person_keys, phone
+from storage import casework, journey, person_keys, phone
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.rotation import rotate_keys
@@ -300,3 +300,52 @@ async def test_a_search_reads_the_code_and_phone_indexes_not_every_case(
             )
             assert "ix_beneficiaries_phone_hash" in phone_plan and "ix_cases_beneficiary_id" in phone_plan
             assert "SCAN " not in code_plan + phone_plan, (code_plan, phone_plan)
+
+
+async def test_the_case_lists_withdrawn_check_reads_the_withdrawn_index_not_every_person(
+    database: Database, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Every page of the case list asks which of its people withdrew: the partial index of the few
+    who did answers it, on both databases, not a read of every person."""
+    people = [
+        {
+            "id": uuid.uuid4(),
+            "telegram_hash": secrets.token_hex(32),
+            "telegram_id_enc": b"not read",
+            "created_at": utcnow(),
+            "last_active_at": utcnow(),
+            "withdrawn_at": utcnow() if number % 500 == 0 else None,
+        }
+        for number in range(SEEDED)
+    ]
+    cases = [
+        {
+            "id": uuid.uuid4(),
+            "code": f"IP-2026-{number + 1:06d}",
+            "beneficiary_id": person["id"],
+            "stage": "screening",
+            "source": "bot",
+            "language": "ru",
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+            "version": 1,
+        }
+        for number, person in enumerate(people)
+    ]
+    async with sessionmaker() as session, session.begin():
+        await session.execute(insert(Beneficiary), people)
+        await session.execute(insert(Case), cases)
+        for statement in (
+            ("ANALYZE beneficiaries", "ANALYZE cases") if database.backend == "postgresql" else ("ANALYZE",)
+        ):
+            await session.execute(text(statement))
+    page = [case["id"] for case in cases[:50]]
+    async with sessionmaker() as session:
+        plan = await plan_of(session, database.backend, journey.withdrawn_cases_statement(page))
+        withdrawn = await journey.withdrawn_cases(session, case_ids=page)
+    assert withdrawn == {cases[0]["id"]}
+    if database.backend == "postgresql":
+        assert "Seq Scan on beneficiaries" not in plan, plan
+    else:  # SQLite reads the partial index (the withdrawn alone), not the people's table
+        people_steps = [step for step in plan.splitlines() if "beneficiaries" in step]
+        assert people_steps and all("INDEX ix_beneficiaries_withdrawn" in step for step in people_steps), plan
