@@ -54,8 +54,8 @@ def slot_value(start: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
 
 
 def month_title(year: int, month: int, locale: str) -> str:
-    # A skeleton, not get_month_names(context="stand-alone"): Babel 2.18 resolves stand-alone
-    # aliases into data its locales share, so after one locale another may get its names.
+    # The language's own pattern for a month and its year (Russian's stand-alone «март 2026 г.»,
+    # Pashto's year first), not a month name and a year put together here.
     return format_skeleton("yMMMM", dt.date(year, month, 1), locale=format_locale(locale))
 
 
@@ -72,7 +72,9 @@ def weekday_header(locale: str) -> list[str] | None:
     shown with its weekday in full."""
     first = first_week_day(locale)
     for width in ("narrow", "short"):
-        names = get_day_names(width, locale=format_locale(locale))
+        # Stand-alone: a column's heading, not a weekday inside a date (Azerbaijani's «B.E.», not
+        # «B.e.»); names Babel keeps per locale (wording.languages: Babel's shared aliases).
+        names = get_day_names(width, context="stand-alone", locale=format_locale(locale))
         header = [names[(first + offset) % 7] for offset in range(7)]
         latin = locale in RIGHT_TO_LEFT and any("a" <= char.lower() <= "z" for char in "".join(header))
         # Azerbaijani's narrow names are 1 to 7: a heading of digits over the days' numbers.

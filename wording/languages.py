@@ -10,9 +10,11 @@ import functools
 import gettext
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 from babel.lists import format_list
+from babel.localedata import LocaleDataDict
 from babel.support import Translations
 
 from texts.bidi import directed, isolate, mark_lines
@@ -43,6 +45,34 @@ FORMAT_LOCALES: dict[str, str] = {"fa": "fa_AF"}
 def format_locale(locale: str) -> str:
     """The Babel locale that formats dates, times and numbers for a reader of `locale`."""
     return FORMAT_LOCALES.get(locale, locale)
+
+
+# Babel (2.18, its issue #1234) writes every alias it resolves back into the locale data it read it
+# from, and that data is shared: a locale's data is a shallow copy of its parent's, so a part the
+# locale does not define itself (root's stand-alone weekday and month names, aliases of the format
+# names) is one dict for many locales. The first locale to read such a name fixes it for the
+# others: after Pashto's stand-alone weekdays, Urdu's are Pashto's, and every locale loaded later
+# (Russian, Azerbaijani, Dari) inherits them. Here Babel's own resolution runs on a throwaway
+# one-key copy, so nothing is written back, and an alias is followed through the locale's data as
+# Babel reads it (a view whose aliases resolve the same way), which also merges what a locale adds
+# to an aliased part, as the written-back copies did. Applied once, here, where every part that
+# formats a date or a name through Babel gets its locale; tests/bot/test_dates.py tells when a
+# Babel release no longer needs it.
+_resolve = LocaleDataDict.__getitem__
+
+
+def _view(data: Any) -> LocaleDataDict:
+    view = LocaleDataDict(data)
+    view.base = view
+    return view
+
+
+def _resolve_apart(self: LocaleDataDict, key: str | int | None) -> Any:
+    base = self.base if isinstance(self.base, LocaleDataDict) else _view(self.base)
+    return _resolve(LocaleDataDict({key: self._data[key]}, base=base), key)
+
+
+LocaleDataDict.__getitem__ = _resolve_apart  # type: ignore[method-assign]
 
 
 class RightToLeft(gettext.GNUTranslations):

@@ -392,8 +392,8 @@ async def ask_time(conv: Conversation) -> None:
         (dates.time_label(start, zone, conv.locale), calendar.slot_value(start, zone)) for start in slots
     ]
     rows: list[Row] = [buttons[index : index + 4] for index in range(0, len(buttons), 4)]
-    name = html.quote(office_name(place.office, conv.locale))
-    text = f"<b>{dates.date_label(day, zone, conv.locale)}</b>\n🏢 {name}\n\n" + _("Choose a time.")
+    office = marked_lines("🏢 " + piece(html.quote(office_name(place.office, conv.locale))))
+    text = f"<b>{dates.date_label(day, zone, conv.locale)}</b>\n{office}\n\n" + _("Choose a time.")
     conv.say(text, await conv.buttons([*rows, [(_("⬅️ Back"), BACK)]]))
 
 

@@ -8,7 +8,7 @@ import zoneinfo
 from collections import Counter
 
 import pytest
-from babel.dates import get_day_names, get_month_names
+from babel.dates import format_date, get_day_names, get_month_names
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,8 +24,9 @@ from storage.models_appointments import Appointment, Office, SlotBooking
 from storage.queries import get_or_create_beneficiary
 from tests.bot.test_journey import prompt, screened, step_of, tap_and_wait, type_and_wait
 from tests.bot.test_screening import Translate
+from texts.bidi import RLM, isolate
 from wording import dates
-from wording.languages import format_locale
+from wording.languages import RIGHT_TO_LEFT, format_locale
 from wording.taps import Tap
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
@@ -255,7 +256,9 @@ slow = pytest.mark.slow
 
 
 @slow
-@pytest.mark.parametrize(("locale", "label"), [("en", "English"), ("fa", "فارسی / دری"), ("ur", "اردو")])
+@pytest.mark.parametrize(
+    ("locale", "label"), [("en", "English"), ("fa", "فارسی / دری"), ("ps", "پښتو"), ("ur", "اردو")]
+)
 async def test_a_person_books_with_the_calendar_in_their_language_and_sees_where_the_office_is(
     phone: SandboxClient,
     t: Translate,
@@ -276,11 +279,23 @@ async def test_a_person_books_with_the_calendar_in_their_language_and_sees_where
     assert get_month_names("wide", locale=format_locale(locale))[day.month] in page["text"]
     first_row = [button["text"] for button in page["reply_markup"]["inline_keyboard"][0]]
     header = calendar.weekday_header(locale)
-    if header is None:  # Urdu: no weekday names short enough; the day chosen is shown in full
-        assert not set(first_row) & set(get_day_names("abbreviated", locale=locale).values())
+    if header is None:  # Pashto, Urdu: no weekday row (docs/bot.md), only the days' numbers
+        assert locale in ("ps", "ur")
+        assert all(label.isdigit() or label in (calendar.NO_SLOT, calendar.PADDING) for label in first_row)
     else:  # a right-to-left reader's week starts on the right
         assert first_row == in_reading_order([header], locale)[0]
-    await choose_slot(phone, t, user, day, 10, locale)
+    await tap_and_wait(phone, user, calendar.day_label(day, locale), t("Choose a time.", locale))
+    chosen = next(
+        m for m in reversed(await phone.bot_messages(user)) if t("Choose a time.", locale) in m["text"]
+    )
+    # The day chosen is named in full, its weekday with it: where there is no weekday row, the
+    # person sees here which day of the week they tapped.
+    weekday = format_date(day, "EEEE", locale=format_locale(locale))
+    assert chosen["text"].startswith(dates.date_label(day, BAKU, locale)) and weekday in chosen["text"]
+    if locale in RIGHT_TO_LEFT:  # the office's Latin name in its own line, laid out from the right
+        assert f"\n{RLM}🏢 {isolate('Office A')}\n" in chosen["text"]
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=BAKU)
+    await phone.press(user, dates.time_label(start, BAKU, locale))
     check = await phone.wait_for_bot_message(
         user, contains=t("<b>Please check your appointment</b>", locale)[3:-4]
     )

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from aiogram.utils.i18n import gettext as _
+from babel.dates import get_day_names
 
 from bot import calendar
 from bot.dialogs import consent, interview, menu, screening
@@ -18,7 +19,7 @@ from programme.appointments import APPOINTMENT_TYPES
 from programme.forms import INTERVIEW, SCREENING
 from programme.handoff import TOPICS
 from texts.width import fits, label_width
-from wording.languages import LANGUAGES, create_i18n
+from wording.languages import LANGUAGES, create_i18n, format_locale
 
 
 def labels(rows: list[list[tuple[str, str]]]) -> list[list[str]]:
@@ -83,3 +84,23 @@ def test_the_width_counts_graphemes_and_emoji_as_two() -> None:
     assert label_width("سه\u200cشنبه") == 6
     assert label_width("e\u0301") == 1  # e and a combining acute
     assert not fits(["Yes, a photo only with my age or country, or a false name"])
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_the_calendar_heads_its_week_with_weekdays_that_fit_but_in_pashto_and_urdu(locale: str) -> None:
+    """Pashto's and Urdu's calendars have no weekday row, by design (docs/bot.md): CLDR's narrow
+    names for them are Latin letters and its short ones the whole words, too wide for a seventh of
+    the row; the day chosen is then named in full (tests/bot/test_appointments.py)."""
+    first_row = calendar.month_rows(2026, 3, {dt.date(2026, 3, day) for day in range(1, 32)}, locale)[0]
+    header = calendar.weekday_header(locale)
+    babel = format_locale(locale)
+    if locale in ("ps", "ur"):
+        assert header is None
+        narrow = get_day_names("narrow", context="stand-alone", locale=babel).values()
+        short = get_day_names("short", context="stand-alone", locale=babel).values()
+        assert all(name.isascii() for name in narrow) and not fits(list(short))
+        assert all(value != calendar.NOOP or label == calendar.PADDING for label, value in first_row)
+    else:
+        assert header is not None and len(set(header)) == 7 and fits(header)
+        assert [label for label, _value in first_row] == header
+        assert all(value == calendar.NOOP for _label, value in first_row)

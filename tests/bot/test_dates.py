@@ -6,11 +6,13 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from babel import localedata
+from babel.dates import format_date, get_day_names
 
 from bot import calendar
 from texts.bidi import without_controls
-from wording import dates
-from wording.languages import LANGUAGES, RIGHT_TO_LEFT, create_i18n
+from wording import dates, languages
+from wording.languages import LANGUAGES, RIGHT_TO_LEFT, create_i18n, format_locale
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 # Monday 2 March 2026, 14:30 in Baku.
@@ -57,3 +59,75 @@ def test_a_date_at_a_time_says_the_time_once_in_the_readers_script(locale: str) 
         assert when == "پیر، 2 مارچ، 2026، دوپہر 2:30 بجے"
     if locale == "fa":
         assert "مارس" not in when and "ژانویه" not in when
+
+
+def names_read_in_order(order: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, object]]:
+    """Each language's weekday names read in `order` by a Babel that has read nothing yet: Babel keeps
+    its locale data for the whole process, and the first locale to read a name is what matters."""
+    with monkeypatch.context() as fresh:
+        fresh.setattr(localedata, "_cache", {})
+        names: dict[str, dict[str, object]] = {}
+        for locale in order:
+            babel = format_locale(locale)
+            names[locale] = {
+                "header": calendar.weekday_header(locale),
+                "title": calendar.month_title(2026, 3, locale),
+                "weekday_time": dates.weekday_time(AT, BAKU, locale),
+                "stand-alone": [
+                    get_day_names(width, context="stand-alone", locale=babel)[0]
+                    for width in ("wide", "abbreviated", "short", "narrow")
+                ],
+                "format": [
+                    get_day_names(width, context="format", locale=babel)[0]
+                    for width in ("wide", "abbreviated", "short", "narrow")
+                ],
+                "alone": [format_date(AT, pattern, locale=babel) for pattern in ("cccc", "ccc", "LLLL")],
+            }
+    return names
+
+
+def test_each_language_keeps_its_own_weekday_names_whichever_language_babel_read_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    others = [locale for locale in LANGUAGES if locale not in ("ps", "ur")]
+    pashto_last = names_read_in_order([*others, "ur", "ps"], monkeypatch)
+    pashto_first = names_read_in_order(["ps", "ur", *others], monkeypatch)
+    assert pashto_first == pashto_last
+    # Monday standing alone, each in its own words, not in Pashto's «دونۍ».
+    assert [pashto_first[locale]["stand-alone"][0] for locale in ("ru", "az", "fa", "ur", "ps", "tr")] == [
+        "понедельник",
+        "bazar ertəsi",
+        "دوشنبه",
+        "پیر",
+        "دونۍ",
+        "Pazartesi",
+    ]
+    assert pashto_first["ur"]["alone"][0] == "پیر" and pashto_first["fa"]["alone"][2] == "مارچ"
+    assert [pashto_first[locale]["header"] for locale in LANGUAGES] == [
+        calendar.weekday_header(locale) for locale in LANGUAGES
+    ]
+
+
+@pytest.mark.parametrize("order", [list(LANGUAGES), list(reversed(LANGUAGES))])
+def test_a_weekday_standing_alone_is_the_weekday_in_a_date_in_every_language(order: list[str]) -> None:
+    """CLDR gives our seven languages one word for Monday alone and in a date (Babel reads the
+    stand-alone names as aliases of the format ones): here in one process, in both orders."""
+    for locale in order:
+        babel = format_locale(locale)
+        for width in ("wide", "abbreviated", "short", "narrow"):
+            assert get_day_names(width, context="stand-alone", locale=babel) == get_day_names(
+                width, context="format", locale=babel
+            ) or (locale, width) == ("az", "abbreviated"), (locale, width)
+        assert format_date(AT, "cccc", locale=babel) == format_date(AT, "EEEE", locale=babel), locale
+
+
+def test_babel_itself_still_lets_one_locale_fix_anothers_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What wording.languages works around. When a Babel release makes this fail, it keeps its
+    locales apart itself: remove the workaround there."""
+    with monkeypatch.context() as plain:
+        plain.setattr(localedata, "_cache", {})
+        plain.setattr(localedata.LocaleDataDict, "__getitem__", languages._resolve)
+        get_day_names("wide", context="stand-alone", locale="ps")
+        urdu_monday = get_day_names("wide", context="stand-alone", locale="ur")[0]
+    assert urdu_monday == "دونۍ"  # Pashto's
+    assert get_day_names("wide", context="stand-alone", locale="ur")[0] == "پیر"

@@ -96,3 +96,19 @@ def test_a_translation_with_another_word_is_found(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert misses("appointment", "ru", po) == ["Your appointment is moved."]
+
+
+def test_an_azerbaijani_case_is_never_bare_where_a_beneficiary_reads_it() -> None:
+    """Azerbaijani «iş» is a case and also a job (glossary.toml, case.az): every line of the bot's
+    that says a case says whose, with the caseworker or as a person's file («şəxsi iş»)."""
+    english = re.compile(GLOSSARY["case"]["english"], re.IGNORECASE)
+    case = chosen("case", "az")
+    whose = re.compile(r"(?<!\w)(?:sosial işçi|şəxsi iş)")
+    bare = [
+        line
+        for msgid, msgstr in pairs(LOCALES_DIR / "az" / "LC_MESSAGES" / "messages.po")
+        if english.search(NOT_WORDS.sub(" ", msgid))
+        for line in fold(msgstr).split("\n")
+        if case.search(line) and not whose.search(line)
+    ]
+    assert bare == []
