@@ -445,3 +445,38 @@ async def test_a_proposal_for_a_time_sooner_than_its_hold_expires_at_that_time(
     [appointment] = await all_rows(sessionmaker, Appointment)
     assert appointment.starts_at == at(day, 11)
     assert proposal.expires_at == appointment.starts_at
+
+
+async def test_a_second_proposal_from_a_current_page_is_refused_while_one_waits(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await sign_in_as("leyla")
+    office = await office_with(sessionmaker, capacity=2)
+    case = await seed_person(code=CODE, stage="screening", assigned_to=me.id)
+    day = baku_day(2)
+    assert (await propose_via_page(client, office, day, 11)).status_code == 303
+    # A page made after the first proposal: its version is the case's current one.
+    page = soup(await client.get(TAB))
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+    version = page.select_one("input[name=version]")["value"]
+    assert version == str(stored.version)
+    again = await client.post(
+        f"{TAB}/propose",
+        data={
+            "csrf_token": hidden_fields(page.select_one("form"))["csrf_token"],
+            "version": version,
+            "office": str(office.id),
+            "type": "review",
+            "day": day.isoformat(),
+            "slot": at(day, 10).isoformat(),
+        },
+    )
+    assert again.status_code == 409
+    assert "A proposal is already waiting for an answer." in again.text
+    assert [p.status for p in await all_rows(sessionmaker, AppointmentProposal)] == ["pending"]
+    assert len(await all_rows(sessionmaker, OutboxMessage)) == 1
