@@ -261,6 +261,38 @@ async def test_a_reply_or_reminder_left_uncertain_is_listed_for_the_caseworker_i
     assert forged.status_code == 400
 
 
+async def test_another_persons_uncertain_message_is_not_decided_from_this_case(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    # The caseworker's own two cases: a message id of the other's person, posted on this case's
+    # tab, is neither sent again nor left.
+    me = await sign_in_as("kamran")
+    case = await seed_person(assigned_to=me.id, stage="screening")
+    other = await seed_person(code="IP-2026-000200", assigned_to=me.id, stage="screening")
+    theirs = await uncertain_messages(sessionmaker, crypto, other)
+    tab = f"/cases/{case.code}/conversation"
+    token = form_token(await client.get(tab))
+    for choice in ("resend", "leave"):
+        answer = await client.post(
+            f"{tab}/uncertain", data={"csrf_token": token, "message": str(theirs["reply"]), "choice": choice}
+        )
+        assert answer.status_code == 409
+    async with sessionmaker() as session:
+        row = await session.get(OutboxMessage, theirs["reply"])
+    assert row is not None and (row.status, row.error) == (Status.UNCERTAIN, STOPPED_AFTER_SENDING)
+    assert await actions(sessionmaker, "case.uncertain") == []
+    # On its own case's tab the same message is decided.
+    own_tab = f"/cases/{other.code}/conversation"
+    own = await client.post(
+        f"{own_tab}/uncertain", data={"csrf_token": token, "message": str(theirs["reply"]), "choice": "leave"}
+    )
+    assert own.status_code == 303
+
+
 async def test_a_caseworker_not_on_the_case_sees_that_a_message_is_uncertain_but_not_what_it_said(
     client: httpx.AsyncClient,
     sign_in_as: SignIn,
