@@ -560,7 +560,8 @@ async def uncertain(request: Request) -> Response:
     if choice == "resend" and form.get("twice") != "on":
         return await render_campaign(request, campaign, uncertain_error=CONFIRM_TWICE, status_code=400)
     if choice == "resend":
-        count = await work.send_uncertain_again(db, campaign, zone=config(request).timezone)
+        settings = config(request)
+        count = await work.send_uncertain_again(db, campaign, zone=settings.timezone, now=settings.clock())
     else:
         count = await work.leave_uncertain(db, campaign)
     if not count:

@@ -328,3 +328,16 @@ async def test_languages_set_by_the_administrator_by_oneself_and_on_the_sign_in_
     assert (await login("rena")).status_code == 303  # no ?lang=: the stored one stays
     assert (await stored(sessionmaker, "rena")).language == "en"
     assert (await actions_on(sessionmaker, target)).count("staff.language_set") == 3
+
+
+async def test_an_administrator_cannot_disable_their_own_account(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    me = await sign_in_as("admin1", role="admin")
+    token = form_token(await client.get("/accounts"))
+    refused = await client.post(f"/accounts/{me.id}/active", data={"csrf_token": token, "active": "0"})
+    assert refused.status_code == 400
+    assert "You cannot disable your own account." in refused.text
+    assert (await stored(sessionmaker, "admin1")).active
+    assert await actions_on(sessionmaker, me) == []
+    assert (await client.get("/accounts")).status_code == 200  # still signed in

@@ -385,3 +385,98 @@ async def test_an_expired_proposals_seat_is_free_for_the_next_person(
     assert expired.status == "expired"
     statuses = sorted(row.status for row in await all_rows(sessionmaker, Appointment))
     assert statuses == ["booked", "cancelled"] and await seats(sessionmaker) == 1
+
+
+async def test_an_open_withdrawal_request_refuses_a_proposal_until_it_is_done(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # A person who asked to stop taking part gets no new time; the same form works once the
+    # request is done (the case's version is unchanged, so only the request decides).
+    me = await sign_in_as("leyla")
+    office = await office_with(sessionmaker)
+    case = await seed_person(code=CODE, stage="screening", assigned_to=me.id)
+    async with sessionmaker() as session, session.begin():
+        request = DataRequest(beneficiary_id=case.beneficiary_id, case_id=case.id, kind="withdrawal")
+        session.add(request)
+    day = baku_day(2)
+    params = {"office": str(office.id), "type": "review", "day": day.isoformat()}
+    page = soup(await client.get(TAB, params=params))
+    assert "leave the programme" in page.select_one("#propose-refused").text
+    assert page.select_one("form.propose-form") is None
+    data = {
+        "csrf_token": hidden_fields(page.select_one("form"))["csrf_token"],
+        "version": str(case.version),
+        "office": str(office.id),
+        "type": "review",
+        "day": day.isoformat(),
+        "slot": at(day, 10).isoformat(),
+    }
+    refused = await client.post(f"{TAB}/propose", data=data)
+    assert refused.status_code == 400 and "leave the programme" in refused.text
+    assert await all_rows(sessionmaker, AppointmentProposal) == []
+    assert await all_rows(sessionmaker, OutboxMessage) == []
+
+    async with sessionmaker() as session, session.begin():
+        stored = await session.get(DataRequest, request.id)
+        assert stored is not None
+        stored.status = "done"
+    made = await client.post(f"{TAB}/propose", data=data)
+    assert made.status_code == 303
+    assert [p.status for p in await all_rows(sessionmaker, AppointmentProposal)] == ["pending"]
+
+
+async def test_a_proposal_for_a_time_sooner_than_its_hold_expires_at_that_time(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # Tomorrow at 11:00 is always less than 48 hours away: the proposal is never open past it.
+    me = await sign_in_as("leyla")
+    office = await office_with(sessionmaker)
+    await seed_person(code=CODE, stage="screening", assigned_to=me.id)
+    day = baku_day(1)
+    answer = await propose_via_page(client, office, day, 11)
+    assert answer.status_code == 303
+    [proposal] = await all_rows(sessionmaker, AppointmentProposal)
+    [appointment] = await all_rows(sessionmaker, Appointment)
+    assert appointment.starts_at == at(day, 11)
+    assert proposal.expires_at == appointment.starts_at
+
+
+async def test_a_second_proposal_from_a_current_page_is_refused_while_one_waits(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    me = await sign_in_as("leyla")
+    office = await office_with(sessionmaker, capacity=2)
+    case = await seed_person(code=CODE, stage="screening", assigned_to=me.id)
+    day = baku_day(2)
+    assert (await propose_via_page(client, office, day, 11)).status_code == 303
+    # A page made after the first proposal: its version is the case's current one.
+    page = soup(await client.get(TAB))
+    async with sessionmaker() as session:
+        stored = await session.get(Case, case.id)
+        assert stored is not None
+    version = page.select_one("input[name=version]")["value"]
+    assert version == str(stored.version)
+    again = await client.post(
+        f"{TAB}/propose",
+        data={
+            "csrf_token": hidden_fields(page.select_one("form"))["csrf_token"],
+            "version": version,
+            "office": str(office.id),
+            "type": "review",
+            "day": day.isoformat(),
+            "slot": at(day, 10).isoformat(),
+        },
+    )
+    assert again.status_code == 409
+    assert "A proposal is already waiting for an answer." in again.text
+    assert [p.status for p in await all_rows(sessionmaker, AppointmentProposal)] == ["pending"]
+    assert len(await all_rows(sessionmaker, OutboxMessage)) == 1

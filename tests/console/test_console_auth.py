@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +22,8 @@ from caseworker_console.app import create_app
 from caseworker_console.auth import SESSION_COOKIE
 from caseworker_console.throttle import PAIR_FAILURES, SOURCE_FAILURES
 from storage import staff
+from storage.crypto import Crypto
+from storage.engine import create_engine, create_sessionmaker
 from storage.models import AuditEntry, StaffSession, StaffUser, utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -311,6 +314,31 @@ async def test_roles_without_case_work_cannot_open_the_case_list(
 async def test_health_check_answers_without_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert (response.status_code, response.text) == (200, "ok")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_health_check_answers_while_the_database_is_down(
+    backend: str, tmp_path: Path, crypto: Crypto
+) -> None:
+    # Down: nothing listens on port 9; a SQLite "file" that is a directory cannot be opened.
+    url = (
+        "postgresql+asyncpg://root@127.0.0.1:9/none"
+        if backend == "postgresql"
+        else f"sqlite+aiosqlite:///{tmp_path}"
+    )
+    engine = create_engine(url, pool_pre_ping=False)
+    app = create_app(sessionmaker=create_sessionmaker(engine), crypto=crypto)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as http:
+            health = await http.get("/healthz")
+            # A page behind sign-in looks the session up in the database.
+            http.cookies.set(SESSION_COOKIE, "a-session")
+            signed_in = await http.get("/cases")
+    finally:
+        await engine.dispose()
+    assert (health.status_code, health.text) == (200, "ok")
+    assert signed_in.status_code >= 500  # the database is really down for every other page
 
 
 async def test_session_tokens_never_appear_in_pages(

@@ -213,3 +213,35 @@ async def test_the_threshold_is_the_setting(
     assert (await post(client, await draft(client, **NO_CASE_YET), "schedule")).status_code == 303
     app.state.config = dataclasses.replace(app.state.config, campaign_approval_below=4)
     assert (await post(client, await draft(client, **NO_CASE_YET), "schedule")).status_code == 403
+
+
+async def test_another_button_voids_the_approval_and_other_quiet_hours_or_spread_do_not(
+    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await people_without_a_case(sessionmaker, 3)
+    await sign_in_as("sabina", role="supervisor")
+    location = await draft(client, **NO_CASE_YET)
+    assert (await post(client, location, "approve")).status_code == 303
+
+    # When it may go: still approved.
+    timing = {**FORM, "quiet_from": "22:00", "quiet_until": "08:00", "spread_hours": "3"}
+    assert (await post(client, location, "edit", **timing, **NO_CASE_YET)).status_code == 303
+    kept = await stored(sessionmaker, location)
+    assert (kept.spread_seconds, kept.quiet_from, work.approved(kept)) == (3 * 3600, 22 * 3600, True)
+    # Where its button leads: what they get, so void.
+    button = {**timing, "button_target": "https://example.org/elsewhere"}
+    assert (await post(client, location, "edit", **button, **NO_CASE_YET)).status_code == 303
+    assert not work.approved(await stored(sessionmaker, location))
+    # Approved again, then only the button's label: void again.
+    assert (await post(client, location, "approve")).status_code == 303
+    label = {**button, "label_en": "Read more"}
+    assert (await post(client, location, "edit", **label, **NO_CASE_YET)).status_code == 303
+    assert not work.approved(await stored(sessionmaker, location))
+    actions = [action for _, action in await audit(sessionmaker)]
+    assert actions == [
+        "campaign.created",
+        "campaign.approved",
+        "campaign.approval_voided",
+        "campaign.approved",
+        "campaign.approval_voided",
+    ]

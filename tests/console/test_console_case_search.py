@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import Select, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from caseworker_console.app import create_app
 from caseworker_console.audit_labels import ACTION_LABELS
 from storage import casework, journey, person_keys, phone
 from storage.crypto import Crypto
@@ -23,7 +24,8 @@ from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.rotation import rotate_keys
 from storage.sealing import seal, unseal
 from tests.conftest import Database
-from tests.console.conftest import form_token
+from tests.console.conftest import BASE_URL, form_token
+from tests.console.test_console_pseudonymised import CountingCrypto
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 MakeUser = Callable[..., Awaitable[StaffUser]]
@@ -349,3 +351,23 @@ async def test_the_case_lists_withdrawn_check_reads_the_withdrawn_index_not_ever
     else:  # SQLite reads the partial index (the withdrawn alone), not the people's table
         people_steps = [step for step in plan.splitlines() if "beneficiaries" in step]
         assert people_steps and all("INDEX ix_beneficiaries_withdrawn" in step for step in people_steps), plan
+
+
+async def test_a_search_by_phone_decrypts_no_one(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    person: Callable[..., Awaitable[Case]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    data_key: bytes,
+) -> None:
+    # The same search through an app whose keys note every value they open.
+    await person("IP-2026-000101", NUMBER)
+    await person("IP-2026-000102", "+994551112233")
+    await sign_in_as("boss", role="supervisor")
+    counting = CountingCrypto([data_key])
+    app = create_app(sessionmaker=sessionmaker, crypto=counting)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=client.cookies) as reader:
+        answer = await reader.get("/cases", params={"q": "050 123 45 67"})
+    assert found_codes(answer) == {"IP-2026-000101"}
+    assert counting.opened == set()

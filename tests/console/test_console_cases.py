@@ -139,6 +139,30 @@ async def test_the_list_shows_no_personal_data(
     assert not {"Name", "Phone", "Telegram"} & set(column_headers(page))
 
 
+async def test_a_caseworker_lists_their_own_cases_and_the_queue_never_a_colleagues(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    make_user: Callable[..., Awaitable[StaffUser]],
+    seed_cases: SeedCases,
+) -> None:
+    colleague = await make_user("yusif")
+    me = await sign_in_as("zaur")
+    await seed_cases(
+        {"code": "IP-2026-000001", "assigned_to": me.id},
+        {"code": "IP-2026-000002"},  # in the queue
+        {"code": "IP-2026-000003", "assigned_to": colleague.id},
+        {"code": "IP-2026-000004", "stage": "closed"},  # closed unassigned: nobody's queue
+        {"code": "IP-2026-000005", "assigned_to": me.id, "stage": "closed"},
+    )
+    page = soup(await client.get("/cases"))
+    assert sorted(rows(page)) == ["IP-2026-000001", "IP-2026-000002", "IP-2026-000005"]
+
+    client.cookies.clear()
+    await sign_in_as("sevda", role="supervisor")
+    every = soup(await client.get("/cases"))
+    assert sorted(rows(every)) == [f"IP-2026-00000{n}" for n in range(1, 6)]
+
+
 async def test_the_list_pages_by_fifty(
     client: httpx.AsyncClient, sign_in_as: SignIn, seed_cases: SeedCases
 ) -> None:

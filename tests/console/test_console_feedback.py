@@ -352,3 +352,25 @@ async def test_feedback_is_given_only_to_someone_who_may_read_it(
             .all()
         )
         assert [(e.object_id, e.details) for e in entries] == [(refs["staff"], {"to": focal.id})]
+
+
+async def test_feedback_pages_show_the_case_by_its_code_never_the_persons_name_or_phone(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    seed_person: Callable[..., Awaitable[Case]],
+    make_user: Callable[..., Awaitable[StaffUser]],
+) -> None:
+    _, case, refs = await world(sessionmaker, crypto, seed_person, make_user)
+    me = await sign_in_as("sabina", role="supervisor")
+    async with sessionmaker() as session, session.begin():
+        (await session.get(StaffUser, me.id)).focal_point = True  # type: ignore[union-attr]
+    pages = {"list": await client.get("/feedback", params={"status": "all"})}
+    for name, reference in refs.items():
+        pages[name] = await client.get(f"/feedback/{reference}")
+    assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
+    assert case.code in pages["staff"].text  # with the case: by its code
+    for page in pages.values():
+        assert "Zarina" not in page.text and "Nazarova" not in page.text
+        assert "+994501234567" not in page.text and "501234567" not in page.text

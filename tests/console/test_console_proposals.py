@@ -275,3 +275,40 @@ async def test_a_closure_proposes_a_new_time_on_the_phone_in_russian_and_accept_
     assert statuses == {old.id: "cancelled", proposal.appointment_id: "booked"}
     [moved] = [row for row in await all_rows(sessionmaker, Appointment) if row.id == proposal.appointment_id]
     assert moved.starts_at.astimezone(BAKU).date() != day
+
+
+async def test_another_persons_tap_with_the_proposals_own_token_changes_nothing(
+    phone: SandboxClient,
+    sender: None,
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    t: Translate,
+) -> None:
+    # A tampered client can send any callback data: the proposal's real token, from someone else's
+    # chat, is answered as a forged button and neither books nor frees anything.
+    me = await sign_in_as("leyla")
+    user, _ = await person(phone, sessionmaker, crypto, language="en", caseworker=me)
+    office = await office_with(sessionmaker)
+    day = baku_day(2)
+    assert (await propose_via_page(client, office, day, 11)).status_code == 303
+    message = await phone.wait_for_bot_message(user, contains="Does this time suit you?", timeout=20)
+    data = buttons(message)
+    before = await state(sessionmaker)
+    assert before[0] == ["pending"]
+
+    other = await phone.create_user(language_code="en")
+    await phone.send_text(other, "/help")
+    theirs = await phone.wait_for_bot_message(other)
+    for value in (ACCEPT, OTHER):
+        answer = await phone.press_for_answer(
+            other, message_id=theirs["message_id"], callback_data=data[value]
+        )
+        assert answer["text"] == t("Please choose one of the options.")
+    assert await state(sessionmaker) == before
+    assert await seats(sessionmaker) == 1
+    # The person's own tap still works.
+    await phone.press_for_answer(user, message_id=message["message_id"], callback_data=data[ACCEPT])
+    await phone.wait_for_bot_message(user, contains=t("Your appointment is booked."))
+    assert (await state(sessionmaker))[0] == ["accepted"]

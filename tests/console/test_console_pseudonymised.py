@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from caseworker_console import casework as work
+from caseworker_console.app import create_app
 from caseworker_console.permissions import CaseAccess, case_access, sees_identity
 from caseworker_console.routing import ConsoleRoute
 from programme.assessment import INITIAL_ASSESSMENT, SCREENING_CONFIRMATION
@@ -31,7 +32,7 @@ from storage.crypto import Crypto
 from storage.journey import add_case_message, add_data_request, record_consent
 from storage.models import AuditEntry, Beneficiary, Case, StaffUser, utcnow
 from storage.models_figures import Partner, Referral
-from tests.console.conftest import form_token
+from tests.console.conftest import BASE_URL, form_token
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
@@ -301,6 +302,51 @@ async def test_a_caseworker_looking_at_a_queued_case_finds_nothing_of_the_person
     assert taken.status_code == 303
     assert {NAME, PHONE} <= found((await client.get(f"/cases/{CODE}/interview")).text)
     assert CHAT in (await client.get(f"/cases/{CODE}/conversation")).text
+
+
+class CountingCrypto(Crypto):
+    """The data keys as configured, noting the table of every value opened."""
+
+    def __init__(self, secrets: list[bytes]) -> None:
+        super().__init__(secrets)
+        self.opened: set[str] = set()
+
+    def decrypt_bytes(self, blob: bytes, *, table: str, column: str, row: object) -> bytes:
+        self.opened.add(table)
+        return super().decrypt_bytes(blob, table=table, column=column, row=row)
+
+
+# The conversation's messages and the plan (its needs, goals, activities and reviews).
+NEVER_OPENED = {"case_messages", "plan_needs", "plan_goals", "plan_activities", "plan_reviews"}
+
+
+async def test_a_reader_not_on_the_case_never_has_the_messages_or_the_plan_decrypted(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    data_key: bytes,
+) -> None:
+    # The same pages through an app whose keys note what they open; sessions live in the database,
+    # so the signed-in cookie works there.
+    counting = CountingCrypto([data_key])
+    app = create_app(sessionmaker=sessionmaker, crypto=counting)
+    author = await sign_in_as("leyla", role="caseworker")
+    authors_cookies = httpx.Cookies(client.cookies)
+    case = await seed_everything(sessionmaker, crypto, seed_person, author)
+    await sign_in_as("rashad", role="caseworker")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=client.cookies) as reader:
+        pages = await walk(reader, app)
+        assert pages["case_conversation"][0] == pages["case_plan"][0] == 200
+        assert counting.opened & NEVER_OPENED == set()
+
+        # The case's own caseworker has them opened: the count sees them.
+        await assign(sessionmaker, case, author)
+        reader.cookies = authors_cookies
+        await walk(reader, app)
+    assert counting.opened >= NEVER_OPENED
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ reply or reminder left uncertain is listed for the caseworker on the case's Conv
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,11 +14,12 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from caseworker_console.app import create_app
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_outreach import Campaign
 from storage.outbox import LEFT_UNCERTAIN, STOPPED_AFTER_SENDING, Lane, Status, enqueue
-from tests.console.conftest import form_token
+from tests.console.conftest import BASE_URL, form_token
 from tests.console.test_console_campaigns import FORM
 from tests.outreach.conftest import campaign_worker
 
@@ -174,6 +176,64 @@ async def test_a_cancelled_campaign_offers_no_resend(
     assert await statuses(sessionmaker, campaign_id) == {Status.SENT: 7, Status.UNCERTAIN: 1}
 
 
+async def test_sent_again_while_paused_they_are_held_with_the_campaign(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    await sign_in_as("olga", role="outreach")
+    location, campaign_id = await a_sent_campaign_with_uncertain_rows(
+        client, sessionmaker, crypto, uncertain=2
+    )
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="paused"))
+    token = form_token(await client.get(location))
+    sent = await client.post(
+        f"{location}/uncertain", data={"csrf_token": token, "choice": "resend", "twice": "on"}
+    )
+    assert sent.status_code == 303
+    assert await statuses(sessionmaker, campaign_id) == {Status.SENT: 6, Status.PAUSED: 2}
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        assert campaign is not None and campaign.status == "paused"
+
+
+async def test_sent_again_in_the_quiet_hours_they_wait_for_the_hours_to_end(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    # The campaign's quiet hours are 21:00-09:00 in Baku; the console's clock says 23:00 there.
+    await sign_in_as("olga", role="outreach")
+    location, campaign_id = await a_sent_campaign_with_uncertain_rows(
+        client, sessionmaker, crypto, uncertain=2
+    )
+    late = dt.datetime(2026, 12, 8, 19, 0, tzinfo=dt.UTC)
+    app = create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: late)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=client.cookies) as night:
+        token = form_token(await night.get(location))
+        sent = await night.post(
+            f"{location}/uncertain", data={"csrf_token": token, "choice": "resend", "twice": "on"}
+        )
+    assert sent.status_code == 303
+    async with sessionmaker() as session:
+        due = (
+            (
+                await session.execute(
+                    select(OutboxMessage.not_before).where(
+                        OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == Status.PENDING
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert due == [dt.datetime(2026, 12, 9, 5, 0, tzinfo=dt.UTC)] * 2  # 09:00 in Baku
+
+
 async def uncertain_messages(
     sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, case: Case
 ) -> dict[str, uuid.UUID]:
@@ -259,6 +319,38 @@ async def test_a_reply_or_reminder_left_uncertain_is_listed_for_the_caseworker_i
         f"{tab}/uncertain", data={"csrf_token": token, "message": "1 OR 1", "choice": "leave"}
     )
     assert forged.status_code == 400
+
+
+async def test_another_persons_uncertain_message_is_not_decided_from_this_case(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+) -> None:
+    # The caseworker's own two cases: a message id of the other's person, posted on this case's
+    # tab, is neither sent again nor left.
+    me = await sign_in_as("kamran")
+    case = await seed_person(assigned_to=me.id, stage="screening")
+    other = await seed_person(code="IP-2026-000200", assigned_to=me.id, stage="screening")
+    theirs = await uncertain_messages(sessionmaker, crypto, other)
+    tab = f"/cases/{case.code}/conversation"
+    token = form_token(await client.get(tab))
+    for choice in ("resend", "leave"):
+        answer = await client.post(
+            f"{tab}/uncertain", data={"csrf_token": token, "message": str(theirs["reply"]), "choice": choice}
+        )
+        assert answer.status_code == 409
+    async with sessionmaker() as session:
+        row = await session.get(OutboxMessage, theirs["reply"])
+    assert row is not None and (row.status, row.error) == (Status.UNCERTAIN, STOPPED_AFTER_SENDING)
+    assert await actions(sessionmaker, "case.uncertain") == []
+    # On its own case's tab the same message is decided.
+    own_tab = f"/cases/{other.code}/conversation"
+    own = await client.post(
+        f"{own_tab}/uncertain", data={"csrf_token": token, "message": str(theirs["reply"]), "choice": "leave"}
+    )
+    assert own.status_code == 303
 
 
 async def test_a_caseworker_not_on_the_case_sees_that_a_message_is_uncertain_but_not_what_it_said(

@@ -6,11 +6,14 @@ to the focal points only), and none of it sent twice by a restarted worker."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import uuid
 import zoneinfo
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from caseworker_console.permissions import feedback_routings
 from outreach.staff_alerts import StaffAlerts
@@ -19,12 +22,16 @@ from programme.staff_alerts import AlertPolicy, Kind
 from storage import feedback as feedback_store
 from storage import person_keys, staff, staff_alerts, staff_link
 from storage.crypto import Crypto
+from storage.engine import create_sessionmaker
 from storage.journey import add_case_message, raise_alert
+from storage.migrate import upgrade
 from storage.models import Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.outbox import Lane
 from storage.sealing import seal, unseal_json
+from tests.conftest import BACKENDS
+from tests.storage.test_city import database_at
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 # 11:00 in Baku, a weekday.
@@ -397,3 +404,67 @@ async def test_feedback_answered_closed_or_not_yet_due_is_not_told(
         )
     assert await worker(sessionmaker, crypto, Clock(NOON + dt.timedelta(minutes=59))).run_once() == 0
     assert await sent(sessionmaker, crypto) == []
+
+
+async def old_case(
+    engine: AsyncEngine, code: str, *, handoff_at: dt.datetime, alert_at: dt.datetime
+) -> uuid.UUID:
+    """An unassigned handoff with an unopened urgent alert, written as rows of the older schema."""
+    person, case_id = uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(Beneficiary.__table__).values(
+                id=person,
+                telegram_hash=secrets.token_hex(32),
+                telegram_id_enc=b"x",
+                created_at=handoff_at,
+                last_active_at=handoff_at,
+            )
+        )
+        await connection.execute(
+            insert(Case.__table__).values(
+                id=case_id,
+                code=code,
+                beneficiary_id=person,
+                stage="new",
+                source="bot",
+                handoff_at=handoff_at,
+                urgent=True,
+                created_at=handoff_at,
+                updated_at=handoff_at,
+                version=1,
+            )
+        )
+        await connection.execute(
+            insert(Alert.__table__).values(case_id=case_id, kind="urgent", created_at=alert_at)
+        )
+    return case_id
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_alerts_and_handoffs_from_before_the_upgrade_reach_no_phone(
+    backend: str, tmp_path: Path, data_key: bytes
+) -> None:
+    """A database at the revision before phone alerts, with an urgent alert nobody opened and a
+    handoff long unassigned, upgraded: neither is escalated nor told as waiting; the same made
+    after the upgrade are."""
+    crypto = Crypto([data_key])
+    long_ago = NOON - dt.timedelta(hours=6)
+    async with database_at(backend, tmp_path, "0013_ops") as engine:
+        await old_case(engine, "IP-2026-000001", handoff_at=long_ago, alert_at=long_ago)
+        await upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        sam = await account(sessionmaker, crypto, "sam", "supervisor")
+        clock = Clock(NOON)
+        assert await worker(sessionmaker, crypto, clock).run_once() == 0
+        assert await sent(sessionmaker, crypto) == []
+
+        # The same after the upgrade: escalated and told as waiting.
+        case = await a_case(sessionmaker, crypto, handoff_at=long_ago)
+        await alert_on(sessionmaker, case, "urgent", long_ago)
+        clock.now = NOON + dt.timedelta(minutes=1)
+        await worker(sessionmaker, crypto, clock).run_once()
+        told = {text for _, text in await sent(sessionmaker, crypto)}
+        assert told >= {f"{Kind.ESCALATED} {case.code} az", f"{Kind.WAITING} {case.code} az"}
+        assert not any("IP-2026-000001" in text for text in told)
+        assert {who for who, _ in await sent(sessionmaker, crypto)} == {sam.id}
