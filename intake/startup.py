@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -24,12 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.demo_data import holds_demo_data
 from intake.settings import SettingsError
+from storage import ops
 from storage.crypto import Crypto
 from storage.engine import create_sessionmaker
 from storage.erasure import has_erased_anyone, reapply
 from storage.erasure_ledger import ErasureLedger, LedgerError
 from storage.migrate import SchemaState, schema_state
 from storage.ops import KeyState, check_keys
+
+log = logging.getLogger(__name__)
 
 # PostgreSQL's error codes for a refused login and a database that does not exist.
 BAD_LOGIN = {"28P01": "password", "28000": "user name"}
@@ -116,32 +120,39 @@ async def check_database(engine: AsyncEngine, crypto: Crypto, *, refuse_demo: bo
 
 def ledger_missing(ledger: ErasureLedger) -> str:
     return (
-        f"The erasure ledger {ledger.path} is missing, yet this database has erased people: restore "
-        "it from its own backup or set INTAKE_ERASURE_LEDGER to where it is (docs/DATA-PROTECTION.md, "
-        "the erasure ledger)."
+        f"The erasure ledger {ledger.path} is missing, yet this database's erasures were written to "
+        "one: restore it from its own backup or set INTAKE_ERASURE_LEDGER to where it is "
+        "(docs/DATA-PROTECTION.md, the erasure ledger)."
     )
 
 
 async def open_ledger(engine: AsyncEngine, ledger: ErasureLedger) -> ErasureLedger:
-    """The erasure ledger, readable and writable; made empty when missing from a database that has
-    erased no one (a new installation). Missing while the database shows erasures (tombstones,
-    audit entries), it was lost or moved, and a restored backup would keep whom it named: an error."""
-    if not ledger.exists():
-        async with create_sessionmaker(engine)() as session:
-            if await has_erased_anyone(session):
+    """The erasure ledger, readable and writable. Missing while the database says that its erasures
+    were written to one (its `erasure_ledger` marker), it was lost or moved, and a restored backup
+    would keep whom it named: an error. Missing otherwise (a new installation, or one from before
+    the ledger), it is made empty, and the marker written."""
+    async with create_sessionmaker(engine)() as session, session.begin():
+        if not ledger.exists():
+            if await ops.marker(session, ops.ERASURE_LEDGER) is not None:
                 raise SettingsError(ledger_missing(ledger))
-        try:
-            ledger.create()
-        except OSError as error:
+            try:
+                ledger.create()
+            except OSError as error:
+                raise SettingsError(
+                    f"The erasure ledger {ledger.path} cannot be created ({error.strerror}): "
+                    "check INTAKE_ERASURE_LEDGER and its folder's owner."
+                ) from None
+            if await has_erased_anyone(session):
+                log.warning(
+                    "The erasure ledger is new: erasures made before it are not in it; a backup from "
+                    "before them, if restored, must be checked against the case tombstones."
+                )
+        elif ledger.path.is_dir() or not os.access(ledger.path, os.R_OK | os.W_OK):
             raise SettingsError(
-                f"The erasure ledger {ledger.path} cannot be created ({error.strerror}): "
-                "check INTAKE_ERASURE_LEDGER and its folder's owner."
-            ) from None
-    elif ledger.path.is_dir() or not os.access(ledger.path, os.R_OK | os.W_OK):
-        raise SettingsError(
-            f"The erasure ledger {ledger.path} cannot be read and written by this process: "
-            "check INTAKE_ERASURE_LEDGER and the file's owner and permissions."
-        )
+                f"The erasure ledger {ledger.path} cannot be read and written by this process: "
+                "check INTAKE_ERASURE_LEDGER and the file's owner and permissions."
+            )
+        await ops.mark_once(session, ops.ERASURE_LEDGER)
     return ledger
 
 

@@ -259,13 +259,17 @@ async def test_a_damaged_ledger_stops_the_start_with_one_sentence(
     )
 
 
-async def test_a_missing_ledger_is_made_for_a_new_database_and_an_error_once_people_were_erased(
-    engine: AsyncEngine, maker: Maker, crypto: Crypto, ledger: ErasureLedger
+async def test_a_missing_ledger_is_made_for_a_new_database_and_an_error_once_one_was_used(
+    engine: AsyncEngine, maker: Maker, crypto: Crypto, ledger: ErasureLedger, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # An installation from before the ledger, which has erased people: a ledger is made, and the
+    # operator told that earlier erasures are not in it.
+    await erase(create_sessionmaker(engine), crypto, await person_with_everything(maker, crypto, 720_010))
     await open_ledger(engine, ledger)
     assert ledger.exists() and ledger.path.read_text() == ""
     assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o600
-    await erase(maker, crypto, await person_with_everything(maker, crypto, 720_010))
+    assert "erasures made before it are not in it" in caplog.text
+    await open_ledger(engine, ledger)  # there: nothing to say
     ledger.path.unlink()
     with pytest.raises(SettingsError) as raised:
         await open_ledger(engine, ledger)
