@@ -133,11 +133,14 @@ def _bytes_type(type_: Any) -> bool:
 
 
 def _decide(element: Any) -> bool:
-    if isinstance(element, ColumnElement):
-        return _bytes_type(element.type)
     mapper = element._annotations.get("parentmapper") if hasattr(element, "_annotations") else None
+    # A model about no person (staff, the webhook queue, the wrapped keys themselves) seals its
+    # values under the master key: nothing of theirs needs a person's key.
+    about_a_person = mapper is None or mapper.class_.__owner__ is not None
+    if isinstance(element, ColumnElement):
+        return about_a_person and _bytes_type(element.type)
     if mapper is not None:  # an entity (its row's sealed columns are looked at) or an alias of one
-        return bool(mapper.class_.__encrypted__)
+        return about_a_person and bool(mapper.class_.__encrypted__)
     columns = getattr(element, "c", None)  # a table or a subquery selected whole
     return columns is None or any(_bytes_type(column.type) for column in columns)
 
