@@ -26,6 +26,7 @@ tools) writes none.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -38,6 +39,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import await_only, in_greenlet
 
 from storage.models import Beneficiary
 
@@ -185,11 +187,21 @@ def _pending(session: Session) -> tuple[ErasureLedger | None, list[tuple[uuid.UU
     return session.info.get(_LEDGER), session.info.get(_PENDING, [])
 
 
+def _append(ledger: ErasureLedger, state: str, people: list[tuple[uuid.UUID, str]]) -> None:
+    """Appended and on the disk; an async session's event loop goes on meanwhile (the fsync runs in
+    a thread; the commit waits for it)."""
+    at = dt.datetime.now(dt.UTC)
+    if in_greenlet():
+        await_only(asyncio.to_thread(ledger.append, state, people, at=at))
+    else:
+        ledger.append(state, people, at=at)
+
+
 @event.listens_for(Session, "before_commit")
 def _intent(session: Session) -> None:
     ledger, people = _pending(session)
     if ledger is not None and people:
-        ledger.append(INTENT, people, at=dt.datetime.now(dt.UTC))
+        _append(ledger, INTENT, people)
 
 
 @event.listens_for(Session, "after_commit")
@@ -199,7 +211,7 @@ def _done(session: Session) -> None:
     if ledger is None or not people:
         return
     try:
-        ledger.append(DONE, people, at=dt.datetime.now(dt.UTC))
+        _append(ledger, DONE, people)
     except LedgerError as error:
         # Committed, and the intent lines are written: replay reads them alike.
         log.warning("%s", error)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from intake.startup import erased_again, ledger_missing, open_ledger, reapply_er
 from storage.crypto import PERSON_KEYS, Crypto
 from storage.engine import clear_erased, create_sessionmaker
 from storage.erasure import clear_logs_if_erased, erase_person
-from storage.erasure_ledger import DONE, INTENT, ErasureLedger, LedgerError, ledger_info
+from storage.erasure_ledger import DONE, INTENT, ErasureLedger, LedgerError, ledger_info, note_erased
 from storage.models import Beneficiary, Case
 from storage.models_keys import PersonKey
 from storage.schema import Base
@@ -295,3 +295,17 @@ def test_what_a_start_says_counts_people_and_names_no_one() -> None:
     assert erased_again(0) == "No one the erasure ledger names is in the database: nothing was erased again."
     assert erased_again(1).startswith("Erased again 1 person whom")
     assert erased_again(3).startswith("Erased again 3 people whom")
+
+
+def test_a_plain_session_writes_its_lines_as_an_async_one_does(tmp_path: Path) -> None:
+    ledger = ErasureLedger(tmp_path / "erasure-ledger")
+    person = uuid.uuid4()
+    engine = create_engine("sqlite://")
+    with Session(engine, info=ledger_info(ledger)) as session:
+        note_erased(session, person, "retention")
+        session.commit()
+    engine.dispose()
+    assert [(entry.state, entry.person, entry.reason) for entry in ledger.entries()] == [
+        (INTENT, person, "retention"),
+        (DONE, person, "retention"),
+    ]
