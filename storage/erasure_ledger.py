@@ -101,21 +101,21 @@ class ErasureLedger:
             return
         text = "".join(_format(at, state, person, reason) for person, reason in people)
         try:
-            created = not self.path.exists()
-            if created:
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            # Not made here: a ledger gone while the processes run was lost (moved, deleted), and a
+            # new one would hide that its lines are missing. The erasure waits; the next start
+            # says what to do.
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND)
             try:
                 size = os.fstat(descriptor).st_size
                 # A line cut short by a crash is marked and ended, so the next one is whole.
                 if size and os.pread(descriptor, 1, size - 1) != b"\n":
                     text = f" {TORN}\n{text}"
-                os.write(descriptor, text.encode("ascii"))
+                data = memoryview(text.encode("ascii"))
+                while data:
+                    data = data[os.write(descriptor, data) :]
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
-            if created:
-                _sync_folder(self.path.parent)
         except OSError as error:
             why = error.strerror or type(error).__name__
             raise LedgerError(

@@ -38,7 +38,10 @@ LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z (intent|done) [0-9a-f
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> ErasureLedger:
-    return ErasureLedger(tmp_path / "ledger" / "erasure-ledger")
+    """A new installation's, as its first start made it."""
+    made = ErasureLedger(tmp_path / "ledger" / "erasure-ledger")
+    made.create()
+    return made
 
 
 @pytest.fixture
@@ -157,13 +160,12 @@ async def test_a_session_that_erased_no_one_or_rolled_back_writes_nothing(
     maker: Maker, crypto: Crypto, ledger: ErasureLedger
 ) -> None:
     person = await person_with_everything(maker, crypto, 720_004)
-    assert not ledger.exists()  # nobody erased yet: no line, no file
     async with maker() as session:
         await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
         await session.rollback()
     async with maker() as session, session.begin():
         await session.get(Beneficiary, person)  # a later commit of the same kind writes nothing either
-    assert not ledger.exists()
+    assert ledger.path.read_text() == ""
     assert await count(maker, Beneficiary, id=person) == 1
 
 
@@ -213,18 +215,29 @@ async def test_an_erasure_the_ledger_cannot_record_is_not_committed(
     maker: Maker, crypto: Crypto, ledger: ErasureLedger
 ) -> None:
     person = await person_with_everything(maker, crypto, 720_007)
-    ledger.path.mkdir(parents=True)  # a folder where the file should be: no write succeeds
+    ledger.path.unlink()
+    ledger.path.mkdir()  # a folder where the file should be: no write succeeds
     with pytest.raises(LedgerError, match="cannot be written"):
         await erase(maker, crypto, person)
     assert await count(maker, Beneficiary, id=person) == 1
     assert await count(maker, PersonKey, id=person) == 1
 
 
+async def test_a_ledger_gone_while_running_is_not_made_anew_and_the_erasure_waits(
+    maker: Maker, crypto: Crypto, ledger: ErasureLedger
+) -> None:
+    person = await person_with_everything(maker, crypto, 720_011)
+    ledger.path.unlink()
+    with pytest.raises(LedgerError, match="cannot be written"):
+        await erase(maker, crypto, person)
+    assert not ledger.exists()
+    assert await count(maker, Beneficiary, id=person) == 1
+
+
 async def test_a_line_for_someone_never_in_the_database_is_harmless(
     engine: AsyncEngine, maker: Maker, crypto: Crypto, ledger: ErasureLedger
 ) -> None:
     person = await person_with_everything(maker, crypto, 720_008)
-    ledger.create()
     ledger.append(DONE, [(uuid.uuid4(), "request")], at=dt.datetime.now(dt.UTC))
     assert await start(engine, maker, crypto, ledger) == 0
     assert await count(maker, Beneficiary, id=person) == 1
@@ -234,7 +247,6 @@ async def test_a_line_cut_short_by_a_crash_is_ignored_and_the_next_line_is_whole
     engine: AsyncEngine, maker: Maker, crypto: Crypto, ledger: ErasureLedger
 ) -> None:
     person = await person_with_everything(maker, crypto, 720_009)
-    ledger.create()
     ledger.path.write_text("2026-12-07T09:50:12.123456Z intent 0b9b6c1e-6a3c")
     assert await start(engine, maker, crypto, ledger) == 0
     await erase(maker, crypto, person)
@@ -247,7 +259,6 @@ async def test_a_line_cut_short_by_a_crash_is_ignored_and_the_next_line_is_whole
 async def test_a_damaged_ledger_stops_the_start_with_one_sentence(
     engine: AsyncEngine, maker: Maker, crypto: Crypto, ledger: ErasureLedger
 ) -> None:
-    ledger.create()
     ledger.path.write_text(
         "2026-12-07T09:50:12.123456Z done 0b9b6c1e-6a3c-4f0e-9a51-3f6ad1f2c0d4 request\nLeyla\n"
     )
@@ -264,6 +275,7 @@ async def test_a_missing_ledger_is_made_for_a_new_database_and_an_error_once_one
 ) -> None:
     # An installation from before the ledger, which has erased people: a ledger is made, and the
     # operator told that earlier erasures are not in it.
+    ledger.path.unlink()
     await erase(create_sessionmaker(engine), crypto, await person_with_everything(maker, crypto, 720_010))
     await open_ledger(engine, ledger)
     assert ledger.exists() and ledger.path.read_text() == ""
@@ -280,7 +292,8 @@ async def test_a_missing_ledger_is_made_for_a_new_database_and_an_error_once_one
 async def test_an_unreadable_ledger_stops_the_start(
     engine: AsyncEngine, ledger: ErasureLedger, tmp_path: Path
 ) -> None:
-    ledger.path.mkdir(parents=True)
+    ledger.path.unlink()
+    ledger.path.mkdir()
     with pytest.raises(SettingsError, match="cannot be read and written"):
         await open_ledger(engine, ledger)
     if os.geteuid() != 0:  # root reads whatever the permissions say
@@ -299,6 +312,7 @@ def test_what_a_start_says_counts_people_and_names_no_one() -> None:
 
 def test_a_plain_session_writes_its_lines_as_an_async_one_does(tmp_path: Path) -> None:
     ledger = ErasureLedger(tmp_path / "erasure-ledger")
+    ledger.create()
     person = uuid.uuid4()
     engine = create_engine("sqlite://")
     with Session(engine, info=ledger_info(ledger)) as session:
