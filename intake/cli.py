@@ -185,6 +185,24 @@ def cmd_rotate_keys(args: argparse.Namespace) -> None:
     print("Every value is now under the first key in INTAKE_DATA_KEYS; older keys may be removed.")
 
 
+def cmd_reapply_erasures(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from intake.runtime import open_runtime
+    from intake.startup import erased_again, reapply_erasures
+    from storage.erasure_ledger import ErasureLedger
+
+    settings = load_settings()
+
+    async def run() -> int:
+        async with open_runtime(settings, reapply=False) as runtime:
+            assert runtime.ledger is not None
+            ledgers = [runtime.ledger, *(ErasureLedger(Path(path)) for path in args.ledger)]
+            return await reapply_erasures(runtime.sessionmaker, runtime.crypto, ledgers)
+
+    print(erased_again(asyncio.run(run())))
+
+
 def cmd_sandbox(args: argparse.Namespace) -> None:
     from sandbox.server import run_sandbox
 
@@ -244,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
         "Re-encrypt all personal data under the first key in INTAKE_DATA_KEYS.",
     )
     rotate.add_argument("--new-key", action="store_true", help="print a new random key and exit")
+    reapply = add(
+        "reapply-erasures",
+        cmd_reapply_erasures,
+        "Erase again everyone the erasure ledger names who is in the database (after a restore).",
+    )
+    reapply.add_argument(
+        "--ledger",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another machine's erasure ledger to read too (repeatable)",
+    )
     sandbox = add("sandbox", cmd_sandbox, "Run the local Telegram Bot API sandbox with its web phone.")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)

@@ -29,7 +29,15 @@ from bot.factory import create_bot, create_dispatcher, set_commands
 from bot.webhook import InboundConsumer, create_webhook_app, serve_app, webhook_paths
 from intake import speedups
 from intake.settings import Settings, SettingsError
-from intake.startup import bind_error, check_database, check_telegram, listening
+from intake.startup import (
+    bind_error,
+    check_database,
+    check_telegram,
+    erased_again,
+    listening,
+    open_ledger,
+    reapply_erasures,
+)
 from outreach.campaign_worker import CampaignWorker
 from outreach.heartbeat import beat_while_running
 from outreach.leader import lead_then_run
@@ -41,6 +49,7 @@ from programme.staff_alerts import Kind
 from programme.staff_alerts import render as staff_alert_text
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker, is_sqlite
+from storage.erasure_ledger import ErasureLedger, ledger_info
 from storage.migrate import upgrade
 from storage.outbox import recover_orphans
 from wording.languages import create_i18n
@@ -59,15 +68,21 @@ class Runtime:
     crypto: Crypto
     # The bot's own engine (see open_runtime); a runtime made without one uses `sessionmaker`.
     bot_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # Where erasures are written (both sessionmakers' sessions write to it).
+    ledger: ErasureLedger | None = None
 
     def for_bot(self) -> async_sessionmaker[AsyncSession]:
         return self.bot_sessionmaker or self.sessionmaker
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(settings: Settings, *, demo: bool = False) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, demo: bool = False, reapply: bool = True
+) -> AsyncIterator[Runtime]:
     """The database and keys, checked (intake.startup): the demo's (`demo`) is migrated first and
-    may hold made-up data, a real installation's may not.
+    may hold made-up data, a real installation's may not. Then the erasure ledger: whoever it names
+    and the database holds (a restored backup) is erased again, said in one sentence on stdout
+    (`reapply`; `intake reapply-erasures` does it itself).
 
     The bot gets an engine of its own: on SQLite, with the speed patches (intake.speedups), its
     statements (all short) run on the event loop's thread while the console's and the sender's (some
@@ -84,7 +99,19 @@ async def open_runtime(settings: Settings, *, demo: bool = False) -> AsyncIterat
         if demo:
             await upgrade(engine)
         await check_database(engine, crypto, refuse_demo=not demo)
-        yield Runtime(settings, engine, create_sessionmaker(engine), crypto, create_sessionmaker(bot_engine))
+        ledger = await open_ledger(engine, ErasureLedger(settings.erasure_ledger_path()))
+        info = ledger_info(ledger)
+        runtime = Runtime(
+            settings,
+            engine,
+            create_sessionmaker(engine, info=info),
+            crypto,
+            create_sessionmaker(bot_engine, info=info),
+            ledger,
+        )
+        if reapply and (erased := await reapply_erasures(runtime.sessionmaker, crypto, [ledger])):
+            print(erased_again(erased), flush=True)
+        yield runtime
     finally:
         await engine.dispose()
         await bot_engine.dispose()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from bot.flood import FloodLimit, parse_flood_limit
 from intake import speedups
@@ -18,6 +19,7 @@ from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
 from programme.staff_alerts import DEFAULT_ESCALATE_AFTER, AlertPolicy, parse_duration
 from storage.crypto import KeyConfigError, generate_key, parse_keys
+from storage.engine import is_sqlite
 
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
 # it cannot be guessed (it is the only thing that tells Telegram's requests from anyone else's).
@@ -61,6 +63,7 @@ class Settings(BaseSettings):
     retain_updates_days: int = Field(7, alias="INTAKE_RETAIN_UPDATES_DAYS", ge=1, le=365)
     retain_audit_days: int = Field(2190, alias="INTAKE_RETAIN_AUDIT_DAYS", ge=1, le=36500)
     erasure_due_days: int = Field(30, alias="INTAKE_ERASURE_DUE_DAYS", ge=1, le=90)
+    erasure_ledger: str | None = Field(None, alias="INTAKE_ERASURE_LEDGER")
     # Read by intake.speedups before anything else (the patches precede aiogram's import); here so
     # that a malformed value stops start-up with one sentence, as every other setting does.
     speedups: str = Field("on", alias="INTAKE_SPEEDUPS")
@@ -233,6 +236,16 @@ class Settings(BaseSettings):
 
     def flood(self) -> FloodLimit | None:
         return parse_flood_limit(self.flood_limit)
+
+    def erasure_ledger_path(self) -> Path:
+        """INTAKE_ERASURE_LEDGER; by default `erasure-ledger` beside SQLite's database file, or
+        ./var/erasure-ledger beside a PostgreSQL database."""
+        if self.erasure_ledger and self.erasure_ledger.strip():
+            return Path(self.erasure_ledger.strip())
+        database = make_url(self.database_url).database if is_sqlite(self.database_url) else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return Path(database).parent / "erasure-ledger"
+        return Path("var") / "erasure-ledger"
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(

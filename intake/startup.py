@@ -2,7 +2,9 @@
 
 The database is reachable with DATABASE_URL's login and at this version's schema; a real
 installation's database holds none of the demo's made-up data; the data keys open the data (the
-key check row, storage.ops); Telegram is reachable and takes the bot token; the ports are free.
+key check row, storage.ops); the erasure ledger is there (storage.erasure_ledger), and whoever it
+names and a restored backup brought back is erased again; Telegram is reachable and takes the bot
+token; the ports are free.
 Each failure is a `SettingsError` naming the setting or the step to take (intake.cli prints it).
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
+import os
 import socket
 from collections.abc import Iterator
 
@@ -17,14 +21,19 @@ import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.demo_data import holds_demo_data
 from intake.settings import SettingsError
+from storage import ops
 from storage.crypto import Crypto
 from storage.engine import create_sessionmaker
+from storage.erasure import has_erased_anyone, reapply
+from storage.erasure_ledger import ErasureLedger, LedgerError
 from storage.migrate import SchemaState, schema_state
 from storage.ops import KeyState, check_keys
+
+log = logging.getLogger(__name__)
 
 # PostgreSQL's error codes for a refused login and a database that does not exist.
 BAD_LOGIN = {"28P01": "password", "28000": "user name"}
@@ -107,6 +116,68 @@ async def check_database(engine: AsyncEngine, crypto: Crypto, *, refuse_demo: bo
             raise SettingsError(DEMO_DATABASE)
         if await check_keys(session, crypto) is KeyState.WRONG:
             raise SettingsError(KEYS_WRONG)
+
+
+def ledger_missing(ledger: ErasureLedger) -> str:
+    return (
+        f"The erasure ledger {ledger.path} is missing, yet this database's erasures were written to "
+        "one: restore it from its own backup or set INTAKE_ERASURE_LEDGER to where it is "
+        "(docs/DATA-PROTECTION.md, the erasure ledger)."
+    )
+
+
+async def open_ledger(engine: AsyncEngine, ledger: ErasureLedger) -> ErasureLedger:
+    """The erasure ledger, readable and writable. Missing while the database says that its erasures
+    were written to one (its `erasure_ledger` marker), it was lost or moved, and a restored backup
+    would keep whom it named: an error. Missing otherwise (a new installation, or one from before
+    the ledger), it is made empty, and the marker written."""
+    async with create_sessionmaker(engine)() as session, session.begin():
+        if not ledger.exists():
+            if await ops.marker(session, ops.ERASURE_LEDGER) is not None:
+                raise SettingsError(ledger_missing(ledger))
+            try:
+                ledger.create()
+            except OSError as error:
+                raise SettingsError(
+                    f"The erasure ledger {ledger.path} cannot be created ({error.strerror}): "
+                    "check INTAKE_ERASURE_LEDGER and its folder's owner."
+                ) from None
+            if await has_erased_anyone(session):
+                log.warning(
+                    "The erasure ledger is new: erasures made before it are not in it; a backup from "
+                    "before them, if restored, must be checked against the case tombstones."
+                )
+        elif ledger.path.is_dir() or not os.access(ledger.path, os.R_OK | os.W_OK):
+            raise SettingsError(
+                f"The erasure ledger {ledger.path} cannot be read and written by this process: "
+                "check INTAKE_ERASURE_LEDGER and the file's owner and permissions."
+            )
+        await ops.mark_once(session, ops.ERASURE_LEDGER)
+    return ledger
+
+
+def erased_again(count: int) -> str:
+    """What a start or `intake reapply-erasures` did, in one sentence (no ids)."""
+    if count == 0:
+        return "No one the erasure ledger names is in the database: nothing was erased again."
+    people = "1 person" if count == 1 else f"{count} people"
+    return (
+        f"Erased again {people} whom the erasure ledger names and the database still held "
+        "(a backup from before their erasure was restored)."
+    )
+
+
+async def reapply_erasures(
+    maker: async_sessionmaker[AsyncSession], crypto: Crypto, ledgers: list[ErasureLedger]
+) -> int:
+    """Everyone the ledgers name who is in the database, erased again (storage.erasure.reapply)."""
+    erased = 0
+    for ledger in ledgers:
+        try:
+            erased += await reapply(maker, crypto, ledger)
+        except LedgerError as error:
+            raise SettingsError(str(error)) from None
+    return erased
 
 
 async def check_telegram(bot: Bot, api_url: str) -> None:

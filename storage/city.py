@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from programme.forms import INTERVIEW
@@ -130,6 +130,14 @@ class ReindexReport:
     unreadable: int = 0  # left as they were: their answers do not decrypt with the configured keys
 
 
+_PEOPLE = Beneficiary.__table__
+_SET_CITY = (
+    update(_PEOPLE)
+    .where(_PEOPLE.c.id == bindparam("row_id"), _PEOPLE.c.city_hash == bindparam("stored"))
+    .values(city_hash=bindparam("fresh"))
+)
+
+
 async def reindex(
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
@@ -140,8 +148,9 @@ async def reindex(
     """Recompute the city index of everyone who has one (or, `only_pending`, of those the migration
     marked) from their newest interview, under the newest key, batch by batch.
 
-    Each row is changed only if it still holds what was read: a person whose interview the bot or a
-    caseworker saved meanwhile keeps the index written with it. Safe to interrupt and re-run.
+    A batch's people are locked as they are read and written in one statement; each row is changed
+    only if it still holds what was read, so a person whose interview the bot or a caseworker saved
+    meanwhile keeps the index written with it. Safe to interrupt and re-run.
     """
     report = ReindexReport()
     condition = Beneficiary.city_hash == PENDING if only_pending else Beneficiary.city_hash.is_not(None)
@@ -156,24 +165,24 @@ async def reindex(
             )
             if last_id is not None:
                 statement = statement.where(Beneficiary.id > last_id)
-            rows = (await session.execute(statement)).all()
+            # Locked as read (FOR UPDATE on PostgreSQL; SQLite's transaction holds its one write
+            # lock), so every change below finds what was read: their count is what was rewritten.
+            rows = (await session.execute(statement.with_for_update())).all()
             if not rows:
                 break
             answers = await _newest_answers(session, crypto, [row.id for row in rows])
+            changes = []
             for beneficiary_id, stored in rows:
                 if beneficiary_id in answers and answers[beneficiary_id] is None:
                     report.unreadable += 1
                     continue
                 fresh = city_hash(crypto, (answers.get(beneficiary_id) or {}).get(QUESTION))
-                if fresh == stored:
-                    continue
-                changed = await session.execute(
-                    update(Beneficiary)
-                    .where(Beneficiary.id == beneficiary_id, Beneficiary.city_hash == stored)
-                    .values(city_hash=fresh)
-                    .execution_options(synchronize_session=False)
-                )
-                report.rewritten += changed.rowcount  # type: ignore[attr-defined]
+                if fresh != stored:
+                    changes.append({"row_id": beneficiary_id, "stored": stored, "fresh": fresh})
+            if changes:
+                # One statement for the batch (executemany), each row still only if unchanged.
+                await session.execute(_SET_CITY, changes)
+                report.rewritten += len(changes)
             report.seen += len(rows)
         if len(rows) < batch_size:
             break

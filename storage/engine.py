@@ -128,8 +128,11 @@ def create_engine(
     return create_async_engine(url, **kwargs)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """`info`: what every session starts with in its `info` (storage.erasure_ledger.ledger_info)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 async def clear_erased(engine: AsyncEngine) -> None:

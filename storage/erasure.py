@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Delete, Select, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import person_keys
+from storage import erasure_ledger, person_keys
 from storage.crypto import Crypto
 from storage.engine import clear_erased
 from storage.inbound import CHAT_PURPOSE
-from storage.models import Beneficiary, Case, utcnow
+from storage.models import AuditEntry, Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
 from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport
@@ -238,7 +238,13 @@ async def erase_person(
     made_since = select(FullExport.id).where(FullExport.created_at >= person.created_at)
     exports = (await session.execute(made_since)).scalars().all()
     closed = await _closed_at(session, [case.id for case in cases if case.stage == "closed"])
+    # Erased again after a restore (reapply): a tombstone the restore kept stays as it is.
+    codes = [case.code for case in cases]
+    kept_codes = select(CaseTombstone.code).where(CaseTombstone.code.in_(codes))
+    kept = set((await session.execute(kept_codes)).scalars())
     for case in cases:
+        if case.code in kept:
+            continue
         session.add(
             CaseTombstone(
                 code=case.code,
@@ -256,6 +262,7 @@ async def erase_person(
             session.expunge(loaded)
     person_keys.forget(beneficiary_id)
     session.info[ERASED] = True
+    erasure_ledger.note_erased(session, beneficiary_id, reason)
     for case in cases:
         await record_audit(
             session,
@@ -310,6 +317,42 @@ async def clear_logs_if_erased(session: AsyncSession) -> None:
     emptied; PostgreSQL's `person_keys` is compacted, so their key leaves no dead tuple."""
     if session.info.pop(ERASED, False) and session.bind is not None:
         await clear_erased(session.bind)
+
+
+async def has_erased_anyone(session: AsyncSession) -> bool:
+    """Whether the database shows that someone was erased (a tombstone, an audit entry)."""
+    tombstone = (await session.execute(select(CaseTombstone.code).limit(1))).first()
+    if tombstone is not None:
+        return True
+    statement = select(AuditEntry.id).where(AuditEntry.action == "beneficiary.erased").limit(1)
+    return (await session.execute(statement)).first() is not None
+
+
+# Who erases again the people of the erasure ledger that a restored backup brought back.
+LEDGER_ACTOR = "erasure-ledger"
+
+
+async def reapply(
+    maker: async_sessionmaker[AsyncSession], crypto: Crypto, ledger: erasure_ledger.ErasureLedger
+) -> int:
+    """Erase again, the same way (their key first), everyone the ledger names who is in the database
+    (a backup taken before their erasure was restored); how many. One transaction a person, each
+    finding them again under a lock, so that two processes starting at once erase each one once.
+    Raises `erasure_ledger.LedgerError` when the ledger cannot be read."""
+    people = ledger.people()
+    erased = 0
+    for person in await erasure_ledger.present(maker, people):
+        async with maker() as session:
+            async with session.begin():
+                still = select(Beneficiary.id).where(Beneficiary.id == person).with_for_update()
+                if (await session.execute(still)).scalar_one_or_none() is None:
+                    continue
+                await erase_person(
+                    session, crypto, beneficiary_id=person, reason=people[person], actor=LEDGER_ACTOR
+                )
+                erased += 1
+            await clear_logs_if_erased(session)
+    return erased
 
 
 async def tombstone(session: AsyncSession, *, code: str) -> CaseTombstone | None:

@@ -17,7 +17,9 @@ class OpsMarker(Base):
       seconds and `detail` (host and process id), so the operations page can say it is alive;
     - `key_check`: a known value sealed under the newest master key when the database was first
       opened (`sealed`), opened at every start so that a wrong `INTAKE_DATA_KEYS` stops the
-      processes with one sentence instead of treating returning people as new.
+      processes with one sentence instead of treating returning people as new;
+    - `erasure_ledger`: when this database's erasures were first written to an erasure ledger
+      (storage.erasure_ledger), so that a start that finds the ledger missing knows it was lost.
 
     Who may read it: administrators, on the operations page. How long it is kept: as long as the
     installation. How it is erased: never with a person, it holds nothing about anyone.
@@ -26,8 +28,8 @@ class OpsMarker(Base):
     __tablename__ = "ops_markers"
     __encrypted__ = ("sealed",)
 
-    # Which fact: `sender_heartbeat` or `key_check` (named `id` as every sealed row's key is: the
-    # rotation and the sealing bind a value to its row by it).
+    # Which fact: `sender_heartbeat`, `key_check` or `erasure_ledger` (named `id` as every sealed
+    # row's key is: the rotation and the sealing bind a value to its row by it).
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[str | None] = mapped_column(String(120))

@@ -19,6 +19,8 @@ from storage.models_webhook import InboundUpdate
 
 SENDER_HEARTBEAT = "sender_heartbeat"
 KEY_CHECK = "key_check"
+# Since when this database's erasures are written to an erasure ledger (storage.erasure_ledger).
+ERASURE_LEDGER = "erasure_ledger"
 # What the key check row seals: nothing secret, only proof that a configured key opens it.
 KEY_CHECK_TEXT = "intake-bridge key check v1"
 
@@ -67,6 +69,14 @@ async def key_state(session: AsyncSession, crypto: Crypto) -> KeyState | None:
     if opened != KEY_CHECK_TEXT.encode():
         return KeyState.WRONG
     return KeyState.CURRENT if crypto.is_current(row.sealed) else KeyState.OLDER
+
+
+async def mark_once(session: AsyncSession, name: str) -> None:
+    """The marker `name` written with the time, unless it is there (processes starting together:
+    the first one's stands)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OpsMarker)
+    await session.execute(insert.values(id=name, at=utcnow()).on_conflict_do_nothing(index_elements=["id"]))
 
 
 async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:

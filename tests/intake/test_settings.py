@@ -41,6 +41,7 @@ NAMES = [
     "INTAKE_RETAIN_UPDATES_DAYS",
     "INTAKE_RETAIN_AUDIT_DAYS",
     "INTAKE_ERASURE_DUE_DAYS",
+    "INTAKE_ERASURE_LEDGER",
     "INTAKE_SPEEDUPS",
     "INTAKE_CAMPAIGN_APPROVAL_BELOW",
     "INTAKE_FEEDBACK_ANSWER_DAYS",
@@ -224,3 +225,26 @@ def test_the_bot_username_is_taken_with_or_without_its_at(monkeypatch: pytest.Mo
     assert load_settings().bot_username == "Bridge_Intake_bot"
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "")
     assert load_settings().bot_username is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "ledger"),
+    [
+        ({}, Path("var/erasure-ledger")),  # beside the default SQLite database, ./var/intake.db
+        ({"DATABASE_URL": "sqlite+aiosqlite:////srv/intake/intake.db"}, Path("/srv/intake/erasure-ledger")),
+        ({"DATABASE_URL": "postgresql+asyncpg://intake:secret@db/intake"}, Path("var/erasure-ledger")),
+        (
+            {
+                "DATABASE_URL": "sqlite+aiosqlite:////srv/intake/intake.db",
+                "INTAKE_ERASURE_LEDGER": "/backup/ledger",
+            },
+            Path("/backup/ledger"),
+        ),
+    ],
+)
+def test_the_erasure_ledger_is_beside_the_database_unless_it_is_set(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], ledger: Path
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().erasure_ledger_path() == ledger

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from outreach.campaign_worker import CampaignWorker
@@ -294,3 +294,28 @@ async def test_indexes_made_before_the_letters_were_folded_are_recomputed_after_
         # Found now by the name as a Persian keyboard types it.
         assert await stored_hash(sessionmaker, arabic_keyboard) in lookup_hashes(crypto, ["کابل"])
         assert await stored_hash(sessionmaker, never_indexed) is None
+
+
+async def test_a_reindex_writes_each_batch_in_one_statement_and_counts_what_it_rewrote(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    people = [await answer(sessionmaker, crypto, 610 + n, {"city": "Baku"}) for n in range(3)]
+    async with sessionmaker() as session, session.begin():
+        for person in people:
+            (await session.get(Beneficiary, person)).city_hash = "0" * 64  # type: ignore[union-attr]
+    updates: list[bool] = []
+
+    def seen(
+        connection: object, cursor: object, statement: str, parameters: object, context: object, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("UPDATE BENEFICIARIES"):
+            updates.append(many)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        report = await city.reindex(sessionmaker, crypto)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert updates == [True]  # one executemany for the batch, not one statement a person
+    assert (report.seen, report.rewritten) == (3, 3)
+    assert {await stored_hash(sessionmaker, person) for person in people} == {city_hash(crypto, "Baku")}

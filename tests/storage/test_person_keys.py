@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select, text
+from sqlalchemy import func, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, aliased
 
 from storage import person_keys, plan
 from storage.casework import add_closure
 from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, PersonKeys, owner_of
 from storage.erasure import clear_logs_if_erased, erase_person
 from storage.journey import add_case_message, add_data_request, ensure_case, save_form_response
-from storage.models import Beneficiary, FormResponse, utcnow
+from storage.models import Beneficiary, Case, FormResponse, utcnow
 from storage.models_keys import PersonKey
 from storage.queries import get_or_create_beneficiary
 from storage.rotation import rotate_keys
@@ -223,3 +225,58 @@ def test_a_held_key_is_dropped_after_its_time_so_another_processs_erasure_reache
     # Used or not, it is read again from person_keys after its time, where an erased one is gone.
     now[0] += 2
     assert person not in keys and keys.get(person) is None
+
+
+@pytest.mark.parametrize(
+    ("statement", "looked_at"),
+    [
+        (lambda: select(Case.id, Case.stage), False),
+        (lambda: select(Case), False),  # an entity with no sealed column
+        (lambda: select(func.count()).select_from(Beneficiary), False),
+        (lambda: select(Beneficiary.id, Beneficiary.created_at), False),
+        (lambda: select(Beneficiary), True),
+        (lambda: select(aliased(Beneficiary)), True),
+        (lambda: select(Case.code, FormResponse.answers_enc).join(Case), True),
+        (lambda: select(func.max(FormResponse.answers_enc)), True),
+        (lambda: select(FormResponse.__table__), True),
+        (lambda: select(literal_column("x")), True),  # untyped: may be anything
+        (lambda: union_all(select(Case.id), select(Case.id)), True),  # another shape: assumed to
+    ],
+)
+def test_a_select_is_looked_at_only_when_it_can_bring_back_a_sealed_value(
+    statement: Any, looked_at: bool
+) -> None:
+    assert person_keys.reads_sealed(statement()) is looked_at
+    assert person_keys.reads_sealed(statement()) is looked_at  # decided again from what it kept
+
+
+def test_every_sealed_column_about_a_person_is_looked_at_and_none_under_the_master_key() -> None:
+    for model in ENCRYPTED_MODELS:
+        about_a_person = model.__owner__ is not None
+        assert person_keys.reads_sealed(select(model)) is about_a_person, model.__tablename__
+        for column in model.__encrypted__:
+            looked_at = person_keys.reads_sealed(select(getattr(model, column)))
+            assert looked_at is about_a_person, (model.__tablename__, column)
+    assert not person_keys.reads_sealed(select(PersonKey.id, PersonKey.wrapped))  # the rotation's read
+
+
+async def test_a_select_of_nothing_sealed_runs_untouched_and_one_of_sealed_values_loads_keys(
+    sessionmaker: Maker, crypto: Crypto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 700_007)
+    invoked = []
+    invoke = ORMExecuteState.invoke_statement
+
+    def counted(state: ORMExecuteState, *args: Any, **kwargs: Any) -> Any:
+        invoked.append(state.statement)
+        return invoke(state, *args, **kwargs)
+
+    monkeypatch.setattr(ORMExecuteState, "invoke_statement", counted)
+    PERSON_KEYS.forget(person)
+    async with sessionmaker() as session:
+        case = (await session.execute(select(Case).where(Case.beneficiary_id == person))).scalar_one()
+        assert (await session.execute(select(Case.code).where(Case.id == case.id))).scalar_one() == case.code
+        assert invoked == [] and person not in PERSON_KEYS
+        beneficiary = await session.get(Beneficiary, person)
+        assert len(invoked) == 1 and person in PERSON_KEYS
+        assert beneficiary is not None and unseal(crypto, beneficiary, "name_enc") == "Leyla Mammadova"
