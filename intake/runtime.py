@@ -278,6 +278,12 @@ def console_socket(settings: Settings) -> contextlib.AbstractContextManager[sock
     return listening(settings.console_host, settings.console_port, "INTAKE_CONSOLE_ADDR")
 
 
+def bound_url(sock: socket.socket) -> str:
+    """Where a listening socket is (with INTAKE_CONSOLE_ADDR's port 0: the free one it got)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def run_console(
     runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None, *, sock: socket.socket
 ) -> None:
@@ -294,6 +300,7 @@ async def run_console(
         forwarded_allow_ips=runtime.settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
+    log.info("console listening on %s", bound_url(sock))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True

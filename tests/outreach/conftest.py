@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sys
 import uuid
 import zoneinfo
@@ -281,12 +280,6 @@ def check_exactly_once(rows: list[OutboxMessage], chats: dict[uuid.UUID, int], c
     assert set(copies) <= set(chats.values())
     delivered_uncertain = sum(copies[chats[row.id]] for row in rows if row.status == Status.UNCERTAIN)
     assert sum(copies.values()) == statuses[Status.SENT] + delivered_uncertain
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
