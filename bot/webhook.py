@@ -14,6 +14,7 @@ import datetime as dt
 import hmac
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -446,13 +447,17 @@ def create_webhook_app(
     return app
 
 
-async def serve_app(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Listen on host:port; the caller cleans the returned runner up. No access log: nothing in it
-    would help, and a proxy in front logs requests already."""
+async def serve_app(
+    app: web.Application, host: str, port: int, *, sock: socket.socket | None = None
+) -> web.AppRunner:
+    """Listen on host:port, or on `sock`, a listening socket the caller made and keeps (a copy of it
+    is served and closed with the runner); the caller cleans the returned runner up. No access log:
+    nothing in it would help, and a proxy in front logs requests already."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        site = web.TCPSite(runner, host, port) if sock is None else web.SockSite(runner, sock.dup())
+        await site.start()
     except BaseException:
         await runner.cleanup()
         raise

@@ -339,11 +339,19 @@ async def telegram_bot(runtime: Runtime, token: str, *, check: bool = True) -> A
         await bot.session.close()
 
 
-async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concurrency: int = 8) -> None:
+async def run_webhook(
+    runtime: Runtime,
+    bot: Bot,
+    stop: asyncio.Event,
+    *,
+    concurrency: int = 8,
+    sock: socket.socket | None = None,
+) -> None:
     """Webhook mode until `stop` is set: receive and store updates, handle stored ones.
 
-    The endpoint listens before setWebhook is called, so Telegram's first delivery finds it; the
-    webhook is left in place on exit because other replicas keep serving it.
+    The endpoint listens (on INTAKE_WEBHOOK_ADDR, or on `sock`, a listening socket the caller
+    keeps) before setWebhook is called, so Telegram's first delivery finds it; the webhook is left
+    in place on exit because other replicas keep serving it.
     """
     settings = runtime.settings
     assert settings.webhook_url is not None
@@ -363,7 +371,7 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
         consumer=consumer,
     )
     try:
-        runner = await serve_app(app, settings.webhook_host, settings.webhook_port)
+        runner = await serve_app(app, settings.webhook_host, settings.webhook_port, sock=sock)
     except OSError as error:
         raise bind_error(error, settings.webhook_host, settings.webhook_port, "INTAKE_WEBHOOK_ADDR") from None
     try:
