@@ -12,6 +12,7 @@ import asyncio
 import collections
 import functools
 import json
+import re
 import secrets
 import time
 import uuid
@@ -25,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.infra import (
     Child,
     child_environment,
-    free_port,
     scratch_database,
     standalone_start,
 )
@@ -75,18 +75,16 @@ def check_alive(child: Child | None) -> None:
 
 
 async def start_sandbox(work: Path) -> tuple[Child, str]:
-    port = free_port()
+    """The sandbox in a process of its own, on a port it binds itself (--port 0) and prints."""
     child = await Child.start(
-        ["-m", "intake", "sandbox", "--port", str(port)], child_environment(), work / "sandbox.log"
+        ["-m", "intake", "sandbox", "--port", "0"], child_environment(), work / "sandbox.log"
     )
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return child, f"http://127.0.0.1:{port}"
-        except OSError:
-            check_alive(child)
-            await asyncio.sleep(0.05)
+    for _ in range(600):
+        found = re.search(r"Telegram sandbox on (http://\S+) ", child.log.read_text(errors="replace"))
+        if found:
+            return child, found.group(1)
+        check_alive(child)
+        await asyncio.sleep(0.05)
     raise RuntimeError("the sandbox did not start")
 
 

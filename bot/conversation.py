@@ -9,6 +9,7 @@ person comes back to where they were (the main menu when nothing is left).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from programme.organisation import DEFAULT_HOURS, Organisation
 from programme.reminders import ReminderPolicy
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from storage.crypto import Crypto
-from storage.models import Beneficiary
+from storage.models import Beneficiary, utcnow
 from storage.organisation import current_organisation
 from texts.visible import clean_line
 from wording.taps import read_tap, tap_data
@@ -53,6 +54,9 @@ class BotConfig:
     # Updates of one chat beyond this are answered once with "please wait" and dropped (bot.flood);
     # None: no limit.
     flood: FloodLimit | None = DEFAULT_FLOOD
+    # What time it is where "now" decides (the days and times offered, which appointments are still
+    # to come, the person's copy): utcnow, or a test's set moment.
+    clock: Callable[[], dt.datetime] = utcnow
 
     def organisation_defaults(self) -> Organisation:
         """The organisation as the environment gives it, until an administrator saves its page."""

@@ -14,8 +14,9 @@ import datetime as dt
 import hmac
 import json
 import logging
+import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -127,6 +128,7 @@ class InboundConsumer:
         concurrency: int = 8,
         lease: dt.timedelta = LEASE,
         poll_interval: float = 1.0,
+        clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
@@ -136,6 +138,8 @@ class InboundConsumer:
         self._concurrency = concurrency
         self._batch = max(1, concurrency // 2)
         self._lease = lease
+        # What time it is for leases and retry times (utcnow, or a test's set time).
+        self._clock = clock
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._in_flight: dict[asyncio.Task[bool], Leased] = {}
@@ -184,6 +188,7 @@ class InboundConsumer:
                     payload=payload,
                     take_for=self._lease if take else None,
                     held=held,
+                    now=self._clock(),
                 )
         finally:
             self._reserved -= take
@@ -275,7 +280,7 @@ class InboundConsumer:
             async with self._sessionmaker() as session, session.begin():
                 await finish_updates(session, ids=finished)
                 claimed = await claim_updates(
-                    session, bot_id=self._bot.id, limit=limit, lease=self._lease, now=utcnow()
+                    session, bot_id=self._bot.id, limit=limit, lease=self._lease, now=self._clock()
                 )
         except DATABASE_ERRORS as error:
             self._finished.extend(finished)
@@ -328,7 +333,7 @@ class InboundConsumer:
         """Back in the queue, claimable after `delay` seconds (None: at once); what comes after it in
         its chat waits."""
         self._held.pop(row.id, None)
-        not_before = None if delay is None else utcnow() + dt.timedelta(seconds=delay)
+        not_before = None if delay is None else self._clock() + dt.timedelta(seconds=delay)
         try:
             async with self._sessionmaker() as session, session.begin():
                 await retry_later(session, update_row_id=row.id, not_before=not_before)
@@ -442,13 +447,17 @@ def create_webhook_app(
     return app
 
 
-async def serve_app(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Listen on host:port; the caller cleans the returned runner up. No access log: nothing in it
-    would help, and a proxy in front logs requests already."""
+async def serve_app(
+    app: web.Application, host: str, port: int, *, sock: socket.socket | None = None
+) -> web.AppRunner:
+    """Listen on host:port, or on `sock`, a listening socket the caller made and keeps (a copy of it
+    is served and closed with the runner); the caller cleans the returned runner up. No access log:
+    nothing in it would help, and a proxy in front logs requests already."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        site = web.TCPSite(runner, host, port) if sock is None else web.SockSite(runner, sock.dup())
+        await site.start()
     except BaseException:
         await runner.cleanup()
         raise

@@ -20,7 +20,7 @@ from caseworker_console.config import SessionPolicy, config
 from caseworker_console.database import database
 from caseworker_console.security import STATIC_PREFIX
 from storage import staff
-from storage.models import StaffSession, StaffUser, utcnow
+from storage.models import StaffSession, StaffUser
 
 SESSION_COOKIE = "intake_session"
 TOKEN_BYTES = 32
@@ -134,7 +134,7 @@ class SessionBackend(AuthenticationBackend):
         if found is None:
             return None
         record, user = found
-        now = utcnow()
+        now = config(conn).clock()
         if not user.active or config(conn).sessions.expired(record, now):
             await staff.delete_session(db, session_id=record.id)
             return None
@@ -151,7 +151,7 @@ async def start_session(request: Request, *, user: StaffUser) -> str:
     """
     db = database(request)
     policy = config(request).sessions
-    now = utcnow()
+    now = config(request).clock()
     previous = _cookie_token(request, SESSION_COOKIE)
     if previous is not None:
         await staff.delete_session(db, session_id=hash_token(previous))

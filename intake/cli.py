@@ -207,9 +207,13 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     from sandbox.server import run_sandbox
 
     configure_logging()
-    print(f"Telegram sandbox on http://{args.host}:{args.port} (web phone at /). Ctrl-C stops it.")
+
+    def ready(url: str) -> None:
+        # Said once it listens, with the port it got (--port 0: a free one the system chose).
+        print(f"Telegram sandbox on {url} (web phone at /). Ctrl-C stops it.", flush=True)
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_sandbox(args.host, args.port))
+        asyncio.run(run_sandbox(args.host, args.port, ready))
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -276,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox = add("sandbox", cmd_sandbox, "Run the local Telegram Bot API sandbox with its web phone.")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--port", type=int, default=8081, help="port (8081; 0: a free one, printed)")
     return parser
 
 

@@ -89,7 +89,7 @@ async def _run(settings: Settings, sandbox_url: str, stop: asyncio.Event, sock: 
             print(
                 "\nIntake Bridge demo is running.\n"
                 f"  Web phone (chat as a migrant): {sandbox_url}/\n"
-                f"  Caseworker console:           http://{settings.console_addr}/\n"
+                f"  Caseworker console:           {rt.bound_url(sock)}/\n"
                 f"  Console login:                {DEMO_USERNAME} / {password}\n"
                 "  An outreach officer's account: intake create-user NAME --role outreach --demo"
                 " (another terminal, this directory)\n"

@@ -315,6 +315,12 @@ def console_socket(settings: Settings) -> contextlib.AbstractContextManager[sock
     return listening(settings.console_host, settings.console_port, "INTAKE_CONSOLE_ADDR")
 
 
+def bound_url(sock: socket.socket) -> str:
+    """Where a listening socket is (with INTAKE_CONSOLE_ADDR's port 0: the free one it got)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def run_console(
     runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None, *, sock: socket.socket
 ) -> None:
@@ -331,6 +337,7 @@ async def run_console(
         forwarded_allow_ips=runtime.settings.trusted_proxies,
     )
     server = uvicorn.Server(config)
+    log.info("console listening on %s", bound_url(sock))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True
@@ -369,11 +376,19 @@ async def telegram_bot(runtime: Runtime, token: str, *, check: bool = True) -> A
         await bot.session.close()
 
 
-async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concurrency: int = 8) -> None:
+async def run_webhook(
+    runtime: Runtime,
+    bot: Bot,
+    stop: asyncio.Event,
+    *,
+    concurrency: int = 8,
+    sock: socket.socket | None = None,
+) -> None:
     """Webhook mode until `stop` is set: receive and store updates, handle stored ones.
 
-    The endpoint listens before setWebhook is called, so Telegram's first delivery finds it; the
-    webhook is left in place on exit because other replicas keep serving it.
+    The endpoint listens (on INTAKE_WEBHOOK_ADDR, or on `sock`, a listening socket the caller
+    keeps) before setWebhook is called, so Telegram's first delivery finds it; the webhook is left
+    in place on exit because other replicas keep serving it.
     """
     settings = runtime.settings
     assert settings.webhook_url is not None
@@ -393,7 +408,7 @@ async def run_webhook(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, concur
         consumer=consumer,
     )
     try:
-        runner = await serve_app(app, settings.webhook_host, settings.webhook_port)
+        runner = await serve_app(app, settings.webhook_host, settings.webhook_port, sock=sock)
     except OSError as error:
         raise bind_error(error, settings.webhook_host, settings.webhook_port, "INTAKE_WEBHOOK_ADDR") from None
     try:

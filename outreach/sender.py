@@ -184,6 +184,7 @@ class Sender:
         zone: zoneinfo.ZoneInfo = UTC,
         reminder_quiet_hours: QuietHours | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._poster = Poster(bot, timeout=request_timeout)
         self._sessionmaker = sessionmaker
@@ -192,6 +193,9 @@ class Sender:
         # Paid broadcasts (allow_paid_broadcast) have Telegram's higher limit; the rest keep `rate`.
         self._paid_limiter = RateLimiter(paid_rate, clock) if paid_broadcast else None
         self._clock = clock
+        # The time of day and date where they decide (what is due and its lease, quiet hours, a
+        # reminder's deadline, retry times) and the stamps written: utcnow, or a test's set time.
+        self._now = wall_clock
         self._zone = zone
         self._reminder_quiet = seconds_quiet(reminder_quiet_hours)
         self._lease = lease
@@ -288,7 +292,7 @@ class Sender:
 
     async def _claim(self) -> list[Delivery]:
         async with self._sessionmaker() as session, session.begin():
-            rows = await claim(session, now=utcnow(), lease=self._lease, limit=self._round_size)
+            rows = await claim(session, now=self._now(), lease=self._lease, limit=self._round_size)
             if not rows:
                 return []
             ids = {row.beneficiary_id for row in rows if row.beneficiary_id is not None}
@@ -424,7 +428,7 @@ class Sender:
 
     def _sort_out(self, deliveries: list[Delivery]) -> list[Delivery]:
         """The deliveries to send this round; the others are settled or put back for later."""
-        now, now_utc = self._clock(), utcnow()
+        now, now_utc = self._clock(), self._now()
         # One retry time per busy chat: equal times keep that chat's messages in order.
         deferred: dict[int, dt.datetime] = {}
         ready: list[Delivery] = []
@@ -500,7 +504,7 @@ class Sender:
 
     async def _deliver(self, delivery: Delivery, *, paid: bool) -> None:
         # The rate may have held it into the quiet hours (a 429's pause) or up to its deadline.
-        if not self._in_window(delivery, utcnow()):
+        if not self._in_window(delivery, self._now()):
             return
         extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         try:
@@ -515,7 +519,7 @@ class Sender:
             case Answer.RETRY_AFTER:
                 log.warning("Telegram asked to slow down: pausing all sends for %s s", reply.retry_after)
                 self.hold(reply.retry_after)
-                self._retry(delivery, "429", utcnow() + dt.timedelta(seconds=reply.retry_after))
+                self._retry(delivery, "429", self._now() + dt.timedelta(seconds=reply.retry_after))
             case Answer.FORBIDDEN:
                 self._outcome(delivery, Status.FAILED, error="blocked")
                 if delivery.beneficiary_id is not None:  # a staff chat marks no beneficiary
@@ -536,7 +540,7 @@ class Sender:
                 self._outcome(delivery, Status.UNCERTAIN, error="unexpected error")
 
     def _backoff(self, delivery: Delivery) -> dt.datetime:
-        return utcnow() + dt.timedelta(seconds=min(MAX_BACKOFF, 2.0 ** (delivery.attempts + 1)))
+        return self._now() + dt.timedelta(seconds=min(MAX_BACKOFF, 2.0 ** (delivery.attempts + 1)))
 
     def _outcome(
         self,
@@ -558,7 +562,7 @@ class Sender:
             "attempts": delivery.attempts + (1 if count_attempt else 0),
         }
         if status is Status.SENT:
-            values.update(sent_at=utcnow(), telegram_message_id=telegram_message_id)
+            values.update(sent_at=self._now(), telegram_message_id=telegram_message_id)
         if retry_at is not None:
             values["not_before"] = retry_at
         if delivery.bare_chat and status in FINAL:
@@ -578,10 +582,10 @@ class Sender:
             async with self._sessionmaker() as session, session.begin():
                 await settle_many(session, done)
                 for beneficiary_id in blocked:
-                    await mark_unreachable(session, beneficiary_id=beneficiary_id, at=utcnow())
+                    await mark_unreachable(session, beneficiary_id=beneficiary_id, at=self._now())
                 await drop_unsent_reminders(session, dropped)
                 if starting:
-                    await mark_attempts_started(session, message_ids=starting, at=utcnow())
+                    await mark_attempts_started(session, message_ids=starting, at=self._now())
         except BaseException:
             # Kept for the next commit; the sends about to start are not started.
             self._done[:0], self._blocked[:0], self._dropped[:0] = done, blocked, dropped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -108,8 +109,13 @@ class SandboxServer:
             await runner.cleanup()
 
 
-async def run_sandbox(host: str = "127.0.0.1", port: int = 8081, **kw: Any) -> None:
-    """Serve the sandbox until cancelled, then shut it down cleanly."""
+async def run_sandbox(
+    host: str = "127.0.0.1", port: int = 8081, ready: Callable[[str], None] | None = None, **kw: Any
+) -> None:
+    """Serve the sandbox until cancelled, then shut it down cleanly. `ready` is given its URL once it
+    listens (port 0: the port the system chose)."""
     async with SandboxServer(host, port, **kw) as server:
         logger.info("Telegram sandbox at %s (web phone: %s/)", server.url, server.url)
+        if ready is not None:
+            ready(server.url)
         await asyncio.Event().wait()

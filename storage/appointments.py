@@ -110,13 +110,13 @@ async def appointment_of_case(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def _claim_seat(session: AsyncSession, *, appointment: Appointment, capacity: int) -> bool:
+async def _claim_seat(
+    session: AsyncSession, *, appointment: Appointment, capacity: int, now: dt.datetime
+) -> bool:
     """Take the first free seat of the appointment's slot. A seat another transaction holds is
     skipped: on PostgreSQL the insert waits for that transaction and then does nothing if it
     committed; SQLite's BEGIN IMMEDIATE already lets one writer in at a time."""
-    await _release_expired(
-        session, office_id=appointment.office_id, starts_at=appointment.starts_at, now=utcnow()
-    )
+    await _release_expired(session, office_id=appointment.office_id, starts_at=appointment.starts_at, now=now)
     for seat in range(capacity):
         statement = (
             dialect_insert(session, SlotBooking)
@@ -144,11 +144,13 @@ async def book_appointment(
     replaces: Appointment | None = None,
     reminders: ReminderPolicy = DEFAULT_POLICY,
     default_timezone: str = "Asia/Baku",
+    now: dt.datetime | None = None,
 ) -> Appointment | None:
     """Book a seat of a slot, or None when every seat is taken. A replaced appointment is
     cancelled in the same transaction, so a reschedule never leaves two bookings or none.
     The reminders are scheduled in the same transaction too (in the office's time zone, else
-    `default_timezone`, INTAKE_TIMEZONE)."""
+    `default_timezone`, INTAKE_TIMEZONE), from `now` (the caller's clock, else utcnow)."""
+    now = now or utcnow()
     if appointment_type not in APPOINTMENT_TYPES:
         raise ValueError("unknown appointment type")
     appointment = Appointment(
@@ -162,14 +164,14 @@ async def book_appointment(
     )
     session.add(appointment)
     await session.flush()
-    if not await _claim_seat(session, appointment=appointment, capacity=office.capacity):
+    if not await _claim_seat(session, appointment=appointment, capacity=office.capacity, now=now):
         await session.delete(appointment)
         await session.flush()
         return None
     if replaces is not None:
         await _cancel(session, appointment=replaces)
     zone = office_schedule(office, default_timezone=default_timezone).zone
-    await schedule_reminders(session, appointment=appointment, zone=zone, policy=reminders, now=utcnow())
+    await schedule_reminders(session, appointment=appointment, zone=zone, policy=reminders, now=now)
     await record_audit(
         session,
         actor="bot",
@@ -332,7 +334,7 @@ async def propose(
     )
     session.add(appointment)
     await session.flush()
-    if not await _claim_seat(session, appointment=appointment, capacity=office.capacity):
+    if not await _claim_seat(session, appointment=appointment, capacity=office.capacity, now=now):
         await session.delete(appointment)
         await session.flush()
         return None

@@ -9,6 +9,7 @@ import intake  # noqa: F401
 
 # isort: split
 import asyncio
+import datetime as dt
 import os
 import random
 import secrets
@@ -156,6 +157,23 @@ def rng(request: pytest.FixtureRequest) -> random.Random:
     seed = int(os.environ.get("INTAKE_TEST_SEED") or secrets.randbits(32))
     print(f"{request.node.nodeid}: random seed {seed} (INTAKE_TEST_SEED={seed} replays it)")
     return random.Random(seed)
+
+
+@pytest.fixture
+def now(request: pytest.FixtureRequest) -> dt.datetime:
+    """The moment a test sets its clocks to (the bot's, the console's, a worker's), in UTC; it stands
+    still through the test. INTAKE_TEST_NOW (ISO 8601 with its offset, e.g.
+    2026-12-07T23:59:30+04:00, a minute before Baku's midnight) sets it, else the time the test
+    starts; printed before the test runs, so a failure at one hour can be replayed at any other."""
+    given = os.environ.get("INTAKE_TEST_NOW")
+    moment = dt.datetime.fromisoformat(given) if given else dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"INTAKE_TEST_NOW={given} needs its offset, e.g. +04:00")
+    moment = moment.astimezone(dt.UTC)
+    print(
+        f"{request.node.nodeid}: clock set to {moment.isoformat()} (INTAKE_TEST_NOW={moment.isoformat()} replays it)"
+    )
+    return moment
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ from storage.appointments import (
     upcoming_appointments,
 )
 from storage.journey import ensure_case
-from storage.models import utcnow
 from storage.models_appointments import Appointment, Office
 from wording import dates
 from wording.languages import marked_lines, piece
@@ -91,14 +90,16 @@ async def place_of(conv: Conversation, office_id: int | None) -> Place | None:
 
 async def month_free_days(conv: Conversation, place: Place, year: int, month: int) -> set[dt.date]:
     start, end = month_span(place.schedule, year, month)
-    booked = await booked_counts(conv.session, office_id=place.office.id, start=start, end=end)
-    return free_days(place.schedule, year, month, booked=booked, now=utcnow())
+    now = conv.config.clock()
+    booked = await booked_counts(conv.session, office_id=place.office.id, start=start, end=end, now=now)
+    return free_days(place.schedule, year, month, booked=booked, now=now)
 
 
 async def day_free_slots(conv: Conversation, place: Place, day: dt.date) -> list[dt.datetime]:
     start, end = month_span(place.schedule, day.year, day.month)
-    booked = await booked_counts(conv.session, office_id=place.office.id, start=start, end=end)
-    return free_slots(place.schedule, day, booked=booked, now=utcnow())
+    now = conv.config.clock()
+    booked = await booked_counts(conv.session, office_id=place.office.id, start=start, end=end, now=now)
+    return free_slots(place.schedule, day, booked=booked, now=now)
 
 
 def when(start: dt.datetime, place: Place, locale: str) -> str:
@@ -136,7 +137,7 @@ async def open_appointments(message: Message, conv: Conversation) -> None:
 
 async def listed(conv: Conversation) -> list[Appointment]:
     case = await ensure_case(conv.session, beneficiary=conv.beneficiary)
-    return list(await upcoming_appointments(conv.session, case_id=case.id, now=utcnow()))
+    return list(await upcoming_appointments(conv.session, case_id=case.id, now=conv.config.clock()))
 
 
 @step(Appointments.overview)
@@ -294,7 +295,7 @@ async def office_chosen(conv: Conversation, office: Office) -> None:
 async def show_first_month(conv: Conversation) -> None:
     """The calendar opens on the first month with a free day."""
     place = await place_of(conv, (await booking(conv)).get("office"))
-    months = bookable_months(place.schedule, utcnow()) if place else []
+    months = bookable_months(place.schedule, conv.config.clock()) if place else []
     for year, month in months:
         if place and await month_free_days(conv, place, year, month):
             await remember(conv, month=calendar.month_value(year, month))
@@ -309,7 +310,7 @@ async def show_first_month(conv: Conversation) -> None:
 async def calendar_view(conv: Conversation, place: Place, year: int, month: int) -> tuple[str, list[Row]]:
     free = await month_free_days(conv, place, year, month)
     rows = calendar.month_rows(year, month, free, conv.locale)
-    months = bookable_months(place.schedule, utcnow())
+    months = bookable_months(place.schedule, conv.config.clock())
     position = months.index((year, month)) if (year, month) in months else -1
     paging: Row = []
     if position > 0:
@@ -355,7 +356,7 @@ async def date_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) -> Non
         conv.outgoing.answer_callback(query.id, _("There is no free time on this day."))
         return
     month = calendar.parse_month(tap.value)
-    if month is not None and month in bookable_months(place.schedule, utcnow()):
+    if month is not None and month in bookable_months(place.schedule, conv.config.clock()):
         await remember(conv, month=tap.value)
         text, rows = await calendar_view(conv, place, *month)
         conv.outgoing.answer_callback(query.id)
@@ -488,6 +489,7 @@ async def book(conv: Conversation, place: Place, data: dict[str, Any]) -> None:
             replaces=replaces,
             reminders=conv.config.reminders,
             default_timezone=conv.config.timezone,
+            now=conv.config.clock(),
         )
     if start is None or appointment is None:
         # Someone else took the last place meanwhile: offer the other times of that day.

@@ -63,7 +63,7 @@ async def ask_message(conv: Conversation) -> None:
     text = _("Write your message below. A caseworker will answer you here.")
     zone = zoneinfo.ZoneInfo(conv.config.timezone)
     # The programme's hours as an administrator set them (console: Organisation), in its time zone.
-    opening = (await conv.organisation()).next_opening(utcnow(), zone)
+    opening = (await conv.organisation()).next_opening(conv.config.clock(), zone)
     if opening is not None:
         when = dates.weekday_time(opening, zone, conv.locale)
         text += "\n\n" + _("Our office is closed now. A caseworker will answer from {when}.").format(

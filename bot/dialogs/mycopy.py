@@ -36,7 +36,7 @@ from storage import plan as plans
 from storage.appointments import case_appointments, office_name, office_schedule
 from storage.casework import consent_history, latest_answers
 from storage.journey import case_messages, cases_of, data_requests
-from storage.models import Case, utcnow
+from storage.models import Case
 from storage.queries import open_case_of, record_audit
 from storage.sealing import unseal, unseal_json
 from wording import dates
@@ -256,7 +256,7 @@ async def appointment_lines(conv: Conversation, case: Case) -> list[str]:
     appointments = await case_appointments(conv.session, case_id=case.id)
     if not appointments:
         return []
-    now = utcnow()
+    now = conv.config.clock()
     coming = [a for a in reversed(appointments) if a.starts_at > now]
     past = [a for a in appointments if a.starts_at <= now]
     lines: list[str] = []

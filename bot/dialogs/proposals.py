@@ -22,7 +22,7 @@ from storage.appointments import (
     withdraw_proposal,
 )
 from storage.casework import CLOSED
-from storage.models import Case, utcnow
+from storage.models import Case
 from storage.models_appointments import Appointment, AppointmentProposal
 from wording.proposals import ACCEPT, OTHER
 from wording.taps import Tap, read_tap
@@ -62,7 +62,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
     proposal, case = found
     if case.stage == CLOSED:
         # Closed since it was proposed: nothing is booked, and the held seat goes back.
-        await withdraw_proposal(conv.session, proposal=proposal, now=utcnow())
+        await withdraw_proposal(conv.session, proposal=proposal, now=conv.config.clock())
         no_longer_open(conv, query)
         return
     if tap.value == ACCEPT:
@@ -70,7 +70,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
             conv.session,
             proposal=proposal,
             case=case,
-            now=utcnow(),
+            now=conv.config.clock(),
             reminders=conv.config.reminders,
             default_timezone=conv.config.timezone,
         )
@@ -91,7 +91,7 @@ async def proposal_tapped(query: CallbackQuery, tap: Tap, conv: Conversation) ->
             + _("You can see, cancel or move it with /appointments.")
         )
         return
-    await decline_proposal(conv.session, proposal=proposal, case=case, now=utcnow())
+    await decline_proposal(conv.session, proposal=proposal, case=case, now=conv.config.clock())
     conv.close_keyboard(query)
     await choose_another(conv, proposal)
 

@@ -121,7 +121,7 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
         return
     reminder.answer, reminder.answered_at = action, utcnow()
     conv.close_keyboard(query)
-    now = utcnow()
+    now = conv.config.clock()
     if action == BOOK:
         await book_again(conv, appointment)
         return
@@ -161,7 +161,10 @@ async def book_again(conv: Conversation, missed: Appointment) -> None:
     """The booking dialog, on the calendar of the missed appointment's office and type."""
     await conv.push_return(towards=Appointments.overview)
     case_id = missed.case_id
-    if len(await upcoming_appointments(conv.session, case_id=case_id, now=utcnow())) >= MAX_UPCOMING:
+    if (
+        len(await upcoming_appointments(conv.session, case_id=case_id, now=conv.config.clock()))
+        >= MAX_UPCOMING
+    ):
         await conv.go(Appointments.overview)
         return
     await conv.state.update_data({BOOKING: {"type": missed.type, "office": missed.office_id}})

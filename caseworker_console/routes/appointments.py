@@ -33,7 +33,7 @@ from programme.cycle import Stage
 from programme.text import N_
 from storage import appointments as store
 from storage import casework
-from storage.models import Case, utcnow
+from storage.models import Case
 from storage.models_appointments import AppointmentProposal, Office
 from storage.queries import record_audit
 from storage.reminders import confirmations
@@ -83,7 +83,7 @@ async def calendar_page(request: Request) -> Response:
     context: dict[str, Any] = {"active": "calendar", "offices": offices, "office": office, "view": view}
     if office is None:
         return pages(request).render(request, "calendar.html", context)
-    now = utcnow()
+    now = config(request).clock()
     shown = parse_day(request.query_params.get("date")) or now.astimezone(office_zone(request, office)).date()
     days = calendar.span(view, shown, locale)
     start, end = day_span(days.first, days.count, office_zone(request, office))
@@ -162,7 +162,7 @@ async def render(
     case = request_case(request)
     translate = gettext_for(request)
     context = await tab_context(request, "appointments")
-    now = utcnow()
+    now = config(request).clock()
     # The proposing form: office, type, day and what it moves come back through a GET (which
     # only reads), and the free times of that day are offered.
     chosen = {**dict(request.query_params), **(values or {})}
@@ -218,7 +218,7 @@ async def mark(request: Request) -> Response:
         return await render(request, error=NO_SUCH_APPOINTMENT, status_code=400)
     if status not in store.MARKS or appointment.status not in (store.BOOKED, *store.MARKS):
         return await render(request, error=NOT_MARKABLE, status_code=400)
-    if not markable(appointment, office_zone(request, appointment.office), utcnow()):
+    if not markable(appointment, office_zone(request, appointment.office), config(request).clock()):
         return await render(request, error=NOT_YET, status_code=400)
 
     async def change() -> None:
@@ -245,7 +245,7 @@ async def propose(request: Request) -> Response:
     refused = await refusal(request, case)
     if refused is not None:
         return await render(request, values=values, error=refused, status_code=400)
-    now = utcnow()
+    now = config(request).clock()
     if await open_proposal(request, case, now) is not None:
         return await render(request, values=values, error=ONE_AT_A_TIME, status_code=409)
     offices = {office.id: office for office in await store.active_offices(db)}
@@ -280,6 +280,7 @@ async def propose(request: Request) -> Response:
             zone=zone,
             staff_id=user.staff_id,
             actor=user.actor,
+            now=now,
         )
         if proposal is None:
             raise Refused(TIME_TAKEN)

@@ -448,6 +448,7 @@ async def _move(request: Request, items: list[office_store.Stranded]) -> list[st
             zone=zone,
             staff_id=user.staff_id,
             actor=user.actor,
+            now=config(request).clock(),
         )
         if proposal is None:
             lines.append(translate.gettext(CALL) % {"code": item.code, "why": translate.gettext(NO_TIME)})

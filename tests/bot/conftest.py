@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -66,11 +67,12 @@ class BotProcess:
 
 
 @pytest.fixture
-def bot_config() -> BotConfig:
-    """The organisation's bot settings; a test module overrides this fixture to change them."""
+def bot_config(now: dt.datetime) -> BotConfig:
+    """The organisation's bot settings; a test module overrides this fixture to change them. Its clock
+    stands at the test's moment (`now`), so what the bot offers follows from the time the test sets."""
     # The tests tap through whole journeys at machine speed: no flood limit (tests/bot/test_flood.py
     # runs with one).
-    return BotConfig(data_controller="Bridge Aid Association", flood=None)
+    return BotConfig(data_controller="Bridge Aid Association", flood=None, clock=lambda: now)
 
 
 @pytest.fixture

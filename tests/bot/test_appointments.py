@@ -202,8 +202,9 @@ async def offices(
         ]
 
 
-def target_day(days_ahead: int = 2) -> dt.date:
-    return utcnow().astimezone(BAKU).date() + dt.timedelta(days=days_ahead)
+def target_day(now: dt.datetime, days_ahead: int = 2) -> dt.date:
+    """The Baku date `days_ahead` after the one the bot's clock (set to `now`) stands at."""
+    return now.astimezone(BAKU).date() + dt.timedelta(days=days_ahead)
 
 
 async def latest_keyboard(phone: SandboxClient, user: int) -> dict:
@@ -265,10 +266,11 @@ async def test_a_person_books_with_the_calendar_in_their_language_and_sees_where
     sessionmaker: async_sessionmaker[AsyncSession],
     locale: str,
     label: str,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {}, {"appointment_types": ["review"]})
     user = await to_booking(phone, t, locale, label)
-    day = target_day()
+    day = target_day(now)
     # Only Office A offers a first meeting: no office step, straight to where it is and the calendar.
     await tap_and_wait(
         phone, user, t("First meeting", locale), t("Choose a day. Days marked · have no free time.", locale)
@@ -315,9 +317,13 @@ async def test_a_person_books_with_the_calendar_in_their_language_and_sees_where
 
 @slow
 async def test_the_calendar_never_offers_a_full_past_closed_or_holiday_day(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
-    today = target_day(0)
+    today = target_day(now, 0)
     holiday, full = today + dt.timedelta(days=2), today + dt.timedelta(days=3)
     closed = (today + dt.timedelta(days=4)).weekday()
     hours = {key: value for key, value in ALL_DAYS.items() if int(key) != closed}
@@ -350,10 +356,14 @@ async def confirm_screen(phone: SandboxClient, t: Translate, user: int, day: dt.
 
 @slow
 async def test_two_people_racing_for_the_last_place_one_gets_it_the_other_is_offered_other_times(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     [office] = await offices(sessionmaker, {"capacity": 2})
-    day = target_day()
+    day = target_day(now)
     ten = dt.datetime.combine(day, dt.time(10), tzinfo=BAKU)
     async with sessionmaker() as session, session.begin():
         case = await new_case(session, crypto, 77)
@@ -380,11 +390,11 @@ async def test_two_people_racing_for_the_last_place_one_gets_it_the_other_is_off
 
 @slow
 async def test_an_appointment_can_be_rescheduled_and_cancelled(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], now: dt.datetime
 ) -> None:
     await offices(sessionmaker, {})
     user = await to_booking(phone, t)
-    day = target_day()
+    day = target_day(now)
     await confirm_screen(phone, t, user, day, 10)
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     await type_and_wait(phone, user, "/appointments", t("<b>Your appointments</b>")[3:-4])
@@ -429,9 +439,13 @@ async def test_an_appointment_can_be_rescheduled_and_cancelled(
 
 @slow
 async def test_forged_dates_slots_and_appointment_positions_change_nothing(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    phone: SandboxClient,
+    t: Translate,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
-    today = target_day(0)
+    today = target_day(now, 0)
     holiday = today + dt.timedelta(days=3)  # not the day booked below
     await offices(sessionmaker, {"holidays": [holiday.isoformat()]})
     user = await to_booking(phone, t)
@@ -461,14 +475,14 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
     ):
         assert await forged(page, value) == invalid, value
     assert await state() == "Appointments:date"
-    await open_month(phone, t, user, target_day())
-    await tap_and_wait(phone, user, calendar.day_label(target_day(), "en"), t("Choose a time."))
+    await open_month(phone, t, user, target_day(now))
+    await tap_and_wait(phone, user, calendar.day_label(target_day(now), "en"), t("Choose a time."))
     times = await latest_keyboard(phone, user)
     token = Tap.unpack(times["reply_markup"]["inline_keyboard"][0][0]["callback_data"]).token
-    for value in ("s0300", "s1200", "s0915", calendar.day_value(target_day()), "c0"):
+    for value in ("s0300", "s1200", "s0915", calendar.day_value(target_day(now)), "c0"):
         assert await forged(times, value) == invalid, value
     assert await state() == "Appointments:time"
-    nine = dates.time_label(dt.datetime.combine(target_day(), dt.time(9), tzinfo=BAKU), BAKU, "en")
+    nine = dates.time_label(dt.datetime.combine(target_day(now), dt.time(9), tzinfo=BAKU), BAKU, "en")
     await tap_and_wait(phone, user, nine, "Please check your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     listing = await type_and_wait(phone, user, "/appointments", t("<b>Your appointments</b>")[3:-4])
@@ -482,7 +496,7 @@ async def test_forged_dates_slots_and_appointment_positions_change_nothing(
 
 @slow
 async def test_appointments_from_the_middle_of_the_interview_return_to_the_same_step(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], now: dt.datetime
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t)
@@ -491,12 +505,12 @@ async def test_appointments_from_the_middle_of_the_interview_return_to_the_same_
     await tap_and_wait(phone, user, t("Yes"), step_of(t, 3))
     await type_and_wait(phone, user, "/appointments", t("You have no appointments yet."))
     await tap_and_wait(phone, user, "📅 " + t("Book an appointment"), t("What is the appointment for?"))
-    await confirm_screen_from_type(phone, t, user)
+    await confirm_screen_from_type(phone, t, user, now)
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is booked."))
     again = await phone.wait_for_bot_message(user, contains=step_of(t, 3))
     assert prompt(t, "city") in again["text"]
     await type_and_wait(phone, user, "Ganja", prompt(t, "country"))
 
 
-async def confirm_screen_from_type(phone: SandboxClient, t: Translate, user: int) -> None:
-    await confirm_screen(phone, t, user, target_day(), 9)
+async def confirm_screen_from_type(phone: SandboxClient, t: Translate, user: int, now: dt.datetime) -> None:
+    await confirm_screen(phone, t, user, target_day(now), 9)

@@ -54,9 +54,10 @@ def offer(t: Translate, locale: str = "en") -> str:
 
 
 @pytest.fixture
-def bot_config() -> BotConfig:
+def bot_config(now: dt.datetime) -> BotConfig:
     # The office never opens, so the "closed" note is always shown (its wording is tested below).
     return BotConfig(
+        clock=lambda: now,
         data_controller="Bridge Aid Association",
         data_contact="privacy@bridge-aid.example",
         retention=RetentionPolicy(closed_days=1095, unenrolled_days=92),
@@ -455,7 +456,11 @@ async def fetch_document(sandbox_url: str, message: dict) -> str:
 
 
 async def test_mydata_sends_every_answer_given(
-    phone: SandboxClient, t: Translate, sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient,
+    t: Translate,
+    sandbox: SandboxServer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     user = await screened(phone, t)
     await complete_interview(phone, t, user)
@@ -463,11 +468,12 @@ async def test_mydata_sends_every_answer_given(
     async with sessionmaker() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         office = await ensure_demo_office(session)
+        today = now.date()  # the bot's, set
         monday_ten = dt.datetime.combine(
-            dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday()), dt.time(6), tzinfo=dt.UTC
+            today + dt.timedelta(days=7 - today.weekday()), dt.time(6), tzinfo=dt.UTC
         )
         await book_appointment(
-            session, case=case, office=office, appointment_type="first", starts_at=monday_ten
+            session, case=case, office=office, appointment_type="first", starts_at=monday_ten, now=now
         )
     await type_and_wait(phone, user, "/mydata", t("Send the file now?")[:10])
     await tap_and_wait(

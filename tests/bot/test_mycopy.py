@@ -23,7 +23,7 @@ from storage.appointments import ensure_demo_office
 from storage.casework import add_form_response, latest_answers
 from storage.crypto import Crypto
 from storage.journey import record_consent
-from storage.models import Case, utcnow
+from storage.models import Case
 from storage.models_appointments import Appointment
 from storage.models_figures import Partner, Referral
 from tests.bot.test_journey import complete_interview, fetch_document, screened, tap_and_wait, type_and_wait
@@ -43,9 +43,9 @@ SECRETS = (
 )
 
 
-async def casework(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> None:
-    """What a caseworker did on the case, written through the storage functions the console uses."""
-    now = utcnow()
+async def casework(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime) -> None:
+    """What a caseworker did on the case at `now` (where the bot's clock stands), written through the
+    storage functions the console uses."""
     async with sessionmaker() as session, session.begin():
         case = (await session.execute(select(Case))).scalar_one()
         worker = await staff.add_user(
@@ -119,7 +119,7 @@ async def casework(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypt
             goal=goal,
             text="Visit the housing office together",
             service_area="orientation",
-            due_on=dt.date.today() + dt.timedelta(days=10),
+            due_on=now.date() + dt.timedelta(days=10),
             who=STAFF_NAME,
             status="in_progress",
             staff_id=worker.id,
@@ -157,11 +157,12 @@ async def test_mydata_warns_then_sends_one_file_with_the_plan_and_without_staff_
     sandbox: SandboxServer,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     user = await screened(phone, t)
     await complete_interview(phone, t, user)
     await tap_and_wait(phone, user, t("No"), "guardian")
-    await casework(sessionmaker, crypto)
+    await casework(sessionmaker, crypto, now)
 
     # "No, not now" sends nothing.
     await type_and_wait(phone, user, "/mydata", t(WARNING)[:40])

@@ -16,7 +16,6 @@ from programme import consent
 from programme.organisation import Organisation
 from programme.retention import RetentionPolicy
 from sandbox.client import SandboxClient
-from storage.models import utcnow
 from storage.models_journey import Consent
 from storage.organisation import organisation_is_set_up, save_organisation
 from tests.bot.test_journey import tap_and_wait, type_and_wait
@@ -56,13 +55,13 @@ def test_the_next_opening_is_found_in_the_programmes_time_zone_breaks_included()
 
 
 async def test_the_closed_answer_follows_the_hours_an_administrator_set(
-    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession]
+    phone: SandboxClient, t: Translate, sessionmaker: async_sessionmaker[AsyncSession], now: dt.datetime
 ) -> None:
-    # Open one hour on a day three days from now only: closed now, whatever the time of the test.
-    weekday = (utcnow().astimezone(BAKU).weekday() + 3) % 7
+    # Open one hour on a day three days after the bot's clock only: closed then, whatever its hour.
+    weekday = (now.astimezone(BAKU).weekday() + 3) % 7
     hours = Organisation(controller="Bridge Aid", hours={weekday: ((dt.time(10), dt.time(11)),)})
     await save(sessionmaker, hours)
-    opening = hours.next_opening(utcnow(), BAKU)
+    opening = hours.next_opening(now, BAKU)
     assert opening is not None and opening.astimezone(BAKU).weekday() == weekday
     user = await phone.create_user(language_code="en")
     await choose_language(phone, user, "English")

@@ -24,7 +24,7 @@ from sandbox.server import SandboxServer
 from storage.appointments import book_appointment
 from storage.crypto import Crypto
 from storage.journey import ensure_case
-from storage.models import AuditEntry, utcnow
+from storage.models import AuditEntry
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import Reminder
 from storage.queries import find_beneficiary
@@ -52,9 +52,14 @@ class Worker:
     """The worker's scheduler at a time the test sets, and its sender draining the outbox."""
 
     def __init__(
-        self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        i18n: I18n,
+        now: dt.datetime,
     ) -> None:
-        self.now = utcnow()
+        self.now = now
         self.sessionmaker = sessionmaker
         self.scheduler = Scheduler(
             sessionmaker,
@@ -74,28 +79,37 @@ class Worker:
 
 @pytest.fixture
 def worker(
-    sender_bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sender_bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> Worker:
-    return Worker(sender_bot, sessionmaker, crypto, i18n)
+    return Worker(sender_bot, sessionmaker, crypto, i18n, now)
 
 
 async def book_for(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, user: int, starts_at: dt.datetime
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    user: int,
+    starts_at: dt.datetime,
+    now: dt.datetime,
 ) -> Appointment:
+    """An appointment booked at `now` (its reminders scheduled from then)."""
     async with sessionmaker() as session, session.begin():
         beneficiary = await find_beneficiary(session, crypto, telegram_id=user)
         assert beneficiary is not None
         case = await ensure_case(session, beneficiary=beneficiary)
         [office] = (await session.execute(select(Office))).scalars().all()
         appointment = await book_appointment(
-            session, case=case, office=office, appointment_type="first", starts_at=starts_at
+            session, case=case, office=office, appointment_type="first", starts_at=starts_at, now=now
         )
         assert appointment is not None
         return appointment
 
 
-def ten_oclock(days: int = 2) -> dt.datetime:
-    return dt.datetime.combine(target_day(days), dt.time(10), tzinfo=BAKU).astimezone(dt.UTC)
+def ten_oclock(now: dt.datetime, days: int = 2) -> dt.datetime:
+    return dt.datetime.combine(target_day(now, days), dt.time(10), tzinfo=BAKU).astimezone(dt.UTC)
 
 
 def labels(message: dict) -> list[str]:
@@ -131,11 +145,12 @@ async def test_a_reminder_in_the_persons_language_is_confirmed_once_stale_and_fo
     worker: Worker,
     locale: str,
     label: str,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t, locale=locale, label=label)
-    start = ten_oclock()
-    await book_for(sessionmaker, crypto, user, start)
+    start = ten_oclock(now)
+    await book_for(sessionmaker, crypto, user, start, now)
     assert await worker.at(start - 24 * HOUR) == 1
     message = await phone.wait_for_bot_message(user, contains=t("Reminder of your appointment", locale))
     confirm, cancel, move = (
@@ -190,11 +205,12 @@ async def test_cancel_on_a_reminder_asks_first_then_drops_the_other_reminder(
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     worker: Worker,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t)
-    start = ten_oclock()
-    appointment = await book_for(sessionmaker, crypto, user, start)
+    start = ten_oclock(now)
+    appointment = await book_for(sessionmaker, crypto, user, start, now)
     await worker.at(start - 24 * HOUR)
     await phone.wait_for_bot_message(user, contains="Reminder of your appointment")
     await tap_and_wait(phone, user, "✖️ Cancel", "Do you want to cancel this appointment?")
@@ -216,15 +232,16 @@ async def test_reschedule_on_a_reminder_moves_the_appointment_and_its_reminders(
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     worker: Worker,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t)
-    start = ten_oclock()
-    old = await book_for(sessionmaker, crypto, user, start)
+    start = ten_oclock(now)
+    old = await book_for(sessionmaker, crypto, user, start, now)
     await worker.at(start - 24 * HOUR)
     await phone.wait_for_bot_message(user, contains="Reminder of your appointment")
     await tap_and_wait(phone, user, "🔁 Reschedule", "Choose a day. Days marked · have no free time.")
-    later = target_day(3)
+    later = target_day(now, 3)
     await choose_slot(phone, t, user, later, 11)
     await phone.wait_for_bot_message(user, contains="Move your appointment")
     await tap_and_wait(phone, user, "✅ " + t("Confirm"), t("Your appointment is moved."))
@@ -244,14 +261,15 @@ async def test_a_no_show_gets_one_kind_message_whose_button_opens_the_booking_ca
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     worker: Worker,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t, locale="ru", label="Русский")
-    missed = await book_for(sessionmaker, crypto, user, utcnow() - HOUR)
+    missed = await book_for(sessionmaker, crypto, user, now - HOUR, now)
     async with sessionmaker() as session, session.begin():
         await session.execute(update(Appointment).where(Appointment.id == missed.id).values(status="no_show"))
-    assert await worker.at(utcnow()) == 1
-    assert await worker.at(utcnow()) == 0
+    assert await worker.at(now) == 1
+    assert await worker.at(now) == 0
     message = await phone.wait_for_bot_message(user, contains=t("Would you like to choose a new time?", "ru"))
     assert labels(message) == ["📅 " + t("Choose a new time", "ru")]
     await tap_and_wait(

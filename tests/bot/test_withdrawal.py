@@ -31,11 +31,15 @@ REMINDER = "Reminder of your appointment"
 
 @pytest.fixture
 def worker(
-    bot_process: BotProcess, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    bot_process: BotProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> Worker:
     """The worker's scheduler and sender, sending through the running bot's session."""
     assert bot_process.bot is not None
-    return Worker(bot_process.bot, sessionmaker, crypto, i18n)
+    return Worker(bot_process.bot, sessionmaker, crypto, i18n, now)
 
 
 async def outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
@@ -52,11 +56,12 @@ async def test_after_withdraw_no_campaign_or_reminder_goes_out_even_one_queued_b
     crypto: Crypto,
     bot_process: BotProcess,
     worker: Worker,
+    now: dt.datetime,
 ) -> None:
     await offices(sessionmaker, {})
     user = await screened(phone, t)
-    start = ten_oclock()
-    await book_for(sessionmaker, crypto, user, start)
+    start = ten_oclock(now)
+    await book_for(sessionmaker, crypto, user, start, now)
     # Queued before the withdrawal: a campaign row, and the day-before reminder in the outbox.
     [queued] = await campaign(sessionmaker, crypto, "News queued before the withdrawal.")
     worker.now = start - 24 * HOUR
@@ -87,13 +92,14 @@ async def test_a_reminder_already_in_the_outbox_is_checked_when_it_is_sent(
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     worker: Worker,
+    now: dt.datetime,
 ) -> None:
     """The withdrawal commits between the scheduler's enqueueing and the sender's claim (its own
     cancelling of queued rows aside): the sender drops it with the reminder."""
     await offices(sessionmaker, {})
     user = await screened(phone, t)
-    start = ten_oclock()
-    await book_for(sessionmaker, crypto, user, start)
+    start = ten_oclock(now)
+    await book_for(sessionmaker, crypto, user, start, now)
     worker.now = start - 24 * HOUR
     assert await worker.scheduler.run_once() == 1
     async with sessionmaker() as session, session.begin():

@@ -92,13 +92,15 @@ def make_user(
 
 @pytest.fixture
 def sign_in_as(
+    app: Starlette,
     client: httpx.AsyncClient,
     make_user: Callable[..., Awaitable[StaffUser]],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> Callable[..., Awaitable[StaffUser]]:
     """A signed-in client without the sign-in form (and its deliberately slow hash check).
 
-    For tests about what signed-in people see; sign-in itself is tested through the form.
+    For tests about what signed-in people see; sign-in itself is tested through the form. The
+    session starts at the console's time (a test may have set its clock).
     """
 
     async def sign_in(username: str | None = None, **fields: str) -> StaffUser:
@@ -110,7 +112,7 @@ def sign_in_as(
                 session_id=hash_token(token),
                 user_id=user.id,
                 csrf_token=secrets.token_urlsafe(32),
-                at=utcnow(),
+                at=app.state.config.clock(),
             )
             await session.commit()
         client.cookies.set(SESSION_COOKIE, token, domain=httpx.URL(BASE_URL).host)

@@ -8,10 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from caseworker_console.app import create_app
 from storage.appointments import book_appointment, booked_counts, office_appointments, propose
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
@@ -32,12 +35,20 @@ TAB = f"/cases/{CODE}/appointments"
 NAME = "Zarina Nazarova"
 
 
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime) -> Starlette:
+    """The console, its clock at the test's moment: today, what may be marked and the free times
+    follow from it, whatever the hour the test runs at."""
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: now)
+
+
 def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "lxml")
 
 
-def baku_day(days_ahead: int = 0) -> dt.date:
-    return utcnow().astimezone(BAKU).date() + dt.timedelta(days=days_ahead)
+def baku_day(days_ahead: int = 0, now: dt.datetime | None = None) -> dt.date:
+    """The Baku date `days_ahead` after `now` (the console's set clock; else the time it is)."""
+    return (now or utcnow()).astimezone(BAKU).date() + dt.timedelta(days=days_ahead)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -81,11 +92,12 @@ async def test_the_calendar_shows_each_slots_bookings_by_case_code_never_a_name_
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("sabina", role="supervisor")
     office = await office_with(sessionmaker, capacity=2)
     case = await seed_person(name=NAME, code=CODE, stage="screening")
-    day = baku_day(2)
+    day = baku_day(2, now)
     await book(sessionmaker, case, office, at(day, 10))
     page = soup(await client.get("/appointments", params={"office": str(office.id), "date": day.isoformat()}))
     assert NAME not in page.text
@@ -115,11 +127,12 @@ async def test_odd_calendar_and_tab_parameters_fall_back_to_today(
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     office = await office_with(sessionmaker)
     await seed_person(code=CODE, stage="screening", assigned_to=me.id)
-    today = baku_day(0).isoformat()
+    today = baku_day(0, now).isoformat()
     for params in (
         {"date": "9999-12-31"},
         {"date": "0001-01-01", "view": "day"},
@@ -145,12 +158,13 @@ async def test_only_an_appointment_of_today_or_earlier_is_marked_version_checked
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     office = await office_with(sessionmaker)
     case = await seed_person(code=CODE, stage="screening", assigned_to=me.id)
-    today = await book(sessionmaker, case, office, at(baku_day(0), 9))
-    future = await book(sessionmaker, case, office, at(baku_day(3), 9))
+    today = await book(sessionmaker, case, office, at(baku_day(0, now), 9))
+    future = await book(sessionmaker, case, office, at(baku_day(3, now), 9))
     page = soup(await client.get(TAB))
     rows = {row["data-appointment"]: row for row in page.select("tr.appointment")}
     assert rows[str(today.id)].select_one("form.mark-form") is not None
@@ -204,17 +218,18 @@ async def test_a_proposal_holds_its_seat_and_tells_the_beneficiary_in_their_lang
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     office = await office_with(sessionmaker)
     case = await seed_person(code=CODE, stage="screening", assigned_to=me.id, language="fa")
-    day = baku_day(2)
+    day = baku_day(2, now)
     old = await book(sessionmaker, case, office, at(day, 9))
     answer = await propose_via_page(client, office, day, 11, replaces=str(old.id))
     assert answer.status_code == 303
     [proposal] = await all_rows(sessionmaker, AppointmentProposal)
     assert proposal.status == "pending" and proposal.replaces_id == old.id
-    assert proposal.expires_at <= utcnow() + dt.timedelta(hours=48)
+    assert proposal.expires_at <= now + dt.timedelta(hours=48)
     # The seat is held: nobody else sees 11:00 free, and the old one is still booked until answered.
     async with sessionmaker() as session:
         held = await booked_counts(session, office_id=office.id, start=at(day, 0), end=at(day, 23))
@@ -277,12 +292,13 @@ async def test_a_taken_time_is_refused_and_nothing_is_held(
     seed_person: SeedPerson,
     seed_cases: Callable[..., Awaitable[list[Case]]],
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     office = await office_with(sessionmaker)
     await seed_person(code=CODE, stage="screening", assigned_to=me.id)
     [other] = await seed_cases({"code": "IP-2026-000200"})
-    day = baku_day(2)
+    day = baku_day(2, now)
     params = {"office": str(office.id), "type": "review", "day": day.isoformat()}
     form = soup(await client.get(TAB, params=params)).select_one("form.propose-form")
     await book(sessionmaker, other, office, at(day, 10))  # someone takes it meanwhile
@@ -300,6 +316,7 @@ async def test_no_time_is_proposed_for_a_closed_case_a_person_who_asked_to_be_de
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("sabina", role="supervisor")
     office = await office_with(sessionmaker)
@@ -307,7 +324,7 @@ async def test_no_time_is_proposed_for_a_closed_case_a_person_who_asked_to_be_de
     async with sessionmaker() as session:
         session.add(DataRequest(beneficiary_id=case.beneficiary_id, case_id=case.id, kind="deletion"))
         await session.commit()
-    day = baku_day(2)
+    day = baku_day(2, now)
     page = soup(await client.get(TAB))
     assert "asked for their data to be deleted" in page.select_one("#propose-refused").text
     token = hidden_fields(page.select_one("form[action$='/identity']") or page.select_one("form"))
@@ -349,11 +366,12 @@ async def test_an_expired_proposals_seat_is_free_for_the_next_person(
     seed_person: SeedPerson,
     seed_cases: Callable[..., Awaitable[list[Case]]],
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     office = await office_with(sessionmaker)
     case = await seed_person(code=CODE, stage="screening")
     [other] = await seed_cases({"code": "IP-2026-000200"})
-    start = at(baku_day(2), 10)
+    start = at(baku_day(2, now), 10)
     long_ago = utcnow() - dt.timedelta(hours=49)
     async with sessionmaker() as session, session.begin():
         stored = await session.get(Case, case.id)

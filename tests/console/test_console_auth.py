@@ -210,10 +210,24 @@ async def test_logout_ends_the_session_so_the_old_cookie_no_longer_works(
     assert again.headers["location"].startswith("/login")
 
 
-async def set_session_times(sessionmaker: async_sessionmaker[AsyncSession], **times: dt.datetime) -> None:
-    async with sessionmaker() as session:
-        await session.execute(update(StaffSession).values(**times))
-        await session.commit()
+class ConsoleClock:
+    """The console's clock: the time it is, until a test sets it (`at`) and moves it on."""
+
+    def __init__(self) -> None:
+        self.at: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.at or utcnow()
+
+
+@pytest.fixture
+def clock() -> ConsoleClock:
+    return ConsoleClock()
+
+
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: ConsoleClock) -> Starlette:
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=clock)
 
 
 async def test_a_session_idle_longer_than_the_limit_ends(
@@ -221,13 +235,18 @@ async def test_a_session_idle_longer_than_the_limit_ends(
     make_user: MakeUser,
     login: Login,
     sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ConsoleClock,
+    now: dt.datetime,
 ) -> None:
     await make_user("pari")
+    clock.at = now
     await login("pari")
-    await set_session_times(sessionmaker, last_seen_at=utcnow() - dt.timedelta(minutes=29))
-    assert (await client.get("/cases")).status_code == 200
+    clock.at = now + dt.timedelta(minutes=29)
+    assert (await client.get("/cases")).status_code == 200  # and seen then
 
-    await set_session_times(sessionmaker, last_seen_at=utcnow() - dt.timedelta(minutes=31))
+    clock.at += dt.timedelta(minutes=29)
+    assert (await client.get("/cases")).status_code == 200
+    clock.at += dt.timedelta(minutes=31)
     response = await client.get("/cases")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fcases"
@@ -238,11 +257,17 @@ async def test_a_busy_session_still_ends_at_the_absolute_limit(
     client: httpx.AsyncClient,
     make_user: MakeUser,
     login: Login,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ConsoleClock,
+    now: dt.datetime,
 ) -> None:
     await make_user("rafael")
+    clock.at = now
     await login("rafael")
-    await set_session_times(sessionmaker, created_at=utcnow() - dt.timedelta(hours=12, minutes=1))
+    # Busy all day: never idle for half an hour, until twelve hours have passed since signing in.
+    while clock.at < now + dt.timedelta(hours=12) - dt.timedelta(minutes=20):
+        clock.at += dt.timedelta(minutes=20)
+        assert (await client.get("/cases")).status_code == 200, clock.at - now
+    clock.at = now + dt.timedelta(hours=12, minutes=1)
     assert (await client.get("/cases")).status_code == 303
 
 

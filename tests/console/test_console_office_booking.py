@@ -13,8 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from bot import calendar
+from bot.conversation import BotConfig
+from caseworker_console.app import create_app
 from programme.appointments import BOOKING_HORIZON_DAYS
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
@@ -45,10 +48,16 @@ async def sandbox() -> AsyncIterator[SandboxServer]:
 
 
 @pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime) -> Starlette:
+    """The console, its clock at the test's moment (the bot's stands at the same one)."""
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: now)
+
+
+@pytest.fixture
 async def bot_process(
-    sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    sandbox: SandboxServer, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime
 ) -> AsyncIterator[BotProcess]:
-    process = BotProcess(sandbox.url, sessionmaker, crypto)
+    process = BotProcess(sandbox.url, sessionmaker, crypto, BotConfig(clock=lambda: now))
     await process.start()
     try:
         yield process
@@ -89,9 +98,10 @@ async def test_an_office_made_in_the_console_is_exactly_what_the_bot_offers_and_
     phone: SandboxClient,
     t: Translate,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
-    today = dt.datetime.now(BAKU).date()
+    today = now.astimezone(BAKU).date()
     closure_day = next(
         day for day in sorted(working_days(today, set())) if day > today + dt.timedelta(days=2)
     )

@@ -16,10 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.appointments import propose
 from storage.crypto import Crypto
-from storage.models import AuditEntry, Case, OutboxMessage, StaffUser, utcnow
+from storage.models import AuditEntry, Case, OutboxMessage, StaffUser
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.sealing import unseal_json
-from tests.console.test_console_appointments import BAKU, all_rows, at, baku_day, book, office_with, soup
+from tests.console.test_console_appointments import (
+    BAKU,
+    all_rows,
+    app,  # noqa: F401 - the console at the test's set time
+    at,
+    baku_day,
+    book,
+    office_with,
+    soup,
+)
 from wording.languages import create_i18n
 
 SignIn = Callable[..., Awaitable[StaffUser]]
@@ -179,7 +188,10 @@ async def test_a_second_office_of_the_same_name_forged_ids_and_a_wrong_csrf_toke
 
 
 async def test_azerbaijans_public_holidays_are_offered_from_the_library_to_accept_or_edit(
-    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     offered = await post_form(client, office_form(do="suggest", holidays="2099-07-01 Our own day"))
@@ -188,7 +200,7 @@ async def test_azerbaijans_public_holidays_are_offered_from_the_library_to_accep
     page = soup(offered)
     lines = page.select_one("#office-holidays").text.splitlines()
     assert lines[0] == "2099-07-01 Our own day"
-    next_new_year = dt.date(baku_day().year + 1, 1, 1).isoformat()
+    next_new_year = dt.date(baku_day(0, now).year + 1, 1, 1).isoformat()
     assert any(line.startswith(next_new_year) and "New Year" in line for line in lines)
     # Novruz lasts several days: one range, not a line a day.
     assert any(" - " in line and "Spring Festival" in line for line in lines)
@@ -212,12 +224,13 @@ async def test_a_change_of_hours_lists_what_it_strands_then_proposes_each_person
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     office = await office_with(sessionmaker, name="Office A", capacity=2)
     afternoon_case = await seed_person(code="IP-2026-000101", stage="screening", language="fa")
     morning_case = await seed_person(code="IP-2026-000102", stage="screening", language="ru")
-    day = baku_day(3)
+    day = baku_day(3, now)
     afternoon = await book(sessionmaker, afternoon_case, office, at(day, 16))
     morning = await book(sessionmaker, morning_case, office, at(day, 10))
     mornings = {f"hours_{weekday}": "09:00-13:00" for weekday in range(7)}
@@ -259,17 +272,18 @@ async def test_a_closure_lists_booked_appointments_first_then_moves_them_and_can
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     office = await office_with(sessionmaker, name="Office A")
     case = await seed_person(code="IP-2026-000103", stage="screening", language="az")
-    day = baku_day(4)
+    day = baku_day(4, now)
     booked = await book(sessionmaker, case, office, at(day, 11))
     closure = {"office": str(office.id), "start": day.isoformat(), "end": "", "reason": "The office moves"}
 
-    refused = await post_form(client, {**closure, "start": baku_day(-1).isoformat()}, "/offices/close")
+    refused = await post_form(client, {**closure, "start": baku_day(-1, now).isoformat()}, "/offices/close")
     assert refused.status_code == 400 and "past" in soup(refused).select_one("#closure-error").text
-    inverted = await post_form(client, {**closure, "end": baku_day(1).isoformat()}, "/offices/close")
+    inverted = await post_form(client, {**closure, "end": baku_day(1, now).isoformat()}, "/offices/close")
     assert inverted.status_code == 400
     listed = await post_form(client, closure, "/offices/close")
     assert listed.status_code == 409
@@ -310,11 +324,12 @@ async def test_deactivating_an_office_lists_its_bookings_and_one_that_cannot_be_
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     office = await office_with(sessionmaker, name="Office A")
     case = await seed_person(code="IP-2026-000104", stage="screening", language="en")
-    booked = await book(sessionmaker, case, office, at(baku_day(2), 11))
+    booked = await book(sessionmaker, case, office, at(baku_day(2, now), 11))
     change = office_form(
         name="Office A", office=str(office.id), active="", **{f"hours_{d}": "09:00-18:00" for d in range(7)}
     )
@@ -347,11 +362,12 @@ async def test_a_closure_withdraws_a_proposed_time_in_it_and_proposes_another(
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     office = await office_with(sessionmaker, name="Office A")
     case = await seed_person(code="IP-2026-000105", stage="screening", language="ru")
-    day = baku_day(5)
+    day = baku_day(5, now)
     async with sessionmaker() as session, session.begin():
         stored = await session.get(Case, case.id)
         held = await propose(
@@ -363,7 +379,7 @@ async def test_a_closure_withdraws_a_proposed_time_in_it_and_proposes_another(
             replaces=None,
             staff_id=None,
             token="t" * 16,
-            now=utcnow(),
+            now=now,
         )
         assert held is not None
     closure = {"office": str(office.id), "start": day.isoformat(), "reason": "Inventory", "confirm": "1"}
@@ -384,17 +400,20 @@ async def test_a_closure_withdraws_a_proposed_time_in_it_and_proposes_another(
 
 
 async def test_the_offices_page_leaves_out_holidays_and_closures_that_are_over(
-    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("super1", role="supervisor")
-    past, coming = baku_day(-3).isoformat(), baku_day(3).isoformat()
+    past, coming = baku_day(-3, now).isoformat(), baku_day(3, now).isoformat()
     await office_with(
         sessionmaker,
         holidays=[
             {"start": past, "end": past, "label": "Gone"},
             {"start": coming, "end": coming, "label": "Soon"},
         ],
-        closures=[{"start": past, "end": baku_day(1).isoformat(), "label": "Still closed"}],
+        closures=[{"start": past, "end": baku_day(1, now).isoformat(), "label": "Still closed"}],
     )
     page = soup(await client.get("/offices"))
     assert [item.text for item in page.select("ul.holidays li")] == [page.select_one("ul.holidays li").text]
@@ -403,15 +422,18 @@ async def test_the_offices_page_leaves_out_holidays_and_closures_that_are_over(
 
 
 async def test_hostile_text_typed_into_an_office_is_shown_as_text_everywhere(
-    client: httpx.AsyncClient, sign_in_as: SignIn, sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("admin1", role="admin")
     script, image = "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'
-    holiday = f"{baku_day(10).isoformat()} {script}"
+    holiday = f"{baku_day(10, now).isoformat()} {script}"
     form = office_form(name=script, address=image, name_fa=image, holidays=holiday)
     assert (await post_form(client, form)).status_code == 303
     [office] = await offices(sessionmaker)
-    closure = {"office": str(office.id), "start": baku_day(20).isoformat(), "reason": image}
+    closure = {"office": str(office.id), "start": baku_day(20, now).isoformat(), "reason": image}
     assert (await post_form(client, closure, "/offices/close")).status_code == 303
     for path in ("/offices", f"/offices/edit?office={office.id}", f"/offices/closure?office={office.id}"):
         page = soup(await client.get(path))

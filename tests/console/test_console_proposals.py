@@ -4,6 +4,7 @@ phone in the beneficiary's language, and the real bot answers the phone's taps."
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.console.test_console_appointments import (
     BAKU,
     CODE,
     all_rows,
+    app,  # noqa: F401 - the console at the test's set time
     at,
     baku_day,
     book,
@@ -129,11 +131,12 @@ async def test_a_moved_time_reaches_the_phone_in_farsi_and_accept_books_it_once_
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     t: Translate,
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     user, case = await person(phone, sessionmaker, crypto, language="fa", caseworker=me)
     office = await office_with(sessionmaker)
-    day = baku_day(2)
+    day = baku_day(2, now)
     old = await book(sessionmaker, case, office, at(day, 9))
     assert (await propose_via_page(client, office, day, 11, replaces=str(old.id))).status_code == 303
 
@@ -187,11 +190,12 @@ async def test_in_english_choose_another_time_frees_the_seat_and_opens_the_bots_
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     t: Translate,
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     user, _case = await person(phone, sessionmaker, crypto, language="en", caseworker=me)
     office = await office_with(sessionmaker)
-    day = baku_day(3)
+    day = baku_day(3, now)
     assert (await propose_via_page(client, office, day, 10)).status_code == 303
     message = await phone.wait_for_bot_message(
         user, contains=t("<b>Your caseworker proposes an appointment</b>")[3:-4], timeout=20
@@ -215,11 +219,12 @@ async def test_accepting_after_the_case_was_closed_books_nothing_and_frees_the_s
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     t: Translate,
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla")
     user, case = await person(phone, sessionmaker, crypto, language="ru", caseworker=me)
     office = await office_with(sessionmaker)
-    day = baku_day(2)
+    day = baku_day(2, now)
     assert (await propose_via_page(client, office, day, 10)).status_code == 303
     message = await phone.wait_for_bot_message(
         user, contains=t("<b>Your caseworker proposes an appointment</b>", "ru")[3:-4], timeout=20
@@ -249,12 +254,13 @@ async def test_a_closure_proposes_a_new_time_on_the_phone_in_russian_and_accept_
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     t: Translate,
+    now: dt.datetime,
 ) -> None:
     caseworker = await make_user("leyla")
     await sign_in_as("aysel", role="admin")
     user, case = await person(phone, sessionmaker, crypto, language="ru", caseworker=caseworker)
     office = await office_with(sessionmaker, names={"ru": "Офис A"})
-    day = baku_day(3)
+    day = baku_day(3, now)
     old = await book(sessionmaker, case, office, at(day, 10))
     page = await client.get(f"/offices/closure?office={office.id}")
     token = BeautifulSoup(page.text, "lxml").select_one("form input[name=csrf_token]")["value"]

@@ -12,7 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Case, StaffUser
 from storage.models_reminders import Reminder
-from tests.console.test_console_appointments import BAKU, CODE, TAB, at, baku_day, book, office_with
+from tests.console.test_console_appointments import (
+    BAKU,
+    CODE,
+    TAB,
+    app,  # noqa: F401 - the console at the test's set time
+    at,
+    baku_day,
+    book,
+    office_with,
+)
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
@@ -23,12 +32,13 @@ async def test_a_confirmation_by_reminder_shows_on_the_appointment_it_confirmed(
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     me = await sign_in_as("leyla", language="ru")
     office = await office_with(sessionmaker)
     case = await seed_person(code=CODE, stage="screening", assigned_to=me.id)
-    confirmed = await book(sessionmaker, case, office, at(baku_day(3), 9))
-    await book(sessionmaker, case, office, at(baku_day(4), 9))
+    confirmed = await book(sessionmaker, case, office, at(baku_day(3, now), 9))
+    await book(sessionmaker, case, office, at(baku_day(4, now), 9))
     answered = dt.datetime(2026, 11, 20, 8, 15, tzinfo=dt.UTC)  # 12:15 in Baku
     async with sessionmaker() as session, session.begin():
         await session.execute(

@@ -5,13 +5,17 @@ and a chat file removed after its period shown as removed."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from caseworker_console.app import create_app
 from storage import retention
 from storage.crypto import Crypto
 from storage.journey import add_case_message
@@ -24,6 +28,7 @@ from tests.console.test_console_hostile_input import IMAGE, SCRIPT, assert_inert
 
 SignIn = Callable[..., Awaitable[StaffUser]]
 SeedPerson = Callable[..., Awaitable[Case]]
+BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 CODE = "IP-2026-000100"
 REASON = "Court case 2-123/2027: the prosecutor asked to keep the file."
 
@@ -32,14 +37,30 @@ def soup(response: httpx.Response) -> BeautifulSoup:
     return BeautifulSoup(response.text, "lxml")
 
 
-def tomorrow_plus(days: int) -> str:
-    return (utcnow().date() + dt.timedelta(days=days + 1)).isoformat()
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime) -> Starlette:
+    """The console, its clock at the test's moment: its today is the office's (Baku's) then."""
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: now)
+
+
+def office_today(now: dt.datetime | None = None) -> dt.date:
+    """The console's today: the date in Baku (its office time zone) at `now`, else now."""
+    return (now or utcnow()).astimezone(BAKU).date()
+
+
+def tomorrow_plus(days: int, now: dt.datetime | None = None) -> str:
+    return (office_today(now) + dt.timedelta(days=days + 1)).isoformat()
 
 
 async def closed_days_ago(
-    seed_person: SeedPerson, sessionmaker: async_sessionmaker[AsyncSession], *, days: int, code: str = CODE
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    days: int,
+    code: str = CODE,
+    now: dt.datetime | None = None,
 ) -> Case:
-    """A case closed from monitoring `days` days ago."""
+    """A case closed from monitoring `days` days before `now` (else before the time it is)."""
     case = await seed_person(code=code, stage="closed")
     async with sessionmaker() as session, session.begin():
         session.add(
@@ -47,7 +68,7 @@ async def closed_days_ago(
                 case_id=case.id,
                 reason="goals_reached",
                 stage_before="monitoring",
-                closed_at=utcnow() - dt.timedelta(days=days),
+                closed_at=(now or utcnow()) - dt.timedelta(days=days),
             )
         )
     return case
@@ -68,11 +89,14 @@ async def test_the_supervisor_sees_what_is_erased_this_month_and_puts_a_case_on_
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("sofia", role="supervisor")
     # Closed 720 days ago: the 730-day period ends in ten days.
-    case = await closed_days_ago(seed_person, sessionmaker, days=720)
-    await closed_days_ago(seed_person, sessionmaker, days=600, code="IP-2026-000101")  # not this month
+    case = await closed_days_ago(seed_person, sessionmaker, days=720, now=now)
+    await closed_days_ago(
+        seed_person, sessionmaker, days=600, code="IP-2026-000101", now=now
+    )  # not this month
 
     page = await client.get("/retention")
     rows = soup(page).select("table.retention-due tbody tr")
@@ -80,12 +104,12 @@ async def test_the_supervisor_sees_what_is_erased_this_month_and_puts_a_case_on_
     cells = [cell.get_text(" ", strip=True) for cell in rows[0].select("th, td")]
     assert cells[0] == CODE and cells[1] == "Closed"
     assert cells[2].startswith("Closed on ")
-    due = (utcnow() + dt.timedelta(days=10)).astimezone(dt.UTC).date()
-    assert abs((dt.date.fromisoformat(rows[0].select_one("time")["datetime"]) - due).days) <= 1
+    due = office_today(now + dt.timedelta(days=10))
+    assert dt.date.fromisoformat(rows[0].select_one("time")["datetime"]) == due
 
     form = await client.get(rows[0].select_one("a[href^='/retention/hold']")["href"])
     assert soup(form).select_one("h1").get_text() == f"Legal hold of case {CODE}"
-    review = tomorrow_plus(90)
+    review = tomorrow_plus(90, now)
     placed = await post_hold(client, form_token(form), case=CODE, reason=REASON, review_on=review)
     assert placed.status_code == 303
     done = await client.get(placed.headers["location"])
@@ -137,13 +161,14 @@ async def test_the_hold_form_answers_hostile_input_with_a_clear_message_and_keep
     sign_in_as: SignIn,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("sofia", role="supervisor")
-    await closed_days_ago(seed_person, sessionmaker, days=720)
+    await closed_days_ago(seed_person, sessionmaker, days=720, now=now)
     token = form_token(await client.get(f"/retention/hold?case={CODE}"))
-    review = tomorrow_plus(30)
+    review = tomorrow_plus(30, now)
     long_reason = "x" * 4990 + SCRIPT[:10]  # 5,000 characters
-    today = utcnow().date().isoformat()
+    today = office_today(now).isoformat()
     cases = [
         ({"case": CODE, "reason": "   ", "review_on": review}, 400, "Write why the case is held"),
         ({"case": CODE, "reason": long_reason, "review_on": review}, 400, "at most 2,000 characters"),
@@ -170,7 +195,9 @@ async def test_the_hold_form_answers_hostile_input_with_a_clear_message_and_keep
     assert first.status_code == second.status_code == 303
     assert len(await holds(sessionmaker)) == 1
     # A different hold on a held case: refused, the first stands, the new text is kept.
-    other = await post_hold(client, token, case=CODE, reason="Another reason", review_on=tomorrow_plus(60))
+    other = await post_hold(
+        client, token, case=CODE, reason="Another reason", review_on=tomorrow_plus(60, now)
+    )
     assert other.status_code == 409
     assert "already on legal hold" in soup(other).select_one("p.error").get_text()
     assert soup(other).select_one(".hold-reason").get_text() == REASON

@@ -7,7 +7,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def read_banner(process: asyncio.subprocess.Process) -> str:
     assert process.stdout is not None
     lines = []
@@ -39,10 +32,18 @@ async def read_banner(process: asyncio.subprocess.Process) -> str:
     return "".join(lines)
 
 
-async def sandbox_bots(port: int) -> list[dict]:
+def banner_urls(banner: str) -> tuple[str, str]:
+    """The sandbox's and the console's addresses the demo's banner gives (the ports they bound)."""
+    sandbox = re.search(r"Web phone \(chat as a migrant\): (http://\S+)/\n", banner)
+    console = re.search(r"Caseworker console: +(http://\S+)/\n", banner)
+    assert sandbox is not None and console is not None, banner
+    return sandbox.group(1), console.group(1)
+
+
+async def sandbox_bots(sandbox_url: str) -> list[dict]:
     """The bots that have called the sandbox: the demo's bot, once it has started polling."""
     async with httpx.AsyncClient() as http, asyncio.timeout(30):
-        while not (bots := (await http.get(f"http://127.0.0.1:{port}/sandbox/api/bots")).json()):  # noqa: ASYNC110 - polling another process
+        while not (bots := (await http.get(f"{sandbox_url}/sandbox/api/bots")).json()):  # noqa: ASYNC110 - polling another process
             await asyncio.sleep(0.1)
     return bots
 
@@ -55,18 +56,18 @@ async def console_login(client: httpx.AsyncClient, password: str) -> None:
 
 
 async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Translate) -> None:
-    sandbox_port, console_port = free_port(), free_port()
+    # Both on port 0: the demo binds free ports itself and its banner says which.
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
     }
-    environment |= {"INTAKE_CONSOLE_ADDR": f"127.0.0.1:{console_port}", "PYTHONPATH": str(ROOT)}
+    environment |= {"INTAKE_CONSOLE_ADDR": "127.0.0.1:0", "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "intake",
         "demo",
         "--sandbox-port",
-        str(sandbox_port),
+        "0",
         cwd=tmp_path,
         env=environment,
         stdout=asyncio.subprocess.PIPE,
@@ -75,16 +76,15 @@ async def test_the_demo_runs_everything_and_stops_cleanly(tmp_path: Path, t: Tra
     try:
         banner = await read_banner(process)
         password = re.search(r"demo / (\S+)", banner).group(1)
-        bots = await sandbox_bots(sandbox_port)
-        async with SandboxClient(f"http://127.0.0.1:{sandbox_port}", bots[0]["id"]) as phone:
+        sandbox_url, console_url = banner_urls(banner)
+        bots = await sandbox_bots(sandbox_url)
+        async with SandboxClient(sandbox_url, bots[0]["id"]) as phone:
             for locale, label, name in [("fa", "فارسی / دری", "Dariush"), ("en", "English", "Emma")]:
                 user = await phone.create_user(language_code=locale)
                 await choose_language(phone, user, label)
                 await answer_screening(phone, t, user, locale, name)
                 await phone.wait_for_bot_message(user, contains="IP-")
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{console_port}", follow_redirects=True
-        ) as console:
+        async with httpx.AsyncClient(base_url=console_url, follow_redirects=True) as console:
             await console_login(console, password)
             cases = BeautifulSoup((await console.get("/cases")).text, "lxml")
             figures = BeautifulSoup((await console.get("/figures")).text, "lxml")

@@ -36,7 +36,7 @@ from tests.bot.test_appointments import open_month, to_booking
 from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
-from tests.intake.test_demo import ROOT, console_login, free_port, read_banner, sandbox_bots
+from tests.intake.test_demo import ROOT, banner_urls, console_login, read_banner, sandbox_bots
 from wording import dates
 from wording.broadcast import opt_out_line
 
@@ -142,14 +142,13 @@ def campaign_messages(messages: list[dict]) -> list[dict]:
 async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_confirmed_in_the_demo(
     tmp_path: Path, t: Translate
 ) -> None:
-    sandbox_port, console_port = free_port(), free_port()
     slot, offset_minutes = reminder_plan(utcnow())
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
     }
     # The walk taps through the journey at machine speed, beyond any person's flood limit.
     environment |= {
-        "INTAKE_CONSOLE_ADDR": f"127.0.0.1:{console_port}",
+        "INTAKE_CONSOLE_ADDR": "127.0.0.1:0",  # free ports, bound by the demo and given in its banner
         "PYTHONPATH": str(ROOT),
         "INTAKE_FLOOD_LIMIT": "off",
     }
@@ -159,7 +158,7 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
         "intake",
         "demo",
         "--sandbox-port",
-        str(sandbox_port),
+        "0",
         cwd=tmp_path,
         env=environment
         | {"INTAKE_REMINDER_OFFSETS": f"{offset_minutes}m", "INTAKE_REMINDER_QUIET_HOURS": "off"},
@@ -175,10 +174,10 @@ async def test_an_officer_runs_a_campaign_in_three_languages_and_a_reminder_is_c
         banner = await read_banner(process)
         demo_password = re.search(r"demo / (\S+)", banner).group(1)
         assert "intake create-user NAME --role outreach --demo" in banner
-        [bot] = await sandbox_bots(sandbox_port)
+        sandbox_url, console = banner_urls(banner)
+        [bot] = await sandbox_bots(sandbox_url)
         await create_officer(tmp_path, environment)
-        console = f"http://127.0.0.1:{console_port}"
-        async with SandboxClient(f"http://127.0.0.1:{sandbox_port}", bot["id"]) as phone:
+        async with SandboxClient(sandbox_url, bot["id"]) as phone:
             # First what the clock waits on: a person books the office's next free time.
             booker, case_code = await book_the_time(phone, t, slot)
             async with sessionmaker() as session:

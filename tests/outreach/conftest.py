@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime as dt
 import os
+import re
 import secrets
 import signal
-import socket
 import sys
 import uuid
 import zoneinfo
@@ -108,7 +109,9 @@ async def queue(
     beneficiary_ids: list[uuid.UUID],
     lane: Lane = Lane.REPLY,
     campaign_id: uuid.UUID | None = None,
+    not_before: dt.datetime | None = None,
 ) -> None:
+    """Rows for the sender, due at `not_before` (a test's set time; else now)."""
     async with sessionmaker() as session, session.begin():
         for n, beneficiary_id in enumerate(beneficiary_ids):
             await enqueue(
@@ -118,6 +121,7 @@ async def queue(
                 text=f"Notice {n}",
                 lane=lane,
                 campaign_id=campaign_id,
+                not_before=not_before,
             )
 
 
@@ -278,28 +282,21 @@ def check_exactly_once(rows: list[OutboxMessage], chats: dict[uuid.UUID, int], c
     assert sum(copies.values()) == statuses[Status.SENT] + delivered_uncertain
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def sandbox_process(directory: Path) -> AsyncIterator[str]:
-    """The sandbox in a process of its own, so its clock is not held up by the test's work."""
-    port = free_port()
-    child = await Child.start(["-m", "intake", "sandbox", "--port", str(port)], {}, directory / "sandbox.log")
+    """The sandbox in a process of its own, so its clock is not held up by the test's work. It binds
+    a free port itself (--port 0) and prints its URL once it listens: no port is picked here and
+    left for another process to take meanwhile."""
+    log = directory / "sandbox.log"
+    before = log.stat().st_size if log.exists() else 0
+    child = await Child.start(["-m", "intake", "sandbox", "--port", "0"], {}, log)
     try:
 
-        async def listening() -> bool:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                return False
-            writer.close()
-            return True
+        async def listening() -> str | None:
+            assert child.process.returncode is None, log.read_text()
+            found = re.search(r"Telegram sandbox on (http://\S+) ", log.read_bytes()[before:].decode())
+            return found.group(1) if found else None
 
-        await until(listening, within=30)
-        yield f"http://127.0.0.1:{port}"
+        yield await until(listening, within=30)
     finally:
         await child.stop()

@@ -9,7 +9,6 @@ import collections
 import datetime as dt
 import itertools
 import math
-import time
 import uuid
 import zoneinfo
 from typing import Any
@@ -37,6 +36,7 @@ from tests.outreach.test_campaigns import (
     expand_all,
     new_campaign,
     people_in,
+    received_order,
 )
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -227,7 +227,6 @@ async def test_a_campaign_paused_and_resumed_keeps_its_spread_and_the_quiet_hour
             spread_seconds=9.6,
         ),
     )
-    wall, mono = utcnow(), time.monotonic()  # the wall clock and the sandbox's log clock, together
     worker = campaign_worker(sessionmaker, crypto)
     assert await worker.run_once() == 12
     stop = asyncio.Event()
@@ -240,25 +239,30 @@ async def test_a_campaign_paused_and_resumed_keeps_its_spread_and_the_quiet_hour
         assert await change(sessionmaker, campaign.id, campaigns.pause)
         resumed = start + dt.timedelta(seconds=4)
         await sleep_until(resumed)
-        assert await change(sessionmaker, campaign.id, campaigns.resume, zone=UTC)
+        assert await change(sessionmaker, campaign.id, campaigns.resume, zone=UTC, now=resumed)
     finally:
         stop.set()
         await running
     await drain(sender, sessionmaker, within=30)
     log = [entry for entry in await phone.call_log() if entry["method"] == "sendMessage" and entry["ok"]]
-    sent_at = sorted(wall + dt.timedelta(seconds=entry["t"] - mono) for entry in log)
     assert sorted(await copies_per_chat(phone)) == sorted(user for user, _ in people)
     assert set((await copies_per_chat(phone)).values()) == {1}
-    tolerance = dt.timedelta(milliseconds=50)  # the two clocks were read a moment apart
-    before, after = [at for at in sent_at if at < resumed], [at for at in sent_at if at >= resumed]
-    assert len(before) == 2 and len(after) == 10
-    assert not [at for at in sent_at if quiet_from + tolerance <= at < quiet_until - tolerance]
+    # The times each row was given (the resumption placed the ten left again), in order.
+    rows = await campaign_rows(sessionmaker, campaign.id)
+    planned = [row.not_before for row in rows]
+    assert planned[:2] == [start, start + dt.timedelta(seconds=0.8)]  # sent before the pause
+    after = planned[2:]
+    assert not [at for at in planned if quiet_from <= at < quiet_until]
     # The ten left share the 5.6 s of sending time left (T+4 to T+5, T+7 to T+11.6): 0.56 s apart,
     # the first at once, the last in the window's last step; never bunched.
-    assert after[0] - resumed < dt.timedelta(seconds=0.3)
-    assert window_end - dt.timedelta(seconds=1.2) <= after[-1] <= window_end + tolerance
+    assert after[0] == resumed
+    assert window_end - dt.timedelta(seconds=1.2) <= after[-1] <= window_end
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(after)]
     assert min(gaps) >= 0.3, gaps
+    # Sent in that order (as the sandbox received them), none before its time.
+    chat_of = {beneficiary_id: user for user, beneficiary_id in people}
+    assert received_order(log) == [chat_of[row.beneficiary_id] for row in rows]
+    assert all(row.sent_at is not None and row.sent_at >= row.not_before for row in rows)
     await worker.run_once()
     async with sessionmaker() as session:
         stored = await session.get(Campaign, campaign.id)
@@ -282,9 +286,9 @@ async def test_retries_of_a_burst_of_failures_before_the_quiet_hours_wait_for_th
             starts_at=start, quiet_from=second_of_day(quiet_from), quiet_until=second_of_day(quiet_until)
         ),
     )
-    wall, mono = utcnow(), time.monotonic()
     worker = campaign_worker(sessionmaker, crypto, rate=5)
     assert await worker.run_once() == 20
+    planned = {row.id: row.not_before for row in await campaign_rows(sessionmaker, campaign.id)}
     stop = asyncio.Event()
     sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05, zone=UTC)
     running = asyncio.create_task(sender.run(stop))
@@ -303,9 +307,6 @@ async def test_retries_of_a_burst_of_failures_before_the_quiet_hours_wait_for_th
     log = [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"]
     refused = collections.Counter(entry["error_code"] for entry in log if not entry["ok"])
     assert refused == {500: 3, 429: 2}  # the burst did happen
-    sent_at = sorted(wall + dt.timedelta(seconds=entry["t"] - mono) for entry in log if entry["ok"])
-    tolerance = dt.timedelta(milliseconds=50)  # the two clocks were read a moment apart
-    assert not [at for at in sent_at if quiet_from + tolerance <= at < quiet_until - tolerance]
     copies = await copies_per_chat(phone)
     assert sorted(copies) == sorted(user for user, _ in people) and set(copies.values()) == {1}
     await worker.run_once()
@@ -316,6 +317,18 @@ async def test_retries_of_a_burst_of_failures_before_the_quiet_hours_wait_for_th
     assert stored is not None and stored.status == CampaignStatus.DONE
     assert (figures.sent, figures.failed, figures.uncertain, figures.total) == (20, 0, 0, 20)
     assert len(retried) >= 4 and all(row.sent_at >= quiet_until for row in retried)
+    rows = await campaign_rows(sessionmaker, campaign.id)
+    # Nothing was placed in the quiet hours, nothing went before its time; those the pause of a
+    # second from T+2.6 held past T+3 waited for their end.
+    assert not [row for row in rows if quiet_from <= row.not_before < quiet_until]
+    assert all(row.sent_at is not None and row.sent_at >= row.not_before for row in rows)
+    held = [row for row in rows if start + dt.timedelta(seconds=2.6) <= planned[row.id] < quiet_from]
+    assert held and all(row.not_before >= quiet_until for row in held)
+    # As the sandbox received them: every one sent before the quiet hours came before every other.
+    chat_of = {beneficiary_id: user for user, beneficiary_id in people}
+    early = {chat_of[row.beneficiary_id] for row in rows if row.not_before < quiet_from}
+    order = received_order([entry for entry in log if entry["ok"]])
+    assert set(order[: len(early)]) == early
 
 
 # ── the estimated finish ────────────────────────────────────────────────────────────────────────

@@ -20,7 +20,7 @@ from outreach.reminders import HOLD, Scheduler
 from programme.reminders import QuietHours, ReminderPolicy, due_times, parse_offsets, parse_quiet_hours
 from storage.appointments import accept_proposal, book_appointment, cancel_appointment, propose
 from storage.crypto import Crypto
-from storage.models import Case, OutboxMessage, utcnow
+from storage.models import Case, OutboxMessage
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_reminders import Reminder
 from storage.outbox import Lane, Status
@@ -124,22 +124,24 @@ class Clock:
         return self.now
 
 
-def day_after_tomorrow(hour: int) -> dt.datetime:
-    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
+def day_after_tomorrow(now: dt.datetime, hour: int) -> dt.datetime:
+    day = now.astimezone(BAKU).date() + dt.timedelta(days=2)
     return dt.datetime.combine(day, dt.time(hour), tzinfo=BAKU).astimezone(dt.UTC)
 
 
 async def booked(
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
     starts_at: dt.datetime,
     telegram_id: int = 1,
 ) -> tuple[Office, Case, Appointment]:
+    """An appointment booked at `now` (its reminders scheduled from then)."""
     async with sessionmaker() as session, session.begin():
         office = (await session.execute(select(Office))).scalar_one_or_none() or await add_office(session)
         case = await new_case(session, crypto, telegram_id)
         appointment = await book_appointment(
-            session, case=case, office=office, appointment_type="first", starts_at=starts_at
+            session, case=case, office=office, appointment_type="first", starts_at=starts_at, now=now
         )
         assert appointment is not None
         return office, case, appointment
@@ -165,10 +167,12 @@ def scheduler(
 
 
 async def test_booking_schedules_the_reminders_and_cancelling_or_moving_drops_them(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
-    start = day_after_tomorrow(14)
-    office, case, first = await booked(sessionmaker, crypto, start)
+    start = day_after_tomorrow(now, 14)
+    office, case, first = await booked(sessionmaker, crypto, now, start)
     assert [(r.kind, r.offset_minutes, r.due_at, r.status) for r in await reminders_of(sessionmaker)] == [
         ("before", 1440, start - 24 * HOUR, "pending"),
         ("before", 120, start - 2 * HOUR, "pending"),
@@ -178,7 +182,13 @@ async def test_booking_schedules_the_reminders_and_cancelling_or_moving_drops_th
         case = await session.get(Case, case.id)
         assert old is not None and case is not None
         moved = await book_appointment(
-            session, case=case, office=office, appointment_type="first", starts_at=start + HOUR, replaces=old
+            session,
+            case=case,
+            office=office,
+            appointment_type="first",
+            starts_at=start + HOUR,
+            replaces=old,
+            now=now,
         )
         assert moved is not None
     by_appointment = Counter((r.appointment_id, r.status, r.reason) for r in await reminders_of(sessionmaker))
@@ -189,10 +199,13 @@ async def test_booking_schedules_the_reminders_and_cancelling_or_moving_drops_th
 
 
 async def test_each_due_reminder_goes_into_the_outbox_once_even_after_a_restart(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
-    start = day_after_tomorrow(14)
-    _, case, appointment = await booked(sessionmaker, crypto, start)
+    start = day_after_tomorrow(now, 14)
+    _, case, appointment = await booked(sessionmaker, crypto, now, start)
     clock = Clock(start - 24 * HOUR - dt.timedelta(seconds=1))
     assert await scheduler(sessionmaker, crypto, i18n, clock).run_once() == 0
     assert await outbox(sessionmaker) == []
@@ -221,10 +234,13 @@ async def test_each_due_reminder_goes_into_the_outbox_once_even_after_a_restart(
 
 
 async def test_cancelling_drops_a_reminder_already_in_the_outbox_but_not_yet_sent(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
-    start = day_after_tomorrow(14)
-    _, case, appointment = await booked(sessionmaker, crypto, start)
+    start = day_after_tomorrow(now, 14)
+    _, case, appointment = await booked(sessionmaker, crypto, now, start)
     assert await scheduler(sessionmaker, crypto, i18n, Clock(start - 24 * HOUR)).run_once() == 1
     async with sessionmaker() as session, session.begin():
         await cancel_appointment(
@@ -236,11 +252,14 @@ async def test_cancelling_drops_a_reminder_already_in_the_outbox_but_not_yet_sen
 
 
 async def test_a_closed_case_and_a_past_appointment_get_no_reminder(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
-    start = day_after_tomorrow(14)
-    _, closed, _ = await booked(sessionmaker, crypto, start, telegram_id=1)
-    await booked(sessionmaker, crypto, start + HOUR, telegram_id=2)
+    start = day_after_tomorrow(now, 14)
+    _, closed, _ = await booked(sessionmaker, crypto, now, start, telegram_id=1)
+    await booked(sessionmaker, crypto, now, start + HOUR, telegram_id=2)
     async with sessionmaker() as session, session.begin():
         # Closed behind the console's back: the scheduler looks at the stage when a reminder is due.
         await session.execute(update(Case).where(Case.id == closed.id).values(stage="closed"))
@@ -253,16 +272,18 @@ async def test_a_closed_case_and_a_past_appointment_get_no_reminder(
     }
     assert await outbox(sessionmaker) == []
     # Closing through the console drops the pending ones at once (casework.close calls this).
-    _, case, _ = await booked(sessionmaker, crypto, start - HOUR, telegram_id=3)
+    _, case, _ = await booked(sessionmaker, crypto, now, start - HOUR, telegram_id=3)
     async with sessionmaker() as session, session.begin():
         assert await drop_case_reminders(session, case_id=case.id, reason="closed") == 2
 
 
 async def test_a_no_show_gets_one_kind_follow_up_held_while_a_caseworker_is_active(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
-    now = utcnow()
-    _, _, missed = await booked(sessionmaker, crypto, now - HOUR)  # in the past: no reminders
+    _, _, missed = await booked(sessionmaker, crypto, now, now - HOUR)  # in the past: no reminders
     assert await reminders_of(sessionmaker) == []
     async with sessionmaker() as session, session.begin():
         await session.execute(update(Appointment).values(status="no_show"))
@@ -287,10 +308,12 @@ async def test_a_no_show_gets_one_kind_follow_up_held_while_a_caseworker_is_acti
 
 
 async def test_no_follow_up_for_someone_who_booked_again_already(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
-    now = utcnow()
-    office, case, _ = await booked(sessionmaker, crypto, now - HOUR)
+    office, case, _ = await booked(sessionmaker, crypto, now, now - HOUR)
     async with sessionmaker() as session, session.begin():
         await session.execute(update(Appointment).values(status="no_show"))
         again = await book_appointment(
@@ -298,7 +321,8 @@ async def test_no_follow_up_for_someone_who_booked_again_already(
             case=await session.get(Case, case.id),
             office=await session.get(Office, office.id),
             appointment_type="first",
-            starts_at=day_after_tomorrow(11),
+            starts_at=day_after_tomorrow(now, 11),
+            now=now,
         )
         assert again is not None
     await scheduler(sessionmaker, crypto, i18n, Clock(now)).run_once()
@@ -308,10 +332,12 @@ async def test_no_follow_up_for_someone_who_booked_again_already(
 
 
 async def test_a_time_a_caseworker_proposed_gets_its_reminders_once_accepted(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
-    start = day_after_tomorrow(14)
-    office, case, old = await booked(sessionmaker, crypto, start)
+    start = day_after_tomorrow(now, 14)
+    office, case, old = await booked(sessionmaker, crypto, now, start)
     async with sessionmaker() as session, session.begin():
         proposal = await propose(
             session,
@@ -322,7 +348,7 @@ async def test_a_time_a_caseworker_proposed_gets_its_reminders_once_accepted(
             replaces=old,
             staff_id=None,
             token="p" * 22,
-            now=utcnow(),
+            now=now,
         )
         assert proposal is not None
     # A time only proposed holds a seat, not reminders.
@@ -330,7 +356,7 @@ async def test_a_time_a_caseworker_proposed_gets_its_reminders_once_accepted(
     async with sessionmaker() as session, session.begin():
         proposal = await session.get(AppointmentProposal, proposal.id)
         accepted = await accept_proposal(
-            session, proposal=proposal, case=await session.get(Case, case.id), now=utcnow()
+            session, proposal=proposal, case=await session.get(Case, case.id), now=now
         )
         assert accepted is not None
     assert Counter((r.appointment_id, r.status, r.due_at) for r in await reminders_of(sessionmaker)) == {
@@ -342,11 +368,13 @@ async def test_a_time_a_caseworker_proposed_gets_its_reminders_once_accepted(
 
 
 async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet_hours(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
-    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=2)
+    day = now.astimezone(BAKU).date() + dt.timedelta(days=2)
     start = dt.datetime.combine(day, dt.time(9, 30), tzinfo=BAKU)
-    await booked(sessionmaker, crypto, start.astimezone(dt.UTC))
+    await booked(sessionmaker, crypto, now, start.astimezone(dt.UTC))
     evening_before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20, 45), tzinfo=BAKU)
     assert [(r.offset_minutes, r.due_at) for r in await reminders_of(sessionmaker)] == [
         (1440, start - 24 * HOUR),
@@ -355,13 +383,16 @@ async def test_booking_an_early_appointment_moves_its_late_reminder_before_quiet
 
 
 async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_or_is_dropped_if_that_is_too_late(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, i18n: I18n
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    i18n: I18n,
+    now: dt.datetime,
 ) -> None:
     # Three days on: the 08:00 appointment's day-before reminder, moved out of the quiet hours to
     # 21:00 two evenings before, is still ahead whatever the time of day the test runs at.
-    day = utcnow().astimezone(BAKU).date() + dt.timedelta(days=3)
+    day = now.astimezone(BAKU).date() + dt.timedelta(days=3)
     nine_thirty = dt.datetime.combine(day, dt.time(9, 30), tzinfo=BAKU).astimezone(dt.UTC)
-    await booked(sessionmaker, crypto, nine_thirty, telegram_id=1)
+    await booked(sessionmaker, crypto, now, nine_thirty, telegram_id=1)
     async with sessionmaker() as session, session.begin():
         early = Office(
             name="Early office",
@@ -377,7 +408,7 @@ async def test_a_reminder_late_in_quiet_hours_waits_for_the_morning_or_is_droppe
         case = await new_case(session, crypto, 2)
         eight = dt.datetime.combine(day, dt.time(8), tzinfo=BAKU).astimezone(dt.UTC)
         assert await book_appointment(
-            session, case=case, office=early, appointment_type="first", starts_at=eight
+            session, case=case, office=early, appointment_type="first", starts_at=eight, now=now
         )
     # The worker comes back at 23:00 the evening before, with every reminder of both due.
     late = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(23), tzinfo=BAKU).astimezone(dt.UTC)

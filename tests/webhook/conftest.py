@@ -31,11 +31,18 @@ PATH = "/telegram/webhook"
 
 
 def free_port() -> int:
-    """A port for a child process to listen on (it is told the number; in-process servers bind port 0
-    themselves and say where they are: `bound_url`)."""
+    """A port for a replica in a child process to listen on (it is told the number). In-process
+    servers bind port 0 themselves and say where they are (`bound_url`, `listening_socket`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port, for a server in this process to serve."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.setblocking(False)
+    return sock
 
 
 def bound_url(runner: web.AppRunner) -> str:
@@ -64,10 +71,16 @@ class Replica:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     crypto: Crypto
-    port: int = field(default_factory=free_port)
+    # Its own listening socket on a free port, kept across restarts: the webhook URL stays the same and
+    # no other process can take the port in between.
+    sock: socket.socket = field(default_factory=listening_socket)
     bot: Bot | None = None
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
 
     @property
     def url(self) -> str:
@@ -87,7 +100,7 @@ class Replica:
         self.bot = create_bot(TOKEN, self.sandbox_url)
         self.stop = asyncio.Event()
         runtime = Runtime(self.settings(webhook_url), self.engine, self.sessionmaker, self.crypto)
-        self.task = asyncio.create_task(run_webhook(runtime, self.bot, self.stop))
+        self.task = asyncio.create_task(run_webhook(runtime, self.bot, self.stop, sock=self.sock))
         await wait_until_listening(self.port)
         for _ in range(400):  # until it has called setWebhook
             if (await self.bot.get_webhook_info()).url == (webhook_url or self.url):
@@ -128,6 +141,7 @@ async def replica(
         yield running
     finally:
         await running.halt()
+        running.sock.close()
 
 
 Post = Callable[..., Awaitable[int]]

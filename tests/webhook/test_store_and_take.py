@@ -8,18 +8,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.webhook import InboundConsumer, create_webhook_app, serve_app
+from bot.webhook import LEASE, InboundConsumer, create_webhook_app, serve_app
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
-from storage.inbound import claim_updates
+from storage.inbound import claim_updates, store_update
 from storage.models import utcnow
 from storage.models_webhook import InboundUpdate
 from tests.webhook.conftest import BOT_ID, PATH, SECRET, Post, Replica, bound_url, text_update
@@ -85,6 +85,7 @@ async def consumer_running(
     *,
     concurrency: int = 8,
     poll_interval: float = 60.0,
+    clock: Callable[[], dt.datetime] = utcnow,
 ) -> AsyncIterator[Running]:
     dispatcher = GatedDispatcher()
     # Polls far apart by default: what is claimed was claimed because the consumer knew to look.
@@ -95,6 +96,7 @@ async def consumer_running(
         crypto,
         concurrency=concurrency,
         poll_interval=poll_interval,
+        clock=clock,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
@@ -155,6 +157,39 @@ async def test_a_later_update_of_the_chat_arriving_while_one_is_handled_waits_fo
         await until(lambda: sorted(running.dispatcher.ended) == [1, 2, 3])
         assert running.dispatcher.started.count(2) == 1
         assert running.consumer.stats.updates_taken == 3
+
+
+async def test_an_update_leased_by_a_replica_that_died_is_taken_once_its_lease_ran_out_not_before(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime
+) -> None:
+    # A replica took update 1 at `now` for a minute and died; update 2 (another chat) is nobody's.
+    async with sessionmaker() as session, session.begin():
+        for update_id, chat in ((1, CHAT), (2, OTHER_CHAT)):
+            update = text_update(update_id, chat, f"message {update_id}")
+            await store_update(
+                session,
+                crypto,
+                bot_id=BOT_ID,
+                update_id=update_id,
+                chat_key=chat,
+                payload=json.dumps(update),
+                now=now,
+            )
+        (dead,) = await claim_updates(session, bot_id=BOT_ID, limit=1, lease=dt.timedelta(minutes=1), now=now)
+    assert dead.update_id == 1
+    at = now + dt.timedelta(seconds=59)
+    async with consumer_running(sessionmaker, crypto, clock=lambda: at) as running:
+        # Its first claim, a second before the lease runs out, takes update 2 and not update 1.
+        await until(lambda: running.dispatcher.started == [2])
+        running.dispatcher.gate(2).set()
+        await until(lambda: running.dispatcher.ended == [2])
+        assert (await running.rows())[1].lease_until == now + dt.timedelta(minutes=1)
+        at = now + dt.timedelta(minutes=1, seconds=1)
+        running.consumer.wake()
+        await until(lambda: running.dispatcher.started == [2, 1])
+        assert (await running.rows())[1].lease_until == at + LEASE  # its own lease, from its clock
+        running.dispatcher.gate(1).set()
+        await until(lambda: running.dispatcher.ended == [2, 1])
 
 
 async def test_an_update_queued_behind_one_that_failed_is_given_back_not_handled_first(
