@@ -41,10 +41,22 @@ class Target:
 MODULES: dict[str, Target] = {
     "programme/eligibility.py": Target(["tests/programme/test_eligibility.py"]),
     "programme/cycle.py": Target(["tests/console/test_programme_casework.py"]),
+    # When a broadcast or a reminder may go: the window itself, not the query that reads it.
     "outreach/windows.py": Target(
         [
-            "tests/outreach/test_reminder_retries.py::test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late"
-        ]
+            "tests/outreach/test_reminder_retries.py::test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late",
+            "tests/outreach/test_reminder_retries.py::test_reminder_quiet_hours_as_seconds_after_midnight",
+        ],
+        only=("Window", "seconds_quiet"),
+    ),
+    # The sender's decision, per claimed message, to send it now, put it back, or drop it.
+    "outreach/sender.py": Target(
+        [
+            "tests/outreach/test_reminder_retries.py",
+            "tests/outreach/test_campaign_timing.py::test_a_row_back_for_a_retry_after_a_pause_waits_with_its_campaign_and_after_a_cancel_is_cancelled",
+            "tests/outreach/test_sender.py::test_one_chat_never_gets_two_messages_within_a_second",
+        ],
+        only=("Sender._sort_out", "Sender._stopped", "Sender._in_window", "Sender._retry", "Sender._drop"),
     ),
     "programme/reminders.py": Target(
         [
