@@ -26,8 +26,11 @@ def text(*, controller: str = "Bridge Aid", contact: str = "", retention: Retent
 @pytest.mark.parametrize(
     ("days", "words"),
     [
+        (1095, "3 years"),
         (730, "2 years"),
         (365, "1 year"),
+        # Years only when whole: 400 days are neither a year nor within three days of 13 months.
+        (400, "400 days"),
         (183, "6 months"),
         (92, "3 months"),
         (30, "1 month"),
