@@ -31,6 +31,7 @@ def text(*, controller: str = "Bridge Aid", contact: str = "", retention: Retent
         (365, "1 year"),
         # Years only when whole: 400 days are neither a year nor within three days of 13 months.
         (400, "400 days"),
+        (490, "16 months"),  # exactly three days over 16 × 30.4375
         (183, "6 months"),
         (92, "3 months"),
         (30, "1 month"),
