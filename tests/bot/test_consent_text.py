@@ -41,6 +41,8 @@ def text(*, controller: str = "Bridge Aid", contact: str = "", retention: Retent
         (27, "27 days"),
         (45, "45 days"),
         (7, "7 days"),
+        (3, "3 days"),
+        (1, "1 day"),
     ],
 )
 def test_a_period_reads_as_a_person_would_say_it(days: int, words: str) -> None:
