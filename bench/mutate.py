@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import shlex
 import shutil
@@ -21,6 +22,8 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sandbox.spec import SPEC_ENV_VAR, default_spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 90.0
@@ -135,6 +138,12 @@ def mutate(module: str, target: Target, python: str) -> Score:
             lines = f"{{ {json.dumps(module)} = {json.dumps(ranges)} }}"
             text += f"[cosmic-ray.filters.line-filter]\nlines = {lines}\n"
         config.write_text(text)
+        baseline = subprocess.run(  # noqa: S603 - our own tools
+            [*test_command, *target.tests], cwd=tree, capture_output=True, text=True, check=False
+        )
+        if baseline.returncode != 0:
+            # Every mutant would count as killed: no score rather than a false one.
+            raise RuntimeError(f"{module}'s tests fail on the unmutated copy:\n{baseline.stdout[-3000:]}")
         session = Path(scratch) / "session.sqlite"
         tools = Path(python).parent
         run([str(tools / "cosmic-ray"), "init", str(config), str(session)], tree)
@@ -195,6 +204,9 @@ def table(scores: list[Score]) -> str:
 
 
 def main() -> None:
+    # The copy is made outside this checkout, where the sandbox cannot find the Bot API description
+    # in a `shared/` above it: it is named here, for the bot's tests.
+    os.environ.setdefault(SPEC_ENV_VAR, str(default_spec_path()))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="some of the listed modules (default: all)")
     args = parser.parse_args()
