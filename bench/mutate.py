@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -206,7 +207,8 @@ def table(scores: list[Score]) -> str:
 def main() -> None:
     # The copy is made outside this checkout, where the sandbox cannot find the Bot API description
     # in a `shared/` above it: it is named here, for the bot's tests.
-    os.environ.setdefault(SPEC_ENV_VAR, str(default_spec_path()))
+    with contextlib.suppress(FileNotFoundError):  # without it, only the bot's tests fail (a baseline)
+        os.environ.setdefault(SPEC_ENV_VAR, str(default_spec_path()))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="some of the listed modules (default: all)")
     args = parser.parse_args()
