@@ -64,6 +64,7 @@ MODULES: dict[str, Target] = {
     ),
     "programme/reminders.py": Target(
         [
+            "tests/programme/test_reminder_rules.py",
             "tests/outreach/test_reminder_schedule.py::test_the_default_reminders_are_24_and_2_hours_before",
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_due_in_quiet_hours_goes_out_before_they_begin_never_after",
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_whose_time_passed_at_booking_is_not_scheduled",
@@ -89,6 +90,7 @@ MODULES: dict[str, Target] = {
         [
             "tests/console/test_console_figures.py::test_the_small_cell_rule",
             "tests/console/test_console_viewmodels_figures.py",
+            "tests/programme/test_small_cell_rule.py",
         ],
         only=("Cell", "masked", "breakdown", "share", "neutralised"),
     ),

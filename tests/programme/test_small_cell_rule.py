@@ -3,6 +3,8 @@ hidden, and the whole-number percentages shown between two shown counts."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from programme.figures import MASK, THRESHOLD, Cell, breakdown, masked, share
@@ -53,3 +55,11 @@ def test_no_share_where_either_count_is_masked() -> None:
     assert share(masked(4), masked(9)) is None
     assert share(masked(0), masked(4)) is None
     assert share(masked(5), Cell(value=40, masked=True)) is None
+
+
+def test_a_cells_mask_cannot_be_lifted_once_the_rule_set_it() -> None:
+    """Cells are handed from the rule to the page, the chart and the exports: none may unmask one."""
+    cell = masked(3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.masked = False  # type: ignore[misc]
+    assert cell.text == MASK
