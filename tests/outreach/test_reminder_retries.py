@@ -53,6 +53,9 @@ def test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late()
     assert early.place(baku(1, 20, 59)) == (baku(1, 20, 59), None)
     assert early.place(baku(1, 21)) == (None, QUIET)
     assert early.place(baku(2, 8, 45)) == (None, PAST)
+    # Quiet hours that end the minute the appointment begins leave no time before it.
+    at_nine = Window(BAKU, night, deadline=baku(2, 9))
+    assert at_nine.place(baku(1, 23)) == (None, QUIET)
 
 
 def test_reminder_quiet_hours_as_seconds_after_midnight() -> None:
