@@ -26,13 +26,23 @@ def text(*, controller: str = "Bridge Aid", contact: str = "", retention: Retent
 @pytest.mark.parametrize(
     ("days", "words"),
     [
+        (1095, "3 years"),
         (730, "2 years"),
         (365, "1 year"),
+        # Years only when whole: 400 days are neither a year nor within three days of 13 months.
+        (400, "400 days"),
+        (490, "16 months"),  # exactly three days over 16 × 30.4375
         (183, "6 months"),
         (92, "3 months"),
         (30, "1 month"),
+        # Within three days of a whole number of months (30.44 days each) reads as months.
+        (33, "1 month"),
+        (34, "34 days"),
+        (27, "27 days"),
         (45, "45 days"),
         (7, "7 days"),
+        (3, "3 days"),
+        (1, "1 day"),
     ],
 )
 def test_a_period_reads_as_a_person_would_say_it(days: int, words: str) -> None:
@@ -70,6 +80,12 @@ def test_changing_a_setting_the_text_names_changes_its_hash(change: dict[str, ob
 def test_what_an_organisation_typed_is_escaped_in_the_telegram_html() -> None:
     shown = text(controller="Aid & <Care>", contact="<b>x</b>")
     assert "Aid &amp; &lt;Care&gt;" in shown and "&lt;b&gt;x&lt;/b&gt;" in shown
+
+
+def test_quotes_an_organisation_typed_read_as_typed() -> None:
+    """Telegram's HTML needs only <, > and & escaped: a quote or an apostrophe stays as typed."""
+    shown = text(controller='"Bridge" Aid', contact="Dara O'Neil")
+    assert '"Bridge" Aid runs' in shown and "Questions about your information: Dara O'Neil." in shown
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)

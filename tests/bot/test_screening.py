@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import string
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,6 +244,8 @@ async def test_forged_and_stale_buttons_change_nothing(
     question = await phone.wait_for_bot_message(user, contains=q1)
     live = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     token = live.split(":")[1]
+    # Six random bytes (48 bits), as eight URL-safe characters: not to be guessed by a forger.
+    assert len(token) >= 8 and set(token) <= set(string.ascii_letters + string.digits + "-_")
 
     async def answers_after(callback_data: str, message_id: int) -> str:
         answer = await phone.press_for_answer(user, message_id=message_id, callback_data=callback_data)

@@ -28,6 +28,14 @@ def test_a_value_with_the_separator_or_too_long_is_refused() -> None:
         tap_data("token", "ы" * 30)
 
 
+def test_data_of_exactly_64_bytes_fits_and_one_more_does_not() -> None:
+    value = "v" * (64 - len("t:token:"))
+    assert len(tap_data("token", value).encode()) == 64
+    assert read_tap(tap_data("token", value)) == Tap(token="token", value=value)
+    with pytest.raises(ValueError, match="64 bytes"):
+        tap_data("token", value + "v")
+
+
 def test_a_keyboard_holds_one_live_token_per_button() -> None:
     markup = keyboard("tok", [[("Yes", "yes"), ("No", "no")], [("Done", "done")]])
     data = [button.callback_data for row in markup.inline_keyboard for button in row]

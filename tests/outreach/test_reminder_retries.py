@@ -20,7 +20,7 @@ from bot.dialogs.reminders import reminder_message
 from outreach.campaigns import QuietHours as CampaignQuietHours
 from outreach.reminders import Scheduler
 from outreach.sender import Sender
-from outreach.windows import PAST, QUIET, Window
+from outreach.windows import PAST, QUIET, Window, seconds_quiet
 from programme.reminders import QuietHours
 from sandbox.client import SandboxClient
 from storage.crypto import Crypto
@@ -52,6 +52,17 @@ def test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late()
     assert early.place(baku(1, 20, 59)) == (baku(1, 20, 59), None)
     assert early.place(baku(1, 21)) == (None, QUIET)
     assert early.place(baku(2, 8, 45)) == (None, PAST)
+    # Quiet hours that end the minute the appointment begins leave no time before it.
+    at_nine = Window(BAKU, night, deadline=baku(2, 9))
+    assert at_nine.place(baku(1, 23)) == (None, QUIET)
+
+
+def test_reminder_quiet_hours_as_seconds_after_midnight() -> None:
+    """The reminder setting's local times become the window's seconds after midnight, to the second."""
+    assert seconds_quiet(QuietHours(dt.time(21, 30), dt.time(8, 5, 7))) == CampaignQuietHours(
+        21 * 3600 + 30 * 60, 8 * 3600 + 5 * 60 + 7
+    )
+    assert seconds_quiet(None) is None
 
 
 def clock_time(at: dt.datetime) -> dt.time:
