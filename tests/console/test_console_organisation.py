@@ -87,12 +87,18 @@ async def test_an_administrator_sets_the_organisation_and_each_role_sees_what_it
     page = soup(await client.get("/organisation"))
     assert page.select_one("#organisation-first-start") is None
     assert page.select_one("#org-controller_fa")["value"] == PERSIAN_NAME
-    assert saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET) in page.select_one("#consent-version").get_text()
+    assert (
+        saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET)
+        in page.select_one("#consent-version").get_text()
+    )
     assert saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET) != first_version
     # Only the hours changed: audited as such, the consent text version stays.
     await post(client, "/organisation", "/organisation", organisation_form(hours_5="10:00-14:00"))
     last = [e for e in await all_rows(sessionmaker, AuditEntry) if e.action == "organisation.changed"][-1]
-    assert last.details == {"changed": ["hours"], "consent_version": saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET)}
+    assert last.details == {
+        "changed": ["hours"],
+        "consent_version": saved.consent_version(DEFAULT_RETENTION, defaults=NOTHING_SET),
+    }
     await sign_in_as("sup1", role="supervisor")
     assert (await client.get("/organisation")).status_code == 403
     await sign_in_as("cw1", role="caseworker")
