@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caseworker_console.app import create_app
+from caseworker_console.auth import SESSION_COOKIE, hash_token
+from storage import staff
 from storage.crypto import Crypto
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
 from storage.models_outreach import Campaign
@@ -206,14 +208,26 @@ async def test_sent_again_in_the_quiet_hours_they_wait_for_the_hours_to_end(
     crypto: Crypto,
 ) -> None:
     # The campaign's quiet hours are 21:00-09:00 in Baku; the console's clock says 23:00 there.
-    await sign_in_as("olga", role="outreach")
+    olga = await sign_in_as("olga", role="outreach")
     location, campaign_id = await a_sent_campaign_with_uncertain_rows(
         client, sessionmaker, crypto, uncertain=2
     )
     late = dt.datetime(2026, 12, 8, 19, 0, tzinfo=dt.UTC)
     app = create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: late)
+    # Olga signs in again at the night's time: a session begun by the real clock has, by the console's
+    # clock, been idle since whenever the test runs.
+    token = secrets.token_urlsafe(32)
+    async with sessionmaker() as session, session.begin():
+        await staff.create_session(
+            session,
+            session_id=hash_token(token),
+            user_id=olga.id,
+            csrf_token=secrets.token_urlsafe(32),
+            at=late,
+        )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=client.cookies) as night:
+    cookies = {SESSION_COOKIE: token}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=cookies) as night:
         token = form_token(await night.get(location))
         sent = await night.post(
             f"{location}/uncertain", data={"csrf_token": token, "choice": "resend", "twice": "on"}
