@@ -472,6 +472,17 @@ def _met(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
+RUNS = frozenset({"sender", "restart"})
+
+
+def _runs(value: str) -> frozenset[str]:
+    """`--runs`: comma-separated names of RUNS; an unknown one is refused, not silently skipped."""
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    if not names or names - RUNS:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(sorted(RUNS))}")
+    return names
+
+
 async def main(arguments: argparse.Namespace) -> None:
     work, backends, results = await standalone_start(arguments)
     for backend in backends:
@@ -502,7 +513,10 @@ if __name__ == "__main__":
         "--recipients", type=int, default=100_000, help="campaign for the memory bench; 0 skips"
     )
     parser.add_argument(
-        "--runs", default="sender,restart", help="sender (rates, memory), restart (kill -9 mid-campaign)"
+        "--runs",
+        type=_runs,
+        default="sender,restart",
+        help="sender (rates, memory), restart (kill -9 mid-campaign)",
     )
     parser.add_argument("--work", default="var/bench", help="scratch directory (var/bench)")
     asyncio.run(main(parser.parse_args()))

@@ -333,12 +333,11 @@ async def propose_time(
     zone: zoneinfo.ZoneInfo,
     staff_id: int,
     actor: str,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> AppointmentProposal | None:
     """Hold a seat of the slot and tell the person in their language, through the outbox, with
     Accept / Choose another time (its hold counted from `now`, the console's clock); None when the
     last seat went meanwhile."""
-    now = now or utcnow()
     proposal = await appointments.propose(
         session,
         case=case,

@@ -166,19 +166,19 @@ class StaffAlerts:
             for each in await staff_alerts.recipients(session, every=True)
             if each.choice.receives(Kind.FEEDBACK_OVERDUE, now, self._zone)
         ]
-        readers: dict[str, list[Recipient]] = {}
+        readers: dict[Routing, list[Recipient]] = {}
         for each in on_duty:
             for routing in self._reads(role=each.role, focal_point=each.focal_point):
-                readers.setdefault(str(routing), []).append(each)
+                readers.setdefault(routing, []).append(each)
         if not readers:
             return 0
         found = await feedback_store.overdue_untold(
-            session, routings=[Routing(routing) for routing in readers], now=now, limit=self._batch
+            session, routings=list(readers), now=now, limit=self._batch
         )
         sent = 0
-        for feedback in found:
-            sent += await self._send(session, NO_CASE, Kind.FEEDBACK_OVERDUE, readers[feedback.routing])
-        await feedback_store.mark_overdue_told(session, feedback_ids=[each.id for each in found], at=now)
+        for _, routing in found:
+            sent += await self._send(session, NO_CASE, Kind.FEEDBACK_OVERDUE, readers[routing])
+        await feedback_store.mark_overdue_told(session, feedback_ids=[id_ for id_, _ in found], at=now)
         return sent
 
     async def _send(self, session: AsyncSession, code: str, kind: Kind, to: list[Recipient]) -> int:

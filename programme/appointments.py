@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from programme.text import N_
@@ -55,6 +55,15 @@ def parse_hours(config: Mapping[str, list[list[str]]]) -> dict[int, tuple[Interv
             (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in spans
         )
         for weekday, spans in config.items()
+    }
+
+
+def stored_hours(hours: Mapping[int, Sequence[Interval]]) -> dict[str, list[list[str]]]:
+    """Opening hours as stored (parse_hours' inverse), a weekday without hours left out."""
+    return {
+        str(weekday): [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in spans]
+        for weekday, spans in sorted(hours.items())
+        if spans
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import holidays as public_holidays
 
-from programme.appointments import Interval, Schedule
+from programme.appointments import Interval, Schedule, stored_hours
 from programme.text import N_, NP_
 
 NAME_MAX, ADDRESS_MAX, LABEL_MAX = 120, 300, 120
@@ -155,11 +155,7 @@ class OfficeSettings:
     errors: dict[str, Message] = dataclasses.field(default_factory=dict)
 
     def stored_hours(self) -> dict[str, list[list[str]]]:
-        return {
-            str(weekday): [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in spans]
-            for weekday, spans in sorted(self.hours.items())
-            if spans
-        }
+        return stored_hours(self.hours)
 
     def schedule(self, *, closures: Iterable[DayOff] = ()) -> Schedule:
         return Schedule(

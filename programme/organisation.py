@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from programme import consent
-from programme.appointments import Interval, parse_hours
+from programme.appointments import Interval, parse_hours, stored_hours
 from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import Message, hours_text, read_hours
 from programme.retention import DEFAULT_RETENTION, RetentionPolicy
@@ -95,11 +95,7 @@ class Organisation:
         return f"{consent.TEXT_VERSION}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:6]}"
 
     def stored_hours(self) -> dict[str, list[list[str]]]:
-        return {
-            str(weekday): [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in spans]
-            for weekday, spans in sorted(self.hours.items())
-            if spans
-        }
+        return stored_hours(self.hours)
 
 
 def stored(

@@ -174,10 +174,6 @@ def ledger_info(ledger: ErasureLedger | None) -> dict[str, Any]:
     return {} if ledger is None else {_LEDGER: ledger}
 
 
-def ledger_of(maker: async_sessionmaker[AsyncSession]) -> ErasureLedger | None:
-    return maker.kw.get("info", {}).get(_LEDGER)
-
-
 def note_erased(session: AsyncSession | Session, person: uuid.UUID, reason: str) -> None:
     """`person` is erased in this session's transaction: the ledger hears of it at its commit."""
     session.info.setdefault(_PENDING, []).append((person, reason if reason.isidentifier() else "other"))

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,15 +211,16 @@ async def overdue_count(session: AsyncSession, *, routings: Collection[Routing],
 
 async def overdue_untold(
     session: AsyncSession, *, routings: Collection[Routing], now: dt.datetime, limit: int
-) -> Sequence[Feedback]:
-    """Overdue feedback (as `overdue_count` counts it) its readers were not told of on their phones."""
+) -> Sequence[Row[tuple[uuid.UUID, str]]]:
+    """Overdue feedback (as `overdue_count` counts it) its readers were not told of on their phones:
+    its id and routing alone, so that nothing sealed (nor its author's key) is read for an alert."""
     statement = (
-        select(Feedback)
+        select(Feedback.id, Feedback.routing)
         .where(_overdue(routings, now), Feedback.overdue_alerted_at.is_(None))
         .order_by(Feedback.due_at, Feedback.reference)
         .limit(limit)
     )
-    return (await session.execute(statement)).scalars().all()
+    return (await session.execute(statement)).all()
 
 
 async def mark_overdue_told(

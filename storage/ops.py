@@ -8,7 +8,6 @@ import datetime as dt
 import enum
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Crypto, DecryptionError
@@ -16,6 +15,7 @@ from storage.models import OutboxMessage, ProcessedUpdate, utcnow
 from storage.models_keys import PersonKey
 from storage.models_ops import OpsMarker
 from storage.models_webhook import InboundUpdate
+from storage.queries import dialect_insert
 
 SENDER_HEARTBEAT = "sender_heartbeat"
 KEY_CHECK = "key_check"
@@ -74,8 +74,7 @@ async def key_state(session: AsyncSession, crypto: Crypto) -> KeyState | None:
 async def mark_once(session: AsyncSession, name: str) -> None:
     """The marker `name` written with the time, unless it is there (processes starting together:
     the first one's stands)."""
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OpsMarker)
+    insert = dialect_insert(session, OpsMarker)
     await session.execute(insert.values(id=name, at=utcnow()).on_conflict_do_nothing(index_elements=["id"]))
 
 
@@ -88,8 +87,7 @@ async def check_keys(session: AsyncSession, crypto: Crypto) -> KeyState:
     if not await _older_data_opens(session, crypto):
         return KeyState.WRONG
     sealed = crypto.encrypt(KEY_CHECK_TEXT, table=OpsMarker.__tablename__, column="sealed", row=KEY_CHECK)
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OpsMarker)
+    insert = dialect_insert(session, OpsMarker)
     # Replicas starting together: the first one's row stands, and the others check against it.
     await session.execute(
         insert.values(id=KEY_CHECK, at=utcnow(), sealed=sealed).on_conflict_do_nothing(index_elements=["id"])

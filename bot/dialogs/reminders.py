@@ -23,7 +23,6 @@ from bot.dialogs.appointments import BOOKING, Appointments, Place, show_first_mo
 from bot.i18n import in_reading_order
 from programme.appointments import MAX_UPCOMING
 from storage.appointments import office_address, office_name, office_schedule, upcoming_appointments
-from storage.models import utcnow
 from storage.models_appointments import Appointment, Office
 from storage.models_reminders import BOOK, CANCEL, CONFIRMED, NO_SHOW, RESCHEDULE
 from storage.queries import record_audit
@@ -119,9 +118,9 @@ async def reminder_tapped(query: CallbackQuery, callback_data: ReminderTap, conv
     if (action == BOOK) != (reminder.kind == NO_SHOW):
         conv.outgoing.answer_callback(query.id, _("Please choose one of the options."))
         return
-    reminder.answer, reminder.answered_at = action, utcnow()
-    conv.close_keyboard(query)
     now = conv.config.clock()
+    reminder.answer, reminder.answered_at = action, now
+    conv.close_keyboard(query)
     if action == BOOK:
         await book_again(conv, appointment)
         return
