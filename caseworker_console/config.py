@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Awaitable, Callable
 
 from aiogram.types import WebhookInfo
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
@@ -16,6 +17,7 @@ from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.staff_alerts import AlertPolicy
 from storage.crypto import Crypto
 from storage.models import StaffSession, utcnow
+from storage.organisation import current_organisation
 
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 
@@ -64,6 +66,14 @@ class ConsoleConfig:
     def organisation_defaults(self) -> Organisation:
         """The organisation as the environment gives it, until an administrator saves its page."""
         return Organisation(controller=self.data_controller, contact=self.data_contact)
+
+    def consent_version(self, organisation: Organisation) -> str:
+        """The version of the consent text that names `organisation` and these retention periods."""
+        return organisation.consent_version(self.retention, defaults=self.organisation_defaults())
+
+    async def organisation(self, session: AsyncSession) -> Organisation:
+        """The organisation as saved on its page, else as the environment gives it."""
+        return await current_organisation(session, defaults=self.organisation_defaults())
 
 
 def config(connection: HTTPConnection) -> ConsoleConfig:

@@ -15,7 +15,6 @@ from programme.text import N_
 from storage.models import StaffUser
 from storage.models_appointments import Office
 from storage.models_staff_link import StaffTelegramLink
-from storage.organisation import current_organisation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +30,7 @@ async def organisation_steps(session: AsyncSession, settings: ConsoleConfig) -> 
     """The organisation's name (which the consent text gives as the data controller) and where
     people ask about their data: as saved on the Organisation page, else as the server's settings
     (INTAKE_DATA_CONTROLLER, INTAKE_DATA_CONTACT) give them on a first start."""
-    organisation = await current_organisation(session, defaults=settings.organisation_defaults())
+    organisation = await settings.organisation(session)
     return [
         SetupStep(
             "organisation",

@@ -25,7 +25,6 @@ from programme.retention import DEFAULT_RETENTION, RetentionPolicy
 from programme.text import N_
 from storage import casework
 from storage.journey import record_consent
-from storage.organisation import current_organisation
 from wording.languages import bot_catalog
 
 CHANNEL_LABELS: dict[str, str] = {"bot": N_("In the bot"), "paper": N_("Signed on paper")}
@@ -47,11 +46,11 @@ async def organisation_consent_text(request: Request, language: str) -> tuple[st
     """The Annex 4 text in a language, naming what this organisation set now (the organisation page,
     else INTAKE_DATA_*; INTAKE_RETAIN_*), and the version that makes."""
     settings = config(request)
-    organisation = await current_organisation(database(request), defaults=settings.organisation_defaults())
+    organisation = await settings.organisation(database(request))
     text = consent_text(
         language, organisation.controller_in(language), organisation.contact_in(language), settings.retention
     )
-    return text, organisation.consent_version(settings.retention, defaults=settings.organisation_defaults())
+    return text, settings.consent_version(organisation)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +103,7 @@ async def render(
     ]
     if values is None:
         values = {"language": case.language} if case.language in languages else {}
-    organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
+    organisation = await config(request).organisation(db)
     context = await tab_context(request, "consent")
     return pages(request).render(
         request,
@@ -116,9 +115,7 @@ async def render(
             "current": next((view for view in views if view.current), None),
             "history": views,
             "guardian_needed": case.guardian_consent_needed,
-            "text_version": organisation.consent_version(
-                config(request).retention, defaults=config(request).organisation_defaults()
-            ),
+            "text_version": config(request).consent_version(organisation),
             "fields": formview.fields(PAPER_CONSENT, translate, values=values, errors=errors),
             "error_count": len(errors or {}),
         },

@@ -23,7 +23,7 @@ from programme.text import N_
 from storage import casework, outbox
 from storage.journey import case_messages
 from storage.models import Case, OutboxMessage, utcnow
-from storage.organisation import current_organisation, find_ready_reply, ready_replies
+from storage.organisation import find_ready_reply, ready_replies
 from storage.queries import record_audit
 from storage.sealing import unseal_json
 from wording.languages import locale_of
@@ -76,7 +76,7 @@ async def render(
     language = await reader_language(request, case)
     shipped = await ready_replies(db, active_only=True)
     # Previewed as they would be sent now: placeholders filled from the settings saved now.
-    organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
+    organisation = await config(request).organisation(db)
     return pages(request).render(
         request,
         "conversation.html",
@@ -129,7 +129,7 @@ async def reply(request: Request) -> Response:
                 request, error=NO_TEXT_IN_LANGUAGE, error_values={"language": name}, status_code=400
             )
         # Its placeholders filled in the person's language from what is saved as it is sent.
-        organisation = await current_organisation(db, defaults=config(request).organisation_defaults())
+        organisation = await config(request).organisation(db)
         text = ready_reply_text(text, language, hours=organisation.hours)
     else:
         text = draft

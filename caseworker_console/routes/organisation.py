@@ -24,7 +24,7 @@ from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import WEEKDAYS
 from programme.organisation import Organisation
 from programme.text import N_
-from storage.organisation import current_organisation, save_organisation, stored_organisation
+from storage.organisation import save_organisation, stored_organisation
 from storage.queries import record_audit
 
 FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
@@ -68,7 +68,7 @@ async def render(
             "languages": LANGUAGES,
             "weekdays": [translate.gettext(day) for day in WEEKDAYS],
             "timezone": settings.timezone.key,
-            "version": current.consent_version(settings.retention, defaults=settings.organisation_defaults()),
+            "version": settings.consent_version(current),
             "first_start": saved is None,
             "saved": request.query_params.get("saved") == "1",
             "limits": {"name": rules.NAME_MAX, "contact": rules.CONTACT_MAX},
@@ -89,7 +89,7 @@ async def save(request: Request) -> Response:
     organisation, values, errors = rules.read_form(form)
     if errors:
         return await render(request, values=values, errors=errors, status_code=400)
-    before = await current_organisation(db, defaults=settings.organisation_defaults())
+    before = await settings.organisation(db)
     await save_organisation(db, organisation, staff_id=user.staff_id)
     await record_audit(
         db,
@@ -99,9 +99,7 @@ async def save(request: Request) -> Response:
         object_id=None,
         details={
             "changed": _changed(before, organisation),
-            "consent_version": organisation.consent_version(
-                settings.retention, defaults=settings.organisation_defaults()
-            ),
+            "consent_version": settings.consent_version(organisation),
         },
     )
     await db.commit()
