@@ -15,7 +15,7 @@ from caseworker_console.config import config
 from caseworker_console.database import database
 from caseworker_console.routing import identity_shown, request_withdrawn_at
 from caseworker_console.templating import gettext_for
-from programme.assessment import ADVERSE_EVENT
+from programme.assessment import ADVERSE_EVENT, CONSENT_LANGUAGES
 from programme.cycle import STAGE_LABELS, Stage
 from programme.plan import PLAN_STAGES
 from programme.text import N_
@@ -38,6 +38,11 @@ SOURCE_LABELS: dict[str, str] = {
 
 
 PLAN_TAB_STAGES = frozenset({*PLAN_STAGES, Stage.CLOSED})
+# The bot's languages as the console's forms name them (code, label to translate): an office's name,
+# the organisation's, a ready reply's text per language.
+BOT_LANGUAGES = tuple((option.value, option.label) for option in CONSENT_LANGUAGES)
+# Above a form whose values need correcting; each message stands by its field.
+FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
 
 
 def stage_label(stage: str, translate: gettext.NullTranslations) -> str:

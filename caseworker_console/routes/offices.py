@@ -31,9 +31,9 @@ from caseworker_console.routes.appointments import refusal
 from caseworker_console.routing import action, page, saved, signed_in_user
 from caseworker_console.templating import gettext_for, pages
 from caseworker_console.viewmodels.appointments import status_label, type_label
+from caseworker_console.views import BOT_LANGUAGES, FIX_BELOW
 from programme import offices as rules
 from programme.appointments import APPOINTMENT_TYPES, parse_hours
-from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import DayOff, stored_days_off
 from programme.text import N_
 from storage import appointments as store
@@ -44,7 +44,6 @@ from storage.queries import record_audit
 
 NOT_FOUND = N_("This office does not exist.")
 CLOSURE_NOT_FOUND = N_("This closure is not one of the office's closures.")
-FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
 MOVED = N_("Case %(code)s: a new time, %(when)s, was proposed to the person.")
 WITHDRAWN = N_("Case %(code)s: the proposed time was withdrawn and the person told.")
 CALL = N_(
@@ -59,8 +58,7 @@ SUGGESTED = N_(
 
 
 # The bot's languages, in which an office's name and address may be given.
-LANGUAGES = tuple((option.value, option.label) for option in CONSENT_LANGUAGES)
-LANGUAGE_CODES = tuple(code for code, _label in LANGUAGES)
+LANGUAGE_CODES = tuple(code for code, _label in BOT_LANGUAGES)
 
 
 @cache
@@ -142,7 +140,7 @@ def _view(request: Request, office: Office) -> OfficeView:
         active=office.active,
         translations=[
             (code, label, (office.names or {}).get(code, ""), (office.addresses or {}).get(code, ""))
-            for code, label in LANGUAGES
+            for code, label in BOT_LANGUAGES
             if (office.names or {}).get(code) or (office.addresses or {}).get(code)
         ],
     )
@@ -259,7 +257,7 @@ async def render_form(
             "weekdays": [translate.gettext(label) for label in rules.WEEKDAYS],
             "types": [(value, translate.gettext(label)) for value, label in APPOINTMENT_TYPES.items()],
             "zones": sorted(time_zones()),
-            "languages": LANGUAGES,
+            "languages": BOT_LANGUAGES,
             "stranded": stranded,
             "limits": {
                 "name": rules.NAME_MAX,

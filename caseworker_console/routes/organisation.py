@@ -19,16 +19,12 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import BOT_LANGUAGES, FIX_BELOW
 from programme import organisation as rules
-from programme.assessment import CONSENT_LANGUAGES
 from programme.offices import WEEKDAYS
 from programme.organisation import Organisation
-from programme.text import N_
 from storage.organisation import save_organisation, stored_organisation
 from storage.queries import record_audit
-
-FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
-LANGUAGES = tuple((option.value, option.label) for option in CONSENT_LANGUAGES)
 
 
 def _changed(before: Organisation, after: Organisation) -> list[str]:
@@ -65,7 +61,7 @@ async def render(
             "values": values if values is not None else rules.form_values(current),
             "errors": {field: translate.gettext(msgid) % params for field, (msgid, params) in errors.items()},
             "summary": translate.gettext(FIX_BELOW) if errors else None,
-            "languages": LANGUAGES,
+            "languages": BOT_LANGUAGES,
             "weekdays": [translate.gettext(day) for day in WEEKDAYS],
             "timezone": settings.timezone.key,
             "version": settings.consent_version(current),

@@ -18,6 +18,7 @@ from caseworker_console.database import database
 from caseworker_console.permissions import Permission
 from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import gettext_for, pages
+from caseworker_console.views import FIX_BELOW
 from programme import ready_replies as rules
 from programme.assessment import CONSENT_LANGUAGES
 from programme.text import N_
@@ -26,7 +27,6 @@ from storage.organisation import find_ready_reply, ready_replies, save_ready_rep
 from storage.queries import record_audit
 from texts.bidi import isolate
 
-FIX_BELOW = N_("Some values need correcting: see the messages by the fields.")
 NOT_FOUND = N_("This ready reply does not exist.")
 LANGUAGE_NAMES = {option.value: option.label for option in CONSENT_LANGUAGES}
 
