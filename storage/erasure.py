@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Delete, Select, delete, func, select
+from sqlalchemy import Delete, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import erasure_ledger, person_keys
@@ -130,53 +130,66 @@ COVERAGE: dict[str, Coverage] = {
 
 
 @dataclass(frozen=True)
-class Person:
-    """What finds someone's rows: their id, and the keyed hashes of their chat."""
+class People:
+    """What finds the rows of the people being erased: their ids, when the first of them came on
+    file, and the keyed hashes of their chats."""
 
-    beneficiary_id: uuid.UUID
-    created_at: dt.datetime
-    inbound_hashes: tuple[str, ...]
-    staff_chat_hashes: tuple[str, ...]
+    ids: list[uuid.UUID]
+    since: dt.datetime
+    inbound_hashes: list[str]
+    staff_chat_hashes: list[str]
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "people": self.ids,
+            "since": self.since,
+            "inbound_hashes": self.inbound_hashes,
+            "staff_chat_hashes": self.staff_chat_hashes,
+        }
 
 
 def _table(name: str) -> Any:
     return Base.metadata.tables[name]
 
 
-def _cases(person: Person) -> Select[Any]:
-    return select(Case.id).where(Case.beneficiary_id == person.beneficiary_id)
+# Every statement below is built once and run with the People's parameters: a purge erases tens of
+# thousands, and building a statement costs more than running it.
+def _people() -> Any:
+    return bindparam("people", expanding=True)
 
 
-def _by_case(name: str) -> Callable[[Person], Delete]:
+_CASES = select(Case.id).where(Case.beneficiary_id.in_(_people()))
+
+
+def _by_case(name: str) -> Delete:
     table = _table(name)
-    return lambda person: delete(table).where(table.c.case_id.in_(_cases(person)))
+    return delete(table).where(table.c.case_id.in_(_CASES))
 
 
-def _by_appointment(name: str) -> Callable[[Person], Delete]:
+def _by_appointment(name: str) -> Delete:
     table, appointments = _table(name), _table("appointments")
-    return lambda person: delete(table).where(
-        table.c.appointment_id.in_(
-            select(appointments.c.id).where(appointments.c.case_id.in_(_cases(person)))
-        )
+    return delete(table).where(
+        table.c.appointment_id.in_(select(appointments.c.id).where(appointments.c.case_id.in_(_CASES)))
     )
 
 
-def _by_beneficiary(name: str, column: str = "beneficiary_id") -> Callable[[Person], Delete]:
+def _by_beneficiary(name: str, column: str = "beneficiary_id") -> Delete:
     table = _table(name)
-    return lambda person: delete(table).where(table.c[column] == person.beneficiary_id)
+    return delete(table).where(table.c[column].in_(_people()))
 
 
-def _by_hash(name: str, hashes: Callable[[Person], tuple[str, ...]]) -> Callable[[Person], Delete]:
+def _by_hash(name: str, hashes: str) -> Delete:
     table = _table(name)
-    return lambda person: delete(table).where(table.c.chat_hash.in_(hashes(person)))
+    return delete(table).where(table.c.chat_hash.in_(bindparam(hashes, expanding=True)))
 
 
-def _exports_since(person: Person) -> Delete:
-    return delete(FullExport).where(FullExport.created_at >= person.created_at)
+def _exports_since() -> Delete:
+    table = _table("full_exports")
+    return delete(table).where(table.c.created_at >= bindparam("since", type_=table.c.created_at.type))
 
 
 # Children before their parents, so no delete waits on a cascade.
-ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
+ERASURE: tuple[tuple[str, Delete], ...] = (
     # Their key first: once it is gone, every copy of their values (a backup, a dead tuple, a log
     # segment) is unreadable, whatever becomes of the deletes below.
     ("person_keys", _by_beneficiary("person_keys", "id")),
@@ -204,10 +217,12 @@ ERASURE: tuple[tuple[str, Callable[[Person], Delete]], ...] = (
     ("dialog_states", _by_beneficiary("dialog_states", "id")),
     ("cases", _by_beneficiary("cases")),
     ("beneficiaries", _by_beneficiary("beneficiaries", "id")),
-    ("inbound_updates", _by_hash("inbound_updates", lambda person: person.inbound_hashes)),
-    ("staff_link_failures", _by_hash("staff_link_failures", lambda person: person.staff_chat_hashes)),
-    ("full_exports", _exports_since),
+    ("inbound_updates", _by_hash("inbound_updates", "inbound_hashes")),
+    ("staff_link_failures", _by_hash("staff_link_failures", "staff_chat_hashes")),
+    ("full_exports", _exports_since()),
 )
+# Found by their chats' hashes: nothing to do without them (no key given, or no chat known).
+_BY_HASH = {"inbound_updates": "inbound_hashes", "staff_link_failures": "staff_chat_hashes"}
 
 
 def telegram_id_of(crypto: Crypto, beneficiary: Beneficiary) -> int:
@@ -222,54 +237,78 @@ async def erase_person(
     reason: str,
     actor: str,
 ) -> list[str]:
-    """Delete every row about the person and leave a tombstone per case; returns the case codes.
+    """Delete every row about the person and leave a tombstone per case; returns the case codes
+    (none if they are not on file). See `erase_people`."""
+    return await erase_people(session, crypto, beneficiary_ids=[beneficiary_id], reason=reason, actor=actor)
 
-    Without `crypto` their chat's keyed hashes cannot be made, and the webhook queue and link
+
+async def erase_people(
+    session: AsyncSession,
+    crypto: Crypto | None,
+    *,
+    beneficiary_ids: Sequence[uuid.UUID],
+    reason: str,
+    actor: str,
+) -> list[str]:
+    """Delete every row about these people and leave a tombstone per case, in this session's
+    transaction, one statement a table for all of them; returns the case codes.
+
+    Without `crypto` their chats' keyed hashes cannot be made, and the webhook queue and link
     failures are left to their own short retention. Rows of erased tables that this session had
     loaded are detached from it: it must not write them afterwards.
     """
-    beneficiary = await session.get(Beneficiary, beneficiary_id)
-    if beneficiary is None:
+    if not beneficiary_ids:
         return []
     await session.flush()  # whatever the caller added (a last message to the chat) is written first
-    person = _person(crypto, beneficiary)
+    people = await _find(session, crypto, beneficiary_ids)
+    if people is None:
+        return []
     now = utcnow()
-    cases = (await session.execute(select(Case).where(Case.beneficiary_id == beneficiary_id))).scalars().all()
-    made_since = select(FullExport.id).where(FullExport.created_at >= person.created_at)
+    cases = (
+        await session.execute(
+            select(Case.id, Case.code, Case.stage, Case.created_at)
+            .where(Case.beneficiary_id.in_(people.ids))
+            .order_by(Case.created_at, Case.code)
+        )
+    ).all()
+    made_since = select(FullExport.id).where(FullExport.created_at >= people.since)
     exports = (await session.execute(made_since)).scalars().all()
     closed = await _closed_at(session, [case.id for case in cases if case.stage == "closed"])
     # Erased again after a restore (reapply): a tombstone the restore kept stays as it is.
     codes = [case.code for case in cases]
     kept_codes = select(CaseTombstone.code).where(CaseTombstone.code.in_(codes))
-    kept = set((await session.execute(kept_codes)).scalars())
-    for case in cases:
-        if case.code in kept:
-            continue
-        session.add(
-            CaseTombstone(
-                code=case.code,
-                opened_at=case.created_at,
-                closed_at=closed.get(case.id),
-                erased_at=now,
-                reason=reason,
-            )
+    kept = set((await session.execute(kept_codes)).scalars()) if codes else set()
+    session.add_all(
+        CaseTombstone(
+            code=case.code,
+            opened_at=case.created_at,
+            closed_at=closed.get(case.id),
+            erased_at=now,
+            reason=reason,
         )
-    for _name, statement in ERASURE:
-        await session.execute(statement(person))
+        for case in cases
+        if case.code not in kept
+    )
+    parameters = people.parameters()
+    for name, statement in ERASURE:
+        if name in _BY_HASH and not parameters[_BY_HASH[name]]:
+            continue
+        await session.execute(statement, parameters)
     erased_tables = {name for name, _ in ERASURE}
     for loaded in list(session.identity_map.values()):
         if getattr(loaded, "__tablename__", None) in erased_tables:
             session.expunge(loaded)
-    person_keys.forget(beneficiary_id)
     session.info[ERASED] = True
-    erasure_ledger.note_erased(session, beneficiary_id, reason)
-    for case in cases:
+    for person in people.ids:
+        person_keys.forget(person)
+        erasure_ledger.note_erased(session, person, reason)
+    for code in codes:
         await record_audit(
             session,
             actor=actor,
             action="beneficiary.erased",
             object_type="case",
-            object_id=case.code,
+            object_id=code,
             details={"reason": reason},
         )
     for export_id in exports:
@@ -281,19 +320,33 @@ async def erase_person(
             object_id=str(export_id),
             details={},
         )
-    return [case.code for case in cases]
+    return codes
 
 
-def _person(crypto: Crypto | None, beneficiary: Beneficiary) -> Person:
-    chat = telegram_id_of(crypto, beneficiary) if crypto is not None else 0
+async def _find(
+    session: AsyncSession, crypto: Crypto | None, beneficiary_ids: Sequence[uuid.UUID]
+) -> People | None:
+    """Those of these people who are on file (None if nobody is), with their chats' hashes when
+    `crypto` is given (their chats are then unsealed)."""
+    if crypto is None:
+        statement = select(Beneficiary.id, Beneficiary.created_at).where(Beneficiary.id.in_(beneficiary_ids))
+        found = (await session.execute(statement)).all()
+        if not found:
+            return None
+        return People([row.id for row in found], min(row.created_at for row in found), [], [])
+    statement = select(Beneficiary).where(Beneficiary.id.in_(beneficiary_ids))
+    beneficiaries = (await session.execute(statement)).scalars().all()
+    if not beneficiaries:
+        return None
+    chats = [str(chat) for chat in (telegram_id_of(crypto, b) for b in beneficiaries) if chat]
 
-    def hashes(purpose: str) -> tuple[str, ...]:
+    def hashes(purpose: str) -> list[str]:
         # Under every configured key: rows written before a key rotation are found too.
-        return tuple(crypto.blind_indexes(purpose, str(chat))) if crypto is not None and chat else ()
+        return [digest for chat in chats for digest in crypto.blind_indexes(purpose, chat)]
 
-    return Person(
-        beneficiary_id=beneficiary.id,
-        created_at=beneficiary.created_at,
+    return People(
+        ids=[beneficiary.id for beneficiary in beneficiaries],
+        since=min(beneficiary.created_at for beneficiary in beneficiaries),
         inbound_hashes=hashes(CHAT_PURPOSE),
         staff_chat_hashes=hashes(STAFF_CHAT_PURPOSE),
     )

@@ -302,11 +302,11 @@ async def test_a_purge_larger_than_a_batch_completes_and_a_stopped_run_is_resume
     ]
 
     # Stopped after two transactions: the first window's read, and the erasing of its three people.
-    stopped = await run(sessionmaker, crypto, scan=3, budget=60.0, max_batches=2)
+    stopped = await run(sessionmaker, crypto, scan=3, max_batches=2)
     assert stopped.closed == 3 and stopped.batches == 2
     assert sum([await world.exists(person) for person in people]) == 4
 
-    resumed = await run(sessionmaker, crypto, scan=3, budget=60.0)
+    resumed = await run(sessionmaker, crypto, scan=3)
     assert resumed.closed == 4
     # Two windows (3 people, then the last one: a short window ends the rule), each erased in one
     # transaction; then one batch per other rule and step.
@@ -339,27 +339,31 @@ async def test_a_rule_walks_past_candidates_it_keeps_to_the_ones_it_erases(
         for n in range(3)
     ]
 
-    report = await run(sessionmaker, crypto, scan=2, budget=60.0)
+    report = await run(sessionmaker, crypto, scan=2)
 
     assert report.unenrolled == 3
     assert all([await world.exists(person) for person in kept])
     assert not any([await world.exists(person) for person in erased])
 
 
-async def test_a_batch_of_people_ends_when_its_time_is_up_and_the_next_goes_on(
+async def test_a_window_is_erased_a_chunk_of_people_a_transaction(
     sessionmaker: Maker, crypto: Crypto
 ) -> None:
     world = World(sessionmaker, crypto)
     long_ago = NOW - POLICY.closed - dt.timedelta(days=1)
     people = [
         await world.person(last_active=long_ago, cases=[{"stage": "closed", "closed": long_ago}])
-        for _ in range(4)
+        for _ in range(5)
     ]
 
-    report = await run(sessionmaker, crypto, scan=50, budget=0.0)
+    # Stopped after the window's read and the first chunk of two: those two are gone, together.
+    stopped = await run(sessionmaker, crypto, scan=50, chunk=2, max_batches=2)
+    assert stopped.closed == 2
+    assert sorted([await world.exists(person) for person in people]) == [False] * 2 + [True] * 3
 
-    # No time at all: after the window's read, one person per transaction, and still everyone.
-    assert report.closed == 4 and report.batches == 1 + 4 + 1 + 6
+    report = await run(sessionmaker, crypto, scan=50, chunk=2)
+    # The window's read, then chunks of two and one; then one batch per other rule and step.
+    assert report.closed == 3 and report.batches == 1 + 2 + 1 + 6
     assert not any([await world.exists(person) for person in people])
 
 
