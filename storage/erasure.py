@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Delete, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import erasure_ledger, person_keys
+from storage import erasure_ledger, ops, person_keys
 from storage.crypto import Crypto
 from storage.engine import clear_erased
 from storage.inbound import CHAT_PURPOSE
@@ -391,8 +391,15 @@ async def reapply(
     """Erase again, the same way (their key first), everyone the ledger names who is in the database
     (a backup taken before their erasure was restored); how many. One transaction a person, each
     finding them again under a lock, so that two processes starting at once erase each one once.
+    Only the ledger's lines after the place this database was last checked up to are read (all of
+    them the first time, or when that place is not in this file); the place is then moved on.
     Raises `erasure_ledger.LedgerError` when the ledger cannot be read."""
-    people = ledger.people()
+    name = ledger.name()
+    if name is None:
+        return 0  # empty
+    async with maker() as session:
+        checked = await ops.marker(session, ops.replayed(name))
+    people, reached = ledger.people(after=erasure_ledger.Position.parse(checked and checked.detail))
     erased = 0
     for person in await erasure_ledger.present(maker, people):
         async with maker() as session:
@@ -405,6 +412,8 @@ async def reapply(
                 )
                 erased += 1
             await clear_logs_if_erased(session)
+    async with maker() as session, session.begin():
+        await ops.note(session, ops.replayed(name), reached.text())
     return erased
 
 

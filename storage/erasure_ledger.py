@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -126,8 +127,21 @@ class ErasureLedger:
     def entries(self) -> list[Entry]:
         """Every line; a line cut short by a crash (the last, or one marked `torn`) is left out: its
         commit was never attempted."""
+        return self.read()[0]
+
+    def read(self, after: Position | None = None) -> tuple[list[Entry], Position]:
+        """The lines after `after` (every line, if `after` is not a place in this file: the line
+        before it is not the one it names), and the place this read reached."""
         try:
-            text = self.path.read_text(encoding="ascii")
+            with self.path.open("rb") as file:
+                start = (
+                    after.offset
+                    if after is not None and _line_before(file, after.offset) == after.digest
+                    else 0
+                )
+                file.seek(start)
+                data = file.read()
+            text = data.decode("ascii")
         except FileNotFoundError:
             raise LedgerError(
                 f"The erasure ledger {self.path} does not exist: check INTAKE_ERASURE_LEDGER."
@@ -149,15 +163,75 @@ class ErasureLedger:
             try:
                 found.append(_parse(line))
             except ValueError:
+                where = f"Line {number}" if start == 0 else f"A line (byte {start} on)"
                 raise LedgerError(
-                    f"Line {number} of the erasure ledger {self.path} is not an erasure record: restore "
+                    f"{where} of the erasure ledger {self.path} is not an erasure record: restore "
                     "the file from its own backup (docs/DATA-PROTECTION.md, the erasure ledger)."
                 ) from None
-        return found
+        if not complete:
+            reached = after if start and after is not None else Position(0, _digest(b""))
+        else:
+            reached = Position(start + len(data) - len(cut), _digest(complete[-1].encode("ascii")))
+        return found, reached
 
-    def people(self) -> dict[uuid.UUID, str]:
-        """Everyone the ledger names, with the reason of their last erasure."""
-        return {entry.person: entry.reason for entry in self.entries()}
+    def name(self) -> str | None:
+        """What tells this ledger from another (each machine keeps its own): the digest of its first
+        line, which no other ledger has; None while it is empty."""
+        try:
+            with self.path.open("rb") as file:
+                first = file.readline()
+        except OSError:
+            return None
+        return _digest(first[:-1]) if first.endswith(b"\n") else None
+
+    def people(self, after: Position | None = None) -> tuple[dict[uuid.UUID, str], Position]:
+        """Everyone the ledger names (after `after`), with the reason of their last erasure, and the
+        place the read reached."""
+        entries, reached = self.read(after)
+        return {entry.person: entry.reason for entry in entries}, reached
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a ledger: the byte after a whole line, and that line's digest (another file, or
+    this one restored from an older copy, does not have the same line there). A database keeps, for
+    each ledger, the place up to which it was last checked against it (storage.ops.replayed): a
+    restored backup brings back its own, older place, so what was erased since is read again."""
+
+    offset: int
+    digest: str
+
+    def text(self) -> str:
+        return f"{self.offset} {self.digest}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Position | None:
+        offset, _, digest = (text or "").partition(" ")
+        return cls(int(offset), digest) if offset.isdigit() and digest else None
+
+
+def _digest(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()[:32]
+
+
+# A line is shorter than this (a time, a state, an id and a reason that is a short identifier).
+_LONGEST_LINE = 512
+
+
+def _line_before(file: BinaryIO, offset: int) -> str | None:
+    """The digest of the whole line that ends just before `offset` (None if none does there)."""
+    if offset <= 0:
+        return _digest(b"") if offset == 0 else None
+    file.seek(0, os.SEEK_END)
+    if offset > file.tell():
+        return None
+    begin = max(0, offset - _LONGEST_LINE)
+    file.seek(begin)
+    chunk = file.read(offset - begin)
+    if not chunk.endswith(b"\n"):
+        return None
+    line = chunk[:-1].rsplit(b"\n", 1)[-1]
+    return _digest(line)
 
 
 def _sync_folder(folder: Path) -> None:

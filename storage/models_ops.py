@@ -19,7 +19,10 @@ class OpsMarker(Base):
       opened (`sealed`), opened at every start so that a wrong `INTAKE_DATA_KEYS` stops the
       processes with one sentence instead of treating returning people as new;
     - `erasure_ledger`: when this database's erasures were first written to an erasure ledger
-      (storage.erasure_ledger), so that a start that finds the ledger missing knows it was lost.
+      (storage.erasure_ledger), so that a start that finds the ledger missing knows it was lost;
+    - `replayed <ledger>`: how far into that erasure ledger (each machine keeps its own) this
+      database was last checked (`detail`: a byte offset and a digest of the line before it), so
+      that a start reads only the newer lines.
 
     Who may read it: administrators, on the operations page. How long it is kept: as long as the
     installation. How it is erased: never with a person, it holds nothing about anyone.
@@ -28,8 +31,8 @@ class OpsMarker(Base):
     __tablename__ = "ops_markers"
     __encrypted__ = ("sealed",)
 
-    # Which fact: `sender_heartbeat`, `key_check` or `erasure_ledger` (named `id` as every sealed
-    # row's key is: the rotation and the sealing bind a value to its row by it).
+    # Which fact: `sender_heartbeat`, `key_check`, `erasure_ledger` or `replayed …` (named `id`
+    # as every sealed row's key is: the rotation and the sealing bind a value to its row by it).
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[str | None] = mapped_column(String(120))

@@ -40,6 +40,22 @@ async def beat(session: AsyncSession, name: str, detail: str, *, now: dt.datetim
         marker.at, marker.detail = now or utcnow(), detail
 
 
+def replayed(ledger: str) -> str:
+    """The marker of how far into the erasure ledger named `ledger` (ErasureLedger.name) this
+    database was last checked (its `detail`: storage.erasure_ledger.Position)."""
+    return f"replayed {ledger[:16]}"
+
+
+async def note(session: AsyncSession, name: str, detail: str) -> None:
+    """The marker `name` written with the time and `detail`, whoever wrote it before (processes
+    starting together: the last one's stands)."""
+    now = utcnow()
+    insert = dialect_insert(session, OpsMarker).values(id=name, at=now, detail=detail)
+    await session.execute(
+        insert.on_conflict_do_update(index_elements=["id"], set_={"at": now, "detail": detail})
+    )
+
+
 async def marker(session: AsyncSession, name: str) -> OpsMarker | None:
     return await session.get(OpsMarker, name)
 

@@ -25,7 +25,15 @@ from intake.startup import erased_again, ledger_missing, open_ledger, reapply_er
 from storage.crypto import PERSON_KEYS, Crypto
 from storage.engine import clear_erased, create_sessionmaker
 from storage.erasure import clear_logs_if_erased, erase_person
-from storage.erasure_ledger import DONE, INTENT, ErasureLedger, LedgerError, ledger_info, note_erased
+from storage.erasure_ledger import (
+    DONE,
+    INTENT,
+    ErasureLedger,
+    LedgerError,
+    Position,
+    ledger_info,
+    note_erased,
+)
 from storage.models import Beneficiary, Case
 from storage.models_keys import PersonKey
 from storage.schema import Base
@@ -58,8 +66,9 @@ async def erase(maker: Maker, crypto: Crypto, person: uuid.UUID) -> None:
 
 
 class Backup:
-    """The whole database as it is now, put back later over what is there: SQLite's file copied
-    (after a checkpoint) and copied back; on PostgreSQL every row read, and those missing put back."""
+    """The whole database as it is now, put back later in place of what is there: SQLite's file
+    copied (after a checkpoint) and copied back; on PostgreSQL every row read, and every table
+    emptied and filled with them again."""
 
     def __init__(self, database: Database, engine: AsyncEngine, where: Path) -> None:
         self.database, self.engine, self.where = database, engine, where
@@ -84,14 +93,11 @@ class Backup:
             shutil.copyfile(self.where, self.path())
             return
         async with self.engine.begin() as connection:
-            for table in Base.metadata.sorted_tables:
-                keys = list(table.primary_key.columns)
-                there = {tuple(row) for row in await connection.execute(select(*keys))}
-                missing = [
-                    row for row in self.rows[table.name] if tuple(row[k.name] for k in keys) not in there
-                ]
-                if missing:
-                    await connection.execute(insert(table), missing)
+            tables = Base.metadata.sorted_tables
+            await connection.exec_driver_sql(f"TRUNCATE {', '.join(table.name for table in tables)}")
+            for table in tables:
+                if self.rows[table.name]:
+                    await connection.execute(insert(table), self.rows[table.name])
 
     def path(self) -> str:
         return str(make_url(self.database.url).database)
@@ -138,6 +144,68 @@ async def test_a_restored_backup_from_before_an_erasure_is_erased_again_at_start
     assert await start(engine, maker, crypto, ledger) == 0
     states = [line.split(" ")[1] for line in ledger.path.read_text().splitlines()]
     assert states == [INTENT, DONE, INTENT, DONE]  # the first erasure and the one at start
+
+
+async def test_a_start_reads_the_lines_written_since_the_last_one_and_a_restore_brings_its_place_back(
+    database: Database,
+    engine: AsyncEngine,
+    maker: Maker,
+    crypto: Crypto,
+    ledger: ErasureLedger,
+    tmp_path: Path,
+) -> None:
+    first, second, kept = [await person_with_everything(maker, crypto, 720_020 + n) for n in range(3)]
+    await erase(maker, crypto, first)
+    assert await start(engine, maker, crypto, ledger) == 0
+    # The database now says how far it was checked: a backup taken here holds that place.
+    backup = Backup(database, engine, tmp_path / "backup.db")
+    await backup.take()
+    await erase(maker, crypto, second)
+    assert await start(engine, maker, crypto, ledger) == 0
+    # Lines the database was checked against are not read again: one damaged since stops no start.
+    text = ledger.path.read_text()
+    lines = text.splitlines(keepends=True)
+    lines[1] = lines[1].replace(str(first), "x" * 36)  # the first one's done line, as long
+    ledger.path.write_text("".join(lines))
+    assert await start(engine, maker, crypto, ledger) == 0
+
+    # The backup comes back with its own older place: the lines since (the second erasure) are
+    # read again, and the second person, back with the backup, erased again.
+    ledger.path.write_text(text)
+    await backup.restore()
+    assert await count(maker, Beneficiary, id=second) == 1
+    assert await start(engine, maker, crypto, ledger) == 1
+    assert await count(maker, Beneficiary, id=second) == await count(maker, PersonKey, id=second) == 0
+    assert await count(maker, Beneficiary, id=kept) == 1
+
+
+async def test_a_place_that_does_not_fit_the_ledger_makes_the_whole_ledger_read(
+    database: Database,
+    engine: AsyncEngine,
+    maker: Maker,
+    crypto: Crypto,
+    ledger: ErasureLedger,
+    tmp_path: Path,
+) -> None:
+    person = await person_with_everything(maker, crypto, 720_030)
+    backup = Backup(database, engine, tmp_path / "backup.db")
+    await backup.take()
+    await erase(maker, crypto, person)
+    copy = ledger.path.read_text()  # the ledger's own backup, with the erasure
+    ledger.append(DONE, [(uuid.uuid4(), "request")] * 3, at=dt.datetime.now(dt.UTC))
+    assert await start(engine, maker, crypto, ledger) == 0  # the database is checked to the end
+    # Both restored: the database from before the erasure (without a place), the ledger from its
+    # own older, shorter copy.
+    await backup.restore()
+    ledger.path.write_text(copy)
+    assert await start(engine, maker, crypto, ledger) == 1
+    assert await count(maker, Beneficiary, id=person) == 0
+    # A place past the end of the file, or whose line is another: every line is read.
+    for position in (Position(10**6, "0" * 32), Position(len(copy), "0" * 32)):
+        assert ledger.read(after=position)[0] == ledger.entries()
+    assert [entry.person for entry in ledger.entries()] == [person] * 4  # the erasure, and at start
+    _, reached = ledger.read()
+    assert ledger.read(after=reached) == ([], reached)
 
 
 async def test_the_ledger_names_people_by_random_id_only_is_private_and_on_the_disk(
