@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from bot.flood import FloodLimit, parse_flood_limit
 from intake import speedups
@@ -19,7 +18,7 @@ from programme.reminders import ReminderPolicy, parse_offsets, parse_quiet_hours
 from programme.retention import RetentionPolicy
 from programme.staff_alerts import DEFAULT_ESCALATE_AFTER, AlertPolicy, parse_duration
 from storage.crypto import KeyConfigError, generate_key, parse_keys
-from storage.engine import is_sqlite
+from storage.engine import sqlite_file
 
 # Telegram's rule for setWebhook's secret_token is 1-256 of these; we ask for at least 16 so that
 # it cannot be guessed (it is the only thing that tells Telegram's requests from anyone else's).
@@ -244,10 +243,8 @@ class Settings(BaseSettings):
         ./var/erasure-ledger beside a PostgreSQL database."""
         if self.erasure_ledger and self.erasure_ledger.strip():
             return Path(self.erasure_ledger.strip())
-        database = make_url(self.database_url).database if is_sqlite(self.database_url) else None
-        if database and database != ":memory:" and not database.startswith("file:"):
-            return Path(database).parent / "erasure-ledger"
-        return Path("var") / "erasure-ledger"
+        database = sqlite_file(self.database_url)
+        return (Path("var") if database is None else database.parent) / "erasure-ledger"
 
     def retention_policy(self) -> RetentionPolicy:
         return RetentionPolicy(

@@ -68,13 +68,20 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database on disk (none for PostgreSQL, memory or a `file:` URI)."""
+    database = make_url(url).database if is_sqlite(url) else None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        return Path(database)
+    return None
+
+
 def _prepare_sqlite_file(url: str) -> None:
     """The database file's folder, and the file itself created readable by its owner alone: SQLite
     would create it with the process's umask (usually world-readable), and its write-ahead log and
     shared-memory files take the database file's permissions."""
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        path = Path(database)
+    path = sqlite_file(url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
