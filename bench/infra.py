@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import secrets
 import signal
 import socket
@@ -33,6 +34,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
+    """A free port, closed again, for a child that must be told its port before it starts (and may
+    lose it to another process meanwhile): a server that can, binds port 0 itself and says where."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -163,6 +166,18 @@ class Child:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode or 0
+
+    async def logged(self, pattern: str) -> re.Match[str]:
+        """The first match of `pattern` in its log, once it writes one; fails at once if it ended."""
+        found = None
+        while found is None:
+            text = self.log.read_text(errors="replace")
+            if (found := re.search(pattern, text)) is None:
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"{self.log.name}: the process ended first\n{text[-2000:]}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 0.02)
+        return found
 
     def memory_mib(self) -> tuple[float, float]:
         """Resident memory now and at its peak, in MiB."""

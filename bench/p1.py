@@ -106,6 +106,8 @@ async def run_p1(
                 "INTAKE_FLOOD_LIMIT": flood_limit,
             }
             if mode == "webhook":
+                # Chosen before it starts: the webhook URL it gives Telegram names the port (a proxy
+                # on a port of its own in between would add its hop to what is measured).
                 port = free_port()
                 settings |= {
                     "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}{WEBHOOK_PATH}",

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from bench.crowd import Crowd, screening_steps
-from bench.infra import Child, child_environment, free_port
+from bench.infra import Child, child_environment
 from sandbox.server import SandboxServer
 from wording.languages import create_i18n
 
@@ -40,18 +40,19 @@ class MemoryResult:
 
 
 async def _demo_first_answer(directory: Path) -> float:
-    sandbox_port = free_port()
-    environment = child_environment(INTAKE_CONSOLE_ADDR=f"127.0.0.1:{free_port()}")
+    # Free ports it binds itself; the sandbox's is read from what it prints (the console's is not used).
+    environment = child_environment(INTAKE_CONSOLE_ADDR="127.0.0.1:0")
     started = time.monotonic()
     child = await Child.start(
-        ["-m", "intake", "demo", "--sandbox-port", str(sandbox_port)],
+        ["-m", "intake", "demo", "--sandbox-port", "0"],
         environment,
         directory / "demo.log",
         cwd=directory,
     )
     try:
-        base = f"http://127.0.0.1:{sandbox_port}/sandbox/api"
         async with aiohttp.ClientSession() as http, asyncio.timeout(120):
+            sandbox_url = (await child.logged(r"Web phone \(chat as a migrant\): (http://\S+?)/?\n"))[1]
+            base = f"{sandbox_url}/sandbox/api"
             bot_id = None
             while bot_id is None:
                 with contextlib.suppress(aiohttp.ClientError):

@@ -55,6 +55,7 @@ from storage.outbox import recover_orphans
 from wording.languages import create_i18n
 
 if TYPE_CHECKING:
+    from aiohttp import web
     from starlette.applications import Starlette
 
 log = logging.getLogger(__name__)
@@ -321,6 +322,12 @@ def bound_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def runner_url(runner: web.AppRunner) -> str:
+    """Where a started server listens (with INTAKE_WEBHOOK_ADDR's port 0: the free one it got)."""
+    host, port = runner.addresses[0][:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 async def run_console(
     runtime: Runtime, stop: asyncio.Event, bot: Bot | None = None, *, sock: socket.socket
 ) -> None:
@@ -422,7 +429,7 @@ async def run_webhook(
             )
         except TelegramAPIError as error:
             raise SettingsError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {error.message}") from None
-        log.info("webhook mode: listening on %s", settings.webhook_addr)
+        log.info("webhook mode: listening on %s", runner_url(runner))
         settle_heap()
         await consumer.run(stop)
         log.info("webhook mode: stopped; %s", ", ".join(f"{name} {n}" for name, n in consumer.stats.items()))

@@ -248,7 +248,11 @@ async def claim(
         .where(expired & OutboxMessage.attempt_started_at.is_not(None))
         .values(status=Status.UNCERTAIN, error=STOPPED_AFTER_SENDING, lease_until=None)
     )
-    due = or_((OutboxMessage.status == Status.PENDING) & (OutboxMessage.not_before <= now), expired)
+    # Only the dead sender's unattempted rows are taken again. On PostgreSQL each statement sees what
+    # was committed before it began: an attempted row committed between the two statements is left
+    # for the next claim to settle uncertain, never taken here to be sent a second time.
+    unattempted = expired & OutboxMessage.attempt_started_at.is_(None)
+    due = or_((OutboxMessage.status == Status.PENDING) & (OutboxMessage.not_before <= now), unattempted)
     chosen = (
         select(OutboxMessage.id)
         .where(due)

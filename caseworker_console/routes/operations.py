@@ -25,7 +25,6 @@ from caseworker_console.views import local_time
 from programme.text import N_
 from storage import ops
 from storage.migrate import SchemaState, schema_state_of
-from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,7 @@ def _lanes(
 async def operations(request: Request) -> Response:
     translate = gettext_for(request)
     db = database(request)
-    now = utcnow()
+    now = config(request).clock()
     connection = await db.connection()
     backend = BACKENDS.get(connection.dialect.name, connection.dialect.name)
     version = connection.dialect.server_version_info

@@ -12,6 +12,7 @@ browser tests share is in tests/console/browser.py.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -168,6 +169,17 @@ class Keyboard:
 @pytest.fixture
 async def console_url(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[str]:
     async with serving(create_app(sessionmaker=sessionmaker, crypto=crypto)) as url:
+        yield url
+
+
+@pytest.fixture
+async def console_at_now(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime
+) -> AsyncIterator[str]:
+    """The console with its clock standing at the test's moment (`now`), for pages whose "today" or
+    "minutes ago" the test checks: the same whatever the hour, and however long the browser takes.
+    Its sessions begin and end by that clock too (a sign-in through its form is made at `now`)."""
+    async with serving(create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: now)) as url:
         yield url
 
 
@@ -511,16 +523,19 @@ async def test_a_caseworker_takes_a_case_confirms_screening_and_replies_by_keybo
 
 
 async def test_a_caseworker_reads_the_calendar_marks_a_no_show_and_proposes_a_time_in_the_browser(
-    console_url: str,
+    console_at_now: str,
     database: Database,
     make_user: MakeUser,
     seed_person: SeedPerson,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
+    # The console's today is the test's: the calendar's week and what may be marked follow from it.
+    console_url = console_at_now
     leyla = await make_user("leyla", display_name="Leyla Caseworker")
     case = await seed_person(code=CODE, name="Olga Petrova", stage="screening", assigned_to=leyla.id)
     office = await office_with(sessionmaker)
-    today, later = baku_day(0), baku_day(2)
+    today, later = baku_day(0, now), baku_day(2, now)
     missed = await book(sessionmaker, case, office, at(today, 9))
     shots = ARTIFACTS / database.backend
     shots.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import asyncio
 import zoneinfo
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
@@ -43,10 +44,32 @@ BOT_ID = 6161616161
 pytestmark = BROWSER_TEST
 
 
+# What a wait on the worker's loops gives up after if they run and the awaited state never comes: a
+# hang's guard, far beyond the second or two they take; a loop that stopped fails the wait at once.
+HANG = 120.0
+
+
+@dataclass
+class Delivery:
+    """The sandbox's phone, and the worker's two loops (campaigns, sender) delivering to it."""
+
+    phone: SandboxClient
+    loops: dict[str, asyncio.Task[None]]
+
+    async def until(self, check: Callable[[], Awaitable[bool]], what: str) -> None:
+        """Poll `check` until it is true. A loop that stopped meanwhile (nothing would come then)
+        fails the wait at once, with its exception."""
+        async with asyncio.timeout(HANG):
+            while not await check():
+                await asyncio.wait(self.loops.values(), timeout=0.1, return_when=asyncio.FIRST_COMPLETED)
+                for name, loop in self.loops.items():
+                    if loop.done():
+                        error = None if loop.cancelled() else loop.exception()
+                        raise AssertionError(f"the {name} loop stopped while waiting for {what}") from error
+
+
 @pytest.fixture
-async def delivery(
-    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
-) -> AsyncIterator[SandboxClient]:
+async def delivery(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> AsyncIterator[Delivery]:
     """The sandbox, and the worker's two loops (campaigns, sender) running against it."""
     async with SandboxServer() as sandbox, SandboxClient(sandbox.url, BOT_ID) as phone:
         bot = create_bot(TOKEN, sandbox.url)
@@ -54,12 +77,15 @@ async def delivery(
         stop = asyncio.Event()
         sender = Sender(bot, sessionmaker, crypto, rate=25, idle_interval=0.05)
         worker = campaign_worker(sessionmaker, crypto, zone=zoneinfo.ZoneInfo("Asia/Baku"), interval=0.2)
-        running = [asyncio.create_task(sender.run(stop)), asyncio.create_task(worker.run(stop))]
+        loops = {
+            "sender": asyncio.create_task(sender.run(stop)),
+            "campaign": asyncio.create_task(worker.run(stop)),
+        }
         try:
-            yield phone
+            yield Delivery(phone, loops)
         finally:
             stop.set()
-            await asyncio.gather(*running)
+            await asyncio.gather(*loops.values())
             await bot.session.close()
 
 
@@ -69,9 +95,9 @@ async def test_an_officer_sends_a_campaign_and_follows_pauses_and_resumes_it_in_
     make_user: MakeUser,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
-    delivery: SandboxClient,
+    delivery: Delivery,
 ) -> None:
-    phone = delivery
+    phone = delivery.phone
     await make_user("olga", role="outreach", display_name="Olga Outreach")
     people = await recipients(phone, sessionmaker, crypto, 6)
     languages = ["ru", "ru", "ru", "tr", "tr", "fa"]
@@ -117,10 +143,10 @@ async def test_an_officer_sends_a_campaign_and_follows_pauses_and_resumes_it_in_
 
         # The page masks counts under 5 (as the figures page does): the first delivery is watched at
         # the phone, then the pause comes while most are still to go.
-        for _ in range(300):
-            if [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"]:
-                break
-            await asyncio.sleep(0.1)
+        async def first_sent() -> bool:
+            return any(entry["method"] == "sendMessage" for entry in await phone.call_log())
+
+        await delivery.until(first_sent, "the first message")
         # The progress fragment is polled by campaign.js: "remaining" drops from 6 under 5 (masked)
         # without a reload.
         await expect(page.locator("#campaign-progress [data-figure='remaining']")).to_have_text("<5")

@@ -5,7 +5,6 @@ warning; the sandbox shows the message went to exactly those three, once each.""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections import Counter
@@ -15,7 +14,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.campaigns import CampaignStatus
-from sandbox.client import SandboxClient
 from storage.crypto import Crypto
 from storage.models import OutboxMessage, StaffUser, utcnow
 from storage.models_outreach import Campaign
@@ -23,7 +21,7 @@ from storage.outbox import Status
 from tests.conftest import Database
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
 from tests.console.test_console_browser import console_url
-from tests.console.test_console_campaign_browser import delivery
+from tests.console.test_console_campaign_browser import Delivery, delivery
 from tests.outreach.conftest import recipients
 
 __all__ = ["console_url", "delivery"]  # the fixtures, shared with the other browser tests
@@ -31,13 +29,6 @@ __all__ = ["console_url", "delivery"]  # the fixtures, shared with the other bro
 MakeUser = Callable[..., Awaitable[StaffUser]]
 
 pytestmark = BROWSER_TEST
-
-
-async def until(check: Callable[[], Awaitable[bool]], *, within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 async def statuses(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: uuid.UUID) -> Counter[str]:
@@ -54,9 +45,9 @@ async def test_an_officer_sends_a_campaign_again_to_exactly_its_uncertain_recipi
     make_user: MakeUser,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
-    delivery: SandboxClient,
+    delivery: Delivery,
 ) -> None:
-    phone = delivery
+    phone = delivery.phone
     olga = await make_user("olga", role="outreach", display_name="Olga Outreach")
     people = await recipients(phone, sessionmaker, crypto, 8)
     chat_of = {beneficiary: user for user, beneficiary in people}
@@ -81,7 +72,7 @@ async def test_an_officer_sends_a_campaign_again_to_exactly_its_uncertain_recipi
             found = await session.get(Campaign, campaign_id, populate_existing=True)
             return found is not None and found.expanded_at is not None
 
-    await until(expanded)
+    await delivery.until(expanded, "the campaign in the outbox")
     # Five went out before the crash; three had been claimed and their requests started by a sender
     # that died (its lease over): what a kill -9 mid-campaign leaves.
     async with sessionmaker() as session, session.begin():
@@ -113,11 +104,13 @@ async def test_an_officer_sends_a_campaign_again_to_exactly_its_uncertain_recipi
         async with sessionmaker() as session:
             found = await session.get(Campaign, campaign_id, populate_existing=True)
             done = found is not None and found.status == CampaignStatus.DONE
-        return done and await statuses(sessionmaker, campaign_id) == Counter(
-            {Status.SENT: 5, Status.UNCERTAIN: 3}
-        )
+        seen = await statuses(sessionmaker, campaign_id)
+        # The dead sender's rows are settled uncertain, never taken to be sent again: fails at once.
+        assert seen[Status.SENT] == 5 and seen[Status.PENDING] == seen[Status.PAUSED] == 0, seen
+        return done and seen == Counter({Status.SENT: 5, Status.UNCERTAIN: 3})
 
-    await until(settled)  # the running sender settled the dead one's rows uncertain, never sent them
+    # The running sender settled the dead one's rows uncertain, and the worker the campaign done.
+    await delivery.until(settled, "the campaign settled")
     assert [entry for entry in await phone.call_log() if entry["method"] == "sendMessage"] == []
 
     shots = ARTIFACTS / database.backend

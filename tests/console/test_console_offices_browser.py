@@ -25,26 +25,30 @@ from tests.bot.test_journey import tap_and_wait
 from tests.bot.test_screening import Translate
 from tests.conftest import Database
 from tests.console.browser import ARTIFACTS, BROWSER_TEST, chromium, open_page, playwright_api, sign_in
-from tests.console.test_console_browser import console_url
+from tests.console.test_console_browser import console_at_now
 from tests.console.test_console_office_booking import bot_process, phone, sandbox, working_days
 from wording import dates
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 
 pytestmark = BROWSER_TEST
-__all__ = ["bot_process", "console_url", "phone", "sandbox"]  # fixtures shared with other tests
+__all__ = ["bot_process", "console_at_now", "phone", "sandbox"]  # fixtures shared with other tests
 
 TIMES = [dt.time(10), dt.time(11), dt.time(14), dt.time(15)]
 
 
 async def test_an_administrator_sets_up_an_office_from_an_empty_database_and_a_person_books_it(
-    console_url: str,
+    console_at_now: str,
     database: Database,
     make_user: MakeUser,
     phone: SandboxClient,
     t: Translate,
     sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
 ) -> None:
+    # The console's clock and the bot's stand at the test's moment: the coming year's holidays and
+    # the days the bot offers follow from the same today, whatever the hour.
+    console_url = console_at_now
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Office))).scalar_one() == 0
         assert (await session.execute(select(func.count()).select_from(Case))).scalar_one() == 0
@@ -54,7 +58,7 @@ async def test_an_administrator_sets_up_an_office_from_an_empty_database_and_a_p
     shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     expect = playwright_api.expect
-    today = dt.datetime.now(BAKU).date()
+    today = now.astimezone(BAKU).date()
     async with chromium() as browser:
         page = await open_page(browser, problems)
         await sign_in(page, console_url, "aysel")

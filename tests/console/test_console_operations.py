@@ -11,9 +11,11 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 from aiogram import Bot
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from bot.factory import create_bot
 from caseworker_console.app import create_app
@@ -23,7 +25,7 @@ from sandbox.server import SandboxServer
 from storage import ops
 from storage.crypto import Crypto
 from storage.migrate import newest_revision
-from storage.models import OutboxMessage, ProcessedUpdate, StaffUser, utcnow
+from storage.models import OutboxMessage, ProcessedUpdate, StaffUser
 from storage.models_appointments import Office
 from storage.models_staff_link import StaffTelegramLink
 from tests.console.conftest import BASE_URL
@@ -99,14 +101,23 @@ async def test_a_new_installation_says_what_is_not_running_yet(
     assert checks(await client.get("/operations"))["keys"] == ("yes", "The data keys open the data.", "")
 
 
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime) -> Starlette:
+    """The console, its clock at the test's moment: what the page calls late, stopped or minutes ago
+    is by it."""
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=lambda: now)
+
+
+# A moment unlike the machine's: the page reads the console's clock, not the time it is.
+@pytest.mark.parametrize("now", [dt.datetime(2026, 3, 4, 5, 30, tzinfo=dt.UTC)], ids=["set-clock"])
 async def test_a_running_worker_its_backlog_and_the_bots_last_update(
     client: httpx.AsyncClient,
     sign_in_as: SignIn,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     await sign_in_as("adam", role="admin")
-    now = utcnow()
     async with sessionmaker() as session, session.begin():
         await ops.beat(session, ops.SENDER_HEARTBEAT, who(), now=now - dt.timedelta(seconds=5))
         session.add(ProcessedUpdate(bot_id=BOT_ID, update_id=41, processed_at=now - dt.timedelta(hours=3)))
@@ -176,13 +187,16 @@ async def test_the_webhook_status_comes_from_telegram(
     sign_in_as: SignIn,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
+    now: dt.datetime,
 ) -> None:
     """Through the sandbox: a webhook Telegram cannot deliver to shows its waiting update and error."""
     async with SandboxServer() as sandbox:
         bot: Bot = create_bot(TOKEN, sandbox.url)
         try:
             await sign_in_as("adam", role="admin")
-            app = create_app(sessionmaker=sessionmaker, crypto=crypto, webhook_info=bot.get_webhook_info)
+            app = create_app(
+                sessionmaker=sessionmaker, crypto=crypto, webhook_info=bot.get_webhook_info, clock=lambda: now
+            )
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url=BASE_URL, cookies=client.cookies
             ) as with_bot:
@@ -219,6 +233,7 @@ async def test_the_setup_checklist_stays_until_each_step_is_done(
     crypto: Crypto,
     sign_in_as: SignIn,
     client: httpx.AsyncClient,
+    now: dt.datetime,
 ) -> None:
     admin = await sign_in_as("adam", role="admin")
     page = await client.get("/accounts")
@@ -249,6 +264,7 @@ async def test_the_setup_checklist_stays_until_each_step_is_done(
     named = create_app(
         sessionmaker=sessionmaker,
         crypto=crypto,
+        clock=lambda: now,
         data_controller="Bridge Aid Association",
         data_contact="privacy@bridge-aid.example",
     )

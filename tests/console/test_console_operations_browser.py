@@ -18,24 +18,25 @@ from outreach.heartbeat import who
 from storage import ops
 from storage.crypto import Crypto
 from storage.migrate import newest_revision
-from storage.models import OutboxMessage, ProcessedUpdate, StaffUser, utcnow
+from storage.models import OutboxMessage, ProcessedUpdate, StaffUser
 from storage.models_appointments import Office
 from tests.conftest import Database
 from tests.console.browser import BROWSER_TEST, chromium, open_page, playwright_api, sign_in
-from tests.console.test_console_browser import console_url
+from tests.console.test_console_browser import console_at_now
 
 MakeUser = Callable[..., Awaitable[StaffUser]]
 
 pytestmark = BROWSER_TEST
-__all__ = ["console_url"]  # the fixture, shared with the other browser tests
+__all__ = ["console_at_now"]  # the fixture, shared with the other browser tests
 
 HEAD = newest_revision()
 
 
-async def running_installation(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> None:
-    """A worker that beat a few seconds ago, a reply due for ten minutes, the bot's last update,
-    and the key check a process writes at start."""
-    now = utcnow()
+async def running_installation(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime
+) -> None:
+    """A worker that beat a few seconds before `now` (the console's clock), a reply due for ten
+    minutes, the bot's last update, and the key check a process writes at start."""
     async with sessionmaker() as session, session.begin():
         await ops.beat(session, ops.SENDER_HEARTBEAT, who(), now=now - dt.timedelta(seconds=3))
         await ops.check_keys(session, crypto)
@@ -53,15 +54,18 @@ async def running_installation(sessionmaker: async_sessionmaker[AsyncSession], c
 
 
 async def test_the_first_administrator_sees_the_checklist_and_the_operations_page(
-    console_url: str,
+    console_at_now: str,
     database: Database,
     make_user: MakeUser,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     tmp_path: Path,
+    now: dt.datetime,
 ) -> None:
+    # The page's "minutes ago" and "running" are by the console's clock, standing at `now`.
+    console_url = console_at_now
     await make_user("adam", role="admin", display_name="Adam Admin")
-    await running_installation(sessionmaker, crypto)
+    await running_installation(sessionmaker, crypto, now)
     shots = tmp_path / database.backend
     shots.mkdir()
     problems: list[str] = []
@@ -101,16 +105,19 @@ async def test_the_first_administrator_sees_the_checklist_and_the_operations_pag
 
 
 async def test_the_checklist_and_the_operations_page_in_russian_and_azerbaijani(
-    console_url: str,
+    console_at_now: str,
     database: Database,
     make_user: MakeUser,
     sessionmaker: async_sessionmaker[AsyncSession],
     crypto: Crypto,
     tmp_path: Path,
+    now: dt.datetime,
 ) -> None:
+    # The page's "minutes ago" and "running" are by the console's clock, standing at `now`.
+    console_url = console_at_now
     await make_user("ruslan", role="admin", language="ru", display_name="Руслан")
     await make_user("aysel", role="admin", language="az", display_name="Aysel")
-    await running_installation(sessionmaker, crypto)
+    await running_installation(sessionmaker, crypto, now)
     async with sessionmaker() as session, session.begin():
         session.add(
             Office(

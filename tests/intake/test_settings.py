@@ -98,7 +98,7 @@ def test_every_setting_is_read_from_its_environment_name_and_documented_in_the_r
     [
         ("INTAKE_TIMEZONE", "Mars/Olympus", "INTAKE_TIMEZONE is invalid: unknown time zone 'Mars/Olympus'."),
         ("INTAKE_CONSOLE_ADDR", "8000", "INTAKE_CONSOLE_ADDR is invalid: expected host:port"),
-        ("INTAKE_WEBHOOK_ADDR", "127.0.0.1:0", "INTAKE_WEBHOOK_ADDR is invalid: expected host:port"),
+        ("INTAKE_WEBHOOK_ADDR", "127.0.0.1:65536", "INTAKE_WEBHOOK_ADDR is invalid: expected host:port"),
         ("INTAKE_SEND_RATE", "0", "INTAKE_SEND_RATE is invalid:"),
         (
             "INTAKE_CONSOLE_URL",
@@ -143,9 +143,11 @@ def test_a_malformed_setting_is_one_sentence(
     assert "\n" not in str(raised.value)
 
 
-def test_the_console_may_take_a_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_console_and_the_webhook_may_take_a_free_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTAKE_CONSOLE_ADDR", "127.0.0.1:0")
-    assert load_settings().console_port == 0
+    monkeypatch.setenv("INTAKE_WEBHOOK_ADDR", "127.0.0.1:0")
+    settings = load_settings()
+    assert (settings.console_port, settings.webhook_port) == (0, 0)
 
 
 def test_missing_token_and_keys_are_explained() -> None:

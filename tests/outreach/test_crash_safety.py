@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiogram import Bot
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from outreach.sender import Sender
@@ -52,6 +53,53 @@ async def test_a_row_whose_attempt_had_started_is_settled_uncertain_and_never_re
     async with sessionmaker() as session:
         assert (await session.execute(select(OutboxMessage.status))).scalars().all() == [Status.UNCERTAIN]
     assert await phone.bot_messages(user) == []
+
+
+class CommittedBetweenStatements:
+    """A claim's session, after whose first statement `meanwhile` runs in its transaction: what
+    another transaction committing between the two statements shows the second on PostgreSQL (each
+    statement sees what was committed before it began)."""
+
+    def __init__(self, session: AsyncSession, meanwhile: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        self._session = session
+        self._meanwhile: Callable[[AsyncSession], Awaitable[None]] | None = meanwhile
+
+    def get_bind(self) -> Any:
+        return self._session.get_bind()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._session.execute(*args, **kwargs)
+        if self._meanwhile is not None:
+            meanwhile, self._meanwhile = self._meanwhile, None
+            await meanwhile(self._session)
+        return result
+
+
+async def test_a_row_a_dead_sender_attempted_is_not_claimed_again_when_it_turns_up_mid_claim(
+    phone: SandboxClient, sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto
+) -> None:
+    """The campaign-uncertain browser test's flake on PostgreSQL: the row appeared, attempted by a
+    dead sender, after the claim had settled such rows uncertain; its second statement took it to be
+    sent again."""
+    [(_, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
+    await queue(sessionmaker, crypto, [beneficiary])
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(OutboxMessage).values(status=Status.PAUSED))
+    died = utcnow() - dt.timedelta(minutes=1)
+
+    async def dead_senders_row(session: AsyncSession) -> None:
+        await session.execute(
+            update(OutboxMessage).values(status=Status.SENDING, attempt_started_at=died, lease_until=died)
+        )
+
+    async with sessionmaker() as session, session.begin():
+        claiming = CommittedBetweenStatements(session, dead_senders_row)
+        taken = await claim(claiming, now=utcnow(), lease=dt.timedelta(seconds=60), limit=10)  # type: ignore[arg-type]
+    assert taken == []
+    async with sessionmaker() as session, session.begin():
+        assert await claim(session, now=utcnow(), lease=dt.timedelta(seconds=60), limit=10) == []
+    async with sessionmaker() as session:
+        assert (await session.execute(select(OutboxMessage.status))).scalars().all() == [Status.UNCERTAIN]
 
 
 async def test_every_settled_row_has_no_attempt_mark_left(

@@ -30,14 +30,6 @@ SECRET = "webhook-secret-for-tests-0123456789"
 PATH = "/telegram/webhook"
 
 
-def free_port() -> int:
-    """A port for a replica in a child process to listen on (it is told the number). In-process
-    servers bind port 0 themselves and say where they are (`bound_url`, `listening_socket`)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def listening_socket() -> socket.socket:
     """A socket listening on a free port, for a server in this process to serve."""
     sock = socket.create_server(("127.0.0.1", 0))

@@ -1,24 +1,29 @@
-"""Two `intake bot` replicas on one PostgreSQL behind the sandbox's round-robin webhook delivery:
-200 people mid-dialog, one replica killed with SIGKILL, every dialog completes and no step is
-applied twice."""
+"""Two `intake bot` replicas on one PostgreSQL behind a load balancer that hands them the sandbox's
+webhook deliveries in turn: 200 people mid-dialog, one replica killed with SIGKILL, every dialog
+completes and no step is applied twice."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bench.crowd import Crowd, Person, screening_steps
+from bot.webhook import SECRET_HEADER
 from sandbox.server import SandboxServer
 from storage.crypto import Crypto, generate_key, parse_keys
 from storage.engine import create_engine, create_sessionmaker
@@ -27,7 +32,7 @@ from storage.models import Beneficiary, Case, FormResponse
 from storage.models_webhook import InboundUpdate
 from storage.sealing import unseal_json
 from tests.conftest import POSTGRES_MISSING, POSTGRES_URL
-from tests.webhook.conftest import BOT_ID, PATH, SECRET, TOKEN, free_port, wait_until_listening
+from tests.webhook.conftest import BOT_ID, PATH, SECRET, TOKEN, bound_url
 from wording.languages import create_i18n
 
 pytestmark = [
@@ -66,7 +71,7 @@ async def replica_database() -> AsyncIterator[str]:
 
 
 async def start_replica(
-    port: int, webhook_url: str, database_url: str, keys: str, sandbox_url: str, log: Path
+    webhook_url: str, database_url: str, keys: str, sandbox_url: str, log: Path
 ) -> asyncio.subprocess.Process:
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TELEGRAM_", "DATABASE_"))
@@ -79,7 +84,8 @@ async def start_replica(
         "INTAKE_DATA_KEYS": keys,
         "TELEGRAM_WEBHOOK_URL": webhook_url,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "INTAKE_WEBHOOK_ADDR": f"127.0.0.1:{port}",
+        # A free port, which it binds itself and logs.
+        "INTAKE_WEBHOOK_ADDR": "127.0.0.1:0",
         # Its simulated people tap through the journey faster than anyone types.
         "INTAKE_FLOOD_LIMIT": "off",
     }
@@ -89,39 +95,89 @@ async def start_replica(
         )
 
 
-async def set_webhook(sandbox_url: str, webhook_url: str) -> None:
+LISTENING = re.compile(r"webhook mode: listening on (http://\S+)")
+
+
+async def listening_at(replica: asyncio.subprocess.Process, log: Path) -> str:
+    """Where a replica listens, once it says so (after its setWebhook); fails at once if it ended."""
+    async with asyncio.timeout(60):
+        # A few kilobytes of the child's log, read between its writes.
+        while not (found := LISTENING.search(log.read_text(errors="replace"))):  # noqa: ASYNC240
+            assert replica.returncode is None, log.read_text(errors="replace")[-2000:]  # noqa: ASYNC240
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(replica.wait(), 0.05)
+        return found[1]
+
+
+@dataclass
+class Balancer:
+    """The load balancer in front of the replicas (the address Telegram is given): each request goes
+    to the next replica in turn; one that does not answer gets a 502, which Telegram retries."""
+
+    replicas: list[str] = field(default_factory=list)
+    turn: int = 0
+
+    async def forward(self, request: web.Request) -> web.Response:
+        if not self.replicas:
+            return web.Response(status=503)
+        replica = self.replicas[self.turn % len(self.replicas)]
+        self.turn += 1
+        headers = {
+            name: request.headers[name] for name in ("Content-Type", SECRET_HEADER) if name in request.headers
+        }
+        http = request.app[HTTP]
+        try:
+            async with http.post(
+                f"{replica}{request.path}", data=await request.read(), headers=headers
+            ) as answer:
+                return web.Response(
+                    status=answer.status,
+                    body=await answer.read(),
+                    headers={"Content-Type": answer.content_type},
+                )
+        except aiohttp.ClientError:
+            return web.Response(status=502)
+
+
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+
+@contextlib.asynccontextmanager
+async def balancing() -> AsyncIterator[tuple[Balancer, str]]:
+    """The balancer on a free port of this process's; yields it and its address."""
+    balancer = Balancer()
+    app = web.Application()
+    app.router.add_post(PATH, balancer.forward)
+    runner = web.AppRunner(app, access_log=None)
     async with aiohttp.ClientSession() as http:
-        payload = {"url": webhook_url, "secret_token": SECRET}
-        async with http.post(f"{sandbox_url}/bot{TOKEN}/setWebhook", json=payload) as answer:
-            assert answer.status == 200
-
-
-async def wait_for_webhook(sandbox_url: str, webhook_url: str) -> None:
-    async with asyncio.timeout(30), aiohttp.ClientSession() as http:
-        while True:
-            async with http.get(f"{sandbox_url}/bot{TOKEN}/getWebhookInfo") as answer:
-                if (await answer.json())["result"]["url"] == webhook_url:
-                    return
-            await asyncio.sleep(0.1)
+        app[HTTP] = http
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            yield balancer, bound_url(runner)
+        finally:
+            await runner.cleanup()
 
 
 async def test_two_replicas_one_killed_every_dialog_completes_and_no_step_is_applied_twice(
     replica_database: str, tmp_path: Path
 ) -> None:
     keys = generate_key()
-    ports = [free_port(), free_port()]
-    webhook_url = ",".join(f"http://127.0.0.1:{port}{PATH}" for port in ports)
-    async with SandboxServer() as sandbox, Crowd(sandbox.url, BOT_ID, patience=40.0) as crowd:
+    async with (
+        SandboxServer() as sandbox,
+        balancing() as (balancer, balancer_url),
+        Crowd(sandbox.url, BOT_ID, patience=40.0) as crowd,
+    ):
         logs = [tmp_path / "replica-a.log", tmp_path / "replica-b.log"]
+        webhook_url = f"{balancer_url}{PATH}"
         replicas = [
-            await start_replica(port, webhook_url, replica_database, keys, sandbox.url, log)
-            for port, log in zip(ports, logs, strict=True)
+            await start_replica(webhook_url, replica_database, keys, sandbox.url, log) for log in logs
         ]
         try:
-            for port in ports:
-                await wait_until_listening(port)
-            await wait_for_webhook(sandbox.url, webhook_url)
-            await asyncio.sleep(0.5)  # both replicas have called setWebhook (it restarts delivery)
+            # Both have called setWebhook (each restarts delivery) and listen: the balancer takes them.
+            balancer.replicas = [
+                await listening_at(replica, log) for replica, log in zip(replicas, logs, strict=True)
+            ]
 
             people = await crowd.create_people(PEOPLE)
             names = {person.user_id: f"Person {person.user_id % 100_000}" for person in people}
@@ -130,10 +186,9 @@ async def test_two_replicas_one_killed_every_dialog_completes_and_no_step_is_app
                 while crowd.steps_done < PEOPLE * 9 * 0.4:  # noqa: ASYNC110 - progress of other tasks
                     await asyncio.sleep(0.01)
                 replicas[0].send_signal(signal.SIGKILL)
-                # The load balancer's health check notices, and sends everything to the survivor. (The
-                # sandbox alone would go on trying the dead address in turn and give up on updates.)
-                await asyncio.sleep(0.5)
-                await set_webhook(sandbox.url, f"http://127.0.0.1:{ports[1]}{PATH}")
+                # The load balancer's health check notices, and sends everything to the survivor.
+                await replicas[0].wait()
+                del balancer.replicas[0]
 
             killer = asyncio.create_task(kill_midway())
             i18n = create_i18n()
