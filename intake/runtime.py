@@ -40,7 +40,7 @@ from intake.startup import (
 )
 from outreach.campaign_worker import CampaignWorker
 from outreach.heartbeat import beat_while_running
-from outreach.leader import lead_then_run
+from outreach.leader import keep_running, lead_then_run
 from outreach.reminders import Scheduler
 from outreach.retention import RetentionWorker
 from outreach.sender import PER_CHAT_INTERVAL, Sender
@@ -222,9 +222,9 @@ async def run_sender(
 
     async def work(stop: asyncio.Event) -> None:
         async with asyncio.TaskGroup() as group:
-            group.create_task(sender.run(stop))
-            group.create_task(scheduler.run(stop))
-            group.create_task(campaigns.run(stop))
+            group.create_task(keep_running("the sender", sender.run, stop))
+            group.create_task(keep_running("reminders", scheduler.run, stop))
+            group.create_task(keep_running("campaigns", campaigns.run, stop))
             group.create_task(purge.run(stop))
             group.create_task(beat_while_running(runtime.sessionmaker, stop))
             group.create_task(alerts.run(stop))

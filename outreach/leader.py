@@ -34,6 +34,22 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
+async def keep_running(
+    name: str, run: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event, *, retry: float = 5.0
+) -> None:
+    """`run` until `stop` is set; if it loses the database (a restart, a dropped connection), it
+    waits `retry` seconds and runs again, instead of stopping the worker and the bot beside it.
+    Each loop resumes from what the database says (the outbox's leases, the campaigns' progress).
+    Only the error's kind is logged: its text may quote a row's values."""
+    while not stop.is_set():
+        try:
+            await run(stop)
+            return
+        except DATABASE_LOST as error:
+            log.warning("%s paused (%s); it resumes in a moment", name, type(error).__name__)
+            await wait_or_stop(stop, retry)
+
+
 async def lead_then_run(
     engine: AsyncEngine,
     work: Callable[[asyncio.Event], Awaitable[None]],
