@@ -290,10 +290,12 @@ async def erase_people(
         if case.code not in kept
     )
     parameters = people.parameters()
+    # Plain statements on the session's connection: the session has nothing to do for them.
+    connection = await session.connection()
     for name, statement in ERASURE:
         if name in _BY_HASH and not parameters[_BY_HASH[name]]:
             continue
-        await session.execute(statement, parameters)
+        await connection.execute(statement, parameters)
     erased_tables = {name for name, _ in ERASURE}
     for loaded in list(session.identity_map.values()):
         if getattr(loaded, "__tablename__", None) in erased_tables:

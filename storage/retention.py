@@ -39,6 +39,7 @@ from programme.cycle import Stage
 from programme.retention import BEFORE_ENROLMENT, RetentionPolicy
 from storage import person_keys
 from storage.crypto import Crypto
+from storage.engine import checkpoint
 from storage.erasure import erase_people
 from storage.inbound import MAX_ATTEMPTS
 from storage.models import AuditEntry, Beneficiary, Case, ProcessedUpdate, UTCDateTime
@@ -435,6 +436,8 @@ async def purge(
             result = await step(session)
         report.batches += 1
         report.longest_ms = max(report.longest_ms, (time.monotonic() - started) * 1000)
+        # The log the batch wrote, copied into the file now, off the event loop.
+        await checkpoint(session.bind)
         # Whoever waits for the write lock (the bot) goes before the next batch.
         await asyncio.sleep(max(pause, rest * (time.monotonic() - started)))
         return result
