@@ -17,7 +17,7 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.throttle import SignInThrottle
 from programme.text import N_
 from storage import staff
-from storage.models import StaffUser, utcnow
+from storage.models import StaffUser
 from storage.queries import record_audit
 
 CANNOT_DISABLE_SELF = N_("You cannot disable your own account.")
@@ -48,7 +48,7 @@ async def render(
     translate = gettext_for(request)
     locale = i18n.request_locale(request)
     zone = config(request).timezone
-    now = utcnow()
+    now = config(request).clock()
     people = [
         {
             "id": person.id,

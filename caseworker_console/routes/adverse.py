@@ -26,7 +26,6 @@ from programme.assessment import ADVERSE_EVENT, clean_adverse_event
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework, staff_alerts
-from storage.models import utcnow
 from storage.models_journey import Alert
 from storage.queries import record_audit
 from storage.sealing import unseal_json
@@ -152,7 +151,9 @@ async def adverse_tab(request: Request) -> Response:
     db = database(request)
     user = signed_in_user(request)
     case = request_case(request)
-    opened = await staff_alerts.mark_opened(db, case_id=case.id, staff_id=user.staff_id, at=utcnow())
+    opened = await staff_alerts.mark_opened(
+        db, case_id=case.id, staff_id=user.staff_id, at=config(request).clock()
+    )
     if opened:
         await record_audit(
             db,
@@ -176,7 +177,7 @@ async def record(request: Request) -> Response:
         return await render(request, values=raw, errors=errors, status_code=400)
     if case.stage == Stage.CLOSED:
         return await render(request, values=raw, error=CLOSED, status_code=400)
-    now = utcnow()
+    now = config(request).clock()
     stored = {**answers, "_caseworker_id": user.staff_id, "_caseworker_name": user.display_name}
 
     async def save() -> None:

@@ -23,7 +23,6 @@ from programme.assessment import (
 )
 from programme.cycle import Stage
 from storage import casework
-from storage.models import utcnow
 
 
 async def render(
@@ -89,7 +88,7 @@ async def save(request: Request) -> Response:
         return await render(request, values=raw, errors=errors, status_code=400)
     if case.stage == Stage.CLOSED:
         return await render(request, values=raw, error=CLOSED, status_code=400)
-    now = utcnow()
+    now = config(request).clock()
 
     async def save() -> None:
         await work.save_form(

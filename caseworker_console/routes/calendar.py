@@ -27,7 +27,7 @@ from caseworker_console.routing import action, page, signed_in_user
 from caseworker_console.templating import pages
 from programme.appointments import APPOINTMENT_TYPES
 from programme.text import N_
-from storage.models import Case, StaffUser, utcnow
+from storage.models import Case, StaffUser
 from storage.models_appointments import Appointment, Office
 from storage.models_figures import CalendarFeed
 from storage.queries import record_audit
@@ -71,10 +71,14 @@ async def new_feed(request: Request) -> Response:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     feed = await db.get(CalendarFeed, user.staff_id)
     if feed is None:
-        db.add(CalendarFeed(staff_id=user.staff_id, token_hash=token_hash(token), created_at=utcnow()))
+        db.add(
+            CalendarFeed(
+                staff_id=user.staff_id, token_hash=token_hash(token), created_at=config(request).clock()
+            )
+        )
     else:
         feed.token_hash = token_hash(token)
-        feed.created_at = utcnow()
+        feed.created_at = config(request).clock()
     await record_audit(
         db,
         actor=user.actor,
@@ -124,7 +128,7 @@ async def feed(request: Request) -> Response:
             Case.assigned_to == owner.id,
             # Booked, attended or missed: a proposal the person has not accepted is no appointment yet.
             Appointment.status.in_(("booked", "attended", "no_show")),
-            Appointment.starts_at >= utcnow() - FEED_PAST,
+            Appointment.starts_at >= config(request).clock() - FEED_PAST,
         )
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(FEED_LIMIT)
@@ -133,7 +137,7 @@ async def feed(request: Request) -> Response:
     calendar.add("prodid", "-//Intake Bridge//caseworker appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", translate.gettext(N_("Appointments")))
-    stamp = utcnow()
+    stamp = config(request).clock()
     for appointment, code, office in (await db.execute(statement)).all():
         kind = translate.gettext(APPOINTMENT_TYPES.get(appointment.type, N_("Other")))
         event = Event()

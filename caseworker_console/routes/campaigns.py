@@ -39,7 +39,7 @@ from programme.cycle import STAGE_LABELS, Stage
 from programme.forms import SERVICE_AREAS
 from programme.text import N_
 from storage import staff_link
-from storage.models import StaffUser, utcnow
+from storage.models import StaffUser
 from storage.models_channels import Channel
 from storage.models_outreach import Campaign
 from storage.queries import record_audit
@@ -260,7 +260,7 @@ async def previews(request: Request, campaign: Campaign) -> tuple[rules.Cell, li
     locale = i18n.request_locale(request)
     segment = work.Segment.from_data(campaign.segment)
     counts = await work.count_by_language(
-        database(request), segment, campaign.starts_at or utcnow(), crypto=crypto(request)
+        database(request), segment, campaign.starts_at or config(request).clock(), crypto=crypto(request)
     )
     # "Not chosen" is listed even when empty: its presence would tell that someone is in it.
     listed: list[str | None] = [*LANGUAGES, None]
@@ -453,7 +453,7 @@ async def _reach(request: Request, campaign: Campaign) -> int:
     counts = await work.count_by_language(
         database(request),
         work.Segment.from_data(campaign.segment),
-        campaign.starts_at or utcnow(),
+        campaign.starts_at or config(request).clock(),
         crypto=crypto(request),
     )
     return sum(counts.values())
@@ -522,7 +522,7 @@ async def schedule(request: Request) -> Response:
         )
         await db.commit()
         return await render_campaign(request, campaign, status_code=403)
-    now = utcnow()
+    now = config(request).clock()
     if campaign.starts_at is None or campaign.starts_at < now:
         campaign.starts_at = now
     campaign.status = CampaignStatus.SCHEDULED
@@ -543,7 +543,7 @@ async def approve(request: Request) -> Response:
     segment = work.Segment.from_data(campaign.segment)
     if not work.sensitive_filters(segment):
         return await render_campaign(request, campaign, errors={"form": NOTHING_TO_APPROVE}, status_code=409)
-    work.approve(campaign, staff_id=signed_in_user(request).staff_id, at=utcnow())
+    work.approve(campaign, staff_id=signed_in_user(request).staff_id, at=config(request).clock())
     await _audit(request, "campaign.approved", campaign, {"filters": work.sensitive_filters(segment)})
     return await _save(request, campaign)
 

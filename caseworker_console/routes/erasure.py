@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from caseworker_console import erasure as work
-from caseworker_console.config import crypto
+from caseworker_console.config import config, crypto
 from caseworker_console.database import database
 from caseworker_console.i18n import translated
 from caseworker_console.permissions import Permission
@@ -18,7 +18,6 @@ from caseworker_console.templating import gettext_for, pages
 from caseworker_console.views import local_time
 from programme.text import N_, NP_
 from storage import erasure
-from storage.models import utcnow
 
 REASON_MAX = 2000
 # Refused requests shown under the queue, newest first.
@@ -55,7 +54,7 @@ def _row(request: Request, found: erasure.ErasureRequest) -> RequestRow:
         made=local_time(request, row.created_at),
         due=local_time(request, due),
         due_iso=due.isoformat(),
-        overdue=row.status == erasure.OPEN and due < utcnow(),
+        overdue=row.status == erasure.OPEN and due < config(request).clock(),
         refused=local_time(request, row.done_at) if row.done_at else None,
     )
 

@@ -19,7 +19,6 @@ from programme.assessment import TELEPHONE_INTERVIEW, clean_form
 from programme.cycle import Stage
 from programme.text import N_
 from storage import casework
-from storage.models import utcnow
 
 SOURCE_LABELS: dict[str, str] = {"bot": N_("the bot"), "console": N_("a call")}
 # The outcome belongs to one call: the next call starts without it.
@@ -89,7 +88,7 @@ async def save(request: Request) -> Response:
         return await render(request, values=raw, errors=errors, status_code=400)
     if case.stage == Stage.CLOSED:
         return await render(request, values=raw, error=CLOSED, status_code=400)
-    now = utcnow()
+    now = config(request).clock()
 
     async def save() -> None:
         await work.save_form(

@@ -25,7 +25,6 @@ from outreach.campaigns import deep_link
 from programme import staff_alerts as staff_alerts_rules
 from programme.text import N_
 from storage import staff, staff_alerts, staff_link
-from storage.models import utcnow
 from storage.models_staff_link import StaffTelegramLink
 from storage.queries import record_audit
 
@@ -90,7 +89,7 @@ async def new_code(request: Request) -> Response:
     """A one-time code, shown in this answer only; any earlier code stops working."""
     db = database(request)
     user = signed_in_user(request)
-    now = utcnow()
+    now = config(request).clock()
     code = await staff_link.new_code(db, crypto(request), staff_user_id=user.staff_id, now=now)
     await record_audit(
         db,

@@ -30,7 +30,7 @@ from storage import casework
 from storage import plan as plans
 from storage import referrals as store
 from storage.journey import withdrawn_at
-from storage.models import Case, utcnow
+from storage.models import Case
 from storage.models_figures import Referral
 from storage.queries import record_audit
 
@@ -122,7 +122,7 @@ async def refer(request: Request) -> Response:
         db, activity_id=activity.id, partner_id=partner.id, open_statuses=rules.OPEN_REFERRAL
     ):
         return await render(request, error=ALREADY_OPEN, status_code=409)
-    now = utcnow()
+    now = config(request).clock()
     referral = Referral(
         case_id=case.id,
         activity_id=activity.id,
@@ -168,7 +168,7 @@ async def track(request: Request) -> Response:
     before = referral.status
     referral.status = status
     referral.changed_by = user.staff_id
-    referral.changed_at = utcnow()
+    referral.changed_at = config(request).clock()
     await record_audit(
         db,
         actor=user.actor,

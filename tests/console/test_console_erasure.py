@@ -17,17 +17,32 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
+from caseworker_console.app import create_app
 from storage.crypto import Crypto
 from storage.journey import add_data_request
-from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser
+from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
 from storage.models_erasure import CaseTombstone
 from storage.models_journey import DataRequest
 from storage.sealing import open_value, unseal
 from tests.conftest import Database
 from tests.console.conftest import form_token
+from tests.console.test_console_auth import ConsoleClock
 
 SignIn = Callable[..., Awaitable[StaffUser]]
+
+
+@pytest.fixture
+def clock() -> ConsoleClock:
+    return ConsoleClock()
+
+
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: ConsoleClock) -> Starlette:
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=clock)
+
+
 SeedPerson = Callable[..., Awaitable[Case]]
 CODE = "IP-2026-000140"
 
@@ -97,6 +112,28 @@ async def test_the_queue_shows_made_and_due_and_highlights_the_overdue(
     assert "erasure-overdue" in rows[0]["class"] and "Overdue" in rows[0].get_text()
     assert "erasure-overdue" not in rows[1]["class"]
     assert rows[0].select_one(".case-code").get_text(strip=True) == CODE
+
+
+async def test_whether_a_request_is_overdue_is_the_consoles_clocks_decision(
+    client: httpx.AsyncClient,
+    sign_in_as: SignIn,
+    seed_person: SeedPerson,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crypto: Crypto,
+    clock: ConsoleClock,
+) -> None:
+    await seed_request(seed_person, sessionmaker, crypto, due_in=dt.timedelta(days=20))
+
+    async def overdue() -> bool:
+        page = BeautifulSoup((await client.get("/erasure")).text, "lxml")
+        (row,) = page.select("tr.erasure-request")
+        return "erasure-overdue" in row["class"]
+
+    await sign_in_as("sofia", role="supervisor")
+    assert not await overdue()
+    clock.at = utcnow() + dt.timedelta(days=21)
+    await sign_in_as("samira", role="supervisor")  # the first session ended with the move
+    assert await overdue()
 
 
 async def test_carrying_out_erases_the_person_tells_them_in_their_language_and_leaves_a_tombstone(
