@@ -194,7 +194,7 @@ def warm_runner(python: str, listening: Path, tree: Path, imported: Path) -> Ite
         yield
     finally:
         server.terminate()
-        server.wait()
+        server.communicate()
 
 
 def line_ranges(path: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
