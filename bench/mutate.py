@@ -75,6 +75,39 @@ MODULES: dict[str, Target] = {
             "tests/outreach/test_reminder_schedule.py::test_offsets_and_quiet_hours_are_read_from_their_settings",
         ]
     ),
+    # Erasure: the deletes that find a person's rows (their key first), the tombstones, the audit
+    # entries, and erasing again after a restore. Not the erasure requests' queries.
+    "storage/erasure.py": Target(
+        [
+            "tests/storage/test_erasure_coverage.py",
+            "tests/storage/test_erasure_ledger.py",
+            "tests/storage/test_person_keys.py",
+            "tests/console/test_console_erasure.py",
+        ],
+        only=(
+            "Person",
+            "_cases",
+            "_by_case",
+            "_by_appointment",
+            "_by_beneficiary",
+            "_by_hash",
+            "_exports_since",
+            "erase_person",
+            "_person",
+            "_closed_at",
+            "clear_logs_if_erased",
+            "has_erased_anyone",
+            "reapply",
+        ),
+    ),
+    # Key rotation: every sealed value and lookup hash under the newest key, people's keys rewrapped.
+    "storage/rotation.py": Target(
+        [
+            "tests/storage/test_rotation.py",
+            "tests/storage/test_person_keys.py",
+            "tests/storage/test_key_check.py",
+        ]
+    ),
     # The consent text a record's version and hash are taken from.
     "programme/consent.py": Target(
         ["tests/bot/test_consent_text.py"], only=("period", "data_protection", "rendered", "text_hash")
