@@ -43,6 +43,8 @@ PLUGINS = ["-p", "pytest_asyncio.plugin"]
 AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 # The baseline's side: a plain pytest run in the tree that also records what it imported.
 PROBE = "probe"
+# This script, under its own name and multiprocessing's alias of it.
+MAIN = ("__main__", "__mp_main__")
 POLL = 0.02
 OUTPUT_LIMIT = 20_000
 
@@ -50,7 +52,7 @@ OUTPUT_LIMIT = 20_000
 def project_names(tree: Path) -> set[str]:
     """The project's top-level packages and modules (and the tests'), as a file of the tree would
     import them."""
-    names = {"conftest", "tests", "__main__"}
+    names = {"conftest", "tests", *MAIN}
     for entry in tree.iterdir():
         if entry.is_dir() and (entry / "__init__.py").exists():
             names.add(entry.name)
@@ -94,7 +96,7 @@ def preload(modules: dict[str, str | None], tree: Path) -> int:
     held = sorted(
         name
         for name, module in list(sys.modules.items())
-        if name != "__main__" and not foreign(name, getattr(module, "__file__", None), excluded, roots)
+        if name not in MAIN and not foreign(name, getattr(module, "__file__", None), excluded, roots)
     )
     if held:
         raise RuntimeError(f"the warm runner imported modules it must not hold: {', '.join(held[:10])}")
