@@ -166,10 +166,15 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
         shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(*SKIPPED), symlinks=True)
         pytest_args = ["-x", "-q", "-p", "no:cacheprovider", *PLUGINS, "-k", "not postgresql", *target.tests]
         imported = Path(scratch) / "imported.json"
-        # The tests once on the unmutated copy (recording, for the warm runner, what they import).
+        # The tests once on the unmutated copy (recording, for the warm runner, what they import),
+        # writing the bytecode of the copy's modules and pytest's of its tests as they are: each
+        # mutant's run then compiles only the mutated module (newer than its bytecode) and writes
+        # nothing, as cosmic-ray asks.
+        writing = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
         baseline = subprocess.run(  # noqa: S603 - our own tools
             [python, str(WARM), "probe", str(imported), "--", *pytest_args],
             cwd=tree,
+            env=writing,
             capture_output=True,
             text=True,
             check=False,

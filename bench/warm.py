@@ -17,6 +17,7 @@ the standard library, given to `python -c`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import importlib.metadata
 import json
@@ -168,6 +169,9 @@ def answer(connection: socket.socket, timeout: float, scratch: Path) -> None:
 def serve(path: Path, tree: Path, modules: Path, timeout: float) -> None:
     del sys.path[0]  # this script's directory (bench/), so no name there shadows a library's
     count = preload(json.loads(modules.read_text()), tree)
+    # What the libraries built stays as it is for every child: a child's collections (pytest's
+    # asks for two) skip it, and its memory is shared, not copied.
+    gc.freeze()
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(path))
     server.listen(4)
