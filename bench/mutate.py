@@ -74,6 +74,7 @@ MODULES: dict[str, Target] = {
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_due_in_quiet_hours_goes_out_before_they_begin_never_after",
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_whose_time_passed_at_booking_is_not_scheduled",
             "tests/outreach/test_reminder_schedule.py::test_offsets_and_quiet_hours_are_read_from_their_settings",
+            "tests/outreach/test_reminder_schedule.py::test_a_no_show_is_followed_up_within_seven_days_of_the_appointment_and_not_after",
         ]
     ),
     # Erasure: the deletes that find a person's rows (their key first), the tombstones, the audit

@@ -141,23 +141,26 @@ def answer(connection: socket.socket, timeout: float, scratch: Path) -> None:
     deadline = time.monotonic() + timeout
     status: int | None = None
     note = ""
-    while status is None:
-        done, code = os.waitpid(pid, os.WNOHANG)
-        if done:
-            status = os.waitstatus_to_exitcode(code)
-            if status < 0:  # killed by a signal
-                status = 128 - status
-            break
-        gone = False
-        with contextlib.suppress(BlockingIOError):
-            gone = connection.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
-        if gone or time.monotonic() > deadline:
+    try:
+        while status is None:
+            done, code = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = os.waitstatus_to_exitcode(code)
+                status = 128 - status if status < 0 else status  # < 0: killed by a signal
+                break
+            gone = False
+            with contextlib.suppress(BlockingIOError):
+                gone = connection.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+            if gone or time.monotonic() > deadline:
+                status, note = 124, ("client gone" if gone else f"timeout after {timeout:.0f} s")
+                break
+            time.sleep(POLL)
+    finally:
+        if status is None or note:  # hung, abandoned, or the server itself told to stop
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            status, note = 124, ("client gone" if gone else f"timeout after {timeout:.0f} s")
-            break
-        time.sleep(POLL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
     text = log.read_text(errors="replace")[-OUTPUT_LIMIT:]
     log.unlink()
     if note:
