@@ -31,6 +31,9 @@ def baku(day: int, hour: int, minute: int = 0) -> dt.datetime:
         (LUNCH, dt.time(13), True),
         (LUNCH, dt.time(13, 59), True),
         (LUNCH, dt.time(14), False),
+        (LUNCH, dt.time(14, 1), False),
+        (LUNCH, dt.time(20), False),
+        (LUNCH, dt.time(9), False),
     ],
 )
 def test_quiet_hours_begin_at_their_start_and_are_over_at_their_end(
