@@ -1,0 +1,140 @@
+"""What an erasure reaches: the person's rows, tombstones for their cases (with the date each closed)
+and the exports made while they were on file, and nothing of anyone else; and what shows that
+someone was erased."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.erasure import ERASURE, erase_person, has_erased_anyone
+from storage.models import AuditEntry, Beneficiary, Case, utcnow
+from storage.models_casework import CaseClosure
+from storage.models_erasure import CaseTombstone
+from storage.models_figures import FullExport
+from storage.schema import Base
+from tests.storage.test_person_keys import person_with_everything
+
+Maker = async_sessionmaker[AsyncSession]
+PEOPLE_BY_ID = ("person_keys", "beneficiaries", "dialog_states")
+
+
+def owned_by(name: str, people: set[uuid.UUID], cases: set[uuid.UUID]) -> Any:
+    """The condition on an erased table's rows that are about these people, or None when its rows
+    are found another way (by appointment, by chat hash, by date)."""
+    table = Base.metadata.tables[name]
+    if name in PEOPLE_BY_ID:
+        return table.c.id.in_(people)
+    if "beneficiary_id" in table.c:
+        return table.c.beneficiary_id.in_(people)
+    if "case_id" in table.c:
+        return table.c.case_id.in_(cases)
+    return None
+
+
+async def rows_of(maker: Maker, people: set[uuid.UUID]) -> dict[str, int]:
+    """How many rows of each erased table are about these people."""
+    async with maker() as session:
+        cases = set((await session.execute(select(Case.id).where(Case.beneficiary_id.in_(people)))).scalars())
+        found = {}
+        for name, _ in ERASURE:
+            condition = owned_by(name, people, cases)
+            if condition is not None:
+                table = Base.metadata.tables[name]
+                count = select(func.count()).select_from(table).where(condition)
+                found[name] = int((await session.execute(count)).scalar_one())
+        return found
+
+
+async def test_an_erasure_reaches_the_persons_rows_and_no_one_elses(sessionmaker: Maker, crypto: Any) -> None:
+    # Three people; the one erased is the middle one by id, so a delete that compared ids instead of
+    # matching them would reach someone on either side.
+    people = sorted([await person_with_everything(sessionmaker, crypto, 730_000 + n) for n in range(3)])
+    erased, others = people[1], {people[0], people[2]}
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Case).where(Case.beneficiary_id == erased).values(stage="closed"))
+        case = (await session.execute(select(Case).where(Case.beneficiary_id == erased))).scalar_one()
+        closed_at = (
+            await session.execute(select(CaseClosure.closed_at).where(CaseClosure.case_id == case.id))
+        ).scalar_one()
+    theirs = await rows_of(sessionmaker, {erased})
+    kept = await rows_of(sessionmaker, others)
+    for name in ("person_keys", "beneficiaries", "cases", "form_responses", "case_messages", "case_closures"):
+        assert theirs[name] == 1 and kept[name] == 2, name
+
+    async with sessionmaker() as session, session.begin():
+        codes = await erase_person(session, crypto, beneficiary_id=erased, reason="request", actor="test")
+
+    assert codes == [case.code]
+    assert set((await rows_of(sessionmaker, {erased})).values()) == {0}
+    assert await rows_of(sessionmaker, others) == kept
+    async with sessionmaker() as session:
+        [tombstone] = (await session.execute(select(CaseTombstone))).scalars()
+        audit = (await session.execute(select(AuditEntry.action, AuditEntry.object_id))).all()
+    assert (tombstone.code, tombstone.reason) == (case.code, "request")
+    assert tombstone.opened_at == case.created_at
+    assert tombstone.closed_at == closed_at  # the date it closed outlives the case
+    assert [tuple(entry) for entry in audit if entry.action == "beneficiary.erased"] == [
+        ("beneficiary.erased", case.code)
+    ]
+
+
+async def test_the_exports_made_while_they_were_on_file_are_erased_with_them(
+    sessionmaker: Maker, crypto: Any
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 731_000)
+    async with sessionmaker() as session:
+        beneficiary = await session.get(Beneficiary, person)
+        assert beneficiary is not None
+        came = beneficiary.created_at
+    second = dt.timedelta(seconds=1)
+    exports = {when: uuid.uuid4() for when in (came - second, came, came + second)}
+    async with sessionmaker() as session, session.begin():
+        for when, export_id in exports.items():
+            await session.execute(
+                insert(FullExport).values(
+                    id=export_id,
+                    reason_enc=b"sealed",
+                    file_name="export.zip",
+                    created_at=when,
+                    expires_at=when + dt.timedelta(days=1),
+                )
+            )
+    async with sessionmaker() as session, session.begin():
+        await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+    async with sessionmaker() as session:
+        left = set((await session.execute(select(FullExport.id))).scalars())
+        audited = set(
+            (
+                await session.execute(
+                    select(AuditEntry.object_id).where(AuditEntry.action == "full_export.erased")
+                )
+            ).scalars()
+        )
+    assert left == {exports[came - second]}  # made before they were on file: it cannot hold them
+    assert audited == {str(exports[came]), str(exports[came + second])}
+
+
+async def test_a_tombstone_or_an_erasure_in_the_audit_log_shows_someone_was_erased(
+    sessionmaker: Maker,
+) -> None:
+    async with sessionmaker() as session:
+        assert await has_erased_anyone(session) is False
+    async with sessionmaker() as session, session.begin():
+        for action in ("appointment.booked", "case.viewed", "beneficiary.exported"):  # around it, by text
+            session.add(AuditEntry(actor="t", action=action, object_type="case", object_id="IP-1"))
+    async with sessionmaker() as session:
+        assert await has_erased_anyone(session) is False
+    async with sessionmaker() as session, session.begin():
+        session.add(AuditEntry(actor="t", action="beneficiary.erased", object_type="case", object_id="IP-2"))
+    async with sessionmaker() as session:
+        assert await has_erased_anyone(session) is True
+    async with sessionmaker() as session, session.begin():
+        await session.execute(AuditEntry.__table__.delete())
+        session.add(CaseTombstone(code="IP-3", opened_at=utcnow(), erased_at=utcnow(), reason="request"))
+    async with sessionmaker() as session:
+        assert await has_erased_anyone(session) is True
