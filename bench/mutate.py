@@ -82,6 +82,7 @@ MODULES: dict[str, Target] = {
     "storage/erasure.py": Target(
         [
             "tests/storage/test_erasure_coverage.py",
+            "tests/storage/test_erasure_scope.py",
             "tests/storage/test_erasure_ledger.py",
             "tests/storage/test_person_keys.py",
             "tests/console/test_console_erasure.py",

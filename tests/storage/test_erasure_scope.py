@@ -12,10 +12,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.erasure import ERASURE, erase_person, has_erased_anyone
+from storage.inbound import CHAT_PURPOSE
 from storage.models import AuditEntry, Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
 from storage.models_erasure import CaseTombstone
 from storage.models_figures import FullExport
+from storage.models_staff_link import STAFF_CHAT_PURPOSE, StaffLinkFailure
+from storage.models_webhook import InboundUpdate
 from storage.schema import Base
 from tests.storage.test_person_keys import person_with_everything
 
@@ -138,3 +141,42 @@ async def test_a_tombstone_or_an_erasure_in_the_audit_log_shows_someone_was_eras
         session.add(CaseTombstone(code="IP-3", opened_at=utcnow(), erased_at=utcnow(), reason="request"))
     async with sessionmaker() as session:
         assert await has_erased_anyone(session) is True
+
+
+async def test_their_chats_queued_updates_and_failed_link_codes_go_found_by_its_keyed_hash(
+    sessionmaker: Maker, crypto: Any
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 732_001)
+    await person_with_everything(sessionmaker, crypto, 732_002)
+    async with sessionmaker() as session, session.begin():
+        for update_id, chat in enumerate((732_001, 732_002)):
+            session.add(
+                InboundUpdate(
+                    bot_id=1,
+                    update_id=update_id,
+                    chat_hash=crypto.blind_index(CHAT_PURPOSE, str(chat)),
+                    payload_enc=b"sealed",
+                )
+            )
+            session.add(StaffLinkFailure(chat_hash=crypto.blind_index(STAFF_CHAT_PURPOSE, str(chat))))
+    async with sessionmaker() as session, session.begin():
+        await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+    async with sessionmaker() as session:
+        queued = set((await session.execute(select(InboundUpdate.chat_hash))).scalars())
+        failed = set((await session.execute(select(StaffLinkFailure.chat_hash))).scalars())
+    assert queued == {crypto.blind_index(CHAT_PURPOSE, "732002")}
+    assert failed == {crypto.blind_index(STAFF_CHAT_PURPOSE, "732002")}
+
+
+async def test_their_rows_the_session_had_loaded_are_detached_from_it(
+    sessionmaker: Maker, crypto: Any
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 733_001)
+    async with sessionmaker() as session, session.begin():
+        beneficiary = await session.get(Beneficiary, person)
+        case = (await session.execute(select(Case).where(Case.beneficiary_id == person))).scalar_one()
+        audit = AuditEntry(actor="t", action="case.viewed", object_type="case", object_id=case.code)
+        session.add(audit)
+        await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+        assert beneficiary not in session and case not in session  # never written back
+        assert audit in session  # not an erased table's
