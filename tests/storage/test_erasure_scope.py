@@ -8,11 +8,14 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import erasure
 from storage.erasure import ERASURE, erase_person, has_erased_anyone
 from storage.inbound import CHAT_PURPOSE
+from storage.journey import ensure_case
 from storage.models import AuditEntry, Beneficiary, Case, utcnow
 from storage.models_casework import CaseClosure
 from storage.models_erasure import CaseTombstone
@@ -180,3 +183,69 @@ async def test_their_rows_the_session_had_loaded_are_detached_from_it(
         await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
         assert beneficiary not in session and case not in session  # never written back
         assert audit in session  # not an erased table's
+
+
+async def test_a_tombstone_a_restore_kept_stays_and_their_other_cases_get_theirs(
+    sessionmaker: Maker, crypto: Any
+) -> None:
+    person = await person_with_everything(sessionmaker, crypto, 734_001)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Case).values(stage="closed"))
+        beneficiary = await session.get(Beneficiary, person)
+        assert beneficiary is not None
+        later = await ensure_case(session, beneficiary=beneficiary)
+        first = (await session.execute(select(Case).where(Case.id != later.id))).scalar_one()
+        # Erased before, then a backup from before that erasure restored: its tombstone was kept.
+        session.add(
+            CaseTombstone(code=first.code, opened_at=first.created_at, erased_at=utcnow(), reason="old")
+        )
+    async with sessionmaker() as session, session.begin():
+        codes = await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+    async with sessionmaker() as session:
+        tombstones = {
+            row.code: row.reason for row in (await session.execute(select(CaseTombstone))).scalars()
+        }
+    assert sorted(codes) == sorted([first.code, later.code])
+    assert tombstones == {first.code: "old", later.code: "request"}
+
+
+async def test_erasing_again_goes_on_past_someone_already_gone(
+    sessionmaker: Maker, crypto: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may erase someone between the look-up and the lock: the rest still go."""
+    gone, person = uuid.uuid4(), await person_with_everything(sessionmaker, crypto, 735_001)
+
+    class Ledger:
+        def people(self) -> dict[uuid.UUID, str]:
+            return {gone: "request", person: "request"}
+
+    async def present(maker: Maker, people: Any) -> list[uuid.UUID]:
+        return [gone, person]  # as found before the other process erased `gone`
+
+    monkeypatch.setattr(erasure.erasure_ledger, "present", present)
+    assert await erasure.reapply(sessionmaker, crypto, Ledger()) == 1  # type: ignore[arg-type]
+    async with sessionmaker() as session:
+        assert await session.get(Beneficiary, person) is None
+
+
+async def test_the_database_files_are_cleared_after_a_session_that_erased_someone_only(
+    sessionmaker: Maker, crypto: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cleared: list[object] = []
+
+    async def clear_erased(bind: object) -> None:
+        cleared.append(bind)
+
+    monkeypatch.setattr(erasure, "clear_erased", clear_erased)
+    person = await person_with_everything(sessionmaker, crypto, 736_001)
+    async with sessionmaker() as session:
+        async with session.begin():
+            session.add(AuditEntry(actor="t", action="case.viewed", object_type="case", object_id="IP-1"))
+        await erasure.clear_logs_if_erased(session)
+    assert cleared == []
+    async with sessionmaker() as session:
+        async with session.begin():
+            await erase_person(session, crypto, beneficiary_id=person, reason="request", actor="test")
+        await erasure.clear_logs_if_erased(session)
+        await erasure.clear_logs_if_erased(session)  # once per erasure, not per call
+    assert len(cleared) == 1
