@@ -168,7 +168,7 @@ async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
     # The sender's clock set; quiet hours all day but for a second that has just passed.
     end = now - dt.timedelta(seconds=6)
     quiet = QuietHours(clock_time(now - dt.timedelta(seconds=5)), clock_time(end))
-    (replied, reply_to), (_, reminded) = await recipients(phone, sessionmaker, crypto, 2)
+    (replied, reply_to), (waits, reminded) = await recipients(phone, sessionmaker, crypto, 2)
     await queue(sessionmaker, crypto, [reply_to], lane=Lane.REPLY, not_before=now)
     await queue(sessionmaker, crypto, [reminded], lane=Lane.REMINDER, not_before=now)
     sender = Sender(
@@ -185,6 +185,7 @@ async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
     assert await sender.run_once() == 2
     assert await sender.run_once() == 0  # nothing else is due at this time
     assert len(await phone.bot_messages(replied)) == 1
+    assert await phone.bot_messages(waits) == []  # put back, not also sent
     async with sessionmaker() as session:
         rows = {row.lane: row for row in (await session.execute(select(OutboxMessage))).scalars()}
     assert rows[Lane.REPLY].status == Status.SENT
