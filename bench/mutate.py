@@ -21,14 +21,18 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.warm import AUTOLOAD, CLIENT, PLUGINS
 from sandbox.spec import SPEC_ENV_VAR, default_spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 90.0
 TIMEOUT = 120.0
+WARM = ROOT / "bench" / "warm.py"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ MODULES: dict[str, Target] = {
         [
             "tests/outreach/test_reminder_retries.py::test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late",
             "tests/outreach/test_reminder_retries.py::test_reminder_quiet_hours_as_seconds_after_midnight",
+            "tests/outreach/test_reminder_retries.py::test_a_window_cannot_be_changed_in_place",
         ],
         only=("Window", "seconds_quiet"),
     ),
@@ -69,6 +74,41 @@ MODULES: dict[str, Target] = {
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_due_in_quiet_hours_goes_out_before_they_begin_never_after",
             "tests/outreach/test_reminder_schedule.py::test_a_reminder_whose_time_passed_at_booking_is_not_scheduled",
             "tests/outreach/test_reminder_schedule.py::test_offsets_and_quiet_hours_are_read_from_their_settings",
+            "tests/outreach/test_reminder_schedule.py::test_a_no_show_is_followed_up_within_seven_days_of_the_appointment_and_not_after",
+        ]
+    ),
+    # Erasure: the deletes that find a person's rows (their key first), the tombstones, the audit
+    # entries, and erasing again after a restore. Not the erasure requests' queries.
+    "storage/erasure.py": Target(
+        [
+            "tests/storage/test_erasure_coverage.py",
+            "tests/storage/test_erasure_scope.py",
+            "tests/storage/test_erasure_ledger.py",
+            "tests/storage/test_person_keys.py",
+            "tests/console/test_console_erasure.py",
+        ],
+        only=(
+            "Person",
+            "_cases",
+            "_by_case",
+            "_by_appointment",
+            "_by_beneficiary",
+            "_by_hash",
+            "_exports_since",
+            "erase_person",
+            "_person",
+            "_closed_at",
+            "clear_logs_if_erased",
+            "has_erased_anyone",
+            "reapply",
+        ),
+    ),
+    # Key rotation: every sealed value and lookup hash under the newest key, people's keys rewrapped.
+    "storage/rotation.py": Target(
+        [
+            "tests/storage/test_rotation.py",
+            "tests/storage/test_person_keys.py",
+            "tests/storage/test_key_check.py",
         ]
     ),
     # The consent text a record's version and hash are taken from.
@@ -110,6 +150,7 @@ class Score:
     killed: int
     survivors: list[str]
     equivalent: int = 0
+    seconds: float = 0.0
 
     @property
     def percent(self) -> float:
@@ -121,39 +162,80 @@ def run(command: list[str], cwd: Path) -> None:
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - our own tools
 
 
-def mutate(module: str, target: Target, python: str) -> Score:
+def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Score:
     with tempfile.TemporaryDirectory(prefix="intake-mutate-") as scratch:
         tree = Path(scratch) / "tree"
         shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(*SKIPPED), symlinks=True)
-        test_command = [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-k", "not postgresql"]
-        config = Path(scratch) / "cosmic-ray.toml"
-        text = (
-            "[cosmic-ray]\n"
-            f"module-path = {json.dumps(module)}\n"
-            f"timeout = {TIMEOUT}\n"
-            "excluded-modules = []\n"
-            f"test-command = {json.dumps(shlex.join([*test_command, *target.tests]))}\n"
-            "[cosmic-ray.distributor]\n"
-            'name = "local"\n'
-        )
-        if target.only:
-            ranges = [f"{first}-{last}" for first, last in line_ranges(ROOT / module, target.only)]
-            lines = f"{{ {json.dumps(module)} = {json.dumps(ranges)} }}"
-            text += f"[cosmic-ray.filters.line-filter]\nlines = {lines}\n"
-        config.write_text(text)
+        pytest_args = ["-x", "-q", "-p", "no:cacheprovider", *PLUGINS, "-k", "not postgresql", *target.tests]
+        imported = Path(scratch) / "imported.json"
+        # The tests once on the unmutated copy (recording, for the warm runner, what they import),
+        # writing the bytecode of the copy's modules and pytest's of its tests as they are: each
+        # mutant's run then compiles only the mutated module (newer than its bytecode) and writes
+        # nothing, as cosmic-ray asks.
+        writing = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
         baseline = subprocess.run(  # noqa: S603 - our own tools
-            [*test_command, *target.tests], cwd=tree, capture_output=True, text=True, check=False
+            [python, str(WARM), "probe", str(imported), "--", *pytest_args],
+            cwd=tree,
+            env=writing,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if baseline.returncode != 0:
             # Every mutant would count as killed: no score rather than a false one.
             raise RuntimeError(f"{module}'s tests fail on the unmutated copy:\n{baseline.stdout[-3000:]}")
-        session = Path(scratch) / "session.sqlite"
-        tools = Path(python).parent
-        run([str(tools / "cosmic-ray"), "init", str(config), str(session)], tree)
-        if target.only:
-            run([str(tools / "cr-filter-lines"), "--config", str(config), str(session)], tree)
-        run([str(tools / "cosmic-ray"), "exec", str(config), str(session)], tree)
-        return read_session(module, session)
+        with contextlib.ExitStack() as stack:
+            if warm:
+                listening = Path(scratch) / "warm.sock"
+                stack.enter_context(warm_runner(python, listening, tree, imported))
+                test_command = [python, "-c", CLIENT, str(listening), *pytest_args]
+            else:
+                test_command = [python, "-m", "pytest", *pytest_args]
+            config = Path(scratch) / "cosmic-ray.toml"
+            text = (
+                "[cosmic-ray]\n"
+                f"module-path = {json.dumps(module)}\n"
+                f"timeout = {TIMEOUT}\n"
+                "excluded-modules = []\n"
+                f"test-command = {json.dumps(shlex.join(test_command))}\n"
+                "[cosmic-ray.distributor]\n"
+                'name = "local"\n'
+            )
+            if target.only:
+                ranges = [f"{first}-{last}" for first, last in line_ranges(ROOT / module, target.only)]
+                lines = f"{{ {json.dumps(module)} = {json.dumps(ranges)} }}"
+                text += f"[cosmic-ray.filters.line-filter]\nlines = {lines}\n"
+            config.write_text(text)
+            session = Path(scratch) / "session.sqlite"
+            tools = Path(python).parent
+            run([str(tools / "cosmic-ray"), "init", str(config), str(session)], tree)
+            if target.only:
+                run([str(tools / "cr-filter-lines"), "--config", str(config), str(session)], tree)
+            started = time.monotonic()
+            run([str(tools / "cosmic-ray"), "exec", str(config), str(session)], tree)
+            score = read_session(module, session)
+            score.seconds = time.monotonic() - started
+            return score
+
+
+@contextlib.contextmanager
+def warm_runner(python: str, listening: Path, tree: Path, imported: Path) -> Iterator[None]:
+    """bench/warm.py serving on `listening` until the block ends; its own timeout is shorter than
+    cosmic-ray's, so a hung mutant's child is killed by it and counted as killed."""
+    server = subprocess.Popen(  # noqa: S603 - our own tools
+        [python, str(WARM), "serve", str(listening), str(tree), str(imported), str(TIMEOUT - 10)],
+        cwd=tree,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready = server.stdout.readline() if server.stdout else ""
+        if "listening" not in ready:
+            raise RuntimeError(f"the warm runner did not start: {ready or server.wait()}")
+        yield
+    finally:
+        server.terminate()
+        server.communicate()
 
 
 def line_ranges(path: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -211,8 +293,12 @@ def main() -> None:
     # in a `shared/` above it: it is named here, for the bot's tests.
     with contextlib.suppress(FileNotFoundError):  # without it, only the bot's tests fail (a baseline)
         os.environ.setdefault(SPEC_ENV_VAR, str(default_spec_path()))
+    os.environ.update(AUTOLOAD)  # for every pytest run here, the baseline's, the server's and cosmic-ray's
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="some of the listed modules (default: all)")
+    parser.add_argument(
+        "--cold", action="store_true", help="a fresh `python -m pytest` per mutant instead of the warm runner"
+    )
     args = parser.parse_args()
     unknown = [module for module in args.modules if module not in MODULES]
     if unknown:
@@ -222,8 +308,10 @@ def main() -> None:
         target = MODULES[module]
         lines = f" ({', '.join(target.only)} only)" if target.only else ""
         print(f"mutating {module}{lines} against {' '.join(target.tests)} …", flush=True)
-        scores.append(mutate(module, target, sys.executable))
+        scores.append(mutate(module, target, sys.executable, warm=not args.cold))
         print(table(scores[-1:]).splitlines()[-1], flush=True)
+        each = scores[-1].seconds / max(scores[-1].mutants, 1)
+        print(f"{scores[-1].seconds:.0f} s for the mutants, {each:.1f} s each", flush=True)
     for score in scores:
         for diff in score.survivors:
             print(f"\nsurvived in {score.module}:\n{diff}")

@@ -4,6 +4,7 @@ waits for the quiet hours' end. Replies keep no quiet hours."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -55,6 +56,18 @@ def test_a_window_moves_a_time_out_of_the_quiet_hours_and_refuses_one_too_late()
     # Quiet hours that end the minute the appointment begins leave no time before it.
     at_nine = Window(BAKU, night, deadline=baku(2, 9))
     assert at_nine.place(baku(1, 23)) == (None, QUIET)
+
+
+def test_a_window_cannot_be_changed_in_place() -> None:
+    """A campaign's window is shared by every claimed row of it: stopping or moving one row's would
+    stop or move them all."""
+    window = Window(BAKU, CampaignQuietHours(21 * 3600, 9 * 3600))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        window.stopped = "paused"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        window.deadline = baku(2, 10)  # type: ignore[misc]
+    assert window.stopped is None
+    assert window.deadline is None
 
 
 def test_reminder_quiet_hours_as_seconds_after_midnight() -> None:
@@ -155,7 +168,7 @@ async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
     # The sender's clock set; quiet hours all day but for a second that has just passed.
     end = now - dt.timedelta(seconds=6)
     quiet = QuietHours(clock_time(now - dt.timedelta(seconds=5)), clock_time(end))
-    (replied, reply_to), (_, reminded) = await recipients(phone, sessionmaker, crypto, 2)
+    (replied, reply_to), (waits, reminded) = await recipients(phone, sessionmaker, crypto, 2)
     await queue(sessionmaker, crypto, [reply_to], lane=Lane.REPLY, not_before=now)
     await queue(sessionmaker, crypto, [reminded], lane=Lane.REMINDER, not_before=now)
     sender = Sender(
@@ -172,6 +185,7 @@ async def test_in_quiet_hours_a_reply_goes_and_a_reminder_waits_for_their_end(
     assert await sender.run_once() == 2
     assert await sender.run_once() == 0  # nothing else is due at this time
     assert len(await phone.bot_messages(replied)) == 1
+    assert await phone.bot_messages(waits) == []  # put back, not also sent
     async with sessionmaker() as session:
         rows = {row.lane: row for row in (await session.execute(select(OutboxMessage))).scalars()}
     assert rows[Lane.REPLY].status == Status.SENT

@@ -24,7 +24,7 @@ from storage.models import Case, OutboxMessage
 from storage.models_appointments import Appointment, AppointmentProposal, Office
 from storage.models_reminders import Reminder
 from storage.outbox import Lane, Status
-from storage.reminders import drop_case_reminders
+from storage.reminders import add_no_show_follow_ups, drop_case_reminders
 from storage.sealing import unseal_json
 from tests.bot.test_appointments import add_office, new_case
 
@@ -305,6 +305,26 @@ async def test_a_no_show_gets_one_kind_follow_up_held_while_a_caseworker_is_acti
     async with sessionmaker() as session:
         count = select(func.count()).select_from(Reminder).where(Reminder.kind == "no_show")
         assert (await session.execute(count)).scalar_one() == 1
+
+
+async def test_a_no_show_is_followed_up_within_seven_days_of_the_appointment_and_not_after(
+    sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, now: dt.datetime
+) -> None:
+    """docs/bot.md: a no-show marked in the console within 7 days gets its kind message; an older
+    one (marked late, or the worker was away) gets none."""
+    week = dt.timedelta(days=7)
+    minute = dt.timedelta(minutes=1)
+    missed = {}
+    for telegram_id, ago in enumerate((week - minute, week, week + minute), start=1):
+        _, _, appointment = await booked(sessionmaker, crypto, now - ago - HOUR, now - ago, telegram_id)
+        missed[ago] = appointment.id
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Appointment).values(status="no_show"))
+        assert await add_no_show_follow_ups(session, now=now) == 2
+    followed = {
+        reminder.appointment_id for reminder in await reminders_of(sessionmaker) if reminder.kind == "no_show"
+    }
+    assert followed == {missed[week - minute], missed[week]}
 
 
 async def test_no_follow_up_for_someone_who_booked_again_already(

@@ -31,6 +31,9 @@ def baku(day: int, hour: int, minute: int = 0) -> dt.datetime:
         (LUNCH, dt.time(13), True),
         (LUNCH, dt.time(13, 59), True),
         (LUNCH, dt.time(14), False),
+        (LUNCH, dt.time(14, 1), False),
+        (LUNCH, dt.time(20), False),
+        (LUNCH, dt.time(9), False),
     ],
 )
 def test_quiet_hours_begin_at_their_start_and_are_over_at_their_end(
@@ -95,3 +98,15 @@ def test_quiet_hours_need_both_times(wrong: str) -> None:
 
 def test_quiet_hours_read_with_their_minutes() -> None:
     assert parse_quiet_hours(" 21:15 - 8:05 ") == QuietHours(dt.time(21, 15), dt.time(8, 5))
+
+
+def test_daytime_quiet_hours_are_read_and_empty_ones_refused() -> None:
+    assert parse_quiet_hours("13:00-14:30") == QuietHours(dt.time(13), dt.time(14, 30))
+    with pytest.raises(ValueError, match="different from their end"):
+        parse_quiet_hours("09:00-09:00")
+
+
+@pytest.mark.parametrize("local", [dt.time(0), dt.time(8, 59), dt.time(9), dt.time(12), dt.time(23, 59)])
+def test_quiet_hours_that_end_where_they_begin_hold_no_time(local: dt.time) -> None:
+    """[09:00, 09:00) is empty, not the whole day (the settings refuse it; a direct value reads so)."""
+    assert QuietHours(dt.time(9), dt.time(9)).contains(local) is False
