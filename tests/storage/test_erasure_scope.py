@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import erasure
 from storage.erasure import ERASURE, erase_person, has_erased_anyone
+from storage.erasure_ledger import DONE, ErasureLedger
 from storage.inbound import CHAT_PURPOSE
 from storage.journey import ensure_case
 from storage.models import AuditEntry, Beneficiary, Case, utcnow
@@ -210,20 +212,19 @@ async def test_a_tombstone_a_restore_kept_stays_and_their_other_cases_get_theirs
 
 
 async def test_erasing_again_goes_on_past_someone_already_gone(
-    sessionmaker: Maker, crypto: Any, monkeypatch: pytest.MonkeyPatch
+    sessionmaker: Maker, crypto: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Another process may erase someone between the look-up and the lock: the rest still go."""
     gone, person = uuid.uuid4(), await person_with_everything(sessionmaker, crypto, 735_001)
-
-    class Ledger:
-        def people(self) -> dict[uuid.UUID, str]:
-            return {gone: "request", person: "request"}
+    ledger = ErasureLedger(tmp_path / "erasure-ledger")
+    ledger.create()
+    ledger.append(DONE, [(gone, "request"), (person, "request")], at=dt.datetime.now(dt.UTC))
 
     async def present(maker: Maker, people: Any) -> list[uuid.UUID]:
         return [gone, person]  # as found before the other process erased `gone`
 
     monkeypatch.setattr(erasure.erasure_ledger, "present", present)
-    assert await erasure.reapply(sessionmaker, crypto, Ledger()) == 1  # type: ignore[arg-type]
+    assert await erasure.reapply(sessionmaker, crypto, ledger) == 1
     async with sessionmaker() as session:
         assert await session.get(Beneficiary, person) is None
 
