@@ -139,7 +139,7 @@ MODULES: dict[str, Target] = {
 # cosmic-ray also swaps the `|` of a type annotation for another operator; under `from __future__
 # import annotations` (every module here) annotations are never evaluated: such mutants are equivalent.
 OPERATOR = re.compile(r" (?:\||/|//|\^|<<|>>|\*\*|\*|%|\+|-|&|@) ")
-SIGNATURE = re.compile(r"^\s*(?:async )?def |^\s*\w+: ")
+SIGNATURE = re.compile(r"^\s*(?:async )?def |^\s*\w+: |^\s*\) -> ")
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 SKIPPED = (".git", ".venv", "var", "test-artifacts", "node_modules", ".pytest_cache", ".ruff_cache")
 
