@@ -415,7 +415,7 @@ async def reapply(
                 erased += 1
             await clear_logs_if_erased(session)
     async with maker() as session, session.begin():
-        await ops.note(session, ops.replayed(name), reached.text())
+        await ops.beat(session, ops.replayed(name), reached.text())
     return erased
 
 

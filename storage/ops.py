@@ -32,28 +32,19 @@ class KeyState(enum.StrEnum):
 
 
 async def beat(session: AsyncSession, name: str, detail: str, *, now: dt.datetime | None = None) -> None:
-    """A heartbeat: the marker `name` rewritten with the time and who wrote it."""
-    marker = await session.get(OpsMarker, name)
-    if marker is None:
-        session.add(OpsMarker(id=name, at=now or utcnow(), detail=detail))
-    else:
-        marker.at, marker.detail = now or utcnow(), detail
+    """The marker `name` rewritten with the time and `detail`, whoever wrote it before (a heartbeat,
+    or processes starting together: the last one's stands)."""
+    at = now or utcnow()
+    insert = dialect_insert(session, OpsMarker).values(id=name, at=at, detail=detail)
+    await session.execute(
+        insert.on_conflict_do_update(index_elements=["id"], set_={"at": at, "detail": detail})
+    )
 
 
 def replayed(ledger: str) -> str:
     """The marker of how far into the erasure ledger named `ledger` (ErasureLedger.name) this
     database was last checked (its `detail`: storage.erasure_ledger.Position)."""
     return f"replayed {ledger[:16]}"
-
-
-async def note(session: AsyncSession, name: str, detail: str) -> None:
-    """The marker `name` written with the time and `detail`, whoever wrote it before (processes
-    starting together: the last one's stands)."""
-    now = utcnow()
-    insert = dialect_insert(session, OpsMarker).values(id=name, at=now, detail=detail)
-    await session.execute(
-        insert.on_conflict_do_update(index_elements=["id"], set_={"at": now, "detail": detail})
-    )
 
 
 async def marker(session: AsyncSession, name: str) -> OpsMarker | None:
