@@ -4,6 +4,7 @@ person is erased (crypto-shredding)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from typing import Any
@@ -14,10 +15,12 @@ from sqlalchemy import func, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, aliased
 
+from programme.feedback import Kind
 from storage import person_keys, plan
 from storage.casework import add_closure
 from storage.crypto import PERSON_KEYS, Crypto, DecryptionError, MissingPersonKey, PersonKeys, owner_of
 from storage.erasure import clear_logs_if_erased, erase_person
+from storage.feedback import add_feedback
 from storage.journey import add_case_message, add_data_request, ensure_case, save_form_response
 from storage.models import Beneficiary, Case, FormResponse, utcnow
 from storage.models_keys import PersonKey
@@ -63,6 +66,23 @@ async def sealed_values(sessionmaker: Maker) -> dict[str, list[bytes]]:
             for row in (await session.execute(select(*columns))).all():
                 found.setdefault(table.name, []).extend(value for value in row if value is not None)
     return found
+
+
+async def as_before_person_keys(sessionmaker: Maker, crypto: Crypto) -> None:
+    """As an installation from before per-person keys left it: every value about a person under
+    the master key, and no person key."""
+    async with sessionmaker() as session, session.begin():
+        for model in ENCRYPTED_MODELS:
+            if model.__owner__ is None:
+                continue
+            for row in (await session.execute(select(model))).scalars():
+                for column in model.__encrypted__:
+                    if (blob := getattr(row, column)) is not None:
+                        where = {"table": model.__tablename__, "column": column, "row": str(row.id)}
+                        setattr(row, column, crypto.encrypt(crypto.decrypt_bytes(blob, **where), **where))
+        for key in (await session.execute(select(PersonKey))).scalars().all():
+            await session.delete(key)
+            PERSON_KEYS.forget(key.id)
 
 
 async def test_every_value_about_a_person_is_under_their_own_key_and_only_their_key_under_the_master(
@@ -145,19 +165,7 @@ async def test_rotation_moves_values_from_before_per_person_keys_onto_a_new_key_
     sessionmaker: Maker, crypto: Crypto, data_key: bytes
 ) -> None:
     person = await person_with_everything(sessionmaker, crypto, 700_005)
-    # As an installation from before per-person keys left it: every value under the master key,
-    # and no person key.
-    async with sessionmaker() as session, session.begin():
-        for model in ENCRYPTED_MODELS:
-            if model.__owner__ is None:
-                continue
-            for row in (await session.execute(select(model))).scalars():
-                for column in model.__encrypted__:
-                    if (blob := getattr(row, column)) is not None:
-                        where = {"table": model.__tablename__, "column": column, "row": str(row.id)}
-                        setattr(row, column, crypto.encrypt(crypto.decrypt_bytes(blob, **where), **where))
-        await session.delete(await session.get(PersonKey, person))
-    PERSON_KEYS.forget(person)
+    await as_before_person_keys(sessionmaker, crypto)
     assert {owner_of(blob) for values in (await sealed_values(sessionmaker)).values() for blob in values} == {
         None
     }
@@ -180,6 +188,66 @@ async def test_rotation_moves_values_from_before_per_person_keys_onto_a_new_key_
         assert beneficiary is not None and unseal(crypto, beneficiary, "name_enc") == "Leyla Mammadova"
     again = await rotate_keys(sessionmaker, Crypto([data_key]))
     assert sum(again.rows_rewritten.values()) == 0
+
+
+async def anonymous_feedback(sessionmaker: Maker, crypto: Crypto, count: int) -> None:
+    async with sessionmaker() as session, session.begin():
+        for n in range(count):
+            await add_feedback(
+                session,
+                crypto,
+                beneficiary=None,
+                kind=Kind.THANKS,
+                language="en",
+                medium="text",
+                body={"text": f"thanks {n}"},
+                urgent=False,
+                answer_due=dt.timedelta(days=7),
+            )
+
+
+async def test_rotation_in_small_batches_reads_each_row_once_and_reports_what_it_rewrote(
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+) -> None:
+    people = [await person_with_everything(sessionmaker, crypto, 700_010 + n) for n in range(5)]
+    await as_before_person_keys(sessionmaker, crypto)
+    # Three people since, with their keys (under the old master key) and their values under them.
+    people += [await person_with_everything(sessionmaker, crypto, 700_020 + n) for n in range(3)]
+    ring = Crypto([os.urandom(32), data_key])
+    # Anonymous feedback has no person: under the master key, the old one (rewritten) and the
+    # newest (read by every pass, left as it is).
+    await anonymous_feedback(sessionmaker, crypto, 2)
+    await anonymous_feedback(sessionmaker, ring, 3)
+
+    report = await rotate_keys(sessionmaker, ring, batch_size=2)
+    # The five from before are read and moved onto keys of their own (made under the newest key);
+    # the three keys made since are rewrapped, their values not even read. Every person's lookup
+    # hash is recomputed.
+    legacy = ("case_closures", "case_messages", "data_requests", "form_responses")
+    tables = ("beneficiaries", *legacy, "feedback", "person_keys")
+    assert {table: report.rows_seen[table] for table in tables} == {
+        "beneficiaries": 8,
+        **dict.fromkeys(legacy, 5),
+        "feedback": 5,
+        "person_keys": 3,
+    }
+    assert {table: report.rows_rewritten[table] for table in tables} == {
+        "beneficiaries": 8,
+        **dict.fromkeys(legacy, 5),
+        "feedback": 2,
+        "person_keys": 3,
+    }
+    values = await sealed_values(sessionmaker)
+    for table in ("beneficiaries", *legacy):
+        assert {owner_of(blob) for blob in values[table]} == set(people), table
+    assert [ring.key_id_of(blob) for blob in values["person_keys"]] == [ring.current_key_id] * 8
+    feedback = [ring.key_id_of(blob) for blob in values["feedback"]]
+    assert feedback == [ring.current_key_id] * 5
+
+    again = await rotate_keys(sessionmaker, ring, batch_size=2)
+    assert sum(again.rows_rewritten.values()) == 0
+    assert again.rows_seen["feedback"] == 5  # all under the newest master key now: read again, left
+    assert again.rows_seen["form_responses"] == again.rows_seen["case_messages"] == 0
 
 
 async def test_a_person_from_before_per_person_keys_is_given_one_when_first_written_for(
