@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from programme import assessment, cycle
@@ -45,6 +47,38 @@ def test_a_case_moves_forward_one_stage_at_a_time() -> None:
         cycle.check_advance(facts, Stage.NEW)
     with pytest.raises(TransitionRefused):
         cycle.check_advance(facts, Stage.CLOSED)  # closing has its own path, with a reason
+
+
+@pytest.mark.parametrize(
+    ("stage", "target", "why"),
+    [
+        (Stage.CLOSED, Stage.SCREENING, "This case is closed. Reopen it first."),
+        (Stage.CLOSED, Stage.CLOSED, "This case is closed. Reopen it first."),
+        (Stage.MONITORING, Stage.CLOSED, "A case closes only with one of the termination reasons."),
+        (Stage.SCREENING, Stage.CLOSED, "A case closes only with one of the termination reasons."),
+        (Stage.SCREENING, Stage.IMPLEMENTATION, "A case moves forward one stage at a time."),
+    ],
+)
+def test_a_refused_move_says_which_rule_refused_it(stage: Stage, target: Stage, why: str) -> None:
+    """The caseworker reads the reason: a closed case is reopened first, a case is closed with a
+    reason, not moved to "closed"."""
+    with pytest.raises(TransitionRefused) as refused:
+        cycle.check_advance(CaseFacts(stage, confirmed_eligible=True, has_casework_consent=True), target)
+    assert refused.value.message == why
+
+
+def test_facts_that_do_not_mention_consent_mean_there_is_none() -> None:
+    with pytest.raises(TransitionRefused):
+        cycle.check_advance(
+            CaseFacts(Stage.INITIAL_ASSESSMENT, confirmed_eligible=True), Stage.INTERVENTION_PLANNING
+        )
+
+
+def test_a_cases_facts_cannot_be_changed_once_gathered() -> None:
+    """The guards decide on the facts the caller gathered: nothing changes them on the way."""
+    facts = CaseFacts(Stage.INITIAL_ASSESSMENT, confirmed_eligible=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.has_casework_consent = True  # type: ignore[misc]
 
 
 def test_the_assessment_waits_for_a_confirmed_eligible_screening() -> None:
