@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.equivalents import EQUIVALENT, Equivalent
 from bench.warm import AUTOLOAD, CLIENT, PLUGINS
 from sandbox.spec import SPEC_ENV_VAR, default_spec_path
 
@@ -140,6 +141,7 @@ MODULES: dict[str, Target] = {
 # import annotations` (every module here) annotations are never evaluated: such mutants are equivalent.
 OPERATOR = re.compile(r" (?:\||/|//|\^|<<|>>|\*\*|\*|%|\+|-|&|@) ")
 SIGNATURE = re.compile(r"^\s*(?:async )?def |^\s*\w+: |^\s*\) -> ")
+HUNK = re.compile(r"^@@ -(\d+)")
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 SKIPPED = (".git", ".venv", "var", "test-artifacts", "node_modules", ".pytest_cache", ".ruff_cache")
 
@@ -150,13 +152,23 @@ class Score:
     mutants: int
     killed: int
     survivors: list[str]
-    equivalent: int = 0
+    equivalent: int = 0  # annotations
+    named: list[Equivalent] = field(default_factory=list)  # survivors bench/equivalents.py names
     seconds: float = 0.0
 
     @property
     def percent(self) -> float:
-        counted = self.mutants - self.equivalent
+        counted = self.mutants - self.equivalent - len(self.named)
         return 100.0 * self.killed / counted if counted else 100.0
+
+
+@dataclass(frozen=True)
+class Change:
+    """A mutant's one changed line: its number in the module, as it was and as the mutant has it."""
+
+    line: int
+    before: str
+    after: str
 
 
 def run(command: list[str], cwd: Path) -> None:
@@ -214,7 +226,7 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
                 run([str(tools / "cr-filter-lines"), "--config", str(config), str(session)], tree)
             started = time.monotonic()
             run([str(tools / "cosmic-ray"), "exec", str(config), str(session)], tree)
-            score = read_session(module, session)
+            score = read_session(module, session, tree / module)
             score.seconds = time.monotonic() - started
             return score
 
@@ -248,7 +260,7 @@ def line_ranges(path: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
         for part in name.split("."):
             named = [node for node in scope if isinstance(node, DEFINITIONS) and node.name == part]
             if not named:
-                raise ValueError(f"{path.relative_to(ROOT)} has no {name}")
+                raise ValueError(f"{path.name} has no {name}")
             node = named[0]
             scope = node.body
         first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
@@ -256,35 +268,84 @@ def line_ranges(path: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
     return found
 
 
-def read_session(module: str, session: Path) -> Score:
-    """Killed: the tests failed or timed out on the mutant; a survivor's diff is kept to show. A
-    mutant outside the lines a module is restricted to was skipped and is not counted."""
+def read_session(module: str, session: Path, source: Path | None = None) -> Score:
+    """Killed: the tests failed or timed out on the mutant; a survivor's diff is kept to show,
+    unless it only changes an annotation or bench/equivalents.py names it (`source`: the module as
+    mutated). A mutant outside the lines a module is restricted to was skipped and is not counted."""
     with sqlite3.connect(session) as db:
         rows = db.execute("SELECT worker_outcome, test_outcome, diff FROM work_results").fetchall()
     rows = [(test, diff) for worker, test, diff in rows if str(worker).lower() != "skipped"]
     survived = [diff for outcome, diff in rows if str(outcome).lower() == "survived"]
-    survivors = [diff for diff in survived if not in_annotation(diff)]
-    killed = len(rows) - len(survived)
-    return Score(module, len(rows), killed, survivors, equivalent=len(survived) - len(survivors))
+    unexplained = [diff for diff in survived if not in_annotation(diff)]
+    named = {
+        diff: entry
+        for diff in unexplained
+        if (entry := named_equivalent(module, diff, source or ROOT / module))
+    }
+    return Score(
+        module,
+        len(rows),
+        len(rows) - len(survived),
+        [diff for diff in unexplained if diff not in named],
+        equivalent=len(survived) - len(unexplained),
+        named=list(named.values()),
+    )
+
+
+def changed_line(diff: str) -> Change | None:
+    """The line a mutant changed, if it changed exactly one."""
+    line, found = 0, []
+    for text in diff.splitlines():
+        if hunk := HUNK.match(text):
+            line = int(hunk.group(1))
+        elif text.startswith(("---", "+++")):
+            continue
+        elif text.startswith("-"):
+            found.append(("-", line, text[1:]))
+            line += 1
+        elif text.startswith("+"):
+            found.append(("+", line, text[1:]))
+        elif text.startswith(" "):
+            line += 1
+    if [sign for sign, _, _ in found] != ["-", "+"]:
+        return None
+    (_, number, before), (_, _, after) = found
+    return Change(number, before, after)
 
 
 def in_annotation(diff: str) -> bool:
     """Whether the mutant only changed the operator of a type annotation."""
-    removed = [line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
-    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    if len(removed) != 1 or len(added) != 1 or not SIGNATURE.match(removed[0]):
+    change = changed_line(diff)
+    if change is None or not SIGNATURE.match(change.before):
         return False
-    return " | " in removed[0] and OPERATOR.sub(" | ", added[0]) == removed[0]
+    return " | " in change.before and OPERATOR.sub(" | ", change.after) == change.before
+
+
+def named_equivalent(module: str, diff: str, source: Path) -> Equivalent | None:
+    """The entry of bench/equivalents.py that names this survivor: the same change of the same
+    line, inside the function or class it names."""
+    change = changed_line(diff)
+    if change is None:
+        return None
+    for entry in EQUIVALENT.get(module, ()):
+        if (entry.before, entry.after) != (change.before.strip(), change.after.strip()):
+            continue
+        with contextlib.suppress(ValueError):  # it names what the module no longer has: no match
+            [(first, last)] = line_ranges(source, (entry.within,))
+            if first <= change.line <= last:
+                return entry
+    return None
 
 
 def table(scores: list[Score]) -> str:
     lines = [
-        "| module | mutants | equivalent (annotations) | killed | score | goal |",
+        "| module | mutants | equivalent (annotations + named) | killed | score | goal |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for score in scores:
         met = "met" if score.percent >= GOAL else "NOT met"
-        counts = f"{score.mutants} | {score.equivalent} | {score.killed} | {score.percent:.0f}%"
+        equivalent = f"{score.equivalent} + {len(score.named)}"
+        counts = f"{score.mutants} | {equivalent} | {score.killed} | {score.percent:.0f}%"
         lines.append(f"| {score.module} | {counts} | ≥ {GOAL:.0f}%: {met} |")
     return "\n".join(lines)
 
@@ -316,6 +377,13 @@ def main() -> None:
     for score in scores:
         for diff in score.survivors:
             print(f"\nsurvived in {score.module}:\n{diff}")
+    for score in scores:
+        print(f"\nequivalent in {score.module}, as bench/equivalents.py names them:")
+        for entry in score.named:
+            print(f"  in {entry.within}: {entry.before}  →  {entry.after}\n    {entry.why}")
+        # An entry no survivor matched: a test kills it now (it was not equivalent) or its line changed.
+        for entry in sorted(set(EQUIVALENT.get(score.module, ())) - set(score.named), key=str):
+            print(f"  named, but no survivor matched it: in {entry.within}: {entry.before}  →  {entry.after}")
     print()
     print(table(scores))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import mutate
+from bench.equivalents import EQUIVALENT, Equivalent
 
 SOURCE = """\
 def free(x: int | None) -> int:
@@ -70,3 +71,61 @@ def test_skipped_mutants_are_not_counted_and_annotation_ones_are_equivalent(tmp_
     score = mutate.read_session("m.py", session)
     assert (score.mutants, score.killed, score.equivalent, score.survivors) == (4, 2, 1, [CODE])
     assert round(score.percent) == 67
+
+
+def survivor(line: int, before: str, after: str) -> str:
+    """A mutant's diff as cosmic-ray writes it: the changed line with a line of context each side."""
+    return f"--- a/m.py\n+++ b/m.py\n@@ -{line - 1},3 +{line - 1},3 @@\n context\n-{before}\n+{after}\n context\n"
+
+
+def test_a_survivor_named_equivalent_in_its_function_is_left_out_of_the_score_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(SOURCE)
+    named = Equivalent("Sender.decide", "return y > 2", "return y >= 2", "why")
+    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": (named,)})
+    equivalent = survivor(8, "        return y > 2", "        return y >= 2")
+    other_change = survivor(8, "        return y > 2", "        return y < 2")
+    elsewhere = survivor(2, "    return y > 2", "    return y >= 2")  # the same change in `free`
+    session = tmp_path / "session.sqlite"
+    with sqlite3.connect(session) as db:
+        db.execute(
+            "CREATE TABLE work_results (worker_outcome TEXT, test_outcome TEXT, diff TEXT, job_id TEXT)"
+        )
+        db.executemany(
+            "INSERT INTO work_results VALUES (?, ?, ?, ?)",
+            [
+                ("NORMAL", "KILLED", CODE, "1"),
+                ("NORMAL", "SURVIVED", equivalent, "2"),
+                ("NORMAL", "SURVIVED", other_change, "3"),
+                ("NORMAL", "SURVIVED", elsewhere, "4"),
+                ("NORMAL", "SURVIVED", ANNOTATION, "5"),
+            ],
+        )
+    score = mutate.read_session("m.py", session, module)
+    assert score.named == [named]
+    assert score.survivors == [other_change, elsewhere]
+    assert (score.mutants, score.killed, score.equivalent) == (5, 1, 1)
+    assert round(score.percent) == 33  # one killed of the three not equivalent
+
+
+def test_a_changed_line_is_numbered_from_its_hunk() -> None:
+    change = mutate.changed_line(survivor(8, "        return y > 2", "        return y >= 2"))
+    assert change == mutate.Change(8, "        return y > 2", "        return y >= 2")
+    assert mutate.changed_line("--- a/m.py\n+++ b/m.py\n@@ -3,2 +3,2 @@\n-a\n-b\n+c\n+d\n") is None
+
+
+@pytest.mark.parametrize(
+    ("module", "entry"),
+    [(module, entry) for module, entries in EQUIVALENT.items() for entry in entries],
+    ids=lambda value: value if isinstance(value, str) else f"{value.within}: {value.after}",
+)
+def test_every_named_equivalent_is_a_line_of_what_it_names(module: str, entry: Equivalent) -> None:
+    """An entry whose line has changed matches no survivor: it goes, or is written again."""
+    assert module in mutate.MODULES
+    path = mutate.ROOT / module
+    [(first, last)] = mutate.line_ranges(path, (entry.within,))
+    lines = path.read_text(encoding="utf-8").splitlines()[first - 1 : last]
+    assert entry.before in (line.strip() for line in lines)
+    assert entry.after != entry.before and entry.why

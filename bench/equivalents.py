@@ -1,0 +1,102 @@
+"""The mutants `make mutate` leaves alive that no test can kill: each named, with why.
+
+A mutant is equivalent when no input tells it from the code as written: the program behaves the
+same. Each entry names the function or class the line is in, the line as it is and as the mutant has
+it (stripped), and the reason. `make mutate` counts a survivor that matches an entry as equivalent,
+prints the entry beside it, and prints any entry no survivor matched: a test kills that mutant now
+(it was not equivalent after all) or the line has changed, and the entry goes.
+
+A mutant that only changes the operator of a type annotation is equivalent without an entry here
+(`bench.mutate.in_annotation`): under `from __future__ import annotations` no annotation is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Equivalent:
+    within: str  # the function, class or `Class.method` whose lines hold it
+    before: str
+    after: str
+    why: str
+
+
+# Reasons that hold wherever the same kind of mutant survives.
+SLOTS = (
+    "slots only changes how the instance is stored: a frozen dataclass refuses a new attribute "
+    "and a changed one either way"
+)
+KEYWORD_ONLY = (
+    "every caller names the arguments after it, so keyword-only or positional-only reads the same calls"
+)
+MEMBER_IDENTITY = (
+    "the values compared are enum members (or True, False, None), each one object: `is` and `==` "
+    "agree on them"
+)
+CLOSED_SORTS_FIRST = (
+    'as text "closed" sorts before every other stage, so `<=` "closed" holds for "closed" alone, '
+    'and `>` "closed" for every other stage'
+)
+
+
+def _identity(within: str, before: str, after: str) -> Equivalent:
+    return Equivalent(within, before, after, MEMBER_IDENTITY)
+
+
+EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
+    "programme/cycle.py": (
+        Equivalent(
+            "CaseFacts",
+            "@dataclasses.dataclass(frozen=True, slots=True)",
+            "@dataclasses.dataclass(frozen=True, slots=False)",
+            SLOTS,
+        ),
+        _identity("check_advance", "if facts.stage is Stage.CLOSED:", "if facts.stage == Stage.CLOSED:"),
+        _identity("check_advance", "if target is Stage.CLOSED:", "if target == Stage.CLOSED:"),
+        _identity(
+            "check_advance",
+            "if next_stage(facts.stage) is not target:",
+            "if next_stage(facts.stage) != target:",
+        ),
+        _identity(
+            "check_advance",
+            "if target is Stage.INITIAL_ASSESSMENT and facts.confirmed_eligible is not True:",
+            "if target == Stage.INITIAL_ASSESSMENT and facts.confirmed_eligible is not True:",
+        ),
+        _identity(
+            "check_advance",
+            "if target is Stage.INITIAL_ASSESSMENT and facts.confirmed_eligible is not True:",
+            "if target is Stage.INITIAL_ASSESSMENT and facts.confirmed_eligible != True:",
+        ),
+        _identity(
+            "check_advance",
+            "if target is Stage.INTERVENTION_PLANNING and not facts.has_casework_consent:",
+            "if target == Stage.INTERVENTION_PLANNING and not facts.has_casework_consent:",
+        ),
+        _identity("check_close", "if facts.stage is Stage.CLOSED:", "if facts.stage == Stage.CLOSED:"),
+        _identity("reopen_stage", "if facts.stage is not Stage.CLOSED:", "if facts.stage != Stage.CLOSED:"),
+        Equivalent(
+            "check_advance",
+            "if facts.stage is Stage.CLOSED:",
+            "if facts.stage <= Stage.CLOSED:",
+            CLOSED_SORTS_FIRST,
+        ),
+        Equivalent(
+            "check_advance", "if target is Stage.CLOSED:", "if target <= Stage.CLOSED:", CLOSED_SORTS_FIRST
+        ),
+        Equivalent(
+            "check_close",
+            "if facts.stage is Stage.CLOSED:",
+            "if facts.stage <= Stage.CLOSED:",
+            CLOSED_SORTS_FIRST,
+        ),
+        Equivalent(
+            "reopen_stage",
+            "if facts.stage is not Stage.CLOSED:",
+            "if facts.stage > Stage.CLOSED:",
+            CLOSED_SORTS_FIRST,
+        ),
+    ),
+}
