@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -207,40 +208,42 @@ async def anonymous_feedback(sessionmaker: Maker, crypto: Crypto, count: int) ->
 
 
 async def test_rotation_in_small_batches_reads_each_row_once_and_reports_what_it_rewrote(
-    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     people = [await person_with_everything(sessionmaker, crypto, 700_010 + n) for n in range(5)]
     await as_before_person_keys(sessionmaker, crypto)
-    # Three people since, with their keys (under the old master key) and their values under them.
-    people += [await person_with_everything(sessionmaker, crypto, 700_020 + n) for n in range(3)]
+    # Four people since, with their keys (under the old master key) and their values under them.
+    people += [await person_with_everything(sessionmaker, crypto, 700_020 + n) for n in range(4)]
     ring = Crypto([os.urandom(32), data_key])
     # Anonymous feedback has no person: under the master key, the old one (rewritten) and the
     # newest (read by every pass, left as it is).
     await anonymous_feedback(sessionmaker, crypto, 2)
     await anonymous_feedback(sessionmaker, ring, 3)
 
+    # As `intake rotate-keys` starts: a process that has not seen whose these cases are.
+    monkeypatch.setattr(PERSON_KEYS, "_case_owners", OrderedDict())
     report = await rotate_keys(sessionmaker, ring, batch_size=2)
     # The five from before are read and moved onto keys of their own (made under the newest key);
-    # the three keys made since are rewrapped, their values not even read. Every person's lookup
+    # the four keys made since are rewrapped, their values not even read. Every person's lookup
     # hash is recomputed.
     legacy = ("case_closures", "case_messages", "data_requests", "form_responses")
     tables = ("beneficiaries", *legacy, "feedback", "person_keys")
     assert {table: report.rows_seen[table] for table in tables} == {
-        "beneficiaries": 8,
+        "beneficiaries": 9,
         **dict.fromkeys(legacy, 5),
         "feedback": 5,
-        "person_keys": 3,
+        "person_keys": 4,
     }
     assert {table: report.rows_rewritten[table] for table in tables} == {
-        "beneficiaries": 8,
+        "beneficiaries": 9,
         **dict.fromkeys(legacy, 5),
         "feedback": 2,
-        "person_keys": 3,
+        "person_keys": 4,
     }
     values = await sealed_values(sessionmaker)
     for table in ("beneficiaries", *legacy):
         assert {owner_of(blob) for blob in values[table]} == set(people), table
-    assert [ring.key_id_of(blob) for blob in values["person_keys"]] == [ring.current_key_id] * 8
+    assert [ring.key_id_of(blob) for blob in values["person_keys"]] == [ring.current_key_id] * 9
     feedback = [ring.key_id_of(blob) for blob in values["feedback"]]
     assert feedback == [ring.current_key_id] * 5
 
