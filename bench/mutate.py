@@ -65,6 +65,7 @@ MODULES: dict[str, Target] = {
             "tests/outreach/test_reminder_retries.py",
             "tests/outreach/test_campaign_timing.py::test_a_row_back_for_a_retry_after_a_pause_waits_with_its_campaign_and_after_a_cancel_is_cancelled",
             "tests/outreach/test_sender.py::test_one_chat_never_gets_two_messages_within_a_second",
+            "tests/outreach/test_sender_decisions.py",
         ],
         only=("Sender._sort_out", "Sender._stopped", "Sender._in_window", "Sender._retry", "Sender._drop"),
     ),
