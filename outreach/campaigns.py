@@ -288,10 +288,11 @@ class QuietHours:
         return second >= self.start or second < self.end
 
 
-def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int = 0) -> dt.datetime:
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=zone)
-    # Wall-clock arithmetic (a DST change day keeps its hours), then back through UTC.
-    return (midnight + dt.timedelta(seconds=second)).astimezone(dt.UTC)
+    # Wall-clock arithmetic (a DST change day keeps its hours), then back through UTC; `fold` 1: the
+    # second pass of a time the clocks going back make twice.
+    return (midnight + dt.timedelta(seconds=second)).replace(fold=fold).astimezone(dt.UTC)
 
 
 def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
@@ -304,7 +305,10 @@ def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | N
     second = local.hour * 3600 + local.minute * 60 + local.second
     # A window within one day ends today; one that wraps midnight ends today only after midnight.
     ends_today = quiet.start < quiet.end or second < quiet.end
-    return _local_at(local.date() + dt.timedelta(days=0 if ends_today else 1), quiet.end, zone)
+    day = local.date() + dt.timedelta(days=0 if ends_today else 1)
+    end = _local_at(day, quiet.end, zone)
+    # In the hour the clocks go back, lived twice, `at` may be in its second pass: so is their end.
+    return end if end > at else _local_at(day, quiet.end, zone, fold=1)
 
 
 def _next_quiet_start(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours) -> dt.datetime:

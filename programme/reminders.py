@@ -55,7 +55,10 @@ class QuietHours:
         end = dt.datetime.combine(local.date(), self.end, tzinfo=zone)
         if end <= local:
             end = dt.datetime.combine(local.date() + dt.timedelta(days=1), self.end, tzinfo=zone)
-        return end.astimezone(dt.UTC)
+        # In the hour the clocks go back, lived twice, `moment` may be in its second pass: so is
+        # their end (a comparison in one zone reads wall times, blind to which pass).
+        ends = end.astimezone(dt.UTC)
+        return ends if ends > moment else end.replace(fold=1).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

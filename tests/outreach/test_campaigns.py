@@ -61,6 +61,28 @@ def test_a_time_in_the_quiet_hours_moves_to_their_end_and_others_stay() -> None:
     assert next_allowed(baku(2026, 12, 1, 22, 30), BAKU, None) == baku(2026, 12, 1, 22, 30)
 
 
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")  # on 2026-10-25 03:00 CEST becomes 02:00 CET again
+
+
+def test_in_the_hour_the_clocks_go_back_the_quiet_hours_end_after_the_moment_asked_about() -> None:
+    """02:00–03:00 is lived twice: at 02:10 of the second pass, quiet hours that end at 02:30 end at
+    its second 02:30, not the first, an hour before the moment asked about."""
+    quiet = QuietHours(2 * 3600, 2 * 3600 + 1800)
+    first_pass = dt.datetime(2026, 10, 25, 0, 10, tzinfo=dt.UTC)  # 02:10 CEST
+    assert next_allowed(first_pass, BERLIN, quiet) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+    second_pass = dt.datetime(2026, 10, 25, 1, 10, tzinfo=dt.UTC)  # 02:10 CET
+    assert next_allowed(second_pass, BERLIN, quiet) == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
+    for hours in (quiet, NIGHT, QuietHours(1 * 3600, 2 * 3600 + 1800)):
+        for minute in range(24 * 60):  # both nights the clocks change, minute by minute
+            for night in (
+                dt.datetime(2026, 3, 28, 12, tzinfo=dt.UTC),
+                dt.datetime(2026, 10, 24, 12, tzinfo=dt.UTC),
+            ):
+                at = night + dt.timedelta(minutes=minute)
+                allowed = next_allowed(at, BERLIN, hours)
+                assert allowed >= at and not hours.contains(allowed.astimezone(BERLIN)), at
+
+
 def test_the_spread_counts_sending_time_only_and_never_lands_in_quiet_hours() -> None:
     # Two hours from 20:00: one hour before the quiet hours, the second from 09:00 next morning.
     timeline = Timeline(baku(2026, 12, 1, 20), BAKU, NIGHT)

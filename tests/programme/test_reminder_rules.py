@@ -66,6 +66,22 @@ def test_the_end_of_daytime_quiet_hours_is_the_same_day() -> None:
     assert LUNCH.end_after(baku(2, 13), BAKU) == baku(2, 14)
 
 
+def test_in_the_hour_the_clocks_go_back_the_quiet_hours_end_after_the_moment_asked_about() -> None:
+    """On 2026-10-25 in Berlin 02:00–03:00 is lived twice: at 02:10 of its second pass, quiet hours
+    ending at 02:30 end at the second 02:30, not at the first, an hour before."""
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    quiet = QuietHours(dt.time(2), dt.time(2, 30))
+    first_pass = dt.datetime(2026, 10, 25, 0, 10, tzinfo=dt.UTC)
+    assert quiet.end_after(first_pass, berlin) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+    second_pass = dt.datetime(2026, 10, 25, 1, 10, tzinfo=dt.UTC)
+    assert quiet.end_after(second_pass, berlin) == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
+    for hours in (quiet, NIGHT):
+        for minute in range(24 * 60):
+            moment = dt.datetime(2026, 10, 24, 12, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+            end = hours.end_after(moment, berlin)
+            assert end >= moment and not hours.contains(end.astimezone(berlin).time()), moment
+
+
 def test_a_reminder_due_the_moment_the_appointment_is_booked_is_not_scheduled() -> None:
     """Due the very moment of booking it would come on the heels of the booking's confirmation."""
     start = baku(2, 14)
