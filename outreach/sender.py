@@ -438,7 +438,7 @@ class Sender:
                 self._drop(delivery, WITHDRAWN)
                 continue
             if delivery.skip is not None:
-                self._outcome(delivery, Status.FAILED, error=delivery.skip)
+                self._outcome(delivery, Status.FAILED, error=delivery.skip, count_attempt=False)
                 continue
             if self._stopped(delivery) or not self._in_window(delivery, now_utc):
                 continue

@@ -112,8 +112,8 @@ async def test_a_withdrawn_persons_reminder_is_dropped_unattempted_their_broadca
         (reminded, Lane.REMINDER): (Status.SENT, None),
         (withdrew, Lane.BROADCAST): (Status.FAILED, WITHDRAWN),
     }
-    # Dropped unsent: no attempt counted.
-    assert rows[withdrew, Lane.REMINDER].attempts == 0
+    # Settled unsent: no attempt counted (an attempt is a request made).
+    assert rows[withdrew, Lane.REMINDER].attempts == rows[withdrew, Lane.BROADCAST].attempts == 0
     assert [m["text"] for m in await phone.bot_messages(stays)] == ["Notice 0"]
 
 
