@@ -69,8 +69,8 @@ async def test_a_message_to_a_chat_that_had_one_less_than_a_second_ago_waits_onl
     now: dt.datetime,
 ) -> None:
     [(user, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
-    clock = Clock(1000.0)
-    sender = Sender(bot, sessionmaker, crypto, rate=25, clock=clock, wall_clock=lambda: now)
+    clock, wall = Clock(1000.0), [now]
+    sender = Sender(bot, sessionmaker, crypto, rate=25, clock=clock, wall_clock=lambda: wall[0])
     await queue(sessionmaker, crypto, [beneficiary], not_before=now)
     assert await sender.run_once() == 1
     # A quarter of a second later (its first answered), the next message to that chat is due.
@@ -81,6 +81,12 @@ async def test_a_message_to_a_chat_that_had_one_less_than_a_second_ago_waits_onl
     assert (waiting.status, waiting.attempts) == (Status.PENDING, 0)
     assert waiting.not_before == now + dt.timedelta(seconds=0.75)
     assert len(await phone.bot_messages(user)) == 1
+    # At that time, a whole second after the first, it goes.
+    clock.at += 0.75
+    wall[0] = now + dt.timedelta(seconds=0.75)
+    assert await sender.run_once() == 1
+    assert {row.status for row in await outbox(sessionmaker)} == {Status.SENT}
+    assert len(await phone.bot_messages(user)) == 2
 
 
 async def test_a_withdrawn_persons_reminder_is_dropped_unattempted_their_broadcast_fails_and_the_round_goes_on(
