@@ -99,4 +99,53 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             CLOSED_SORTS_FIRST,
         ),
     ),
+    "outreach/sender.py": (
+        Equivalent(
+            "Sender._drop",
+            "def _drop(self, delivery: Delivery, reason: str, *, attempted: bool = False) -> None:",
+            "def _drop(self, delivery: Delivery, reason: str, /, attempted: bool = False) -> None:",
+            KEYWORD_ONLY,
+        ),
+        Equivalent(
+            "Sender._sort_out",
+            "ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)",
+            "ready_at = self._chat_ready_at.get(delivery.chat_id, 1.0)",
+            "the monotonic clock counts from the machine's start, long past one second: a chat never "
+            "sent to is ready either way",
+        ),
+        Equivalent(
+            "Sender._sort_out",
+            "wait = max(ready_at - now, PER_CHAT_INTERVAL if busy else 0.0)",
+            "wait = max(ready_at - now, PER_CHAT_INTERVAL if busy else -1.0)",
+            "a chat neither busy nor ahead of its time is here only when it was deferred earlier in the "
+            "round, and then the time set then is kept (setdefault): this wait is not used",
+        ),
+        Equivalent(
+            "Sender._sort_out",
+            "if delivery.skip == WITHDRAWN and delivery.lane == Lane.REMINDER:",
+            "if delivery.skip == WITHDRAWN and delivery.lane <= Lane.REMINDER:",
+            "only broadcasts and reminders are marked withdrawn (replies still go), and a broadcast's "
+            "lane is above a reminder's",
+        ),
+        Equivalent(
+            "Sender._stopped",
+            "elif window.stopped == CampaignStatus.PAUSED:",
+            "elif window.stopped >= CampaignStatus.PAUSED:",
+            'a campaign\'s window is stopped only by "paused" or "cancelled", which sorts before it',
+        ),
+        Equivalent(
+            "Sender._in_window",
+            "return at == now",
+            "return at is now",
+            "Window.place returns `now` itself when it may go now (next_allowed returns the moment it "
+            "was given, never an equal copy): equal is the same object",
+        ),
+        Equivalent(
+            "Sender._in_window",
+            "elif at > now:",
+            "elif at is not now:",
+            "Window.place never returns a time before `now` (next_allowed moves a time only later, the "
+            "hour the clocks go back included), and an equal one is `now` itself",
+        ),
+    ),
 }
