@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -54,9 +55,24 @@ def password_hash() -> str:
     return accounts._hasher.hash(PASSWORD)
 
 
+class ConsoleClock:
+    """The console's clock: the time it is, until a test sets it (`at`) and moves it on."""
+
+    def __init__(self) -> None:
+        self.at: dt.datetime | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.at or utcnow()
+
+
 @pytest.fixture
-def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto) -> Starlette:
-    return create_app(sessionmaker=sessionmaker, crypto=crypto)
+def clock() -> ConsoleClock:
+    return ConsoleClock()
+
+
+@pytest.fixture
+def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: ConsoleClock) -> Starlette:
+    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=clock)
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from caseworker_console.throttle import PAIR_FAILURES, SOURCE_FAILURES
 from storage import staff
 from storage.crypto import Crypto
 from storage.engine import create_engine, create_sessionmaker
-from storage.models import AuditEntry, StaffSession, StaffUser, utcnow
+from storage.models import AuditEntry, StaffSession, StaffUser
+from tests.console.conftest import ConsoleClock
 
 PASSWORD = "correct horse battery staple"
 
@@ -208,26 +209,6 @@ async def test_logout_ends_the_session_so_the_old_cookie_no_longer_works(
     again = await client.get("/cases")
     assert again.status_code == 303
     assert again.headers["location"].startswith("/login")
-
-
-class ConsoleClock:
-    """The console's clock: the time it is, until a test sets it (`at`) and moves it on."""
-
-    def __init__(self) -> None:
-        self.at: dt.datetime | None = None
-
-    def __call__(self) -> dt.datetime:
-        return self.at or utcnow()
-
-
-@pytest.fixture
-def clock() -> ConsoleClock:
-    return ConsoleClock()
-
-
-@pytest.fixture
-def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: ConsoleClock) -> Starlette:
-    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=clock)
 
 
 async def test_a_session_idle_longer_than_the_limit_ends(

@@ -17,9 +17,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.applications import Starlette
 
-from caseworker_console.app import create_app
 from storage.crypto import Crypto
 from storage.journey import add_data_request
 from storage.models import AuditEntry, Beneficiary, Case, OutboxMessage, StaffUser, utcnow
@@ -27,20 +25,9 @@ from storage.models_erasure import CaseTombstone
 from storage.models_journey import DataRequest
 from storage.sealing import open_value, unseal
 from tests.conftest import Database
-from tests.console.conftest import form_token
-from tests.console.test_console_auth import ConsoleClock
+from tests.console.conftest import ConsoleClock, form_token
 
 SignIn = Callable[..., Awaitable[StaffUser]]
-
-
-@pytest.fixture
-def clock() -> ConsoleClock:
-    return ConsoleClock()
-
-
-@pytest.fixture
-def app(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: ConsoleClock) -> Starlette:
-    return create_app(sessionmaker=sessionmaker, crypto=crypto, clock=clock)
 
 
 SeedPerson = Callable[..., Awaitable[Case]]
