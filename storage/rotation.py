@@ -164,22 +164,17 @@ def _fresh_hashes(crypto: Crypto, model: type[Base], row: Any) -> dict[str, Any]
     return {"row_id": row["id"], **fresh}
 
 
-def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> bool:
-    """Re-encrypt `columns` and bring the row's lookup hashes under the newest key: whether
-    anything changed. A hash follows the master key even where its source is under a person's key
-    and stays as it is."""
+def _reseal(crypto: Crypto, row: Base, columns: list[str]) -> None:
+    """Re-encrypt `columns` and bring the row's lookup hashes under the newest key. A hash follows
+    the master key even where its source is under a person's key and stays as it is."""
     sources = {source for source, _ in row.__blind_indexes__.values()}
     plaintexts = {column: unseal(crypto, row, column) for column in {*columns, *sources}}
     for column in columns:
         seal(crypto, row, column, plaintexts[column])
-    changed = bool(columns)
     for hash_column, (source, purpose) in row.__blind_indexes__.items():
         if plaintexts[source] is not None:
             value = INDEX_VALUES.get(purpose, str)(plaintexts[source])
-            fresh = crypto.blind_index(purpose, value) if value else None
-            changed |= getattr(row, hash_column) != fresh
-            setattr(row, hash_column, fresh)
-    return changed
+            setattr(row, hash_column, crypto.blind_index(purpose, value) if value else None)
 
 
 async def rotate_keys(
@@ -220,8 +215,8 @@ async def rotate_keys(
                 stale = {row: columns for row in rows if (columns := _stale_columns(crypto, row))}
                 await _hold_owners(session, crypto, list(stale))
                 for row, columns in stale.items():
-                    if _reseal(crypto, row, columns):
-                        report.rows_rewritten[name] += 1
+                    _reseal(crypto, row, columns)
+                report.rows_rewritten[name] += len(stale)
                 report.rows_seen[name] += len(rows)
             if len(rows) < batch_size:
                 break

@@ -26,6 +26,7 @@ from storage.journey import add_case_message, add_data_request, ensure_case, sav
 from storage.models import Beneficiary, Case, FormResponse, utcnow
 from storage.models_keys import PersonKey
 from storage.queries import get_or_create_beneficiary
+from storage.retention import place_hold
 from storage.rotation import rotate_keys
 from storage.schema import ENCRYPTED_MODELS
 from storage.sealing import seal, unseal
@@ -219,25 +220,30 @@ async def test_rotation_in_small_batches_reads_each_row_once_and_reports_what_it
     # newest (read by every pass, left as it is).
     await anonymous_feedback(sessionmaker, crypto, 2)
     await anonymous_feedback(sessionmaker, ring, 3)
+    # A legal hold's reason is under the master key, and read only when under an older one.
+    await hold(sessionmaker, crypto, people[:1])
+    await hold(sessionmaker, ring, people[1:3])
 
     # As `intake rotate-keys` starts: a process that has not seen whose these cases are.
     monkeypatch.setattr(PERSON_KEYS, "_case_owners", OrderedDict())
-    report = await rotate_keys(sessionmaker, ring, batch_size=2)
+    report = await rotate_keys(sessionmaker, ring, batch_size=3)
     # The five from before are read and moved onto keys of their own (made under the newest key);
     # the four keys made since are rewrapped, their values not even read. Every person's lookup
     # hash is recomputed.
     legacy = ("case_closures", "case_messages", "data_requests", "form_responses")
-    tables = ("beneficiaries", *legacy, "feedback", "person_keys")
+    tables = ("beneficiaries", *legacy, "feedback", "legal_holds", "person_keys")
     assert {table: report.rows_seen[table] for table in tables} == {
         "beneficiaries": 9,
         **dict.fromkeys(legacy, 5),
         "feedback": 5,
+        "legal_holds": 1,
         "person_keys": 4,
     }
     assert {table: report.rows_rewritten[table] for table in tables} == {
         "beneficiaries": 9,
         **dict.fromkeys(legacy, 5),
         "feedback": 2,
+        "legal_holds": 1,
         "person_keys": 4,
     }
     values = await sealed_values(sessionmaker)
@@ -247,10 +253,36 @@ async def test_rotation_in_small_batches_reads_each_row_once_and_reports_what_it
     feedback = [ring.key_id_of(blob) for blob in values["feedback"]]
     assert feedback == [ring.current_key_id] * 5
 
-    again = await rotate_keys(sessionmaker, ring, batch_size=2)
+    again = await rotate_keys(sessionmaker, ring, batch_size=3)
     assert sum(again.rows_rewritten.values()) == 0
     assert again.rows_seen["feedback"] == 5  # all under the newest master key now: read again, left
     assert again.rows_seen["form_responses"] == again.rows_seen["case_messages"] == 0
+    assert again.rows_seen["legal_holds"] == 0
+
+
+async def test_rotation_with_more_rows_than_its_default_batch_reads_them_all(
+    sessionmaker: Maker, crypto: Crypto, data_key: bytes
+) -> None:
+    await anonymous_feedback(sessionmaker, crypto, 501)
+    report = await rotate_keys(sessionmaker, Crypto([os.urandom(32), data_key]))
+    assert (report.rows_seen["feedback"], report.rows_rewritten["feedback"]) == (501, 501)
+
+
+async def hold(sessionmaker: Maker, crypto: Crypto, people: list[uuid.UUID]) -> None:
+    """Each person's case on legal hold, its reason sealed by `crypto`."""
+    async with sessionmaker() as session, session.begin():
+        for person in people:
+            case = (await session.execute(select(Case).where(Case.beneficiary_id == person))).scalar_one()
+            await place_hold(
+                session,
+                crypto,
+                case=case,
+                reason="a court asked for the file",
+                review_on=dt.date(2027, 1, 1),
+                staff_id=None,
+                actor="test",
+                now=utcnow(),
+            )
 
 
 async def test_a_person_from_before_per_person_keys_is_given_one_when_first_written_for(
