@@ -148,4 +148,70 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "hour the clocks go back included), and an equal one is `now` itself",
         ),
     ),
+    "programme/eligibility.py": (
+        Equivalent(
+            "EligibilityRule",
+            "@dataclass(frozen=True, slots=True)",
+            "@dataclass(frozen=True, slots=False)",
+            SLOTS,
+        ),
+    ),
+    "programme/consent.py": (
+        Equivalent("rendered", "*,", "/,", KEYWORD_ONLY),
+        Equivalent(
+            "data_protection",
+            "gettext: Gettext, ngettext: Ngettext, *, controller: str, contact: str, "
+            "retention: RetentionPolicy",
+            "gettext: Gettext, ngettext: Ngettext, /, controller: str, contact: str, "
+            "retention: RetentionPolicy",
+            KEYWORD_ONLY,
+        ),
+        Equivalent(
+            "period",
+            "if days >= 365 and days % 365 == 0:",
+            "if days >= 364 and days % 365 == 0:",
+            "no multiple of 365 lies between 364 and 365, and 0 is left out either way",
+        ),
+        Equivalent(
+            "period",
+            "if days >= 365 and days % 365 == 0:",
+            "if days >= 365 and days % 365 <= 0:",
+            "a remainder by 365 is never negative in Python",
+        ),
+    ),
+    "bot/conversation.py": (
+        Equivalent(
+            "Conversation.buttons",
+            "token = secrets.token_urlsafe(6)",
+            "token = secrets.token_urlsafe(7)",
+            "a longer token is as hard to guess, and every button's data still fits Telegram's 64 bytes "
+            "(tap_data refuses more)",
+        ),
+    ),
+    "programme/figures.py": (
+        Equivalent(
+            "Cell",
+            "@dataclasses.dataclass(frozen=True, slots=True)",
+            "@dataclasses.dataclass(frozen=True, slots=False)",
+            SLOTS,
+        ),
+        *(
+            Equivalent(
+                "share",
+                "if part.masked or whole.masked or whole.value == 0:",
+                f"if part.masked or whole.masked or whole.value {after}:",
+                "a whole that is not masked is at least the smallest cell shown (five): once "
+                "`whole.masked` is asked, the guard against a zero whole decides nothing",
+            )
+            for after in ("< 0", "<= 0", "== 1", "== -1")
+        ),
+    ),
+    "outreach/windows.py": (
+        Equivalent(
+            "Window",
+            "@dataclasses.dataclass(frozen=True, slots=True)",
+            "@dataclasses.dataclass(frozen=True, slots=False)",
+            SLOTS,
+        ),
+    ),
 }

@@ -322,6 +322,11 @@ def in_annotation(diff: str) -> bool:
     return " | " in change.before and OPERATOR.sub(" | ", change.after) == change.before
 
 
+def _bare(line: str) -> str:
+    """A line without its spaces: cosmic-ray writes `rows[- 2]` and `token_urlsafe( 7)`."""
+    return "".join(line.split())
+
+
 def named_equivalent(module: str, diff: str, source: Path) -> Equivalent | None:
     """The entry of bench/equivalents.py that names this survivor: the same change of the same
     line, inside the function or class it names."""
@@ -329,7 +334,7 @@ def named_equivalent(module: str, diff: str, source: Path) -> Equivalent | None:
     if change is None:
         return None
     for entry in EQUIVALENT.get(module, ()):
-        if (entry.before, entry.after) != (change.before.strip(), change.after.strip()):
+        if (_bare(entry.before), _bare(entry.after)) != (_bare(change.before), _bare(change.after)):
             continue
         with contextlib.suppress(ValueError):  # it names what the module no longer has: no match
             [(first, last)] = line_ranges(source, (entry.within,))

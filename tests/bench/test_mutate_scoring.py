@@ -129,3 +129,18 @@ def test_every_named_equivalent_is_a_line_of_what_it_names(module: str, entry: E
     lines = path.read_text(encoding="utf-8").splitlines()[first - 1 : last]
     assert entry.before in (line.strip() for line in lines)
     assert entry.after != entry.before and entry.why
+
+
+def test_a_named_equivalent_matches_its_mutant_however_cosmic_ray_spaces_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(SOURCE)
+    named = Equivalent("Sender.decide", "return y > 2", "return y >= 2", "why")
+    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": (named,)})
+    spaced = survivor(8, "        return y > 2", "        return y  >=  2")
+    assert mutate.named_equivalent("m.py", spaced, module) == named
+    assert (
+        mutate.named_equivalent("m.py", survivor(8, "        return y > 2", "        return y>2 "), module)
+        is None
+    )

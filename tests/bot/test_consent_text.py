@@ -28,6 +28,7 @@ def text(*, controller: str = "Bridge Aid", contact: str = "", retention: Retent
     [
         (1095, "3 years"),
         (730, "2 years"),
+        (365 * 400, "400 years"),  # any number of years, counted in years of 365 days
         (365, "1 year"),
         # Years only when whole: 400 days are neither a year nor within three days of 13 months.
         (400, "400 days"),
