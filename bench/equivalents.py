@@ -214,4 +214,46 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             SLOTS,
         ),
     ),
+    "programme/reminders.py": (
+        Equivalent(
+            "QuietHours", "@dataclass(frozen=True, slots=True)", "@dataclass(frozen=True, slots=False)", SLOTS
+        ),
+        Equivalent(
+            "ReminderPolicy",
+            "@dataclass(frozen=True, slots=True)",
+            "@dataclass(frozen=True, slots=False)",
+            SLOTS,
+        ),
+        Equivalent(
+            "due_times",
+            "policy: ReminderPolicy, *, starts_at: dt.datetime, zone: zoneinfo.ZoneInfo, now: dt.datetime",
+            "policy: ReminderPolicy, /, starts_at: dt.datetime, zone: zoneinfo.ZoneInfo, now: dt.datetime",
+            KEYWORD_ONLY,
+        ),
+        Equivalent(
+            "due_times",
+            "planned.setdefault(due, int(offset.total_seconds() // 60))",
+            "planned.setdefault(due, int(offset.total_seconds() / 60))",
+            "an offset is a whole number of minutes (parse_offsets reads only d, h and m): the same integer",
+        ),
+        Equivalent(
+            "due_times",
+            "if due > now and due < starts_at:",
+            "if due > now and due != starts_at:",
+            "a due time is the start less an offset that is never negative, and quiet hours only move "
+            "it earlier: it is never after the start",
+        ),
+        Equivalent(
+            "QuietHours.end_after",
+            "if end <= local:",
+            "if end < local:",
+            "a moment inside the quiet hours is never at their end, which is outside them",
+        ),
+        Equivalent(
+            "QuietHours.end_after",
+            "return ends if ends > moment else end.replace(fold=1).astimezone(dt.UTC)",
+            "return ends if ends >= moment else end.replace(fold=1).astimezone(dt.UTC)",
+            "a moment inside the quiet hours is never at their end, which is outside them",
+        ),
+    ),
 }
