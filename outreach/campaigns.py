@@ -311,10 +311,35 @@ def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | N
     return end if end > at else _local_at(day, quiet.end, zone, fold=1)
 
 
+def _clocks_go_back(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """The moment (UTC) the clocks go back on `day`, if they do."""
+
+    def offset(second: int) -> dt.timedelta | None:
+        return dt.datetime.fromtimestamp(second, zone).utcoffset()
+
+    # Whole seconds: the first with the offset after (the zone database changes offsets on one).
+    low = int(_local_at(day, 0, zone).timestamp())
+    high = int(_local_at(day + dt.timedelta(days=1), 0, zone).timestamp())
+    before = offset(low)
+    if before is None or before <= (offset(high) or before):
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if offset(middle) == before else (low, middle)
+    return dt.datetime.fromtimestamp(high, dt.UTC)
+
+
 def _next_quiet_start(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours) -> dt.datetime:
-    local = at.astimezone(zone)
-    candidate = _local_at(local.date(), quiet.start, zone)
-    return candidate if candidate > at else _local_at(local.date() + dt.timedelta(days=1), quiet.start, zone)
+    """The first moment after `at` the quiet hours begin: their start (twice, the night the clocks go
+    back, when it falls in the hour lived twice), or the clocks going back into them."""
+    today = at.astimezone(zone).date()
+    days = (today, today + dt.timedelta(days=1))
+    starts = [_local_at(day, quiet.start, zone, fold=fold) for day in days for fold in (0, 1)]
+    for day in days:
+        back = _clocks_go_back(day, zone)
+        if back is not None and quiet.contains(back.astimezone(zone)):
+            starts.append(back)
+    return min(start for start in starts if start > at)
 
 
 class Timeline:

@@ -101,6 +101,25 @@ def test_the_spread_counts_sending_time_only_and_never_lands_in_quiet_hours() ->
     assert hours == sorted(hours)
 
 
+def test_a_spread_over_the_nights_the_clocks_change_never_lands_in_quiet_hours() -> None:
+    """Quiet hours that begin in the hour lived twice begin twice; quiet hours the clocks go back
+    into (01:00–02:30: at 03:00 it is 02:00 again) begin again then."""
+    for quiet in (QuietHours(2 * 3600, 2 * 3600 + 1800), QuietHours(1 * 3600, 2 * 3600 + 1800), NIGHT):
+        for night in (
+            dt.datetime(2026, 3, 28, 18, tzinfo=dt.UTC),
+            dt.datetime(2026, 10, 24, 18, tzinfo=dt.UTC),
+        ):
+            for start in range(0, 8 * 60, 17):
+                timeline = Timeline(night + dt.timedelta(minutes=start), BERLIN, quiet)
+                times = [timeline.at(n * 60.0) for n in range(240)]
+                assert times == sorted(times)
+                assert not [at for at in times if quiet.contains(at.astimezone(BERLIN))], (
+                    quiet,
+                    night,
+                    start,
+                )
+
+
 def test_the_step_shares_the_spread_but_never_outruns_the_rate() -> None:
     assert send_step(total=100, spread_seconds=3600, rate=25) == 36
     assert send_step(total=100_000, spread_seconds=3600, rate=25) == 1 / 25
