@@ -59,6 +59,19 @@ MODULES: dict[str, Target] = {
         ],
         only=("Window", "seconds_quiet"),
     ),
+    # Quiet hours in office time: when a broadcast may go, and a campaign's spread around them.
+    "outreach/campaigns.py": Target(
+        [
+            f"tests/outreach/test_campaigns.py::{name}"
+            for name in (
+                "test_a_time_in_the_quiet_hours_moves_to_their_end_and_others_stay",
+                "test_in_the_hour_the_clocks_go_back_the_quiet_hours_end_after_the_moment_asked_about",
+                "test_the_spread_counts_sending_time_only_and_never_lands_in_quiet_hours",
+                "test_a_spread_over_the_nights_the_clocks_change_never_lands_in_quiet_hours",
+            )
+        ],
+        only=("QuietHours", "_local_at", "next_allowed", "_clocks_go_back", "_next_quiet_start", "Timeline"),
+    ),
     # The sender's decision, per claimed message, to send it now, put it back, or drop it.
     "outreach/sender.py": Target(
         [
