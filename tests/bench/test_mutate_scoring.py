@@ -51,23 +51,29 @@ ANNOTATION = (
 CODE = "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-    return y > 2\n+    return y >= 2\n"
 
 
-def test_skipped_mutants_are_not_counted_and_annotation_ones_are_equivalent(tmp_path: Path) -> None:
+def cosmic_ray_session(tmp_path: Path, results: list[tuple[str, str | None, str | None, str]]) -> Path:
+    """A session file as cosmic-ray leaves it: (worker outcome, test outcome, diff, job) a mutant."""
     session = tmp_path / "session.sqlite"
     with sqlite3.connect(session) as db:
         db.execute(
             "CREATE TABLE work_results (worker_outcome TEXT, test_outcome TEXT, diff TEXT, job_id TEXT)"
         )
-        db.executemany(
-            "INSERT INTO work_results VALUES (?, ?, ?, ?)",
-            [
-                ("NORMAL", "KILLED", CODE, "1"),
-                ("NORMAL", "KILLED", CODE, "2"),
-                ("NORMAL", "SURVIVED", CODE, "3"),
-                ("NORMAL", "SURVIVED", ANNOTATION, "4"),
-                ("SKIPPED", None, None, "5"),
-                ("SKIPPED", None, None, "6"),
-            ],
-        )
+        db.executemany("INSERT INTO work_results VALUES (?, ?, ?, ?)", results)
+    return session
+
+
+def test_skipped_mutants_are_not_counted_and_annotation_ones_are_equivalent(tmp_path: Path) -> None:
+    session = cosmic_ray_session(
+        tmp_path,
+        [
+            ("NORMAL", "KILLED", CODE, "1"),
+            ("NORMAL", "KILLED", CODE, "2"),
+            ("NORMAL", "SURVIVED", CODE, "3"),
+            ("NORMAL", "SURVIVED", ANNOTATION, "4"),
+            ("SKIPPED", None, None, "5"),
+            ("SKIPPED", None, None, "6"),
+        ],
+    )
     score = mutate.read_session("m.py", session)
     assert (score.mutants, score.killed, score.equivalent, score.survivors) == (4, 2, 1, [CODE])
     assert round(score.percent) == 67
@@ -88,21 +94,16 @@ def test_a_survivor_named_equivalent_in_its_function_is_left_out_of_the_score_an
     equivalent = survivor(8, "        return y > 2", "        return y >= 2")
     other_change = survivor(8, "        return y > 2", "        return y < 2")
     elsewhere = survivor(2, "    return y > 2", "    return y >= 2")  # the same change in `free`
-    session = tmp_path / "session.sqlite"
-    with sqlite3.connect(session) as db:
-        db.execute(
-            "CREATE TABLE work_results (worker_outcome TEXT, test_outcome TEXT, diff TEXT, job_id TEXT)"
-        )
-        db.executemany(
-            "INSERT INTO work_results VALUES (?, ?, ?, ?)",
-            [
-                ("NORMAL", "KILLED", CODE, "1"),
-                ("NORMAL", "SURVIVED", equivalent, "2"),
-                ("NORMAL", "SURVIVED", other_change, "3"),
-                ("NORMAL", "SURVIVED", elsewhere, "4"),
-                ("NORMAL", "SURVIVED", ANNOTATION, "5"),
-            ],
-        )
+    session = cosmic_ray_session(
+        tmp_path,
+        [
+            ("NORMAL", "KILLED", CODE, "1"),
+            ("NORMAL", "SURVIVED", equivalent, "2"),
+            ("NORMAL", "SURVIVED", other_change, "3"),
+            ("NORMAL", "SURVIVED", elsewhere, "4"),
+            ("NORMAL", "SURVIVED", ANNOTATION, "5"),
+        ],
+    )
     score = mutate.read_session("m.py", session, module)
     assert score.named == [named]
     assert score.survivors == [other_change, elsewhere]
