@@ -35,10 +35,18 @@ MEMBER_IDENTITY = (
     "the values compared are enum members (or True, False, None), each one object: `is` and `==` "
     "agree on them"
 )
+LIMITED = "a batch is read with LIMIT batch_size: it never holds more rows"
 CLOSED_SORTS_FIRST = (
     'as text "closed" sorts before every other stage, so `<=` "closed" holds for "closed" alone, '
     'and `>` "closed" for every other stage'
 )
+
+# Long lines of storage/rotation.py, as they are.
+_ROTATE = "sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, *, batch_size: int = 500"
+_REFRESH = (
+    "sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, model: type[Base], *, batch_size: int"
+)
+_STALE = "and (not crypto.is_current(blob) or (owned and blob[:1] == FORMAT_VERSION and _has_owner(row)))"
 
 
 def _identity(within: str, before: str, after: str) -> Equivalent:
@@ -254,6 +262,82 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "return ends if ends > moment else end.replace(fold=1).astimezone(dt.UTC)",
             "return ends if ends >= moment else end.replace(fold=1).astimezone(dt.UTC)",
             "a moment inside the quiet hours is never at their end, which is outside them",
+        ),
+    ),
+    "storage/rotation.py": (
+        *(
+            Equivalent(
+                "_rewrap_keys",
+                before,
+                after,
+                "every key a batch reads is rewrapped in the same transaction and no longer matches "
+                "`stale`: where the next batch starts only spares the database reading past them",
+            )
+            for before, afters in (
+                (
+                    "last_id = rows[-1].id",
+                    ("rows[0]", "rows[1]", "rows[+1]", "rows[~1]", "rows[-2]", "rows[-0]", "rows[not 1]"),
+                ),
+                (
+                    "statement = statement.where(_KEYS.c.id > last_id)",
+                    ("_KEYS.c.id >= last_id", "_KEYS.c.id != last_id", "_KEYS.c.id is not last_id"),
+                ),
+            )
+            for after in (
+                before.replace("rows[-1]", afters_one).replace("_KEYS.c.id > last_id", afters_one)
+                for afters_one in afters
+            )
+        ),
+        *(
+            Equivalent(within, "if len(rows) < batch_size:", "if len(rows) != batch_size:", LIMITED)
+            for within in ("_rewrap_keys", "_refresh_hashes", "rotate_keys")
+        ),
+        Equivalent("rotate_keys", _ROTATE, _ROTATE.replace("*,", "/,"), KEYWORD_ONLY),
+        Equivalent(
+            "_rewrap_keys",
+            "sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, *, batch_size: int",
+            "sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, /, batch_size: int",
+            KEYWORD_ONLY,
+        ),
+        Equivalent("_refresh_hashes", _REFRESH, _REFRESH.replace("*,", "/,"), KEYWORD_ONLY),
+        *(
+            Equivalent(
+                "rotate_keys",
+                _ROTATE,
+                _ROTATE.replace("= 500", f"= {size}"),
+                "the default batch's size decides how many rows a transaction holds, not which rows are "
+                "rewritten or what the report counts",
+            )
+            for size in (499, 501)
+        ),
+        Equivalent(
+            "rotate_keys", "if model is PersonKey:", "if model == PersonKey:", "a model class is one object"
+        ),
+        *(
+            Equivalent(
+                "_hold_owners",
+                before,
+                before.replace("rows[0]", "rows[-1]"),
+                "a batch's rows are all of one model: the first and the last have the same owner column",
+            )
+            for before in ("if not rows or rows[0].__owner__ is None:", 'if rows[0].__owner__ == "case_id":')
+        ),
+        *(
+            Equivalent(
+                "_stale_columns",
+                _STALE,
+                _STALE.replace("==", operator),
+                "a row is read only with a value under a master key (`_may_need_work`), and a row about a "
+                "person with one is resealed anyway: sealing its values already under their key again "
+                "(what also taking the person key's format, 0x02, or every format does) changes nothing read",
+            )
+            for operator in (">=", "<=", "is not")
+        ),
+        Equivalent(
+            "_may_need_work",
+            "under_master = func.substr(column, 1, 1) == FORMAT_VERSION",
+            "under_master = func.substr(column, 1, 1) <= FORMAT_VERSION",
+            "no sealed value has a format byte below the master key's (0x01); a person key's is 0x02",
         ),
     ),
 }
