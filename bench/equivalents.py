@@ -48,6 +48,8 @@ _REFRESH = (
 )
 _STALE = "and (not crypto.is_current(blob) or (owned and blob[:1] == FORMAT_VERSION and _has_owner(row)))"
 
+_CLOSED = 'closed = await _closed_at(session, [case.id for case in cases if case.stage == "closed"])'
+
 
 def _identity(within: str, before: str, after: str) -> Equivalent:
     return Equivalent(within, before, after, MEMBER_IDENTITY)
@@ -338,6 +340,50 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "under_master = func.substr(column, 1, 1) == FORMAT_VERSION",
             "under_master = func.substr(column, 1, 1) <= FORMAT_VERSION",
             "no sealed value has a format byte below the master key's (0x01); a person key's is 0x02",
+        ),
+    ),
+    "storage/erasure.py": (
+        Equivalent("erase_person", "*,", "/,", KEYWORD_ONLY),
+        Equivalent("erase_people", "*,", "/,", KEYWORD_ONLY),
+        Equivalent(
+            "_people",
+            'return bindparam("people", expanding=True)',
+            'return bindparam("people", expanding=False)',
+            "`in_()` makes the bound parameter it is given expanding itself",
+        ),
+        Equivalent(
+            "_by_hash",
+            "return delete(table).where(table.c.chat_hash.in_(bindparam(hashes, expanding=True)))",
+            "return delete(table).where(table.c.chat_hash.in_(bindparam(hashes, expanding=False)))",
+            "`in_()` makes the bound parameter it is given expanding itself",
+        ),
+        *(
+            Equivalent(
+                "has_erased_anyone",
+                before,
+                before.replace(".limit(1)", ".limit(2)"),
+                "`.first()` reads one row whatever the limit: whether there is one is what is asked",
+            )
+            for before in (
+                "tombstone = (await session.execute(select(CaseTombstone.code).limit(1))).first()",
+                'statement = select(AuditEntry.id).where(AuditEntry.action == "beneficiary.erased").limit(1)',
+            )
+        ),
+        *(
+            Equivalent(
+                "erase_people",
+                _CLOSED,
+                _CLOSED.replace("==", operator),
+                why,
+            )
+            for operator, why in (
+                ("<=", 'no stage sorts before "closed" as text'),
+                (
+                    ">=",
+                    "an open case has no standing closing (reopening stamps it), so asking for its "
+                    "closing date finds none",
+                ),
+            )
         ),
     ),
 }
