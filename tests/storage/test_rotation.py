@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from outreach.campaigns import Segment, count_by_language
 from storage import staff, staff_link
-from storage.crypto import Crypto
+from storage.crypto import PERSON_KEYS, Crypto
 from storage.journey import ensure_case, save_form_response
 from storage.models import Beneficiary, DialogState, FormResponse, utcnow
 from storage.models_keys import PersonKey
@@ -38,7 +39,7 @@ async def seed(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, c
 
 
 async def test_after_rotation_every_value_reads_with_only_the_new_key(
-    sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
+    sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = Crypto([data_key])
     await seed(sessionmaker, old, 7)
@@ -52,6 +53,8 @@ async def test_after_rotation_every_value_reads_with_only_the_new_key(
     assert report.rows_rewritten["form_responses"] == report.rows_rewritten["dialog_states"] == 0
 
     only_new = Crypto([new_key])
+    # Read as another process would: each person's key unwrapped from the database, not held.
+    monkeypatch.setattr(PERSON_KEYS, "_keys", OrderedDict())
     async with sessionmaker() as session:
         beneficiaries = (await session.execute(select(Beneficiary))).scalars().all()
         names = sorted(unseal(only_new, b, "name_enc") or "" for b in beneficiaries)
