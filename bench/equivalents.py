@@ -336,14 +336,6 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             for operator in (">=", "<=", "is not")
         ),
         Equivalent(
-            "_fresh_hashes",
-            "crypto.blind_index(purpose, value) if value else (None if plaintext else row[hash_column])",
-            "crypto.blind_index(purpose, value) if value else (None if not plaintext else row[hash_column])",
-            "every write of a value writes its lookup hash with it, None when the value gives no index "
-            "(none, empty, a phone of too few digits): where this branch runs, the stored hash is None "
-            "and both sides give None",
-        ),
-        Equivalent(
             "_may_need_work",
             "under_master = func.substr(column, 1, 1) == FORMAT_VERSION",
             "under_master = func.substr(column, 1, 1) <= FORMAT_VERSION",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from outreach.campaigns import Segment, count_by_language
-from storage import staff, staff_link
+from storage import phone, staff, staff_link
 from storage.crypto import PERSON_KEYS, Crypto
 from storage.journey import ensure_case, save_form_response
 from storage.models import Beneficiary, DialogState, FormResponse, utcnow
@@ -221,3 +221,21 @@ async def test_a_change_committed_while_a_batch_is_rotated_is_not_overwritten(
         person = await session.get(Beneficiary, beneficiary.id)
         assert person is not None
         assert unseal(ring, person, "phone_enc") == "+994 50 999 99 99"
+
+
+async def test_rotation_computes_a_phone_index_the_upgrade_left_pending_as_the_fill_would(
+    sessionmaker: async_sessionmaker[AsyncSession], data_key: bytes
+) -> None:
+    """A number too short to index gets none, not the pending mark kept."""
+    old = Crypto([data_key])
+    async with sessionmaker() as session, session.begin():
+        for telegram_id, number in ((100_000_001, "+994 50 123 45 67"), (100_000_002, "12")):
+            beneficiary = await get_or_create_beneficiary(session, old, telegram_id=telegram_id)
+            seal(old, beneficiary, "phone_enc", number)
+            beneficiary.phone_hash = phone.PENDING
+    ring = Crypto([os.urandom(32), data_key])
+    await rotate_keys(sessionmaker, ring)
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(Beneficiary))).scalars().all()
+        hashes = {unseal(ring, row, "phone_enc"): row.phone_hash for row in rows}
+    assert hashes == {"+994 50 123 45 67": phone.phone_hash(ring, "+994 50 123 45 67"), "12": None}
