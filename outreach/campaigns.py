@@ -297,22 +297,34 @@ def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int =
 
 def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
     """`at` itself, or the end of the quiet hours it falls in."""
-    if quiet is None or quiet.start == quiet.end:
+    if quiet is None or quiet.start == quiet.end or not quiet.contains(at.astimezone(zone)):
         return at
-    local = at.astimezone(zone)
-    if not quiet.contains(local):
-        return at
-    second = local.hour * 3600 + local.minute * 60 + local.second
-    # A window within one day ends today; one that wraps midnight ends today only after midnight.
-    ends_today = quiet.start < quiet.end or second < quiet.end
-    day = local.date() + dt.timedelta(days=0 if ends_today else 1)
-    end = _local_at(day, quiet.end, zone)
-    # In the hour the clocks go back, lived twice, `at` may be in its second pass: so is their end.
-    return end if end > at else _local_at(day, quiet.end, zone, fold=1)
+    return _first_after(at, zone, quiet, quiet.end, quiet_then=False)
 
 
-def _clocks_go_back(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
-    """The moment (UTC) the clocks go back on `day`, if they do."""
+def _next_quiet_start(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours) -> dt.datetime:
+    """The first moment after `at` (outside them) the quiet hours begin."""
+    return _first_after(at, zone, quiet, quiet.start, quiet_then=True)
+
+
+def _first_after(
+    at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours, second: int, *, quiet_then: bool
+) -> dt.datetime:
+    """The first moment after `at` the quiet hours begin (`quiet_then`) or end: where the clock shows
+    `second` after midnight, on either pass of an hour the clocks go back make twice, or where the
+    clocks change into (or out of) them. A time the clocks skip is none: there the change is (quiet
+    hours the clocks skip whole begin the day after)."""
+    today = at.astimezone(zone).date()
+    days = [today + dt.timedelta(days=n) for n in range(3)]
+    moments = [_local_at(day, second, zone, fold=fold) for day in days for fold in (0, 1)]
+    moments += [change for day in days if (change := _clock_change(day, zone)) is not None]
+    return min(
+        moment for moment in moments if moment > at and quiet.contains(moment.astimezone(zone)) is quiet_then
+    )
+
+
+def _clock_change(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """The moment (UTC) the clocks change on `day`, if they do."""
 
     def offset(second: int) -> dt.timedelta | None:
         return dt.datetime.fromtimestamp(second, zone).utcoffset()
@@ -321,25 +333,12 @@ def _clocks_go_back(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime | None
     low = int(_local_at(day, 0, zone).timestamp())
     high = int(_local_at(day + dt.timedelta(days=1), 0, zone).timestamp())
     before = offset(low)
-    if before is None or before <= (offset(high) or before):
+    if offset(high) == before:
         return None
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if offset(middle) == before else (low, middle)
     return dt.datetime.fromtimestamp(high, dt.UTC)
-
-
-def _next_quiet_start(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours) -> dt.datetime:
-    """The first moment after `at` the quiet hours begin: their start (twice, the night the clocks go
-    back, when it falls in the hour lived twice), or the clocks going back into them."""
-    today = at.astimezone(zone).date()
-    days = (today, today + dt.timedelta(days=1))
-    starts = [_local_at(day, quiet.start, zone, fold=fold) for day in days for fold in (0, 1)]
-    for day in days:
-        back = _clocks_go_back(day, zone)
-        if back is not None and quiet.contains(back.astimezone(zone)):
-            starts.append(back)
-    return min(start for start in starts if start > at)
 
 
 class Timeline:

@@ -56,6 +56,13 @@ def test_a_time_in_the_quiet_hours_moves_to_their_end_and_others_stay() -> None:
     assert next_allowed(baku(2026, 12, 1, 21, 0), BAKU, NIGHT) == baku(2026, 12, 2, 9)
     assert next_allowed(baku(2026, 12, 1, 9, 0), BAKU, NIGHT) == baku(2026, 12, 1, 9)
     assert next_allowed(baku(2026, 12, 1, 20, 59, 59), BAKU, NIGHT) == baku(2026, 12, 1, 20, 59, 59)
+    # To the microsecond: the last one before they begin is not in them.
+    assert next_allowed(baku(2026, 12, 1, 21) - dt.timedelta(microseconds=1), BAKU, NIGHT) == baku(
+        2026, 12, 1, 21
+    ) - dt.timedelta(microseconds=1)
+    assert next_allowed(
+        baku(2026, 12, 1, 20, 59, 59) + dt.timedelta(microseconds=500_000), BAKU, NIGHT
+    ) < baku(2026, 12, 1, 21)
     lunch = QuietHours(13 * 3600, 14 * 3600)  # a window within one day
     assert next_allowed(baku(2026, 12, 1, 13, 30), BAKU, lunch) == baku(2026, 12, 1, 14)
     assert next_allowed(baku(2026, 12, 1, 22, 30), BAKU, None) == baku(2026, 12, 1, 22, 30)
