@@ -116,12 +116,35 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "def _drop(self, delivery: Delivery, reason: str, /, attempted: bool = False) -> None:",
             KEYWORD_ONLY,
         ),
+        *(
+            Equivalent(
+                "Sender._sort_out",
+                "ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)",
+                f"ready_at = self._chat_ready_at.get(delivery.chat_id, {default})",
+                "the monotonic clock counts from the machine's start, long past one second: a chat never "
+                "sent to is ready either way",
+            )
+            for default in ("1.0", "-1.0")
+        ),
         Equivalent(
             "Sender._sort_out",
-            "ready_at = self._chat_ready_at.get(delivery.chat_id, 0.0)",
-            "ready_at = self._chat_ready_at.get(delivery.chat_id, 1.0)",
-            "the monotonic clock counts from the machine's start, long past one second: a chat never "
-            "sent to is ready either way",
+            "if delivery.skip == WITHDRAWN and delivery.lane == Lane.REMINDER:",
+            "if delivery.skip is WITHDRAWN and delivery.lane == Lane.REMINDER:",
+            "a withdrawn person's delivery is given the WITHDRAWN constant itself (Sender._delivery)",
+        ),
+        Equivalent(
+            "Sender._stopped",
+            "if delivery.lane == Lane.REMINDER:",
+            "if delivery.lane <= Lane.REMINDER:",
+            "replies have no window, so only a reminder or a broadcast gets here, and a broadcast's lane "
+            "is above a reminder's",
+        ),
+        Equivalent(
+            "Sender._drop",
+            "if delivery.window is not None and delivery.window.reminder_id is not None:",
+            "if delivery.window is not None or delivery.window.reminder_id is not None:",
+            "only reminders are dropped and every reminder's row has a window (windows_of gives each one); "
+            "a row naming no reminder adds (None, reason), and `IN (NULL)` updates no reminder",
         ),
         Equivalent(
             "Sender._sort_out",

@@ -70,7 +70,15 @@ MODULES: dict[str, Target] = {
                 "test_a_spread_over_the_nights_the_clocks_change_never_lands_in_quiet_hours",
             )
         ],
-        only=("QuietHours", "_local_at", "next_allowed", "_clocks_go_back", "_next_quiet_start", "Timeline"),
+        only=(
+            "QuietHours",
+            "_local_at",
+            "next_allowed",
+            "_next_quiet_start",
+            "_first_after",
+            "_clock_change",
+            "Timeline",
+        ),
     ),
     # The sender's decision, per claimed message, to send it now, put it back, or drop it.
     "outreach/sender.py": Target(
