@@ -173,12 +173,19 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "Window.place returns `now` itself when it may go now (next_allowed returns the moment it "
             "was given, never an equal copy): equal is the same object",
         ),
-        Equivalent(
-            "Sender._in_window",
-            "elif at > now:",
-            "elif at is not now:",
-            "Window.place never returns a time before `now` (next_allowed moves a time only later, the "
-            "hour the clocks go back included), and an equal one is `now` itself",
+        *(
+            Equivalent(
+                "Sender._in_window",
+                before,
+                after,
+                "Window.place never returns a time before `now` (next_allowed moves a time only later, "
+                "the hour the clocks go back included), and an equal one is `now` itself",
+            )
+            for before, after in (
+                ("elif at > now:", "elif at is not now:"),
+                ("elif at > now:", "elif at != now:"),
+                ("return at == now", "return at <= now"),
+            )
         ),
     ),
     "programme/eligibility.py": (
