@@ -32,7 +32,10 @@ from sandbox.spec import SPEC_ENV_VAR, default_spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 90.0
-TIMEOUT = 120.0
+# A mutant's tests count as hung (killed, as cosmic-ray counts a timeout) past five times what they
+# took on the unmutated copy (imports included), within these bounds: a mutant that loops for ever
+# costs seconds, not minutes, where the tests are fast.
+TIMEOUT, MIN_TIMEOUT, SLOWER = 120.0, 30.0, 5
 WARM = ROOT / "bench" / "warm.py"
 
 
@@ -218,6 +221,7 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
         # mutant's run then compiles only the mutated module (newer than its bytecode) and writes
         # nothing, as cosmic-ray asks.
         writing = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        probed = time.monotonic()
         baseline = subprocess.run(  # noqa: S603 - our own tools
             [python, str(WARM), "probe", str(imported), "--", *pytest_args],
             cwd=tree,
@@ -229,10 +233,11 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
         if baseline.returncode != 0:
             # Every mutant would count as killed: no score rather than a false one.
             raise RuntimeError(f"{module}'s tests fail on the unmutated copy:\n{baseline.stdout[-3000:]}")
+        timeout = min(TIMEOUT, max(MIN_TIMEOUT, SLOWER * (time.monotonic() - probed)))
         with contextlib.ExitStack() as stack:
             if warm:
                 listening = Path(scratch) / "warm.sock"
-                stack.enter_context(warm_runner(python, listening, tree, imported))
+                stack.enter_context(warm_runner(python, listening, tree, imported, timeout - 10))
                 test_command = [python, "-c", CLIENT, str(listening), *pytest_args]
             else:
                 test_command = [python, "-m", "pytest", *pytest_args]
@@ -240,7 +245,7 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
             text = (
                 "[cosmic-ray]\n"
                 f"module-path = {json.dumps(module)}\n"
-                f"timeout = {TIMEOUT}\n"
+                f"timeout = {timeout}\n"
                 "excluded-modules = []\n"
                 f"test-command = {json.dumps(shlex.join(test_command))}\n"
                 "[cosmic-ray.distributor]\n"
@@ -264,11 +269,11 @@ def mutate(module: str, target: Target, python: str, *, warm: bool = True) -> Sc
 
 
 @contextlib.contextmanager
-def warm_runner(python: str, listening: Path, tree: Path, imported: Path) -> Iterator[None]:
-    """bench/warm.py serving on `listening` until the block ends; its own timeout is shorter than
+def warm_runner(python: str, listening: Path, tree: Path, imported: Path, timeout: float) -> Iterator[None]:
+    """bench/warm.py serving on `listening` until the block ends; its `timeout` is shorter than
     cosmic-ray's, so a hung mutant's child is killed by it and counted as killed."""
     server = subprocess.Popen(  # noqa: S603 - our own tools
-        [python, str(WARM), "serve", str(listening), str(tree), str(imported), str(TIMEOUT - 10)],
+        [python, str(WARM), "serve", str(listening), str(tree), str(imported), str(timeout)],
         cwd=tree,
         stdout=subprocess.PIPE,
         text=True,
