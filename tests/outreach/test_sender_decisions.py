@@ -98,29 +98,35 @@ async def test_a_withdrawn_persons_reminder_is_dropped_unattempted_their_broadca
 ) -> None:
     """Queued before the person withdrew: the reminder is dropped (a reminder's way out), the
     broadcast settled failed as withdrawn; the messages claimed with them still go."""
-    (_, withdrew), (stays, reminded) = await recipients(phone, sessionmaker, crypto, 2)
-    # Claimed in this order: the withdrawn reminder, the other reminder, the broadcast.
+    (_, withdrew), (stays, reminded), (told, notified) = await recipients(phone, sessionmaker, crypto, 3)
+    # Claimed in this order: the withdrawn reminder, the other reminder, the withdrawn broadcast,
+    # another broadcast.
     await queue(sessionmaker, crypto, [withdrew], lane=Lane.REMINDER, not_before=now)
     await queue(
         sessionmaker, crypto, [reminded], lane=Lane.REMINDER, not_before=now + dt.timedelta(seconds=1)
     )
     await queue(sessionmaker, crypto, [withdrew], lane=Lane.BROADCAST, not_before=now)
+    await queue(
+        sessionmaker, crypto, [notified], lane=Lane.BROADCAST, not_before=now + dt.timedelta(seconds=1)
+    )
     async with sessionmaker() as session, session.begin():
         await session.execute(update(Beneficiary).where(Beneficiary.id == withdrew).values(withdrawn_at=now))
     later = now + dt.timedelta(seconds=2)
     sender = Sender(
         bot, sessionmaker, crypto, rate=25, zone=UTC, clock=Clock(1000.0), wall_clock=lambda: later
     )
-    assert await sender.run_once() == 3
+    assert await sender.run_once() == 4
     rows = {(row.beneficiary_id, row.lane): row for row in await outbox(sessionmaker)}
     assert {key: (row.status, row.error) for key, row in rows.items()} == {
         (withdrew, Lane.REMINDER): (Status.CANCELLED, f"reminder {WITHDRAWN}"),
         (reminded, Lane.REMINDER): (Status.SENT, None),
         (withdrew, Lane.BROADCAST): (Status.FAILED, WITHDRAWN),
+        (notified, Lane.BROADCAST): (Status.SENT, None),
     }
     # Settled unsent: no attempt counted (an attempt is a request made).
     assert rows[withdrew, Lane.REMINDER].attempts == rows[withdrew, Lane.BROADCAST].attempts == 0
     assert [m["text"] for m in await phone.bot_messages(stays)] == ["Notice 0"]
+    assert [m["text"] for m in await phone.bot_messages(told)] == ["Notice 0"]
 
 
 async def test_a_reminder_whose_retry_would_come_too_late_is_dropped_with_its_failed_attempt_counted(
