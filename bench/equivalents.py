@@ -416,4 +416,26 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             )
         ),
     ),
+    "outreach/campaigns.py": (
+        Equivalent(
+            "_first_after",
+            "at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours, second: int, *, quiet_then: bool",
+            "at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours, second: int, /, quiet_then: bool",
+            KEYWORD_ONLY,
+        ),
+        Equivalent(
+            "_clock_change",
+            "while high - low > 1:",
+            "while high % low > 1:",
+            "two moments less than a day apart, some 1.7 billion seconds after 1970: the remainder of "
+            "the later by the earlier is their difference",
+        ),
+        Equivalent(
+            "Timeline.__init__",
+            "self._quiet = quiet if quiet is not None and quiet.start != quiet.end else None",
+            "self._quiet = quiet if quiet is not None and quiet.start is not quiet.end else None",
+            "empty quiet hours (start and end the same) kept are never in effect: next_allowed lets "
+            "every moment go, so each window the timeline finds ends where it began and takes no time",
+        ),
+    ),
 }
