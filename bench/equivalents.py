@@ -430,6 +430,31 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "two moments less than a day apart, some 1.7 billion seconds after 1970: the remainder of "
             "the later by the earlier is their difference",
         ),
+        *(
+            Equivalent(
+                "_clock_change",
+                "low = int(_local_at(day, 0, zone).timestamp())",
+                f"low = int(_local_at(day, {second}, zone).timestamp())",
+                "each day's range ends where the next one's begins and the days after `at`'s are searched "
+                "with the day before them: a change within a second of a midnight, which a range moved "
+                "by a second misses, is found in the day before's (and today's own midnight is not "
+                "after `at`)",
+            )
+            for second in ("1", "-1")
+        ),
+        Equivalent(
+            "_clock_change",
+            "low, high = (middle, high) if offset(middle) == before else (low, middle)",
+            "low, high = (middle, high) if offset(middle) is before else (low, middle)",
+            "zoneinfo hands out the one timedelta it keeps for each of a zone's offsets",
+        ),
+        Equivalent(
+            "QuietHours.contains",
+            "second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6",
+            "second = local.hour * 3600 + local.minute * 60 + local.second * local.microsecond / 1e6",
+            "quiet hours begin and end on a whole minute (the campaign form's and the settings' HH:MM), "
+            "and the seconds either way only move a time within its minute",
+        ),
         Equivalent(
             "Timeline.__init__",
             "self._quiet = quiet if quiet is not None and quiet.start != quiet.end else None",
