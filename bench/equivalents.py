@@ -48,6 +48,13 @@ _REFRESH = (
 )
 _STALE = "and (not crypto.is_current(blob) or (owned and blob[:1] == FORMAT_VERSION and _has_owner(row)))"
 
+_SIDE = (
+    "moment for moment in moments if moment > at and quiet.contains(moment.astimezone(zone)) is quiet_then"
+)
+_DAYS = (
+    "_local_at(today + dt.timedelta(days=n), second, zone, fold=fold) for n in range(3) for fold in (0, 1)"
+)
+_SECOND = "second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6"
 _CLOSED = 'closed = await _closed_at(session, [case.id for case in cases if case.stage == "closed"])'
 
 
@@ -430,17 +437,25 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "two moments less than a day apart, some 1.7 billion seconds after 1970: the remainder of "
             "the later by the earlier is their difference",
         ),
-        *(
-            Equivalent(
-                "_clock_change",
-                "low = int(_local_at(day, 0, zone).timestamp())",
-                f"low = int(_local_at(day, {second}, zone).timestamp())",
-                "each day's range ends where the next one's begins and the days after `at`'s are searched "
-                "with the day before them: a change within a second of a midnight, which a range moved "
-                "by a second misses, is found in the day before's (and today's own midnight is not "
-                "after `at`)",
-            )
-            for second in ("1", "-1")
+        Equivalent(
+            "_local_at",
+            "def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int) -> dt.datetime:",
+            "def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, /, fold: int) -> dt.datetime:",
+            KEYWORD_ONLY,
+        ),
+        Equivalent(
+            "_first_after",
+            _SIDE,
+            _SIDE.replace("moment > at", "moment >= at"),
+            "`at` is inside the quiet hours when their end is asked for and outside when their start is: "
+            "a moment on the side asked for is never `at` itself",
+        ),
+        Equivalent(
+            "_first_after",
+            _DAYS,
+            _DAYS.replace("range(3)", "range(4)"),
+            "quiet hours begin and end within three days of any moment (a day the clocks skip them "
+            "whole is followed by one that has them): a fourth day's moments come after the first found",
         ),
         Equivalent(
             "_clock_change",
@@ -448,12 +463,19 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "low, high = (middle, high) if offset(middle) is before else (low, middle)",
             "zoneinfo hands out the one timedelta it keeps for each of a zone's offsets",
         ),
-        Equivalent(
-            "QuietHours.contains",
-            "second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6",
-            "second = local.hour * 3600 + local.minute * 60 + local.second * local.microsecond / 1e6",
-            "quiet hours begin and end on a whole minute (the campaign form's and the settings' HH:MM), "
-            "and the seconds either way only move a time within its minute",
+        *(
+            Equivalent(
+                "QuietHours.contains",
+                _SECOND,
+                _SECOND.replace(before, after),
+                "quiet hours begin and end on a whole minute (the campaign form's and the settings' "
+                "HH:MM), and the seconds and their fraction, either way, only move a time within its "
+                "minute",
+            )
+            for before, after in (
+                ("local.second + local.microsecond", "local.second * local.microsecond"),
+                ("/ 1e6", "/ 1000001.0"),
+            )
         ),
         Equivalent(
             "Timeline.__init__",

@@ -71,6 +71,7 @@ MODULES: dict[str, Target] = {
                 "test_in_the_hour_the_clocks_go_back_the_quiet_hours_end_after_the_moment_asked_about",
                 "test_the_spread_counts_sending_time_only_and_never_lands_in_quiet_hours",
                 "test_a_spread_over_the_nights_the_clocks_change_never_lands_in_quiet_hours",
+                "test_quiet_hours_that_end_where_they_begin_hold_no_time_and_cannot_be_changed",
             )
         ],
         only=(

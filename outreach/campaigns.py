@@ -282,13 +282,14 @@ class QuietHours:
     end: int
 
     def contains(self, local: dt.datetime) -> bool:
+        """Whether the local time is in them; quiet hours that end where they begin hold none."""
         second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-        if self.start < self.end:
+        if self.start <= self.end:
             return self.start <= second < self.end
         return second >= self.start or second < self.end
 
 
-def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int = 0) -> dt.datetime:
+def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int) -> dt.datetime:
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=zone)
     # Wall-clock arithmetic (a DST change day keeps its hours), then back through UTC; `fold` 1: the
     # second pass of a time the clocks going back make twice.
@@ -297,7 +298,7 @@ def _local_at(day: dt.date, second: int, zone: zoneinfo.ZoneInfo, *, fold: int =
 
 def next_allowed(at: dt.datetime, zone: zoneinfo.ZoneInfo, quiet: QuietHours | None) -> dt.datetime:
     """`at` itself, or the end of the quiet hours it falls in."""
-    if quiet is None or quiet.start == quiet.end or not quiet.contains(at.astimezone(zone)):
+    if quiet is None or not quiet.contains(at.astimezone(zone)):
         return at
     return _first_after(at, zone, quiet, quiet.end, quiet_then=False)
 
@@ -315,23 +316,25 @@ def _first_after(
     clocks change into (or out of) them. A time the clocks skip is none: there the change is (quiet
     hours the clocks skip whole begin the day after)."""
     today = at.astimezone(zone).date()
-    days = [today + dt.timedelta(days=n) for n in range(3)]
-    moments = [_local_at(day, second, zone, fold=fold) for day in days for fold in (0, 1)]
-    moments += [change for day in days if (change := _clock_change(day, zone)) is not None]
+    moments = [
+        _local_at(today + dt.timedelta(days=n), second, zone, fold=fold) for n in range(3) for fold in (0, 1)
+    ]
+    if (change := _clock_change(at, moments[-1], zone)) is not None:
+        moments.append(change)
     return min(
         moment for moment in moments if moment > at and quiet.contains(moment.astimezone(zone)) is quiet_then
     )
 
 
-def _clock_change(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
-    """The moment (UTC) the clocks change on `day`, if they do."""
+def _clock_change(start: dt.datetime, end: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime | None:
+    """The moment the clocks change between `start` and `end`, if they do (a few days apart: they
+    change once at the most)."""
 
     def offset(second: int) -> dt.timedelta | None:
         return dt.datetime.fromtimestamp(second, zone).utcoffset()
 
     # Whole seconds: the first with the offset after (the zone database changes offsets on one).
-    low = int(_local_at(day, 0, zone).timestamp())
-    high = int(_local_at(day + dt.timedelta(days=1), 0, zone).timestamp())
+    low, high = int(start.timestamp()), int(end.timestamp())
     before = offset(low)
     if offset(high) == before:
         return None

@@ -3,6 +3,7 @@ every language, fallback, pause/resume/cancel, and the schedule kept by the send
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import uuid
@@ -63,9 +64,26 @@ def test_a_time_in_the_quiet_hours_moves_to_their_end_and_others_stay() -> None:
     assert next_allowed(
         baku(2026, 12, 1, 20, 59, 59) + dt.timedelta(microseconds=500_000), BAKU, NIGHT
     ) < baku(2026, 12, 1, 21)
+    # Seconds count: half a second, or thirty, into the first minute of the quiet hours is in them.
+    assert next_allowed(baku(2026, 12, 1, 21) + dt.timedelta(seconds=0.5), BAKU, NIGHT) == baku(
+        2026, 12, 2, 9
+    )
+    assert next_allowed(baku(2026, 12, 1, 21, 0, 30), BAKU, NIGHT) == baku(2026, 12, 2, 9)
     lunch = QuietHours(13 * 3600, 14 * 3600)  # a window within one day
     assert next_allowed(baku(2026, 12, 1, 13, 30), BAKU, lunch) == baku(2026, 12, 1, 14)
     assert next_allowed(baku(2026, 12, 1, 22, 30), BAKU, None) == baku(2026, 12, 1, 22, 30)
+
+
+def test_quiet_hours_that_end_where_they_begin_hold_no_time_and_cannot_be_changed() -> None:
+    empty = QuietHours(9 * 3600, 9 * 3600)
+    assert not [hour for hour in range(24) if empty.contains(baku(2026, 12, 1, hour).astimezone(BAKU))]
+    assert next_allowed(baku(2026, 12, 1, 9), BAKU, empty) == baku(2026, 12, 1, 9)
+    spread = Timeline(baku(2026, 12, 1, 8), BAKU, empty)
+    assert [spread.at(n * 1800.0) for n in range(4)] == [
+        baku(2026, 12, 1, 8 + n // 2, 30 * (n % 2)) for n in range(4)
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        NIGHT.start = 0  # type: ignore[misc]
 
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")  # on 2026-10-25 03:00 CEST becomes 02:00 CET again
@@ -79,15 +97,20 @@ def test_in_the_hour_the_clocks_go_back_the_quiet_hours_end_after_the_moment_ask
     assert next_allowed(first_pass, BERLIN, quiet) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
     second_pass = dt.datetime(2026, 10, 25, 1, 10, tzinfo=dt.UTC)  # 02:10 CET
     assert next_allowed(second_pass, BERLIN, quiet) == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
-    for hours in (quiet, NIGHT, QuietHours(1 * 3600, 2 * 3600 + 1800)):
-        for minute in range(24 * 60):  # both nights the clocks change, minute by minute
-            for night in (
-                dt.datetime(2026, 3, 28, 12, tzinfo=dt.UTC),
-                dt.datetime(2026, 10, 24, 12, tzinfo=dt.UTC),
-            ):
+    for hours in (quiet, NIGHT, QuietHours(1 * 3600, 2 * 3600 + 1800), QuietHours(2 * 3600 + 1800, 4 * 3600)):
+        for night in (
+            dt.datetime(2026, 3, 28, 22, tzinfo=dt.UTC),
+            dt.datetime(2026, 10, 24, 22, tzinfo=dt.UTC),
+        ):
+            for minute in range(0, 6 * 60, 3):  # both nights the clocks change
                 at = night + dt.timedelta(minutes=minute)
                 allowed = next_allowed(at, BERLIN, hours)
                 assert allowed >= at and not hours.contains(allowed.astimezone(BERLIN)), at
+                # The first such moment: every minute before it is quiet.
+                waited = [
+                    at + dt.timedelta(minutes=n) for n in range(int((allowed - at).total_seconds() // 60))
+                ]
+                assert all(hours.contains(moment.astimezone(BERLIN)) for moment in waited), at
 
 
 def test_the_spread_counts_sending_time_only_and_never_lands_in_quiet_hours() -> None:
