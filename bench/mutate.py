@@ -142,10 +142,17 @@ MODULES: dict[str, Target] = {
     # Consent checks: which consent is current, a new one superseding it (and a withdrawal undone
     # only by consent given anew), whether it allows case work, and the plan's access under it.
     "storage/journey.py": Target(
-        ["tests/console/test_console_consent.py", "tests/bot/test_withdrawal.py"],
+        [
+            "tests/storage/test_consent_records.py",
+            "tests/console/test_console_consent.py",
+            "tests/bot/test_withdrawal.py",
+        ],
         only=("current_consent", "record_consent"),
     ),
-    "storage/casework.py": Target(["tests/console/test_console_consent.py"], only=("has_casework_consent",)),
+    "storage/casework.py": Target(
+        ["tests/storage/test_consent_records.py", "tests/console/test_console_consent.py"],
+        only=("has_casework_consent",),
+    ),
     "caseworker_console/viewmodels/plan.py": Target(
         ["tests/console/test_console_viewmodels_plan.py"], only=("needs_consent", "access_of")
     ),
