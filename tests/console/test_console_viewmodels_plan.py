@@ -10,7 +10,19 @@ from typing import Any
 
 import pytest
 
-from caseworker_console.viewmodels.plan import Access, Failed, Reader, access_of, build_forms, build_plan
+from caseworker_console.viewmodels.plan import (
+    CLOSED,
+    LOCKED,
+    NO_CONSENT,
+    Access,
+    Failed,
+    Reader,
+    access_of,
+    build_forms,
+    build_plan,
+    needs_consent,
+)
+from programme.cycle import Stage
 from storage.models import StaffUser
 from storage.models_plan import PlanActivity, PlanGoal, PlanNeed, PlanReview
 from storage.plan import Plan
@@ -88,11 +100,15 @@ def test_a_reader_not_on_the_case_reads_every_written_text_as_hidden() -> None:
     ("stage", "consent", "access"),
     [
         ("new", True, Access.LOCKED),
+        ("initial_assessment", True, Access.LOCKED),
         ("no_such_stage", True, Access.LOCKED),
         ("closed", False, Access.READ),
+        ("closed", True, Access.READ),
         ("intervention_planning", False, Access.READ),
         ("intervention_planning", True, Access.OPEN),
         ("implementation", True, Access.OPEN),
+        ("monitoring", False, Access.READ),
+        ("monitoring", True, Access.OPEN),
     ],
 )
 def test_the_plan_opens_at_intervention_planning_under_a_consent_for_case_work(
@@ -100,6 +116,22 @@ def test_the_plan_opens_at_intervention_planning_under_a_consent_for_case_work(
 ) -> None:
     found, note = access_of(stage, consent=consent)
     assert found is access and (note is None) == (access is Access.OPEN)
+    # Why not, as the caseworker reads it.
+    assert note == {Access.OPEN: None, Access.LOCKED: LOCKED}.get(
+        access, CLOSED if stage == "closed" else NO_CONSENT
+    )
+
+
+def test_the_consent_decides_the_plan_only_from_intervention_planning_on() -> None:
+    """Before it the plan is locked by the stage, closed it is read by the stage: the consent is
+    looked up only where it decides (routes/plan.py)."""
+    assert {stage.value for stage in Stage if needs_consent(stage.value)} == {
+        "intervention_planning",
+        "implementation",
+        "final_assessment",
+        "monitoring",
+    }
+    assert not needs_consent("no_such_stage")
 
 
 def test_edit_forms_show_what_is_stored_except_the_one_that_failed() -> None:
