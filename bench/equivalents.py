@@ -485,4 +485,31 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "every moment go, so each window the timeline finds ends where it began and takes no time",
         ),
     ),
+    "caseworker_console/viewmodels/plan.py": (
+        Equivalent(
+            "access_of",
+            "def access_of(stage: str, *, consent: bool) -> tuple[Access, str | None]:",
+            "def access_of(stage: str, /, consent: bool) -> tuple[Access, str | None]:",
+            KEYWORD_ONLY,
+        ),
+        _identity("access_of", "if known is Stage.CLOSED:", "if known == Stage.CLOSED:"),
+        Equivalent("access_of", "if known is Stage.CLOSED:", "if known <= Stage.CLOSED:", CLOSED_SORTS_FIRST),
+    ),
+    "storage/casework.py": (
+        Equivalent(
+            "has_casework_consent",
+            "async def has_casework_consent(session: AsyncSession, *, case_id: uuid.UUID) -> bool:",
+            "async def has_casework_consent(session: AsyncSession, /, case_id: uuid.UUID) -> bool:",
+            KEYWORD_ONLY,
+        ),
+    ),
+    "storage/journey.py": (
+        Equivalent("record_consent", "*,", "/,", KEYWORD_ONLY),
+        Equivalent(
+            "current_consent",
+            "async def current_consent(session: AsyncSession, *, case_id: uuid.UUID) -> Consent | None:",
+            "async def current_consent(session: AsyncSession, /, case_id: uuid.UUID) -> Consent | None:",
+            KEYWORD_ONLY,
+        ),
+    ),
 }

@@ -10,7 +10,7 @@ from storage import staff
 from storage.casework import has_casework_consent
 from storage.crypto import Crypto
 from storage.journey import current_consent, ensure_case, record_consent
-from storage.models import AuditEntry, Case, utcnow
+from storage.models import AuditEntry, Beneficiary, Case, utcnow
 from storage.models_journey import Consent
 from storage.queries import get_or_create_beneficiary
 
@@ -95,3 +95,28 @@ async def test_each_consent_is_audited_as_given_or_withdrawn_and_by_whom(
         (f"staff:{user.id}", "consent.recorded"),
         ("bot", "consent.withdrawn"),
     ]
+
+
+async def test_consent_given_anew_ends_only_that_persons_withdrawal(
+    sessionmaker: Maker, crypto: Crypto
+) -> None:
+    """A withdrawal recorded as such ends none."""
+    async with sessionmaker() as session, session.begin():
+        people = [
+            await get_or_create_beneficiary(session, crypto, telegram_id=telegram_id)
+            for telegram_id in (700_111, 700_112, 700_113)
+        ]
+        people.sort(key=lambda person: person.id)
+        cases = [await ensure_case(session, beneficiary=person) for person in people]
+        for person in people:
+            person.withdrawn_at = utcnow()
+    async with sessionmaker() as session, session.begin():
+        _, middle, high = [await session.get(Case, case.id) for case in cases]
+        await record(session, high, casework=False, withdrawal=True)
+        await record(session, middle, casework=True)
+    async with sessionmaker() as session:
+        withdrawn = {
+            person.id: (await session.get(Beneficiary, person.id)).withdrawn_at is not None  # type: ignore[union-attr]
+            for person in people
+        }
+    assert list(withdrawn.values()) == [True, False, True]
