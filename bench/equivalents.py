@@ -457,11 +457,43 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "quiet hours begin and end within three days of any moment (a day the clocks skip them "
             "whole is followed by one that has them): a fourth day's moments come after the first found",
         ),
+        *(
+            Equivalent(
+                "_clock_change",
+                line,
+                line.replace("== before", "is before"),
+                "zoneinfo hands out the one timedelta it keeps for each of a zone's offsets",
+            )
+            for line in (
+                "low, high = (middle, high) if offset(middle) == before else (low, middle)",
+                "if offset(high) == before:",
+            )
+        ),
         Equivalent(
             "_clock_change",
-            "low, high = (middle, high) if offset(middle) == before else (low, middle)",
-            "low, high = (middle, high) if offset(middle) is before else (low, middle)",
-            "zoneinfo hands out the one timedelta it keeps for each of a zone's offsets",
+            "while high - low > 1:",
+            "while high - low != 1:",
+            "low stays below high while it runs: their difference comes down to 1, never past it",
+        ),
+        _identity("_first_after", _SIDE, _SIDE.replace("is quiet_then", "== quiet_then")),
+        Equivalent(
+            "_first_after",
+            _SIDE,
+            _SIDE.replace("is quiet_then", "<= quiet_then"),
+            "asked for their end, `<= False` is `is False`; asked for their start, a moment outside "
+            "them taken for one ends the timeline's window where the next begins (next_allowed lets "
+            "it go): no time is skipped, and none lands in them",
+        ),
+        *(
+            Equivalent(
+                "_first_after",
+                "if (change := _clock_change(at, moments[-1], zone)) is not None:",
+                f"if (change := _clock_change(at, moments[{index}], zone)) is not None:",
+                "the last two moments are the same time of the third day on either pass of an hour "
+                "the clocks go back: a change between them comes after a moment of the days before "
+                "that is on the side asked for",
+            )
+            for index in ("-2", "~1")
         ),
         *(
             Equivalent(
@@ -475,6 +507,7 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             for before, after in (
                 ("local.second + local.microsecond", "local.second * local.microsecond"),
                 ("/ 1e6", "/ 1000001.0"),
+                ("/ 1e6", "// 1e6"),
             )
         ),
         Equivalent(
