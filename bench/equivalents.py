@@ -315,7 +315,7 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             for before, afters in (
                 (
                     "last_id = rows[-1].id",
-                    ("rows[0]", "rows[1]", "rows[+1]", "rows[~1]", "rows[-2]", "rows[-0]", "rows[not 1]"),
+                    ("rows[1]", "rows[+1]", "rows[~1]", "rows[-2]", "rows[-0]", "rows[not 1]"),
                 ),
                 (
                     "statement = statement.where(_KEYS.c.id > last_id)",
