@@ -84,13 +84,22 @@ def survivor(line: int, before: str, after: str) -> str:
     return f"--- a/m.py\n+++ b/m.py\n@@ -{line - 1},3 +{line - 1},3 @@\n context\n-{before}\n+{after}\n context\n"
 
 
+NAMED = Equivalent("Sender.decide", "return y > 2", "return y >= 2", "why")
+
+
+@pytest.fixture
+def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """SOURCE as a module `m.py`, with one of its mutants named equivalent."""
+    written = tmp_path / "m.py"
+    written.write_text(SOURCE)
+    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": (NAMED,)})
+    return written
+
+
 def test_a_survivor_named_equivalent_in_its_function_is_left_out_of_the_score_and_no_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, module: Path
 ) -> None:
-    module = tmp_path / "m.py"
-    module.write_text(SOURCE)
-    named = Equivalent("Sender.decide", "return y > 2", "return y >= 2", "why")
-    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": (named,)})
+    named = NAMED
     equivalent = survivor(8, "        return y > 2", "        return y >= 2")
     other_change = survivor(8, "        return y > 2", "        return y < 2")
     elsewhere = survivor(2, "    return y > 2", "    return y >= 2")  # the same change in `free`
@@ -132,13 +141,8 @@ def test_every_named_equivalent_is_a_line_of_what_it_names(module: str, entry: E
     assert entry.after != entry.before and entry.why
 
 
-def test_a_named_equivalent_matches_its_mutant_however_cosmic_ray_spaces_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module = tmp_path / "m.py"
-    module.write_text(SOURCE)
-    named = Equivalent("Sender.decide", "return y > 2", "return y >= 2", "why")
-    monkeypatch.setattr(mutate, "EQUIVALENT", {"m.py": (named,)})
+def test_a_named_equivalent_matches_its_mutant_however_cosmic_ray_spaces_it(module: Path) -> None:
+    named = NAMED
     spaced = survivor(8, "        return y > 2", "        return y  >=  2")
     assert mutate.named_equivalent("m.py", spaced, module) == named
     assert (
