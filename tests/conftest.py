@@ -15,7 +15,7 @@ import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import pytest
@@ -28,6 +28,19 @@ from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.schema import Base
 from wording.languages import create_i18n
+
+T = TypeVar("T")
+
+
+class Clock(Generic[T]):
+    """A clock a test sets and moves by hand (`now`); it stands still otherwise."""
+
+    def __init__(self, now: T) -> None:
+        self.now = now
+
+    def __call__(self) -> T:
+        return self.now
+
 
 POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 # CI sets this: there a PostgreSQL that does not answer fails the run instead of skipping its half.

@@ -13,20 +13,13 @@ from bot.middlewares import PLEASE_WAIT
 from sandbox.client import SandboxClient
 from storage.models import ProcessedUpdate
 from tests.bot.test_screening import Translate, choose_language
+from tests.conftest import Clock
 
 BURST = 5
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_beyond_the_burst_one_warning_then_nothing_until_the_rate_falls() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     guard = FloodGuard(FloodLimit(burst=3, window=10), clock=clock)
     verdicts = []
     for _ in range(6):
@@ -39,7 +32,7 @@ def test_beyond_the_burst_one_warning_then_nothing_until_the_rate_falls() -> Non
 
 
 def test_a_flooder_who_keeps_sending_stays_limited() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     guard = FloodGuard(FloodLimit(burst=3, window=10), clock=clock)
     for _ in range(40):  # one every half second for 20 s: always 20 in the window
         guard.check(42)

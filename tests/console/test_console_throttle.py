@@ -9,18 +9,11 @@ import pytest
 
 from caseworker_console.accounts import Busy, _Argon2Pool
 from caseworker_console.throttle import SignInThrottle
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Clock
 
 
 def test_failures_older_than_the_window_are_forgotten() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     throttle = SignInThrottle(source_failures=3, pair_failures=2, window=60, clock=clock)
     throttle.failed("a", "10.0.0.1")
     throttle.failed("a", "10.0.0.1")
@@ -35,7 +28,7 @@ def test_failures_older_than_the_window_are_forgotten() -> None:
 
 
 def test_a_success_clears_that_pair_only() -> None:
-    throttle = SignInThrottle(source_failures=10, pair_failures=2, clock=Clock())
+    throttle = SignInThrottle(source_failures=10, pair_failures=2, clock=Clock(1000.0))
     for name in ("a", "a", "b", "b"):
         throttle.failed(name, "10.0.0.1")
     throttle.succeeded("a", "10.0.0.1")
@@ -57,7 +50,7 @@ async def test_the_argon2_pool_turns_away_work_beyond_its_queue() -> None:
 
 
 def test_forgetting_an_account_frees_it_from_every_address() -> None:
-    throttle = SignInThrottle(source_failures=10, pair_failures=1, clock=Clock())
+    throttle = SignInThrottle(source_failures=10, pair_failures=1, clock=Clock(1000.0))
     throttle.failed("a", "10.0.0.1")
     throttle.failed("a", "10.0.0.2")
     throttle.failed("b", "10.0.0.1")

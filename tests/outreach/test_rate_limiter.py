@@ -5,18 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from outreach.sender import RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Clock
 
 
 async def test_a_run_of_sends_starts_without_the_idle_time_before_it() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = RateLimiter(1000, clock)
     limiter.start()
     assert await limiter.take(64) == 1
@@ -26,7 +19,7 @@ async def test_a_run_of_sends_starts_without_the_idle_time_before_it() -> None:
 
 
 async def test_a_stall_while_sending_is_made_up_up_to_the_catch_up() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = RateLimiter(1000, clock, catch_up=0.25)
     limiter.start()
     assert await limiter.take() == 1
@@ -37,7 +30,7 @@ async def test_a_stall_while_sending_is_made_up_up_to_the_catch_up() -> None:
 
 
 async def test_slow_rates_never_send_in_pairs_after_a_stall() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = RateLimiter(25, clock, catch_up=0.25)
     limiter.start()
     assert await limiter.take() == 1
@@ -46,7 +39,7 @@ async def test_slow_rates_never_send_in_pairs_after_a_stall() -> None:
 
 
 async def test_the_window_admits_no_more_than_the_rate_until_a_second_after_the_answers() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     limiter = RateLimiter(3, clock)
     await limiter.admit(3)
     for _ in range(3):

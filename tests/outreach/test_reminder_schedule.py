@@ -27,6 +27,7 @@ from storage.outbox import Lane, Status
 from storage.reminders import add_no_show_follow_ups, drop_case_reminders
 from storage.sealing import unseal_json
 from tests.bot.test_appointments import add_office, new_case
+from tests.conftest import Clock
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 HOUR = dt.timedelta(hours=1)
@@ -114,14 +115,6 @@ def test_offsets_and_quiet_hours_are_read_from_their_settings(monkeypatch: pytes
 
 
 # ── the schedule and the scheduler (both databases) ─────────────────────────────────────────────
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def day_after_tomorrow(now: dt.datetime, hour: int) -> dt.datetime:

@@ -24,17 +24,8 @@ from storage.models_reminders import Reminder
 from storage.outbox import Lane, Status
 from storage.reminders import WITHDRAWN
 from tests.bot.test_appointments import add_office, new_case
+from tests.conftest import Clock
 from tests.outreach.conftest import UTC, queue, recipients
-
-
-class Clock:
-    """The sender's monotonic clock, moved by the test (it stands still otherwise)."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at
 
 
 async def outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
@@ -69,12 +60,12 @@ async def test_a_message_to_a_chat_that_had_one_less_than_a_second_ago_waits_onl
     now: dt.datetime,
 ) -> None:
     [(user, beneficiary)] = await recipients(phone, sessionmaker, crypto, 1)
-    clock, wall = Clock(1000.0), [now]
-    sender = Sender(bot, sessionmaker, crypto, rate=25, clock=clock, wall_clock=lambda: wall[0])
+    clock, wall = Clock(1000.0), Clock(now)
+    sender = Sender(bot, sessionmaker, crypto, rate=25, clock=clock, wall_clock=wall)
     await queue(sessionmaker, crypto, [beneficiary], not_before=now)
     assert await sender.run_once() == 1
     # A quarter of a second later (its first answered), the next message to that chat is due.
-    clock.at += 0.25
+    clock.now += 0.25
     await queue(sessionmaker, crypto, [beneficiary], not_before=now)
     assert await sender.run_once() == 1
     [waiting] = [row for row in await outbox(sessionmaker) if row.status != Status.SENT]
@@ -82,8 +73,8 @@ async def test_a_message_to_a_chat_that_had_one_less_than_a_second_ago_waits_onl
     assert waiting.not_before == now + dt.timedelta(seconds=0.75)
     assert len(await phone.bot_messages(user)) == 1
     # At that time, a whole second after the first, it goes.
-    clock.at += 0.75
-    wall[0] = now + dt.timedelta(seconds=0.75)
+    clock.now += 0.75
+    wall.now = now + dt.timedelta(seconds=0.75)
     assert await sender.run_once() == 1
     assert {row.status for row in await outbox(sessionmaker)} == {Status.SENT}
     assert len(await phone.bot_messages(user)) == 2

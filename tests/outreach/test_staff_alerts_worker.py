@@ -30,21 +30,13 @@ from storage.models_feedback import Feedback
 from storage.models_journey import Alert
 from storage.outbox import Lane
 from storage.sealing import seal, unseal_json
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, Clock
 from tests.storage.test_city import database_at
 
 BAKU = zoneinfo.ZoneInfo("Asia/Baku")
 # 11:00 in Baku, a weekday.
 NOON = dt.datetime(2026, 12, 8, 7, 0, tzinfo=dt.UTC)
 POLICY = AlertPolicy(escalate_after=dt.timedelta(minutes=15), waiting_after=dt.timedelta(hours=4))
-
-
-class Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def worker(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock) -> StaffAlerts:
